@@ -1,0 +1,44 @@
+# Two commands set everything up on a fresh clone: `make dev` and `make test`.
+# Every target creates .venv when it is missing and installs what it needs.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: dev test lint validate bench build install clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): $(PY) pyproject.toml layers/shared/requirements.txt
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Start the local stack: API on http://127.0.0.1:$${PORT:-3000}, AWS on http://127.0.0.1:$${AWS_PORT:-4566}
+dev: $(STAMP)
+	$(PY) -m devstack
+
+## Run every test: unit, integration (moto in-process) and end-to-end (local stack over HTTP)
+test: $(STAMP)
+	$(PY) -m pytest
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy layers/shared/imagegen infra/local/devstack functions
+
+validate: $(STAMP)
+	$(VENV)/bin/cfn-lint template.yaml
+
+bench: $(STAMP)
+	$(PY) -m bench
+
+build: $(STAMP)
+	$(PY) -m devstack.build
+
+clean:
+	rm -rf $(VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,50 @@
+"""The signed-in user's profile, and the admin's view of all users."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from imagegen.api.auth import AdminCaller, AuthenticatedCaller
+from imagegen.api.resolver import API_PREFIX, build_api
+from imagegen.container import services
+from imagegen.models.users import UserUpdate
+
+logger = Logger()
+app = build_api(logger)
+
+UserId = Annotated[str, Path(min_length=1, max_length=64)]
+PageLimit = Annotated[int, Query(ge=1, le=100)]
+Cursor = Annotated[str | None, Query(max_length=2048)]
+
+
+@app.get(f"{API_PREFIX}/users/me")
+def my_profile(caller: AuthenticatedCaller) -> dict[str, Any]:
+    return {"user": services().users.view(caller.user).to_json()}
+
+
+@app.get(f"{API_PREFIX}/users")
+def list_users(caller: AdminCaller, limit: PageLimit = 20, cursor: Cursor = None) -> dict[str, Any]:
+    page = services().users.list_page(caller, limit, cursor)
+    return {"users": [user.to_json() for user in page.users], "nextCursor": page.next_cursor}
+
+
+@app.get(f"{API_PREFIX}/users/<user_id>")
+def get_user(caller: AdminCaller, user_id: UserId) -> dict[str, Any]:
+    users = services().users
+    return {"user": users.view(users.get(user_id)).to_json()}
+
+
+@app.put(f"{API_PREFIX}/users/<user_id>")
+def update_user(caller: AdminCaller, user_id: UserId, body: UserUpdate) -> dict[str, Any]:
+    users = services().users
+    return {"user": users.view(users.update(caller, user_id, body)).to_json()}
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,1 @@
+"""HTTP API glue shared by the handlers: the resolver, the error envelope, the caller."""

@@ -1,0 +1,56 @@
+"""The one map from errors to HTTP statuses and codes, and the envelope every error is sent in."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response, content_types
+
+from imagegen import errors
+
+# Most specific first: the first class an error is an instance of decides.
+ERROR_STATUS: list[tuple[type[errors.DomainError], HTTPStatus, str]] = [
+    (errors.TokenExpired, HTTPStatus.UNAUTHORIZED, "TOKEN_EXPIRED"),
+    (errors.Unauthorized, HTTPStatus.UNAUTHORIZED, "UNAUTHORIZED"),
+    (errors.Forbidden, HTTPStatus.FORBIDDEN, "FORBIDDEN"),
+    (errors.NotFound, HTTPStatus.NOT_FOUND, "NOT_FOUND"),
+    (errors.Conflict, HTTPStatus.CONFLICT, "CONFLICT"),
+    (errors.InsufficientCoins, HTTPStatus.PAYMENT_REQUIRED, "INSUFFICIENT_COINS"),
+    (errors.TooLarge, HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "TOO_LARGE"),
+    (errors.UnsupportedMediaType, HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "UNSUPPORTED_MEDIA_TYPE"),
+    (errors.BadRequest, HTTPStatus.BAD_REQUEST, "BAD_REQUEST"),
+]
+
+
+def error_response(
+    status: HTTPStatus, code: str, message: str, details: dict[str, Any] | None = None
+) -> Response[dict[str, Any]]:
+    """A response with the API's error envelope."""
+    return Response(
+        status_code=status.value,
+        content_type=content_types.APPLICATION_JSON,
+        body={"error": {"code": code, "message": message, "details": details or {}}},
+    )
+
+
+def domain_error_response(error: errors.DomainError) -> Response[dict[str, Any]]:
+    for error_class, status, code in ERROR_STATUS:
+        if isinstance(error, error_class):
+            return error_response(status, code, error.message, error.details)
+    raise TypeError(f"no HTTP mapping for {type(error).__name__}")
+
+
+def field_errors(validation_errors: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """``details.fields`` of a 422: which field, where, and what is wrong with it."""
+    fields = []
+    for error in validation_errors:
+        location, *path = [str(part) for part in error.get("loc", ())] or ["body"]
+        fields.append(
+            {
+                "field": ".".join(path) or location,
+                "in": location,
+                "message": str(error.get("msg") or error.get("type", "invalid")),
+            }
+        )
+    return fields

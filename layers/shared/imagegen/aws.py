@@ -1,0 +1,37 @@
+"""AWS clients, created lazily once per container.
+
+boto3 honours ``AWS_ENDPOINT_URL`` itself, which is how the local stack points every
+client at its AWS emulation without any local-only code here.
+"""
+
+from __future__ import annotations
+
+import threading
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from botocore.config import Config
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+_CLIENT_CONFIG = Config(
+    connect_timeout=2,
+    read_timeout=5,
+    retries={"mode": "standard", "max_attempts": 3},
+)
+# Creating clients from the shared default session is not thread-safe.
+_lock = threading.Lock()
+
+
+@cache
+def client(service: str) -> Any:
+    """A cached boto3 client for ``service`` (``dynamodb``, ``s3``, ``sqs``...)."""
+    with _lock:
+        return boto3.session.Session().client(service, config=_CLIENT_CONFIG)  # type: ignore[call-overload]
+
+
+def dynamodb() -> DynamoDBClient:
+    """The DynamoDB client of this container."""
+    return client("dynamodb")  # type: ignore[no-any-return]

@@ -1,0 +1,58 @@
+"""Domain errors. The API layer maps each class to one status and code (``imagegen.api.errors``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    """Base of every error the service reports to a caller on purpose."""
+
+    def __init__(self, message: str, details: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details or {}
+
+
+class BadRequest(DomainError):
+    """The request is malformed beyond schema validation (a bad cursor, say)."""
+
+
+class Unauthorized(DomainError):
+    """No credentials, or credentials that are invalid or revoked."""
+
+
+class TokenExpired(Unauthorized):
+    """An access token that was valid and has expired: the client should refresh."""
+
+
+class Forbidden(DomainError):
+    """Authenticated, but not allowed."""
+
+
+class NotFound(DomainError):
+    """No such resource for this caller."""
+
+
+class Conflict(DomainError):
+    """The current state does not allow the change."""
+
+
+class InsufficientCoins(DomainError):
+    """The balance is below the cost."""
+
+    def __init__(self, balance: int, required: int) -> None:
+        super().__init__(
+            f"This costs {required} coins and the balance is {balance}.",
+            {"balance": balance, "required": required},
+        )
+        self.balance = balance
+        self.required = required
+
+
+class TooLarge(DomainError):
+    """A declared size or a request body over the limit."""
+
+
+class UnsupportedMediaType(DomainError):
+    """A content type that is not accepted."""

@@ -1,0 +1,25 @@
+"""Identifiers and timestamps in the formats the API promises."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from ulid import ULID
+
+
+def new_id() -> str:
+    """A new ULID: unique, and sorting by creation time."""
+    return str(ULID())
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def iso(moment: datetime) -> str:
+    """ISO 8601 UTC with milliseconds and a ``Z``, as every timestamp in the API."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def now_iso() -> str:
+    return iso(utc_now())

@@ -1,0 +1,1 @@
+"""Pydantic models of the domain and of the API's JSON."""

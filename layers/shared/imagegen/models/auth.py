@@ -1,0 +1,50 @@
+"""Sign-in requests and responses, and the authenticated caller."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pydantic import Field
+
+from imagegen.models.base import CamelModel, RequestModel
+from imagegen.models.users import User
+
+
+class GoogleSignIn(RequestModel):
+    token: str = Field(min_length=1, max_length=8192)
+
+
+class RefreshRequest(RequestModel):
+    refresh_token: str = Field(min_length=1, max_length=512)
+
+
+class GoogleIdentity(CamelModel):
+    """The verified claims of a Google ID token that the service uses."""
+
+    subject: str
+    email: str
+    first_name: str
+    last_name: str
+    locale: str | None = None
+
+
+class TokenPair(CamelModel):
+    token: str
+    refresh_token: str
+    expires_in: int
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who is calling: read from the verified access token and its live session, never from the body."""
+
+    user: User
+    session_id: str
+
+    @property
+    def user_id(self) -> str:
+        return self.user.id
+
+    @property
+    def is_admin(self) -> bool:
+        return self.user.is_admin

@@ -1,0 +1,27 @@
+"""Common model configuration: camelCase on the wire and in DynamoDB, snake_case in Python."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+from pydantic.alias_generators import to_camel
+
+
+class CamelModel(BaseModel):
+    """A model that reads and writes camelCase field names."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+
+    def to_json(self) -> dict[str, object]:
+        """The JSON-ready dict for an API response."""
+        return self.model_dump(mode="json", by_alias=True)
+
+
+class RequestModel(BaseModel):
+    """A request body: camelCase fields, unknown fields refused (422), strings trimmed."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="forbid",
+        str_strip_whitespace=True,
+    )

@@ -1,0 +1,81 @@
+"""Users: the stored profile, its API view, and the changes an admin may make."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import Field, field_validator
+
+from imagegen.models.base import CamelModel, RequestModel
+
+
+class Role(StrEnum):
+    USER = "USER"
+    ADMIN = "ADMIN"
+
+
+class User(CamelModel):
+    """A user as stored: identity, profile and roles. The balance lives in the coin ledger."""
+
+    id: str
+    email: str
+    google_sub: str
+    first_name: str = ""
+    last_name: str = ""
+    roles: list[Role]
+    language: str = "en"
+    created_at: str
+    updated_at: str
+
+    @property
+    def is_admin(self) -> bool:
+        return Role.ADMIN in self.roles
+
+
+class UserView(CamelModel):
+    """A user as the API shows it."""
+
+    id: str
+    email: str
+    first_name: str
+    last_name: str
+    roles: list[Role]
+    language: str
+    coins: int
+    created_at: str
+    updated_at: str
+
+    @classmethod
+    def of(cls, user: User, coins: int) -> UserView:
+        return cls(
+            id=user.id,
+            email=user.email,
+            first_name=user.first_name,
+            last_name=user.last_name,
+            roles=user.roles,
+            language=user.language,
+            coins=coins,
+            created_at=user.created_at,
+            updated_at=user.updated_at,
+        )
+
+
+LANGUAGE_PATTERN = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
+
+
+class UserUpdate(RequestModel):
+    """``PUT /users/{id}``: what an admin may change. Absent fields stay as they are."""
+
+    roles: list[Role] | None = Field(default=None, min_length=1)
+    language: str | None = Field(default=None, pattern=LANGUAGE_PATTERN, max_length=35)
+    first_name: str | None = Field(default=None, max_length=100)
+    last_name: str | None = Field(default=None, max_length=100)
+
+    @field_validator("roles")
+    @classmethod
+    def _every_user_is_a_user(cls, roles: list[Role] | None) -> list[Role] | None:
+        if roles is None:
+            return None
+        if Role.USER not in roles:
+            raise ValueError("roles must include USER")
+        return sorted(set(roles), key=list(Role).index)

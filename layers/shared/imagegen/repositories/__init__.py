@@ -1,0 +1,1 @@
+"""DynamoDB access. Nothing outside this package talks to DynamoDB."""

@@ -1,0 +1,116 @@
+"""The coins table: per user a ``BALANCE`` counter and its ledger of ``TXN#<operation>`` entries.
+
+An entry's sort key names the operation it records (``TXN#charge#<imageId>``,
+``TXN#refund#<imageId>``, ``TXN#welcome``, ``TXN#grant#<id>``), so writing it with
+``attribute_not_exists`` makes each operation happen at most once. The ``LedgerByTime``
+local index orders the entries by their ULID ``id`` for the history.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from imagegen.models.coins import LedgerEntry
+from imagegen.repositories.dynamo import from_item, to_item, to_values
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
+
+LEDGER_BY_TIME = "LedgerByTime"
+BALANCE_KEY = "BALANCE"
+
+
+def entry_key(operation: str) -> str:
+    return f"TXN#{operation}"
+
+
+class CoinRepository:
+    def __init__(self, client: DynamoDBClient, table: str) -> None:
+        self._client = client
+        self._table = table
+
+    def get_balance(self, user_id: str) -> int | None:
+        """The current balance, read consistently; None if the user has no coin account."""
+        response = self._client.get_item(
+            TableName=self._table,
+            Key=to_item({"userId": user_id, "sk": BALANCE_KEY}),
+            ConsistentRead=True,
+        )
+        item = response.get("Item")
+        return int(from_item(item)["balance"]) if item else None
+
+    def get_entry(self, user_id: str, operation: str) -> LedgerEntry | None:
+        response = self._client.get_item(
+            TableName=self._table,
+            Key=to_item({"userId": user_id, "sk": entry_key(operation)}),
+            ConsistentRead=True,
+        )
+        item = response.get("Item")
+        return LedgerEntry.model_validate(from_item(item)) if item else None
+
+    def open_account_items(self, entry: LedgerEntry, operation: str) -> list[TransactWriteItemTypeDef]:
+        """Items that create the balance at ``entry.balance`` together with its first entry."""
+        balance = {"userId": entry.user_id, "sk": BALANCE_KEY, "balance": entry.balance,
+                   "updatedAt": entry.created_at}
+        return [
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": to_item(balance),
+                    "ConditionExpression": "attribute_not_exists(sk)",
+                }
+            },
+            self._new_entry(entry, operation),
+        ]
+
+    def movement_items(
+        self, entry: LedgerEntry, operation: str, expected_balance: int
+    ) -> list[TransactWriteItemTypeDef]:
+        """Items that move the balance from ``expected_balance`` to ``entry.balance`` and record it.
+
+        Item 0 fails if the balance changed since it was read; item 1 fails if the
+        operation was already recorded.
+        """
+        return [
+            {
+                "Update": {
+                    "TableName": self._table,
+                    "Key": to_item({"userId": entry.user_id, "sk": BALANCE_KEY}),
+                    "UpdateExpression": "SET balance = :new, updatedAt = :at",
+                    "ConditionExpression": "balance = :expected",
+                    "ExpressionAttributeValues": to_values(
+                        {":new": entry.balance, ":expected": expected_balance, ":at": entry.created_at}
+                    ),
+                }
+            },
+            self._new_entry(entry, operation),
+        ]
+
+    def _new_entry(self, entry: LedgerEntry, operation: str) -> TransactWriteItemTypeDef:
+        return {
+            "Put": {
+                "TableName": self._table,
+                "Item": to_item({"sk": entry_key(operation), **entry.model_dump(by_alias=True)}),
+                "ConditionExpression": "attribute_not_exists(sk)",
+            }
+        }
+
+    def list_entries(
+        self, user_id: str, limit: int, start_key: dict[str, Any] | None = None
+    ) -> tuple[list[LedgerEntry], dict[str, Any] | None]:
+        """One page of the user's ledger, newest first, and the key to continue from."""
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": LEDGER_BY_TIME,
+            "KeyConditionExpression": "userId = :user",
+            "ExpressionAttributeValues": to_values({":user": user_id}),
+            "ScanIndexForward": False,
+            "Limit": limit,
+        }
+        if start_key:
+            kwargs["ExclusiveStartKey"] = to_item(start_key)
+        response = self._client.query(**kwargs)
+        last = response.get("LastEvaluatedKey")
+        entries = [LedgerEntry.model_validate(from_item(item)) for item in response.get("Items", [])]
+        return entries, (from_item(last) if last else None)

@@ -1,0 +1,79 @@
+"""Low-level DynamoDB plumbing shared by the repositories: (de)serialising and transactions."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+CONDITION_FAILED = "ConditionalCheckFailed"
+TRANSACTION_CONFLICT = "TransactionConflict"
+
+
+def to_item(values: Mapping[str, Any]) -> dict[str, Any]:
+    """A DynamoDB item from plain values; ``None`` values are left out."""
+    return {key: _serializer.serialize(value) for key, value in values.items() if value is not None}
+
+
+def to_values(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Expression attribute values from plain values (``None`` kept, as NULL)."""
+    return {key: _serializer.serialize(value) for key, value in values.items()}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {key: _plain(inner) for key, inner in value.items()}
+    if isinstance(value, list):
+        return [_plain(inner) for inner in value]
+    if isinstance(value, set):
+        return {_plain(inner) for inner in value}
+    return value
+
+
+def from_item(item: Mapping[str, Any]) -> dict[str, Any]:
+    """Plain Python values (ints, not Decimals) from a DynamoDB item."""
+    return {key: _plain(_deserializer.deserialize(value)) for key, value in item.items()}
+
+
+class TransactionCancelled(Exception):
+    """A transaction was cancelled; ``reasons[i]`` is the code for ``items[i]`` (``"None"`` if fine)."""
+
+    def __init__(self, reasons: Sequence[str]) -> None:
+        super().__init__(f"transaction cancelled: {', '.join(reasons)}")
+        self.reasons = list(reasons)
+
+    def failed(self, index: int) -> bool:
+        """Whether item ``index`` failed its condition."""
+        return index < len(self.reasons) and self.reasons[index] == CONDITION_FAILED
+
+    @property
+    def conflicted(self) -> bool:
+        """Whether another transaction got in the way (worth retrying)."""
+        return TRANSACTION_CONFLICT in self.reasons
+
+
+def is_condition_failure(error: ClientError) -> bool:
+    return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+
+
+def transact_write(client: DynamoDBClient, items: Sequence[TransactWriteItemTypeDef]) -> None:
+    """Write ``items`` all or nothing; raises ``TransactionCancelled`` with one reason per item."""
+    try:
+        client.transact_write_items(TransactItems=list(items))
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+            raise
+        reasons = [reason.get("Code", "None") for reason in error.response.get("CancellationReasons", [])]
+        raise TransactionCancelled(reasons) from error

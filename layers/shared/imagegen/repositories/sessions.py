@@ -1,0 +1,69 @@
+"""The sessions table: one item per sign-in, expiring through the table's TTL."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from botocore.exceptions import ClientError
+
+from imagegen.models.sessions import Session
+from imagegen.repositories.dynamo import from_item, is_condition_failure, to_item, to_values
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+
+class SessionRepository:
+    def __init__(self, client: DynamoDBClient, table: str) -> None:
+        self._client = client
+        self._table = table
+
+    def create(self, session: Session) -> None:
+        self._client.put_item(
+            TableName=self._table,
+            Item=to_item(session.model_dump(by_alias=True)),
+            ConditionExpression="attribute_not_exists(sessionId)",
+        )
+
+    def get(self, session_id: str) -> Session | None:
+        response = self._client.get_item(
+            TableName=self._table, Key=to_item({"sessionId": session_id}), ConsistentRead=True
+        )
+        item = response.get("Item")
+        return Session.model_validate(from_item(item)) if item else None
+
+    def rotate(
+        self, session_id: str, old_hash: str, new_hash: str, rotated_at: str, expires_at: int, now: int
+    ) -> bool:
+        """Swap the refresh hash if the session is live and still holds ``old_hash``."""
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=to_item({"sessionId": session_id}),
+                UpdateExpression="SET refreshHash = :new, rotatedAt = :at, expiresAt = :exp",
+                ConditionExpression=(
+                    "refreshHash = :old AND attribute_not_exists(revokedAt) AND expiresAt > :now"
+                ),
+                ExpressionAttributeValues=to_values(
+                    {":new": new_hash, ":old": old_hash, ":at": rotated_at, ":exp": expires_at, ":now": now}
+                ),
+            )
+        except ClientError as error:
+            if is_condition_failure(error):
+                return False
+            raise
+        return True
+
+    def revoke(self, session_id: str, revoked_at: str) -> None:
+        """Mark the session revoked (kept until its TTL so reuse is still recognised)."""
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=to_item({"sessionId": session_id}),
+                UpdateExpression="SET revokedAt = if_not_exists(revokedAt, :at)",
+                ConditionExpression="attribute_exists(sessionId)",
+                ExpressionAttributeValues=to_values({":at": revoked_at}),
+            )
+        except ClientError as error:
+            if not is_condition_failure(error):
+                raise

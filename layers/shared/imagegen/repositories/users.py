@@ -1,0 +1,144 @@
+"""The users table: profiles under ``USER#<id>``, and uniqueness items for Google subjects and emails."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from imagegen.models.users import Role, User
+from imagegen.repositories.dynamo import from_item, is_condition_failure, to_item, to_values
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
+
+USERS_BY_CREATION = "UsersByCreation"
+_USER_ENTITY = "USER"
+
+
+def _user_key(user_id: str) -> str:
+    return f"USER#{user_id}"
+
+
+def _google_key(subject: str) -> str:
+    return f"GOOGLE#{subject}"
+
+
+def _email_key(email: str) -> str:
+    return f"EMAIL#{email.lower()}"
+
+
+class UserRepository:
+    def __init__(self, client: DynamoDBClient, table: str) -> None:
+        self._client = client
+        self._table = table
+
+    def get(self, user_id: str) -> User | None:
+        """The user with this id, read consistently, or None."""
+        response = self._client.get_item(
+            TableName=self._table, Key=to_item({"pk": _user_key(user_id)}), ConsistentRead=True
+        )
+        item = response.get("Item")
+        return _user(item) if item else None
+
+    def find_id_by_google_subject(self, subject: str) -> str | None:
+        response = self._client.get_item(
+            TableName=self._table, Key=to_item({"pk": _google_key(subject)}), ConsistentRead=True
+        )
+        item = response.get("Item")
+        return str(from_item(item)["userId"]) if item else None
+
+    def find_id_by_email(self, email: str) -> str | None:
+        response = self._client.get_item(
+            TableName=self._table, Key=to_item({"pk": _email_key(email)}), ConsistentRead=True
+        )
+        item = response.get("Item")
+        return str(from_item(item)["userId"]) if item else None
+
+    def create_items(self, user: User) -> list[TransactWriteItemTypeDef]:
+        """Transaction items that create ``user`` and claim its Google subject and email.
+
+        Each put is conditional, so two first sign-ins racing for the same subject or
+        email cannot both succeed.
+        """
+        claim = {"userId": user.id, "createdAt": user.created_at}
+        return [
+            self._put_new({"pk": _user_key(user.id), "entity": _USER_ENTITY, **user.model_dump(by_alias=True)}),
+            self._put_new({"pk": _google_key(user.google_sub), **claim}),
+            self._put_new({"pk": _email_key(user.email), **claim}),
+        ]
+
+    def _put_new(self, values: dict[str, Any]) -> TransactWriteItemTypeDef:
+        return {
+            "Put": {
+                "TableName": self._table,
+                "Item": to_item(values),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        }
+
+    def update(self, user_id: str, changes: dict[str, Any], updated_at: str) -> User | None:
+        """Set the given camelCase attributes on an existing user; None if there is no such user."""
+        names = {f"#f{i}": name for i, name in enumerate(changes)}
+        values = {f":v{i}": value for i, value in enumerate(changes.values())}
+        assignments = [f"{name} = {value}" for name, value in zip(names, values, strict=True)]
+        assignments.append("updatedAt = :updatedAt")
+        values[":updatedAt"] = updated_at
+        try:
+            response = self._client.update_item(
+                TableName=self._table,
+                Key=to_item({"pk": _user_key(user_id)}),
+                UpdateExpression="SET " + ", ".join(assignments),
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=to_values(values),
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as error:
+            if is_condition_failure(error):
+                return None
+            raise
+        return _user(response["Attributes"])
+
+    def add_role(self, user_id: str, role: Role, roles: list[Role], updated_at: str) -> User | None:
+        """Give the user ``role`` if their roles are still ``roles``; None if they changed meanwhile."""
+        try:
+            response = self._client.update_item(
+                TableName=self._table,
+                Key=to_item({"pk": _user_key(user_id)}),
+                UpdateExpression="SET #roles = :new, updatedAt = :updatedAt",
+                ConditionExpression="#roles = :old",
+                ExpressionAttributeNames={"#roles": "roles"},
+                ExpressionAttributeValues=to_values(
+                    {":new": [*roles, role], ":old": list(roles), ":updatedAt": updated_at}
+                ),
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as error:
+            if is_condition_failure(error):
+                return None
+            raise
+        return _user(response["Attributes"])
+
+    def list_page(
+        self, limit: int, start_key: dict[str, Any] | None
+    ) -> tuple[list[User], dict[str, Any] | None]:
+        """One page of users, newest first, and the key to continue from (None at the end)."""
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": USERS_BY_CREATION,
+            "KeyConditionExpression": "entity = :entity",
+            "ExpressionAttributeValues": to_values({":entity": _USER_ENTITY}),
+            "ScanIndexForward": False,
+            "Limit": limit,
+        }
+        if start_key:
+            kwargs["ExclusiveStartKey"] = to_item(start_key)
+        response = self._client.query(**kwargs)
+        last = response.get("LastEvaluatedKey")
+        return [_user(item) for item in response.get("Items", [])], (from_item(last) if last else None)
+
+
+def _user(item: dict[str, Any]) -> User:
+    return User.model_validate(from_item(item))

@@ -1,0 +1,1 @@
+"""Business rules, written once, used by every function."""

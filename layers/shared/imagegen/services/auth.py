@@ -1,0 +1,113 @@
+"""Sign-in, refresh, logout, and authenticating every request."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from imagegen.errors import Unauthorized
+from imagegen.ids import now_iso
+from imagegen.models.auth import Caller, TokenPair
+from imagegen.models.sessions import Session
+from imagegen.services.tokens import RefreshToken
+
+if TYPE_CHECKING:
+    from imagegen.models.users import User
+    from imagegen.repositories.sessions import SessionRepository
+    from imagegen.services.google_identity import GoogleTokenVerifier
+    from imagegen.services.tokens import AccessTokens
+    from imagegen.services.users import UserService
+
+
+@dataclass(frozen=True, slots=True)
+class SignIn:
+    user: User
+    tokens: TokenPair
+
+
+class AuthService:
+    def __init__(
+        self,
+        google: GoogleTokenVerifier,
+        users: UserService,
+        sessions: SessionRepository,
+        access_tokens: AccessTokens,
+        refresh_ttl_seconds: int,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._google = google
+        self._users = users
+        self._sessions = sessions
+        self._access = access_tokens
+        self._refresh_ttl = refresh_ttl_seconds
+        self._clock = clock
+
+    def sign_in_with_google(self, id_token: str) -> SignIn:
+        """Verify a Google ID token, find or create its user, and open a session."""
+        identity = self._google.verify(id_token)
+        user = self._users.sign_in(identity)
+        refresh = RefreshToken.new(secrets.token_urlsafe(18))
+        now = now_iso()
+        self._sessions.create(
+            Session(
+                session_id=refresh.session_id, user_id=user.id, refresh_hash=refresh.hash,
+                created_at=now, rotated_at=now, expires_at=int(self._clock()) + self._refresh_ttl,
+            )
+        )
+        return SignIn(user=user, tokens=self._pair(user.id, refresh))
+
+    def refresh(self, refresh_token: str) -> TokenPair:
+        """New tokens for a live session; the presented refresh token stops working.
+
+        Presenting a refresh token that was already used means it leaked (or a client is
+        confused): the whole session is revoked.
+        """
+        presented = RefreshToken.parse(refresh_token)
+        session = self._sessions.get(presented.session_id)
+        if session is None or session.revoked_at or session.expires_at <= int(self._clock()):
+            raise Unauthorized("The refresh token is not valid.")
+        if not presented.matches(session.refresh_hash):
+            self._sessions.revoke(session.session_id, now_iso())
+            raise Unauthorized("The refresh token was already used; the session is revoked.")
+        rotated = RefreshToken.new(session.session_id)
+        now = int(self._clock())
+        swapped = self._sessions.rotate(
+            session.session_id, session.refresh_hash, rotated.hash, now_iso(), now + self._refresh_ttl, now
+        )
+        if not swapped:  # a concurrent refresh with the same token won: this one is a reuse
+            self._sessions.revoke(session.session_id, now_iso())
+            raise Unauthorized("The refresh token was already used; the session is revoked.")
+        return self._pair(session.user_id, rotated)
+
+    def logout(self, caller: Caller) -> None:
+        """End the caller's session: its access and refresh tokens stop working at once."""
+        self._sessions.revoke(caller.session_id, now_iso())
+
+    def authenticate(self, authorization: str | None) -> Caller:
+        """The caller behind an ``Authorization: Bearer`` header, checked against their live session."""
+        scheme, _, token = (authorization or "").strip().partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthorized("Sign in: an 'Authorization: Bearer <token>' header is required.")
+        claims = self._access.verify(token.strip())
+        session = self._sessions.get(claims.session_id)
+        if (
+            session is None
+            or session.user_id != claims.user_id
+            or session.revoked_at
+            or session.expires_at <= int(self._clock())
+        ):
+            raise Unauthorized("The session has ended; sign in again.")
+        user = self._users.get_or_none(claims.user_id)
+        if user is None:
+            raise Unauthorized("The session has ended; sign in again.")
+        return Caller(user=user, session_id=session.session_id)
+
+    def _pair(self, user_id: str, refresh: RefreshToken) -> TokenPair:
+        return TokenPair(
+            token=self._access.issue(user_id, refresh.session_id),
+            refresh_token=str(refresh),
+            expires_in=self._access.ttl_seconds,
+        )

@@ -1,0 +1,102 @@
+"""Our own credentials: short-lived access tokens (JWT) and opaque, rotating refresh tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import jwt
+
+from imagegen.errors import TokenExpired, Unauthorized
+
+ACCESS_TOKEN_ALGORITHM = "HS256"
+
+
+@dataclass(frozen=True, slots=True)
+class AccessClaims:
+    user_id: str
+    session_id: str
+
+
+class AccessTokens:
+    """Issues and verifies access tokens signed with the service's secret (algorithm pinned)."""
+
+    def __init__(
+        self,
+        signing_key: Callable[[], str],
+        issuer: str,
+        audience: str,
+        ttl_seconds: int,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._signing_key = signing_key
+        self._issuer = issuer
+        self._audience = audience
+        self.ttl_seconds = ttl_seconds
+        self._clock = clock
+
+    def issue(self, user_id: str, session_id: str) -> str:
+        now = int(self._clock())
+        claims = {
+            "sub": user_id,
+            "sid": session_id,
+            "iat": now,
+            "exp": now + self.ttl_seconds,
+            "iss": self._issuer,
+            "aud": self._audience,
+        }
+        return jwt.encode(claims, self._signing_key(), algorithm=ACCESS_TOKEN_ALGORITHM)
+
+    def verify(self, token: str) -> AccessClaims:
+        """The claims of a token we issued; ``TokenExpired`` once it has run out, else ``Unauthorized``."""
+        try:
+            claims = jwt.decode(
+                token,
+                self._signing_key(),
+                algorithms=[ACCESS_TOKEN_ALGORITHM],
+                audience=self._audience,
+                issuer=self._issuer,
+                leeway=5,
+                options={"require": ["sub", "sid", "iat", "exp", "iss", "aud"]},
+            )
+        except jwt.ExpiredSignatureError as error:
+            raise TokenExpired("The access token has expired.") from error
+        except jwt.PyJWTError as error:
+            raise Unauthorized("The access token is not valid.") from error
+        user_id, session_id = claims.get("sub"), claims.get("sid")
+        if not isinstance(user_id, str) or not isinstance(session_id, str):
+            raise Unauthorized("The access token is not valid.")
+        return AccessClaims(user_id=user_id, session_id=session_id)
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshToken:
+    """A refresh token is ``<sessionId>.<secret>``; only the secret's hash is ever stored."""
+
+    session_id: str
+    secret: str
+
+    @classmethod
+    def new(cls, session_id: str) -> RefreshToken:
+        return cls(session_id=session_id, secret=secrets.token_urlsafe(32))
+
+    @classmethod
+    def parse(cls, token: str) -> RefreshToken:
+        session_id, dot, secret = token.partition(".")
+        if not dot or not session_id or len(secret) < 32:
+            raise Unauthorized("The refresh token is not valid.")
+        return cls(session_id=session_id, secret=secret)
+
+    def __str__(self) -> str:
+        return f"{self.session_id}.{self.secret}"
+
+    @property
+    def hash(self) -> str:
+        return hashlib.sha256(self.secret.encode()).hexdigest()
+
+    def matches(self, stored_hash: str) -> bool:
+        return hmac.compare_digest(self.hash, stored_hash)

@@ -1,0 +1,123 @@
+"""Users: first sign-in, profiles, admin listing and edits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from imagegen.errors import Conflict, NotFound
+from imagegen.ids import new_id, now_iso
+from imagegen.models.users import Role, User, UserUpdate, UserView
+from imagegen.repositories.dynamo import TransactionCancelled, transact_write
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+    from imagegen.models.auth import Caller, GoogleIdentity
+    from imagegen.repositories.users import UserRepository
+    from imagegen.services.coins import CoinService
+    from imagegen.services.cursors import CursorCodec
+
+# Positions of the items in the first sign-in transaction (see UserRepository.create_items).
+_USER_ITEM, _GOOGLE_ITEM, _EMAIL_ITEM = 0, 1, 2
+_CREATE_ATTEMPTS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class UserPage:
+    users: list[UserView]
+    next_cursor: str | None
+
+
+def language_of(locale: str | None) -> str:
+    """The language code of a Google ``locale`` claim (``en-GB`` -> ``en``)."""
+    primary = (locale or "").replace("_", "-").split("-")[0].lower()
+    return primary if primary.isalpha() and 2 <= len(primary) <= 3 else "en"
+
+
+class UserService:
+    def __init__(
+        self,
+        repository: UserRepository,
+        coins: CoinService,
+        client: DynamoDBClient,
+        cursors: CursorCodec,
+        admin_emails: frozenset[str],
+        welcome_coins: int,
+    ) -> None:
+        self._repository = repository
+        self._coins = coins
+        self._client = client
+        self._cursors = cursors
+        self._admin_emails = admin_emails
+        self._welcome_coins = welcome_coins
+
+    def sign_in(self, identity: GoogleIdentity) -> User:
+        """The user of this Google identity, created with the welcome coins on first sign-in.
+
+        Creation claims the Google subject and the email in the same transaction as the user
+        and the welcome entry, so two first sign-ins racing create one user and one welcome.
+        """
+        for _ in range(_CREATE_ATTEMPTS):
+            user_id = self._repository.find_id_by_google_subject(identity.subject)
+            if user_id is not None:
+                return self._promote_if_listed(self.get(user_id))
+            user = self._new_user(identity)
+            items = [*self._repository.create_items(user), *self._coins.opening_items(user.id, self._welcome_coins)]
+            try:
+                transact_write(self._client, items)
+            except TransactionCancelled as cancelled:
+                if cancelled.failed(_GOOGLE_ITEM) or cancelled.conflicted:
+                    continue  # another sign-in of this subject won the race: use its user
+                if cancelled.failed(_EMAIL_ITEM):
+                    raise Conflict("This email belongs to another Google account here.") from cancelled
+                raise
+            return user
+        raise Conflict("Sign-in is already in progress for this account; try again.")
+
+    def _new_user(self, identity: GoogleIdentity) -> User:
+        now = now_iso()
+        roles = [Role.USER, Role.ADMIN] if identity.email in self._admin_emails else [Role.USER]
+        return User(
+            id=new_id(), email=identity.email, google_sub=identity.subject,
+            first_name=identity.first_name, last_name=identity.last_name,
+            roles=roles, language=language_of(identity.locale), created_at=now, updated_at=now,
+        )
+
+    def _promote_if_listed(self, user: User) -> User:
+        """Admins are whoever AdminEmails lists, also when it lists them after their first sign-in."""
+        if user.email not in self._admin_emails or user.is_admin:
+            return user
+        return self._repository.add_role(user.id, Role.ADMIN, user.roles, now_iso()) or self.get(user.id)
+
+    def get_or_none(self, user_id: str) -> User | None:
+        return self._repository.get(user_id)
+
+    def get(self, user_id: str) -> User:
+        """The user with this id; ``NotFound`` if there is none."""
+        user = self._repository.get(user_id)
+        if user is None:
+            raise NotFound("No such user.")
+        return user
+
+    def view(self, user: User) -> UserView:
+        """The API view of ``user``, with the balance."""
+        return UserView.of(user, self._coins.balance(user.id))
+
+    def list_page(self, caller: Caller, limit: int, cursor: str | None) -> UserPage:
+        """A page of all users, newest first (admins only; the route checks)."""
+        scope = f"users:{caller.user_id}"
+        users, last = self._repository.list_page(limit, self._cursors.decode(cursor, scope))
+        return UserPage([self.view(user) for user in users], self._cursors.encode(last, scope))
+
+    def update(self, caller: Caller, user_id: str, update: UserUpdate) -> User:
+        """Apply an admin's changes; an admin cannot take away their own admin role."""
+        changes = update.model_dump(by_alias=True, exclude_unset=True, exclude_none=True)
+        if user_id == caller.user_id and update.roles is not None and Role.ADMIN not in update.roles:
+            raise Conflict("An admin cannot remove their own ADMIN role.")
+        if not changes:
+            return self.get(user_id)
+        updated = self._repository.update(user_id, changes, now_iso())
+        if updated is None:
+            raise NotFound("No such user.")
+        return updated
