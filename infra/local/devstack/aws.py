@@ -35,13 +35,18 @@ class SerializedApp:
                     close()
 
 
+class _QuietMotoHandler(MotoRequestHandler):  # type: ignore[misc]
+    def log_request(self, *_: object) -> None:
+        """The local stack logs function invocations, not every AWS call."""
+
+
 class MotoServer:
     """moto's AWS emulation served on ``host:port`` from a background thread."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         app = SerializedApp(DomainDispatcherApplication(create_backend_app))
         self._server: BaseWSGIServer = make_server(
-            host, port, app, threaded=True, request_handler=MotoRequestHandler
+            host, port, app, threaded=True, request_handler=_QuietMotoHandler
         )
         self._thread = threading.Thread(target=self._server.serve_forever, name="moto", daemon=True)
 

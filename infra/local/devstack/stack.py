@@ -1,0 +1,202 @@
+"""The whole local stack in one object: AWS emulation, resources, functions, the API, the issuer.
+
+``python -m devstack`` runs it for people; the end-to-end tests start it on free ports.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import threading
+from collections.abc import Mapping
+from importlib import resources
+from typing import Any
+
+import boto3
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.wrappers import Request, Response
+
+from devstack.aws import MotoServer
+from devstack.google import JWKS_MAX_AGE_SECONDS, LocalGoogleIssuer
+from devstack.http_api import CorsConfiguration, HttpApiEmulator, LocalRoute
+from devstack.lambdas import LocalFunction
+from devstack.provision import Provisioner
+from devstack.template import REGION, Template
+
+LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}  # noqa: S105 - moto's
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_request(self, *_: object) -> None:
+        """Invocations are logged by the API emulator, one line each."""
+
+
+class _Deferred:
+    """A WSGI app that forwards to one set later, so the server can bind (and learn its port) first."""
+
+    app: Any = None
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        return self.app(environ, start_response)
+
+
+class LocalStack:
+    def __init__(
+        self,
+        api_port: int = 3000,
+        aws_port: int = 4566,
+        host: str = "127.0.0.1",
+        admin_emails: str = "admin@example.com",
+        log_level: str = "WARNING",
+        parameters: Mapping[str, str] | None = None,
+    ) -> None:
+        self.host = host
+        self._api_port = api_port
+        self._aws_port = aws_port
+        self._admin_emails = admin_emails
+        self._log_level = log_level
+        self._extra_parameters = dict(parameters or {})
+        self.functions: dict[str, LocalFunction] = {}
+        self._threads: list[threading.Thread] = []
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self) -> LocalStack:
+        self.aws = MotoServer(self.host, self._aws_port)
+        self.aws.start()
+        deferred = _Deferred()
+        self._server: BaseWSGIServer = make_server(
+            self.host, self._api_port, deferred, threaded=True, request_handler=_QuietHandler
+        )
+        self.api_url = f"http://{self.host}:{self._server.server_port}"
+        self.issuer = LocalGoogleIssuer(issuer=f"{self.api_url}/_dev/google")
+
+        self.template = Template.load(self._parameters())
+        session = boto3.session.Session(**_boto_credentials(), region_name=REGION)
+        Provisioner(self.template, session, endpoint_url=self.aws.url).provision()
+        base_environment = self._lambda_base_environment()
+        self.functions = {
+            logical_id: LocalFunction(spec, base_environment)
+            for logical_id, spec in self.template.functions().items()
+        }
+        api = self.template.resources["HttpApi"]
+        deferred.app = HttpApiEmulator(
+            routes=self.template.http_routes(),
+            functions=self.functions,
+            cors=CorsConfiguration.of(self.template.resolve(api["Properties"].get("CorsConfiguration"))),
+            domain=f"{self.host}:{self._server.server_port}",
+            local_routes=self._local_routes(),
+        )
+        thread = threading.Thread(target=self._server.serve_forever, name="http-api", daemon=True)
+        thread.start()
+        self._threads.append(thread)
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        for function in self.functions.values():
+            function.close()
+        self.aws.stop()
+        for thread in self._threads:
+            thread.join(timeout=5)
+
+    def __enter__(self) -> LocalStack:
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+    # ------------------------------------------------------------------ configuration
+    def _parameters(self) -> dict[str, str]:
+        origins = [self.api_url, self.api_url.replace(self.host, "localhost")]
+        return {
+            "Stage": "dev",
+            "GoogleClientId": self.issuer.client_id,
+            "GoogleIssuers": self.issuer.issuer,
+            "GoogleJwksUrl": self.issuer.jwks_url,
+            "AdminEmails": self._admin_emails,
+            "AllowedOrigins": ",".join(origins),
+            "LogLevel": self._log_level,
+            **self._extra_parameters,
+        }
+
+    def _lambda_base_environment(self) -> dict[str, str]:
+        inherited = {key: os.environ[key] for key in ("PATH", "HOME", "LANG", "TZ") if key in os.environ}
+        return {
+            **inherited,
+            **LOCAL_CREDENTIALS,
+            "AWS_REGION": REGION,
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_ENDPOINT_URL": self.aws.url,
+            "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13",
+        }
+
+    def boto_session(self) -> boto3.session.Session:
+        """A boto3 session for the local AWS (use with ``endpoint_url=stack.aws.url``)."""
+        return boto3.session.Session(**_boto_credentials(), region_name=REGION)
+
+    def env(self, function: str) -> dict[str, str]:
+        """The environment ``function`` runs with locally."""
+        return self.functions[function].environment
+
+    # ------------------------------------------------------------------ local-only routes
+    def _local_routes(self) -> dict[tuple[str, str], LocalRoute]:
+        return {
+            ("GET", "/"): _console,
+            ("POST", "/_dev/id-token"): self._id_token,
+            ("GET", "/_dev/google/.well-known/openid-configuration"): lambda _: _json(
+                self.issuer.openid_configuration()
+            ),
+            ("GET", "/_dev/google/oauth2/v3/certs"): self._jwks,
+        }
+
+    def _jwks(self, _: Request) -> Response:
+        response = _json(self.issuer.jwks())
+        response.headers["Cache-Control"] = f"public, max-age={JWKS_MAX_AGE_SECONDS}"
+        return response
+
+    def _id_token(self, request: Request) -> Response:
+        try:
+            body = json.loads(request.get_data() or b"")
+        except ValueError:
+            return _error(400, "INVALID_JSON", "The request body is not valid JSON.")
+        if not isinstance(body, dict):
+            return _validation_error("body", "Expected a JSON object.")
+        unknown = set(body) - {"email", "firstName", "lastName"}
+        if unknown:
+            return _validation_error(sorted(unknown)[0], "Unknown field.")
+        email = body.get("email")
+        if not isinstance(email, str) or not _EMAIL.match(email.strip()):
+            return _validation_error("email", "A valid email address is required.")
+        names = {key: body.get(key) or "" for key in ("firstName", "lastName")}
+        if not all(isinstance(value, str) and len(value) <= 100 for value in names.values()):
+            return _validation_error("firstName", "Names are strings of at most 100 characters.")
+        token = self.issuer.id_token(email.strip(), names["firstName"], names["lastName"])
+        return _json({"token": token})
+
+
+def _boto_credentials() -> dict[str, str]:
+    return {
+        "aws_access_key_id": LOCAL_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        "aws_secret_access_key": LOCAL_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+    }
+
+
+def _json(body: Any, status: int = 200) -> Response:
+    return Response(json.dumps(body), status=status, content_type="application/json")
+
+
+def _error(status: int, code: str, message: str, details: dict[str, Any] | None = None) -> Response:
+    return _json({"error": {"code": code, "message": message, "details": details or {}}}, status)
+
+
+def _validation_error(field: str, message: str) -> Response:
+    fields = [{"field": field, "in": "body", "message": message}]
+    return _error(422, "VALIDATION_ERROR", "The request is not valid.", {"fields": fields})
+
+
+def _console(_: Request) -> Response:
+    page = resources.files("devstack").joinpath("console/index.html").read_text()
+    return Response(page, content_type="text/html; charset=utf-8")
