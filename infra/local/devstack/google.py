@@ -71,6 +71,7 @@ class LocalGoogleIssuer:
         email: str,
         first_name: str = "",
         last_name: str = "",
+        /,
         *,
         key: SigningKey | None = None,
         lifetime_seconds: int = 3600,

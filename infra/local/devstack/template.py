@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ REGION = "us-east-1"
 ACCOUNT_ID = "123456789012"
 
 
-class _CfnLoader(yaml.SafeLoader):
+class _CfnLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
     """Reads CloudFormation's short forms (``!Ref x``, ``!GetAtt a.b``...) as their long forms."""
 
 
@@ -40,7 +41,9 @@ def _short_form(loader: yaml.Loader, suffix: str, node: yaml.Node) -> dict[str, 
 _CfnLoader.add_multi_constructor("!", _short_form)  # type: ignore[no-untyped-call]
 
 
+@cache
 def load_template(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
+    """The parsed template (cached: nothing mutates it)."""
     with path.open() as handle:
         document: dict[str, Any] = yaml.load(handle, Loader=_CfnLoader)  # noqa: S506 - a safe loader
     return document

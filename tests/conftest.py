@@ -1,0 +1,123 @@
+"""Fixtures shared by every test: fake AWS credentials, a local Google issuer over HTTP,
+moto in-process with the template's resources, and the services wired to them."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from aws_lambda_powertools.utilities.parameters import base as parameters_base
+from moto import mock_aws
+from werkzeug.serving import WSGIRequestHandler, make_server
+from werkzeug.wrappers import Request, Response
+
+from devstack.google import LocalGoogleIssuer
+from devstack.provision import Provisioner
+from devstack.template import REGION, Template
+from imagegen import aws as aws_clients
+from imagegen import config, container
+from imagegen.config import Settings
+from imagegen.container import Services, build_services
+
+ADMIN_EMAIL = "admin@example.com"
+
+
+@pytest.fixture(autouse=True)
+def _never_real_aws(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test can reach AWS: fake credentials, and no endpoint other than the one a test sets."""
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+    }.items():
+        monkeypatch.setenv(name, value)
+    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def reset_container() -> None:
+    """Forget what a container cached (settings, clients, services, secrets): a cold start."""
+    container.services.cache_clear()
+    config.get_settings.cache_clear()
+    aws_clients.client.cache_clear()
+    parameters_base.DEFAULT_PROVIDERS.clear()
+
+
+class _Quiet(WSGIRequestHandler):
+    def log_request(self, *_: object) -> None:
+        pass
+
+
+class ServedIssuer(LocalGoogleIssuer):
+    """The local Google issuer with its JWKS served over HTTP, counting fetches."""
+
+    jwks_fetches = 0
+
+
+@pytest.fixture(scope="session")
+def issuer() -> Iterator[ServedIssuer]:
+    holder: dict[str, ServedIssuer] = {}
+
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        request = Request(environ)
+        served = holder["issuer"]
+        if request.path == "/oauth2/v3/certs":
+            served.jwks_fetches += 1
+            response = Response(json.dumps(served.jwks()), content_type="application/json")
+            response.headers["Cache-Control"] = "public, max-age=300"
+        else:
+            response = Response("not found", status=404)
+        return response(environ, start_response)
+
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_Quiet)
+    holder["issuer"] = ServedIssuer(issuer=f"http://127.0.0.1:{server.server_port}")
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield holder["issuer"]
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def aws() -> Iterator[None]:
+    """moto in-process (not thread-safe: concurrency tests use the local stack instead)."""
+    with mock_aws():
+        reset_container()
+        yield
+        reset_container()
+
+
+def template_parameters(issuer: LocalGoogleIssuer) -> dict[str, str]:
+    return {
+        "GoogleClientId": issuer.client_id,
+        "GoogleIssuers": issuer.issuer,
+        "GoogleJwksUrl": issuer.jwks_url,
+        "AdminEmails": ADMIN_EMAIL,
+    }
+
+
+@pytest.fixture
+def template(aws: None, issuer: ServedIssuer) -> Template:
+    """The template with every resource created in moto."""
+    loaded = Template.load(template_parameters(issuer))
+    Provisioner(loaded, boto3.session.Session()).provision()
+    return loaded
+
+
+@pytest.fixture
+def settings(template: Template, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """The settings the auth function runs with, also set in the environment."""
+    environment = template.functions()["AuthFunction"].environment
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    return Settings.model_validate(dict(environment))
+
+
+@pytest.fixture
+def services(settings: Settings) -> Services:
+    return build_services(settings)

@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+import pytest
+
+from imagegen.container import Services
+from imagegen.errors import TokenExpired, Unauthorized
+from imagegen.services.auth import SignIn
+from imagegen.services.tokens import AccessTokens
+from tests.conftest import ServedIssuer
+
+
+@pytest.fixture
+def signed_in(services: Services, issuer: ServedIssuer) -> SignIn:
+    return services.auth.sign_in_with_google(issuer.id_token("ada@example.com", "Ada", "Lovelace"))
+
+
+def bearer(token: str) -> str:
+    return f"Bearer {token}"
+
+
+def test_signing_in_gives_tokens_that_authenticate_the_user(services: Services, signed_in: SignIn) -> None:
+    caller = services.auth.authenticate(bearer(signed_in.tokens.token))
+
+    assert caller.user_id == signed_in.user.id
+    assert caller.user.email == "ada@example.com"
+    assert signed_in.tokens.expires_in == 900
+
+
+def test_each_sign_in_is_its_own_session(services: Services, issuer: ServedIssuer, signed_in: SignIn) -> None:
+    other = services.auth.sign_in_with_google(issuer.id_token("ada@example.com"))
+    services.auth.logout(services.auth.authenticate(bearer(other.tokens.token)))
+
+    assert services.auth.authenticate(bearer(signed_in.tokens.token)).user_id == signed_in.user.id
+
+
+def test_a_bad_google_token_signs_nobody_in(services: Services, issuer: ServedIssuer) -> None:
+    with pytest.raises(Unauthorized):
+        services.auth.sign_in_with_google(issuer.id_token("ada@example.com", aud="another-app"))
+
+
+def test_refreshing_rotates_the_refresh_token(services: Services, signed_in: SignIn) -> None:
+    renewed = services.auth.refresh(signed_in.tokens.refresh_token)
+
+    assert renewed.refresh_token != signed_in.tokens.refresh_token
+    assert services.auth.authenticate(bearer(renewed.token)).user_id == signed_in.user.id
+    assert services.auth.refresh(renewed.refresh_token).refresh_token != renewed.refresh_token
+
+
+def test_reusing_a_refresh_token_revokes_the_whole_session(services: Services, signed_in: SignIn) -> None:
+    renewed = services.auth.refresh(signed_in.tokens.refresh_token)
+
+    with pytest.raises(Unauthorized):
+        services.auth.refresh(signed_in.tokens.refresh_token)
+    with pytest.raises(Unauthorized):
+        services.auth.refresh(renewed.refresh_token)
+    with pytest.raises(Unauthorized):
+        services.auth.authenticate(bearer(renewed.token))
+
+
+def test_logout_ends_access_and_refresh_at_once(services: Services, signed_in: SignIn) -> None:
+    services.auth.logout(services.auth.authenticate(bearer(signed_in.tokens.token)))
+
+    with pytest.raises(Unauthorized):
+        services.auth.authenticate(bearer(signed_in.tokens.token))
+    with pytest.raises(Unauthorized):
+        services.auth.refresh(signed_in.tokens.refresh_token)
+
+
+def test_an_expired_session_cannot_refresh(services: Services, signed_in: SignIn, monkeypatch: pytest.MonkeyPatch) -> None:
+    real_clock = services.auth._clock
+    monkeypatch.setattr(services.auth, "_clock", lambda: real_clock() + 31 * 24 * 3600)
+    with pytest.raises(Unauthorized):
+        services.auth.refresh(signed_in.tokens.refresh_token)
+
+
+def test_an_expired_access_token_says_so(services: Services, signed_in: SignIn) -> None:
+    settings = services.settings
+    stale = AccessTokens(
+        lambda: services.auth._access._signing_key(), settings.token_issuer, settings.token_audience,
+        settings.access_token_ttl_seconds, clock=lambda: 1_000_000.0,
+    ).issue(signed_in.user.id, "any")
+    with pytest.raises(TokenExpired):
+        services.auth.authenticate(bearer(stale))
+
+
+def test_an_access_token_naming_another_users_session_is_refused(
+    services: Services, issuer: ServedIssuer, signed_in: SignIn
+) -> None:
+    other = services.auth.sign_in_with_google(issuer.id_token("bob@example.com"))
+    session_of_ada = signed_in.tokens.refresh_token.split(".")[0]
+    forged = services.auth._access.issue(other.user.id, session_of_ada)
+    with pytest.raises(Unauthorized):
+        services.auth.authenticate(bearer(forged))
+
+
+@pytest.mark.parametrize("header", [None, "", "Bearer", "Bearer ", "Basic abc", "Token x", "Bearer not.a.jwt"])
+def test_missing_or_malformed_authorization_is_refused(services: Services, header: str | None) -> None:
+    with pytest.raises(Unauthorized):
+        services.auth.authenticate(header)
+
+
+def test_the_scheme_is_case_insensitive(services: Services, signed_in: SignIn) -> None:
+    assert services.auth.authenticate(f"bearer {signed_in.tokens.token}").user_id == signed_in.user.id
+
+
+@pytest.mark.parametrize("token", ["", "nodot", "unknown-session." + "x" * 43])
+def test_unknown_refresh_tokens_are_refused(services: Services, token: str) -> None:
+    with pytest.raises(Unauthorized):
+        services.auth.refresh(token)

@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+import jwt
+import pytest
+
+from imagegen.errors import TokenExpired, Unauthorized
+from imagegen.services.tokens import AccessTokens, RefreshToken
+
+SECRET = "s" * 64
+
+
+def tokens(clock: float = 1_000_000.0, secret: str = SECRET, audience: str = "api") -> AccessTokens:
+    return AccessTokens(lambda: secret, issuer="imagegen/test", audience=audience, ttl_seconds=900, clock=lambda: clock)
+
+
+def test_an_issued_token_verifies_to_its_user_and_session() -> None:
+    access = tokens(clock=__import__("time").time())
+    claims = access.verify(access.issue("U1", "S1"))
+    assert (claims.user_id, claims.session_id) == ("U1", "S1")
+
+
+def test_the_token_carries_the_documented_claims_with_a_pinned_algorithm() -> None:
+    token = tokens().issue("U1", "S1")
+    header = jwt.get_unverified_header(token)
+    claims = jwt.decode(token, options={"verify_signature": False})
+    assert header["alg"] == "HS256"
+    assert set(claims) == {"sub", "sid", "iat", "exp", "iss", "aud"}
+    assert claims["exp"] - claims["iat"] == 900
+
+
+def test_an_expired_token_is_reported_as_expired() -> None:
+    old = tokens(clock=1_000_000.0).issue("U1", "S1")
+    with pytest.raises(TokenExpired):
+        tokens(clock=__import__("time").time()).verify(old)
+
+
+@pytest.mark.parametrize(
+    "forge",
+    [
+        lambda now: tokens(clock=now, secret="x" * 64).issue("U1", "S1"),
+        lambda now: tokens(clock=now, audience="other").issue("U1", "S1"),
+        lambda now: jwt.encode({"sub": "U1", "sid": "S1", "iat": int(now), "exp": int(now) + 60,
+                                "iss": "imagegen/test", "aud": "api"}, None, algorithm="none"),
+        lambda now: jwt.encode({"sub": "U1", "iat": int(now), "exp": int(now) + 60,
+                                "iss": "imagegen/test", "aud": "api"}, SECRET, algorithm="HS256"),
+        lambda now: jwt.encode({"sub": "U1", "sid": "S1", "iat": int(now), "exp": int(now) + 60,
+                                "iss": "imagegen/test", "aud": "api"}, SECRET, algorithm="HS512"),
+    ],
+    ids=["other secret", "other audience", "alg none", "no session", "other algorithm"],
+)
+def test_forged_tokens_are_refused(forge) -> None:  # type: ignore[no-untyped-def]
+    now = __import__("time").time()
+    with pytest.raises(Unauthorized) as refused:
+        tokens(clock=now).verify(forge(now))
+    assert not isinstance(refused.value, TokenExpired)
+
+
+def test_a_refresh_token_round_trips_and_only_its_hash_matches() -> None:
+    token = RefreshToken.new("S1")
+    parsed = RefreshToken.parse(str(token))
+
+    assert parsed == token
+    assert parsed.matches(token.hash)
+    assert not RefreshToken.new("S1").matches(token.hash)
+    assert token.secret not in token.hash
+
+
+@pytest.mark.parametrize("garbage", ["", "S1", "S1.", ".secret" + "x" * 40, "S1.short"])
+def test_malformed_refresh_tokens_are_refused(garbage: str) -> None:
+    with pytest.raises(Unauthorized):
+        RefreshToken.parse(garbage)

@@ -1,0 +1,149 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from devstack.google import LocalGoogleIssuer
+from imagegen.container import Services
+from imagegen.errors import BadRequest, Conflict, NotFound
+from imagegen.models.auth import Caller, GoogleIdentity
+from imagegen.models.users import Role, UserUpdate
+from imagegen.services.users import language_of
+from tests.conftest import ADMIN_EMAIL
+
+
+def identity(email: str, subject: str | None = None, locale: str | None = "en") -> GoogleIdentity:
+    return GoogleIdentity(
+        subject=subject or LocalGoogleIssuer.subject_for(email), email=email,
+        first_name="Ada", last_name="Lovelace", locale=locale,
+    )
+
+
+def test_first_sign_in_creates_the_user_with_the_welcome_coins(
+    services: Services, ledger_sum: Callable[[str], int]
+) -> None:
+    user = services.users.sign_in(identity("ada@example.com", locale="fr-CA"))
+
+    assert (user.email, user.first_name, user.last_name, user.language) == ("ada@example.com", "Ada", "Lovelace", "fr")
+    assert user.roles == [Role.USER]
+    assert services.users.view(user).coins == 1000
+    assert ledger_sum(user.id) == 1000
+
+
+def test_signing_in_again_finds_the_same_user_and_credits_nothing(
+    services: Services, ledger_sum: Callable[[str], int]
+) -> None:
+    first = services.users.sign_in(identity("ada@example.com"))
+    again = services.users.sign_in(identity("ada@example.com"))
+
+    assert again.id == first.id
+    assert services.coins.balance(first.id) == 1000
+    assert ledger_sum(first.id) == 1000
+
+
+def test_an_email_listed_in_admin_emails_gets_the_admin_role(services: Services) -> None:
+    assert services.users.sign_in(identity(ADMIN_EMAIL)).roles == [Role.USER, Role.ADMIN]
+
+
+def test_a_user_listed_as_admin_after_their_first_sign_in_is_promoted_at_the_next(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(services.users, "_admin_emails", frozenset())
+    user = services.users.sign_in(identity("late@example.com"))
+    assert not user.is_admin
+    monkeypatch.setattr(services.users, "_admin_emails", frozenset({"late@example.com"}))
+
+    assert services.users.sign_in(identity("late@example.com")).is_admin
+    assert services.users.get(user.id).roles == [Role.USER, Role.ADMIN]
+
+
+def test_an_email_already_held_by_another_google_account_is_a_conflict(services: Services) -> None:
+    services.users.sign_in(identity("ada@example.com", subject="111"))
+    with pytest.raises(Conflict):
+        services.users.sign_in(identity("ada@example.com", subject="222"))
+
+
+def test_a_first_sign_in_that_loses_a_race_uses_the_winners_user(
+    services: Services, ledger_sum: Callable[[str], int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both sign-ins see no user; the other one creates it first; ours must not make a second."""
+    repository = services.users._repository
+    lookup = repository.find_id_by_google_subject
+    winner: list[str] = []
+
+    def lookup_while_another_signs_in(subject: str) -> str | None:
+        if not winner:
+            monkeypatch.setattr(repository, "find_id_by_google_subject", lookup)
+            winner.append(services.users.sign_in(identity("ada@example.com")).id)
+            monkeypatch.setattr(repository, "find_id_by_google_subject", lookup_while_another_signs_in)
+            return None
+        return lookup(subject)
+
+    monkeypatch.setattr(repository, "find_id_by_google_subject", lookup_while_another_signs_in)
+
+    loser = services.users.sign_in(identity("ada@example.com"))
+
+    assert loser.id == winner[0]
+    assert services.coins.balance(loser.id) == 1000
+    assert ledger_sum(loser.id) == 1000
+
+
+@pytest.mark.parametrize(
+    ("locale", "language"),
+    [("en", "en"), ("en-GB", "en"), ("pt_BR", "pt"), ("ES", "es"), (None, "en"), ("", "en"), ("123", "en")],
+)
+def test_language_comes_from_the_locale(locale: str | None, language: str) -> None:
+    assert language_of(locale) == language
+
+
+@pytest.fixture
+def admin(services: Services) -> Caller:
+    return Caller(user=services.users.sign_in(identity(ADMIN_EMAIL)), session_id="S")
+
+
+def test_an_admin_changes_a_profile_and_roles(services: Services, admin: Caller) -> None:
+    user = services.users.sign_in(identity("ada@example.com"))
+
+    updated = services.users.update(
+        admin, user.id, UserUpdate(first_name="Augusta", language="es", roles=[Role.ADMIN, Role.USER])
+    )
+
+    assert (updated.first_name, updated.last_name, updated.language) == ("Augusta", "Lovelace", "es")
+    assert updated.roles == [Role.USER, Role.ADMIN]
+    assert updated.updated_at >= user.updated_at
+    assert services.users.get(user.id) == updated
+
+
+def test_an_admin_cannot_remove_their_own_admin_role(services: Services, admin: Caller) -> None:
+    with pytest.raises(Conflict):
+        services.users.update(admin, admin.user_id, UserUpdate(roles=[Role.USER]))
+    assert services.users.get(admin.user_id).is_admin
+
+
+def test_updating_a_missing_user_is_not_found(services: Services, admin: Caller) -> None:
+    with pytest.raises(NotFound):
+        services.users.update(admin, "NOPE", UserUpdate(first_name="X"))
+
+
+def test_the_user_listing_pages_through_everyone_newest_first(services: Services, admin: Caller) -> None:
+    created = [services.users.sign_in(identity(f"user{index}@example.com")).id for index in range(7)]
+    seen, cursor = [], None
+    while True:
+        page = services.users.list_page(admin, limit=3, cursor=cursor)
+        seen.extend(user.id for user in page.users)
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+
+    assert seen == [*reversed(created), admin.user_id]
+
+
+def test_a_cursor_is_bound_to_the_admin_who_got_it(services: Services, admin: Caller) -> None:
+    for index in range(3):
+        services.users.sign_in(identity(f"user{index}@example.com"))
+    cursor = services.users.list_page(admin, limit=1, cursor=None).next_cursor
+    other_admin = Caller(user=services.users.sign_in(identity("other@example.com")), session_id="S2")
+
+    with pytest.raises(BadRequest):
+        services.users.list_page(other_admin, limit=1, cursor=cursor)
