@@ -14,7 +14,7 @@ from imagegen.models.auth import Caller
 
 def current_caller(request: Request) -> Caller:
     """The verified caller: a valid access token whose session is still live."""
-    authorization = request.resolved_event.get_header_value("authorization")
+    authorization = request.resolved_event.headers.get("authorization")
     return services().auth.authenticate(authorization)
 
 

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from http import HTTPStatus
 from typing import Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
-from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from imagegen.api.errors import domain_error_response, error_response, field_errors
 from imagegen.errors import DomainError, TooLarge
@@ -18,17 +19,24 @@ API_PREFIX = "/api/v1"
 MAX_REQUEST_BODY_BYTES = 64 * 1024
 
 
-def _limit_body_size(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response[Any]:
-    body = app.current_event.body or ""
-    if len(body) > MAX_REQUEST_BODY_BYTES:
-        raise TooLarge(f"The request body is over {MAX_REQUEST_BODY_BYTES} bytes.")
-    return next_middleware(app)
+class ApiResolver(APIGatewayHttpResolver):
+    """The HTTP API resolver, refusing oversized bodies before anything parses them."""
+
+    def resolve(self, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        if len(event.get("body") or "") > MAX_REQUEST_BODY_BYTES:
+            error = domain_error_response(TooLarge(f"The request body is over {MAX_REQUEST_BODY_BYTES} bytes."))
+            return {
+                "statusCode": error.status_code,
+                "headers": {"Content-Type": content_types.APPLICATION_JSON},
+                "body": json.dumps(error.body, separators=(",", ":")),
+                "isBase64Encoded": False,
+            }
+        return super().resolve(event, context)
 
 
-def build_api(logger: Logger) -> APIGatewayHttpResolver:
+def build_api(logger: Logger) -> ApiResolver:
     """An HTTP API resolver with validation, and every failure answered in the error envelope."""
-    app = APIGatewayHttpResolver(enable_validation=True)
-    app.use(middlewares=[_limit_body_size])
+    app = ApiResolver(enable_validation=True)
 
     @app.exception_handler(DomainError)
     def _domain_error(error: DomainError) -> Response[Any]:

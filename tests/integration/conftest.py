@@ -1,0 +1,105 @@
+"""Handlers invoked in-process with their template environment, events from events/, moto in-process."""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from devstack.template import ROOT, Template
+from tests.conftest import ServedIssuer, reset_container
+
+EVENTS = ROOT / "events"
+
+Invoke = Callable[..., dict[str, Any]]
+
+
+@dataclass
+class LambdaContext:
+    function_name: str
+    memory_limit_in_mb: int = 512
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:test"
+    aws_request_id: str = "11111111-2222-3333-4444-555555555555"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 10_000
+
+
+_modules: dict[Path, ModuleType] = {}
+
+
+def _handler_module(path: Path, name: str) -> ModuleType:
+    """The function's app.py, loaded from where the template says it is."""
+    if path not in _modules:
+        spec = importlib.util.spec_from_file_location(f"function_{name}", path)
+        assert spec and spec.loader
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        _modules[path] = module
+    return _modules[path]
+
+
+def load_event(name: str, token: str | None = None, body: Any = None, raw_body: str | None = None,
+               query: dict[str, str] | None = None) -> dict[str, Any]:
+    """A sample event from events/, with the access token, body or query of this test."""
+    event: dict[str, Any] = copy.deepcopy(json.loads((EVENTS / name).read_text()))
+    if token is None:
+        event["headers"].pop("authorization", None)
+    else:
+        event["headers"]["authorization"] = f"Bearer {token}"
+    if body is not None:
+        event["body"] = json.dumps(body)
+    if raw_body is not None:
+        event["body"] = raw_body
+    if query is not None:
+        event["queryStringParameters"] = query
+        event["rawQueryString"] = "&".join(f"{key}={value}" for key, value in query.items())
+    return event
+
+
+@pytest.fixture
+def invoke(template: Template, monkeypatch: pytest.MonkeyPatch) -> Invoke:
+    """``invoke("AuthFunction", event)``: the function's handler run on ``event`` with its template env."""
+    functions = template.functions()
+
+    def call(logical_id: str, event: dict[str, Any]) -> dict[str, Any]:
+        spec = functions[logical_id]
+        for name, value in spec.environment.items():
+            monkeypatch.setenv(name, value)
+        reset_container()
+        module = _handler_module(spec.code_dir / f"{spec.handler.split('.')[0]}.py", logical_id)
+        response: dict[str, Any] = module.lambda_handler(event, LambdaContext(function_name=spec.name))
+        return response
+
+    return call
+
+
+def body_of(response: dict[str, Any]) -> Any:
+    return json.loads(response["body"]) if response.get("body") else None
+
+
+@dataclass
+class SignedIn:
+    user: dict[str, Any]
+    token: str
+    refresh_token: str
+
+
+@pytest.fixture
+def sign_in(invoke: Invoke, issuer: ServedIssuer) -> Callable[[str], SignedIn]:
+    """Sign ``email`` in through the auth function."""
+
+    def sign_in_(email: str) -> SignedIn:
+        response = invoke("AuthFunction", load_event("auth/sign_in_with_google.json", body={"token": issuer.id_token(email)}))
+        assert response["statusCode"] == 200, response
+        body = body_of(response)
+        return SignedIn(user=body["user"], token=body["token"], refresh_token=body["refreshToken"])
+
+    return sign_in_

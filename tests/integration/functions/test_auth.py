@@ -1,0 +1,123 @@
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable
+
+import pytest
+
+from tests.conftest import ServedIssuer
+from tests.integration.conftest import Invoke, SignedIn, body_of, load_event
+
+SignIn = Callable[[str], SignedIn]
+
+
+def test_sign_in_returns_the_new_user_and_tokens(invoke: Invoke, issuer: ServedIssuer) -> None:
+    token = issuer.id_token("ada@example.com", "Ada", "Lovelace")
+    response = invoke("AuthFunction", load_event("auth/sign_in_with_google.json", body={"token": token}))
+
+    assert response["statusCode"] == 200
+    body = body_of(response)
+    assert set(body) == {"user", "token", "refreshToken", "expiresIn"}
+    assert body["expiresIn"] == 900
+    user = body["user"]
+    assert set(user) == {"id", "email", "firstName", "lastName", "roles", "language", "coins", "createdAt", "updatedAt"}
+    assert (user["email"], user["firstName"], user["lastName"], user["roles"], user["coins"]) == (
+        "ada@example.com", "Ada", "Lovelace", ["USER"], 1000,
+    )
+    assert user["createdAt"].endswith("Z")
+
+
+def test_me_is_the_signed_in_user(invoke: Invoke, sign_in: SignIn) -> None:
+    ada = sign_in("ada@example.com")
+    response = invoke("AuthFunction", load_event("auth/me.json", token=ada.token))
+
+    assert response["statusCode"] == 200
+    assert body_of(response) == {"user": ada.user}
+
+
+def test_refresh_rotates_and_logout_revokes(invoke: Invoke, sign_in: SignIn) -> None:
+    ada = sign_in("ada@example.com")
+    refreshed = invoke("AuthFunction", load_event("auth/refresh.json", body={"refreshToken": ada.refresh_token}))
+    assert refreshed["statusCode"] == 200
+    tokens = body_of(refreshed)
+    assert set(tokens) == {"token", "refreshToken", "expiresIn"}
+
+    logout = invoke("AuthFunction", load_event("auth/logout.json", token=tokens["token"]))
+    assert logout["statusCode"] == 204
+    assert not logout.get("body")
+
+    after = invoke("AuthFunction", load_event("auth/me.json", token=tokens["token"]))
+    assert after["statusCode"] == 401
+    assert body_of(after)["error"]["code"] == "UNAUTHORIZED"
+
+
+def test_a_bad_google_token_is_401(invoke: Invoke, issuer: ServedIssuer) -> None:
+    token = issuer.id_token("ada@example.com", aud="not-our-client")
+    response = invoke("AuthFunction", load_event("auth/sign_in_with_google.json", body={"token": token}))
+
+    assert response["statusCode"] == 401
+    assert body_of(response)["error"] == {
+        "code": "UNAUTHORIZED", "message": "The Google token is not valid.", "details": {},
+    }
+
+
+@pytest.mark.parametrize("raw", ['{"token": ', "not json", "{'token': 'x'}"])
+def test_a_body_that_is_not_json_is_400_invalid_json(invoke: Invoke, raw: str) -> None:
+    response = invoke("AuthFunction", load_event("auth/sign_in_with_google.json", raw_body=raw))
+
+    assert response["statusCode"] == 400
+    assert body_of(response)["error"]["code"] == "INVALID_JSON"
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [({}, "token"), ({"token": 42}, "token"), ({"token": ""}, "token"),
+     ({"token": "x", "admin": True}, "admin"), ([], "body")],
+)
+def test_schema_errors_are_422_naming_the_field(invoke: Invoke, body: object, field: str) -> None:
+    response = invoke("AuthFunction", load_event("auth/sign_in_with_google.json", body=body))
+
+    assert response["statusCode"] == 422
+    error = body_of(response)["error"]
+    assert error["code"] == "VALIDATION_ERROR"
+    assert field in [item["field"] for item in error["details"]["fields"]]
+
+
+def test_an_oversized_body_is_413(invoke: Invoke) -> None:
+    response = invoke("AuthFunction", load_event("auth/sign_in_with_google.json", body={"token": "x" * 70_000}))
+
+    assert response["statusCode"] == 413
+    assert body_of(response)["error"]["code"] == "TOO_LARGE"
+
+
+def test_logout_without_a_token_is_401(invoke: Invoke) -> None:
+    response = invoke("AuthFunction", load_event("auth/logout.json"))
+
+    assert response["statusCode"] == 401
+    assert body_of(response)["error"]["code"] == "UNAUTHORIZED"
+
+
+def test_an_unexpected_failure_is_500_with_nothing_internal_and_a_logged_request_id(
+    invoke: Invoke, issuer: ServedIssuer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from imagegen.services.auth import AuthService
+
+    def explode(*_: object) -> None:
+        raise RuntimeError("table imagegen-users-secret-name is on fire")
+
+    monkeypatch.setattr(AuthService, "sign_in_with_google", explode)
+    event = load_event("auth/sign_in_with_google.json", body={"token": issuer.id_token("a@example.com")})
+    for handler in logging.getLogger("auth").handlers:  # Powertools keeps the stream it first saw
+        if isinstance(handler, logging.StreamHandler):
+            monkeypatch.setattr(handler, "stream", sys.stdout)
+
+    response = invoke("AuthFunction", event)
+
+    assert response["statusCode"] == 500
+    error = body_of(response)["error"]
+    assert error["code"] == "INTERNAL"
+    assert "fire" not in response["body"] and "imagegen" not in response["body"]
+    assert error["details"] == {"requestId": event["requestContext"]["requestId"]}
+    logged = capsys.readouterr().out
+    assert "on fire" in logged and event["requestContext"]["requestId"] in logged
