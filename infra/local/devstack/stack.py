@@ -10,7 +10,7 @@ import os
 import re
 import threading
 from collections.abc import Mapping
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -25,6 +25,7 @@ from devstack.provision import Provisioner
 from devstack.template import REGION, Template
 
 LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}  # noqa: S105 - moto's
+CONSOLE_DIR = Path(__file__).parent / "console"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -198,5 +199,5 @@ def _validation_error(field: str, message: str) -> Response:
 
 
 def _console(_: Request) -> Response:
-    page = resources.files("devstack").joinpath("console/index.html").read_text()
+    page = (CONSOLE_DIR / "index.html").read_text()
     return Response(page, content_type="text/html; charset=utf-8")
