@@ -34,7 +34,7 @@ def list_users(caller: AdminCaller, limit: PageLimit = 20, cursor: Cursor = None
 
 
 @app.get(f"{API_PREFIX}/users/<user_id>")
-def get_user(caller: AdminCaller, user_id: UserId) -> dict[str, Any]:
+def get_user(_admin: AdminCaller, user_id: UserId) -> dict[str, Any]:
     users = services().users
     return {"user": users.view(users.get(user_id)).to_json()}
 

@@ -19,7 +19,9 @@ def new_email() -> str:
 
 def test_first_sign_in_creates_the_user_with_welcome_coins(api: Api) -> None:
     email = new_email()
-    response = api.call("POST", "/auth/google", json={"token": api.id_token(email, firstName="Ada", lastName="Lovelace")})
+    response = api.call(
+        "POST", "/auth/google", json={"token": api.id_token(email, firstName="Ada", lastName="Lovelace")}
+    )
 
     assert response.status_code == 200
     body = response.json()
@@ -55,7 +57,9 @@ def test_refresh_rotates_and_a_reused_refresh_token_revokes_the_session(api: Api
     assert error_code(reuse) == "UNAUTHORIZED"
 
     assert api.call("GET", "/auth/me", rotated["token"]).status_code == 401
-    assert api.call("POST", "/auth/refresh", json={"refreshToken": rotated["refreshToken"]}).status_code == 401
+    assert (
+        api.call("POST", "/auth/refresh", json={"refreshToken": rotated["refreshToken"]}).status_code == 401
+    )
 
 
 def test_logout_revokes_access_and_refresh_at_once(api: Api) -> None:
@@ -82,19 +86,33 @@ def test_other_sessions_of_the_user_survive_a_logout(api: Api) -> None:
 @pytest.mark.parametrize(
     "forge",
     [
-        pytest.param(lambda api, email: api.stack.issuer.id_token(email, key=SigningKey("local-1")), id="forged signature"),
-        pytest.param(lambda api, email: api.stack.issuer.id_token(email, lifetime_seconds=-120), id="expired"),
-        pytest.param(lambda api, email: api.stack.issuer.id_token(email, aud="someone-else"), id="wrong audience"),
-        pytest.param(lambda api, email: api.stack.issuer.id_token(email, iss="https://accounts.google.com"), id="wrong issuer"),
-        pytest.param(lambda api, email: api.stack.issuer.id_token(email, email_verified=False), id="unverified email"),
+        pytest.param(
+            lambda api, email: api.stack.issuer.id_token(email, key=SigningKey("local-1")),
+            id="forged signature",
+        ),
+        pytest.param(
+            lambda api, email: api.stack.issuer.id_token(email, lifetime_seconds=-120), id="expired"
+        ),
+        pytest.param(
+            lambda api, email: api.stack.issuer.id_token(email, aud="someone-else"), id="wrong audience"
+        ),
+        pytest.param(
+            lambda api, email: api.stack.issuer.id_token(email, iss="https://accounts.google.com"),
+            id="wrong issuer",
+        ),
+        pytest.param(
+            lambda api, email: api.stack.issuer.id_token(email, email_verified=False), id="unverified email"
+        ),
         pytest.param(
             lambda api, email: jwt.encode(
-                jwt.decode(api.id_token(email), options={"verify_signature": False}), None, algorithm="none",
+                jwt.decode(api.id_token(email), options={"verify_signature": False}),
+                None,
+                algorithm="none",
                 headers={"kid": "local-1"},
             ),
             id="alg none",
         ),
-        pytest.param(lambda api, email: "garbage", id="garbage"),
+        pytest.param(lambda _api, _email: "garbage", id="garbage"),
     ],
 )
 def test_bad_google_tokens_are_401_and_create_nobody(api: Api, forge) -> None:  # type: ignore[no-untyped-def]
@@ -104,7 +122,10 @@ def test_bad_google_tokens_are_401_and_create_nobody(api: Api, forge) -> None:  
     assert response.status_code == 401
     assert error_code(response) == "UNAUTHORIZED"
     admin = api.sign_in("admin@example.com")
-    emails = {user["email"] for user in api.call("GET", "/users", admin.token, params={"limit": 100}).json()["users"]}
+    emails = {
+        user["email"]
+        for user in api.call("GET", "/users", admin.token, params={"limit": 100}).json()["users"]
+    }
     assert email not in emails
 
 
@@ -143,7 +164,9 @@ def test_racing_first_sign_ins_create_one_user_with_one_welcome(api: Api) -> Non
     tokens = [api.id_token(email) for _ in range(8)]
 
     with ThreadPoolExecutor(max_workers=8) as pool:
-        responses = list(pool.map(lambda token: api.call("POST", "/auth/google", json={"token": token}), tokens))
+        responses = list(
+            pool.map(lambda token: api.call("POST", "/auth/google", json={"token": token}), tokens)
+        )
 
     assert [response.status_code for response in responses] == [200] * 8
     assert len({response.json()["user"]["id"] for response in responses}) == 1
@@ -159,6 +182,9 @@ def test_racing_first_sign_ins_create_one_user_with_one_welcome(api: Api) -> Non
     )["Items"]
     assert [entry["reason"]["S"] for entry in entries] == ["welcome"]
     assert api.call("GET", "/users/me", responses[0].json()["token"]).json()["user"]["coins"] == 1000
-    users = dynamodb.scan(TableName=env["USERS_TABLE"], FilterExpression="email = :e",
-                          ExpressionAttributeValues={":e": {"S": email}})["Items"]
+    users = dynamodb.scan(
+        TableName=env["USERS_TABLE"],
+        FilterExpression="email = :e",
+        ExpressionAttributeValues={":e": {"S": email}},
+    )["Items"]
     assert len(users) == 1

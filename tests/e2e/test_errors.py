@@ -16,7 +16,13 @@ def test_health(api: Api) -> None:
 
 @pytest.mark.parametrize(
     ("method", "path"),
-    [("GET", "/nothing"), ("DELETE", "/auth/google"), ("GET", "/auth/google"), ("POST", "/health"), ("GET", "/users/me/extra/deep")],
+    [
+        ("GET", "/nothing"),
+        ("DELETE", "/auth/google"),
+        ("GET", "/auth/google"),
+        ("POST", "/health"),
+        ("GET", "/users/me/extra/deep"),
+    ],
 )
 def test_unknown_routes_are_404_in_the_envelope(api: Api, method: str, path: str) -> None:
     response = api.call(method, path)
@@ -25,7 +31,9 @@ def test_unknown_routes_are_404_in_the_envelope(api: Api, method: str, path: str
 
 
 def test_malformed_json_is_400(api: Api) -> None:
-    response = api.call("POST", "/auth/google", data="{not json", headers={"Content-Type": "application/json"})
+    response = api.call(
+        "POST", "/auth/google", data="{not json", headers={"Content-Type": "application/json"}
+    )
     assert response.status_code == 400
     assert error_code(response) == "INVALID_JSON"
 
@@ -54,8 +62,13 @@ def test_no_token_is_401(api: Api) -> None:
 def test_cors_preflight_and_response_headers_for_an_allowed_origin(api: Api) -> None:
     origin = api.stack.api_url
     preflight = api.call(
-        "OPTIONS", "/auth/google",
-        headers={"Origin": origin, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"},
+        "OPTIONS",
+        "/auth/google",
+        headers={
+            "Origin": origin,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type",
+        },
     )
     assert preflight.status_code == 204
     assert preflight.headers["Access-Control-Allow-Origin"] == origin
@@ -68,10 +81,15 @@ def test_cors_preflight_and_response_headers_for_an_allowed_origin(api: Api) -> 
 
 def test_cors_says_nothing_to_other_origins(api: Api) -> None:
     preflight = api.call(
-        "OPTIONS", "/auth/google", headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"}
+        "OPTIONS",
+        "/auth/google",
+        headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"},
     )
     assert "Access-Control-Allow-Origin" not in preflight.headers
-    assert "Access-Control-Allow-Origin" not in api.call("GET", "/health", headers={"Origin": "https://evil.example"}).headers
+    assert (
+        "Access-Control-Allow-Origin"
+        not in api.call("GET", "/health", headers={"Origin": "https://evil.example"}).headers
+    )
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,11 @@ def test_the_admin_email_is_admin_and_others_are_not(api: Api) -> None:
 
     assert admin.user["roles"] == ["USER", "ADMIN"]
     assert user.user["roles"] == ["USER"]
-    for method, path in (("GET", "/users"), ("GET", f"/users/{admin.user['id']}"), ("PUT", f"/users/{user.user['id']}")):
+    for method, path in (
+        ("GET", "/users"),
+        ("GET", f"/users/{admin.user['id']}"),
+        ("PUT", f"/users/{user.user['id']}"),
+    ):
         response = api.call(method, path, user.token, json={} if method == "PUT" else None)
         assert response.status_code == 403, (method, path)
         assert error_code(response) == "FORBIDDEN"
@@ -47,7 +51,12 @@ def test_a_promotion_takes_effect_on_the_next_request(api: Api) -> None:
     user = api.sign_in(new_email())
     assert api.call("GET", "/users", user.token).status_code == 403
 
-    promoted = api.call("PUT", f"/users/{user.user['id']}", admin.token, json={"roles": ["USER", "ADMIN"], "lastName": "Hopper"})
+    promoted = api.call(
+        "PUT",
+        f"/users/{user.user['id']}",
+        admin.token,
+        json={"roles": ["USER", "ADMIN"], "lastName": "Hopper"},
+    )
     assert promoted.status_code == 200
     assert promoted.json()["user"]["roles"] == ["USER", "ADMIN"]
     assert promoted.json()["user"]["lastName"] == "Hopper"

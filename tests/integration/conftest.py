@@ -39,15 +39,21 @@ def _handler_module(path: Path, name: str) -> ModuleType:
     """The function's app.py, loaded from where the template says it is."""
     if path not in _modules:
         spec = importlib.util.spec_from_file_location(f"function_{name}", path)
-        assert spec and spec.loader
+        assert spec
+        assert spec.loader
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         _modules[path] = module
     return _modules[path]
 
 
-def load_event(name: str, token: str | None = None, body: Any = None, raw_body: str | None = None,
-               query: dict[str, str] | None = None) -> dict[str, Any]:
+def load_event(
+    name: str,
+    token: str | None = None,
+    body: Any = None,
+    raw_body: str | None = None,
+    query: dict[str, str] | None = None,
+) -> dict[str, Any]:
     """A sample event from events/, with the access token, body or query of this test."""
     event: dict[str, Any] = copy.deepcopy(json.loads((EVENTS / name).read_text()))
     if token is None:
@@ -97,7 +103,10 @@ def sign_in(invoke: Invoke, issuer: ServedIssuer) -> Callable[[str], SignedIn]:
     """Sign ``email`` in through the auth function."""
 
     def sign_in_(email: str) -> SignedIn:
-        response = invoke("AuthFunction", load_event("auth/sign_in_with_google.json", body={"token": issuer.id_token(email)}))
+        response = invoke(
+            "AuthFunction",
+            load_event("auth/sign_in_with_google.json", body={"token": issuer.id_token(email)}),
+        )
         assert response["statusCode"] == 200, response
         body = body_of(response)
         return SignedIn(user=body["user"], token=body["token"], refresh_token=body["refreshToken"])

@@ -26,7 +26,7 @@ def main() -> int:
     )
     stopped = threading.Event()
 
-    def stop(signum: int, _: FrameType | None) -> None:
+    def stop(_signum: int, _frame: FrameType | None) -> None:
         stopped.set()
 
     signal.signal(signal.SIGINT, stop)
@@ -34,8 +34,10 @@ def main() -> int:
     try:
         stack.start()
     except OSError as error:
-        print(f"cannot start the local stack: {error} (is another one running? set PORT / AWS_PORT)",
-              file=sys.stderr)
+        print(
+            f"cannot start the local stack: {error} (is another one running? set PORT / AWS_PORT)",
+            file=sys.stderr,
+        )
         return 1
     print(
         f"\n  API      {stack.api_url}/api/v1   (console: {stack.api_url}/)\n"

@@ -35,7 +35,7 @@ class SerializedApp:
                     close()
 
 
-class _QuietMotoHandler(MotoRequestHandler):  # type: ignore[misc]
+class _QuietMotoHandler(MotoRequestHandler):
     def log_request(self, *_: object) -> None:
         """The local stack logs function invocations, not every AWS call."""
 
@@ -52,8 +52,7 @@ class MotoServer:
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{self._server.host}:{self._server.server_port}"
 
     def start(self) -> None:
         self._thread.start()

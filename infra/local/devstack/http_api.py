@@ -132,7 +132,11 @@ class HttpApiEmulator:
         if request.content_length and request.content_length > MAX_PAYLOAD_BYTES:
             return _gateway_error(413, "Request Entity Too Large")
         origin = request.headers.get("Origin")
-        if request.method == "OPTIONS" and self._cors and request.headers.get("Access-Control-Request-Method"):
+        if (
+            request.method == "OPTIONS"
+            and self._cors
+            and request.headers.get("Access-Control-Request-Method")
+        ):
             return self._preflight(origin)
         response = self._integrate(request)
         self._add_cors(response.headers, origin)
@@ -151,12 +155,19 @@ class HttpApiEmulator:
         response.headers["apigw-requestid"] = request_id
         log.info(
             "%-16s %-6s %-40s %3d %7.1f ms%s",
-            route.function, request.method, request.path, response.status_code,
-            invocation.duration_ms, " (cold)" if invocation.cold else "",
+            route.function,
+            request.method,
+            request.path,
+            response.status_code,
+            invocation.duration_ms,
+            " (cold)" if invocation.cold else "",
         )
         if invocation.error is not None:
-            log.error("%s failed: %s", route.function, "".join(invocation.error.get("stackTrace", [])) or
-                      invocation.error.get("errorMessage"))
+            log.error(
+                "%s failed: %s",
+                route.function,
+                "".join(invocation.error.get("stackTrace", [])) or invocation.error.get("errorMessage"),
+            )
         return response
 
     def _match(self, method: str, path: str) -> tuple[HttpRoute, dict[str, str]] | None:
@@ -206,7 +217,9 @@ class HttpApiEmulator:
         if cookies:
             event["cookies"] = [cookie.strip() for cookie in cookies.split(";") if cookie.strip()]
         if request.args:
-            event["queryStringParameters"] = {key: ",".join(request.args.getlist(key)) for key in request.args}
+            event["queryStringParameters"] = {
+                key: ",".join(request.args.getlist(key)) for key in request.args
+            }
         if path_parameters:
             event["pathParameters"] = path_parameters
         body = request.get_data()

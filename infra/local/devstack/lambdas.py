@@ -119,7 +119,10 @@ class _Environment:
         self._connection.send((str(uuid.uuid4()), event, deadline))
         if not self._connection.poll(timeout):
             self.kill()
-            return "timeout", {"errorType": "TimeoutError", "errorMessage": f"Task timed out after {timeout:.0f} s"}
+            return "timeout", {
+                "errorType": "TimeoutError",
+                "errorMessage": f"Task timed out after {timeout:.0f} s",
+            }
         try:
             status, payload = self._connection.recv()
         except EOFError:
@@ -139,7 +142,7 @@ class LocalFunction:
 
     def __init__(self, spec: FunctionSpec, base_environment: Mapping[str, str]) -> None:
         self.spec = spec
-        self._spec = {
+        self._spec: dict[str, Any] = {
             "name": spec.name,
             "memory": spec.memory,
             "handler": spec.handler,
@@ -175,7 +178,9 @@ class LocalFunction:
             else:
                 status, payload = environment.invoke(event, self.spec.timeout)
         finally:
-            self._release(environment, healthy=environment.process.is_alive() and environment.init_error is None)
+            self._release(
+                environment, healthy=environment.process.is_alive() and environment.init_error is None
+            )
         duration = (time.perf_counter() - started) * 1000
         if status == "ok":
             return Invocation(result=payload, error=None, duration_ms=duration, cold=cold)

@@ -30,7 +30,9 @@ class Provisioner:
     def client(self, service: str) -> Any:
         if service not in self._clients:
             self._clients[service] = self._session.client(
-                service, region_name=REGION, endpoint_url=self._endpoint_url
+                service,  # type: ignore[call-overload]
+                region_name=REGION,
+                endpoint_url=self._endpoint_url,
             )
         return self._clients[service]
 
@@ -138,14 +140,23 @@ def _bucket(provisioner: Provisioner, logical_id: str, properties: Mapping[str, 
     )
 
 
-_QUEUE_ATTRIBUTES = ("DelaySeconds", "MaximumMessageSize", "MessageRetentionPeriod",
-                     "ReceiveMessageWaitTimeSeconds", "VisibilityTimeout", "FifoQueue")
+_QUEUE_ATTRIBUTES = (
+    "DelaySeconds",
+    "MaximumMessageSize",
+    "MessageRetentionPeriod",
+    "ReceiveMessageWaitTimeSeconds",
+    "VisibilityTimeout",
+    "FifoQueue",
+)
 
 
 def _queue(provisioner: Provisioner, logical_id: str, properties: Mapping[str, Any]) -> PhysicalResource:
     name = properties.get("QueueName") or provisioner.local_name(logical_id)
-    attributes = {key: str(properties[key]).lower() if isinstance(properties[key], bool) else str(properties[key])
-                  for key in _QUEUE_ATTRIBUTES if key in properties}
+    attributes = {
+        key: str(properties[key]).lower() if isinstance(properties[key], bool) else str(properties[key])
+        for key in _QUEUE_ATTRIBUTES
+        if key in properties
+    }
     if "RedrivePolicy" in properties:
         attributes["RedrivePolicy"] = json.dumps(properties["RedrivePolicy"])
     sqs = provisioner.client("sqs")
@@ -174,7 +185,7 @@ def _secret(provisioner: Provisioner, logical_id: str, properties: Mapping[str, 
     return PhysicalResource(ref=arn, attributes={"Id": arn})
 
 
-def _function(provisioner: Provisioner, logical_id: str, properties: Mapping[str, Any]) -> PhysicalResource:
+def _function(provisioner: Provisioner, logical_id: str, _properties: Mapping[str, Any]) -> PhysicalResource:
     name = provisioner.local_name(logical_id)
     return PhysicalResource(
         ref=name, attributes={"Arn": f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{name}"}

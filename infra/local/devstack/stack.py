@@ -24,7 +24,7 @@ from devstack.lambdas import LocalFunction
 from devstack.provision import Provisioner
 from devstack.template import REGION, Template
 
-LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}  # noqa: S105 - moto's
+LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
 CONSOLE_DIR = Path(__file__).parent / "console"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -74,8 +74,7 @@ class LocalStack:
         self.issuer = LocalGoogleIssuer(issuer=f"{self.api_url}/_dev/google")
 
         self.template = Template.load(self._parameters())
-        session = boto3.session.Session(**_boto_credentials(), region_name=REGION)
-        Provisioner(self.template, session, endpoint_url=self.aws.url).provision()
+        Provisioner(self.template, self.boto_session(), endpoint_url=self.aws.url).provision()
         base_environment = self._lambda_base_environment()
         self.functions = {
             logical_id: LocalFunction(spec, base_environment)
@@ -136,7 +135,11 @@ class LocalStack:
 
     def boto_session(self) -> boto3.session.Session:
         """A boto3 session for the local AWS (use with ``endpoint_url=stack.aws.url``)."""
-        return boto3.session.Session(**_boto_credentials(), region_name=REGION)
+        return boto3.session.Session(
+            aws_access_key_id=LOCAL_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=LOCAL_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+            region_name=REGION,
+        )
 
     def env(self, function: str) -> dict[str, str]:
         """The environment ``function`` runs with locally."""
@@ -176,13 +179,6 @@ class LocalStack:
             return _validation_error("firstName", "Names are strings of at most 100 characters.")
         token = self.issuer.id_token(email.strip(), names["firstName"], names["lastName"])
         return _json({"token": token})
-
-
-def _boto_credentials() -> dict[str, str]:
-    return {
-        "aws_access_key_id": LOCAL_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-        "aws_secret_access_key": LOCAL_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-    }
 
 
 def _json(body: Any, status: int = 200) -> Response:

@@ -21,7 +21,7 @@ REGION = "us-east-1"
 ACCOUNT_ID = "123456789012"
 
 
-class _CfnLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+class _CfnLoader(yaml.CSafeLoader):  # the C loader: parsing the template is 5x faster
     """Reads CloudFormation's short forms (``!Ref x``, ``!GetAtt a.b``...) as their long forms."""
 
 
@@ -38,7 +38,7 @@ def _short_form(loader: yaml.Loader, suffix: str, node: yaml.Node) -> dict[str, 
     return {name: value}
 
 
-_CfnLoader.add_multi_constructor("!", _short_form)  # type: ignore[no-untyped-call]
+_CfnLoader.add_multi_constructor("!", _short_form)
 
 
 @cache
@@ -139,13 +139,13 @@ class Template:
         """``node`` with every intrinsic function replaced by its local value."""
         return self._evaluate(node)
 
-    def _evaluate(self, node: Any) -> Any:  # noqa: PLR0911, PLR0912 - one branch per intrinsic
+    def _evaluate(self, node: Any) -> Any:
         if isinstance(node, list):
             return [self._evaluate(item) for item in node if not _is_no_value(item)]
         if not isinstance(node, dict):
             return node
         if len(node) == 1:
-            (key, value), = node.items()
+            ((key, value),) = node.items()
             intrinsic = _INTRINSICS.get(key)
             if intrinsic is not None:
                 return intrinsic(self, value)

@@ -67,7 +67,10 @@ def build_services(settings: Settings) -> Services:
         secret, settings.token_issuer, settings.token_audience, settings.access_token_ttl_seconds
     )
     auth = AuthService(
-        google, users, SessionRepository(client, settings.sessions_table), access,
+        google,
+        users,
+        SessionRepository(client, settings.sessions_table),
+        access,
         settings.refresh_token_ttl_seconds,
     )
     return Services(settings=settings, coins=coins, users=users, auth=auth)

@@ -21,9 +21,23 @@ def test_sign_in_returns_the_new_user_and_tokens(invoke: Invoke, issuer: ServedI
     assert set(body) == {"user", "token", "refreshToken", "expiresIn"}
     assert body["expiresIn"] == 900
     user = body["user"]
-    assert set(user) == {"id", "email", "firstName", "lastName", "roles", "language", "coins", "createdAt", "updatedAt"}
+    assert set(user) == {
+        "id",
+        "email",
+        "firstName",
+        "lastName",
+        "roles",
+        "language",
+        "coins",
+        "createdAt",
+        "updatedAt",
+    }
     assert (user["email"], user["firstName"], user["lastName"], user["roles"], user["coins"]) == (
-        "ada@example.com", "Ada", "Lovelace", ["USER"], 1000,
+        "ada@example.com",
+        "Ada",
+        "Lovelace",
+        ["USER"],
+        1000,
     )
     assert user["createdAt"].endswith("Z")
 
@@ -38,7 +52,9 @@ def test_me_is_the_signed_in_user(invoke: Invoke, sign_in: SignIn) -> None:
 
 def test_refresh_rotates_and_logout_revokes(invoke: Invoke, sign_in: SignIn) -> None:
     ada = sign_in("ada@example.com")
-    refreshed = invoke("AuthFunction", load_event("auth/refresh.json", body={"refreshToken": ada.refresh_token}))
+    refreshed = invoke(
+        "AuthFunction", load_event("auth/refresh.json", body={"refreshToken": ada.refresh_token})
+    )
     assert refreshed["statusCode"] == 200
     tokens = body_of(refreshed)
     assert set(tokens) == {"token", "refreshToken", "expiresIn"}
@@ -58,7 +74,9 @@ def test_a_bad_google_token_is_401(invoke: Invoke, issuer: ServedIssuer) -> None
 
     assert response["statusCode"] == 401
     assert body_of(response)["error"] == {
-        "code": "UNAUTHORIZED", "message": "The Google token is not valid.", "details": {},
+        "code": "UNAUTHORIZED",
+        "message": "The Google token is not valid.",
+        "details": {},
     }
 
 
@@ -72,8 +90,13 @@ def test_a_body_that_is_not_json_is_400_invalid_json(invoke: Invoke, raw: str) -
 
 @pytest.mark.parametrize(
     ("body", "field"),
-    [({}, "token"), ({"token": 42}, "token"), ({"token": ""}, "token"),
-     ({"token": "x", "admin": True}, "admin"), ([], "body")],
+    [
+        ({}, "token"),
+        ({"token": 42}, "token"),
+        ({"token": ""}, "token"),
+        ({"token": "x", "admin": True}, "admin"),
+        ([], "body"),
+    ],
 )
 def test_schema_errors_are_422_naming_the_field(invoke: Invoke, body: object, field: str) -> None:
     response = invoke("AuthFunction", load_event("auth/sign_in_with_google.json", body=body))
@@ -85,7 +108,9 @@ def test_schema_errors_are_422_naming_the_field(invoke: Invoke, body: object, fi
 
 
 def test_an_oversized_body_is_413(invoke: Invoke) -> None:
-    response = invoke("AuthFunction", load_event("auth/sign_in_with_google.json", body={"token": "x" * 70_000}))
+    response = invoke(
+        "AuthFunction", load_event("auth/sign_in_with_google.json", body={"token": "x" * 70_000})
+    )
 
     assert response["statusCode"] == 413
     assert body_of(response)["error"]["code"] == "TOO_LARGE"
@@ -117,7 +142,9 @@ def test_an_unexpected_failure_is_500_with_nothing_internal_and_a_logged_request
     assert response["statusCode"] == 500
     error = body_of(response)["error"]
     assert error["code"] == "INTERNAL"
-    assert "fire" not in response["body"] and "imagegen" not in response["body"]
+    assert "fire" not in response["body"]
+    assert "imagegen" not in response["body"]
     assert error["details"] == {"requestId": event["requestContext"]["requestId"]}
     logged = capsys.readouterr().out
-    assert "on fire" in logged and event["requestContext"]["requestId"] in logged
+    assert "on fire" in logged
+    assert event["requestContext"]["requestId"] in logged

@@ -56,12 +56,21 @@ def test_an_admin_lists_gets_and_updates_users(invoke: Invoke, sign_in: SignIn) 
 
     updated = invoke(
         "UsersFunction",
-        event_for("users/update_user.json", admin.token, ada.user["id"],
-                  body={"firstName": "Augusta", "roles": ["USER", "ADMIN"], "language": "es"}),
+        event_for(
+            "users/update_user.json",
+            admin.token,
+            ada.user["id"],
+            body={"firstName": "Augusta", "roles": ["USER", "ADMIN"], "language": "es"},
+        ),
     )
     assert updated["statusCode"] == 200
     user = body_of(updated)["user"]
-    assert (user["firstName"], user["roles"], user["language"], user["coins"]) == ("Augusta", ["USER", "ADMIN"], "es", 1000)
+    assert (user["firstName"], user["roles"], user["language"], user["coins"]) == (
+        "Augusta",
+        ["USER", "ADMIN"],
+        "es",
+        1000,
+    )
 
 
 def test_a_missing_user_is_404(invoke: Invoke, sign_in: SignIn) -> None:
@@ -83,9 +92,13 @@ def test_a_missing_user_is_404(invoke: Invoke, sign_in: SignIn) -> None:
         ({"email": "new@example.com"}, "email"),
     ],
 )
-def test_invalid_or_read_only_fields_are_422(invoke: Invoke, sign_in: SignIn, body: dict[str, object], field: str) -> None:
+def test_invalid_or_read_only_fields_are_422(
+    invoke: Invoke, sign_in: SignIn, body: dict[str, object], field: str
+) -> None:
     admin = sign_in(ADMIN_EMAIL)
-    response = invoke("UsersFunction", event_for("users/update_user.json", admin.token, admin.user["id"], body=body))
+    response = invoke(
+        "UsersFunction", event_for("users/update_user.json", admin.token, admin.user["id"], body=body)
+    )
 
     assert response["statusCode"] == 422
     fields = [item["field"] for item in body_of(response)["error"]["details"]["fields"]]
@@ -94,7 +107,10 @@ def test_invalid_or_read_only_fields_are_422(invoke: Invoke, sign_in: SignIn, bo
 
 def test_an_admin_removing_their_own_admin_role_is_409(invoke: Invoke, sign_in: SignIn) -> None:
     admin = sign_in(ADMIN_EMAIL)
-    response = invoke("UsersFunction", event_for("users/update_user.json", admin.token, admin.user["id"], body={"roles": ["USER"]}))
+    response = invoke(
+        "UsersFunction",
+        event_for("users/update_user.json", admin.token, admin.user["id"], body={"roles": ["USER"]}),
+    )
     assert response["statusCode"] == 409
     assert body_of(response)["error"]["code"] == "CONFLICT"
 
@@ -110,14 +126,24 @@ def test_bad_page_sizes_are_422(invoke: Invoke, sign_in: SignIn, query: dict[str
 def test_a_tampered_cursor_is_400(invoke: Invoke, sign_in: SignIn) -> None:
     admin = sign_in(ADMIN_EMAIL)
     sign_in("ada@example.com")
-    first = body_of(invoke("UsersFunction", event_for("users/list_users.json", admin.token, query={"limit": "1"})))
+    first = body_of(
+        invoke("UsersFunction", event_for("users/list_users.json", admin.token, query={"limit": "1"}))
+    )
     cursor = first["nextCursor"]
     assert cursor
 
     tampered = cursor[:-2] + ("AA" if not cursor.endswith("AA") else "BB")
-    response = invoke("UsersFunction", event_for("users/list_users.json", admin.token, query={"limit": "1", "cursor": tampered}))
+    response = invoke(
+        "UsersFunction",
+        event_for("users/list_users.json", admin.token, query={"limit": "1", "cursor": tampered}),
+    )
     assert response["statusCode"] == 400
     assert body_of(response)["error"]["code"] == "BAD_REQUEST"
 
-    second = body_of(invoke("UsersFunction", event_for("users/list_users.json", admin.token, query={"limit": "1", "cursor": cursor})))
+    second = body_of(
+        invoke(
+            "UsersFunction",
+            event_for("users/list_users.json", admin.token, query={"limit": "1", "cursor": cursor}),
+        )
+    )
     assert [user["email"] for user in second["users"]] == [ADMIN_EMAIL]

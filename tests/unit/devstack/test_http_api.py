@@ -22,7 +22,9 @@ class RecordingFunction:
 
     def invoke(self, event: dict[str, Any]) -> Invocation:
         self.events.append(event)
-        return Invocation(result=None if self.error else self.result, error=self.error, duration_ms=1.0, cold=False)
+        return Invocation(
+            result=None if self.error else self.result, error=self.error, duration_ms=1.0, cold=False
+        )
 
 
 ROUTES = [
@@ -34,8 +36,12 @@ ROUTES = [
 ]
 
 
-def emulator(functions: dict[str, RecordingFunction] | None = None, cors: CorsConfiguration | None = None) -> tuple[Client, dict[str, RecordingFunction]]:
-    functions = functions or {name: RecordingFunction() for name in ("Item", "Mine", "AnyItem", "Greedy", "Default")}
+def emulator(
+    functions: dict[str, RecordingFunction] | None = None, cors: CorsConfiguration | None = None
+) -> tuple[Client, dict[str, RecordingFunction]]:
+    functions = functions or {
+        name: RecordingFunction() for name in ("Item", "Mine", "AnyItem", "Greedy", "Default")
+    }
     app = HttpApiEmulator(ROUTES, functions, cors, domain="api.local")  # type: ignore[arg-type]
     return Client(app), functions
 
@@ -51,7 +57,9 @@ def emulator(functions: dict[str, RecordingFunction] | None = None, cors: CorsCo
         ("GET", "/items/42/more", "Default", None),
     ],
 )
-def test_the_most_specific_route_wins(method: str, path: str, function: str, parameters: dict[str, str] | None) -> None:
+def test_the_most_specific_route_wins(
+    method: str, path: str, function: str, parameters: dict[str, str] | None
+) -> None:
     client, functions = emulator()
     client.open(path, method=method)
     (event,) = functions[function].events
@@ -92,8 +100,13 @@ def test_json_bodies_pass_as_text_and_binary_bodies_as_base64() -> None:
 
 
 def test_results_map_back_to_http() -> None:
-    result = {"statusCode": 201, "headers": {"Content-Type": "image/png", "X-A": "1"}, "cookies": ["s=1; HttpOnly"],
-              "body": base64.b64encode(b"\x00\x01").decode(), "isBase64Encoded": True}
+    result = {
+        "statusCode": 201,
+        "headers": {"Content-Type": "image/png", "X-A": "1"},
+        "cookies": ["s=1; HttpOnly"],
+        "body": base64.b64encode(b"\x00\x01").decode(),
+        "isBase64Encoded": True,
+    }
     client, _ = emulator({"Item": RecordingFunction(result=result)})
     response = client.get("/items/1")
 
@@ -127,16 +140,22 @@ def test_no_route_and_no_default_is_api_gateways_404() -> None:
 
 def test_payloads_over_10_mb_are_refused_before_any_function() -> None:
     client, functions = emulator()
-    response = client.post("/items/1", data=b"x" * (10 * 1024 * 1024 + 1), content_type="application/octet-stream")
+    response = client.post(
+        "/items/1", data=b"x" * (10 * 1024 * 1024 + 1), content_type="application/octet-stream"
+    )
     assert response.status_code == 413
     assert not functions["AnyItem"].events
 
 
 def test_cors_follows_the_configuration() -> None:
-    cors = CorsConfiguration(["https://app.example"], ["GET", "POST"], ["authorization"], ["x-request-id"], 600, False)
+    cors = CorsConfiguration(
+        ["https://app.example"], ["GET", "POST"], ["authorization"], ["x-request-id"], 600, False
+    )
     client, functions = emulator(cors=cors)
 
-    preflight = client.options("/items/1", headers={"Origin": "https://app.example", "Access-Control-Request-Method": "POST"})
+    preflight = client.options(
+        "/items/1", headers={"Origin": "https://app.example", "Access-Control-Request-Method": "POST"}
+    )
     assert preflight.status_code == 204
     assert preflight.headers["Access-Control-Allow-Origin"] == "https://app.example"
     assert preflight.headers["Access-Control-Max-Age"] == "600"
@@ -144,4 +163,7 @@ def test_cors_follows_the_configuration() -> None:
 
     actual = client.get("/items/1", headers={"Origin": "https://app.example"})
     assert actual.headers["Access-Control-Expose-Headers"] == "x-request-id"
-    assert "Access-Control-Allow-Origin" not in client.get("/items/1", headers={"Origin": "https://other"}).headers
+    assert (
+        "Access-Control-Allow-Origin"
+        not in client.get("/items/1", headers={"Origin": "https://other"}).headers
+    )

@@ -14,9 +14,16 @@ HANDLERS = Path(__file__).parent / "handlers"
 
 def spec(environment: dict[str, str] | None = None, timeout: int = 5) -> FunctionSpec:
     return FunctionSpec(
-        logical_id="ProbeFunction", name="local-ProbeFunction", code_dir=HANDLERS, handler="probe.handler",
-        runtime="python3.13", timeout=timeout, memory=256, layer_dirs=(),
-        environment=environment or {"TABLE": "from-template"}, events={},
+        logical_id="ProbeFunction",
+        name="local-ProbeFunction",
+        code_dir=HANDLERS,
+        handler="probe.handler",
+        runtime="python3.13",
+        timeout=timeout,
+        memory=256,
+        layer_dirs=(),
+        environment=environment or {"TABLE": "from-template"},
+        events={},
     )
 
 
@@ -28,9 +35,13 @@ def function() -> Iterator[LocalFunction]:
 
 
 def test_the_handler_sees_exactly_its_template_environment(function: LocalFunction) -> None:
-    result = function.invoke({"env": ["TABLE", "BASE", "AWS_LAMBDA_FUNCTION_NAME", "PYTEST_CURRENT_TEST"]}).result
+    result = function.invoke(
+        {"env": ["TABLE", "BASE", "AWS_LAMBDA_FUNCTION_NAME", "PYTEST_CURRENT_TEST"]}
+    ).result
     assert result["env"] == {
-        "TABLE": "from-template", "BASE": "base", "AWS_LAMBDA_FUNCTION_NAME": "local-ProbeFunction",
+        "TABLE": "from-template",
+        "BASE": "base",
+        "AWS_LAMBDA_FUNCTION_NAME": "local-ProbeFunction",
         "PYTEST_CURRENT_TEST": None,
     }
     assert result["function"] == "local-ProbeFunction"
@@ -62,9 +73,11 @@ def test_a_timeout_kills_the_environment() -> None:
     try:
         first_pid = local.invoke({}).result["pid"]
         timed_out = local.invoke({"sleep": 3})
-        assert timed_out.error is not None and timed_out.error["errorType"] == "TimeoutError"
+        assert timed_out.error is not None
+        assert timed_out.error["errorType"] == "TimeoutError"
         after = local.invoke({})
-        assert after.cold and after.result["pid"] != first_pid
+        assert after.cold
+        assert after.result["pid"] != first_pid
     finally:
         local.close()
 
@@ -74,6 +87,7 @@ def test_an_init_error_fails_every_invocation() -> None:
     try:
         for _ in range(2):
             outcome = local.invoke({})
-            assert outcome.error is not None and outcome.error["errorMessage"] == "init failed"
+            assert outcome.error is not None
+            assert outcome.error["errorMessage"] == "init failed"
     finally:
         local.close()

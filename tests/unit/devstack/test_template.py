@@ -11,20 +11,27 @@ DOCUMENT = {
         "Required": {"Type": "String"},
     },
     "Conditions": {"IsProd": {"Fn::Equals": [{"Ref": "Stage"}, "prod"]}},
-    "Globals": {"Function": {"Timeout": 7, "Environment": {"Variables": {"STAGE": {"Ref": "Stage"}, "X": "global"}}}},
+    "Globals": {
+        "Function": {"Timeout": 7, "Environment": {"Variables": {"STAGE": {"Ref": "Stage"}, "X": "global"}}}
+    },
     "Resources": {
         "Table": {"Type": "AWS::DynamoDB::Table"},
         "Fn": {
             "Type": "AWS::Serverless::Function",
             "Properties": {
-                "CodeUri": "functions/fn/", "Handler": "app.handler",
-                "Environment": {"Variables": {
-                    "X": "own", "TABLE": {"Ref": "Table"}, "ARN": {"Fn::GetAtt": ["Table", "Arn"]},
-                    "NAME": {"Fn::Sub": "${AWS::StackName}-${Stage}-${Table.Arn}"},
-                    "MODE": {"Fn::If": ["IsProd", "strict", "relaxed"]},
-                    "ORIGINS": {"Ref": "Origins"},
-                    "JOINED": {"Fn::Join": ["|", [{"Ref": "Stage"}, "x"]]},
-                }},
+                "CodeUri": "functions/fn/",
+                "Handler": "app.handler",
+                "Environment": {
+                    "Variables": {
+                        "X": "own",
+                        "TABLE": {"Ref": "Table"},
+                        "ARN": {"Fn::GetAtt": ["Table", "Arn"]},
+                        "NAME": {"Fn::Sub": "${AWS::StackName}-${Stage}-${Table.Arn}"},
+                        "MODE": {"Fn::If": ["IsProd", "strict", "relaxed"]},
+                        "ORIGINS": {"Ref": "Origins"},
+                        "JOINED": {"Fn::Join": ["|", [{"Ref": "Stage"}, "x"]]},
+                    }
+                },
                 "Events": {
                     "Get": {"Type": "HttpApi", "Properties": {"Method": "get", "Path": "/things/{id}"}},
                     "Default": {"Type": "HttpApi"},
@@ -45,8 +52,14 @@ def template(**parameters: str) -> Template:
 def test_function_environment_merges_globals_and_resolves_intrinsics() -> None:
     function = template().functions()["Fn"]
     assert dict(function.environment) == {
-        "STAGE": "dev", "X": "own", "TABLE": "s-Table", "ARN": "arn:table", "NAME": "s-dev-arn:table",
-        "MODE": "relaxed", "ORIGINS": "http://a,http://b", "JOINED": "dev|x",
+        "STAGE": "dev",
+        "X": "own",
+        "TABLE": "s-Table",
+        "ARN": "arn:table",
+        "NAME": "s-dev-arn:table",
+        "MODE": "relaxed",
+        "ORIGINS": "http://a,http://b",
+        "JOINED": "dev|x",
     }
     assert function.timeout == 7
     assert function.handler == "app.handler"
@@ -76,5 +89,7 @@ def test_http_routes_come_from_httpapi_events_only() -> None:
 
 def test_the_real_template_reads_short_forms() -> None:
     document = load_template()
-    assert document["Resources"]["HttpApi"]["Properties"]["CorsConfiguration"]["AllowOrigins"] == {"Ref": "AllowedOrigins"}
+    assert document["Resources"]["HttpApi"]["Properties"]["CorsConfiguration"]["AllowOrigins"] == {
+        "Ref": "AllowedOrigins"
+    }
     assert document["Globals"]["Function"]["Layers"] == [{"Ref": "SharedLayer"}]

@@ -66,7 +66,9 @@ def test_logout_ends_access_and_refresh_at_once(services: Services, signed_in: S
         services.auth.refresh(signed_in.tokens.refresh_token)
 
 
-def test_an_expired_session_cannot_refresh(services: Services, signed_in: SignIn, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_expired_session_cannot_refresh(
+    services: Services, signed_in: SignIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
     real_clock = services.auth._clock
     monkeypatch.setattr(services.auth, "_clock", lambda: real_clock() + 31 * 24 * 3600)
     with pytest.raises(Unauthorized):
@@ -76,8 +78,11 @@ def test_an_expired_session_cannot_refresh(services: Services, signed_in: SignIn
 def test_an_expired_access_token_says_so(services: Services, signed_in: SignIn) -> None:
     settings = services.settings
     stale = AccessTokens(
-        lambda: services.auth._access._signing_key(), settings.token_issuer, settings.token_audience,
-        settings.access_token_ttl_seconds, clock=lambda: 1_000_000.0,
+        lambda: services.auth._access._signing_key(),
+        settings.token_issuer,
+        settings.token_audience,
+        settings.access_token_ttl_seconds,
+        clock=lambda: 1_000_000.0,
     ).issue(signed_in.user.id, "any")
     with pytest.raises(TokenExpired):
         services.auth.authenticate(bearer(stale))
@@ -93,7 +98,9 @@ def test_an_access_token_naming_another_users_session_is_refused(
         services.auth.authenticate(bearer(forged))
 
 
-@pytest.mark.parametrize("header", [None, "", "Bearer", "Bearer ", "Basic abc", "Token x", "Bearer not.a.jwt"])
+@pytest.mark.parametrize(
+    "header", [None, "", "Bearer", "Bearer ", "Basic abc", "Token x", "Bearer not.a.jwt"]
+)
 def test_missing_or_malformed_authorization_is_refused(services: Services, header: str | None) -> None:
     with pytest.raises(Unauthorized):
         services.auth.authenticate(header)

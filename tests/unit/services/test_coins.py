@@ -112,7 +112,11 @@ def test_a_refused_item_of_the_caller_cancels_the_charge_and_is_reported_in_thei
     existing = {"userId": funded, "imageId": "IMG1"}
     aws.dynamodb().put_item(TableName=table, Item=to_item(existing))
     image_put = {
-        "Put": {"TableName": table, "Item": to_item(existing), "ConditionExpression": "attribute_not_exists(imageId)"}
+        "Put": {
+            "TableName": table,
+            "Item": to_item(existing),
+            "ConditionExpression": "attribute_not_exists(imageId)",
+        }
     }
 
     with pytest.raises(TransactionCancelled) as cancelled:

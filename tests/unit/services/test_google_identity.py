@@ -62,9 +62,13 @@ def test_a_valid_token_gives_the_identity(verifier: GoogleTokenVerifier, issuer:
 
 def test_the_bare_google_issuer_form_is_accepted_when_configured(issuer: ServedIssuer, clock: Clock) -> None:
     verifier = GoogleTokenVerifier(
-        JwksCache(issuer.jwks_url, clock=clock), [issuer.client_id], ["https://accounts.google.com", "accounts.google.com"]
+        JwksCache(issuer.jwks_url, clock=clock),
+        [issuer.client_id],
+        ["https://accounts.google.com", "accounts.google.com"],
     )
-    assert verifier.verify(issuer.id_token("a@example.com", iss="accounts.google.com")).email == "a@example.com"
+    assert (
+        verifier.verify(issuer.id_token("a@example.com", iss="accounts.google.com")).email == "a@example.com"
+    )
 
 
 @pytest.mark.parametrize(
@@ -89,7 +93,9 @@ def test_tokens_with_bad_claims_are_refused(
         for name, value in claims.items():
             if value is None:
                 del payload[name]
-        token = jwt.encode(payload, issuer.keys[-1].private_key, algorithm="RS256", headers={"kid": issuer.keys[-1].kid})
+        token = jwt.encode(
+            payload, issuer.keys[-1].private_key, algorithm="RS256", headers={"kid": issuer.keys[-1].kid}
+        )
     with pytest.raises(Unauthorized):
         verifier.verify(token)
 
@@ -112,8 +118,10 @@ def test_a_token_signed_with_the_public_key_as_an_hmac_secret_is_refused(
     verifier: GoogleTokenVerifier, issuer: ServedIssuer
 ) -> None:
     claims = jwt.decode(issuer.id_token("a@example.com"), options={"verify_signature": False})
-    public_pem = issuer.keys[-1].private_key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    public_pem = (
+        issuer.keys[-1]
+        .private_key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     )
     forged = _hs256(claims, {"alg": "HS256", "typ": "JWT", "kid": issuer.keys[-1].kid}, public_pem)
     with pytest.raises(Unauthorized):
@@ -126,7 +134,9 @@ def test_garbage_is_refused(verifier: GoogleTokenVerifier, garbage: str) -> None
         verifier.verify(garbage)
 
 
-def test_keys_are_fetched_once_while_fresh(verifier: GoogleTokenVerifier, issuer: ServedIssuer, clock: Clock) -> None:
+def test_keys_are_fetched_once_while_fresh(
+    verifier: GoogleTokenVerifier, issuer: ServedIssuer, clock: Clock
+) -> None:
     before = issuer.jwks_fetches
     for _ in range(3):
         verifier.verify(issuer.id_token("a@example.com"))
@@ -177,7 +187,9 @@ def test_cached_keys_keep_working_while_the_issuer_is_unreachable(issuer: Served
             return super().get(url, **kwargs)  # type: ignore[arg-type]
 
     http = Flaky()
-    verifier = GoogleTokenVerifier(JwksCache(issuer.jwks_url, http=http, clock=clock), [issuer.client_id], [issuer.issuer])
+    verifier = GoogleTokenVerifier(
+        JwksCache(issuer.jwks_url, http=http, clock=clock), [issuer.client_id], [issuer.issuer]
+    )
     verifier.verify(issuer.id_token("a@example.com"))
     http.down = True
     clock.now += 1000

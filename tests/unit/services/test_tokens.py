@@ -10,7 +10,9 @@ SECRET = "s" * 64
 
 
 def tokens(clock: float = 1_000_000.0, secret: str = SECRET, audience: str = "api") -> AccessTokens:
-    return AccessTokens(lambda: secret, issuer="imagegen/test", audience=audience, ttl_seconds=900, clock=lambda: clock)
+    return AccessTokens(
+        lambda: secret, issuer="imagegen/test", audience=audience, ttl_seconds=900, clock=lambda: clock
+    )
 
 
 def test_an_issued_token_verifies_to_its_user_and_session() -> None:
@@ -39,12 +41,35 @@ def test_an_expired_token_is_reported_as_expired() -> None:
     [
         lambda now: tokens(clock=now, secret="x" * 64).issue("U1", "S1"),
         lambda now: tokens(clock=now, audience="other").issue("U1", "S1"),
-        lambda now: jwt.encode({"sub": "U1", "sid": "S1", "iat": int(now), "exp": int(now) + 60,
-                                "iss": "imagegen/test", "aud": "api"}, None, algorithm="none"),
-        lambda now: jwt.encode({"sub": "U1", "iat": int(now), "exp": int(now) + 60,
-                                "iss": "imagegen/test", "aud": "api"}, SECRET, algorithm="HS256"),
-        lambda now: jwt.encode({"sub": "U1", "sid": "S1", "iat": int(now), "exp": int(now) + 60,
-                                "iss": "imagegen/test", "aud": "api"}, SECRET, algorithm="HS512"),
+        lambda now: jwt.encode(
+            {
+                "sub": "U1",
+                "sid": "S1",
+                "iat": int(now),
+                "exp": int(now) + 60,
+                "iss": "imagegen/test",
+                "aud": "api",
+            },
+            None,
+            algorithm="none",
+        ),
+        lambda now: jwt.encode(
+            {"sub": "U1", "iat": int(now), "exp": int(now) + 60, "iss": "imagegen/test", "aud": "api"},
+            SECRET,
+            algorithm="HS256",
+        ),
+        lambda now: jwt.encode(
+            {
+                "sub": "U1",
+                "sid": "S1",
+                "iat": int(now),
+                "exp": int(now) + 60,
+                "iss": "imagegen/test",
+                "aud": "api",
+            },
+            SECRET,
+            algorithm="HS512",
+        ),
     ],
     ids=["other secret", "other audience", "alg none", "no session", "other algorithm"],
 )

@@ -15,8 +15,11 @@ from tests.conftest import ADMIN_EMAIL
 
 def identity(email: str, subject: str | None = None, locale: str | None = "en") -> GoogleIdentity:
     return GoogleIdentity(
-        subject=subject or LocalGoogleIssuer.subject_for(email), email=email,
-        first_name="Ada", last_name="Lovelace", locale=locale,
+        subject=subject or LocalGoogleIssuer.subject_for(email),
+        email=email,
+        first_name="Ada",
+        last_name="Lovelace",
+        locale=locale,
     )
 
 
@@ -25,7 +28,12 @@ def test_first_sign_in_creates_the_user_with_the_welcome_coins(
 ) -> None:
     user = services.users.sign_in(identity("ada@example.com", locale="fr-CA"))
 
-    assert (user.email, user.first_name, user.last_name, user.language) == ("ada@example.com", "Ada", "Lovelace", "fr")
+    assert (user.email, user.first_name, user.last_name, user.language) == (
+        "ada@example.com",
+        "Ada",
+        "Lovelace",
+        "fr",
+    )
     assert user.roles == [Role.USER]
     assert services.users.view(user).coins == 1000
     assert ledger_sum(user.id) == 1000

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -22,9 +23,11 @@ MAX_REQUEST_BODY_BYTES = 64 * 1024
 class ApiResolver(APIGatewayHttpResolver):
     """The HTTP API resolver, refusing oversized bodies before anything parses them."""
 
-    def resolve(self, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
         if len(event.get("body") or "") > MAX_REQUEST_BODY_BYTES:
-            error = domain_error_response(TooLarge(f"The request body is over {MAX_REQUEST_BODY_BYTES} bytes."))
+            error = domain_error_response(
+                TooLarge(f"The request body is over {MAX_REQUEST_BODY_BYTES} bytes.")
+            )
             return {
                 "statusCode": error.status_code,
                 "headers": {"Content-Type": content_types.APPLICATION_JSON},
@@ -46,7 +49,9 @@ def build_api(logger: Logger) -> ApiResolver:
     def _invalid_request(error: RequestValidationError) -> Response[Any]:
         errors = list(error.errors())
         if any(item.get("type") == "json_invalid" for item in errors):
-            return error_response(HTTPStatus.BAD_REQUEST, "INVALID_JSON", "The request body is not valid JSON.")
+            return error_response(
+                HTTPStatus.BAD_REQUEST, "INVALID_JSON", "The request body is not valid JSON."
+            )
         return error_response(
             HTTPStatus.UNPROCESSABLE_ENTITY,
             "VALIDATION_ERROR",
@@ -62,7 +67,7 @@ def build_api(logger: Logger) -> ApiResolver:
         )
 
     @app.exception_handler(Exception)
-    def _unhandled(error: Exception) -> Response[Any]:
+    def _unhandled(_error: Exception) -> Response[Any]:
         request_id = app.current_event.request_context.request_id
         logger.exception("unhandled error", extra={"api_request_id": request_id})
         return error_response(

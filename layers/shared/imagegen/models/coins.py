@@ -29,5 +29,7 @@ class LedgerEntry(CamelModel):
 
     def to_json(self) -> dict[str, object]:
         return self.model_dump(
-            mode="json", by_alias=True, include={"id", "amount", "balance", "reason", "image_id", "created_at"}
+            mode="json",
+            by_alias=True,
+            include={"id", "amount", "balance", "reason", "image_id", "created_at"},
         )

@@ -51,8 +51,12 @@ class CoinRepository:
 
     def open_account_items(self, entry: LedgerEntry, operation: str) -> list[TransactWriteItemTypeDef]:
         """Items that create the balance at ``entry.balance`` together with its first entry."""
-        balance = {"userId": entry.user_id, "sk": BALANCE_KEY, "balance": entry.balance,
-                   "updatedAt": entry.created_at}
+        balance = {
+            "userId": entry.user_id,
+            "sk": BALANCE_KEY,
+            "balance": entry.balance,
+            "updatedAt": entry.created_at,
+        }
         return [
             {
                 "Put": {

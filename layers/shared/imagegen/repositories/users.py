@@ -64,7 +64,9 @@ class UserRepository:
         """
         claim = {"userId": user.id, "createdAt": user.created_at}
         return [
-            self._put_new({"pk": _user_key(user.id), "entity": _USER_ENTITY, **user.model_dump(by_alias=True)}),
+            self._put_new(
+                {"pk": _user_key(user.id), "entity": _USER_ENTITY, **user.model_dump(by_alias=True)}
+            ),
             self._put_new({"pk": _google_key(user.google_sub), **claim}),
             self._put_new({"pk": _email_key(user.email), **claim}),
         ]

@@ -53,8 +53,12 @@ class AuthService:
         now = now_iso()
         self._sessions.create(
             Session(
-                session_id=refresh.session_id, user_id=user.id, refresh_hash=refresh.hash,
-                created_at=now, rotated_at=now, expires_at=int(self._clock()) + self._refresh_ttl,
+                session_id=refresh.session_id,
+                user_id=user.id,
+                refresh_hash=refresh.hash,
+                created_at=now,
+                rotated_at=now,
+                expires_at=int(self._clock()) + self._refresh_ttl,
             )
         )
         return SignIn(user=user, tokens=self._pair(user.id, refresh))

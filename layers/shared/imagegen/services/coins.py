@@ -46,8 +46,12 @@ class CoinService:
     def opening_items(self, user_id: str, welcome_coins: int) -> list[TransactWriteItemTypeDef]:
         """Transaction items that open a user's account with the welcome coins as its first entry."""
         entry = LedgerEntry(
-            id=new_id(), user_id=user_id, amount=welcome_coins, balance=welcome_coins,
-            reason=LedgerReason.WELCOME, created_at=now_iso(),
+            id=new_id(),
+            user_id=user_id,
+            amount=welcome_coins,
+            balance=welcome_coins,
+            reason=LedgerReason.WELCOME,
+            created_at=now_iso(),
         )
         return self._repository.open_account_items(entry, "welcome")
 
@@ -79,7 +83,9 @@ class CoinService:
         """Give back ``amount`` coins for ``image_id``, at most once however often it is asked."""
         if amount < 0:
             raise ValueError("a refund gives a non-negative amount")
-        return self._move(user_id, amount, LedgerReason.REFUND, f"refund#{image_id}", image_id, None, with_items)
+        return self._move(
+            user_id, amount, LedgerReason.REFUND, f"refund#{image_id}", image_id, None, with_items
+        )
 
     def grant(self, user_id: str, amount: int, note: str, grant_id: str | None = None) -> LedgerEntry:
         """Add (or, negative, take) coins by an admin's decision; never below zero."""
@@ -106,8 +112,14 @@ class CoinService:
                     return earlier
                 raise InsufficientCoins(balance=balance, required=-amount)
             entry = LedgerEntry(
-                id=new_id(), user_id=user_id, amount=amount, balance=balance + amount,
-                reason=reason, image_id=image_id, note=note, created_at=now_iso(),
+                id=new_id(),
+                user_id=user_id,
+                amount=amount,
+                balance=balance + amount,
+                reason=reason,
+                image_id=image_id,
+                note=note,
+                created_at=now_iso(),
             )
             items = self._repository.movement_items(entry, operation, expected_balance=balance)
             try:

@@ -13,7 +13,7 @@ import jwt
 
 from imagegen.errors import TokenExpired, Unauthorized
 
-ACCESS_TOKEN_ALGORITHM = "HS256"
+ACCESS_TOKEN_ALGORITHM = "HS256"  # noqa: S105 - an algorithm name, not a secret
 
 
 @dataclass(frozen=True, slots=True)

@@ -63,7 +63,10 @@ class UserService:
             if user_id is not None:
                 return self._promote_if_listed(self.get(user_id))
             user = self._new_user(identity)
-            items = [*self._repository.create_items(user), *self._coins.opening_items(user.id, self._welcome_coins)]
+            items = [
+                *self._repository.create_items(user),
+                *self._coins.opening_items(user.id, self._welcome_coins),
+            ]
             try:
                 transact_write(self._client, items)
             except TransactionCancelled as cancelled:
@@ -79,9 +82,15 @@ class UserService:
         now = now_iso()
         roles = [Role.USER, Role.ADMIN] if identity.email in self._admin_emails else [Role.USER]
         return User(
-            id=new_id(), email=identity.email, google_sub=identity.subject,
-            first_name=identity.first_name, last_name=identity.last_name,
-            roles=roles, language=language_of(identity.locale), created_at=now, updated_at=now,
+            id=new_id(),
+            email=identity.email,
+            google_sub=identity.subject,
+            first_name=identity.first_name,
+            last_name=identity.last_name,
+            roles=roles,
+            language=language_of(identity.locale),
+            created_at=now,
+            updated_at=now,
         )
 
     def _promote_if_listed(self, user: User) -> User:
