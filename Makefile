@@ -37,8 +37,15 @@ validate: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m bench
 
-build: $(STAMP)
-	$(PY) -m devstack.build
+# SAM CLI pins its own pydantic, so it lives in a venv of its own.
+SAM_VENV := .venv-sam
+$(SAM_VENV)/bin/sam:
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet aws-sam-cli
+
+## Deployable artifacts in .aws-sam/build (layer for arm64 / Python 3.13, no container needed)
+build: $(SAM_VENV)/bin/sam
+	$(SAM_VENV)/bin/sam build
 
 clean:
-	rm -rf $(VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
