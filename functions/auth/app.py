@@ -37,7 +37,7 @@ def logout(caller: AuthenticatedCaller) -> Response[str]:
 
 @app.get(f"{API_PREFIX}/auth/me")
 def me(caller: AuthenticatedCaller) -> dict[str, Any]:
-    return {"user": services().users.view(caller.user).to_json()}
+    return {"user": caller.view().to_json()}
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

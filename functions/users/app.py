@@ -24,7 +24,7 @@ Cursor = Annotated[str | None, Query(max_length=2048)]
 
 @app.get(f"{API_PREFIX}/users/me")
 def my_profile(caller: AuthenticatedCaller) -> dict[str, Any]:
-    return {"user": services().users.view(caller.user).to_json()}
+    return {"user": caller.view().to_json()}
 
 
 @app.get(f"{API_PREFIX}/users")

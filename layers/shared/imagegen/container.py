@@ -13,6 +13,7 @@ from aws_lambda_powertools.utilities import parameters
 
 from imagegen import aws
 from imagegen.config import Settings, get_settings
+from imagegen.repositories.callers import CallerRepository
 from imagegen.repositories.coins import CoinRepository
 from imagegen.repositories.sessions import SessionRepository
 from imagegen.repositories.users import UserRepository
@@ -66,10 +67,12 @@ def build_services(settings: Settings) -> Services:
     access = AccessTokens(
         secret, settings.token_issuer, settings.token_audience, settings.access_token_ttl_seconds
     )
+    callers = CallerRepository(client, settings.sessions_table, settings.users_table, settings.coins_table)
     auth = AuthService(
         google,
         users,
         SessionRepository(client, settings.sessions_table),
+        callers,
         access,
         settings.refresh_token_ttl_seconds,
     )

@@ -107,7 +107,7 @@ def test_language_comes_from_the_locale(locale: str | None, language: str) -> No
 
 @pytest.fixture
 def admin(services: Services) -> Caller:
-    return Caller(user=services.users.sign_in(identity(ADMIN_EMAIL)), session_id="S")
+    return Caller(user=services.users.sign_in(identity(ADMIN_EMAIL)), session_id="S", balance=1000)
 
 
 def test_an_admin_changes_a_profile_and_roles(services: Services, admin: Caller) -> None:
@@ -151,7 +151,9 @@ def test_a_cursor_is_bound_to_the_admin_who_got_it(services: Services, admin: Ca
     for index in range(3):
         services.users.sign_in(identity(f"user{index}@example.com"))
     cursor = services.users.list_page(admin, limit=1, cursor=None).next_cursor
-    other_admin = Caller(user=services.users.sign_in(identity("other@example.com")), session_id="S2")
+    other_admin = Caller(
+        user=services.users.sign_in(identity("other@example.com")), session_id="S2", balance=1000
+    )
 
     with pytest.raises(BadRequest):
         services.users.list_page(other_admin, limit=1, cursor=cursor)

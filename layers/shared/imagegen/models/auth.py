@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pydantic import Field
 
 from imagegen.models.base import CamelModel, RequestModel
-from imagegen.models.users import User
+from imagegen.models.users import User, UserView
 
 
 class GoogleSignIn(RequestModel):
@@ -40,6 +40,7 @@ class Caller:
 
     user: User
     session_id: str
+    balance: int
 
     @property
     def user_id(self) -> str:
@@ -48,3 +49,7 @@ class Caller:
     @property
     def is_admin(self) -> bool:
         return self.user.is_admin
+
+    def view(self) -> UserView:
+        """The caller as the API shows a user, with the balance read when they were authenticated."""
+        return UserView.of(self.user, self.balance)

@@ -17,7 +17,7 @@ USERS_BY_CREATION = "UsersByCreation"
 _USER_ENTITY = "USER"
 
 
-def _user_key(user_id: str) -> str:
+def user_key(user_id: str) -> str:
     return f"USER#{user_id}"
 
 
@@ -37,7 +37,7 @@ class UserRepository:
     def get(self, user_id: str) -> User | None:
         """The user with this id, read consistently, or None."""
         response = self._client.get_item(
-            TableName=self._table, Key=to_item({"pk": _user_key(user_id)}), ConsistentRead=True
+            TableName=self._table, Key=to_item({"pk": user_key(user_id)}), ConsistentRead=True
         )
         item = response.get("Item")
         return _user(item) if item else None
@@ -65,7 +65,7 @@ class UserRepository:
         claim = {"userId": user.id, "createdAt": user.created_at}
         return [
             self._put_new(
-                {"pk": _user_key(user.id), "entity": _USER_ENTITY, **user.model_dump(by_alias=True)}
+                {"pk": user_key(user.id), "entity": _USER_ENTITY, **user.model_dump(by_alias=True)}
             ),
             self._put_new({"pk": _google_key(user.google_sub), **claim}),
             self._put_new({"pk": _email_key(user.email), **claim}),
@@ -90,7 +90,7 @@ class UserRepository:
         try:
             response = self._client.update_item(
                 TableName=self._table,
-                Key=to_item({"pk": _user_key(user_id)}),
+                Key=to_item({"pk": user_key(user_id)}),
                 UpdateExpression="SET " + ", ".join(assignments),
                 ConditionExpression="attribute_exists(pk)",
                 ExpressionAttributeNames=names,
@@ -108,7 +108,7 @@ class UserRepository:
         try:
             response = self._client.update_item(
                 TableName=self._table,
-                Key=to_item({"pk": _user_key(user_id)}),
+                Key=to_item({"pk": user_key(user_id)}),
                 UpdateExpression="SET #roles = :new, updatedAt = :updatedAt",
                 ConditionExpression="#roles = :old",
                 ExpressionAttributeNames={"#roles": "roles"},

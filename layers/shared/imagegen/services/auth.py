@@ -16,6 +16,7 @@ from imagegen.services.tokens import RefreshToken
 
 if TYPE_CHECKING:
     from imagegen.models.users import User
+    from imagegen.repositories.callers import CallerRepository
     from imagegen.repositories.sessions import SessionRepository
     from imagegen.services.google_identity import GoogleTokenVerifier
     from imagegen.services.tokens import AccessTokens
@@ -34,6 +35,7 @@ class AuthService:
         google: GoogleTokenVerifier,
         users: UserService,
         sessions: SessionRepository,
+        callers: CallerRepository,
         access_tokens: AccessTokens,
         refresh_ttl_seconds: int,
         clock: Callable[[], float] = time.time,
@@ -41,6 +43,7 @@ class AuthService:
         self._google = google
         self._users = users
         self._sessions = sessions
+        self._callers = callers
         self._access = access_tokens
         self._refresh_ttl = refresh_ttl_seconds
         self._clock = clock
@@ -96,18 +99,17 @@ class AuthService:
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthorized("Sign in: an 'Authorization: Bearer <token>' header is required.")
         claims = self._access.verify(token.strip())
-        session = self._sessions.get(claims.session_id)
+        record = self._callers.load(claims.session_id, claims.user_id)
+        session, user = record.session, record.user
         if (
             session is None
+            or user is None
             or session.user_id != claims.user_id
             or session.revoked_at
             or session.expires_at <= int(self._clock())
         ):
             raise Unauthorized("The session has ended; sign in again.")
-        user = self._users.get_or_none(claims.user_id)
-        if user is None:
-            raise Unauthorized("The session has ended; sign in again.")
-        return Caller(user=user, session_id=session.session_id)
+        return Caller(user=user, session_id=session.session_id, balance=record.balance)
 
     def _pair(self, user_id: str, refresh: RefreshToken) -> TokenPair:
         return TokenPair(

@@ -99,9 +99,6 @@ class UserService:
             return user
         return self._repository.add_role(user.id, Role.ADMIN, user.roles, now_iso()) or self.get(user.id)
 
-    def get_or_none(self, user_id: str) -> User | None:
-        return self._repository.get(user_id)
-
     def get(self, user_id: str) -> User:
         """The user with this id; ``NotFound`` if there is none."""
         user = self._repository.get(user_id)

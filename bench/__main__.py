@@ -1,0 +1,148 @@
+"""``make bench``: prints figures about cold starts, request latency and coin contention.
+
+Figures only, no pass/fail: compare them between changes. Everything runs on loopback
+against the local stack (moto serialized, functions in their own processes).
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+import requests
+
+from devstack.stack import LocalStack
+from devstack.template import ROOT, Template
+
+IMPORT_PROBE = "import time; t = time.perf_counter(); import app; print(time.perf_counter() - t)"
+
+
+def table(title: str, header: list[str], rows: list[list[str]]) -> None:
+    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows, strict=True)]
+    print(f"\n{title}")
+    for row in [header, ["-" * width for width in widths], *rows]:
+        print("  " + "  ".join(str(cell).rjust(width) for cell, width in zip(row, widths, strict=True)))
+
+
+def handler_import_times(template: Template, runs: int = 5) -> None:
+    """What a cold start pays before the first line of a handler: importing it."""
+    rows = []
+    for logical_id, spec in template.functions().items():
+        environment = {**os.environ, **spec.environment, "PYTHONPATH": str(ROOT / "layers" / "shared")}
+        samples = [
+            float(
+                subprocess.run(  # noqa: S603 - our own interpreter and probe
+                    [sys.executable, "-c", IMPORT_PROBE],
+                    cwd=spec.code_dir,
+                    env=environment,
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                ).stdout
+            )
+            * 1000
+            for _ in range(runs)
+        ]
+        rows.append([logical_id, f"{statistics.median(samples):.0f}", f"{min(samples):.0f}"])
+    table("Handler import in a fresh interpreter (ms)", ["function", "median", "min"], rows)
+
+
+def latency(name: str, call: Callable[[], requests.Response], count: int) -> list[str]:
+    samples = []
+    for _ in range(count):
+        started = time.perf_counter()
+        response = call()
+        samples.append((time.perf_counter() - started) * 1000)
+        assert response.status_code < 300, response.text
+    samples.sort()
+    return [
+        name,
+        str(count),
+        f"{statistics.median(samples):.1f}",
+        f"{samples[int(count * 0.95) - 1]:.1f}",
+        f"{samples[-1]:.1f}",
+    ]
+
+
+def request_latency(stack: LocalStack, count: int = 200) -> None:
+    base = f"{stack.api_url}/api/v1"
+    http = requests.Session()
+    id_token = http.post(f"{stack.api_url}/_dev/id-token", json={"email": "bench@example.com"}).json()[
+        "token"
+    ]
+    signed_in = http.post(f"{base}/auth/google", json={"token": id_token}).json()
+    auth = {"Authorization": f"Bearer {signed_in['token']}"}
+    refresh = {"token": signed_in["refreshToken"]}
+
+    def rotate() -> requests.Response:
+        response = http.post(f"{base}/auth/refresh", json={"refreshToken": refresh["token"]})
+        refresh["token"] = response.json()["refreshToken"]
+        return response
+
+    rows = [
+        latency("GET /health", lambda: http.get(f"{base}/health"), count),
+        latency("GET /users/me", lambda: http.get(f"{base}/users/me", headers=auth), count),
+        latency(
+            "POST /auth/google (returning user)",
+            lambda: http.post(f"{base}/auth/google", json={"token": id_token}),
+            count // 4,
+        ),
+        latency("POST /auth/refresh", rotate, count // 4),
+    ]
+    table("Warm request latency through the local stack (ms)", ["route", "n", "p50", "p95", "max"], rows)
+
+
+def coin_contention(stack: LocalStack, racers: int = 30, affordable: int = 10) -> None:
+    """``racers`` charges at once on one balance that covers ``affordable`` of them."""
+    from imagegen import aws, config, container
+    from imagegen.errors import InsufficientCoins
+    from imagegen.models.coins import LedgerReason
+    from imagegen.repositories.dynamo import transact_write
+
+    os.environ.update(stack.env("AuthFunction"))
+    for name in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION"):
+        os.environ[name] = stack.env("AuthFunction")[name]
+    config.get_settings.cache_clear()
+    container.services.cache_clear()
+    coins = container.services().coins
+    user_id = f"BENCH{uuid.uuid4().hex[:8]}"
+    transact_write(aws.dynamodb(), coins.opening_items(user_id, affordable * 100))
+
+    def charge(index: int) -> bool:
+        try:
+            coins.charge(user_id, 100, LedgerReason.GENERATE, image_id=f"IMG{index}")
+        except InsufficientCoins:
+            return False
+        return True
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=racers) as pool:
+        outcomes = list(pool.map(charge, range(racers)))
+    elapsed = (time.perf_counter() - started) * 1000
+    table(
+        "Racing charges on one balance (serialized moto)",
+        ["racers", "affordable", "accepted", "balance after", "total ms"],
+        [[str(racers), str(affordable), str(sum(outcomes)), str(coins.balance(user_id)), f"{elapsed:.0f}"]],
+    )
+
+
+def main() -> None:
+    started = time.perf_counter()
+    with LocalStack(api_port=0, aws_port=0) as stack:
+        first = time.perf_counter()
+        requests.get(f"{stack.api_url}/api/v1/health", timeout=30)
+        cold = (time.perf_counter() - first) * 1000
+        print(f"local stack up in {(first - started) * 1000:.0f} ms; first request (cold) {cold:.0f} ms")
+        handler_import_times(stack.template)
+        request_latency(stack)
+        coin_contention(stack)
+
+
+if __name__ == "__main__":
+    main()
