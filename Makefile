@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: dev test lint validate bench build install clean
+.PHONY: dev test lint validate bench build install clean browser
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -22,8 +22,13 @@ install: $(STAMP)
 dev: $(STAMP)
 	$(PY) -m devstack
 
-## Run every test: unit, integration (moto in-process) and end-to-end (local stack over HTTP)
-test: $(STAMP)
+# The console tests drive a real Chromium: Debian's package, installed when missing (needs root).
+browser:
+	@command -v chromium >/dev/null || { echo "installing Chromium for the console tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+## Run every test: unit, integration (moto in-process), end-to-end (local stack over HTTP, console in Chromium)
+test: $(STAMP) browser
 	$(PY) -m pytest
 
 lint: $(STAMP)

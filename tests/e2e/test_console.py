@@ -1,0 +1,59 @@
+"""The local console in a real browser: what a developer sees at http://127.0.0.1:3000/."""
+
+from __future__ import annotations
+
+import uuid
+
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import ADMIN_EMAIL, Api
+
+
+def sign_in(page: Page, api: Api, email: str, first: str = "Ada", last: str = "Lovelace") -> None:
+    page.goto(api.stack.api_url + "/")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=firstName]", first)
+    page.fill("input[name=lastName]", last)
+    page.click("#signin-form button[type=submit]")
+    expect(page.locator("#profile")).to_be_visible()
+
+
+def test_a_user_signs_in_sees_their_coins_and_logs_out(page: Page, api: Api) -> None:
+    email = f"console-{uuid.uuid4().hex[:8]}@example.com"
+    sign_in(page, api, email, "Grace", "Hopper")
+
+    expect(page.locator("#coins")).to_have_text("1000")
+    expect(page.locator("#name")).to_have_text("Grace Hopper")
+    expect(page.locator("#email")).to_have_text(email)
+    expect(page.locator("#admin")).to_be_hidden()
+    token = page.evaluate("JSON.parse(sessionStorage.getItem('imagegen')).token")
+
+    page.click("#refresh")
+    expect(page.locator("#error")).to_have_text("")
+    page.click("#logout")
+
+    expect(page.locator("#signin")).to_be_visible()
+    assert page.evaluate("sessionStorage.getItem('imagegen')") is None
+    assert api.call("GET", "/users/me", token).status_code == 401
+
+
+def test_an_admin_sees_users_and_promotes_one(page: Page, api: Api) -> None:
+    other = api.sign_in(f"console-{uuid.uuid4().hex[:8]}@example.com")
+    sign_in(page, api, ADMIN_EMAIL)
+
+    row = page.locator("#users tr", has_text=other.user["email"])
+    expect(row).to_contain_text("1000")
+    row.get_by_role("button", name="Make admin").click()
+
+    expect(page.locator("#users tr", has_text=other.user["email"]).get_by_role("button")).to_have_text(
+        "Remove admin"
+    )
+    assert api.call("GET", "/users/me", other.token).json()["user"]["roles"] == ["USER", "ADMIN"]
+
+
+def test_errors_are_shown_in_the_envelope(page: Page, api: Api) -> None:
+    sign_in(page, api, ADMIN_EMAIL)
+    row = page.locator("#users tr", has_text=ADMIN_EMAIL)
+    row.get_by_role("button", name="Remove admin").click()
+
+    expect(page.locator("#error")).to_contain_text('"code": "CONFLICT"')
