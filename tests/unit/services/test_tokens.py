@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
 import jwt
 import pytest
 
@@ -16,7 +19,7 @@ def tokens(clock: float = 1_000_000.0, secret: str = SECRET, audience: str = "ap
 
 
 def test_an_issued_token_verifies_to_its_user_and_session() -> None:
-    access = tokens(clock=__import__("time").time())
+    access = tokens(clock=time.time())
     claims = access.verify(access.issue("U1", "S1"))
     assert (claims.user_id, claims.session_id) == ("U1", "S1")
 
@@ -33,7 +36,21 @@ def test_the_token_carries_the_documented_claims_with_a_pinned_algorithm() -> No
 def test_an_expired_token_is_reported_as_expired() -> None:
     old = tokens(clock=1_000_000.0).issue("U1", "S1")
     with pytest.raises(TokenExpired):
-        tokens(clock=__import__("time").time()).verify(old)
+        tokens(clock=time.time()).verify(old)
+
+
+def claims(now: float, **changes: object) -> dict[str, object]:
+    """Claims of a token this service would issue, with ``changes`` (None drops a claim)."""
+    base: dict[str, object] = {
+        "sub": "U1",
+        "sid": "S1",
+        "iat": int(now),
+        "exp": int(now) + 60,
+        "iss": "imagegen/test",
+        "aud": "api",
+    }
+    merged = {**base, **changes}
+    return {name: value for name, value in merged.items() if value is not None}
 
 
 @pytest.mark.parametrize(
@@ -41,40 +58,15 @@ def test_an_expired_token_is_reported_as_expired() -> None:
     [
         lambda now: tokens(clock=now, secret="x" * 64).issue("U1", "S1"),
         lambda now: tokens(clock=now, audience="other").issue("U1", "S1"),
-        lambda now: jwt.encode(
-            {
-                "sub": "U1",
-                "sid": "S1",
-                "iat": int(now),
-                "exp": int(now) + 60,
-                "iss": "imagegen/test",
-                "aud": "api",
-            },
-            None,
-            algorithm="none",
-        ),
-        lambda now: jwt.encode(
-            {"sub": "U1", "iat": int(now), "exp": int(now) + 60, "iss": "imagegen/test", "aud": "api"},
-            SECRET,
-            algorithm="HS256",
-        ),
-        lambda now: jwt.encode(
-            {
-                "sub": "U1",
-                "sid": "S1",
-                "iat": int(now),
-                "exp": int(now) + 60,
-                "iss": "imagegen/test",
-                "aud": "api",
-            },
-            SECRET,
-            algorithm="HS512",
-        ),
+        lambda now: jwt.encode(claims(now), None, algorithm="none"),
+        lambda now: jwt.encode(claims(now, sid=None), SECRET, algorithm="HS256"),
+        lambda now: jwt.encode(claims(now, iss="someone-else"), SECRET, algorithm="HS256"),
+        lambda now: jwt.encode(claims(now), SECRET, algorithm="HS512"),
     ],
-    ids=["other secret", "other audience", "alg none", "no session", "other algorithm"],
+    ids=["other secret", "other audience", "alg none", "no session", "other issuer", "other algorithm"],
 )
-def test_forged_tokens_are_refused(forge) -> None:  # type: ignore[no-untyped-def]
-    now = __import__("time").time()
+def test_forged_tokens_are_refused(forge: Callable[[float], str]) -> None:
+    now = time.time()
     with pytest.raises(Unauthorized) as refused:
         tokens(clock=now).verify(forge(now))
     assert not isinstance(refused.value, TokenExpired)
