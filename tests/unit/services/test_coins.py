@@ -149,3 +149,13 @@ def test_a_balance_changed_between_read_and_write_is_read_again(
     assert entry.balance == 207
     assert services.coins.balance(funded) == 207
     assert ledger_sum(funded) == 207
+
+
+def test_balances_of_many_users_at_once(services: Services, open_account: Callable[[str, int], None]) -> None:
+    users = [f"U{index:03}" for index in range(130)]  # more than one BatchGetItem holds
+    for index, user_id in enumerate(users):
+        open_account(user_id, index)
+
+    balances = services.coins.balances([*users, "NO-ACCOUNT"])
+
+    assert balances == {**{user_id: index for index, user_id in enumerate(users)}, "NO-ACCOUNT": 0}

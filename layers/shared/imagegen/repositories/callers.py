@@ -7,18 +7,16 @@ balance are read together with one consistent ``BatchGetItem`` across the three 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from imagegen.models.sessions import Session
 from imagegen.models.users import User
 from imagegen.repositories.coins import BALANCE_KEY
-from imagegen.repositories.dynamo import from_item, to_item
+from imagegen.repositories.dynamo import batch_get, to_item
 from imagegen.repositories.users import user_key
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
-
-_MAX_ROUNDS = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,23 +37,17 @@ class CallerRepository:
 
     def load(self, session_id: str, user_id: str) -> CallerRecord:
         """The session, the user and their balance (0 without a coin account), read consistently."""
-        requests: dict[str, Any] = {
-            self._sessions: {"Keys": [to_item({"sessionId": session_id})], "ConsistentRead": True},
-            self._users: {"Keys": [to_item({"pk": user_key(user_id)})], "ConsistentRead": True},
-            self._coins: {"Keys": [to_item({"userId": user_id, "sk": BALANCE_KEY})], "ConsistentRead": True},
-        }
-        found: dict[str, dict[str, Any]] = {}
-        for _ in range(_MAX_ROUNDS):
-            response = self._client.batch_get_item(RequestItems=requests)
-            for table, items in response.get("Responses", {}).items():
-                for item in items:
-                    found[table] = from_item(item)
-            requests = dict(response.get("UnprocessedKeys") or {})
-            if not requests:
-                break
-        else:
-            raise RuntimeError("DynamoDB left keys unprocessed after retries")
-        session, user, balance = found.get(self._sessions), found.get(self._users), found.get(self._coins)
+        found = batch_get(
+            self._client,
+            {
+                self._sessions: [to_item({"sessionId": session_id})],
+                self._users: [to_item({"pk": user_key(user_id)})],
+                self._coins: [to_item({"userId": user_id, "sk": BALANCE_KEY})],
+            },
+        )
+        session, user, balance = (
+            next(iter(found[table]), None) for table in (self._sessions, self._users, self._coins)
+        )
         return CallerRecord(
             session=Session.model_validate(session) if session else None,
             user=User.model_validate(user) if user else None,

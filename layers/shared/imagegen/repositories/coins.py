@@ -8,10 +8,11 @@ local index orders the entries by their ULID ``id`` for the history.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from imagegen.models.coins import LedgerEntry
-from imagegen.repositories.dynamo import from_item, to_item, to_values
+from imagegen.repositories.dynamo import batch_get, from_item, to_item, to_values
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
 
 LEDGER_BY_TIME = "LedgerByTime"
 BALANCE_KEY = "BALANCE"
+_BATCH_GET_LIMIT = 100
 
 
 def entry_key(operation: str) -> str:
@@ -39,6 +41,18 @@ class CoinRepository:
         )
         item = response.get("Item")
         return int(from_item(item)["balance"]) if item else None
+
+    def get_balances(self, user_ids: Sequence[str]) -> dict[str, int]:
+        """The balances of many users (consistent reads, batched); users without one are left out."""
+        balances: dict[str, int] = {}
+        for start in range(0, len(user_ids), _BATCH_GET_LIMIT):
+            keys = [
+                to_item({"userId": user_id, "sk": BALANCE_KEY})
+                for user_id in user_ids[start : start + _BATCH_GET_LIMIT]
+            ]
+            for item in batch_get(self._client, {self._table: keys})[self._table]:
+                balances[str(item["userId"])] = int(item["balance"])
+        return balances
 
     def get_entry(self, user_id: str, operation: str) -> LedgerEntry | None:
         response = self._client.get_item(

@@ -43,6 +43,11 @@ class CoinService:
         """The user's current balance (0 for a user without a coin account)."""
         return self._repository.get_balance(user_id) or 0
 
+    def balances(self, user_ids: Sequence[str]) -> dict[str, int]:
+        """The balances of many users at once (0 for users without a coin account)."""
+        found = self._repository.get_balances(user_ids)
+        return {user_id: found.get(user_id, 0) for user_id in user_ids}
+
     def opening_items(self, user_id: str, welcome_coins: int) -> list[TransactWriteItemTypeDef]:
         """Transaction items that open a user's account with the welcome coins as its first entry."""
         entry = LedgerEntry(

@@ -114,7 +114,9 @@ class UserService:
         """A page of all users, newest first (admins only; the route checks)."""
         scope = f"users:{caller.user_id}"
         users, last = self._repository.list_page(limit, self._cursors.decode(cursor, scope))
-        return UserPage([self.view(user) for user in users], self._cursors.encode(last, scope))
+        balances = self._coins.balances([user.id for user in users])
+        views = [UserView.of(user, balances[user.id]) for user in users]
+        return UserPage(views, self._cursors.encode(last, scope))
 
     def update(self, caller: Caller, user_id: str, update: UserUpdate) -> User:
         """Apply an admin's changes; an admin cannot take away their own admin role."""
