@@ -106,3 +106,9 @@ def test_the_console_page_is_served(api: Api) -> None:
     response = api.call("GET", "/")
     assert response.status_code == 200
     assert response.headers["Content-Type"].startswith("text/html")
+
+
+def test_a_body_that_is_not_json_is_415(api: Api) -> None:
+    response = api.call("POST", "/auth/google", data='{"token": "x"}', headers={"Content-Type": "text/plain"})
+    assert response.status_code == 415
+    assert error_code(response) == "UNSUPPORTED_MEDIA_TYPE"

@@ -148,3 +148,30 @@ def test_an_unexpected_failure_is_500_with_nothing_internal_and_a_logged_request
     logged = capsys.readouterr().out
     assert "on fire" in logged
     assert event["requestContext"]["requestId"] in logged
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+        "application/jsonp",
+    ],
+)
+def test_a_body_that_is_not_json_is_415(invoke: Invoke, content_type: str) -> None:
+    event = load_event("auth/sign_in_with_google.json", body={"token": "x"})
+    event["headers"]["content-type"] = content_type
+
+    response = invoke("AuthFunction", event)
+
+    assert response["statusCode"] == 415
+    assert body_of(response)["error"]["code"] == "UNSUPPORTED_MEDIA_TYPE"
+
+
+@pytest.mark.parametrize("content_type", ["application/json; charset=utf-8", "Application/JSON", ""])
+def test_json_content_types_and_none_are_read_as_json(invoke: Invoke, content_type: str) -> None:
+    event = load_event("auth/sign_in_with_google.json", body={"token": "x"})
+    event["headers"]["content-type"] = content_type
+
+    assert invoke("AuthFunction", event)["statusCode"] == 401  # parsed, then refused as a bad token

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
@@ -14,27 +15,40 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from imagegen.api.errors import domain_error_response, error_response, field_errors
-from imagegen.errors import DomainError, TooLarge
+from imagegen.errors import DomainError, TooLarge, UnsupportedMediaType
 
 API_PREFIX = "/api/v1"
 MAX_REQUEST_BODY_BYTES = 64 * 1024
+_JSON = re.compile(r"^application/json\s*(;.*)?$")
 
 
 class ApiResolver(APIGatewayHttpResolver):
-    """The HTTP API resolver, refusing oversized bodies before anything parses them."""
+    """The HTTP API resolver, refusing bodies that are too large or not JSON before anything parses them."""
 
     def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
-        if len(event.get("body") or "") > MAX_REQUEST_BODY_BYTES:
-            error = domain_error_response(
-                TooLarge(f"The request body is over {MAX_REQUEST_BODY_BYTES} bytes.")
+        body = event.get("body") or ""
+        headers = event.get("headers") or {}
+        content_type = headers.get("content-type", "").lower()  # media types are case-insensitive
+        if len(body) > MAX_REQUEST_BODY_BYTES:
+            return _refused(TooLarge(f"The request body is over {MAX_REQUEST_BODY_BYTES} bytes."))
+        if body and content_type and not _JSON.match(content_type):
+            return _refused(
+                UnsupportedMediaType("Request bodies are JSON: send Content-Type: application/json.")
             )
-            return {
-                "statusCode": error.status_code,
-                "headers": {"Content-Type": content_types.APPLICATION_JSON},
-                "body": json.dumps(error.body, separators=(",", ":")),
-                "isBase64Encoded": False,
-            }
+        if content_type:  # Powertools compares it case-sensitively
+            event = {**event, "headers": {**headers, "content-type": content_type}}
         return super().resolve(event, context)
+
+
+def _refused(error: DomainError) -> dict[str, Any]:
+    """The whole proxy response for a request refused before routing."""
+    response = domain_error_response(error)
+    return {
+        "statusCode": response.status_code,
+        "headers": {"Content-Type": content_types.APPLICATION_JSON},
+        "body": json.dumps(response.body, separators=(",", ":")),
+        "isBase64Encoded": False,
+    }
 
 
 def build_api(logger: Logger) -> ApiResolver:
