@@ -6,14 +6,15 @@ from collections.abc import Callable
 
 import pytest
 
+from imagegen import aws
 from imagegen.container import Services
+from imagegen.repositories.coins import CoinRepository
 from imagegen.repositories.dynamo import transact_write
 
 
 @pytest.fixture
 def open_account(services: Services) -> Callable[[str, int], None]:
     """Open a coin account for ``user_id`` holding ``coins`` (its first ledger entry)."""
-    from imagegen import aws
 
     def open_(user_id: str, coins: int) -> None:
         transact_write(aws.dynamodb(), services.coins.opening_items(user_id, coins))
@@ -24,10 +25,9 @@ def open_account(services: Services) -> Callable[[str, int], None]:
 @pytest.fixture
 def ledger_sum(services: Services) -> Callable[[str], int]:
     """The sum of every ledger entry of a user, walking all pages."""
-    from imagegen.repositories.coins import CoinRepository
 
     def total(user_id: str) -> int:
-        repository = CoinRepository(_client(), services.settings.coins_table)
+        repository = CoinRepository(aws.dynamodb(), services.settings.coins_table)
         amount, start = 0, None
         while True:
             entries, start = repository.list_entries(user_id, limit=7, start_key=start)
@@ -36,9 +36,3 @@ def ledger_sum(services: Services) -> Callable[[str], int]:
                 return amount
 
     return total
-
-
-def _client():  # type: ignore[no-untyped-def]
-    from imagegen import aws
-
-    return aws.dynamodb()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib
 import multiprocessing
 import os
+import signal
 import sys
 import threading
 import time
@@ -71,6 +72,7 @@ class _LambdaContext:
 
 def _serve(connection: Connection, spec: Mapping[str, Any]) -> None:
     """The body of an execution environment (runs in the child process)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the stack stops us
     os.environ.clear()
     os.environ.update(spec["environment"])
     sys.path[:0] = [spec["code_dir"], *spec["layer_dirs"]]
@@ -110,7 +112,13 @@ class _Environment:
         self.process.start()
         child.close()
         self.init_error: Mapping[str, Any] | None = None
-        status, payload = self._connection.recv()
+        try:
+            status, payload = self._connection.recv()
+        except EOFError:  # the runtime died while importing the handler
+            status, payload = (
+                "error",
+                {"errorType": "RuntimeExited", "errorMessage": "the runtime exited during init"},
+            )
         if status == "error":
             self.init_error = payload
 

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -60,47 +61,52 @@ class LocalStack:
         self._log_level = log_level
         self._extra_parameters = dict(parameters or {})
         self.functions: dict[str, LocalFunction] = {}
-        self._threads: list[threading.Thread] = []
+        self._running = contextlib.ExitStack()
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> LocalStack:
+        """Start everything; on any failure, stop what had started and re-raise."""
+        try:
+            self._start()
+        except BaseException:
+            self._running.close()
+            raise
+        return self
+
+    def _start(self) -> None:
         self.aws = MotoServer(self.host, self._aws_port)
         self.aws.start()
+        self._running.callback(self.aws.stop)
         deferred = _Deferred()
-        self._server: BaseWSGIServer = make_server(
+        server: BaseWSGIServer = make_server(
             self.host, self._api_port, deferred, threaded=True, request_handler=_QuietHandler
         )
-        self.api_url = f"http://{self.host}:{self._server.server_port}"
+        self._running.callback(server.server_close)
+        self.api_url = f"http://{self.host}:{server.server_port}"
         self.issuer = LocalGoogleIssuer(issuer=f"{self.api_url}/_dev/google")
 
         self.template = Template.load(self._parameters())
         Provisioner(self.template, self.boto_session(), endpoint_url=self.aws.url).provision()
         base_environment = self._lambda_base_environment()
-        self.functions = {
-            logical_id: LocalFunction(spec, base_environment)
-            for logical_id, spec in self.template.functions().items()
-        }
+        for logical_id, spec in self.template.functions().items():
+            self.functions[logical_id] = LocalFunction(spec, base_environment)
+            self._running.callback(self.functions[logical_id].close)
         api = self.template.resources["HttpApi"]
         deferred.app = HttpApiEmulator(
             routes=self.template.http_routes(),
             functions=self.functions,
             cors=CorsConfiguration.of(self.template.resolve(api["Properties"].get("CorsConfiguration"))),
-            domain=f"{self.host}:{self._server.server_port}",
+            domain=f"{self.host}:{server.server_port}",
             local_routes=self._local_routes(),
         )
-        thread = threading.Thread(target=self._server.serve_forever, name="http-api", daemon=True)
+        thread = threading.Thread(target=server.serve_forever, name="http-api", daemon=True)
         thread.start()
-        self._threads.append(thread)
-        return self
+        self._running.callback(thread.join, 5)
+        self._running.callback(server.shutdown)
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        for function in self.functions.values():
-            function.close()
-        self.aws.stop()
-        for thread in self._threads:
-            thread.join(timeout=5)
+        """Stop everything that was started, in reverse order."""
+        self._running.close()
 
     def __enter__(self) -> LocalStack:
         return self.start()

@@ -82,6 +82,16 @@ def test_a_timeout_kills_the_environment() -> None:
         local.close()
 
 
+def test_a_runtime_that_dies_during_init_is_an_init_error() -> None:
+    local = LocalFunction(spec({"PROBE_EXIT_AT_IMPORT": "1"}), {})
+    try:
+        outcome = local.invoke({})
+        assert outcome.error is not None
+        assert outcome.error["errorType"] == "RuntimeExited"
+    finally:
+        local.close()
+
+
 def test_an_init_error_fails_every_invocation() -> None:
     local = LocalFunction(spec({"PROBE_FAIL_AT_IMPORT": "1"}), {})
     try:

@@ -7,6 +7,8 @@ COLD = {"invocations": 0}
 
 if os.environ.get("PROBE_FAIL_AT_IMPORT"):
     raise RuntimeError("init failed")
+if os.environ.get("PROBE_EXIT_AT_IMPORT"):
+    os._exit(3)
 
 
 def handler(event, context):  # type: ignore[no-untyped-def]
