@@ -17,11 +17,12 @@ class CamelModel(BaseModel):
 
 
 class RequestModel(BaseModel):
-    """A request body: camelCase fields, unknown fields refused (422), strings trimmed."""
+    """A request body: camelCase fields only, unknown fields refused (422), strings trimmed."""
 
     model_config = ConfigDict(
         alias_generator=to_camel,
-        populate_by_name=True,
+        validate_by_alias=True,
+        validate_by_name=False,
         extra="forbid",
         str_strip_whitespace=True,
     )
