@@ -29,6 +29,8 @@ SECRET_MAX_AGE_SECONDS = 300
 
 @dataclass(frozen=True, slots=True)
 class Services:
+    """Everything the handlers call, wired once per container."""
+
     settings: Settings
     coins: CoinService
     users: UserService

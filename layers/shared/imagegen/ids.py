@@ -13,6 +13,7 @@ def new_id() -> str:
 
 
 def utc_now() -> datetime:
+    """Now, timezone-aware, in UTC."""
     return datetime.now(UTC)
 
 
@@ -22,4 +23,5 @@ def iso(moment: datetime) -> str:
 
 
 def now_iso() -> str:
+    """Now as the API writes timestamps."""
     return iso(utc_now())

@@ -35,6 +35,7 @@ def error_response(
 
 
 def domain_error_response(error: errors.DomainError) -> Response[dict[str, Any]]:
+    """The envelope for a domain error, with the status and code of ``ERROR_STATUS``."""
     for error_class, status, code in ERROR_STATUS:
         if isinstance(error, error_class):
             return error_response(status, code, error.message, error.details)

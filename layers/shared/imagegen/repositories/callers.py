@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class CallerRecord:
+    """What is stored about a caller: each part None when missing."""
+
     session: Session | None
     user: User | None
     balance: int

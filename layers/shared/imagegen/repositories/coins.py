@@ -24,10 +24,13 @@ _BATCH_GET_LIMIT = 100
 
 
 def entry_key(operation: str) -> str:
+    """The sort key of the ledger entry recording ``operation``."""
     return f"TXN#{operation}"
 
 
 class CoinRepository:
+    """Balances and ledger entries in the coins table."""
+
     def __init__(self, client: DynamoDBClient, table: str) -> None:
         self._client = client
         self._table = table
@@ -55,6 +58,7 @@ class CoinRepository:
         return balances
 
     def get_entry(self, user_id: str, operation: str) -> LedgerEntry | None:
+        """The entry recording ``operation``, if it happened."""
         response = self._client.get_item(
             TableName=self._table,
             Key=to_item({"userId": user_id, "sk": entry_key(operation)}),

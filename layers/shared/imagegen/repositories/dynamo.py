@@ -65,6 +65,7 @@ class TransactionCancelled(Exception):
 
 
 def is_condition_failure(error: ClientError) -> bool:
+    """Whether a single-item write was refused by its condition."""
     return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
 
 

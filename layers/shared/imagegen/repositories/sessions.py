@@ -14,11 +14,14 @@ if TYPE_CHECKING:
 
 
 class SessionRepository:
+    """Sign-in sessions in the sessions table."""
+
     def __init__(self, client: DynamoDBClient, table: str) -> None:
         self._client = client
         self._table = table
 
     def create(self, session: Session) -> None:
+        """Store a new session (never overwriting one)."""
         self._client.put_item(
             TableName=self._table,
             Item=to_item(session.model_dump(by_alias=True)),
@@ -26,6 +29,7 @@ class SessionRepository:
         )
 
     def get(self, session_id: str) -> Session | None:
+        """The session, read consistently, or None."""
         response = self._client.get_item(
             TableName=self._table, Key=to_item({"sessionId": session_id}), ConsistentRead=True
         )

@@ -18,6 +18,7 @@ _USER_ENTITY = "USER"
 
 
 def user_key(user_id: str) -> str:
+    """The partition key of a user's profile item."""
     return f"USER#{user_id}"
 
 
@@ -30,6 +31,8 @@ def _email_key(email: str) -> str:
 
 
 class UserRepository:
+    """Profiles and the Google-subject and email uniqueness items in the users table."""
+
     def __init__(self, client: DynamoDBClient, table: str) -> None:
         self._client = client
         self._table = table
@@ -43,15 +46,9 @@ class UserRepository:
         return _user(item) if item else None
 
     def find_id_by_google_subject(self, subject: str) -> str | None:
+        """The id of the user signed in with this Google subject, or None."""
         response = self._client.get_item(
             TableName=self._table, Key=to_item({"pk": _google_key(subject)}), ConsistentRead=True
-        )
-        item = response.get("Item")
-        return str(from_item(item)["userId"]) if item else None
-
-    def find_id_by_email(self, email: str) -> str | None:
-        response = self._client.get_item(
-            TableName=self._table, Key=to_item({"pk": _email_key(email)}), ConsistentRead=True
         )
         item = response.get("Item")
         return str(from_item(item)["userId"]) if item else None

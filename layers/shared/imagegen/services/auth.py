@@ -25,11 +25,15 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class SignIn:
+    """A signed-in user and the tokens of their new session."""
+
     user: User
     tokens: TokenPair
 
 
 class AuthService:
+    """Sessions and tokens: who is calling, and for how long."""
+
     def __init__(
         self,
         google: GoogleTokenVerifier,

@@ -29,6 +29,8 @@ _BALANCE_ITEM, _ENTRY_ITEM = 0, 1
 
 
 class CoinService:
+    """Charges, refunds and grants through the ledger."""
+
     def __init__(
         self,
         repository: CoinRepository,

@@ -26,6 +26,8 @@ def _unb64(text: str) -> bytes:
 
 
 class CursorCodec:
+    """Encodes DynamoDB positions as signed cursors and checks them on the way back."""
+
     def __init__(self, secret: Callable[[], str]) -> None:
         self._secret = secret
 

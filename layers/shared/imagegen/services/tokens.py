@@ -18,6 +18,8 @@ ACCESS_TOKEN_ALGORITHM = "HS256"  # noqa: S105 - an algorithm name, not a secret
 
 @dataclass(frozen=True, slots=True)
 class AccessClaims:
+    """Who an access token speaks for."""
+
     user_id: str
     session_id: str
 
@@ -40,6 +42,7 @@ class AccessTokens:
         self._clock = clock
 
     def issue(self, user_id: str, session_id: str) -> str:
+        """A signed access token for ``user_id`` in ``session_id``."""
         now = int(self._clock())
         claims = {
             "sub": user_id,
@@ -82,10 +85,12 @@ class RefreshToken:
 
     @classmethod
     def new(cls, session_id: str) -> RefreshToken:
+        """A fresh refresh token for the session, with 256 random bits."""
         return cls(session_id=session_id, secret=secrets.token_urlsafe(32))
 
     @classmethod
     def parse(cls, token: str) -> RefreshToken:
+        """A refresh token from its string form; ``Unauthorized`` if malformed."""
         session_id, dot, secret = token.partition(".")
         if not dot or not session_id or len(secret) < 32:
             raise Unauthorized("The refresh token is not valid.")
@@ -96,7 +101,9 @@ class RefreshToken:
 
     @property
     def hash(self) -> str:
+        """What is stored: the SHA-256 of the secret."""
         return hashlib.sha256(self.secret.encode()).hexdigest()
 
     def matches(self, stored_hash: str) -> bool:
+        """Whether this token is the one whose hash is stored (constant time)."""
         return hmac.compare_digest(self.hash, stored_hash)

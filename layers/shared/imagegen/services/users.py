@@ -25,6 +25,8 @@ _CREATE_ATTEMPTS = 3
 
 @dataclass(frozen=True, slots=True)
 class UserPage:
+    """A page of users and the cursor of the next one."""
+
     users: list[UserView]
     next_cursor: str | None
 
@@ -36,6 +38,8 @@ def language_of(locale: str | None) -> str:
 
 
 class UserService:
+    """Users: sign-in, profiles, and what admins do to them."""
+
     def __init__(
         self,
         repository: UserRepository,
