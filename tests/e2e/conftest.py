@@ -27,8 +27,10 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def stack() -> Iterator[LocalStack]:
+    """The local stack for the e2e tests only: its threads' AWS clients must be gone before other
+    tests patch boto3 in this process with moto's in-process mock."""
     local = LocalStack(api_port=0, aws_port=0, admin_emails=ADMIN_EMAIL).start()
     yield local
     local.stop()

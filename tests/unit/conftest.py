@@ -8,6 +8,7 @@ import pytest
 
 from imagegen import aws
 from imagegen.container import Services
+from imagegen.models.auth import Caller, GoogleIdentity
 from imagegen.repositories.coins import CoinRepository
 from imagegen.repositories.dynamo import transact_write
 
@@ -36,3 +37,12 @@ def ledger_sum(services: Services) -> Callable[[str], int]:
                 return amount
 
     return total
+
+
+@pytest.fixture
+def caller(services: Services) -> Caller:
+    """A signed-up user holding the welcome coins, as an authenticated caller."""
+    user = services.users.sign_in(
+        GoogleIdentity(subject="4242", email="ada@example.com", first_name="Ada", last_name="Lovelace")
+    )
+    return Caller(user=user, session_id="S1", balance=services.coins.balance(user.id))

@@ -185,6 +185,23 @@ def _secret(provisioner: Provisioner, logical_id: str, properties: Mapping[str, 
     return PhysicalResource(ref=arn, attributes={"Id": arn})
 
 
+def _rule(provisioner: Provisioner, logical_id: str, properties: Mapping[str, Any]) -> PhysicalResource:
+    """The rule with its real pattern; its targets become one local queue the stack delivers from."""
+    name = properties.get("Name") or provisioner.local_name(logical_id)
+    events, sqs = provisioner.client("events"), provisioner.client("sqs")
+    arn = events.put_rule(
+        Name=name,
+        EventPattern=json.dumps(properties["EventPattern"]),
+        State=properties.get("State", "ENABLED"),
+    )["RuleArn"]
+    queue_url = sqs.create_queue(QueueName=f"{name}-deliveries")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    events.put_targets(Rule=name, Targets=[{"Id": "local-delivery", "Arn": queue_arn}])
+    return PhysicalResource(ref=name, attributes={"Arn": arn, "DeliveryQueueUrl": queue_url})
+
+
 def _function(provisioner: Provisioner, logical_id: str, _properties: Mapping[str, Any]) -> PhysicalResource:
     name = provisioner.local_name(logical_id)
     return PhysicalResource(
@@ -198,4 +215,5 @@ _CREATORS: dict[str, Creator] = {
     "AWS::SQS::Queue": _queue,
     "AWS::SecretsManager::Secret": _secret,
     "AWS::Serverless::Function": _function,
+    "AWS::Events::Rule": _rule,
 }

@@ -19,11 +19,12 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from devstack.aws import MotoServer
+from devstack.events import RuleDelivery, Schedule, schedule_seconds
 from devstack.google import JWKS_MAX_AGE_SECONDS, LocalGoogleIssuer
 from devstack.http_api import CorsConfiguration, HttpApiEmulator, LocalRoute
 from devstack.lambdas import LocalFunction
 from devstack.provision import Provisioner
-from devstack.template import REGION, Template
+from devstack.template import ACCOUNT_ID, REGION, Template
 
 LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
 CONSOLE_DIR = Path(__file__).parent / "console"
@@ -91,6 +92,7 @@ class LocalStack:
         for logical_id, spec in self.template.functions().items():
             self.functions[logical_id] = LocalFunction(spec, base_environment)
             self._running.callback(self.functions[logical_id].close)
+        self._start_event_plumbing()
         api = self.template.resources["HttpApi"]
         deferred.app = HttpApiEmulator(
             routes=self.template.http_routes(),
@@ -103,6 +105,32 @@ class LocalStack:
         thread.start()
         self._running.callback(thread.join, 5)
         self._running.callback(server.shutdown)
+
+    def _start_event_plumbing(self) -> None:
+        """Deliver the template's EventBridge rules and schedules to the local functions."""
+        by_arn = {
+            self.template.physical[name].attributes["Arn"]: function
+            for name, function in self.functions.items()
+        }
+        sqs = self.boto_session().client("sqs", endpoint_url=self.aws.url)
+        self.rules: dict[str, RuleDelivery] = {}
+        for name, body in self.template.resources_of_type("AWS::Events::Rule").items():
+            targets = [
+                by_arn[target["Arn"]] for target in self.template.resolve(body["Properties"]["Targets"])
+            ]
+            physical = self.template.physical[name]
+            self.rules[name] = RuleDelivery(name, sqs, physical.attributes["DeliveryQueueUrl"], targets)
+        for function in self.functions.values():
+            for event_name, event in function.spec.events.items():
+                period = schedule_seconds(str(event.get("Properties", {}).get("Schedule", "")))
+                if event.get("Type") == "Schedule" and period:
+                    rule_arn = f"arn:aws:events:{REGION}:{ACCOUNT_ID}:rule/{function.spec.name}-{event_name}"
+                    schedule = Schedule(function, period, rule_arn)
+                    schedule.start()
+                    self._running.callback(schedule.stop)
+        for delivery in self.rules.values():
+            delivery.start()
+            self._running.callback(delivery.stop)
 
     def stop(self) -> None:
         """Stop everything that was started, in reverse order."""

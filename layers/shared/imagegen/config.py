@@ -10,7 +10,9 @@ import os
 from functools import cache
 from typing import Annotated
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+
+from imagegen.models.images import FILE_EXTENSIONS
 
 
 def _split_csv(value: object) -> object:
@@ -52,6 +54,18 @@ class Settings(BaseModel):
     generate_cost: int = Field(alias="GENERATE_COST", ge=0)
     upload_cost: int = Field(alias="UPLOAD_COST", ge=0)
     max_upload_bytes: int = Field(alias="MAX_UPLOAD_BYTES", gt=0)
+    accepted_upload_types: CsvList = Field(alias="ACCEPTED_UPLOAD_TYPES", min_length=1)
+    upload_url_ttl_seconds: int = Field(alias="UPLOAD_URL_TTL_SECONDS", gt=0, le=3600)
+    image_url_ttl_seconds: int = Field(alias="IMAGE_URL_TTL_SECONDS", gt=0, le=604800)
+    max_image_pixels: int = Field(alias="MAX_IMAGE_PIXELS", gt=0)
+
+    @field_validator("accepted_upload_types")
+    @classmethod
+    def _known_types(cls, types: list[str]) -> list[str]:
+        unknown = set(types) - set(FILE_EXTENSIONS)
+        if unknown:
+            raise ValueError(f"cannot store {sorted(unknown)}; known types are {sorted(FILE_EXTENSIONS)}")
+        return types
 
     @property
     def admin_email_set(self) -> frozenset[str]:

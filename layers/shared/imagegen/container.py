@@ -1,13 +1,14 @@
-"""Builds the services of this container once, on first use, from the settings.
+"""Builds the services of this container on first use, from the settings.
 
-Handlers call ``services()``; tests build their own ``Services`` (or clear this cache)
-after pointing the environment at moto.
+Handlers call ``services()``; each service (and the AWS clients behind it) is built the
+first time something asks for it, so a function pays only for what it uses. Tests build
+their own ``Services`` (or clear this cache) after pointing the environment at moto.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import cache
+from datetime import timedelta
+from functools import cache, cached_property
 
 from aws_lambda_powertools.utilities import parameters
 
@@ -15,26 +16,24 @@ from imagegen import aws
 from imagegen.config import Settings, get_settings
 from imagegen.repositories.callers import CallerRepository
 from imagegen.repositories.coins import CoinRepository
+from imagegen.repositories.images import ImageRepository
 from imagegen.repositories.sessions import SessionRepository
 from imagegen.repositories.users import UserRepository
 from imagegen.services.auth import AuthService
 from imagegen.services.coins import CoinService
 from imagegen.services.cursors import CursorCodec
 from imagegen.services.google_identity import GoogleTokenVerifier, JwksCache
+from imagegen.services.images import ImageService
+from imagegen.services.pipeline import ImagePipeline
+from imagegen.services.storage import ImageStorage
+from imagegen.services.sweeper import Sweeper
 from imagegen.services.tokens import AccessTokens
+from imagegen.services.uploads import UploadService
 from imagegen.services.users import UserService
 
 SECRET_MAX_AGE_SECONDS = 300
-
-
-@dataclass(frozen=True, slots=True)
-class Services:
-    """Everything the handlers call, wired once per container."""
-
-    settings: Settings
-    coins: CoinService
-    users: UserService
-    auth: AuthService
+# How long after its URL expires an upload may still be in flight before the sweeper fails it.
+UPLOAD_SWEEP_MARGIN = timedelta(minutes=10)
 
 
 def token_secret(settings: Settings) -> str:
@@ -45,43 +44,99 @@ def token_secret(settings: Settings) -> str:
     return value
 
 
+class Services:
+    """Everything the handlers call, each built once per container when first used."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def _secret(self) -> str:
+        return token_secret(self.settings)
+
+    @cached_property
+    def coins(self) -> CoinService:
+        return CoinService(CoinRepository(aws.dynamodb(), self.settings.coins_table), aws.dynamodb())
+
+    @cached_property
+    def users(self) -> UserService:
+        return UserService(
+            UserRepository(aws.dynamodb(), self.settings.users_table),
+            self.coins,
+            aws.dynamodb(),
+            CursorCodec(self._secret),
+            admin_emails=self.settings.admin_email_set,
+            welcome_coins=self.settings.welcome_coins,
+        )
+
+    @cached_property
+    def auth(self) -> AuthService:
+        settings = self.settings
+        google = GoogleTokenVerifier(
+            JwksCache(settings.google_jwks_url),
+            client_ids=settings.google_client_ids,
+            issuers=settings.google_issuers,
+        )
+        access = AccessTokens(
+            self._secret, settings.token_issuer, settings.token_audience, settings.access_token_ttl_seconds
+        )
+        return AuthService(
+            google,
+            self.users,
+            SessionRepository(aws.dynamodb(), settings.sessions_table),
+            CallerRepository(
+                aws.dynamodb(), settings.sessions_table, settings.users_table, settings.coins_table
+            ),
+            access,
+            settings.refresh_token_ttl_seconds,
+        )
+
+    @cached_property
+    def image_records(self) -> ImageRepository:
+        return ImageRepository(aws.dynamodb(), self.settings.images_table)
+
+    @cached_property
+    def storage(self) -> ImageStorage:
+        return ImageStorage(aws.s3(), self.settings.images_bucket, self.settings.image_url_ttl_seconds)
+
+    @cached_property
+    def images(self) -> ImageService:
+        return ImageService(self.image_records, self.storage, self.coins, aws.dynamodb())
+
+    @cached_property
+    def uploads(self) -> UploadService:
+        settings = self.settings
+        return UploadService(
+            self.image_records,
+            self.storage,
+            self.coins,
+            accepted_types=settings.accepted_upload_types,
+            max_upload_bytes=settings.max_upload_bytes,
+            cost=settings.upload_cost,
+            url_ttl_seconds=settings.upload_url_ttl_seconds,
+        )
+
+    @cached_property
+    def pipeline(self) -> ImagePipeline:
+        return ImagePipeline(
+            self.image_records,
+            self.images,
+            self.storage,
+            max_upload_bytes=self.settings.max_upload_bytes,
+            max_pixels=self.settings.max_image_pixels,
+        )
+
+    @cached_property
+    def sweeper(self) -> Sweeper:
+        deadline = timedelta(seconds=self.settings.upload_url_ttl_seconds) + UPLOAD_SWEEP_MARGIN
+        return Sweeper(self.image_records, self.images, upload_deadline=deadline)
+
+
 def build_services(settings: Settings) -> Services:
-    """Wire every service from ``settings``; clients are the container's shared ones."""
-    client = aws.dynamodb()
-
-    def secret() -> str:
-        return token_secret(settings)
-
-    coins = CoinService(CoinRepository(client, settings.coins_table), client)
-    users = UserService(
-        UserRepository(client, settings.users_table),
-        coins,
-        client,
-        CursorCodec(secret),
-        admin_emails=settings.admin_email_set,
-        welcome_coins=settings.welcome_coins,
-    )
-    google = GoogleTokenVerifier(
-        JwksCache(settings.google_jwks_url),
-        client_ids=settings.google_client_ids,
-        issuers=settings.google_issuers,
-    )
-    access = AccessTokens(
-        secret, settings.token_issuer, settings.token_audience, settings.access_token_ttl_seconds
-    )
-    callers = CallerRepository(client, settings.sessions_table, settings.users_table, settings.coins_table)
-    auth = AuthService(
-        google,
-        users,
-        SessionRepository(client, settings.sessions_table),
-        callers,
-        access,
-        settings.refresh_token_ttl_seconds,
-    )
-    return Services(settings=settings, coins=coins, users=users, auth=auth)
+    """The services for ``settings`` (each built on first use)."""
+    return Services(settings)
 
 
 @cache
 def services() -> Services:
-    """The services of this container, built on first use and kept for warm invocations."""
+    """The services of this container, kept for warm invocations."""
     return build_services(get_settings())

@@ -1,0 +1,20 @@
+"""EventBridge "Object Created" under images/: verify and measure the object, complete or fail its image."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.data_classes import S3EventBridgeNotificationEvent, event_source
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from imagegen.container import services
+
+logger = Logger()
+
+
+@logger.inject_lambda_context
+@event_source(data_class=S3EventBridgeNotificationEvent)
+def lambda_handler(event: S3EventBridgeNotificationEvent, context: LambdaContext) -> dict[str, str]:
+    key = event.detail.object.key
+    outcome = services().pipeline.measure(key)
+    logger.info("measured", extra={"key": key, "outcome": outcome.value})
+    return {"key": key, "outcome": outcome.value}

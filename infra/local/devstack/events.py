@@ -1,0 +1,162 @@
+"""EventBridge rules and schedules, delivered to local functions as AWS delivers them.
+
+Each ``AWS::Events::Rule`` of the template exists in moto with its real event pattern; its
+Lambda targets are replaced by one local SQS queue, which a poller drains: every matched
+event (reshaped to exactly what AWS sends, see ``aws_shaped``) goes to each target function
+in parallel, as an asynchronous invocation does, retried twice on a function error.
+``Schedule`` events of functions run on their ``rate(...)``.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import re
+import threading
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from devstack.lambdas import LocalFunction
+from devstack.template import ACCOUNT_ID, REGION
+
+log = logging.getLogger("devstack.events")
+
+# Lambda retries a failed asynchronous invocation twice (after about 1 and 2 minutes);
+# locally the same retries come after 1 and 2 seconds.
+ASYNC_RETRY_DELAYS = (1.0, 2.0)
+POLL_INTERVAL_SECONDS = 0.1
+_RATE = re.compile(r"^rate\((\d+) (second|minute|hour|day)s?\)$")
+_UNIT_SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+
+
+def aws_shaped(event: dict[str, Any]) -> dict[str, Any]:
+    """moto's S3 EventBridge event with the field names and values AWS uses.
+
+    moto writes ``eTag`` and a ``reason`` of ``ObjectCreated``; AWS writes ``etag`` and the
+    operation (``PutObject``, ``POST Object``...).
+    """
+    shaped = copy.deepcopy(event)
+    if shaped.get("source") == "aws.s3":
+        detail = shaped.setdefault("detail", {})
+        obj = detail.setdefault("object", {})
+        if "eTag" in obj:
+            obj["etag"] = obj.pop("eTag")
+        if detail.get("reason") == "ObjectCreated":
+            detail["reason"] = "PutObject"
+    return shaped
+
+
+def invoke_async(
+    function: LocalFunction, event: dict[str, Any], sleep: Callable[[float], object] = time.sleep
+) -> bool:
+    """Invoke as Lambda's asynchronous invocation does: retried on error; True if it succeeded."""
+    for attempt, delay in enumerate((0.0, *ASYNC_RETRY_DELAYS)):
+        if delay:
+            sleep(delay)
+        outcome = function.invoke(event)
+        if outcome.error is None:
+            return True
+        log.warning(
+            "%s failed (attempt %d): %s",
+            function.spec.logical_id,
+            attempt + 1,
+            outcome.error.get("errorMessage"),
+        )
+    return False
+
+
+class RuleDelivery:
+    """Drains one rule's local delivery queue into its target functions."""
+
+    def __init__(self, rule: str, sqs: Any, queue_url: str, targets: Sequence[LocalFunction]) -> None:
+        self.rule = rule
+        self._sqs = sqs
+        self._queue_url = queue_url
+        self._targets = list(targets)
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"rule-{rule}", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        while not self._stopped.is_set():
+            try:
+                delivered = self._deliver_waiting()
+            except (BotoCoreError, ClientError) as error:  # keep going once the emulation answers again
+                log.warning("rule %s: cannot read its deliveries: %s", self.rule, error)
+                delivered = 0
+            if not delivered:
+                self._stopped.wait(POLL_INTERVAL_SECONDS)
+
+    def _deliver_waiting(self) -> int:
+        # Short polls: a long poll would hold the serialized moto server for its whole wait.
+        response = self._sqs.receive_message(QueueUrl=self._queue_url, MaxNumberOfMessages=10)
+        messages = response.get("Messages", [])
+        for message in messages:
+            self.deliver(aws_shaped(json.loads(message["Body"])))
+            self._sqs.delete_message(QueueUrl=self._queue_url, ReceiptHandle=message["ReceiptHandle"])
+        return len(messages)
+
+    def deliver(self, event: dict[str, Any]) -> None:
+        """Give ``event`` to every target at once, as EventBridge does."""
+        threads = [threading.Thread(target=invoke_async, args=(target, event)) for target in self._targets]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+
+def schedule_seconds(expression: str) -> float | None:
+    """The period of a ``rate(...)`` expression; None for what the local stack does not run (cron)."""
+    match = _RATE.match(expression.strip())
+    return int(match.group(1)) * _UNIT_SECONDS[match.group(2)] if match else None
+
+
+def scheduled_event(rule_arn: str) -> dict[str, Any]:
+    """The event a scheduled rule sends to its function."""
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": ACCOUNT_ID,
+        "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": REGION,
+        "resources": [rule_arn],
+        "detail": {},
+    }
+
+
+class Schedule:
+    """Invokes a function every ``period`` seconds until stopped."""
+
+    def __init__(self, function: LocalFunction, period: float, rule_arn: str) -> None:
+        self._function = function
+        self._period = period
+        self._rule_arn = rule_arn
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, name=f"schedule-{function.spec.logical_id}", daemon=True
+        )
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        while not self._stopped.wait(self._period):
+            invoke_async(self._function, scheduled_event(self._rule_arn), sleep=self._stopped.wait)

@@ -1,0 +1,137 @@
+"""The images table: ``userId`` + ``imageId`` (a ULID, so a user's images sort by time).
+
+While an image is unfinished it carries ``unfinished`` = its status, which puts it in the
+sparse ``UnfinishedImages`` index the sweeper reads; finishing removes the attribute.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from imagegen.models.images import Image, ImageMetadata, ImageStatus
+from imagegen.repositories.dynamo import from_item, is_condition_failure, to_item, to_values
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
+
+UNFINISHED_IMAGES = "UnfinishedImages"
+
+
+class ImageRepository:
+    """Image records, each step of their lifecycle a conditional write."""
+
+    def __init__(self, client: DynamoDBClient, table: str) -> None:
+        self._client = client
+        self._table = table
+
+    def _key(self, user_id: str, image_id: str) -> dict[str, Any]:
+        return to_item({"userId": user_id, "imageId": image_id})
+
+    def create_item(self, image: Image) -> TransactWriteItemTypeDef:
+        """The transaction item that writes a new image (never over an existing one)."""
+        values = {**image.model_dump(by_alias=True, exclude_none=True), "unfinished": image.status.value}
+        return {
+            "Put": {
+                "TableName": self._table,
+                "Item": to_item(values),
+                "ConditionExpression": "attribute_not_exists(imageId)",
+            }
+        }
+
+    def get(self, user_id: str, image_id: str) -> Image | None:
+        """The image, read consistently, or None."""
+        response = self._client.get_item(
+            TableName=self._table, Key=self._key(user_id, image_id), ConsistentRead=True
+        )
+        item = response.get("Item")
+        return Image.model_validate(from_item(item)) if item else None
+
+    def complete(
+        self, user_id: str, image_id: str, metadata: ImageMetadata, at: str, expected: ImageStatus
+    ) -> bool:
+        """``expected`` -> COMPLETED with the measured metadata; False if the image is not in ``expected``."""
+        return self._update(
+            user_id,
+            image_id,
+            "SET #status = :completed, metadata = :metadata, updatedAt = :at REMOVE unfinished",
+            "#status = :expected",
+            {
+                ":completed": ImageStatus.COMPLETED.value,
+                ":metadata": metadata.model_dump(by_alias=True),
+                ":at": at,
+                ":expected": expected.value,
+            },
+        )
+
+    def fail_item(
+        self, user_id: str, image_id: str, error: str, at: str, expected: ImageStatus
+    ) -> TransactWriteItemTypeDef:
+        """The transaction item moving ``expected`` -> FAILED with ``error`` (refused in any other state)."""
+        return {
+            "Update": {
+                "TableName": self._table,
+                "Key": self._key(user_id, image_id),
+                "UpdateExpression": (
+                    "SET #status = :failed, #error = :error, updatedAt = :at REMOVE unfinished"
+                ),
+                "ConditionExpression": "#status = :expected",
+                "ExpressionAttributeNames": {"#status": "status", "#error": "error"},
+                "ExpressionAttributeValues": to_values(
+                    {
+                        ":failed": ImageStatus.FAILED.value,
+                        ":error": error,
+                        ":at": at,
+                        ":expected": expected.value,
+                    }
+                ),
+            }
+        }
+
+    def set_thumbnail(self, user_id: str, image_id: str, thumbnail_key: str, at: str) -> bool:
+        """Record the thumbnail of an image that exists and has not failed; False otherwise."""
+        return self._update(
+            user_id,
+            image_id,
+            "SET thumbnailKey = :key, updatedAt = :at",
+            "attribute_exists(imageId) AND #status <> :failed",
+            {":key": thumbnail_key, ":at": at, ":failed": ImageStatus.FAILED.value},
+        )
+
+    def unfinished_before(self, status: ImageStatus, created_before: str) -> Iterator[tuple[str, str]]:
+        """``(userId, imageId)`` of each image still in ``status`` created before then, oldest first."""
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": UNFINISHED_IMAGES,
+            "KeyConditionExpression": "unfinished = :status AND createdAt < :before",
+            "ExpressionAttributeValues": to_values({":status": status.value, ":before": created_before}),
+        }
+        while True:
+            response = self._client.query(**kwargs)
+            for item in map(from_item, response.get("Items", [])):
+                yield str(item["userId"]), str(item["imageId"])
+            if "LastEvaluatedKey" not in response:
+                return
+            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def _update(
+        self, user_id: str, image_id: str, update: str, condition: str, values: dict[str, Any]
+    ) -> bool:
+        """A conditional update (every caller's condition names ``#status``); False when refused."""
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=self._key(user_id, image_id),
+                UpdateExpression=update,
+                ConditionExpression=condition,
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues=to_values(values),
+            )
+        except ClientError as error:
+            if is_condition_failure(error):
+                return False
+            raise
+        return True

@@ -1,0 +1,87 @@
+"""Images as callers see them, and the one way an unfinished image fails (with its refund)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from imagegen.errors import NotFound
+from imagegen.ids import now_iso
+from imagegen.models.images import Image, ImageStatus, ImageView
+from imagegen.repositories.dynamo import TransactionCancelled, transact_write
+from imagegen.services.storage import thumbnail_key
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+    from imagegen.models.auth import Caller
+    from imagegen.repositories.images import ImageRepository
+    from imagegen.services.coins import CoinService
+    from imagegen.services.storage import ImageStorage
+
+
+class ImageService:
+    """Reading images for their owner, and failing unfinished ones with a refund, exactly once."""
+
+    def __init__(
+        self, repository: ImageRepository, storage: ImageStorage, coins: CoinService, client: DynamoDBClient
+    ) -> None:
+        self._repository = repository
+        self._storage = storage
+        self._coins = coins
+        self._client = client
+
+    def get(self, caller: Caller, image_id: str) -> Image:
+        """The caller's image; another user's image is as missing as one that does not exist."""
+        image = self._repository.get(caller.user_id, image_id)
+        if image is None:
+            raise NotFound("No such image.")
+        return image
+
+    def view(self, image: Image) -> ImageView:
+        """The API view, with presigned URLs once there is something verified to show."""
+        completed = image.status is ImageStatus.COMPLETED
+        content_type = image.metadata.content_type if image.metadata else None
+        return ImageView(
+            id=image.image_id,
+            user_id=image.user_id,
+            type=image.type,
+            status=image.status,
+            title=image.title,
+            description=image.description,
+            prompt=image.prompt,
+            storage_url=self._storage.presign_read(image.object_key, content_type) if completed else None,
+            thumbnail_url=(
+                self._storage.presign_read(image.thumbnail_key, "image/webp")
+                if image.thumbnail_key and image.status is not ImageStatus.FAILED
+                else None
+            ),
+            metadata=image.metadata,
+            coins_used=image.coins_used,
+            error=image.error,
+            created_at=image.created_at,
+            updated_at=image.updated_at,
+        )
+
+    def fail(self, image: Image, error: str, expected: ImageStatus) -> bool:
+        """Move ``image`` from ``expected`` to FAILED with ``error``, refund its coins, and remove its files.
+
+        The status change and the refund are one transaction conditional on ``expected``, so
+        however many events, retries or sweeps try, the coins come back exactly once.
+        Returns False if the image had already left ``expected`` (nothing changed).
+        """
+        fail_item = self._repository.fail_item(image.user_id, image.image_id, error, now_iso(), expected)
+        try:
+            if image.coins_used > 0:
+                self._coins.refund(image.user_id, image.coins_used, image.image_id, with_items=[fail_item])
+            else:
+                transact_write(self._client, [fail_item])
+        except TransactionCancelled as cancelled:
+            if not cancelled.failed(0):
+                raise
+            return False
+        self.remove_files(image)
+        return True
+
+    def remove_files(self, image: Image) -> None:
+        """Delete the original and the thumbnail (whether or not they exist)."""
+        self._storage.delete(image.object_key, thumbnail_key(image.user_id, image.image_id))

@@ -1,0 +1,95 @@
+"""The images bucket: where objects live, presigned URLs for the browser, reading and writing bytes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from botocore.exceptions import ClientError
+
+from imagegen.ids import iso, utc_now
+from imagegen.models.images import FILE_EXTENSIONS, PresignedPost
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+THUMBNAIL_NAME = "512.webp"
+
+
+def object_key(user_id: str, image_id: str, content_type: str) -> str:
+    """Where an image's original lives: ``images/{userId}/{imageId}.{ext}``."""
+    return f"images/{user_id}/{image_id}.{FILE_EXTENSIONS[content_type]}"
+
+
+def thumbnail_key(user_id: str, image_id: str) -> str:
+    """Where an image's thumbnail lives, outside the ``images/`` prefix the pipeline listens to."""
+    return f"thumbnails/{user_id}/{image_id}/{THUMBNAIL_NAME}"
+
+
+@dataclass(frozen=True, slots=True)
+class StoredObject:
+    size: int
+    content_type: str
+
+
+class ImageStorage:
+    """The images bucket. Presigning is local computation: no network call per URL."""
+
+    def __init__(self, client: S3Client, bucket: str, read_url_ttl_seconds: int) -> None:
+        self._client = client
+        self._bucket = bucket
+        self._read_url_ttl = read_url_ttl_seconds
+
+    def presign_upload(self, key: str, content_type: str, size: int, expires_in: int) -> PresignedPost:
+        """A presigned POST for exactly ``key``, ``content_type``, and at most ``size`` bytes.
+
+        POST rather than PUT because only a POST policy can cap the size
+        (``content-length-range``); the key is pinned by the policy's ``key`` condition.
+        """
+        expires_at = utc_now() + timedelta(seconds=expires_in)
+        post = self._client.generate_presigned_post(
+            Bucket=self._bucket,
+            Key=key,
+            Fields={"Content-Type": content_type},
+            Conditions=[{"Content-Type": content_type}, ["content-length-range", 1, size]],
+            ExpiresIn=expires_in,
+        )
+        return PresignedPost(url=post["url"], fields=post["fields"], expires_at=iso(expires_at))
+
+    def presign_read(self, key: str, content_type: str | None = None) -> str:
+        """A short-lived GET URL for ``key`` (served with ``content_type`` when given)."""
+        params = {"Bucket": self._bucket, "Key": key}
+        if content_type:
+            params["ResponseContentType"] = content_type
+        return self._client.generate_presigned_url("get_object", Params=params, ExpiresIn=self._read_url_ttl)
+
+    def stat(self, key: str) -> StoredObject | None:
+        """Size and content type of an object, or None if there is none."""
+        try:
+            head = self._client.head_object(Bucket=self._bucket, Key=key)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return None
+            raise
+        return StoredObject(size=int(head["ContentLength"]), content_type=head.get("ContentType", ""))
+
+    def read(self, key: str) -> bytes:
+        """The whole object (callers check its size first)."""
+        return self._client.get_object(Bucket=self._bucket, Key=key)["Body"].read()
+
+    def write(self, key: str, data: bytes, content_type: str) -> None:
+        self._client.put_object(
+            Bucket=self._bucket,
+            Key=key,
+            Body=data,
+            ContentType=content_type,
+            CacheControl="private, max-age=31536000",
+        )
+
+    def delete(self, *keys: str) -> None:
+        """Remove objects; keys that do not exist are fine."""
+        if keys:
+            self._client.delete_objects(
+                Bucket=self._bucket, Delete={"Objects": [{"Key": key} for key in keys], "Quiet": True}
+            )

@@ -1,0 +1,224 @@
+"""The object-created pipeline against moto in-process, with real image files."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+
+import pytest
+from PIL import Image as PILImage
+
+from imagegen import aws
+from imagegen.container import Services
+from imagegen.models.auth import Caller
+from imagegen.models.images import Image, ImageStatus, UploadRequest
+from imagegen.services.pipeline import Outcome, parse_object_key
+from imagegen.services.storage import thumbnail_key
+from tests.unit.services import images
+
+LedgerSum = Callable[[str], int]
+
+
+def uploaded(
+    services: Services,
+    caller: Caller,
+    data: bytes,
+    content_type: str = "image/jpeg",
+    declared_size: int | None = None,
+    sent_as: str | None = None,
+) -> Image:
+    """An upload requested as the browser would, and its bytes put where the POST would put them."""
+    body = {"filename": "file", "contentType": content_type, "size": declared_size or len(data)}
+    upload = services.uploads.request_upload(caller, UploadRequest.model_validate(body))
+    aws.s3().put_object(
+        Bucket=services.settings.images_bucket,
+        Key=upload.image.object_key,
+        Body=data,
+        ContentType=sent_as or content_type,
+    )
+    return upload.image
+
+
+def exists(services: Services, key: str) -> bool:
+    return services.storage.stat(key) is not None
+
+
+def record(services: Services, image: Image) -> Image:
+    found = services.image_records.get(image.user_id, image.image_id)
+    assert found is not None
+    return found
+
+
+@pytest.mark.parametrize(
+    ("orientation", "size"), [(1, (64, 32)), (3, (64, 32)), (6, (32, 64)), (8, (32, 64))]
+)
+def test_a_photo_is_measured_upright_and_completed(
+    services: Services, caller: Caller, orientation: int, size: tuple[int, int]
+) -> None:
+    data = images.jpeg(64, 32, orientation=orientation)
+    image = uploaded(services, caller, data)
+
+    assert services.pipeline.measure(image.object_key) is Outcome.COMPLETED
+
+    completed = record(services, image)
+    assert completed.status is ImageStatus.COMPLETED
+    assert completed.metadata is not None
+    assert (completed.metadata.width, completed.metadata.height) == size
+    assert (completed.metadata.format, completed.metadata.content_type, completed.metadata.size) == (
+        "JPEG",
+        "image/jpeg",
+        len(data),
+    )
+    assert not list(services.image_records.unfinished_before(ImageStatus.PENDING, "9999"))
+
+
+@pytest.mark.parametrize(
+    ("data", "content_type", "error"),
+    [
+        (b"hello, not an image", "image/png", "not a JPEG, PNG, WebP or GIF"),
+        (images.jpeg()[:400], "image/jpeg", "damaged or incomplete"),
+        (images.decompression_bomb_png(20_000, 20_000), "image/png", "pixels"),
+        (images.png(), "image/jpeg", "not image/jpeg as declared"),
+    ],
+    ids=["text named .png", "truncated jpeg", "decompression bomb", "png declared as jpeg"],
+)
+def test_a_bad_file_fails_is_refunded_once_and_is_removed(
+    services: Services, caller: Caller, ledger_sum: LedgerSum, data: bytes, content_type: str, error: str
+) -> None:
+    image = uploaded(services, caller, data, content_type)
+    assert services.coins.balance(caller.user_id) == 950
+
+    assert services.pipeline.measure(image.object_key) is Outcome.FAILED
+    assert services.pipeline.measure(image.object_key) is Outcome.IGNORED  # a duplicate event
+
+    failed = record(services, image)
+    assert failed.status is ImageStatus.FAILED
+    assert failed.error is not None
+    assert error in failed.error
+    assert not exists(services, image.object_key)
+    assert services.coins.balance(caller.user_id) == 1000 == ledger_sum(caller.user_id)
+
+
+def test_a_file_larger_than_declared_fails(services: Services, caller: Caller, ledger_sum: LedgerSum) -> None:
+    data = images.jpeg()
+    image = uploaded(services, caller, data, declared_size=len(data) - 1)
+
+    assert services.pipeline.measure(image.object_key) is Outcome.FAILED
+    failed = record(services, image)
+    assert failed.error is not None
+    assert "more than the" in failed.error
+    assert not exists(services, image.object_key)
+    assert services.coins.balance(caller.user_id) == 1000 == ledger_sum(caller.user_id)
+
+
+def test_a_file_sent_with_another_content_type_fails(services: Services, caller: Caller) -> None:
+    image = uploaded(services, caller, images.jpeg(), sent_as="text/html")
+
+    assert services.pipeline.measure(image.object_key) is Outcome.FAILED
+    failed = record(services, image)
+    assert failed.error is not None
+    assert "text/html" in failed.error
+
+
+def test_an_object_whose_image_was_deleted_is_removed(services: Services, caller: Caller) -> None:
+    image = uploaded(services, caller, images.jpeg())
+    aws.dynamodb().delete_item(
+        TableName=services.settings.images_table,
+        Key={"userId": {"S": image.user_id}, "imageId": {"S": image.image_id}},
+    )
+
+    assert services.pipeline.measure(image.object_key) is Outcome.IGNORED
+    assert services.pipeline.thumbnail(image.object_key) is Outcome.IGNORED
+    assert not exists(services, image.object_key)
+    assert not exists(services, thumbnail_key(image.user_id, image.image_id))
+
+
+def test_a_late_upload_after_the_image_failed_is_removed_and_refunds_nothing_more(
+    services: Services, caller: Caller, ledger_sum: LedgerSum
+) -> None:
+    image = uploaded(services, caller, images.jpeg())
+    services.images.fail(image, "The upload never arrived.", expected=ImageStatus.PENDING)
+    aws.s3().put_object(Bucket=services.settings.images_bucket, Key=image.object_key, Body=images.jpeg())
+
+    assert services.pipeline.measure(image.object_key) is Outcome.IGNORED
+    assert services.pipeline.thumbnail(image.object_key) is Outcome.IGNORED
+    assert not exists(services, image.object_key)
+    assert record(services, image).status is ImageStatus.FAILED
+    assert services.coins.balance(caller.user_id) == 1000 == ledger_sum(caller.user_id)
+
+
+def test_the_thumbnail_is_a_512_px_upright_webp_recorded_on_the_image(
+    services: Services, caller: Caller
+) -> None:
+    image = uploaded(services, caller, images.jpeg(2000, 1000, orientation=6, gps=True))
+
+    assert services.pipeline.thumbnail(image.object_key) is Outcome.THUMBNAILED
+    assert services.pipeline.thumbnail(image.object_key) is Outcome.THUMBNAILED  # a duplicate rewrites it
+
+    key = thumbnail_key(image.user_id, image.image_id)
+    assert record(services, image).thumbnail_key == key
+    stored = services.storage.stat(key)
+    assert stored is not None
+    assert stored.content_type == "image/webp"
+    with PILImage.open(io.BytesIO(services.storage.read(key))) as thumbnail:
+        assert (thumbnail.format, thumbnail.size) == ("WEBP", (256, 512))
+        assert not thumbnail.getexif()
+
+
+def test_both_functions_on_one_event_update_only_their_own_attributes(
+    services: Services, caller: Caller
+) -> None:
+    image = uploaded(services, caller, images.png_with_alpha(), "image/png")
+
+    assert services.pipeline.thumbnail(image.object_key) is Outcome.THUMBNAILED
+    assert services.pipeline.measure(image.object_key) is Outcome.COMPLETED
+
+    done = record(services, image)
+    assert done.status is ImageStatus.COMPLETED
+    assert done.thumbnail_key == thumbnail_key(image.user_id, image.image_id)
+    assert done.metadata is not None
+
+
+def test_no_thumbnail_is_kept_for_an_image_that_failed_meanwhile(
+    services: Services, caller: Caller, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The thumbnail function read the image before the metadata function failed it."""
+    image = uploaded(services, caller, images.jpeg())
+    write = services.storage.write
+
+    def write_after_the_image_failed(key: str, data: bytes, content_type: str) -> None:
+        services.images.fail(image, "meanwhile", expected=ImageStatus.PENDING)
+        write(key, data, content_type)
+
+    monkeypatch.setattr(services.storage, "write", write_after_the_image_failed)
+
+    assert services.pipeline.thumbnail(image.object_key) is Outcome.IGNORED
+    assert not exists(services, thumbnail_key(image.user_id, image.image_id))
+    assert record(services, image).thumbnail_key is None
+
+
+def test_failing_removes_a_thumbnail_written_before(services: Services, caller: Caller) -> None:
+    image = uploaded(services, caller, images.jpeg(), declared_size=10)
+    assert services.pipeline.thumbnail(image.object_key) is Outcome.IGNORED  # larger than allowed: not read
+    image = uploaded(
+        services, caller, images.png(), "image/jpeg"
+    )  # thumbnailable, but a PNG declared as JPEG
+    assert services.pipeline.thumbnail(image.object_key) is Outcome.THUMBNAILED
+
+    assert services.pipeline.measure(image.object_key) is Outcome.FAILED
+    assert not exists(services, thumbnail_key(image.user_id, image.image_id))
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "thumbnails/U/01JABCDEFGHJKMNPQRSTVWXYZ1/512.webp",
+        "images/U/not-an-id.png",
+        "images/U/01JABCDEFGHJKMNPQRSTVWXYZ1.exe",
+        "other",
+    ],
+)
+def test_keys_that_are_not_originals_are_ignored(services: Services, key: str) -> None:
+    assert parse_object_key(key) is None
+    assert services.pipeline.measure(key) is Outcome.IGNORED
+    assert services.pipeline.thumbnail(key) is Outcome.IGNORED
