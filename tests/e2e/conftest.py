@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -101,3 +102,44 @@ def page(browser: Browser) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1100, "height": 800})
     yield context.new_page()
     context.close()
+
+
+def upload(
+    api: Api,
+    session: Session,
+    data: bytes,
+    content_type: str = "image/jpeg",
+    declared_size: int | None = None,
+    sent_as: str | None = None,
+) -> dict[str, Any]:
+    """Ask for an upload URL and POST ``data`` to it as a browser form does (fields first, file last)."""
+    response = api.call(
+        "POST",
+        "/images/upload",
+        session.token,
+        json={"filename": "photo", "contentType": content_type, "size": declared_size or len(data)},
+    )
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    fields = dict(body["upload"]["fields"])
+    if sent_as:
+        fields["Content-Type"] = sent_as
+    posted = requests.post(
+        body["upload"]["url"],
+        data=fields,
+        files={"file": ("photo", data, sent_as or content_type)},
+        timeout=30,
+    )
+    assert posted.status_code in (200, 201, 204), posted.text
+    return body
+
+
+def wait_for_image(api: Api, session: Session, image_id: str, timeout: float = 20.0) -> dict[str, Any]:
+    """Poll GET /images/{id} until the image is COMPLETED (with its thumbnail) or FAILED."""
+    deadline = time.monotonic() + timeout
+    while True:
+        image: dict[str, Any] = api.call("GET", f"/images/{image_id}", session.token).json()["image"]
+        done = image["status"] == "FAILED" or (image["status"] == "COMPLETED" and image["thumbnailUrl"])
+        if done or time.monotonic() > deadline:
+            return image
+        time.sleep(0.1)

@@ -57,7 +57,7 @@ def load_event(
     """A sample event from events/, with the access token, body or query of this test."""
     event: dict[str, Any] = copy.deepcopy(json.loads((EVENTS / name).read_text()))
     if token is None:
-        event["headers"].pop("authorization", None)
+        event.get("headers", {}).pop("authorization", None)
     else:
         event["headers"]["authorization"] = f"Bearer {token}"
     if body is not None:

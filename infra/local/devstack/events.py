@@ -60,6 +60,15 @@ def invoke_async(
         if delay:
             sleep(delay)
         outcome = function.invoke(event)
+        log.info(
+            "%-18s %-6s %-40s %3s %7.1f ms%s",
+            function.spec.logical_id,
+            "event",
+            _describe(event),
+            "ok" if outcome.error is None else "ERR",
+            outcome.duration_ms,
+            " (cold)" if outcome.cold else "",
+        )
         if outcome.error is None:
             return True
         log.warning(
@@ -69,6 +78,12 @@ def invoke_async(
             outcome.error.get("errorMessage"),
         )
     return False
+
+
+def _describe(event: dict[str, Any]) -> str:
+    """A few words on an event for the log: the object key, or what kind of event it is."""
+    key = event.get("detail", {}).get("object", {}).get("key")
+    return str(key) if key else str(event.get("detail-type", "event"))
 
 
 class RuleDelivery:

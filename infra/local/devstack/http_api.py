@@ -154,7 +154,7 @@ class HttpApiEmulator:
         response = _http_response(invocation)
         response.headers["apigw-requestid"] = request_id
         log.info(
-            "%-16s %-6s %-40s %3d %7.1f ms%s",
+            "%-18s %-6s %-40s %3d %7.1f ms%s",
             route.function,
             request.method,
             request.path,

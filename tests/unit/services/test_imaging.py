@@ -17,8 +17,8 @@ from imagegen.services.imaging import (
     make_thumbnail,
     sniff_content_type,
 )
-from tests.unit.services import images
-from tests.unit.services.images import BLUE, GREEN, QUADRANTS, RED, close_to
+from tests import images
+from tests.images import BLUE, GREEN, QUADRANTS, RED, close_to
 
 Action = Callable[..., object]  # inspect_image or make_thumbnail
 CORNERS = ("top-left", "top-right", "bottom-left", "bottom-right")

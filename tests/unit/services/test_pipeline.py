@@ -14,7 +14,7 @@ from imagegen.models.auth import Caller
 from imagegen.models.images import Image, ImageStatus, UploadRequest
 from imagegen.services.pipeline import Outcome, parse_object_key
 from imagegen.services.storage import thumbnail_key
-from tests.unit.services import images
+from tests import images
 
 LedgerSum = Callable[[str], int]
 

@@ -1,0 +1,160 @@
+"""Browser uploads through the local stack: presigned POST, object-created events, metadata, thumbnails."""
+
+from __future__ import annotations
+
+import io
+import uuid
+
+import pytest
+import requests
+from PIL import Image
+
+from tests import images
+from tests.e2e.conftest import Api, Session, error_code, upload, wait_for_image
+
+
+@pytest.fixture
+def session(api: Api) -> Session:
+    return api.sign_in(f"uploader-{uuid.uuid4().hex[:8]}@example.com")
+
+
+def object_exists(api: Api, key_suffix: str) -> bool:
+    s3 = api.stack.boto_session().client("s3", endpoint_url=api.stack.aws.url)
+    bucket = api.stack.env("UploadUrlFunction")["IMAGES_BUCKET"]
+    listed = s3.list_objects_v2(Bucket=bucket).get("Contents", [])
+    return any(item["Key"].endswith(key_suffix) for item in listed)
+
+
+def coins(api: Api, session: Session) -> int:
+    balance: int = api.call("GET", "/users/me", session.token).json()["user"]["coins"]
+    return balance
+
+
+def test_a_phone_photo_completes_upright_with_a_thumbnail(api: Api, session: Session) -> None:
+    photo = images.jpeg(3000, 2000, orientation=6, gps=True)
+    requested = upload(api, session, photo)
+    assert requested["image"]["status"] == "PENDING"
+    assert (requested["image"]["storageUrl"], requested["image"]["thumbnailUrl"]) == (None, None)
+    assert requested["user"]["coins"] == 950
+
+    image = wait_for_image(api, session, requested["image"]["id"])
+
+    assert image["status"] == "COMPLETED", image
+    assert image["metadata"] == {
+        "width": 2000,
+        "height": 3000,
+        "format": "JPEG",
+        "contentType": "image/jpeg",
+        "size": len(photo),
+    }
+    assert (image["type"], image["coinsUsed"], image["error"]) == ("UPLOADED", 50, None)
+    assert requests.get(image["storageUrl"], timeout=10).content == photo
+    thumbnail = requests.get(image["thumbnailUrl"], timeout=10)
+    with Image.open(io.BytesIO(thumbnail.content)) as picture:
+        assert (picture.format, picture.size) == ("WEBP", (341, 512))
+        assert not picture.getexif()
+    assert coins(api, session) == 950
+
+
+@pytest.mark.parametrize(
+    ("data", "content_type", "declared", "sent_as", "error"),
+    [
+        (b"hello, not an image", "image/png", None, None, "not a JPEG, PNG, WebP or GIF"),
+        (images.jpeg()[:300], "image/jpeg", None, None, "damaged or incomplete"),
+        (images.decompression_bomb_png(20_000, 20_000), "image/png", None, None, "pixels"),
+        (images.jpeg(), "image/jpeg", 100, None, "more than the 100 bytes declared"),
+        (images.jpeg(), "image/jpeg", None, "text/plain", "text/plain"),
+    ],
+    ids=[
+        "text named .png",
+        "truncated",
+        "decompression bomb",
+        "larger than declared",
+        "another content type",
+    ],
+)
+def test_a_bad_file_ends_failed_refunded_and_gone(
+    api: Api,
+    session: Session,
+    data: bytes,
+    content_type: str,
+    declared: int | None,
+    sent_as: str | None,
+    error: str,
+) -> None:
+    requested = upload(api, session, data, content_type, declared_size=declared, sent_as=sent_as)
+
+    image = wait_for_image(api, session, requested["image"]["id"])
+
+    assert image["status"] == "FAILED"
+    assert error in image["error"]
+    assert (image["storageUrl"], image["thumbnailUrl"]) == (None, None)
+    assert coins(api, session) == 1000
+    assert not object_exists(
+        api, requested["image"]["id"] + "." + requested["upload"]["fields"]["key"].rsplit(".")[-1]
+    )
+    assert not object_exists(api, f"{requested['image']['id']}/512.webp")
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [
+        ({"filename": "a.tif", "contentType": "image/tiff", "size": 10}, 415, "UNSUPPORTED_MEDIA_TYPE"),
+        ({"filename": "a.jpg", "contentType": "image/jpeg", "size": 20 * 1024 * 1024 + 1}, 413, "TOO_LARGE"),
+        ({"filename": "a.jpg", "contentType": "image/jpeg", "size": 0}, 422, "VALIDATION_ERROR"),
+        ({"filename": "a.jpg", "contentType": "image/jpeg"}, 422, "VALIDATION_ERROR"),
+    ],
+)
+def test_refused_requests_charge_nothing(
+    api: Api, session: Session, body: dict[str, object], status: int, code: str
+) -> None:
+    response = api.call("POST", "/images/upload", session.token, json=body)
+    assert response.status_code == status
+    assert error_code(response) == code
+    assert coins(api, session) == 1000
+
+
+def test_uploads_stop_at_the_last_coin(api: Api, session: Session) -> None:
+    body = {"filename": "a.png", "contentType": "image/png", "size": 10}
+    accepted = [api.call("POST", "/images/upload", session.token, json=body).status_code for _ in range(20)]
+    refused = api.call("POST", "/images/upload", session.token, json=body)
+
+    assert accepted == [201] * 20
+    assert refused.status_code == 402
+    assert error_code(refused) == "INSUFFICIENT_COINS"
+    assert coins(api, session) == 0
+
+
+def test_another_users_image_is_not_found(api: Api, session: Session) -> None:
+    requested = upload(api, session, images.png(), "image/png")
+    other = api.sign_in(f"other-{uuid.uuid4().hex[:8]}@example.com")
+    response = api.call("GET", f"/images/{requested['image']['id']}", other.token)
+    assert response.status_code == 404
+    assert error_code(response) == "NOT_FOUND"
+
+
+def test_the_browser_may_post_from_the_console_origin(api: Api, session: Session) -> None:
+    origin = api.stack.api_url
+    requested = api.call(
+        "POST",
+        "/images/upload",
+        session.token,
+        json={"filename": "a.png", "contentType": "image/png", "size": 10},
+    ).json()
+    url = requested["upload"]["url"]
+
+    preflight = requests.options(
+        url, headers={"Origin": origin, "Access-Control-Request-Method": "POST"}, timeout=10
+    )
+    assert preflight.status_code == 200
+    assert preflight.headers["Access-Control-Allow-Origin"] == origin
+
+    posted = requests.post(
+        url,
+        data=requested["upload"]["fields"],
+        files={"file": ("a.png", images.png(4, 4), "image/png")},
+        headers={"Origin": origin},
+        timeout=10,
+    )
+    assert posted.status_code == 204
+    assert posted.headers["Access-Control-Allow-Origin"] in (origin, "*")

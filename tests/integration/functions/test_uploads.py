@@ -1,0 +1,118 @@
+"""upload_url, metadata, thumbnail, list_images and sweeper handlers, with events/ samples, against moto."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from devstack.template import Template
+from tests import images
+from tests.integration.conftest import EVENTS, Invoke, SignedIn, body_of, load_event
+
+SignIn = Callable[[str], SignedIn]
+
+
+def object_created(template: Template, key: str) -> dict[str, Any]:
+    event: dict[str, Any] = json.loads(Path(EVENTS / "pipeline/object_created.json").read_text())
+    bucket = template.physical["ImagesBucket"].ref
+    event["detail"]["bucket"]["name"] = bucket
+    event["resources"] = [f"arn:aws:s3:::{bucket}"]
+    event["detail"]["object"]["key"] = key
+    return event
+
+
+def request_upload(
+    invoke: Invoke, token: str, data: bytes, content_type: str = "image/jpeg"
+) -> dict[str, Any]:
+    body = {"filename": "photo", "contentType": content_type, "size": len(data), "title": "Holiday"}
+    response = invoke("UploadUrlFunction", load_event("images/request_upload.json", token=token, body=body))
+    assert response["statusCode"] == 201, response
+    return dict(body_of(response))
+
+
+def put(template: Template, key: str, data: bytes, content_type: str) -> None:
+    boto3.client("s3").put_object(
+        Bucket=template.physical["ImagesBucket"].ref, Key=key, Body=data, ContentType=content_type
+    )
+
+
+def get_image(invoke: Invoke, token: str, image_id: str) -> dict[str, Any]:
+    event = load_event("images/get_image.json", token=token)
+    event["pathParameters"] = {"id": image_id}
+    event["rawPath"] = event["requestContext"]["http"]["path"] = f"/api/v1/images/{image_id}"
+    response = invoke("ListImagesFunction", event)
+    assert response["statusCode"] == 200, response
+    return dict(body_of(response)["image"])
+
+
+def test_an_upload_through_every_function(invoke: Invoke, sign_in: SignIn, template: Template) -> None:
+    ada = sign_in("ada@example.com")
+    photo = images.jpeg(640, 480, orientation=8)
+    requested = request_upload(invoke, ada.token, photo)
+    assert requested["user"]["coins"] == 950
+    key = requested["upload"]["fields"]["key"]
+    put(template, key, photo, "image/jpeg")
+
+    event = object_created(template, key)
+    assert invoke("ThumbnailFunction", copy.deepcopy(event)) == {"key": key, "outcome": "thumbnailed"}
+    assert invoke("MetadataFunction", copy.deepcopy(event)) == {"key": key, "outcome": "completed"}
+    assert invoke("MetadataFunction", copy.deepcopy(event)) == {"key": key, "outcome": "ignored"}
+
+    image = get_image(invoke, ada.token, requested["image"]["id"])
+    assert image["status"] == "COMPLETED"
+    assert image["title"] == "Holiday"
+    assert (image["metadata"]["width"], image["metadata"]["height"]) == (480, 640)
+    assert image["storageUrl"].startswith("https://") or image["storageUrl"].startswith("http")
+    assert "512.webp" in image["thumbnailUrl"]
+
+
+def test_a_text_file_fails_and_is_refunded(invoke: Invoke, sign_in: SignIn, template: Template) -> None:
+    ada = sign_in("ada@example.com")
+    requested = request_upload(invoke, ada.token, b"hello, not an image", "image/png")
+    key = requested["upload"]["fields"]["key"]
+    put(template, key, b"hello, not an image", "image/png")
+
+    assert invoke("MetadataFunction", object_created(template, key))["outcome"] == "failed"
+    image = get_image(invoke, ada.token, requested["image"]["id"])
+    assert image["status"] == "FAILED"
+    me = invoke("UsersFunction", load_event("users/my_profile.json", token=ada.token))
+    assert body_of(me)["user"]["coins"] == 1000
+
+
+def test_the_sweeper_fails_and_refunds_an_upload_that_never_arrived(
+    invoke: Invoke, sign_in: SignIn, template: Template
+) -> None:
+    ada = sign_in("ada@example.com")
+    fresh = request_upload(invoke, ada.token, images.png(), "image/png")
+    stale = request_upload(invoke, ada.token, images.png(), "image/png")
+    boto3.client("dynamodb").update_item(  # requested an hour ago: its URL expired long since
+        TableName=template.physical["ImagesTable"].ref,
+        Key={"userId": {"S": ada.user["id"]}, "imageId": {"S": stale["image"]["id"]}},
+        UpdateExpression="SET createdAt = :then",
+        ExpressionAttributeValues={":then": {"S": "2026-01-01T00:00:00.000Z"}},
+    )
+
+    assert invoke("SweeperFunction", load_event("sweeper/scheduled.json")) == {"swept": 1}
+
+    assert get_image(invoke, ada.token, stale["image"]["id"])["error"] == "The upload never arrived."
+    assert get_image(invoke, ada.token, fresh["image"]["id"])["status"] == "PENDING"
+    me = invoke("UsersFunction", load_event("users/my_profile.json", token=ada.token))
+    assert body_of(me)["user"]["coins"] == 950
+
+
+def test_get_image_of_another_user_is_404(invoke: Invoke, sign_in: SignIn) -> None:
+    ada, bob = sign_in("ada@example.com"), sign_in("bob@example.com")
+    requested = request_upload(invoke, ada.token, images.png(), "image/png")
+    event = load_event("images/get_image.json", token=bob.token)
+    event["pathParameters"] = {"id": requested["image"]["id"]}
+    event["rawPath"] = event["requestContext"]["http"]["path"] = f"/api/v1/images/{requested['image']['id']}"
+
+    response = invoke("ListImagesFunction", event)
+
+    assert response["statusCode"] == 404
+    assert body_of(response)["error"]["code"] == "NOT_FOUND"
