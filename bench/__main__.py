@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
+from bench import imaging
 from devstack.stack import LocalStack
 from devstack.template import ROOT, Template
 
@@ -142,6 +143,7 @@ def main() -> None:
         handler_import_times(stack.template)
         request_latency(stack)
         coin_contention(stack)
+    imaging.main()
 
 
 if __name__ == "__main__":

@@ -143,3 +143,14 @@ def wait_for_image(api: Api, session: Session, image_id: str, timeout: float = 2
         if done or time.monotonic() > deadline:
             return image
         time.sleep(0.1)
+
+
+def ledger_sum(api: Api, user_id: str) -> int:
+    """The sum of the user's ledger entries, read from the local DynamoDB."""
+    dynamodb = api.stack.boto_session().client("dynamodb", endpoint_url=api.stack.aws.url)
+    pages = dynamodb.get_paginator("query").paginate(
+        TableName=api.stack.env("AuthFunction")["COINS_TABLE"],
+        KeyConditionExpression="userId = :user AND begins_with(sk, :txn)",
+        ExpressionAttributeValues={":user": {"S": user_id}, ":txn": {"S": "TXN#"}},
+    )
+    return sum(int(item["amount"]["N"]) for page in pages for item in page["Items"])

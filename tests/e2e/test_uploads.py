@@ -10,7 +10,7 @@ import requests
 from PIL import Image
 
 from tests import images
-from tests.e2e.conftest import Api, Session, error_code, upload, wait_for_image
+from tests.e2e.conftest import Api, Session, error_code, ledger_sum, upload, wait_for_image
 
 
 @pytest.fixture
@@ -26,7 +26,9 @@ def object_exists(api: Api, key_suffix: str) -> bool:
 
 
 def coins(api: Api, session: Session) -> int:
+    """The balance the API shows, checked against the sum of the ledger."""
     balance: int = api.call("GET", "/users/me", session.token).json()["user"]["coins"]
+    assert balance == ledger_sum(api, session.user["id"])
     return balance
 
 
