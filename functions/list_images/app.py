@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -17,6 +17,14 @@ logger = Logger()
 app = build_api(logger)
 
 ImageId = Annotated[str, Path(min_length=1, max_length=64)]
+PageLimit = Annotated[int, Query(ge=1, le=100)]
+Cursor = Annotated[str | None, Query(max_length=2048)]
+
+
+@app.get(f"{API_PREFIX}/images")
+def list_images(caller: AuthenticatedCaller, limit: PageLimit = 20, cursor: Cursor = None) -> dict[str, Any]:
+    page = services().images.list_page(caller, limit, cursor)
+    return {"images": [image.to_json() for image in page.images], "nextCursor": page.next_cursor}
 
 
 @app.get(f"{API_PREFIX}/images/<image_id>")

@@ -54,6 +54,10 @@ class Services:
         return token_secret(self.settings)
 
     @cached_property
+    def cursors(self) -> CursorCodec:
+        return CursorCodec(self._secret)
+
+    @cached_property
     def coins(self) -> CoinService:
         return CoinService(CoinRepository(aws.dynamodb(), self.settings.coins_table), aws.dynamodb())
 
@@ -63,7 +67,7 @@ class Services:
             UserRepository(aws.dynamodb(), self.settings.users_table),
             self.coins,
             aws.dynamodb(),
-            CursorCodec(self._secret),
+            self.cursors,
             admin_emails=self.settings.admin_email_set,
             welcome_coins=self.settings.welcome_coins,
         )
@@ -100,7 +104,7 @@ class Services:
 
     @cached_property
     def images(self) -> ImageService:
-        return ImageService(self.image_records, self.storage, self.coins, aws.dynamodb())
+        return ImageService(self.image_records, self.storage, self.coins, aws.dynamodb(), self.cursors)
 
     @cached_property
     def uploads(self) -> UploadService:

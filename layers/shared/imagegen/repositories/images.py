@@ -50,6 +50,24 @@ class ImageRepository:
         item = response.get("Item")
         return Image.model_validate(from_item(item)) if item else None
 
+    def list_page(
+        self, user_id: str, limit: int, start_key: dict[str, Any] | None
+    ) -> tuple[list[Image], dict[str, Any] | None]:
+        """One page of a user's images, newest first (their ids are ULIDs), and where to continue."""
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "userId = :user",
+            "ExpressionAttributeValues": to_values({":user": user_id}),
+            "ScanIndexForward": False,
+            "Limit": limit,
+        }
+        if start_key:
+            kwargs["ExclusiveStartKey"] = to_item(start_key)
+        response = self._client.query(**kwargs)
+        last = response.get("LastEvaluatedKey")
+        page = [Image.model_validate(from_item(item)) for item in response.get("Items", [])]
+        return page, (from_item(last) if last else None)
+
     def complete(
         self, user_id: str, image_id: str, metadata: ImageMetadata, at: str, expected: ImageStatus
     ) -> bool:

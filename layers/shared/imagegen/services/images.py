@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from imagegen.errors import NotFound
@@ -16,15 +17,30 @@ if TYPE_CHECKING:
     from imagegen.models.auth import Caller
     from imagegen.repositories.images import ImageRepository
     from imagegen.services.coins import CoinService
+    from imagegen.services.cursors import CursorCodec
     from imagegen.services.storage import ImageStorage
+
+
+@dataclass(frozen=True, slots=True)
+class ImagePage:
+    """A page of images and the cursor of the next one."""
+
+    images: list[ImageView]
+    next_cursor: str | None
 
 
 class ImageService:
     """Reading images for their owner, and failing unfinished ones with a refund, exactly once."""
 
     def __init__(
-        self, repository: ImageRepository, storage: ImageStorage, coins: CoinService, client: DynamoDBClient
+        self,
+        repository: ImageRepository,
+        storage: ImageStorage,
+        coins: CoinService,
+        client: DynamoDBClient,
+        cursors: CursorCodec,
     ) -> None:
+        self._cursors = cursors
         self._repository = repository
         self._storage = storage
         self._coins = coins
@@ -36,6 +52,12 @@ class ImageService:
         if image is None:
             raise NotFound("No such image.")
         return image
+
+    def list_page(self, caller: Caller, limit: int, cursor: str | None) -> ImagePage:
+        """A page of the caller's images, newest first, from a query on their partition."""
+        scope = f"images:{caller.user_id}"
+        page, last = self._repository.list_page(caller.user_id, limit, self._cursors.decode(cursor, scope))
+        return ImagePage([self.view(image) for image in page], self._cursors.encode(last, scope))
 
     def view(self, image: Image) -> ImageView:
         """The API view, with presigned URLs once there is something verified to show."""
