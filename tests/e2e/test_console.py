@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
+from tests import images
 from tests.e2e.conftest import ADMIN_EMAIL, Api
 
 
@@ -57,3 +59,40 @@ def test_errors_are_shown_in_the_envelope(page: Page, api: Api) -> None:
     row.get_by_role("button", name="Remove admin").click()
 
     expect(page.locator("#error")).to_contain_text('"code": "CONFLICT"')
+
+
+def test_a_photo_uploaded_from_the_browser_shows_up_upright_with_its_thumbnail(
+    page: Page, api: Api, tmp_path: Path
+) -> None:
+    photo = tmp_path / "phone.jpg"
+    photo.write_bytes(images.jpeg(1200, 800, orientation=6))
+    sign_in(page, api, f"console-{uuid.uuid4().hex[:8]}@example.com")
+
+    page.set_input_files("input[name=file]", str(photo))
+    page.fill("input[name=title]", "From my phone")
+    page.click("#upload-form button[type=submit]")
+
+    expect(page.locator("#upload-status")).to_have_text("phone.jpg: COMPLETED", timeout=20_000)
+    tile = page.locator("#images .tile").first
+    expect(tile).to_contain_text("From my phone")
+    expect(tile).to_contain_text("800\u00d71200 JPEG")  # width, multiplication sign, height
+    thumbnail = tile.locator("img")
+    expect(thumbnail).to_be_visible()
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=thumbnail.element_handle())
+    assert thumbnail.evaluate("img => [img.naturalWidth, img.naturalHeight]") == [341, 512]
+    expect(page.locator("#coins")).to_have_text("950")
+
+
+def test_a_file_that_is_not_an_image_fails_in_the_browser_and_is_refunded(
+    page: Page, api: Api, tmp_path: Path
+) -> None:
+    fake = tmp_path / "notes.png"
+    fake.write_bytes(b"hello, not an image")
+    sign_in(page, api, f"console-{uuid.uuid4().hex[:8]}@example.com")
+
+    page.set_input_files("input[name=file]", str(fake))
+    page.click("#upload-form button[type=submit]")
+
+    expect(page.locator("#upload-status")).to_contain_text("notes.png: FAILED", timeout=20_000)
+    expect(page.locator("#images .tile").first).to_contain_text("not a JPEG, PNG, WebP or GIF")
+    expect(page.locator("#coins")).to_have_text("1000")
