@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from imagegen.api.auth import AuthenticatedCaller
+from imagegen.api.params import Cursor, PageLimit, ResourceId
 from imagegen.api.resolver import API_PREFIX, build_api
 from imagegen.container import services
 
 logger = Logger()
 app = build_api(logger)
-
-ImageId = Annotated[str, Path(min_length=1, max_length=64)]
-PageLimit = Annotated[int, Query(ge=1, le=100)]
-Cursor = Annotated[str | None, Query(max_length=2048)]
 
 
 @app.get(f"{API_PREFIX}/images")
@@ -28,7 +24,7 @@ def list_images(caller: AuthenticatedCaller, limit: PageLimit = 20, cursor: Curs
 
 
 @app.get(f"{API_PREFIX}/images/<image_id>")
-def get_image(caller: AuthenticatedCaller, image_id: ImageId) -> dict[str, Any]:
+def get_image(caller: AuthenticatedCaller, image_id: ResourceId) -> dict[str, Any]:
     images = services().images
     return {"image": images.view(images.get(caller, image_id)).to_json()}
 

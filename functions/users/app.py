@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from imagegen.api.auth import AdminCaller, AuthenticatedCaller
+from imagegen.api.params import Cursor, PageLimit, ResourceId
 from imagegen.api.resolver import API_PREFIX, build_api
 from imagegen.container import services
 from imagegen.models.users import UserUpdate
 
 logger = Logger()
 app = build_api(logger)
-
-UserId = Annotated[str, Path(min_length=1, max_length=64)]
-PageLimit = Annotated[int, Query(ge=1, le=100)]
-Cursor = Annotated[str | None, Query(max_length=2048)]
 
 
 @app.get(f"{API_PREFIX}/users/me")
@@ -34,13 +30,13 @@ def list_users(caller: AdminCaller, limit: PageLimit = 20, cursor: Cursor = None
 
 
 @app.get(f"{API_PREFIX}/users/<user_id>")
-def get_user(_admin: AdminCaller, user_id: UserId) -> dict[str, Any]:
+def get_user(_admin: AdminCaller, user_id: ResourceId) -> dict[str, Any]:
     users = services().users
     return {"user": users.view(users.get(user_id)).to_json()}
 
 
 @app.put(f"{API_PREFIX}/users/<user_id>")
-def update_user(caller: AdminCaller, user_id: UserId, body: UserUpdate) -> dict[str, Any]:
+def update_user(caller: AdminCaller, user_id: ResourceId, body: UserUpdate) -> dict[str, Any]:
     users = services().users
     return {"user": users.view(users.update(caller, user_id, body)).to_json()}
 

@@ -86,16 +86,12 @@ def _describe(event: dict[str, Any]) -> str:
     return str(key) if key else str(event.get("detail-type", "event"))
 
 
-class RuleDelivery:
-    """Drains one rule's local delivery queue into its target functions."""
+class _Background:
+    """A loop of the stack's own, on a daemon thread, that ``stop`` ends."""
 
-    def __init__(self, rule: str, sqs: Any, queue_url: str, targets: Sequence[LocalFunction]) -> None:
-        self.rule = rule
-        self._sqs = sqs
-        self._queue_url = queue_url
-        self._targets = list(targets)
+    def __init__(self, name: str) -> None:
         self._stopped = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"rule-{rule}", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
 
     def start(self) -> None:
         self._thread.start()
@@ -103,6 +99,20 @@ class RuleDelivery:
     def stop(self) -> None:
         self._stopped.set()
         self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        raise NotImplementedError
+
+
+class RuleDelivery(_Background):
+    """Drains one rule's local delivery queue into its target functions."""
+
+    def __init__(self, rule: str, sqs: Any, queue_url: str, targets: Sequence[LocalFunction]) -> None:
+        super().__init__(f"rule-{rule}")
+        self.rule = rule
+        self._sqs = sqs
+        self._queue_url = queue_url
+        self._targets = list(targets)
 
     def _run(self) -> None:
         while not self._stopped.is_set():
@@ -153,24 +163,14 @@ def scheduled_event(rule_arn: str) -> dict[str, Any]:
     }
 
 
-class Schedule:
+class Schedule(_Background):
     """Invokes a function every ``period`` seconds until stopped."""
 
     def __init__(self, function: LocalFunction, period: float, rule_arn: str) -> None:
+        super().__init__(f"schedule-{function.spec.logical_id}")
         self._function = function
         self._period = period
         self._rule_arn = rule_arn
-        self._stopped = threading.Event()
-        self._thread = threading.Thread(
-            target=self._run, name=f"schedule-{function.spec.logical_id}", daemon=True
-        )
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stopped.set()
-        self._thread.join(timeout=10)
 
     def _run(self) -> None:
         while not self._stopped.wait(self._period):

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from imagegen.models.coins import LedgerEntry
-from imagegen.repositories.dynamo import batch_get, from_item, to_item, to_values
+from imagegen.repositories.dynamo import batch_get, from_item, newest_first_page, to_item, to_values
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -122,17 +122,13 @@ class CoinRepository:
         self, user_id: str, limit: int, start_key: dict[str, Any] | None = None
     ) -> tuple[list[LedgerEntry], dict[str, Any] | None]:
         """One page of the user's ledger, newest first, and the key to continue from."""
-        kwargs: dict[str, Any] = {
-            "TableName": self._table,
-            "IndexName": LEDGER_BY_TIME,
-            "KeyConditionExpression": "userId = :user",
-            "ExpressionAttributeValues": to_values({":user": user_id}),
-            "ScanIndexForward": False,
-            "Limit": limit,
-        }
-        if start_key:
-            kwargs["ExclusiveStartKey"] = to_item(start_key)
-        response = self._client.query(**kwargs)
-        last = response.get("LastEvaluatedKey")
-        entries = [LedgerEntry.model_validate(from_item(item)) for item in response.get("Items", [])]
-        return entries, (from_item(last) if last else None)
+        items, last = newest_first_page(
+            self._client,
+            start_key,
+            limit,
+            TableName=self._table,
+            IndexName=LEDGER_BY_TIME,
+            KeyConditionExpression="userId = :user",
+            ExpressionAttributeValues=to_values({":user": user_id}),
+        )
+        return [LedgerEntry.model_validate(item) for item in items], last

@@ -69,6 +69,24 @@ def is_condition_failure(error: ClientError) -> bool:
     return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
 
 
+def newest_first_page(
+    client: DynamoDBClient,
+    start_key: Mapping[str, Any] | None,
+    limit: int,
+    **query: Any,
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """One page of a query in descending sort-key order, as plain values, and where to continue.
+
+    ``start_key`` and the returned position are plain values (what the cursor codec signs).
+    """
+    kwargs: dict[str, Any] = {**query, "ScanIndexForward": False, "Limit": limit}
+    if start_key:
+        kwargs["ExclusiveStartKey"] = to_item(start_key)
+    response = client.query(**kwargs)
+    last = response.get("LastEvaluatedKey")
+    return [from_item(item) for item in response.get("Items", [])], (from_item(last) if last else None)
+
+
 def batch_get(
     client: DynamoDBClient, keys_by_table: Mapping[str, Sequence[dict[str, Any]]], max_rounds: int = 5
 ) -> dict[str, list[dict[str, Any]]]:

@@ -12,7 +12,13 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from imagegen.models.images import Image, ImageMetadata, ImageStatus
-from imagegen.repositories.dynamo import from_item, is_condition_failure, to_item, to_values
+from imagegen.repositories.dynamo import (
+    from_item,
+    is_condition_failure,
+    newest_first_page,
+    to_item,
+    to_values,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -54,19 +60,15 @@ class ImageRepository:
         self, user_id: str, limit: int, start_key: dict[str, Any] | None
     ) -> tuple[list[Image], dict[str, Any] | None]:
         """One page of a user's images, newest first (their ids are ULIDs), and where to continue."""
-        kwargs: dict[str, Any] = {
-            "TableName": self._table,
-            "KeyConditionExpression": "userId = :user",
-            "ExpressionAttributeValues": to_values({":user": user_id}),
-            "ScanIndexForward": False,
-            "Limit": limit,
-        }
-        if start_key:
-            kwargs["ExclusiveStartKey"] = to_item(start_key)
-        response = self._client.query(**kwargs)
-        last = response.get("LastEvaluatedKey")
-        page = [Image.model_validate(from_item(item)) for item in response.get("Items", [])]
-        return page, (from_item(last) if last else None)
+        items, last = newest_first_page(
+            self._client,
+            start_key,
+            limit,
+            TableName=self._table,
+            KeyConditionExpression="userId = :user",
+            ExpressionAttributeValues=to_values({":user": user_id}),
+        )
+        return [Image.model_validate(item) for item in items], last
 
     def complete(
         self, user_id: str, image_id: str, metadata: ImageMetadata, at: str, expected: ImageStatus

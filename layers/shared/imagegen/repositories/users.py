@@ -7,7 +7,13 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from imagegen.models.users import Role, User
-from imagegen.repositories.dynamo import from_item, is_condition_failure, to_item, to_values
+from imagegen.repositories.dynamo import (
+    from_item,
+    is_condition_failure,
+    newest_first_page,
+    to_item,
+    to_values,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -124,19 +130,16 @@ class UserRepository:
         self, limit: int, start_key: dict[str, Any] | None
     ) -> tuple[list[User], dict[str, Any] | None]:
         """One page of users, newest first, and the key to continue from (None at the end)."""
-        kwargs: dict[str, Any] = {
-            "TableName": self._table,
-            "IndexName": USERS_BY_CREATION,
-            "KeyConditionExpression": "entity = :entity",
-            "ExpressionAttributeValues": to_values({":entity": _USER_ENTITY}),
-            "ScanIndexForward": False,
-            "Limit": limit,
-        }
-        if start_key:
-            kwargs["ExclusiveStartKey"] = to_item(start_key)
-        response = self._client.query(**kwargs)
-        last = response.get("LastEvaluatedKey")
-        return [_user(item) for item in response.get("Items", [])], (from_item(last) if last else None)
+        items, last = newest_first_page(
+            self._client,
+            start_key,
+            limit,
+            TableName=self._table,
+            IndexName=USERS_BY_CREATION,
+            KeyConditionExpression="entity = :entity",
+            ExpressionAttributeValues=to_values({":entity": _USER_ENTITY}),
+        )
+        return [User.model_validate(item) for item in items], last
 
 
 def _user(item: dict[str, Any]) -> User:

@@ -1,0 +1,11 @@
+"""Query and path parameters shared by the routes."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+
+ResourceId = Annotated[str, Path(min_length=1, max_length=64)]
+PageLimit = Annotated[int, Query(ge=1, le=100)]
+Cursor = Annotated[str | None, Query(max_length=2048)]
