@@ -15,6 +15,7 @@ from moto import mock_aws
 from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
+from devstack.gemini import LocalGemini
 from devstack.google import LocalGoogleIssuer
 from devstack.provision import Provisioner
 from devstack.template import REGION, Template
@@ -83,6 +84,40 @@ def issuer() -> Iterator[ServedIssuer]:
     server.server_close()
 
 
+class ServedGemini:
+    """The local Gemini stand-in over HTTP; each test installs its own (its key is the test's secret)."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+        self.current: LocalGemini | None = None
+
+    def install(self, api_key: str) -> LocalGemini:
+        self.current = LocalGemini(api_key=api_key)
+        return self.current
+
+
+@pytest.fixture(scope="session")
+def gemini_server() -> Iterator[ServedGemini]:
+    holder: dict[str, ServedGemini] = {}
+
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        request = Request(environ)
+        gemini = holder["served"].current
+        if gemini is not None and request.path == gemini.path():
+            response = gemini.handle(request)
+        else:
+            response = Response("not found", status=404)
+        return response(environ, start_response)
+
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_Quiet)
+    holder["served"] = ServedGemini(f"http://127.0.0.1:{server.server_port}")
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield holder["served"]
+    server.shutdown()
+    server.server_close()
+
+
 @pytest.fixture
 def aws() -> Iterator[None]:
     """moto in-process (not thread-safe: concurrency tests use the local stack instead)."""
@@ -92,21 +127,33 @@ def aws() -> Iterator[None]:
         reset_container()
 
 
-def template_parameters(issuer: LocalGoogleIssuer) -> dict[str, str]:
+def template_parameters(issuer: LocalGoogleIssuer, gemini: ServedGemini) -> dict[str, str]:
     return {
         "GoogleClientId": issuer.client_id,
         "GoogleIssuers": issuer.issuer,
         "GoogleJwksUrl": issuer.jwks_url,
         "AdminEmails": ADMIN_EMAIL,
+        "GeminiBaseUrl": gemini.base_url,
+        "GeminiTimeoutSeconds": "5",
+        "GeminiBackoffBaseSeconds": "0",
     }
 
 
 @pytest.fixture
-def template(aws: None, issuer: ServedIssuer) -> Template:
+def template(aws: None, issuer: ServedIssuer, gemini_server: ServedGemini) -> Template:
     """The template with every resource created in moto."""
-    loaded = Template.load(template_parameters(issuer))
+    loaded = Template.load(template_parameters(issuer, gemini_server))
     Provisioner(loaded, boto3.session.Session()).provision()
     return loaded
+
+
+@pytest.fixture
+def gemini(template: Template, gemini_server: ServedGemini) -> LocalGemini:
+    """The Gemini stand-in of this test, accepting the key in the template's Gemini secret."""
+    arn = template.physical["GeminiApiKeySecret"].ref
+    return gemini_server.install(
+        boto3.client("secretsmanager").get_secret_value(SecretId=arn)["SecretString"]
+    )
 
 
 @pytest.fixture

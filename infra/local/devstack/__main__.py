@@ -1,7 +1,8 @@
 """``python -m devstack`` (what ``make dev`` runs): the local stack until Ctrl-C.
 
 Environment: ``PORT`` (API, default 3000), ``AWS_PORT`` (moto, default 4566),
-``ADMIN_EMAILS`` (default admin@example.com), ``LOG_LEVEL`` of the functions (default WARNING).
+``ADMIN_EMAILS`` (default admin@example.com), ``LOG_LEVEL`` of the functions (default WARNING),
+``GEMINI_API_KEY`` (set: the worker calls the real Gemini API instead of the local stand-in).
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ def main() -> int:
         aws_port=int(os.environ.get("AWS_PORT", "4566")),
         admin_emails=os.environ.get("ADMIN_EMAILS", "admin@example.com"),
         log_level=os.environ.get("LOG_LEVEL", "WARNING"),
+        gemini_api_key=os.environ.get("GEMINI_API_KEY") or None,
     )
+    stack_uses_real_gemini = bool(os.environ.get("GEMINI_API_KEY"))
     stopped = threading.Event()
 
     def stop(_signum: int, _frame: FrameType | None) -> None:
@@ -43,6 +46,8 @@ def main() -> int:
         f"\n  API      {stack.api_url}/api/v1   (console: {stack.api_url}/)\n"
         f"  AWS      {stack.aws.url}   (moto; AWS_ENDPOINT_URL for the AWS CLI or boto3)\n"
         f"  Google   {stack.issuer.issuer}   (POST {stack.api_url}/_dev/id-token for an ID token)\n"
+        f"  Gemini   {'the real API (GEMINI_API_KEY)' if stack_uses_real_gemini else 'local stand-in'}"
+        f" (POST {stack.api_url}/_dev/faults to inject failures)\n"
         f"  admins   {os.environ.get('ADMIN_EMAILS', 'admin@example.com')}\n\n"
         "  Ctrl-C stops everything.\n",
         flush=True,

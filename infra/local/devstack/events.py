@@ -175,3 +175,92 @@ class Schedule(_Background):
     def _run(self) -> None:
         while not self._stopped.wait(self._period):
             invoke_async(self._function, scheduled_event(self._rule_arn), sleep=self._stopped.wait)
+
+
+def sqs_event(messages: Sequence[dict[str, Any]], queue_arn: str) -> dict[str, Any]:
+    """The event Lambda's SQS event source hands a function for a batch of messages."""
+    return {
+        "Records": [
+            {
+                "messageId": message["MessageId"],
+                "receiptHandle": message["ReceiptHandle"],
+                "body": message["Body"],
+                "attributes": message.get("Attributes", {}),
+                "messageAttributes": message.get("MessageAttributes", {}),
+                "md5OfBody": message.get("MD5OfBody", ""),
+                "eventSource": "aws:sqs",
+                "eventSourceARN": queue_arn,
+                "awsRegion": REGION,
+            }
+            for message in messages
+        ]
+    }
+
+
+class QueuePoller(_Background):
+    """One of a function's SQS pollers: batches in, the function invoked, handled messages deleted.
+
+    As Lambda's event source does: a function error leaves the whole batch to come back after
+    the visibility timeout; with ``ReportBatchItemFailures`` only the reported messages do.
+    SQS itself counts the receives and moves a message to the DLQ past ``maxReceiveCount``.
+    """
+
+    def __init__(
+        self,
+        function: LocalFunction,
+        sqs: Any,
+        queue_url: str,
+        queue_arn: str,
+        batch_size: int,
+        partial: bool,
+    ) -> None:
+        super().__init__(f"sqs-{function.spec.logical_id}")
+        self._function = function
+        self._sqs = sqs
+        self._queue_url = queue_url
+        self._queue_arn = queue_arn
+        self._batch_size = batch_size
+        self._partial = partial
+
+    def _run(self) -> None:
+        while not self._stopped.is_set():
+            try:
+                handled = self._poll_once()
+            except (BotoCoreError, ClientError) as error:
+                log.warning("%s: cannot poll its queue: %s", self._function.spec.logical_id, error)
+                handled = 0
+            if not handled:
+                self._stopped.wait(POLL_INTERVAL_SECONDS)
+
+    def _poll_once(self) -> int:
+        response = self._sqs.receive_message(
+            QueueUrl=self._queue_url,
+            MaxNumberOfMessages=self._batch_size,
+            MessageSystemAttributeNames=["All"],
+        )
+        messages = response.get("Messages", [])
+        if not messages:
+            return 0
+        outcome = self._function.invoke(sqs_event(messages, self._queue_arn))
+        failed: set[str] = {message["MessageId"] for message in messages}
+        if outcome.error is None:
+            reported = (outcome.result or {}).get("batchItemFailures", []) if self._partial else []
+            failed = {item["itemIdentifier"] for item in reported}
+        log.info(
+            "%-18s %-6s %-40s %3s %7.1f ms%s",
+            self._function.spec.logical_id,
+            "sqs",
+            f"{len(messages)} message(s), {len(failed)} to retry",
+            "ok" if outcome.error is None else "ERR",
+            outcome.duration_ms,
+            " (cold)" if outcome.cold else "",
+        )
+        done = [message for message in messages if message["MessageId"] not in failed]
+        if done:
+            self._sqs.delete_message_batch(
+                QueueUrl=self._queue_url,
+                Entries=[
+                    {"Id": str(index), "ReceiptHandle": m["ReceiptHandle"]} for index, m in enumerate(done)
+                ],
+            )
+        return len(messages)

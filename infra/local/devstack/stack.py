@@ -19,7 +19,8 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from devstack.aws import MotoServer
-from devstack.events import RuleDelivery, Schedule, schedule_seconds
+from devstack.events import QueuePoller, RuleDelivery, Schedule, schedule_seconds
+from devstack.gemini import LocalGemini
 from devstack.google import JWKS_MAX_AGE_SECONDS, LocalGoogleIssuer
 from devstack.http_api import CorsConfiguration, HttpApiEmulator, LocalRoute
 from devstack.lambdas import LocalFunction
@@ -28,6 +29,7 @@ from devstack.template import ACCOUNT_ID, REGION, Template
 
 LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
 CONSOLE_DIR = Path(__file__).parent / "console"
+LOCAL_GEMINI_PREFIX = "/_dev/gemini"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -53,6 +55,7 @@ class LocalStack:
         host: str = "127.0.0.1",
         admin_emails: str = "admin@example.com",
         log_level: str = "WARNING",
+        gemini_api_key: str | None = None,
         parameters: Mapping[str, str] | None = None,
     ) -> None:
         self.host = host
@@ -60,6 +63,7 @@ class LocalStack:
         self._aws_port = aws_port
         self._admin_emails = admin_emails
         self._log_level = log_level
+        self._gemini_api_key = gemini_api_key
         self._extra_parameters = dict(parameters or {})
         self.functions: dict[str, LocalFunction] = {}
         self._running = contextlib.ExitStack()
@@ -88,6 +92,7 @@ class LocalStack:
 
         self.template = Template.load(self._parameters())
         Provisioner(self.template, self.boto_session(), endpoint_url=self.aws.url).provision()
+        self.gemini = LocalGemini(api_key=self._gemini_key())
         base_environment = self._lambda_base_environment()
         for logical_id, spec in self.template.functions().items():
             self.functions[logical_id] = LocalFunction(spec, base_environment)
@@ -128,9 +133,34 @@ class LocalStack:
                     schedule = Schedule(function, period, rule_arn)
                     schedule.start()
                     self._running.callback(schedule.stop)
-        for delivery in self.rules.values():
-            delivery.start()
-            self._running.callback(delivery.stop)
+        queues = {
+            physical.attributes["Arn"]: physical
+            for name, physical in self.template.physical.items()
+            if self.template.resources[name].get("Type") == "AWS::SQS::Queue"
+        }
+        pollers: list[QueuePoller] = []
+        for function in self.functions.values():
+            for event in function.spec.events.values():
+                if event.get("Type") != "SQS":
+                    continue
+                properties = self.template.resolve(event.get("Properties", {}))
+                queue = queues[properties["Queue"]]
+                concurrency = int(properties.get("ScalingConfig", {}).get("MaximumConcurrency", 5))
+                partial = "ReportBatchItemFailures" in properties.get("FunctionResponseTypes", [])
+                for _ in range(concurrency):
+                    pollers.append(
+                        QueuePoller(
+                            function,
+                            sqs,
+                            queue.ref,
+                            properties["Queue"],
+                            int(properties.get("BatchSize", 10)),
+                            partial,
+                        )
+                    )
+        for background in (*self.rules.values(), *pollers):
+            background.start()
+            self._running.callback(background.stop)
 
     def stop(self) -> None:
         """Stop everything that was started, in reverse order."""
@@ -153,6 +183,18 @@ class LocalStack:
             "AdminEmails": self._admin_emails,
             "AllowedOrigins": ",".join(origins),
             "LogLevel": self._log_level,
+            # Generation, scaled so that a provider that keeps failing ends FAILED within a minute.
+            **(
+                {"GenerateVisibilityTimeoutSeconds": "60"}
+                if self._gemini_api_key
+                else {
+                    "GeminiBaseUrl": f"{self.api_url}{LOCAL_GEMINI_PREFIX}",
+                    "GeminiTimeoutSeconds": "10",
+                    "GeminiBackoffBaseSeconds": "0.05",
+                    "GenerateVisibilityTimeoutSeconds": "2",
+                }
+            ),
+            "GenerationDeadlineSeconds": "300",
             **self._extra_parameters,
         }
 
@@ -166,6 +208,17 @@ class LocalStack:
             "AWS_ENDPOINT_URL": self.aws.url,
             "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13",
         }
+
+    def _gemini_key(self) -> str:
+        """The key in the template's Gemini secret: the real one when given, else the generated one
+        the local stand-in then requires."""
+        secrets = self.boto_session().client("secretsmanager", endpoint_url=self.aws.url)
+        arn = self.template.physical["GeminiApiKeySecret"].ref
+        if self._gemini_api_key:
+            secrets.put_secret_value(SecretId=arn, SecretString=self._gemini_api_key)
+            return self._gemini_api_key
+        key: str = secrets.get_secret_value(SecretId=arn)["SecretString"]
+        return key
 
     def boto_session(self) -> boto3.session.Session:
         """A boto3 session for the local AWS (use with ``endpoint_url=stack.aws.url``)."""
@@ -188,7 +241,33 @@ class LocalStack:
                 self.issuer.openid_configuration()
             ),
             ("GET", "/_dev/google/oauth2/v3/certs"): self._jwks,
+            ("POST", f"{LOCAL_GEMINI_PREFIX}{self.gemini.path()}"): self.gemini.handle,
+            ("POST", "/_dev/faults"): self._faults,
         }
+
+    def _faults(self, request: Request) -> Response:
+        """``{"gemini": {"failNext": 3, "status": 503}}`` or ``{"gemini": null}``."""
+        try:
+            body = json.loads(request.get_data() or b"")
+        except ValueError:
+            return _error(400, "INVALID_JSON", "The request body is not valid JSON.")
+        if not isinstance(body, dict) or set(body) != {"gemini"}:
+            return _validation_error(
+                "gemini", 'Send {"gemini": {"failNext": N, "status": S}} or {"gemini": null}.'
+            )
+        fault = body["gemini"]
+        if fault is None:
+            self.gemini.clear_faults()
+            return Response(status=204)
+        count, status = (
+            (fault.get("failNext"), fault.get("status")) if isinstance(fault, dict) else (None, None)
+        )
+        if not (isinstance(count, int) and count >= 0 and isinstance(status, int) and 400 <= status <= 599):
+            return _validation_error(
+                "gemini", "failNext is a count (0 or more) and status an HTTP error status."
+            )
+        self.gemini.fail_next(count, status)
+        return Response(status=204)
 
     def _jwks(self, _: Request) -> Response:
         response = _json(self.issuer.jwks())

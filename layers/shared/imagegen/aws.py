@@ -16,6 +16,7 @@ from botocore.config import Config
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_s3 import S3Client
+    from mypy_boto3_sqs import SQSClient
 
 _CLIENT_CONFIG = Config(
     connect_timeout=2,
@@ -41,6 +42,11 @@ def client(service: str) -> Any:
 def dynamodb() -> DynamoDBClient:
     """The DynamoDB client of this container."""
     return client("dynamodb")  # type: ignore[no-any-return]
+
+
+def sqs() -> SQSClient:
+    """The SQS client of this container."""
+    return client("sqs")  # type: ignore[no-any-return]
 
 
 def s3() -> S3Client:

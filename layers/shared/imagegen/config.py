@@ -59,6 +59,15 @@ class Settings(BaseModel):
     image_url_ttl_seconds: int = Field(alias="IMAGE_URL_TTL_SECONDS", gt=0, le=604800)
     max_image_pixels: int = Field(alias="MAX_IMAGE_PIXELS", gt=0)
 
+    generate_queue_url: str = Field(alias="GENERATE_QUEUE_URL")
+    generate_max_receives: int = Field(alias="GENERATE_MAX_RECEIVES", ge=1)
+    generation_deadline_seconds: int = Field(alias="GENERATION_DEADLINE_SECONDS", gt=0)
+    gemini_base_url: str = Field(alias="GEMINI_BASE_URL")
+    gemini_model: str = Field(alias="GEMINI_MODEL")
+    gemini_timeout_seconds: float = Field(alias="GEMINI_TIMEOUT_SECONDS", gt=0)
+    gemini_backoff_base_seconds: float = Field(alias="GEMINI_BACKOFF_BASE_SECONDS", ge=0)
+    gemini_api_key_secret_arn: str = Field(alias="GEMINI_API_KEY_SECRET_ARN")
+
     @field_validator("accepted_upload_types")
     @classmethod
     def _known_types(cls, types: list[str]) -> list[str]:

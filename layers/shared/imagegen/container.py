@@ -11,6 +11,7 @@ from datetime import timedelta
 from functools import cache, cached_property
 
 from aws_lambda_powertools.utilities import parameters
+from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, IdempotencyConfig
 
 from imagegen import aws
 from imagegen.config import Settings, get_settings
@@ -22,6 +23,8 @@ from imagegen.repositories.users import UserRepository
 from imagegen.services.auth import AuthService
 from imagegen.services.coins import CoinService
 from imagegen.services.cursors import CursorCodec
+from imagegen.services.gemini import GeminiClient
+from imagegen.services.generation import GenerationQueue, GenerationService, GenerationWorker
 from imagegen.services.google_identity import GoogleTokenVerifier, JwksCache
 from imagegen.services.images import ImageService
 from imagegen.services.pipeline import ImagePipeline
@@ -32,6 +35,7 @@ from imagegen.services.uploads import UploadService
 from imagegen.services.users import UserService
 
 SECRET_MAX_AGE_SECONDS = 300
+IDEMPOTENCY_TTL_SECONDS = 24 * 3600
 # How long after its URL expires an upload may still be in flight before the sweeper fails it.
 UPLOAD_SWEEP_MARGIN = timedelta(minutes=10)
 
@@ -131,8 +135,56 @@ class Services:
 
     @cached_property
     def sweeper(self) -> Sweeper:
-        deadline = timedelta(seconds=self.settings.upload_url_ttl_seconds) + UPLOAD_SWEEP_MARGIN
-        return Sweeper(self.image_records, self.images, upload_deadline=deadline)
+        settings = self.settings
+        return Sweeper(
+            self.image_records,
+            self.images,
+            upload_deadline=timedelta(seconds=settings.upload_url_ttl_seconds) + UPLOAD_SWEEP_MARGIN,
+            generation_deadline=timedelta(seconds=settings.generation_deadline_seconds),
+        )
+
+    @cached_property
+    def generation(self) -> GenerationService:
+        settings = self.settings
+        persistence = DynamoDBPersistenceLayer(
+            table_name=settings.idempotency_table, boto3_client=aws.dynamodb()
+        )
+        return GenerationService(
+            self.image_records,
+            self.images,
+            self.coins,
+            GenerationQueue(aws.sqs(), settings.generate_queue_url),
+            cost=settings.generate_cost,
+            persistence=persistence,
+            idempotency=self.idempotency,
+        )
+
+    @cached_property
+    def idempotency(self) -> IdempotencyConfig:
+        """Keys scoped to the user; a key reused with another body is refused; kept for a day."""
+        return IdempotencyConfig(
+            event_key_jmespath="[userId, key]",
+            payload_validation_jmespath="request",
+            expires_after_seconds=IDEMPOTENCY_TTL_SECONDS,
+        )
+
+    @cached_property
+    def generation_worker(self) -> GenerationWorker:
+        settings = self.settings
+        gemini = GeminiClient(
+            settings.gemini_base_url,
+            settings.gemini_model,
+            api_key=self._gemini_api_key,
+            timeout_seconds=settings.gemini_timeout_seconds,
+            backoff_base_seconds=settings.gemini_backoff_base_seconds,
+        )
+        return GenerationWorker(
+            self.image_records, self.images, self.storage, gemini, max_receives=settings.generate_max_receives
+        )
+
+    def _gemini_api_key(self) -> str:
+        value = parameters.get_secret(self.settings.gemini_api_key_secret_arn, max_age=SECRET_MAX_AGE_SECONDS)
+        return str(value)
 
 
 def build_services(settings: Settings) -> Services:

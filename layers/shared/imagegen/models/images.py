@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import Field, field_validator
 
@@ -10,6 +11,10 @@ from imagegen.models.base import CamelModel, RequestModel
 
 # The image types the service can store, and the extension of their object keys.
 FILE_EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "image/gif": "gif"}
+
+
+# The aspect ratios the Gemini image model accepts.
+AspectRatio = Literal["1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9"]
 
 
 class ImageType(StrEnum):
@@ -98,6 +103,23 @@ class UploadRequest(RequestModel):
     @classmethod
     def _lower(cls, content_type: str) -> str:
         return content_type.lower()
+
+
+class GenerateRequest(RequestModel):
+    """``POST /images/generate``."""
+
+    prompt: str = Field(min_length=1, max_length=2000)
+    title: str | None = Field(default=None, max_length=200)
+    aspect_ratio: AspectRatio | None = None
+
+
+class GenerationJob(CamelModel):
+    """The generate queue's message: which image to draw, and how."""
+
+    user_id: str
+    image_id: str
+    prompt: str
+    aspect_ratio: str | None = None
 
 
 class PresignedPost(CamelModel):

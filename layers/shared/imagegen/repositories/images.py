@@ -111,6 +111,26 @@ class ImageRepository:
             }
         }
 
+    def move(self, user_id: str, image_id: str, expected: ImageStatus, status: ImageStatus, at: str) -> bool:
+        """``expected`` -> ``status`` between unfinished states; False if the image is not in ``expected``."""
+        return self._update(
+            user_id,
+            image_id,
+            "SET #status = :status, unfinished = :status, updatedAt = :at",
+            "#status = :expected",
+            {":status": status.value, ":expected": expected.value, ":at": at},
+        )
+
+    def set_object_key(self, user_id: str, image_id: str, key: str, at: str) -> bool:
+        """Name the object a PROCESSING image's bytes will be stored at; False if it is not PROCESSING."""
+        return self._update(
+            user_id,
+            image_id,
+            "SET objectKey = :key, updatedAt = :at",
+            "#status = :processing",
+            {":key": key, ":at": at, ":processing": ImageStatus.PROCESSING.value},
+        )
+
     def set_thumbnail(self, user_id: str, image_id: str, thumbnail_key: str, at: str) -> bool:
         """Record the thumbnail of an image that exists and has not failed; False otherwise."""
         return self._update(

@@ -13,22 +13,38 @@ if TYPE_CHECKING:
     from imagegen.services.images import ImageService
 
 UPLOAD_NEVER_ARRIVED = "The upload never arrived."
+GENERATION_NEVER_FINISHED = "The image could not be generated in time; your coins were refunded."
 
 
 class Sweeper:
-    def __init__(self, repository: ImageRepository, images: ImageService, upload_deadline: timedelta) -> None:
+    def __init__(
+        self,
+        repository: ImageRepository,
+        images: ImageService,
+        upload_deadline: timedelta,
+        generation_deadline: timedelta,
+    ) -> None:
         self._repository = repository
         self._images = images
-        self._upload_deadline = upload_deadline
+        self._deadlines = {ImageType.UPLOADED: upload_deadline, ImageType.GENERATED: generation_deadline}
 
     def sweep(self, now: datetime) -> int:
-        """Fail (and refund) uploads still PENDING past their deadline; returns how many."""
+        """Fail (and refund) every image unfinished past its deadline; returns how many.
+
+        Uploads get until their POST expired plus a margin; generations get longer than the
+        worst retry path (every SQS delivery, each with its in-invocation retries), so this
+        only catches what fell through: a crashed worker, a message in the DLQ.
+        """
         swept = 0
-        cutoff = iso(now - self._upload_deadline)
-        for user_id, image_id in self._repository.unfinished_before(ImageStatus.PENDING, cutoff):
-            image = self._repository.get(user_id, image_id)
-            if image is None or image.type is not ImageType.UPLOADED:
-                continue
-            if self._images.fail(image, UPLOAD_NEVER_ARRIVED, expected=ImageStatus.PENDING):
-                swept += 1
+        earliest = min(self._deadlines.values())
+        for status in (ImageStatus.PENDING, ImageStatus.PROCESSING):
+            for user_id, image_id in self._repository.unfinished_before(status, iso(now - earliest)):
+                image = self._repository.get(user_id, image_id)
+                if image is None or image.created_at >= iso(now - self._deadlines[image.type]):
+                    continue
+                error = (
+                    UPLOAD_NEVER_ARRIVED if image.type is ImageType.UPLOADED else GENERATION_NEVER_FINISHED
+                )
+                if self._images.fail(image, error, expected=status):
+                    swept += 1
         return swept

@@ -1,0 +1,38 @@
+"""POST /api/v1/images/generate: charge, record and queue an image; at most once per Idempotency-Key."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler.openapi.params import Header
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from imagegen.api.auth import AuthenticatedCaller
+from imagegen.api.resolver import API_PREFIX, build_api
+from imagegen.container import services
+from imagegen.models.images import GenerateRequest
+from imagegen.models.users import UserView
+
+logger = Logger()
+app = build_api(logger)
+
+IdempotencyKey = Annotated[str | None, Header(alias="idempotency-key", min_length=1, max_length=255)]
+
+
+@app.post(f"{API_PREFIX}/images/generate")
+def generate(
+    caller: AuthenticatedCaller, body: GenerateRequest, idempotency_key: IdempotencyKey = None
+) -> tuple[dict[str, Any], int]:
+    generation = services().generation.request(caller, body, idempotency_key)
+    return {
+        "image": services().images.view(generation.image).to_json(),
+        "user": UserView.of(caller.user, generation.balance).to_json(),
+    }, 202
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    services().idempotency.register_lambda_context(context)
+    return app.resolve(event, context)

@@ -1,0 +1,153 @@
+"""Text-to-image generation through the local stack: request, SQS worker, the Gemini stand-in, pipeline."""
+
+from __future__ import annotations
+
+import io
+import time
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+import requests
+from PIL import Image
+
+from tests.e2e.conftest import Api, Session, error_code, ledger_sum
+
+
+@pytest.fixture
+def session(api: Api) -> Session:
+    return api.sign_in(f"artist-{uuid.uuid4().hex[:8]}@example.com")
+
+
+@pytest.fixture(autouse=True)
+def _no_faults_left(api: Api) -> Iterator[None]:
+    yield
+    assert api.call("POST", "/_dev/faults", json={"gemini": None}).status_code == 204
+
+
+def generate(api: Api, session: Session, prompt: str, **extra: Any) -> requests.Response:
+    headers = extra.pop("headers", {})
+    return api.call(
+        "POST", "/images/generate", session.token, json={"prompt": prompt, **extra}, headers=headers
+    )
+
+
+def wait_until_finished(api: Api, session: Session, image_id: str, timeout: float = 60.0) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        image: dict[str, Any] = api.call("GET", f"/images/{image_id}", session.token).json()["image"]
+        if image["status"] == "FAILED" or (image["status"] == "COMPLETED" and image["thumbnailUrl"]):
+            return image
+        assert time.monotonic() < deadline, f"still {image['status']} after {timeout} s"
+        time.sleep(0.2)
+
+
+def balance(api: Api, session: Session) -> int:
+    coins: int = api.call("GET", "/users/me", session.token).json()["user"]["coins"]
+    assert coins == ledger_sum(api, session.user["id"])
+    return coins
+
+
+def test_a_prompt_becomes_a_completed_image_with_a_thumbnail(api: Api, session: Session) -> None:
+    response = generate(api, session, "  a lighthouse at dusk  ", aspectRatio="16:9", title="Lighthouse")
+    assert response.status_code == 202
+    accepted = response.json()
+    assert accepted["image"]["status"] == "PENDING"
+    assert (accepted["image"]["type"], accepted["image"]["prompt"]) == ("GENERATED", "a lighthouse at dusk")
+    assert accepted["user"]["coins"] == 900
+
+    image = wait_until_finished(api, session, accepted["image"]["id"])
+
+    assert image["status"] == "COMPLETED", image
+    assert image["metadata"]["format"] == "PNG"
+    assert (image["metadata"]["width"], image["metadata"]["height"]) == (1024, 576)
+    with Image.open(io.BytesIO(requests.get(image["storageUrl"], timeout=10).content)) as png:
+        assert (png.format, png.size) == ("PNG", (1024, 576))
+    with Image.open(io.BytesIO(requests.get(image["thumbnailUrl"], timeout=10).content)) as thumbnail:
+        assert (thumbnail.format, thumbnail.size) == ("WEBP", (512, 288))
+    assert balance(api, session) == 900
+
+
+def test_a_refused_prompt_fails_at_once_and_is_refunded(api: Api, session: Session) -> None:
+    accepted = generate(api, session, "something forbidden").json()
+
+    image = wait_until_finished(api, session, accepted["image"]["id"], timeout=20)
+
+    assert image["status"] == "FAILED"
+    assert "PROHIBITED_CONTENT" in image["error"]
+    assert balance(api, session) == 1000
+
+
+def test_one_transient_fault_is_retried_and_completes(api: Api, session: Session) -> None:
+    assert (
+        api.call("POST", "/_dev/faults", json={"gemini": {"failNext": 1, "status": 503}}).status_code == 204
+    )
+    accepted = generate(api, session, "a red bicycle").json()
+
+    image = wait_until_finished(api, session, accepted["image"]["id"])
+
+    assert image["status"] == "COMPLETED"
+    assert balance(api, session) == 900
+
+
+def test_a_provider_that_keeps_failing_ends_failed_and_refunded_within_a_minute(
+    api: Api, session: Session
+) -> None:
+    assert (
+        api.call("POST", "/_dev/faults", json={"gemini": {"failNext": 1000, "status": 500}}).status_code
+        == 204
+    )
+    started = time.monotonic()
+    accepted = generate(api, session, "a teapot").json()
+
+    image = wait_until_finished(api, session, accepted["image"]["id"], timeout=60)
+
+    assert image["status"] == "FAILED"
+    assert "unavailable" in image["error"]
+    assert time.monotonic() - started < 60
+    assert balance(api, session) == 1000
+
+
+def test_thirty_racing_requests_with_coins_for_ten(api: Api, session: Session) -> None:
+    with ThreadPoolExecutor(max_workers=30) as pool:
+        statuses = list(pool.map(lambda n: generate(api, session, f"racer {n}").status_code, range(30)))
+
+    assert sorted(statuses) == [202] * 10 + [402] * 20
+    assert balance(api, session) == 0
+
+
+def test_an_idempotency_key_replays_the_same_image_and_refuses_another_body(
+    api: Api, session: Session
+) -> None:
+    key = {"Idempotency-Key": str(uuid.uuid4())}
+    first = generate(api, session, "a quiet harbour", headers=key)
+    again = generate(api, session, "a quiet harbour", headers=key)
+    other = generate(api, session, "a busy harbour", headers=key)
+
+    assert (first.status_code, again.status_code) == (202, 202)
+    assert again.json()["image"]["id"] == first.json()["image"]["id"]
+    assert other.status_code == 409
+    assert error_code(other) == "CONFLICT"
+    assert balance(api, session) == 900
+    assert generate(api, session, "a quiet harbour").json()["image"]["id"] != first.json()["image"]["id"]
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"prompt": ""}, "prompt"),
+        ({"prompt": "   "}, "prompt"),
+        ({"prompt": "x" * 2001}, "prompt"),
+        ({"prompt": "a cat", "aspectRatio": "2:1"}, "aspectRatio"),
+        ({"prompt": "a cat", "style": "oil"}, "style"),
+    ],
+)
+def test_invalid_requests_are_422_and_charge_nothing(
+    api: Api, session: Session, body: dict[str, str], field: str
+) -> None:
+    response = api.call("POST", "/images/generate", session.token, json=body)
+    assert response.status_code == 422
+    assert field in [item["field"] for item in response.json()["error"]["details"]["fields"]]
+    assert balance(api, session) == 1000

@@ -1,0 +1,462 @@
+"""The Gemini client: reply shapes classified, and the real client against the local stand-in over HTTP."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from PIL import Image
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.wrappers import Request, Response
+
+from devstack.gemini import DEFAULT_MODEL, LocalGemini
+from imagegen.services.gemini import (
+    ASPECT_RATIOS,
+    RETRYABLE_STATUSES,
+    GeminiClient,
+    GeneratedImage,
+    GenerationFailed,
+    GenerationRefused,
+    GenerationUnavailable,
+    classify_reply,
+)
+
+KEY = "test-gemini-key"
+PNG = b"\x89PNG\r\n\x1a\n-not-really-a-png"
+
+# ---------------------------------------------------------------------------------------------
+# classify_reply on recorded reply shapes
+
+
+def reply(*parts: dict[str, Any], finish: str = "STOP", **extra: Any) -> bytes:
+    candidate = {"content": {"role": "model", "parts": list(parts)}, "finishReason": finish, "index": 0}
+    return json.dumps(
+        {
+            "candidates": [candidate],
+            "usageMetadata": {"promptTokenCount": 7, "candidatesTokenCount": 1290, "totalTokenCount": 1297},
+            "modelVersion": DEFAULT_MODEL,
+            **extra,
+        }
+    ).encode()
+
+
+def inline(data: bytes = PNG, mime: str = "image/png") -> dict[str, Any]:
+    return {"inlineData": {"mimeType": mime, "data": base64.b64encode(data).decode()}}
+
+
+def google_error(code: int, status: str, message: str, **extra: Any) -> bytes:
+    return json.dumps({"error": {"code": code, "message": message, "status": status, **extra}}).encode()
+
+
+def test_an_image_reply_with_a_text_part_gives_the_image() -> None:
+    body = reply({"text": "Here is a fox in the snow."}, inline())
+
+    assert classify_reply(200, body) == GeneratedImage(data=PNG, mime_type="image/png")
+
+
+@pytest.mark.parametrize("mime", ["image/png", "image/jpeg", "image/webp"])
+def test_supported_image_types(mime: str) -> None:
+    assert classify_reply(200, reply(inline(mime=mime))).mime_type == mime
+
+
+def test_the_first_image_part_wins() -> None:
+    assert classify_reply(200, reply(inline(b"first"), inline(b"second", "image/jpeg"))).data == b"first"
+
+
+def test_a_text_only_reply_is_a_refusal_with_the_models_words() -> None:
+    words = "I can't create images of real people in that situation. " * 20
+
+    with pytest.raises(GenerationRefused) as refused:
+        classify_reply(200, reply({"text": words}))
+
+    message = str(refused.value)
+    assert message.startswith("The image model did not make an image: I can't create images of real people")
+    assert len(message) < 400
+    assert message.endswith("…")
+
+
+def test_a_block_reason_without_candidates_is_a_refusal() -> None:
+    body = json.dumps(
+        {"promptFeedback": {"blockReason": "PROHIBITED_CONTENT"}, "usageMetadata": {"promptTokenCount": 9}}
+    ).encode()
+
+    with pytest.raises(
+        GenerationRefused, match=r"^The image model declined this prompt \(PROHIBITED_CONTENT\)\.$"
+    ):
+        classify_reply(200, body)
+
+
+@pytest.mark.parametrize(
+    "reason", ["SAFETY", "NO_IMAGE", "IMAGE_SAFETY", "IMAGE_PROHIBITED_CONTENT", "RECITATION"]
+)
+def test_a_refusing_finish_reason_is_a_refusal(reason: str) -> None:
+    # Blocked candidates come without content at all; some carry safety ratings only.
+    body = json.dumps(
+        {
+            "candidates": [{"finishReason": reason, "index": 0, "safetyRatings": []}],
+            "modelVersion": DEFAULT_MODEL,
+        }
+    ).encode()
+
+    with pytest.raises(GenerationRefused) as refused:
+        classify_reply(200, body)
+
+    assert str(refused.value) == f"The image model declined this prompt ({reason})."
+    assert refused.value.reason == reason
+
+
+def test_a_refusing_finish_reason_with_text_quotes_the_model() -> None:
+    with pytest.raises(GenerationRefused, match=r"\(IMAGE_SAFETY\): I could not draw that\.$"):
+        classify_reply(200, reply({"text": "I could not draw that."}, finish="IMAGE_SAFETY"))
+
+
+@pytest.mark.parametrize(
+    ("status", "name"),
+    [(429, "RESOURCE_EXHAUSTED"), (500, "INTERNAL"), (503, "UNAVAILABLE"), (504, "DEADLINE_EXCEEDED")],
+)
+def test_retryable_statuses_are_unavailable(status: int, name: str) -> None:
+    with pytest.raises(GenerationUnavailable) as unavailable:
+        classify_reply(status, google_error(status, name, "The model is overloaded. Please try again later."))
+
+    assert unavailable.value.status == status
+    assert name in str(unavailable.value)
+    assert "overloaded" in str(unavailable.value)
+
+
+def test_a_429_carries_googles_retry_delay() -> None:
+    body = google_error(
+        429,
+        "RESOURCE_EXHAUSTED",
+        "You exceeded your current quota.",
+        details=[{"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "37s"}],
+    )
+
+    with pytest.raises(GenerationUnavailable) as unavailable:
+        classify_reply(429, body)
+
+    assert unavailable.value.retry_after == 37.0
+
+
+def test_an_unavailable_reply_need_not_be_json() -> None:
+    with pytest.raises(GenerationUnavailable) as unavailable:
+        classify_reply(503, b"<html>Service Unavailable</html>")
+
+    assert unavailable.value.status == 503
+
+
+def test_a_400_is_a_failure_with_googles_message() -> None:
+    body = google_error(400, "INVALID_ARGUMENT", "API key not valid. Please pass a valid API key.")
+
+    with pytest.raises(GenerationFailed) as failed:
+        classify_reply(400, body)
+
+    assert str(failed.value) == (
+        "The image model rejected the request (HTTP 400 INVALID_ARGUMENT): "
+        "API key not valid. Please pass a valid API key."
+    )
+
+
+@pytest.mark.parametrize("status", [401, 403, 404, 409, 502])
+def test_other_statuses_are_failures(status: int) -> None:
+    with pytest.raises(GenerationFailed, match=f"HTTP {status}"):
+        classify_reply(status, b"")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param(b"{not json", id="malformed-json"),
+        pytest.param(b"\xff\xfe", id="not-utf8"),
+        pytest.param(b"[]", id="not-an-object"),
+        pytest.param(b'{"candidates": {}}', id="candidates-not-a-list"),
+        pytest.param(b'{"candidates": [42]}', id="candidate-not-an-object"),
+        pytest.param(b'{"candidates": [{"content": {"parts": {}}}]}', id="parts-not-a-list"),
+        pytest.param(b"{}", id="empty"),
+        pytest.param(reply(finish="STOP"), id="no-parts"),
+        pytest.param(reply({"inlineData": {"mimeType": "image/png"}}), id="no-data"),
+        pytest.param(
+            reply({"inlineData": {"mimeType": "image/png", "data": "@@@ not base64 @@@"}}), id="bad-b64"
+        ),
+        pytest.param(reply(inline(b"")), id="empty-image"),
+    ],
+)
+def test_unreadable_200_replies_are_failures(body: bytes) -> None:
+    with pytest.raises(GenerationFailed):
+        classify_reply(200, body)
+
+
+@pytest.mark.parametrize("mime", ["image/gif", "image/svg+xml", "text/html"])
+def test_an_unsupported_mime_type_is_a_failure(mime: str) -> None:
+    with pytest.raises(GenerationFailed, match="unsupported type"):
+        classify_reply(200, reply({"text": "Here it is."}, inline(mime=mime)))
+
+
+def test_the_contract_constants() -> None:
+    assert sorted(RETRYABLE_STATUSES) == [429, 500, 503, 504]
+    assert ASPECT_RATIOS == ("1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9")
+
+
+# ---------------------------------------------------------------------------------------------
+# GeminiClient over real HTTP
+
+
+class _Quiet(WSGIRequestHandler):
+    def log_request(self, *_: object) -> None:
+        pass
+
+
+WsgiApp = Callable[[dict[str, Any], Any], Any]
+
+
+def serve(app: WsgiApp) -> tuple[BaseWSGIServer, str]:
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_Quiet)
+    # A short poll interval: shutdown() waits for one, and the default 0.5 s per test adds up.
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_port}"
+
+
+def stop(server: BaseWSGIServer) -> None:
+    server.shutdown()
+    server.server_close()
+
+
+@dataclass
+class Served:
+    gemini: LocalGemini
+    base_url: str
+
+
+@pytest.fixture
+def served() -> Iterator[Served]:
+    """The local stand-in behind a tiny router, on a free loopback port."""
+    gemini = LocalGemini(KEY)
+
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        request = Request(environ)
+        response = gemini.handle(request) if request.path == gemini.path() else Response("", status=404)
+        return response(environ, start_response)
+
+    server, base_url = serve(app)
+    yield Served(gemini, base_url)
+    stop(server)
+
+
+@dataclass
+class Sleeps:
+    """Records the delays the client asks for instead of sleeping."""
+
+    delays: list[float] = field(default_factory=list)
+
+    def __call__(self, seconds: float) -> None:
+        self.delays.append(seconds)
+
+
+def client(base_url: str, sleeps: Sleeps, key: str = KEY, **options: Any) -> GeminiClient:
+    return GeminiClient(base_url, DEFAULT_MODEL, lambda: key, timeout_seconds=5.0, sleep=sleeps, **options)
+
+
+@pytest.mark.parametrize(
+    ("ratio", "size"), [("16:9", (1024, 576)), ("9:16", (576, 1024)), (None, (1024, 1024))]
+)
+def test_generate_returns_a_png_of_the_ratio(
+    served: Served, ratio: str | None, size: tuple[int, int]
+) -> None:
+    image = client(served.base_url, Sleeps()).generate("a fox in the snow", ratio)
+
+    assert image.mime_type == "image/png"
+    picture = Image.open(io.BytesIO(image.data))
+    assert picture.format == "PNG"
+    assert picture.size == size
+    assert served.gemini.calls == 1
+
+
+def test_the_request_is_what_gemini_expects() -> None:
+    seen: list[tuple[str, str, dict[str, str], Any]] = []
+
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        request = Request(environ)
+        seen.append((request.method, request.full_path, dict(request.headers), request.get_json()))
+        return Response(reply(inline()), content_type="application/json")(environ, start_response)
+
+    server, base_url = serve(app)
+    try:
+        keys = iter(["first-key", "rotated-key"])
+        gemini = GeminiClient(base_url + "/", "some-model", lambda: next(keys), timeout_seconds=5.0)
+        gemini.generate("a fox", "4:5")
+        gemini.generate("a hare")
+    finally:
+        stop(server)
+
+    (method, path, headers, payload), (_, _, rotated_headers, unconfigured) = seen
+    assert method == "POST"
+    assert path == "/v1beta/models/some-model:generateContent?"  # werkzeug's full_path: no query, no key
+    assert headers["X-Goog-Api-Key"] == "first-key"
+    assert rotated_headers["X-Goog-Api-Key"] == "rotated-key"  # read at call time
+    assert payload == {
+        "contents": [{"role": "user", "parts": [{"text": "a fox"}]}],
+        "generationConfig": {"responseModalities": ["IMAGE"], "imageConfig": {"aspectRatio": "4:5"}},
+    }
+    assert unconfigured["generationConfig"] == {"responseModalities": ["IMAGE"]}
+
+
+def test_a_wrong_key_fails_at_once(served: Served) -> None:
+    sleeps = Sleeps()
+
+    with pytest.raises(GenerationFailed, match="HTTP 403 PERMISSION_DENIED") as failed:
+        client(served.base_url, sleeps, key="wrong-key").generate("a fox")
+
+    assert "wrong-key" not in str(failed.value)
+    assert served.gemini.calls == 1
+    assert sleeps.delays == []
+
+
+def test_a_refusal_is_not_retried(served: Served) -> None:
+    sleeps = Sleeps()
+
+    with pytest.raises(GenerationRefused, match=r"declined this prompt \(PROHIBITED_CONTENT\)"):
+        client(served.base_url, sleeps).generate("something Forbidden")
+
+    assert served.gemini.calls == 1
+    assert sleeps.delays == []
+
+
+def test_transient_failures_are_retried_until_success(served: Served) -> None:
+    served.gemini.fail_next(2, 503)
+    sleeps = Sleeps()
+
+    image = client(
+        served.base_url, sleeps, attempts=3, backoff_base_seconds=1.0, backoff_cap_seconds=8.0
+    ).generate("a fox")
+
+    assert image.mime_type == "image/png"
+    assert served.gemini.calls == 3
+    assert len(sleeps.delays) == 2
+    assert all(0 <= delay <= 8.0 for delay in sleeps.delays)
+
+
+def test_a_persistent_429_gives_up_after_the_attempts(served: Served) -> None:
+    served.gemini.fail_next(5, 429)
+    sleeps = Sleeps()
+
+    with pytest.raises(GenerationUnavailable) as unavailable:
+        client(served.base_url, sleeps, attempts=4).generate("a fox")
+
+    assert unavailable.value.status == 429
+    assert "gave up after 4 attempts" in str(unavailable.value)
+    assert served.gemini.calls == 4
+    assert len(sleeps.delays) == 3
+    assert served.gemini.pending_faults == 1
+
+
+def test_backoff_is_exponential_and_capped(served: Served) -> None:
+    served.gemini.fail_next(6, 500)
+    sleeps = Sleeps()
+    gemini = client(
+        served.base_url,
+        sleeps,
+        attempts=6,
+        backoff_base_seconds=0.5,
+        backoff_cap_seconds=3.0,
+        random=lambda: 1.0,
+    )
+
+    with pytest.raises(GenerationUnavailable):
+        gemini.generate("a fox")
+
+    assert sleeps.delays == [0.5, 1.0, 2.0, 3.0, 3.0]
+
+
+def test_backoff_is_fully_jittered(served: Served) -> None:
+    served.gemini.fail_next(3, 504)
+    sleeps = Sleeps()
+    draws = iter([0.0, 0.25, 0.5])
+
+    with pytest.raises(GenerationUnavailable):
+        client(served.base_url, sleeps, attempts=3, random=lambda: next(draws)).generate("a fox")
+
+    assert sleeps.delays == [0.0, 0.5]  # random() * min(8, 1 * 2**n) for n = 0, 1
+
+
+@pytest.mark.parametrize(("retry_after", "expected"), [("2", 2.0), ("0", 0.0), ("30", 1.0), ("soon", 1.0)])
+def test_retry_after_is_honoured_within_the_cap(retry_after: str, expected: float) -> None:
+    answers = [503, 200]
+
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        status = answers.pop(0)
+        if status == 200:
+            return Response(reply(inline()), content_type="application/json")(environ, start_response)
+        response = Response(google_error(503, "UNAVAILABLE", "Try later."), status=503)
+        response.headers["Retry-After"] = retry_after
+        return response(environ, start_response)
+
+    server, base_url = serve(app)
+    sleeps = Sleeps()
+    try:
+        # With random() fixed at 1.0 the jittered delay would be exactly base: 1.0.
+        client(base_url, sleeps, backoff_cap_seconds=8.0, random=lambda: 1.0).generate("a fox")
+    finally:
+        stop(server)
+
+    assert sleeps.delays == [expected]
+
+
+def test_a_timeout_is_unavailable_without_a_status() -> None:
+    release = threading.Event()
+
+    def slow(environ: dict[str, Any], start_response: Any) -> Any:
+        release.wait(5)
+        return Response(reply(inline()))(environ, start_response)
+
+    server, base_url = serve(slow)
+    sleeps = Sleeps()
+    try:
+        gemini = GeminiClient(
+            base_url, DEFAULT_MODEL, lambda: KEY, timeout_seconds=0.2, attempts=2, sleep=sleeps
+        )
+        with pytest.raises(GenerationUnavailable, match="did not answer in time") as unavailable:
+            gemini.generate("a fox")
+    finally:
+        release.set()
+        stop(server)
+
+    assert unavailable.value.status is None
+    assert len(sleeps.delays) == 1
+
+
+def test_a_refused_connection_is_unavailable_after_retries() -> None:
+    with socket.socket() as probe:  # a port nobody listens on any more
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    sleeps = Sleeps()
+
+    with pytest.raises(GenerationUnavailable, match="could not be reached") as unavailable:
+        client(f"http://127.0.0.1:{port}", sleeps, attempts=3).generate("a fox")
+
+    assert unavailable.value.status is None
+    assert len(sleeps.delays) == 2
+
+
+def test_an_unknown_model_is_a_failure(served: Served) -> None:
+    gemini = GeminiClient(served.base_url, "gemini-9", lambda: KEY, timeout_seconds=5.0, sleep=Sleeps())
+
+    with pytest.raises(GenerationFailed, match="HTTP 404"):
+        gemini.generate("a fox")
+
+
+@pytest.mark.parametrize(
+    ("prompt", "ratio", "message"), [("   ", None, "prompt is empty"), ("a fox", "7:5", "aspect ratio")]
+)
+def test_caller_mistakes_are_refused_before_any_call(
+    served: Served, prompt: str, ratio: str | None, message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        client(served.base_url, Sleeps()).generate(prompt, ratio)
+
+    assert served.gemini.calls == 0
