@@ -96,3 +96,27 @@ def test_a_file_that_is_not_an_image_fails_in_the_browser_and_is_refunded(
     expect(page.locator("#upload-status")).to_contain_text("notes.png: FAILED", timeout=20_000)
     expect(page.locator("#images .tile").first).to_contain_text("not a JPEG, PNG, WebP or GIF")
     expect(page.locator("#coins")).to_have_text("1000")
+
+
+def test_a_prompt_generated_from_the_browser_shows_its_picture(page: Page, api: Api) -> None:
+    sign_in(page, api, f"console-{uuid.uuid4().hex[:8]}@example.com")
+
+    page.fill("input[name=prompt]", "a lighthouse at dusk")
+    page.select_option("select[name=aspectRatio]", "9:16")
+    page.click("#generate-form button[type=submit]")
+
+    expect(page.locator("#generate-status")).to_have_text("COMPLETED", timeout=30_000)
+    tile = page.locator("#images .tile").first
+    expect(tile).to_contain_text("a lighthouse at dusk")
+    expect(tile).to_contain_text("576\u00d71024 PNG")
+    expect(page.locator("#coins")).to_have_text("900")
+
+
+def test_a_refused_prompt_is_shown_failed_and_refunded_in_the_browser(page: Page, api: Api) -> None:
+    sign_in(page, api, f"console-{uuid.uuid4().hex[:8]}@example.com")
+
+    page.fill("input[name=prompt]", "something forbidden")
+    page.click("#generate-form button[type=submit]")
+
+    expect(page.locator("#generate-status")).to_contain_text("FAILED", timeout=30_000)
+    expect(page.locator("#coins")).to_have_text("1000")
