@@ -16,7 +16,8 @@ from imagegen.models.images import GenerationJob
 from imagegen.services.generation import JobOutcome
 
 logger = Logger()
-processor = BatchProcessor(event_type=EventType.SQS)
+# A batch whose every job waits for the model is a report of failures, not a function error.
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 class RetryLater(Exception):

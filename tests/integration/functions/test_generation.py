@@ -84,3 +84,17 @@ def test_an_unavailable_model_reports_only_that_message_for_redelivery(
     )
 
     assert response == {"batchItemFailures": [{"itemIdentifier": "message-0"}]}
+
+
+def test_a_batch_where_every_job_waits_for_the_model_reports_them_all(
+    invoke: Invoke, sign_in: SignIn, gemini: LocalGemini
+) -> None:
+    ada = sign_in("ada@example.com")
+    image = body_of(generate(invoke, ada.token, "a harbour"))["image"]
+    gemini.fail_next(3, 429)
+
+    response = invoke(
+        "GenerateWorkerFunction", batch([{"userId": ada.user["id"], "imageId": image["id"], "prompt": "a"}])
+    )
+
+    assert response == {"batchItemFailures": [{"itemIdentifier": "message-0"}]}
