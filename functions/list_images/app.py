@@ -1,10 +1,11 @@
-"""The caller's images."""
+"""Reading and editing images: the caller's gallery, one image, a user's gallery (owner or admin)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -12,21 +13,61 @@ from imagegen.api.auth import AuthenticatedCaller
 from imagegen.api.params import Cursor, PageLimit, ResourceId
 from imagegen.api.resolver import API_PREFIX, build_api
 from imagegen.container import services
+from imagegen.models.auth import Caller
+from imagegen.models.images import ImageStatus, ImageType, ImageUpdate
 
 logger = Logger()
 app = build_api(logger)
 
+TypeFilter = Annotated[ImageType | None, Query()]
+StatusFilter = Annotated[ImageStatus | None, Query()]
+
+
+def _page(
+    caller: Caller,
+    limit: int,
+    cursor: str | None,
+    owner_id: str | None,
+    type_: ImageType | None,
+    status: ImageStatus | None,
+) -> dict[str, Any]:
+    page = services().images.list_page(caller, limit, cursor, owner_id, image_type=type_, status=status)
+    return {"images": [image.to_json() for image in page.images], "nextCursor": page.next_cursor}
+
 
 @app.get(f"{API_PREFIX}/images")
-def list_images(caller: AuthenticatedCaller, limit: PageLimit = 20, cursor: Cursor = None) -> dict[str, Any]:
-    page = services().images.list_page(caller, limit, cursor)
-    return {"images": [image.to_json() for image in page.images], "nextCursor": page.next_cursor}
+def list_images(
+    caller: AuthenticatedCaller,
+    limit: PageLimit = 20,
+    cursor: Cursor = None,
+    type: TypeFilter = None,  # the API names it so
+    status: StatusFilter = None,
+) -> dict[str, Any]:
+    return _page(caller, limit, cursor, None, type, status)
 
 
 @app.get(f"{API_PREFIX}/images/<image_id>")
 def get_image(caller: AuthenticatedCaller, image_id: ResourceId) -> dict[str, Any]:
     images = services().images
     return {"image": images.view(images.get(caller, image_id)).to_json()}
+
+
+@app.put(f"{API_PREFIX}/images/<image_id>")
+def update_image(caller: AuthenticatedCaller, image_id: ResourceId, body: ImageUpdate) -> dict[str, Any]:
+    images = services().images
+    return {"image": images.view(images.update(caller, image_id, body)).to_json()}
+
+
+@app.get(f"{API_PREFIX}/users/<user_id>/images")
+def list_user_images(
+    caller: AuthenticatedCaller,
+    user_id: ResourceId,
+    limit: PageLimit = 20,
+    cursor: Cursor = None,
+    type: TypeFilter = None,  # the API names it so
+    status: StatusFilter = None,
+) -> dict[str, Any]:
+    return _page(caller, limit, cursor, user_id, type, status)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

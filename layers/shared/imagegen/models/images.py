@@ -105,6 +105,13 @@ class UploadRequest(RequestModel):
         return content_type.lower()
 
 
+class ImageUpdate(RequestModel):
+    """``PUT /images/{id}``: the only fields an owner may change. Absent fields stay as they are."""
+
+    title: str | None = Field(default=None, max_length=200)
+    description: str | None = Field(default=None, max_length=2000)
+
+
 class GenerateRequest(RequestModel):
     """``POST /images/generate``."""
 

@@ -11,11 +11,10 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from imagegen.models.images import Image, ImageMetadata, ImageStatus
+from imagegen.models.images import Image, ImageMetadata, ImageStatus, ImageType
 from imagegen.repositories.dynamo import (
     from_item,
     is_condition_failure,
-    newest_first_page,
     to_item,
     to_values,
 )
@@ -25,6 +24,8 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
 UNFINISHED_IMAGES = "UnfinishedImages"
+# A tombstoned image is on its way out: no pipeline write may touch it.
+_NOT_DELETING = "attribute_not_exists(deleting)"
 
 
 class ImageRepository:
@@ -49,26 +50,104 @@ class ImageRepository:
         }
 
     def get(self, user_id: str, image_id: str) -> Image | None:
-        """The image, read consistently, or None."""
+        """The image, read consistently; None if there is none or it is being deleted."""
         response = self._client.get_item(
             TableName=self._table, Key=self._key(user_id, image_id), ConsistentRead=True
         )
         item = response.get("Item")
-        return Image.model_validate(from_item(item)) if item else None
+        return Image.model_validate(from_item(item)) if item and "deleting" not in item else None
+
+    def update_details(self, user_id: str, image_id: str, changes: dict[str, Any], at: str) -> Image | None:
+        """Set the given camelCase attributes (title, description); None if there is no such image."""
+        names = {f"#f{index}": name for index, name in enumerate(changes)}
+        values = {f":v{index}": value for index, value in enumerate(changes.values())}
+        assignments = [f"{name} = {value}" for name, value in zip(names, values, strict=True)]
+        try:
+            response = self._client.update_item(
+                TableName=self._table,
+                Key=self._key(user_id, image_id),
+                UpdateExpression="SET " + ", ".join([*assignments, "updatedAt = :at"]),
+                ConditionExpression=f"attribute_exists(imageId) AND {_NOT_DELETING}",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=to_values({**values, ":at": at}),
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as error:
+            if is_condition_failure(error):
+                return None
+            raise
+        return Image.model_validate(from_item(response["Attributes"]))
+
+    def mark_deleting(self, user_id: str, image_id: str, at: str) -> Image | None:
+        """Tombstone the image: from now on it reads as gone and every pipeline write to it is refused.
+
+        Idempotent (a retried delete finds its own tombstone); None if there is no such image.
+        """
+        try:
+            response = self._client.update_item(
+                TableName=self._table,
+                Key=self._key(user_id, image_id),
+                UpdateExpression="SET deleting = :at",
+                ConditionExpression="attribute_exists(imageId)",
+                ExpressionAttributeValues=to_values({":at": at}),
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as error:
+            if is_condition_failure(error):
+                return None
+            raise
+        return Image.model_validate(from_item(response["Attributes"]))
+
+    def delete(self, user_id: str, image_id: str) -> None:
+        """Remove the record for good."""
+        self._client.delete_item(TableName=self._table, Key=self._key(user_id, image_id))
 
     def list_page(
-        self, user_id: str, limit: int, start_key: dict[str, Any] | None
+        self,
+        user_id: str,
+        limit: int,
+        start_key: dict[str, Any] | None,
+        image_type: ImageType | None = None,
+        status: ImageStatus | None = None,
     ) -> tuple[list[Image], dict[str, Any] | None]:
-        """One page of a user's images, newest first (their ids are ULIDs), and where to continue."""
-        items, last = newest_first_page(
-            self._client,
-            start_key,
-            limit,
-            TableName=self._table,
-            KeyConditionExpression="userId = :user",
-            ExpressionAttributeValues=to_values({":user": user_id}),
-        )
-        return [Image.model_validate(item) for item in items], last
+        """One full page of a user's images, newest first, and where to continue (None at the end).
+
+        A query on the user's partition (their ids are ULIDs, so newest first is descending
+        order); the filters are applied by DynamoDB after reading, so the query goes on
+        until the page is full. The position returned is that of the last image returned.
+        """
+        filters, names, values = [_NOT_DELETING], {}, {":user": user_id}
+        if image_type is not None:
+            filters.append("#type = :type")
+            names["#type"], values[":type"] = "type", image_type.value
+        if status is not None:
+            filters.append("#status = :status")
+            names["#status"], values[":status"] = "status", status.value
+        query: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "userId = :user",
+            "FilterExpression": " AND ".join(filters),
+            "ExpressionAttributeValues": to_values(values),
+            "ScanIndexForward": False,
+            "Limit": limit,
+            **({"ExpressionAttributeNames": names} if names else {}),
+        }
+        page: list[Image] = []
+        position = start_key
+        while True:
+            if position:
+                query["ExclusiveStartKey"] = to_item(position)
+            response = self._client.query(**query)
+            items = response.get("Items", [])
+            for index, item in enumerate(items):
+                page.append(Image.model_validate(from_item(item)))
+                if len(page) == limit:
+                    more = index < len(items) - 1 or "LastEvaluatedKey" in response
+                    return page, ({"userId": user_id, "imageId": page[-1].image_id} if more else None)
+            last = response.get("LastEvaluatedKey")
+            if not last:
+                return page, None
+            position = from_item(last)
 
     def complete(
         self, user_id: str, image_id: str, metadata: ImageMetadata, at: str, expected: ImageStatus
@@ -98,7 +177,7 @@ class ImageRepository:
                 "UpdateExpression": (
                     "SET #status = :failed, #error = :error, updatedAt = :at REMOVE unfinished"
                 ),
-                "ConditionExpression": "#status = :expected",
+                "ConditionExpression": f"#status = :expected AND {_NOT_DELETING}",
                 "ExpressionAttributeNames": {"#status": "status", "#error": "error"},
                 "ExpressionAttributeValues": to_values(
                     {
@@ -166,7 +245,7 @@ class ImageRepository:
                 TableName=self._table,
                 Key=self._key(user_id, image_id),
                 UpdateExpression=update,
-                ConditionExpression=condition,
+                ConditionExpression=f"({condition}) AND {_NOT_DELETING}",
                 ExpressionAttributeNames={"#status": "status"},
                 ExpressionAttributeValues=to_values(values),
             )

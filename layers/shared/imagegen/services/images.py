@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from imagegen.errors import NotFound
+from imagegen.errors import Forbidden, NotFound
 from imagegen.ids import now_iso
-from imagegen.models.images import Image, ImageStatus, ImageView
+from imagegen.models.images import Image, ImageStatus, ImageType, ImageUpdate, ImageView
 from imagegen.repositories.dynamo import TransactionCancelled, transact_write
 from imagegen.services.storage import thumbnail_key
 
@@ -53,11 +53,50 @@ class ImageService:
             raise NotFound("No such image.")
         return image
 
-    def list_page(self, caller: Caller, limit: int, cursor: str | None) -> ImagePage:
-        """A page of the caller's images, newest first, from a query on their partition."""
-        scope = f"images:{caller.user_id}"
-        page, last = self._repository.list_page(caller.user_id, limit, self._cursors.decode(cursor, scope))
+    def list_page(
+        self,
+        caller: Caller,
+        limit: int,
+        cursor: str | None,
+        owner_id: str | None = None,
+        image_type: ImageType | None = None,
+        status: ImageStatus | None = None,
+    ) -> ImagePage:
+        """A full page of ``owner_id``'s images (the caller's by default), newest first.
+
+        Only the owner and admins may list a user's images. A cursor is good only for the
+        caller and the owner it was issued for.
+        """
+        owner = owner_id or caller.user_id
+        if owner != caller.user_id and not caller.is_admin:
+            raise Forbidden("Only the owner or an admin may list these images.")
+        scope = f"images:{caller.user_id}:{owner}"
+        page, last = self._repository.list_page(
+            owner, limit, self._cursors.decode(cursor, scope), image_type=image_type, status=status
+        )
         return ImagePage([self.view(image) for image in page], self._cursors.encode(last, scope))
+
+    def update(self, caller: Caller, image_id: str, update: ImageUpdate) -> Image:
+        """Change the title or description of the caller's image."""
+        changes = update.model_dump(by_alias=True, exclude_unset=True, exclude_none=True)
+        if not changes:
+            return self.get(caller, image_id)
+        updated = self._repository.update_details(caller.user_id, image_id, changes, now_iso())
+        if updated is None:
+            raise NotFound("No such image.")
+        return updated
+
+    def delete(self, caller: Caller, image_id: str) -> None:
+        """Delete the caller's image: its files, then its record. Nothing is refunded.
+
+        The record is tombstoned first, so a generation or pipeline event still in flight
+        writes nothing to it (and removes what it wrote); a retried delete finishes the job.
+        """
+        image = self._repository.mark_deleting(caller.user_id, image_id, now_iso())
+        if image is None:
+            raise NotFound("No such image.")
+        self.remove_files(image)
+        self._repository.delete(caller.user_id, image_id)
 
     def view(self, image: Image) -> ImageView:
         """The API view, with presigned URLs once there is something verified to show."""

@@ -1,0 +1,29 @@
+"""DELETE /api/v1/images/{id}: the image's files, then its record."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from imagegen.api.auth import AuthenticatedCaller
+from imagegen.api.params import ResourceId
+from imagegen.api.resolver import API_PREFIX, build_api
+from imagegen.container import services
+
+logger = Logger()
+app = build_api(logger)
+
+
+@app.delete(f"{API_PREFIX}/images/<image_id>")
+def delete_image(caller: AuthenticatedCaller, image_id: ResourceId) -> Response[str]:
+    services().images.delete(caller, image_id)
+    return Response(status_code=204, body="")
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)
