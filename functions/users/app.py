@@ -1,4 +1,4 @@
-"""The signed-in user's profile, and the admin's view of all users."""
+"""The signed-in user's profile and coin history, and the admin's view of all users and their coins."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from imagegen.api.auth import AdminCaller, AuthenticatedCaller
 from imagegen.api.params import Cursor, PageLimit, ResourceId
 from imagegen.api.resolver import API_PREFIX, build_api
 from imagegen.container import services
+from imagegen.models.coins import CoinGrant
 from imagegen.models.users import UserUpdate
 
 logger = Logger()
@@ -20,7 +21,15 @@ app = build_api(logger)
 
 @app.get(f"{API_PREFIX}/users/me")
 def my_profile(caller: AuthenticatedCaller) -> dict[str, Any]:
-    return {"user": caller.view().to_json()}
+    return {"user": caller.view(with_stats=True).to_json()}
+
+
+@app.get(f"{API_PREFIX}/users/me/transactions")
+def my_transactions(
+    caller: AuthenticatedCaller, limit: PageLimit = 20, cursor: Cursor = None
+) -> dict[str, Any]:
+    page = services().users.ledger(caller, limit, cursor)
+    return {"transactions": [entry.to_json() for entry in page.entries], "nextCursor": page.next_cursor}
 
 
 @app.get(f"{API_PREFIX}/users")
@@ -39,6 +48,11 @@ def get_user(_admin: AdminCaller, user_id: ResourceId) -> dict[str, Any]:
 def update_user(caller: AdminCaller, user_id: ResourceId, body: UserUpdate) -> dict[str, Any]:
     users = services().users
     return {"user": users.view(users.update(caller, user_id, body)).to_json()}
+
+
+@app.post(f"{API_PREFIX}/users/<user_id>/coins")
+def grant_coins(_admin: AdminCaller, user_id: ResourceId, body: CoinGrant) -> dict[str, Any]:
+    return {"user": services().users.grant_coins(user_id, body).to_json()}
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

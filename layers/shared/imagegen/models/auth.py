@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pydantic import Field
 
 from imagegen.models.base import CamelModel, RequestModel
-from imagegen.models.users import User, UserView
+from imagegen.models.users import AccountStats, User, UserView
 
 
 class GoogleSignIn(RequestModel):
@@ -41,6 +41,7 @@ class Caller:
     user: User
     session_id: str
     balance: int
+    stats: AccountStats = field(default_factory=AccountStats)
 
     @property
     def user_id(self) -> str:
@@ -50,6 +51,6 @@ class Caller:
     def is_admin(self) -> bool:
         return self.user.is_admin
 
-    def view(self) -> UserView:
-        """The caller as the API shows a user, with the balance read when they were authenticated."""
-        return UserView.of(self.user, self.balance)
+    def view(self, with_stats: bool = False) -> UserView:
+        """The caller as the API shows a user, with the balance (and stats) read at authentication."""
+        return UserView.of(self.user, self.balance, self.stats if with_stats else None)

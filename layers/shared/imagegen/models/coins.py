@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from imagegen.models.base import CamelModel
+from pydantic import Field, StrictInt, field_validator
+
+from imagegen.models.base import CamelModel, RequestModel
 
 
 class LedgerReason(StrEnum):
@@ -31,5 +33,19 @@ class LedgerEntry(CamelModel):
         return self.model_dump(
             mode="json",
             by_alias=True,
-            include={"id", "amount", "balance", "reason", "image_id", "created_at"},
+            include={"id", "amount", "balance", "reason", "image_id", "note", "created_at"},
         )
+
+
+class CoinGrant(RequestModel):
+    """``POST /users/{id}/coins``: an admin adds (or, negative, takes) coins, saying why."""
+
+    amount: StrictInt = Field(ge=-1_000_000, le=1_000_000)
+    reason: str = Field(min_length=1, max_length=200)
+
+    @field_validator("amount")
+    @classmethod
+    def _not_zero(cls, amount: int) -> int:
+        if amount == 0:
+            raise ValueError("a grant moves at least one coin")
+        return amount

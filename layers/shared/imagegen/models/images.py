@@ -33,6 +33,16 @@ class ImageStatus(StrEnum):
         return self in (ImageStatus.COMPLETED, ImageStatus.FAILED)
 
 
+def created_counters(image_type: ImageType, cost: int) -> dict[str, int]:
+    """What a new image adds to its owner's stats."""
+    return {"images": 1, image_type.value.lower(): 1, "coinsSpent": cost}
+
+
+def deleted_counters(image_type: ImageType) -> dict[str, int]:
+    """What a deleted image takes from its owner's stats (the coins stay spent)."""
+    return {"images": -1, image_type.value.lower(): -1}
+
+
 class ImageMetadata(CamelModel):
     """What the metadata function measured on the stored object (dimensions as displayed)."""
 

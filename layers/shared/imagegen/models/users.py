@@ -32,8 +32,18 @@ class User(CamelModel):
         return Role.ADMIN in self.roles
 
 
+class AccountStats(CamelModel):
+    """Counters kept with the balance (never computed by scanning): images in the gallery by kind,
+    and coins spent on them (refunds deducted)."""
+
+    images: int = 0
+    generated: int = 0
+    uploaded: int = 0
+    coins_spent: int = 0
+
+
 class UserView(CamelModel):
-    """A user as the API shows it."""
+    """A user as the API shows it (``stats`` only on the caller's own profile)."""
 
     id: str
     email: str
@@ -44,9 +54,13 @@ class UserView(CamelModel):
     coins: int
     created_at: str
     updated_at: str
+    stats: AccountStats | None = None
+
+    def to_json(self) -> dict[str, object]:
+        return self.model_dump(mode="json", by_alias=True, exclude={"stats"} if self.stats is None else set())
 
     @classmethod
-    def of(cls, user: User, coins: int) -> UserView:
+    def of(cls, user: User, coins: int, stats: AccountStats | None = None) -> UserView:
         return cls(
             id=user.id,
             email=user.email,
@@ -57,6 +71,7 @@ class UserView(CamelModel):
             coins=coins,
             created_at=user.created_at,
             updated_at=user.updated_at,
+            stats=stats,
         )
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from imagegen.models.sessions import Session
-from imagegen.models.users import User
+from imagegen.models.users import AccountStats, User
 from imagegen.repositories.coins import BALANCE_KEY
 from imagegen.repositories.dynamo import batch_get, to_item
 from imagegen.repositories.users import user_key
@@ -26,6 +26,7 @@ class CallerRecord:
     session: Session | None
     user: User | None
     balance: int
+    stats: AccountStats
 
 
 class CallerRepository:
@@ -54,4 +55,5 @@ class CallerRepository:
             session=Session.model_validate(session) if session else None,
             user=User.model_validate(user) if user else None,
             balance=int(balance["balance"]) if balance else 0,
+            stats=AccountStats.model_validate(balance or {}),
         )

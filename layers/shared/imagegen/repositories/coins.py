@@ -8,7 +8,7 @@ local index orders the entries by their ULID ``id`` for the history.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from imagegen.models.coins import LedgerEntry
@@ -87,27 +87,54 @@ class CoinRepository:
         ]
 
     def movement_items(
-        self, entry: LedgerEntry, operation: str, expected_balance: int
+        self,
+        entry: LedgerEntry,
+        operation: str,
+        expected_balance: int,
+        counters: Mapping[str, int] | None = None,
     ) -> list[TransactWriteItemTypeDef]:
-        """Items that move the balance from ``expected_balance`` to ``entry.balance`` and record it.
+        """Items that move the balance from ``expected_balance`` to ``entry.balance`` and record it,
+        adding ``counters`` (the account's stats) in the same write.
 
         Item 0 fails if the balance changed since it was read; item 1 fails if the
         operation was already recorded.
         """
+        update = "SET balance = :new, updatedAt = :at"
+        values: dict[str, Any] = {
+            ":new": entry.balance,
+            ":expected": expected_balance,
+            ":at": entry.created_at,
+        }
+        if counters:
+            update += " ADD " + ", ".join(f"{name} :c{index}" for index, name in enumerate(counters))
+            values.update({f":c{index}": amount for index, amount in enumerate(counters.values())})
         return [
             {
                 "Update": {
                     "TableName": self._table,
                     "Key": to_item({"userId": entry.user_id, "sk": BALANCE_KEY}),
-                    "UpdateExpression": "SET balance = :new, updatedAt = :at",
+                    "UpdateExpression": update,
                     "ConditionExpression": "balance = :expected",
-                    "ExpressionAttributeValues": to_values(
-                        {":new": entry.balance, ":expected": expected_balance, ":at": entry.created_at}
-                    ),
+                    "ExpressionAttributeValues": to_values(values),
                 }
             },
             self._new_entry(entry, operation),
         ]
+
+    def counters_item(self, user_id: str, counters: Mapping[str, int]) -> TransactWriteItemTypeDef:
+        """A transaction item adding ``counters`` to the account's stats (no coins move)."""
+        return {
+            "Update": {
+                "TableName": self._table,
+                "Key": to_item({"userId": user_id, "sk": BALANCE_KEY}),
+                "UpdateExpression": "ADD "
+                + ", ".join(f"{name} :c{index}" for index, name in enumerate(counters)),
+                "ConditionExpression": "attribute_exists(sk)",
+                "ExpressionAttributeValues": to_values(
+                    {f":c{index}": amount for index, amount in enumerate(counters.values())}
+                ),
+            }
+        }
 
     def _new_entry(self, entry: LedgerEntry, operation: str) -> TransactWriteItemTypeDef:
         return {

@@ -98,9 +98,15 @@ class ImageRepository:
             raise
         return Image.model_validate(from_item(response["Attributes"]))
 
-    def delete(self, user_id: str, image_id: str) -> None:
-        """Remove the record for good."""
-        self._client.delete_item(TableName=self._table, Key=self._key(user_id, image_id))
+    def delete_item(self, user_id: str, image_id: str) -> TransactWriteItemTypeDef:
+        """The transaction item removing the record for good (refused if it is already gone)."""
+        return {
+            "Delete": {
+                "TableName": self._table,
+                "Key": self._key(user_id, image_id),
+                "ConditionExpression": "attribute_exists(imageId)",
+            }
+        }
 
     def list_page(
         self,

@@ -113,7 +113,7 @@ class AuthService:
             or session.expires_at <= int(self._clock())
         ):
             raise Unauthorized("The session has ended; sign in again.")
-        return Caller(user=user, session_id=session.session_id, balance=record.balance)
+        return Caller(user=user, session_id=session.session_id, balance=record.balance, stats=record.stats)
 
     def _pair(self, user_id: str, refresh: RefreshToken) -> TokenPair:
         return TokenPair(

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from imagegen.errors import Conflict, InsufficientCoins, NotFound
 from imagegen.ids import new_id, now_iso
@@ -45,10 +45,20 @@ class CoinService:
         """The user's current balance (0 for a user without a coin account)."""
         return self._repository.get_balance(user_id) or 0
 
+    def entries(
+        self, user_id: str, limit: int, start_key: dict[str, Any] | None
+    ) -> tuple[list[LedgerEntry], dict[str, Any] | None]:
+        """One page of the user's ledger, newest first, and where to continue."""
+        return self._repository.list_entries(user_id, limit, start_key)
+
     def balances(self, user_ids: Sequence[str]) -> dict[str, int]:
         """The balances of many users at once (0 for users without a coin account)."""
         found = self._repository.get_balances(user_ids)
         return {user_id: found.get(user_id, 0) for user_id in user_ids}
+
+    def counters_item(self, user_id: str, counters: Mapping[str, int]) -> TransactWriteItemTypeDef:
+        """A transaction item adding ``counters`` to the user's stats, no coins moving."""
+        return self._repository.counters_item(user_id, counters)
 
     def opening_items(self, user_id: str, welcome_coins: int) -> list[TransactWriteItemTypeDef]:
         """Transaction items that open a user's account with the welcome coins as its first entry."""
@@ -69,8 +79,10 @@ class CoinService:
         reason: LedgerReason,
         image_id: str,
         with_items: Sequence[TransactWriteItemTypeDef] = (),
+        counters: Mapping[str, int] | None = None,
     ) -> LedgerEntry:
-        """Take ``amount`` coins for ``image_id``, once, in one transaction with ``with_items``.
+        """Take ``amount`` coins for ``image_id``, once, in one transaction with ``with_items``
+        (and ``counters`` added to the account's stats).
 
         Raises ``InsufficientCoins`` when the balance is short, and ``TransactionCancelled``
         (reasons numbered as ``with_items``) when one of ``with_items`` is refused. A charge
@@ -78,7 +90,9 @@ class CoinService:
         """
         if amount < 0:
             raise ValueError("a charge takes a non-negative amount")
-        return self._move(user_id, -amount, reason, f"charge#{image_id}", image_id, None, with_items)
+        return self._move(
+            user_id, -amount, reason, f"charge#{image_id}", image_id, None, with_items, counters
+        )
 
     def refund(
         self,
@@ -86,12 +100,13 @@ class CoinService:
         amount: int,
         image_id: str,
         with_items: Sequence[TransactWriteItemTypeDef] = (),
+        counters: Mapping[str, int] | None = None,
     ) -> LedgerEntry:
         """Give back ``amount`` coins for ``image_id``, at most once however often it is asked."""
         if amount < 0:
             raise ValueError("a refund gives a non-negative amount")
         return self._move(
-            user_id, amount, LedgerReason.REFUND, f"refund#{image_id}", image_id, None, with_items
+            user_id, amount, LedgerReason.REFUND, f"refund#{image_id}", image_id, None, with_items, counters
         )
 
     def grant(self, user_id: str, amount: int, note: str, grant_id: str | None = None) -> LedgerEntry:
@@ -108,6 +123,7 @@ class CoinService:
         image_id: str | None,
         note: str | None,
         with_items: Sequence[TransactWriteItemTypeDef],
+        counters: Mapping[str, int] | None = None,
     ) -> LedgerEntry:
         for attempt in range(MAX_ATTEMPTS):
             balance = self._repository.get_balance(user_id)
@@ -128,7 +144,9 @@ class CoinService:
                 note=note,
                 created_at=now_iso(),
             )
-            items = self._repository.movement_items(entry, operation, expected_balance=balance)
+            items = self._repository.movement_items(
+                entry, operation, expected_balance=balance, counters=counters
+            )
             try:
                 transact_write(self._client, [*items, *with_items])
             except TransactionCancelled as cancelled:

@@ -27,7 +27,14 @@ from botocore.exceptions import BotoCoreError, ClientError
 from imagegen.errors import Conflict
 from imagegen.ids import new_id, now_iso
 from imagegen.models.coins import LedgerReason
-from imagegen.models.images import GenerateRequest, GenerationJob, Image, ImageStatus, ImageType
+from imagegen.models.images import (
+    GenerateRequest,
+    GenerationJob,
+    Image,
+    ImageStatus,
+    ImageType,
+    created_counters,
+)
 from imagegen.services.gemini import GenerationFailed, GenerationRefused, GenerationUnavailable
 from imagegen.services.storage import object_key
 
@@ -136,7 +143,12 @@ class GenerationService:
             updated_at=now,
         )
         entry = self._coins.charge(
-            caller.user_id, self._cost, LedgerReason.GENERATE, image_id, [self._repository.create_item(image)]
+            caller.user_id,
+            self._cost,
+            LedgerReason.GENERATE,
+            image_id,
+            [self._repository.create_item(image)],
+            counters=created_counters(ImageType.GENERATED, self._cost),
         )
         job = GenerationJob(
             user_id=caller.user_id, image_id=image_id, prompt=prompt, aspect_ratio=request.aspect_ratio

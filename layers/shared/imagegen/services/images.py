@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from imagegen.errors import Forbidden, NotFound
 from imagegen.ids import now_iso
-from imagegen.models.images import Image, ImageStatus, ImageType, ImageUpdate, ImageView
+from imagegen.models.images import Image, ImageStatus, ImageType, ImageUpdate, ImageView, deleted_counters
 from imagegen.repositories.dynamo import TransactionCancelled, transact_write
 from imagegen.services.storage import thumbnail_key
 
@@ -96,7 +96,17 @@ class ImageService:
         if image is None:
             raise NotFound("No such image.")
         self.remove_files(image)
-        self._repository.delete(caller.user_id, image_id)
+        try:
+            transact_write(
+                self._client,
+                [
+                    self._repository.delete_item(caller.user_id, image_id),
+                    self._coins.counters_item(caller.user_id, deleted_counters(image.type)),
+                ],
+            )
+        except TransactionCancelled as cancelled:
+            if not cancelled.failed(0):
+                raise  # a concurrent delete of the same image finished first: nothing left to do
 
     def view(self, image: Image) -> ImageView:
         """The API view, with presigned URLs once there is something verified to show."""
@@ -133,7 +143,13 @@ class ImageService:
         fail_item = self._repository.fail_item(image.user_id, image.image_id, error, now_iso(), expected)
         try:
             if image.coins_used > 0:
-                self._coins.refund(image.user_id, image.coins_used, image.image_id, with_items=[fail_item])
+                self._coins.refund(
+                    image.user_id,
+                    image.coins_used,
+                    image.image_id,
+                    with_items=[fail_item],
+                    counters={"coinsSpent": -image.coins_used},
+                )
             else:
                 transact_write(self._client, [fail_item])
         except TransactionCancelled as cancelled:

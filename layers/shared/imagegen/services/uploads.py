@@ -9,7 +9,14 @@ from typing import TYPE_CHECKING
 from imagegen.errors import TooLarge, UnsupportedMediaType
 from imagegen.ids import new_id, now_iso
 from imagegen.models.coins import LedgerReason
-from imagegen.models.images import Image, ImageStatus, ImageType, PresignedPost, UploadRequest
+from imagegen.models.images import (
+    Image,
+    ImageStatus,
+    ImageType,
+    PresignedPost,
+    UploadRequest,
+    created_counters,
+)
 from imagegen.services.storage import object_key
 
 if TYPE_CHECKING:
@@ -85,6 +92,7 @@ class UploadService:
             LedgerReason.UPLOAD,
             image_id,
             with_items=[self._images.create_item(image)],
+            counters=created_counters(ImageType.UPLOADED, self._cost),
         )
         post = self._storage.presign_upload(
             image.object_key, request.content_type, request.size, self._url_ttl

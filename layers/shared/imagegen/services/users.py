@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from imagegen.errors import Conflict, NotFound
+from imagegen.errors import Conflict, InsufficientCoins, NotFound
 from imagegen.ids import new_id, now_iso
+from imagegen.models.coins import CoinGrant, LedgerEntry
 from imagegen.models.users import Role, User, UserUpdate, UserView
 from imagegen.repositories.dynamo import TransactionCancelled, transact_write
 
@@ -21,6 +22,14 @@ if TYPE_CHECKING:
 # Positions of the items in the first sign-in transaction (see UserRepository.create_items).
 _USER_ITEM, _GOOGLE_ITEM, _EMAIL_ITEM = 0, 1, 2
 _CREATE_ATTEMPTS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerPage:
+    """A page of ledger entries and the cursor of the next one."""
+
+    entries: list[LedgerEntry]
+    next_cursor: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +130,23 @@ class UserService:
         balances = self._coins.balances([user.id for user in users])
         views = [UserView.of(user, balances[user.id]) for user in users]
         return UserPage(views, self._cursors.encode(last, scope))
+
+    def ledger(self, caller: Caller, limit: int, cursor: str | None) -> LedgerPage:
+        """A page of the caller's coin history, newest first; the entries add up to the balance."""
+        scope = f"ledger:{caller.user_id}"
+        entries, last = self._coins.entries(caller.user_id, limit, self._cursors.decode(cursor, scope))
+        return LedgerPage(entries, self._cursors.encode(last, scope))
+
+    def grant_coins(self, user_id: str, grant: CoinGrant) -> UserView:
+        """Move coins by an admin's decision, through the ledger; never below zero (``Conflict``)."""
+        user = self.get(user_id)
+        try:
+            entry = self._coins.grant(user_id, grant.amount, note=grant.reason)
+        except InsufficientCoins as short:
+            raise Conflict(
+                f"This would take the balance below zero (it is {short.balance}).", {"balance": short.balance}
+            ) from short
+        return UserView.of(user, entry.balance)
 
     def update(self, caller: Caller, user_id: str, update: UserUpdate) -> User:
         """Apply an admin's changes; an admin cannot take away their own admin role."""
