@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -121,3 +122,40 @@ def test_a_users_gallery_is_for_them_and_admins_only(api: Api, owner: Session) -
     refused = api.call("GET", path, stranger.token)
     assert refused.status_code == 403
     assert error_code(refused) == "FORBIDDEN"
+
+
+def test_paging_hundreds_of_images_sees_each_exactly_once_while_new_ones_arrive(
+    api: Api, owner: Session
+) -> None:
+    admin = api.sign_in(ADMIN_EMAIL)
+    api.call(
+        "POST", f"/users/{owner.user['id']}/coins", admin.token, json={"amount": 20_000, "reason": "load"}
+    )
+    body = {"filename": "a.png", "contentType": "image/png", "size": 10}
+
+    def request_upload(_: int) -> str:
+        response = api.call("POST", "/images/upload", owner.token, json=body)
+        assert response.status_code == 201, response.text
+        image_id: str = response.json()["image"]["id"]
+        return image_id
+
+    with ThreadPoolExecutor(max_workers=2) as pool:  # one balance: more would mostly wait on each other
+        existing = list(pool.map(request_upload, range(240)))
+
+    seen: list[str] = []
+    cursor = None
+    while True:
+        page = api.call(
+            "GET", "/images", owner.token, params={"limit": 37, **({"cursor": cursor} if cursor else {})}
+        )
+        seen.extend(image["id"] for image in page.json()["images"])
+        if len(seen) == 37:
+            arrived = [request_upload(n) for n in range(3)]  # newer than every page still to come
+        cursor = page.json()["nextCursor"]
+        if not cursor:
+            break
+
+    assert sorted(seen) == sorted(existing)
+    assert len(seen) == len(set(seen)) == 240
+    assert seen == sorted(seen, reverse=True)
+    assert not set(arrived) & set(seen)

@@ -1,0 +1,148 @@
+"""Deleting images, also while a generation or a pipeline event is in flight."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from devstack.gemini import LocalGemini
+from imagegen import aws
+from imagegen.container import Services
+from imagegen.errors import NotFound
+from imagegen.models.auth import Caller
+from imagegen.models.images import GenerateRequest, GenerationJob, ImageStatus, ImageUpdate, UploadRequest
+from imagegen.services.generation import JobOutcome
+from imagegen.services.pipeline import Outcome
+from imagegen.services.storage import thumbnail_key
+from tests import images
+
+
+def keys(services: Services) -> list[str]:
+    listed = aws.s3().list_objects_v2(Bucket=services.settings.images_bucket).get("Contents", [])
+    return [item["Key"] for item in listed]
+
+
+def uploaded(services: Services, caller: Caller) -> str:
+    data = images.jpeg()
+    body = {"filename": "a.jpg", "contentType": "image/jpeg", "size": len(data)}
+    image = services.uploads.request_upload(caller, UploadRequest.model_validate(body)).image
+    aws.s3().put_object(
+        Bucket=services.settings.images_bucket, Key=image.object_key, Body=data, ContentType="image/jpeg"
+    )
+    return image.image_id
+
+
+def test_a_deleted_image_is_gone_with_its_files(services: Services, caller: Caller) -> None:
+    image_id = uploaded(services, caller)
+    image = services.images.get(caller, image_id)
+    services.pipeline.thumbnail(image.object_key)
+    assert len(keys(services)) == 2
+
+    services.images.delete(caller, image_id)
+
+    assert keys(services) == []
+    with pytest.raises(NotFound):
+        services.images.get(caller, image_id)
+    with pytest.raises(NotFound):
+        services.images.delete(caller, image_id)
+    assert services.coins.balance(caller.user_id) == 950  # deleting refunds nothing
+
+
+def test_a_delete_interrupted_after_its_tombstone_is_finished_by_a_retry(
+    services: Services, caller: Caller, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    image_id = uploaded(services, caller)
+
+    def s3_down(*_: str) -> None:
+        raise RuntimeError("S3 is down")
+
+    monkeypatch.setattr(services.storage, "delete", s3_down)
+    with pytest.raises(RuntimeError):
+        services.images.delete(caller, image_id)
+    with pytest.raises(NotFound):  # tombstoned: already gone for the user
+        services.images.get(caller, image_id)
+    monkeypatch.undo()
+
+    services.images.delete(caller, image_id)
+    assert keys(services) == []
+
+
+def test_pipeline_events_after_a_delete_write_nothing(services: Services, caller: Caller) -> None:
+    image_id = uploaded(services, caller)
+    key = services.images.get(caller, image_id).object_key
+    services.image_records.mark_deleting(
+        caller.user_id, image_id, "2026-01-01T00:00:00.000Z"
+    )  # delete under way
+
+    assert services.pipeline.thumbnail(key) is Outcome.IGNORED
+    assert services.pipeline.measure(key) is Outcome.IGNORED
+    assert thumbnail_key(caller.user_id, image_id) not in keys(services)
+    assert key not in keys(services)
+
+
+def test_a_thumbnail_racing_a_delete_is_removed(
+    services: Services, caller: Caller, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The thumbnail function read the image before the delete, and writes after it."""
+    image_id = uploaded(services, caller)
+    key = services.images.get(caller, image_id).object_key
+    write = services.storage.write
+
+    def write_after_the_delete(target: str, data: bytes, content_type: str) -> None:
+        services.images.delete(caller, image_id)
+        write(target, data, content_type)
+
+    monkeypatch.setattr(services.storage, "write", write_after_the_delete)
+
+    assert services.pipeline.thumbnail(key) is Outcome.IGNORED
+    assert keys(services) == []
+
+
+def test_a_generation_racing_a_delete_leaves_no_object(
+    services: Services, caller: Caller, gemini: LocalGemini, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    image = services.generation.request(caller, GenerateRequest.model_validate({"prompt": "a boat"})).image
+    job = GenerationJob(user_id=caller.user_id, image_id=image.image_id, prompt="a boat")
+    generate = services.generation_worker._gemini.generate
+
+    def generate_while_deleted(prompt: str, ratio: str | None) -> object:
+        services.images.delete(caller, image.image_id)
+        return generate(prompt, ratio)
+
+    monkeypatch.setattr(services.generation_worker._gemini, "generate", generate_while_deleted)
+
+    assert services.generation_worker.process(job, receive_count=1) is JobOutcome.SKIPPED
+    assert keys(services) == []
+    assert services.coins.balance(caller.user_id) == 900
+
+
+def test_the_worker_stores_nothing_for_an_image_deleted_before_it_started(
+    services: Services, caller: Caller, gemini: LocalGemini
+) -> None:
+    image = services.generation.request(caller, GenerateRequest.model_validate({"prompt": "a boat"})).image
+    services.images.delete(caller, image.image_id)
+    job = GenerationJob(user_id=caller.user_id, image_id=image.image_id, prompt="a boat")
+
+    assert services.generation_worker.process(job, receive_count=1) is JobOutcome.SKIPPED
+    assert gemini.calls == 0
+
+
+def test_an_edit_changes_only_title_and_description(services: Services, caller: Caller) -> None:
+    image_id = uploaded(services, caller)
+    edited = services.images.update(
+        caller, image_id, ImageUpdate.model_validate({"title": "New", "description": "D"})
+    )
+    assert (edited.title, edited.description, edited.status) == ("New", "D", ImageStatus.PENDING)
+
+
+def test_stats_follow_creation_refunds_and_deletes(
+    services: Services, caller: Caller, ledger_sum: Callable[[str], int]
+) -> None:
+    kept, gone = uploaded(services, caller), uploaded(services, caller)
+    services.images.fail(services.images.get(caller, kept), "broken", expected=ImageStatus.PENDING)
+    services.images.delete(caller, gone)
+
+    record = services.auth._callers.load("no-session", caller.user_id)
+    assert record.stats.model_dump() == {"images": 1, "generated": 0, "uploaded": 1, "coins_spent": 50}
+    assert record.balance == 950 == ledger_sum(caller.user_id)
