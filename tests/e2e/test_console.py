@@ -47,7 +47,7 @@ def test_an_admin_sees_users_and_promotes_one(page: Page, api: Api) -> None:
     expect(row).to_contain_text("1000")
     row.get_by_role("button", name="Make admin").click()
 
-    expect(page.locator("#users tr", has_text=other.user["email"]).get_by_role("button")).to_have_text(
+    expect(page.locator("#users tr", has_text=other.user["email"]).locator("button.role")).to_have_text(
         "Remove admin"
     )
     assert api.call("GET", "/users/me", other.token).json()["user"]["roles"] == ["USER", "ADMIN"]
@@ -120,3 +120,35 @@ def test_a_refused_prompt_is_shown_failed_and_refunded_in_the_browser(page: Page
 
     expect(page.locator("#generate-status")).to_contain_text("FAILED", timeout=30_000)
     expect(page.locator("#coins")).to_have_text("1000")
+
+
+def test_an_image_is_renamed_and_deleted_in_the_browser_and_the_history_shows_it(
+    page: Page, api: Api
+) -> None:
+    sign_in(page, api, f"console-{uuid.uuid4().hex[:8]}@example.com")
+    page.fill("input[name=prompt]", "a small boat")
+    page.click("#generate-form button[type=submit]")
+    expect(page.locator("#generate-status")).to_have_text("COMPLETED", timeout=30_000)
+
+    page.once("dialog", lambda dialog: dialog.accept("Boat at dawn"))
+    page.locator("#images .tile").first.get_by_role("button", name="Rename").click()
+    expect(page.locator("#images .tile").first).to_contain_text("Boat at dawn")
+    expect(page.locator("#transactions tr").first).to_contain_text("generate")
+    expect(page.locator("#transactions tr").first).to_contain_text("-100")
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator("#images .tile").first.get_by_role("button", name="Delete").click()
+    expect(page.locator("#images .tile")).to_have_count(0)
+    expect(page.locator("#coins")).to_have_text("900")
+
+
+def test_an_admin_grants_coins_in_the_browser(page: Page, api: Api) -> None:
+    other = api.sign_in(f"console-{uuid.uuid4().hex[:8]}@example.com")
+    sign_in(page, api, ADMIN_EMAIL)
+
+    row = page.locator("#users tr", has_text=other.user["email"])
+    row.locator(".grant-amount").fill("250")
+    row.get_by_role("button", name="Grant").click()
+
+    expect(page.locator("#users tr", has_text=other.user["email"])).to_contain_text("1250")
+    assert api.call("GET", "/users/me", other.token).json()["user"]["coins"] == 1250
