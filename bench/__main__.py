@@ -133,6 +133,36 @@ def coin_contention(stack: LocalStack, racers: int = 30, affordable: int = 10) -
     )
 
 
+def gallery_page_signing(images: int = 100) -> None:
+    """What a full gallery page costs in presigning: two GET URLs per image, computed locally."""
+    from imagegen import container
+    from imagegen.models.images import Image, ImageMetadata, ImageStatus, ImageType
+
+    services = container.services()  # the environment was pointed at the stack by coin_contention
+    image = Image(
+        user_id="U",
+        image_id="01JABCDEFGHJKMNPQRSTVWXYZ1",
+        type=ImageType.UPLOADED,
+        status=ImageStatus.COMPLETED,
+        object_key="images/U/01JABCDEFGHJKMNPQRSTVWXYZ1.jpg",
+        thumbnail_key="thumbnails/U/01J/512.webp",
+        metadata=ImageMetadata(width=1, height=1, format="JPEG", content_type="image/jpeg", size=1),
+        coins_used=50,
+        created_at="t",
+        updated_at="t",
+    )
+    services.images.view(image)  # first use builds the client
+    started = time.perf_counter()
+    for _ in range(images):
+        services.images.view(image)
+    elapsed = (time.perf_counter() - started) * 1000
+    table(
+        "Image views with presigned URLs (one S3 client, no network)",
+        ["images", "total ms", "per image ms"],
+        [[str(images), f"{elapsed:.1f}", f"{elapsed / images:.2f}"]],
+    )
+
+
 def main() -> None:
     started = time.perf_counter()
     with LocalStack(api_port=0, aws_port=0) as stack:
@@ -143,6 +173,7 @@ def main() -> None:
         handler_import_times(stack.template)
         request_latency(stack)
         coin_contention(stack)
+        gallery_page_signing()
     imaging.main()
 
 
