@@ -114,9 +114,8 @@ class Services:
     def uploads(self) -> UploadService:
         settings = self.settings
         return UploadService(
-            self.image_records,
+            self.images,
             self.storage,
-            self.coins,
             accepted_types=settings.accepted_upload_types,
             max_upload_bytes=settings.max_upload_bytes,
             cost=settings.upload_cost,

@@ -27,14 +27,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from imagegen.errors import Conflict
 from imagegen.ids import new_id, now_iso
 from imagegen.models.coins import LedgerReason
-from imagegen.models.images import (
-    GenerateRequest,
-    GenerationJob,
-    Image,
-    ImageStatus,
-    ImageType,
-    created_counters,
-)
+from imagegen.models.images import GenerateRequest, GenerationJob, Image, ImageStatus, ImageType
 from imagegen.services.gemini import GenerationFailed, GenerationRefused, GenerationUnavailable
 from imagegen.services.storage import object_key
 
@@ -142,14 +135,7 @@ class GenerationService:
             created_at=now,
             updated_at=now,
         )
-        entry = self._coins.charge(
-            caller.user_id,
-            self._cost,
-            LedgerReason.GENERATE,
-            image_id,
-            [self._repository.create_item(image)],
-            counters=created_counters(ImageType.GENERATED, self._cost),
-        )
+        balance = self._images.create(image, LedgerReason.GENERATE)
         job = GenerationJob(
             user_id=caller.user_id, image_id=image_id, prompt=prompt, aspect_ratio=request.aspect_ratio
         )
@@ -158,7 +144,7 @@ class GenerationService:
         except (BotoCoreError, ClientError):
             self._images.fail(image, QUEUE_FAILED, expected=ImageStatus.PENDING)
             raise
-        return Generation(image=image, balance=entry.balance)
+        return Generation(image=image, balance=balance)
 
 
 class JobOutcome(StrEnum):

@@ -7,7 +7,16 @@ from typing import TYPE_CHECKING
 
 from imagegen.errors import Forbidden, NotFound
 from imagegen.ids import now_iso
-from imagegen.models.images import Image, ImageStatus, ImageType, ImageUpdate, ImageView, deleted_counters
+from imagegen.models.coins import LedgerReason
+from imagegen.models.images import (
+    Image,
+    ImageStatus,
+    ImageType,
+    ImageUpdate,
+    ImageView,
+    created_counters,
+    deleted_counters,
+)
 from imagegen.repositories.dynamo import TransactionCancelled, transact_write
 from imagegen.services.storage import thumbnail_key
 
@@ -45,6 +54,22 @@ class ImageService:
         self._storage = storage
         self._coins = coins
         self._client = client
+
+    def create(self, image: Image, reason: LedgerReason) -> int:
+        """Charge ``image.coins_used`` and write the new image, in one transaction; the new balance.
+
+        The charge's ledger entry is keyed by the image, so the image is paid for exactly once;
+        ``InsufficientCoins`` when the balance is short, and then nothing is written.
+        """
+        entry = self._coins.charge(
+            image.user_id,
+            image.coins_used,
+            reason,
+            image.image_id,
+            with_items=[self._repository.create_item(image)],
+            counters=created_counters(image.type, image.coins_used),
+        )
+        return entry.balance
 
     def get(self, caller: Caller, image_id: str) -> Image:
         """The caller's image; another user's image is as missing as one that does not exist."""

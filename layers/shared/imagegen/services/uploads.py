@@ -9,20 +9,12 @@ from typing import TYPE_CHECKING
 from imagegen.errors import TooLarge, UnsupportedMediaType
 from imagegen.ids import new_id, now_iso
 from imagegen.models.coins import LedgerReason
-from imagegen.models.images import (
-    Image,
-    ImageStatus,
-    ImageType,
-    PresignedPost,
-    UploadRequest,
-    created_counters,
-)
+from imagegen.models.images import Image, ImageStatus, ImageType, PresignedPost, UploadRequest
 from imagegen.services.storage import object_key
 
 if TYPE_CHECKING:
     from imagegen.models.auth import Caller
-    from imagegen.repositories.images import ImageRepository
-    from imagegen.services.coins import CoinService
+    from imagegen.services.images import ImageService
     from imagegen.services.storage import ImageStorage
 
 
@@ -38,9 +30,8 @@ class UploadService:
 
     def __init__(
         self,
-        images: ImageRepository,
+        images: ImageService,
         storage: ImageStorage,
-        coins: CoinService,
         accepted_types: Sequence[str],
         max_upload_bytes: int,
         cost: int,
@@ -48,7 +39,6 @@ class UploadService:
     ) -> None:
         self._images = images
         self._storage = storage
-        self._coins = coins
         self._accepted_types = tuple(accepted_types)
         self._max_bytes = max_upload_bytes
         self._cost = cost
@@ -86,15 +76,8 @@ class UploadService:
             created_at=now,
             updated_at=now,
         )
-        entry = self._coins.charge(
-            caller.user_id,
-            self._cost,
-            LedgerReason.UPLOAD,
-            image_id,
-            with_items=[self._images.create_item(image)],
-            counters=created_counters(ImageType.UPLOADED, self._cost),
-        )
+        balance = self._images.create(image, LedgerReason.UPLOAD)
         post = self._storage.presign_upload(
             image.object_key, request.content_type, request.size, self._url_ttl
         )
-        return Upload(image=image, post=post, balance=entry.balance)
+        return Upload(image=image, post=post, balance=balance)
