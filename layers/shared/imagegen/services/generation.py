@@ -96,12 +96,14 @@ class GenerationService:
         if idempotency_key is None:
             return self._generate(caller, request)
 
+        made: list[Generation] = []
+
         @idempotent_function(
             data_keyword_argument="command", persistence_store=self._persistence, config=self._idempotency
         )
         def generate_once(command: dict[str, Any]) -> dict[str, Any]:  # noqa: ARG001 - the idempotency key
-            generation = self._generate(caller, request)
-            return {"imageId": generation.image.image_id, "balance": generation.balance}
+            made.append(self._generate(caller, request))
+            return {"imageId": made[0].image.image_id}
 
         command = {
             "userId": caller.user_id,
@@ -114,7 +116,9 @@ class GenerationService:
             raise Conflict("This Idempotency-Key was already used with another request.") from error
         except IdempotencyAlreadyInProgressError as error:
             raise Conflict("A request with this Idempotency-Key is still in progress.") from error
-        image = self._repository.get(caller.user_id, str(first["imageId"]))
+        if made:
+            return made[0]
+        image = self._repository.get(caller.user_id, str(first["imageId"]))  # a replay: as it is now
         if image is None:  # deleted since: the replay still names the image it made
             raise Conflict("The image this Idempotency-Key made no longer exists.")
         return Generation(image=image, balance=self._coins.balance(caller.user_id))
@@ -122,7 +126,7 @@ class GenerationService:
     def _generate(self, caller: Caller, request: GenerateRequest) -> Generation:
         now = now_iso()
         image_id = new_id()
-        prompt = request.prompt.strip()
+        prompt = request.prompt  # trimmed by the request model
         image = Image(
             user_id=caller.user_id,
             image_id=image_id,
