@@ -39,7 +39,8 @@ class ImagePage:
 
 
 class ImageService:
-    """Reading images for their owner, and failing unfinished ones with a refund, exactly once."""
+    """Images for their owner: created (paid for), listed, viewed, edited, deleted; and the one way an
+    unfinished image fails, refunded exactly once."""
 
     def __init__(
         self,
