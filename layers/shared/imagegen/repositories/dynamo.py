@@ -106,6 +106,30 @@ def batch_get(
     raise RuntimeError("DynamoDB left keys unprocessed after retries")
 
 
+def set_changes(changes: Mapping[str, Any], updated_at: str) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """``SET`` expression, attribute names and plain values that write ``changes`` and ``updatedAt``."""
+    names = {f"#f{index}": name for index, name in enumerate(changes)}
+    values = {f":v{index}": value for index, value in enumerate(changes.values())}
+    assignments = [f"{name} = {value}" for name, value in zip(names, values, strict=True)]
+    return (
+        "SET " + ", ".join([*assignments, "updatedAt = :updatedAt"]),
+        names,
+        {**values, ":updatedAt": updated_at},
+    )
+
+
+def update_if(client: DynamoDBClient, **update: Any) -> dict[str, Any] | None:
+    """An ``UpdateItem`` its condition may refuse: None if refused, else the returned attributes as
+    plain values (empty unless ``ReturnValues`` asks for them)."""
+    try:
+        response = client.update_item(**update)
+    except ClientError as error:
+        if is_condition_failure(error):
+            return None
+        raise
+    return from_item(response.get("Attributes", {}))
+
+
 def transact_write(client: DynamoDBClient, items: Sequence[TransactWriteItemTypeDef]) -> None:
     """Write ``items`` all or nothing; raises ``TransactionCancelled`` with one reason per item."""
     try:

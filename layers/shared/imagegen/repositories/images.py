@@ -9,15 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
-
 from imagegen.models.images import Image, ImageMetadata, ImageStatus, ImageType
-from imagegen.repositories.dynamo import (
-    from_item,
-    is_condition_failure,
-    to_item,
-    to_values,
-)
+from imagegen.repositories.dynamo import from_item, set_changes, to_item, to_values, update_if
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -59,44 +52,34 @@ class ImageRepository:
 
     def update_details(self, user_id: str, image_id: str, changes: dict[str, Any], at: str) -> Image | None:
         """Set the given camelCase attributes (title, description); None if there is no such image."""
-        names = {f"#f{index}": name for index, name in enumerate(changes)}
-        values = {f":v{index}": value for index, value in enumerate(changes.values())}
-        assignments = [f"{name} = {value}" for name, value in zip(names, values, strict=True)]
-        try:
-            response = self._client.update_item(
-                TableName=self._table,
-                Key=self._key(user_id, image_id),
-                UpdateExpression="SET " + ", ".join([*assignments, "updatedAt = :at"]),
-                ConditionExpression=f"attribute_exists(imageId) AND {_NOT_DELETING}",
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=to_values({**values, ":at": at}),
-                ReturnValues="ALL_NEW",
-            )
-        except ClientError as error:
-            if is_condition_failure(error):
-                return None
-            raise
-        return Image.model_validate(from_item(response["Attributes"]))
+        expression, names, values = set_changes(changes, at)
+        updated = update_if(
+            self._client,
+            TableName=self._table,
+            Key=self._key(user_id, image_id),
+            UpdateExpression=expression,
+            ConditionExpression=f"attribute_exists(imageId) AND {_NOT_DELETING}",
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=to_values(values),
+            ReturnValues="ALL_NEW",
+        )
+        return Image.model_validate(updated) if updated is not None else None
 
     def mark_deleting(self, user_id: str, image_id: str, at: str) -> Image | None:
         """Tombstone the image: from now on it reads as gone and every pipeline write to it is refused.
 
         Idempotent (a retried delete finds its own tombstone); None if there is no such image.
         """
-        try:
-            response = self._client.update_item(
-                TableName=self._table,
-                Key=self._key(user_id, image_id),
-                UpdateExpression="SET deleting = :at",
-                ConditionExpression="attribute_exists(imageId)",
-                ExpressionAttributeValues=to_values({":at": at}),
-                ReturnValues="ALL_NEW",
-            )
-        except ClientError as error:
-            if is_condition_failure(error):
-                return None
-            raise
-        return Image.model_validate(from_item(response["Attributes"]))
+        marked = update_if(
+            self._client,
+            TableName=self._table,
+            Key=self._key(user_id, image_id),
+            UpdateExpression="SET deleting = :at",
+            ConditionExpression="attribute_exists(imageId)",
+            ExpressionAttributeValues=to_values({":at": at}),
+            ReturnValues="ALL_NEW",
+        )
+        return Image.model_validate(marked) if marked is not None else None
 
     def delete_item(self, user_id: str, image_id: str) -> TransactWriteItemTypeDef:
         """The transaction item removing the record for good (refused if it is already gone)."""
@@ -246,17 +229,13 @@ class ImageRepository:
         self, user_id: str, image_id: str, update: str, condition: str, values: dict[str, Any]
     ) -> bool:
         """A conditional update (every caller's condition names ``#status``); False when refused."""
-        try:
-            self._client.update_item(
-                TableName=self._table,
-                Key=self._key(user_id, image_id),
-                UpdateExpression=update,
-                ConditionExpression=f"({condition}) AND {_NOT_DELETING}",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues=to_values(values),
-            )
-        except ClientError as error:
-            if is_condition_failure(error):
-                return False
-            raise
-        return True
+        updated = update_if(
+            self._client,
+            TableName=self._table,
+            Key=self._key(user_id, image_id),
+            UpdateExpression=update,
+            ConditionExpression=f"({condition}) AND {_NOT_DELETING}",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues=to_values(values),
+        )
+        return updated is not None

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from botocore.exceptions import ClientError
-
 from imagegen.models.sessions import Session
-from imagegen.repositories.dynamo import from_item, is_condition_failure, to_item, to_values
+from imagegen.repositories.dynamo import from_item, to_item, to_values, update_if
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -40,34 +38,25 @@ class SessionRepository:
         self, session_id: str, old_hash: str, new_hash: str, rotated_at: str, expires_at: int, now: int
     ) -> bool:
         """Swap the refresh hash if the session is live and still holds ``old_hash``."""
-        try:
-            self._client.update_item(
-                TableName=self._table,
-                Key=to_item({"sessionId": session_id}),
-                UpdateExpression="SET refreshHash = :new, rotatedAt = :at, expiresAt = :exp",
-                ConditionExpression=(
-                    "refreshHash = :old AND attribute_not_exists(revokedAt) AND expiresAt > :now"
-                ),
-                ExpressionAttributeValues=to_values(
-                    {":new": new_hash, ":old": old_hash, ":at": rotated_at, ":exp": expires_at, ":now": now}
-                ),
-            )
-        except ClientError as error:
-            if is_condition_failure(error):
-                return False
-            raise
-        return True
+        swapped = update_if(
+            self._client,
+            TableName=self._table,
+            Key=to_item({"sessionId": session_id}),
+            UpdateExpression="SET refreshHash = :new, rotatedAt = :at, expiresAt = :exp",
+            ConditionExpression="refreshHash = :old AND attribute_not_exists(revokedAt) AND expiresAt > :now",
+            ExpressionAttributeValues=to_values(
+                {":new": new_hash, ":old": old_hash, ":at": rotated_at, ":exp": expires_at, ":now": now}
+            ),
+        )
+        return swapped is not None
 
     def revoke(self, session_id: str, revoked_at: str) -> None:
-        """Mark the session revoked (kept until its TTL so reuse is still recognised)."""
-        try:
-            self._client.update_item(
-                TableName=self._table,
-                Key=to_item({"sessionId": session_id}),
-                UpdateExpression="SET revokedAt = if_not_exists(revokedAt, :at)",
-                ConditionExpression="attribute_exists(sessionId)",
-                ExpressionAttributeValues=to_values({":at": revoked_at}),
-            )
-        except ClientError as error:
-            if not is_condition_failure(error):
-                raise
+        """Mark the session revoked (kept until its TTL so reuse is still recognised); none is fine."""
+        update_if(
+            self._client,
+            TableName=self._table,
+            Key=to_item({"sessionId": session_id}),
+            UpdateExpression="SET revokedAt = if_not_exists(revokedAt, :at)",
+            ConditionExpression="attribute_exists(sessionId)",
+            ExpressionAttributeValues=to_values({":at": revoked_at}),
+        )

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
-
 from imagegen.models.users import Role, User
 from imagegen.repositories.dynamo import (
     from_item,
-    is_condition_failure,
     newest_first_page,
+    set_changes,
     to_item,
     to_values,
+    update_if,
 )
 
 if TYPE_CHECKING:
@@ -85,46 +84,34 @@ class UserRepository:
 
     def update(self, user_id: str, changes: dict[str, Any], updated_at: str) -> User | None:
         """Set the given camelCase attributes on an existing user; None if there is no such user."""
-        names = {f"#f{i}": name for i, name in enumerate(changes)}
-        values = {f":v{i}": value for i, value in enumerate(changes.values())}
-        assignments = [f"{name} = {value}" for name, value in zip(names, values, strict=True)]
-        assignments.append("updatedAt = :updatedAt")
-        values[":updatedAt"] = updated_at
-        try:
-            response = self._client.update_item(
-                TableName=self._table,
-                Key=to_item({"pk": user_key(user_id)}),
-                UpdateExpression="SET " + ", ".join(assignments),
-                ConditionExpression="attribute_exists(pk)",
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=to_values(values),
-                ReturnValues="ALL_NEW",
-            )
-        except ClientError as error:
-            if is_condition_failure(error):
-                return None
-            raise
-        return _user(response["Attributes"])
+        expression, names, values = set_changes(changes, updated_at)
+        updated = update_if(
+            self._client,
+            TableName=self._table,
+            Key=to_item({"pk": user_key(user_id)}),
+            UpdateExpression=expression,
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=to_values(values),
+            ReturnValues="ALL_NEW",
+        )
+        return User.model_validate(updated) if updated is not None else None
 
     def add_role(self, user_id: str, role: Role, roles: list[Role], updated_at: str) -> User | None:
         """Give the user ``role`` if their roles are still ``roles``; None if they changed meanwhile."""
-        try:
-            response = self._client.update_item(
-                TableName=self._table,
-                Key=to_item({"pk": user_key(user_id)}),
-                UpdateExpression="SET #roles = :new, updatedAt = :updatedAt",
-                ConditionExpression="#roles = :old",
-                ExpressionAttributeNames={"#roles": "roles"},
-                ExpressionAttributeValues=to_values(
-                    {":new": [*roles, role], ":old": list(roles), ":updatedAt": updated_at}
-                ),
-                ReturnValues="ALL_NEW",
-            )
-        except ClientError as error:
-            if is_condition_failure(error):
-                return None
-            raise
-        return _user(response["Attributes"])
+        updated = update_if(
+            self._client,
+            TableName=self._table,
+            Key=to_item({"pk": user_key(user_id)}),
+            UpdateExpression="SET #roles = :new, updatedAt = :updatedAt",
+            ConditionExpression="#roles = :old",
+            ExpressionAttributeNames={"#roles": "roles"},
+            ExpressionAttributeValues=to_values(
+                {":new": [*roles, role], ":old": list(roles), ":updatedAt": updated_at}
+            ),
+            ReturnValues="ALL_NEW",
+        )
+        return User.model_validate(updated) if updated is not None else None
 
     def list_page(
         self, limit: int, start_key: dict[str, Any] | None
