@@ -22,7 +22,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from devstack.lambdas import LocalFunction
+from devstack.lambdas import LocalFunction, log_invocation
 from devstack.template import ACCOUNT_ID, REGION
 
 log = logging.getLogger("devstack.events")
@@ -60,15 +60,8 @@ def invoke_async(
         if delay:
             sleep(delay)
         outcome = function.invoke(event)
-        log.info(
-            "%-18s %-6s %-40s %3s %7.1f ms%s",
-            function.spec.logical_id,
-            "event",
-            _describe(event),
-            "ok" if outcome.error is None else "ERR",
-            outcome.duration_ms,
-            " (cold)" if outcome.cold else "",
-        )
+        result = "ok" if outcome.error is None else "ERR"
+        log_invocation(log, function.spec.logical_id, "event", _describe(event), result, outcome)
         if outcome.error is None:
             return True
         log.warning(
@@ -246,15 +239,9 @@ class QueuePoller(_Background):
         if outcome.error is None:
             reported = (outcome.result or {}).get("batchItemFailures", []) if self._partial else []
             failed = {item["itemIdentifier"] for item in reported}
-        log.info(
-            "%-18s %-6s %-40s %3s %7.1f ms%s",
-            self._function.spec.logical_id,
-            "sqs",
-            f"{len(messages)} message(s), {len(failed)} to retry",
-            "ok" if outcome.error is None else "ERR",
-            outcome.duration_ms,
-            " (cold)" if outcome.cold else "",
-        )
+        what = f"{len(messages)} message(s), {len(failed)} to retry"
+        result = "ok" if outcome.error is None else "ERR"
+        log_invocation(log, self._function.spec.logical_id, "sqs", what, result, outcome)
         done = [message for message in messages if message["MessageId"] not in failed]
         if done:
             self._sqs.delete_message_batch(

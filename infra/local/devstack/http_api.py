@@ -24,7 +24,7 @@ from urllib.parse import quote
 from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Request, Response
 
-from devstack.lambdas import Invocation, LocalFunction
+from devstack.lambdas import Invocation, LocalFunction, log_invocation
 from devstack.template import ACCOUNT_ID, HttpRoute
 
 log = logging.getLogger("devstack.api")
@@ -153,14 +153,8 @@ class HttpApiEmulator:
         invocation = function.invoke(event)
         response = _http_response(invocation)
         response.headers["apigw-requestid"] = request_id
-        log.info(
-            "%-18s %-6s %-40s %3d %7.1f ms%s",
-            route.function,
-            request.method,
-            request.path,
-            response.status_code,
-            invocation.duration_ms,
-            " (cold)" if invocation.cold else "",
+        log_invocation(
+            log, route.function, request.method, request.path, str(response.status_code), invocation
         )
         if invocation.error is not None:
             log.error(

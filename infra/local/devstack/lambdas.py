@@ -11,6 +11,7 @@ milliseconds, not seconds.
 from __future__ import annotations
 
 import importlib
+import logging
 import multiprocessing
 import os
 import signal
@@ -51,6 +52,14 @@ class Invocation:
     error: Mapping[str, Any] | None
     duration_ms: float
     cold: bool
+
+
+def log_invocation(
+    logger: logging.Logger, function: str, kind: str, what: str, result: str, outcome: Invocation
+) -> None:
+    """The local stack's one line per invocation: function, what invoked it, result, milliseconds."""
+    cold = " (cold)" if outcome.cold else ""
+    logger.info("%-18s %-6s %-40s %3s %7.1f ms%s", function, kind, what, result, outcome.duration_ms, cold)
 
 
 class _LambdaContext:
