@@ -4,7 +4,6 @@ moto in-process with the template's resources, and the services wired to them.""
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -12,7 +11,6 @@ import boto3
 import pytest
 from aws_lambda_powertools.utilities.parameters import base as parameters_base
 from moto import mock_aws
-from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from devstack.gemini import LocalGemini
@@ -23,6 +21,7 @@ from imagegen import aws as aws_clients
 from imagegen import config, container
 from imagegen.config import Settings
 from imagegen.container import Services, build_services
+from tests.loopback import serving
 
 ADMIN_EMAIL = "admin@example.com"
 
@@ -49,11 +48,6 @@ def reset_container() -> None:
     parameters_base.DEFAULT_PROVIDERS.clear()
 
 
-class _Quiet(WSGIRequestHandler):
-    def log_request(self, *_: object) -> None:
-        pass
-
-
 class ServedIssuer(LocalGoogleIssuer):
     """The local Google issuer with its JWKS served over HTTP, counting fetches."""
 
@@ -75,13 +69,9 @@ def issuer() -> Iterator[ServedIssuer]:
             response = Response("not found", status=404)
         return response(environ, start_response)
 
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_Quiet)
-    holder["issuer"] = ServedIssuer(issuer=f"http://127.0.0.1:{server.server_port}")
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield holder["issuer"]
-    server.shutdown()
-    server.server_close()
+    with serving(app) as base_url:
+        holder["issuer"] = ServedIssuer(issuer=base_url)
+        yield holder["issuer"]
 
 
 class ServedGemini:
@@ -109,13 +99,9 @@ def gemini_server() -> Iterator[ServedGemini]:
             response = Response("not found", status=404)
         return response(environ, start_response)
 
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_Quiet)
-    holder["served"] = ServedGemini(f"http://127.0.0.1:{server.server_port}")
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield holder["served"]
-    server.shutdown()
-    server.server_close()
+    with serving(app) as base_url:
+        holder["served"] = ServedGemini(base_url)
+        yield holder["served"]
 
 
 @pytest.fixture

@@ -33,7 +33,7 @@ LOCAL_GEMINI_PREFIX = "/_dev/gemini"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-class _QuietHandler(WSGIRequestHandler):
+class QuietRequestHandler(WSGIRequestHandler):
     def log_request(self, *_: object) -> None:
         """Invocations are logged by the API emulator, one line each."""
 
@@ -84,7 +84,7 @@ class LocalStack:
         self._running.callback(self.aws.stop)
         deferred = _Deferred()
         server: BaseWSGIServer = make_server(
-            self.host, self._api_port, deferred, threaded=True, request_handler=_QuietHandler
+            self.host, self._api_port, deferred, threaded=True, request_handler=QuietRequestHandler
         )
         self._running.callback(server.server_close)
         self.api_url = f"http://{self.host}:{server.server_port}"

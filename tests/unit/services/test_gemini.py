@@ -7,13 +7,12 @@ import io
 import json
 import socket
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 from PIL import Image
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from devstack.gemini import DEFAULT_MODEL, LocalGemini
@@ -27,6 +26,7 @@ from imagegen.services.gemini import (
     GenerationUnavailable,
     classify_reply,
 )
+from tests.loopback import serving
 
 KEY = "test-gemini-key"
 PNG = b"\x89PNG\r\n\x1a\n-not-really-a-png"
@@ -207,26 +207,6 @@ def test_the_contract_constants() -> None:
 # GeminiClient over real HTTP
 
 
-class _Quiet(WSGIRequestHandler):
-    def log_request(self, *_: object) -> None:
-        pass
-
-
-WsgiApp = Callable[[dict[str, Any], Any], Any]
-
-
-def serve(app: WsgiApp) -> tuple[BaseWSGIServer, str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_Quiet)
-    # A short poll interval: shutdown() waits for one, and the default 0.5 s per test adds up.
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.server_port}"
-
-
-def stop(server: BaseWSGIServer) -> None:
-    server.shutdown()
-    server.server_close()
-
-
 @dataclass
 class Served:
     gemini: LocalGemini
@@ -243,9 +223,8 @@ def served() -> Iterator[Served]:
         response = gemini.handle(request) if request.path == gemini.path() else Response("", status=404)
         return response(environ, start_response)
 
-    server, base_url = serve(app)
-    yield Served(gemini, base_url)
-    stop(server)
+    with serving(app) as base_url:
+        yield Served(gemini, base_url)
 
 
 @dataclass
@@ -285,14 +264,11 @@ def test_the_request_is_what_gemini_expects() -> None:
         seen.append((request.method, request.full_path, dict(request.headers), request.get_json()))
         return Response(reply(inline()), content_type="application/json")(environ, start_response)
 
-    server, base_url = serve(app)
-    try:
+    with serving(app) as base_url:
         keys = iter(["first-key", "rotated-key"])
         gemini = GeminiClient(base_url + "/", "some-model", lambda: next(keys), timeout_seconds=5.0)
         gemini.generate("a fox", "4:5")
         gemini.generate("a hare")
-    finally:
-        stop(server)
 
     (method, path, headers, payload), (_, _, rotated_headers, unconfigured) = seen
     assert method == "POST"
@@ -396,13 +372,10 @@ def test_retry_after_is_honoured_within_the_cap(retry_after: str, expected: floa
         response.headers["Retry-After"] = retry_after
         return response(environ, start_response)
 
-    server, base_url = serve(app)
     sleeps = Sleeps()
-    try:
+    with serving(app) as base_url:
         # With random() fixed at 1.0 the jittered delay would be exactly base: 1.0.
         client(base_url, sleeps, backoff_cap_seconds=8.0, random=lambda: 1.0).generate("a fox")
-    finally:
-        stop(server)
 
     assert sleeps.delays == [expected]
 
@@ -414,17 +387,16 @@ def test_a_timeout_is_unavailable_without_a_status() -> None:
         release.wait(5)
         return Response(reply(inline()))(environ, start_response)
 
-    server, base_url = serve(slow)
     sleeps = Sleeps()
-    try:
-        gemini = GeminiClient(
-            base_url, DEFAULT_MODEL, lambda: KEY, timeout_seconds=0.2, attempts=2, sleep=sleeps
-        )
-        with pytest.raises(GenerationUnavailable, match="did not answer in time") as unavailable:
-            gemini.generate("a fox")
-    finally:
-        release.set()
-        stop(server)
+    with serving(slow) as base_url:
+        try:
+            gemini = GeminiClient(
+                base_url, DEFAULT_MODEL, lambda: KEY, timeout_seconds=0.2, attempts=2, sleep=sleeps
+            )
+            with pytest.raises(GenerationUnavailable, match="did not answer in time") as unavailable:
+                gemini.generate("a fox")
+        finally:
+            release.set()
 
     assert unavailable.value.status is None
     assert len(sleeps.delays) == 1
