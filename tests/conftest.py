@@ -93,7 +93,7 @@ def gemini_server() -> Iterator[ServedGemini]:
     def app(environ: dict[str, Any], start_response: Any) -> Any:
         request = Request(environ)
         gemini = holder["served"].current
-        if gemini is not None and request.path == gemini.path():
+        if gemini is not None and request.path.startswith("/v1beta/models/"):
             response = gemini.handle(request)
         else:
             response = Response("not found", status=404)

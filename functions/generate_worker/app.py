@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -13,9 +13,10 @@ from pydantic import ValidationError
 
 from imagegen.container import services
 from imagegen.models.images import GenerationJob
-from imagegen.services.generation import JobOutcome
+from imagegen.services.generation_worker import JobOutcome
 
 logger = Logger()
+metrics = Metrics()  # what the worker counts (a retired model), flushed once per invocation
 # A batch whose every job waits for the model is a report of failures, not a function error.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
@@ -41,6 +42,7 @@ def handle_record(record: SQSRecord) -> str:
 
 
 @logger.inject_lambda_context
+@metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(
         event=event, record_handler=handle_record, processor=processor, context=context

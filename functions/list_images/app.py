@@ -1,4 +1,5 @@
-"""Reading and editing images: the caller's gallery, one image, a user's gallery (owner or admin)."""
+"""Reading and editing images: the caller's gallery, one image and its edit thread, a user's gallery
+(owner or admin)."""
 
 from __future__ import annotations
 
@@ -50,6 +51,14 @@ def list_images(
 def get_image(caller: AuthenticatedCaller, image_id: ResourceId) -> dict[str, Any]:
     images = services().images
     return {"image": images.view(images.get(caller, image_id)).to_json()}
+
+
+@app.get(f"{API_PREFIX}/images/<image_id>/thread")
+def image_thread(
+    caller: AuthenticatedCaller, image_id: ResourceId, limit: PageLimit = 20, cursor: Cursor = None
+) -> dict[str, Any]:
+    page = services().images.thread_page(caller, image_id, limit, cursor)
+    return {"images": [image.to_json() for image in page.images], "nextCursor": page.next_cursor}
 
 
 @app.put(f"{API_PREFIX}/images/<image_id>")

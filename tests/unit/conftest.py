@@ -6,11 +6,18 @@ from collections.abc import Callable
 
 import pytest
 
+from devstack.gemini import LocalGemini
 from imagegen import aws
 from imagegen.container import Services
 from imagegen.models.auth import Caller, GoogleIdentity
+from imagegen.models.catalog import ModelCatalog
+from imagegen.models.images import Image, UploadRequest
 from imagegen.repositories.coins import CoinRepository
 from imagegen.repositories.dynamo import transact_write
+from imagegen.services.gemini import GeminiClient
+from imagegen.services.generation_worker import GenerationWorker
+from imagegen.services.pipeline import Outcome
+from tests import images
 
 
 @pytest.fixture
@@ -39,10 +46,78 @@ def ledger_sum(services: Services) -> Callable[[str], int]:
     return total
 
 
+def signed_up(services: Services, subject: str, email: str, first_name: str) -> Caller:
+    """A user signed up through Google holding the welcome coins, as an authenticated caller."""
+    user = services.users.sign_in(
+        GoogleIdentity(subject=subject, email=email, first_name=first_name, last_name="Lovelace")
+    )
+    return Caller(user=user, session_id=f"S{subject}", balance=services.coins.balance(user.id))
+
+
 @pytest.fixture
 def caller(services: Services) -> Caller:
     """A signed-up user holding the welcome coins, as an authenticated caller."""
-    user = services.users.sign_in(
-        GoogleIdentity(subject="4242", email="ada@example.com", first_name="Ada", last_name="Lovelace")
-    )
-    return Caller(user=user, session_id="S1", balance=services.coins.balance(user.id))
+    return signed_up(services, "4242", "ada@example.com", "Ada")
+
+
+@pytest.fixture
+def stranger(services: Services) -> Caller:
+    """Another signed-up user."""
+    return signed_up(services, "1717", "byron@example.com", "Byron")
+
+
+UploadImage = Callable[..., Image]
+
+
+@pytest.fixture
+def completed_upload(services: Services) -> UploadImage:
+    """``completed_upload(caller, data)``: an upload as a browser makes it, its bytes put where the POST
+    puts them, measured by the pipeline: the caller's COMPLETED image."""
+
+    def upload(caller: Caller, data: bytes | None = None, content_type: str = "image/png") -> Image:
+        data = data if data is not None else images.png(64, 48)
+        body = {"filename": "file", "contentType": content_type, "size": len(data)}
+        image = services.uploads.request_upload(caller, UploadRequest.model_validate(body)).image
+        aws.s3().put_object(
+            Bucket=services.settings.images_bucket, Key=image.object_key, Body=data, ContentType=content_type
+        )
+        assert services.pipeline.measure(image.object_key) is Outcome.COMPLETED
+        completed = services.image_records.get(caller.user_id, image.image_id)
+        assert completed is not None
+        return completed
+
+    return upload
+
+
+MakeWorker = Callable[..., GenerationWorker]
+
+
+@pytest.fixture
+def make_worker(services: Services, gemini: LocalGemini) -> MakeWorker:
+    """``make_worker(catalog=..., gemini_client=..., on_retired=...)``: the generation worker of
+    ``services`` with any of its parts replaced (a catalog as after ops changed it, a client that
+    does something while the model draws, a recorder of the models reported retired)."""
+
+    def make(
+        catalog: ModelCatalog | None = None,
+        gemini_client: GeminiClient | None = None,
+        on_retired: Callable[[str], object] = lambda _: None,
+    ) -> GenerationWorker:
+        client = gemini_client or GeminiClient(
+            services.settings.gemini_base_url,
+            lambda: gemini.api_key,
+            timeout_seconds=5.0,
+            backoff_base_seconds=0,
+        )
+        return GenerationWorker(
+            services.image_records,
+            services.images,
+            services.storage,
+            client,
+            (lambda: catalog) if catalog is not None else services.catalog,
+            max_receives=services.settings.generate_max_receives,
+            max_pixels=services.settings.max_image_pixels,
+            on_retired_model=lambda model: on_retired(model.id),
+        )
+
+    return make

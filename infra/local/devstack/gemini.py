@@ -1,20 +1,34 @@
-"""A local stand-in for Gemini's image model: ``generateContent`` with Google's shapes.
+"""A local stand-in for Gemini's image models: ``generateContent`` with Google's shapes and checks.
 
-It checks what Google checks (the method, the ``x-goog-api-key`` header, the request's
-shape, the aspect ratio) and answers the way Google answers: an image reply with a text
-part and an ``inlineData`` PNG, a refusal as HTTP 200 with ``promptFeedback.blockReason``
-and no candidates (for any prompt containing the word "forbidden"), and errors as
-``{"error": {"code", "message", "status"}}``. Faults can be injected (``fail_next``) so the
-retry paths of the real client can be exercised against it, locally and in tests.
+It serves the image models Google serves today (``SERVED_MODELS``, written from Google's model
+pages and kept apart from the service's catalog on purpose: the stand-in plays Google, so a
+mistake in our catalog must not be mirrored by it) and answers like Google for anything else:
 
-The picture (``draw``) is made from the prompt alone, deterministically: a sky, a sun or a
-moon, hills, and the prompt written on it, so a person looking at the console can tell
-which prompt an image came from, and a test can compare bytes.
+* 404 ``NOT_FOUND`` for a model id Google has shut down or never had;
+* 400 ``INVALID_ARGUMENT`` for an image size, aspect ratio or number of input images the model
+  does not take, a malformed conversation, a model turn whose image carries no
+  ``thoughtSignature`` or one the model did not issue, a request over 20 MB;
+* 401/403 for a missing or wrong ``x-goog-api-key``;
+* a refusal as HTTP 200 with ``promptFeedback.blockReason`` and no candidates, for any prompt
+  containing the word "forbidden";
+* faults on demand (``fail_next``), so the retry paths of the real client can be exercised.
+
+Its images have the requested ratio and size class (about 1, 4 and 16 megapixels for 1K, 2K
+and 4K, as Google's: a square 1K image is 1024x1024, a 16:9 one 1376x768). Without input
+images it draws a landscape from the prompt; with them, it paints the image being edited
+(the model's own last image in the conversation, else the first input image) over the whole
+canvas and the other inputs as tiles along the top (``reference_tiles``), so a test can tell
+which inputs were used. The prompt is written on a band at the bottom. Every reply part
+carries a ``thoughtSignature`` that only this model accepts back.
+
+``requests(limit)`` is what it was sent, newest first, images summarized (type, size, bytes).
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
+import collections
 import colorsys
 import hashlib
 import hmac
@@ -22,22 +36,67 @@ import io
 import json
 import math
 import re
+import secrets
 import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Final
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw, ImageFont, ImageOps, UnidentifiedImageError
 from werkzeug.wrappers import Request, Response
 
-DEFAULT_MODEL: Final = "gemini-2.5-flash-image"
+TEN_RATIOS: Final = ("1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9")
+FOURTEEN_RATIOS: Final = (*TEN_RATIOS, "1:4", "4:1", "1:8", "8:1")
 
-# Google's list, kept here rather than imported from the service: the stand-in plays Google,
-# so a mistake in our client's list must not be mirrored by it.
-ASPECT_RATIOS: Final = ("1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9")
 
-# Gemini bills every generated image as 1290 output tokens.
-IMAGE_TOKENS: Final = 1290
+@dataclass(frozen=True)
+class ServedModel:
+    """What Google's model takes: image sizes, aspect ratios, input images per request."""
+
+    sizes: tuple[str, ...]
+    ratios: tuple[str, ...]
+    max_images: int
+
+
+# Google's image models as of November 2026 (../shared/FACTS.md, Google's model pages).
+SERVED_MODELS: Final = {
+    "gemini-nano-banana-2.1": ServedModel(("1K", "2K", "4K"), FOURTEEN_RATIOS, 14),
+    "gemini-3-pro-image": ServedModel(("1K", "2K", "4K"), TEN_RATIOS, 14),
+    "gemini-3.1-flash-lite-image": ServedModel(("1K",), FOURTEEN_RATIOS, 14),
+}
+# Shut down by Google: answered 404 like any id it never had (listed for the reader and the tests).
+RETIRED_MODELS: Final = (
+    "gemini-2.5-flash-image",
+    "gemini-2.5-flash-image-preview",
+    "gemini-3-pro-image-preview",
+    "gemini-3.1-flash-image-preview",
+    "gemini-3.1-flash-image",
+)
+
+# Google's 1K sizes for its ten classic ratios; the others are derived (about 1 megapixel,
+# multiples of 16). 2K and 4K are twice and four times each side.
+_ONE_K: Final = {
+    "1:1": (1024, 1024),
+    "2:3": (848, 1264),
+    "3:2": (1264, 848),
+    "3:4": (896, 1200),
+    "4:3": (1200, 896),
+    "4:5": (928, 1152),
+    "5:4": (1152, 928),
+    "9:16": (768, 1376),
+    "16:9": (1376, 768),
+    "21:9": (1584, 672),
+}
+_SCALE: Final = {"1K": 1, "2K": 2, "4K": 4}
+# Output tokens Google bills per image, by size.
+IMAGE_TOKENS: Final = {"1K": 1120, "2K": 1680, "4K": 2520}
+INPUT_MIME_TYPES: Final = frozenset({"image/png", "image/jpeg", "image/webp", "image/heic", "image/heif"})
+MAX_REQUEST_BYTES: Final = 20 * 1024 * 1024
+REQUEST_LOG_SIZE: Final = 100
 
 _FORBIDDEN = re.compile(r"\bforbidden\b", re.IGNORECASE)
+_PATH = re.compile(r"/v1beta/models/(?P<model>[^/:]+):generateContent$")
+_RATIO = re.compile(r"^(?P<across>[1-9][0-9]?):(?P<down>[1-9][0-9]?)$")
 
 # google.rpc.Code names and the messages Google sends with them.
 _STATUS_NAMES: Final = {
@@ -55,6 +114,7 @@ _MISSING_KEY = (
     "Please use API Key or other form of API consumer identity to call this API."
 )
 _WRONG_KEY = "API key not valid. Please pass a valid API key."
+_BAD_SIGNATURE = "Unable to submit request because Thought signature is not valid."
 
 
 def google_error(code: int, message: str | None = None, status: str | None = None) -> Response:
@@ -68,20 +128,69 @@ def _json(body: dict[str, Any], status: int = 200) -> Response:
     return Response(json.dumps(body), status=status, content_type="application/json; charset=UTF-8")
 
 
-class LocalGemini:
-    """Answers ``generateContent`` calls for one model and one API key, like Gemini does."""
+def generate_content_path(model: str) -> str:
+    """The path of ``generateContent`` for ``model``, relative to the base URL the client is given."""
+    return f"/v1beta/models/{model}:generateContent"
 
-    def __init__(self, api_key: str, model: str = DEFAULT_MODEL) -> None:
+
+def output_size(aspect_ratio: str, image_size: str = "1K") -> tuple[int, int]:
+    """(width, height) of an image of ``aspect_ratio`` at ``image_size``, as Google makes them."""
+    match = _RATIO.match(aspect_ratio)
+    if match is None or image_size not in _SCALE:
+        raise ValueError(f"no image size for aspect ratio {aspect_ratio!r} at {image_size!r}")
+    scale = _SCALE[image_size]
+    if aspect_ratio in _ONE_K:
+        width, height = _ONE_K[aspect_ratio]
+    else:
+        ratio = int(match["across"]) / int(match["down"])
+        width = round(math.sqrt(1024 * 1024 * ratio) / 16) * 16
+        height = round(math.sqrt(1024 * 1024 / ratio) / 16) * 16
+    return width * scale, height * scale
+
+
+class _Refused(Exception):
+    """The request breaks one of Google's rules: answer ``response``."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(response.status)
+        self.response = response
+
+
+def _invalid(message: str) -> _Refused:
+    return _Refused(google_error(400, message))
+
+
+@dataclass
+class _InputImage:
+    image: Image.Image
+    mime_type: str
+    size: int
+
+
+@dataclass
+class _Conversation:
+    """A parsed request: the prompt (texts of the last user turn), images, and the log's summary."""
+
+    prompt: str
+    user_images: list[_InputImage]
+    """Of the last user turn, in order."""
+    model_image: _InputImage | None
+    """The model's own last image in the conversation (an edit's source, replayed)."""
+    image_count: int
+
+
+class LocalGemini:
+    """Answers ``generateContent`` for Google's served image models and one API key, like Gemini does."""
+
+    def __init__(self, api_key: str, models: dict[str, ServedModel] | None = None) -> None:
         self.api_key = api_key
-        self.model = model
+        self.models = dict(SERVED_MODELS if models is None else models)
         self.calls = 0
         self._faults_left = 0
         self._fault_status = 0
+        self._signing_key = secrets.token_bytes(32)
+        self._log: collections.deque[dict[str, Any]] = collections.deque(maxlen=REQUEST_LOG_SIZE)
         self._lock = threading.Lock()
-
-    def path(self) -> str:
-        """The path of ``generateContent``, relative to the base URL the client is given."""
-        return f"/v1beta/models/{self.model}:generateContent"
 
     def fail_next(self, count: int, status: int) -> None:
         """Answer the next ``count`` calls with ``status`` and Google's error body (replaces any pending)."""
@@ -100,109 +209,286 @@ class LocalGemini:
         with self._lock:
             return self._faults_left
 
+    def requests(self, limit: int = 20) -> list[dict[str, Any]]:
+        """The last ``limit`` requests received, newest first: ``{"model", "generationConfig",
+        "turns": [{"role", "parts": [...]}], "status"}``, image data summarized, never echoed."""
+        with self._lock:
+            return list(self._log)[::-1][:limit]
+
+    # ------------------------------------------------------------------ thought signatures
+    def sign(self, model: str) -> str:
+        """A thought signature only ``model`` of this stand-in accepts back."""
+        payload = f"{model}:{secrets.token_hex(8)}".encode()
+        mac = hmac.new(self._signing_key, payload, hashlib.sha256).digest()[:16]
+        return base64.b64encode(payload + b"|" + mac).decode()
+
+    def _signed_by(self, model: str, signature: str) -> bool:
+        try:
+            payload, _, mac = base64.b64decode(signature, validate=True).rpartition(b"|")
+        except (binascii.Error, ValueError):
+            return False
+        expected = hmac.new(self._signing_key, payload, hashlib.sha256).digest()[:16]
+        return hmac.compare_digest(mac, expected) and payload.startswith(f"{model}:".encode())
+
+    # ------------------------------------------------------------------ generateContent
     def handle(self, request: Request) -> Response:
-        """Answer one ``generateContent`` request."""
+        """Answer one ``generateContent`` request (the model is named in the path)."""
         with self._lock:
             # Counted first, whatever the outcome: tests assert how many calls a client made.
             self.calls += 1
             fault = self._fault_status if self._faults_left > 0 else None
             if fault is not None:
                 self._faults_left -= 1
-        if fault is not None:
-            return google_error(fault)
+        path = _PATH.search(request.path)
+        model_id = path["model"] if path else ""
+        entry: dict[str, Any] = {"model": model_id, "generationConfig": None, "turns": [], "status": 0}
+        response = google_error(fault) if fault is not None else self._answer(request, model_id, entry)
+        entry["status"] = response.status_code
+        with self._lock:
+            self._log.append(entry)
+        return response
+
+    def _answer(self, request: Request, model_id: str, entry: dict[str, Any]) -> Response:
         if request.method != "POST":
             return google_error(405, f"Method {request.method} is not allowed; use POST.", "INVALID_ARGUMENT")
-        if not request.path.endswith(f"/models/{self.model}:generateContent"):
-            return google_error(
-                404, f"{request.path} is not found for API version v1beta, or is not supported."
-            )
         key = request.headers.get("x-goog-api-key")
         if not key:
             return google_error(401, _MISSING_KEY)
         if not hmac.compare_digest(key.encode(), self.api_key.encode()):
             return google_error(403, _WRONG_KEY)
+        model = self.models.get(model_id)
+        if model is None:
+            return google_error(
+                404,
+                f"models/{model_id[:80]} is not found for API version v1beta, "
+                "or is not supported for generateContent.",
+            )
+        try:
+            return self._draw(request, model_id, model, entry)
+        except _Refused as refused:
+            return refused.response
 
-        parsed = _parse(request.get_data())
-        if isinstance(parsed, Response):
-            return parsed
-        prompt, aspect_ratio = parsed
-        usage = {"promptTokenCount": max(1, len(prompt.split()))}
+    def _draw(self, request: Request, model_id: str, model: ServedModel, entry: dict[str, Any]) -> Response:
+        raw = request.get_data()
+        if len(raw) > MAX_REQUEST_BYTES:
+            raise _invalid(f"Request payload size exceeds the limit: {MAX_REQUEST_BYTES} bytes.")
+        try:
+            body = json.loads(raw)
+        except (ValueError, UnicodeDecodeError) as error:
+            raise _invalid("Invalid JSON payload received.") from error
+        if not isinstance(body, dict):
+            raise _invalid("Invalid JSON payload received. Expected an object.")
+        config = body.get("generationConfig")
+        entry["generationConfig"] = config if isinstance(config, dict) else None
+        conversation = self._conversation(body.get("contents"), model_id, entry)
+        aspect_ratio, image_size = _image_config(config, model)
+        if conversation.image_count > model.max_images:
+            raise _invalid(
+                f"The request has {conversation.image_count} images; "
+                f"this model takes at most {model.max_images}."
+            )
+        prompt = conversation.prompt
+        usage = {"promptTokenCount": max(1, len(prompt.split())) + 258 * conversation.image_count}
         if _FORBIDDEN.search(prompt):
             return _json({"promptFeedback": {"blockReason": "PROHIBITED_CONTENT"}, "usageMetadata": usage})
 
-        png = draw(prompt, aspect_ratio or "1:1")
+        base = conversation.model_image or (conversation.user_images[0] if conversation.user_images else None)
+        references = [item.image for item in conversation.user_images if item is not base]
+        if aspect_ratio is None:  # Google keeps the ratio of the image edited, else makes a square
+            aspect_ratio = _nearest(model.ratios, base.image.size) if base else "1:1"
+        width, height = output_size(aspect_ratio, image_size)
+        png = picture(prompt, width, height, base.image if base else None, references)
         usage |= {
-            "candidatesTokenCount": IMAGE_TOKENS,
-            "totalTokenCount": usage["promptTokenCount"] + IMAGE_TOKENS,
+            "candidatesTokenCount": IMAGE_TOKENS[image_size],
+            "totalTokenCount": usage["promptTokenCount"] + IMAGE_TOKENS[image_size],
         }
+        parts = [
+            {"text": "Here is your image.", "thoughtSignature": self.sign(model_id)},
+            {
+                "inlineData": {"mimeType": "image/png", "data": base64.b64encode(png).decode()},
+                "thoughtSignature": self.sign(model_id),
+            },
+        ]
         reply = {
             "candidates": [
-                {
-                    "content": {
-                        "role": "model",
-                        "parts": [
-                            {"text": "Here is your image."},
-                            {"inlineData": {"mimeType": "image/png", "data": base64.b64encode(png).decode()}},
-                        ],
-                    },
-                    "finishReason": "STOP",
-                    "index": 0,
-                }
+                {"content": {"role": "model", "parts": parts}, "finishReason": "STOP", "index": 0}
             ],
             "usageMetadata": usage,
-            "modelVersion": self.model,
+            "modelVersion": model_id,
         }
         return _json(reply)
 
+    def _conversation(self, contents: Any, model_id: str, entry: dict[str, Any]) -> _Conversation:
+        """The request's turns, checked as Google checks them, and summarized into ``entry``."""
+        if not isinstance(contents, list) or not contents:
+            raise _invalid("* GenerateContentRequest.contents: contents is not specified")
+        model_image: _InputImage | None = None
+        user_images: list[_InputImage] = []
+        texts: list[str] = []
+        count = 0
+        for position, content in enumerate(contents):
+            if not isinstance(content, dict):
+                raise _invalid(f"Invalid value at 'contents[{position}]': expected an object.")
+            role = content.get("role", "user")
+            parts = content.get("parts")
+            if role not in ("user", "model"):
+                raise _invalid(f"Please use a valid role: user, model (not {str(role)[:20]!r}).")
+            if not isinstance(parts, list) or not parts:
+                raise _invalid(
+                    f"* GenerateContentRequest.contents[{position}].parts: contents.parts must not be empty."
+                )
+            summary: list[dict[str, Any]] = []
+            entry["turns"].append({"role": role, "parts": summary})
+            texts, user_images = [], []
+            for index, part in enumerate(parts):
+                text, image, signature = self._part(part, position, index, model_id)
+                summary.append(
+                    {
+                        **({"text": text[:500]} if text is not None else {}),
+                        **({"image": _image_summary(image)} if image else {}),
+                        **({"thoughtSignature": True} if signature else {}),
+                    }
+                )
+                if image is not None:
+                    count += 1
+                    if role == "model":
+                        if not signature:
+                            raise _invalid(
+                                "Image part is missing a thought_signature in content position "
+                                f"{position + 1}, part position {index + 1}."
+                            )
+                        model_image = image
+                    else:
+                        user_images.append(image)
+                if text is not None and role == "user":
+                    texts.append(text)
+        if contents[-1].get("role", "user") != "user":
+            raise _invalid("Please ensure that the request ends with a user turn.")
+        prompt = " ".join(texts).strip()
+        if not prompt:
+            raise _invalid("* GenerateContentRequest.contents: the last turn needs a text prompt.")
+        return _Conversation(prompt, user_images, model_image, count)
 
-def _parse(raw: bytes) -> tuple[str, str | None] | Response:
-    """(prompt, aspect ratio) from a request body, or the 400 Google would answer."""
+    def _part(
+        self, part: Any, position: int, index: int, model_id: str
+    ) -> tuple[str | None, _InputImage | None, bool]:
+        """(text, image, signed) of one part; ``_Refused`` for anything Google would refuse."""
+        where = f"contents[{position}].parts[{index}]"
+        if not isinstance(part, dict):
+            raise _invalid(f"Invalid value at '{where}': expected an object.")
+        unknown = set(part) - {"text", "inlineData", "thoughtSignature", "thought"}
+        if unknown:
+            raise _invalid(
+                f"Invalid JSON payload received. Unknown name \"{sorted(unknown)[0]}\" at '{where}'."
+            )
+        signature = part.get("thoughtSignature")
+        if signature is not None and not (
+            isinstance(signature, str) and self._signed_by(model_id, signature)
+        ):
+            raise _invalid(_BAD_SIGNATURE)
+        if ("text" in part) == ("inlineData" in part):
+            raise _invalid(f"'{where}' must have exactly one of text or inlineData.")
+        if "text" in part:
+            if not isinstance(part["text"], str):
+                raise _invalid(f"Invalid value at '{where}.text': expected a string.")
+            return part["text"], None, signature is not None
+        return None, _inline_image(part["inlineData"], where), signature is not None
+
+
+def _inline_image(inline: Any, where: str) -> _InputImage:
+    if not isinstance(inline, dict) or not isinstance(inline.get("data"), str):
+        raise _invalid(f"Invalid value at '{where}.inline_data': expected mimeType and data.")
+    mime_type = inline.get("mimeType")
+    if mime_type not in INPUT_MIME_TYPES:
+        raise _invalid(f"Unsupported MIME type: {str(mime_type)[:40]}")
     try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        return google_error(400, "Invalid JSON payload received.")
-    if not isinstance(body, dict):
-        return google_error(400, "Invalid JSON payload received. Expected an object.")
-    contents = body.get("contents")
-    if not isinstance(contents, list) or not contents or not isinstance(contents[0], dict):
-        return google_error(400, "* GenerateContentRequest.contents: contents is not specified")
-    parts = contents[0].get("parts")
-    if not isinstance(parts, list) or not all(isinstance(part, dict) for part in parts):
-        return google_error(
-            400, "* GenerateContentRequest.contents[0].parts: contents.parts must not be empty."
-        )
-    texts = [part.get("text") for part in parts if "text" in part]
-    if not all(isinstance(text, str) for text in texts):
-        return google_error(400, "Invalid value at 'contents[0].parts[0].text': expected a string.")
-    prompt = " ".join(str(text) for text in texts).strip()
-    if not prompt:
-        return google_error(400, "* GenerateContentRequest.contents[0].parts: a text prompt is required.")
+        data = base64.b64decode(inline["data"], validate=True)
+    except (binascii.Error, ValueError) as error:
+        raise _invalid(
+            f"Invalid value at '{where}.inline_data.data' (TYPE_BYTES), Base64 decoding failed."
+        ) from error
+    try:
+        with Image.open(io.BytesIO(data)) as opened:
+            image = ImageOps.exif_transpose(opened.convert("RGB"))
+    except (UnidentifiedImageError, OSError, ValueError) as error:
+        raise _invalid(
+            "Unable to process input image. Please retry or report in https://developers.generativeai.google/guide/troubleshooting"
+        ) from error
+    return _InputImage(image, mime_type, len(data))
 
-    config = body.get("generationConfig")
+
+def _image_summary(item: _InputImage) -> dict[str, Any]:
+    return {
+        "mimeType": item.mime_type,
+        "width": item.image.width,
+        "height": item.image.height,
+        "bytes": item.size,
+    }
+
+
+def _image_config(config: Any, model: ServedModel) -> tuple[str | None, str]:
+    """(aspect ratio or None, image size) from ``generationConfig``, as this model takes them."""
     modalities = config.get("responseModalities") if isinstance(config, dict) else None
     if not isinstance(config, dict) or not isinstance(modalities, list) or "IMAGE" not in modalities:
-        return google_error(400, "This model only supports responseModalities that include IMAGE.")
+        raise _invalid("This model only supports responseModalities that include IMAGE.")
     image_config = config.get("imageConfig")
     if image_config is None:
-        return prompt, None
+        return None, "1K"
     if not isinstance(image_config, dict):
-        return google_error(400, "Invalid value at 'generation_config.image_config': expected an object.")
+        raise _invalid("Invalid value at 'generation_config.image_config': expected an object.")
     ratio = image_config.get("aspectRatio")
-    if ratio is not None and ratio not in ASPECT_RATIOS:
-        return google_error(
-            400, f"Unsupported aspect ratio {str(ratio)[:20]!r}; use one of {', '.join(ASPECT_RATIOS)}."
+    if ratio is not None and ratio not in model.ratios:
+        raise _invalid(
+            f"Unsupported aspect ratio {str(ratio)[:20]!r}; this model takes {', '.join(model.ratios)}."
         )
-    return prompt, ratio
+    size = image_config.get("imageSize", "1K")
+    if size not in model.sizes:
+        raise _invalid(
+            f"Unsupported image size {str(size)[:20]!r}; this model takes {', '.join(model.sizes)}."
+        )
+    return ratio, size
 
 
-def image_size(aspect_ratio: str, long_side: int = 1024) -> tuple[int, int]:
-    """(width, height) of an image of ``aspect_ratio`` whose longer side is ``long_side``."""
-    if aspect_ratio not in ASPECT_RATIOS:
-        raise ValueError(f"Unsupported aspect ratio {aspect_ratio!r}")
-    across, down = (int(side) for side in aspect_ratio.split(":"))
-    if across >= down:
-        return long_side, round(long_side * down / across)
-    return round(long_side * across / down), long_side
+def _nearest(ratios: Sequence[str], size: tuple[int, int]) -> str:
+    wanted = math.log(size[0] / size[1])
+
+    def distance(ratio: str) -> float:
+        across, down = (int(side) for side in ratio.split(":"))
+        return abs(math.log(across / down) - wanted)
+
+    return min(ratios, key=distance)
+
+
+def reference_tiles(width: int, height: int, count: int) -> list[tuple[int, int, int, int]]:
+    """Where ``picture`` paints ``count`` reference images: squares along the top, left to right."""
+    side = max(8, min(width, height) // 5)
+    gap = max(2, side // 10)
+    return [(gap + n * (side + gap), gap, gap + n * (side + gap) + side, gap + side) for n in range(count)]
+
+
+def picture(
+    prompt: str,
+    width: int,
+    height: int,
+    base: Image.Image | None = None,
+    references: Sequence[Image.Image] = (),
+) -> bytes:
+    """The PNG the stand-in answers with: ``base`` (else a landscape of the prompt) over the canvas,
+    the references in ``reference_tiles``, the prompt on a band at the bottom."""
+    image = (
+        ImageOps.fit(base.convert("RGB"), (width, height), Image.Resampling.BILINEAR)
+        if base is not None
+        else landscape(prompt, width, height)
+    )
+    for reference, box in zip(references, reference_tiles(width, height, len(references)), strict=False):
+        side = box[2] - box[0]
+        tile = ImageOps.fit(reference.convert("RGB"), (side, side), Image.Resampling.BILINEAR)
+        image.paste(tile, box[:2])
+    _caption(ImageDraw.Draw(image), prompt, width, height)
+    out = io.BytesIO()
+    # compress_level 1: the stand-in is about speed (~4x faster than the default, larger files).
+    image.save(out, format="PNG", optimize=False, compress_level=1)
+    return out.getvalue()
 
 
 def _colour(hue: float, saturation: float, value: float) -> tuple[int, int, int]:
@@ -210,9 +496,8 @@ def _colour(hue: float, saturation: float, value: float) -> tuple[int, int, int]
     return round(red * 255), round(green * 255), round(blue * 255)
 
 
-def draw(prompt: str, aspect_ratio: str = "1:1", long_side: int = 1024) -> bytes:
-    """A PNG picture of ``prompt``: the same prompt and ratio always give the same bytes."""
-    width, height = image_size(aspect_ratio, long_side)
+def landscape(prompt: str, width: int, height: int) -> Image.Image:
+    """A picture of ``prompt``: the same prompt and size always give the same picture."""
     seed = hashlib.sha256(prompt.encode()).digest()
 
     def unit(index: int) -> float:  # a number in [0, 1) from the prompt's hash
@@ -276,11 +561,7 @@ def draw(prompt: str, aspect_ratio: str = "1:1", long_side: int = 1024) -> bytes
         )
         canvas.polygon([*points, (width, height), (0, height)], fill=fill)
 
-    _caption(canvas, prompt, width, height)
-    out = io.BytesIO()
-    # compress_level 1: the stand-in is about speed (~4x faster than the default, larger files).
-    image.save(out, format="PNG", optimize=False, compress_level=1)
-    return out.getvalue()
+    return image
 
 
 def _caption(canvas: ImageDraw.ImageDraw, prompt: str, width: int, height: int) -> None:

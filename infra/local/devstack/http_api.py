@@ -126,7 +126,7 @@ class HttpApiEmulator:
         return response(environ, start_response)
 
     def handle(self, request: Request) -> Response:
-        local = self._local_routes.get((request.method, request.path))
+        local = self._local_route(request)
         if local is not None:
             return local(request)
         if request.content_length and request.content_length > MAX_PAYLOAD_BYTES:
@@ -141,6 +141,20 @@ class HttpApiEmulator:
         response = self._integrate(request)
         self._add_cors(response.headers, origin)
         return response
+
+    def _local_route(self, request: Request) -> LocalRoute | None:
+        """The local route for the request: its exact path, or a prefix registered with a trailing ``/``."""
+        exact = self._local_routes.get((request.method, request.path))
+        if exact is not None:
+            return exact
+        return next(
+            (
+                route
+                for (method, path), route in self._local_routes.items()
+                if method == request.method and path.endswith("/") and request.path.startswith(path)
+            ),
+            None,
+        )
 
     def _integrate(self, request: Request) -> Response:
         found = self._match(request.method, request.path)

@@ -185,6 +185,16 @@ def _secret(provisioner: Provisioner, logical_id: str, properties: Mapping[str, 
     return PhysicalResource(ref=arn, attributes={"Id": arn})
 
 
+def _ssm_parameter(
+    provisioner: Provisioner, logical_id: str, properties: Mapping[str, Any]
+) -> PhysicalResource:
+    name = properties.get("Name") or f"/{provisioner.local_name(logical_id)}"
+    provisioner.client("ssm").put_parameter(
+        Name=name, Value=str(properties["Value"]), Type=properties.get("Type", "String")
+    )
+    return PhysicalResource(ref=name, attributes={"Type": properties.get("Type", "String")})
+
+
 def _rule(provisioner: Provisioner, logical_id: str, properties: Mapping[str, Any]) -> PhysicalResource:
     """The rule with its real pattern; its targets become one local queue the stack delivers from."""
     name = properties.get("Name") or provisioner.local_name(logical_id)
@@ -214,6 +224,7 @@ _CREATORS: dict[str, Creator] = {
     "AWS::S3::Bucket": _bucket,
     "AWS::SQS::Queue": _queue,
     "AWS::SecretsManager::Secret": _secret,
+    "AWS::SSM::Parameter": _ssm_parameter,
     "AWS::Serverless::Function": _function,
     "AWS::Events::Rule": _rule,
 }

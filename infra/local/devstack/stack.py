@@ -20,7 +20,7 @@ from werkzeug.wrappers import Request, Response
 
 from devstack.aws import MotoServer
 from devstack.events import QueuePoller, RuleDelivery, Schedule, schedule_seconds
-from devstack.gemini import LocalGemini
+from devstack.gemini import REQUEST_LOG_SIZE, LocalGemini
 from devstack.google import JWKS_MAX_AGE_SECONDS, LocalGoogleIssuer
 from devstack.http_api import CorsConfiguration, HttpApiEmulator, LocalRoute
 from devstack.lambdas import LocalFunction
@@ -241,7 +241,9 @@ class LocalStack:
                 self.issuer.openid_configuration()
             ),
             ("GET", "/_dev/google/oauth2/v3/certs"): self._jwks,
-            ("POST", f"{LOCAL_GEMINI_PREFIX}{self.gemini.path()}"): self.gemini.handle,
+            # Any model's generateContent: the stand-in answers for the ones Google serves, 404 otherwise.
+            ("POST", f"{LOCAL_GEMINI_PREFIX}/v1beta/models/"): self.gemini.handle,
+            ("GET", f"{LOCAL_GEMINI_PREFIX}/requests"): self._gemini_requests,
             ("POST", "/_dev/faults"): self._faults,
         }
 
@@ -268,6 +270,13 @@ class LocalStack:
             )
         self.gemini.fail_next(count, status)
         return Response(status=204)
+
+    def _gemini_requests(self, request: Request) -> Response:
+        """``?limit=N`` (1-100, default 20): what the Gemini stand-in was sent, newest first."""
+        raw = request.args.get("limit", "20")
+        if not (raw.isascii() and raw.isdigit() and 1 <= int(raw) <= REQUEST_LOG_SIZE):
+            return _validation_error("limit", f"a number from 1 to {REQUEST_LOG_SIZE}", location="query")
+        return _json({"requests": self.gemini.requests(int(raw))})
 
     def _jwks(self, _: Request) -> Response:
         response = _json(self.issuer.jwks())
@@ -302,8 +311,8 @@ def _error(status: int, code: str, message: str, details: dict[str, Any] | None 
     return _json({"error": {"code": code, "message": message, "details": details or {}}}, status)
 
 
-def _validation_error(field: str, message: str) -> Response:
-    fields = [{"field": field, "in": "body", "message": message}]
+def _validation_error(field: str, message: str, location: str = "body") -> Response:
+    fields = [{"field": field, "in": location, "message": message}]
     return _error(422, "VALIDATION_ERROR", "The request is not valid.", {"fields": fields})
 
 

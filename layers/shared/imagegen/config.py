@@ -12,7 +12,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
-from imagegen.models.images import FILE_EXTENSIONS
+from imagegen.models import formats
 
 
 def _split_csv(value: object) -> object:
@@ -51,7 +51,6 @@ class Settings(BaseModel):
     refresh_token_ttl_seconds: int = Field(alias="REFRESH_TOKEN_TTL_SECONDS", gt=0)
 
     welcome_coins: int = Field(alias="WELCOME_COINS", ge=0)
-    generate_cost: int = Field(alias="GENERATE_COST", ge=0)
     upload_cost: int = Field(alias="UPLOAD_COST", ge=0)
     max_upload_bytes: int = Field(alias="MAX_UPLOAD_BYTES", gt=0)
     accepted_upload_types: CsvList = Field(alias="ACCEPTED_UPLOAD_TYPES", min_length=1)
@@ -62,8 +61,8 @@ class Settings(BaseModel):
     generate_queue_url: str = Field(alias="GENERATE_QUEUE_URL")
     generate_max_receives: int = Field(alias="GENERATE_MAX_RECEIVES", ge=1)
     generation_deadline_seconds: int = Field(alias="GENERATION_DEADLINE_SECONDS", gt=0)
+    model_catalog_parameter: str = Field(alias="MODEL_CATALOG_PARAMETER", min_length=1)
     gemini_base_url: str = Field(alias="GEMINI_BASE_URL")
-    gemini_model: str = Field(alias="GEMINI_MODEL")
     gemini_timeout_seconds: float = Field(alias="GEMINI_TIMEOUT_SECONDS", gt=0)
     gemini_backoff_base_seconds: float = Field(alias="GEMINI_BACKOFF_BASE_SECONDS", ge=0)
     gemini_api_key_secret_arn: str = Field(alias="GEMINI_API_KEY_SECRET_ARN")
@@ -71,9 +70,11 @@ class Settings(BaseModel):
     @field_validator("accepted_upload_types")
     @classmethod
     def _known_types(cls, types: list[str]) -> list[str]:
-        unknown = set(types) - set(FILE_EXTENSIONS)
+        unknown = set(types) - set(formats.CONTENT_TYPES)
         if unknown:
-            raise ValueError(f"cannot store {sorted(unknown)}; known types are {sorted(FILE_EXTENSIONS)}")
+            raise ValueError(
+                f"cannot store {sorted(unknown)}; known types are {sorted(formats.CONTENT_TYPES)}"
+            )
         return types
 
     @property

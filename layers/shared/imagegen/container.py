@@ -7,6 +7,7 @@ their own ``Services`` (or clear this cache) after pointing the environment at m
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from functools import cache, cached_property
 
@@ -15,6 +16,7 @@ from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
 from imagegen import aws
 from imagegen.config import Settings, get_settings
+from imagegen.models.catalog import ModelCatalog, ModelSpec
 from imagegen.repositories.callers import CallerRepository
 from imagegen.repositories.coins import CoinRepository
 from imagegen.repositories.images import ImageRepository
@@ -24,7 +26,8 @@ from imagegen.services.auth import AuthService
 from imagegen.services.coins import CoinService
 from imagegen.services.cursors import CursorCodec
 from imagegen.services.gemini import GeminiClient
-from imagegen.services.generation import GenerationQueue, GenerationService, GenerationWorker
+from imagegen.services.generation import GenerationQueue, GenerationService
+from imagegen.services.generation_worker import GenerationWorker
 from imagegen.services.google_identity import GoogleTokenVerifier, JwksCache
 from imagegen.services.images import ImageService
 from imagegen.services.pipeline import ImagePipeline
@@ -34,7 +37,10 @@ from imagegen.services.tokens import AccessTokens
 from imagegen.services.uploads import UploadService
 from imagegen.services.users import UserService
 
+RETIRED_MODEL_METRIC = "RetiredModel"
 SECRET_MAX_AGE_SECONDS = 300
+# How soon a change of the model catalog's SSM parameter reaches a warm container.
+CATALOG_MAX_AGE_SECONDS = 300
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
 # How long after its URL expires an upload may still be in flight before the sweeper fails it.
 UPLOAD_SWEEP_MARGIN = timedelta(minutes=10)
@@ -48,6 +54,35 @@ def token_secret(settings: Settings) -> str:
     return value
 
 
+class CatalogSource:
+    """The model catalog, fetched through ``fetch`` (cached by it) and parsed again only when it changed.
+
+    A catalog that does not validate raises ``CatalogInvalid`` on every call until it is
+    fixed: nothing is priced or drawn from a catalog half understood.
+    """
+
+    def __init__(self, fetch: Callable[[], str]) -> None:
+        self._fetch = fetch
+        self._text: str | None = None
+        self._catalog: ModelCatalog | None = None
+
+    def __call__(self) -> ModelCatalog:
+        text = self._fetch()
+        if self._catalog is None or text != self._text:
+            self._catalog, self._text = ModelCatalog.parse(text), text
+        return self._catalog
+
+
+def count_retired_model(model: ModelSpec) -> None:
+    """Count a request refused because Google no longer serves the model (CloudWatch EMF, alarmed on)."""
+    from aws_lambda_powertools.metrics import Metrics, MetricUnit  # only the worker pays for it
+
+    metrics = Metrics()  # shares the metric set the worker's handler flushes
+    metrics.add_metric(name=RETIRED_MODEL_METRIC, unit=MetricUnit.Count, value=1)
+    metrics.add_metadata(key="model", value=model.id)
+    metrics.add_metadata(key="providerModel", value=model.provider_model)
+
+
 class Services:
     """Everything the handlers call, each built once per container when first used."""
 
@@ -56,6 +91,12 @@ class Services:
 
     def _secret(self) -> str:
         return token_secret(self.settings)
+
+    @cached_property
+    def catalog(self) -> CatalogSource:
+        """The model catalog of the ``MODEL_CATALOG_PARAMETER`` SSM parameter: call it for the current one."""
+        name = self.settings.model_catalog_parameter
+        return CatalogSource(lambda: str(parameters.get_parameter(name, max_age=CATALOG_MAX_AGE_SECONDS)))
 
     @cached_property
     def cursors(self) -> CursorCodec:
@@ -153,7 +194,7 @@ class Services:
             self.images,
             self.coins,
             GenerationQueue(aws.sqs(), settings.generate_queue_url),
-            cost=settings.generate_cost,
+            self.catalog,
             persistence=persistence,
             idempotency=self.idempotency,
         )
@@ -172,13 +213,19 @@ class Services:
         settings = self.settings
         gemini = GeminiClient(
             settings.gemini_base_url,
-            settings.gemini_model,
             api_key=self._gemini_api_key,
             timeout_seconds=settings.gemini_timeout_seconds,
             backoff_base_seconds=settings.gemini_backoff_base_seconds,
         )
         return GenerationWorker(
-            self.image_records, self.images, self.storage, gemini, max_receives=settings.generate_max_receives
+            self.image_records,
+            self.images,
+            self.storage,
+            gemini,
+            self.catalog,
+            max_receives=settings.generate_max_receives,
+            max_pixels=settings.max_image_pixels,
+            on_retired_model=count_retired_model,
         )
 
     def _gemini_api_key(self) -> str:

@@ -30,6 +30,19 @@ class Forbidden(DomainError):
     """Authenticated, but not allowed."""
 
 
+class Invalid(DomainError):
+    """A request that is well-formed but not acceptable (a model or size the catalog does not offer,
+    references that are not the caller's finished images): a 422 naming the fields."""
+
+    def __init__(
+        self, field: str, message: str, location: str = "body", details: dict[str, Any] | None = None
+    ) -> None:
+        super().__init__(
+            "The request is not valid.",
+            {"fields": [{"field": field, "in": location, "message": message}], **(details or {})},
+        )
+
+
 class NotFound(DomainError):
     """No such resource for this caller."""
 

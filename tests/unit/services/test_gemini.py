@@ -15,20 +15,24 @@ import pytest
 from PIL import Image
 from werkzeug.wrappers import Request, Response
 
-from devstack.gemini import DEFAULT_MODEL, LocalGemini
+from devstack.gemini import LocalGemini
 from imagegen.services.gemini import (
-    ASPECT_RATIOS,
     RETRYABLE_STATUSES,
     GeminiClient,
-    GeneratedImage,
     GenerationFailed,
     GenerationRefused,
     GenerationUnavailable,
+    ImageRequest,
+    InlineImage,
+    ModelRetired,
+    Part,
+    Turn,
     classify_reply,
 )
 from tests.loopback import serving
 
 KEY = "test-gemini-key"
+MODEL = "gemini-nano-banana-2.1"
 PNG = b"\x89PNG\r\n\x1a\n-not-really-a-png"
 
 # ---------------------------------------------------------------------------------------------
@@ -41,7 +45,7 @@ def reply(*parts: dict[str, Any], finish: str = "STOP", **extra: Any) -> bytes:
         {
             "candidates": [candidate],
             "usageMetadata": {"promptTokenCount": 7, "candidatesTokenCount": 1290, "totalTokenCount": 1297},
-            "modelVersion": DEFAULT_MODEL,
+            "modelVersion": MODEL,
             **extra,
         }
     ).encode()
@@ -55,19 +59,48 @@ def google_error(code: int, status: str, message: str, **extra: Any) -> bytes:
     return json.dumps({"error": {"code": code, "message": message, "status": status, **extra}}).encode()
 
 
-def test_an_image_reply_with_a_text_part_gives_the_image() -> None:
+def test_an_image_reply_with_a_text_part_gives_the_image_and_the_turn() -> None:
     body = reply({"text": "Here is a fox in the snow."}, inline())
 
-    assert classify_reply(200, body) == GeneratedImage(data=PNG, mime_type="image/png")
+    answer = classify_reply(200, body)
+
+    assert answer.image == InlineImage(data=PNG, mime_type="image/png")
+    assert answer.parts == (Part(text="Here is a fox in the snow."), Part(image=answer.image))
 
 
 @pytest.mark.parametrize("mime", ["image/png", "image/jpeg", "image/webp"])
 def test_supported_image_types(mime: str) -> None:
-    assert classify_reply(200, reply(inline(mime=mime))).mime_type == mime
+    assert classify_reply(200, reply(inline(mime=mime))).image.mime_type == mime
 
 
 def test_the_first_image_part_wins() -> None:
-    assert classify_reply(200, reply(inline(b"first"), inline(b"second", "image/jpeg"))).data == b"first"
+    assert (
+        classify_reply(200, reply(inline(b"first"), inline(b"second", "image/jpeg"))).image.data == b"first"
+    )
+
+
+def test_thoughts_are_skipped_and_signatures_kept() -> None:
+    # Gemini 3 image models may think in words and interim images before the answer; each
+    # answer part may carry a thoughtSignature to be sent back on the next turn.
+    body = reply(
+        {"text": "Planning the composition...", "thought": True},
+        {**inline(b"draft"), "thought": True},
+        {"text": "Here it is.", "thoughtSignature": "c2lnLTE="},
+        {**inline(b"final"), "thoughtSignature": "c2lnLTI="},
+    )
+
+    answer = classify_reply(200, body)
+
+    assert answer.image.data == b"final"
+    assert answer.parts == (
+        Part(text="Here it is.", thought_signature="c2lnLTE="),
+        Part(image=answer.image, thought_signature="c2lnLTI="),
+    )
+
+
+def test_only_thoughts_are_no_image() -> None:
+    with pytest.raises(GenerationFailed, match="no image"):
+        classify_reply(200, reply({**inline(b"draft"), "thought": True}))
 
 
 def test_a_text_only_reply_is_a_refusal_with_the_models_words() -> None:
@@ -101,7 +134,7 @@ def test_a_refusing_finish_reason_is_a_refusal(reason: str) -> None:
     body = json.dumps(
         {
             "candidates": [{"finishReason": reason, "index": 0, "safetyRatings": []}],
-            "modelVersion": DEFAULT_MODEL,
+            "modelVersion": MODEL,
         }
     ).encode()
 
@@ -163,10 +196,22 @@ def test_a_400_is_a_failure_with_googles_message() -> None:
     )
 
 
-@pytest.mark.parametrize("status", [401, 403, 404, 409, 502])
+@pytest.mark.parametrize("status", [401, 403, 409, 502])
 def test_other_statuses_are_failures(status: int) -> None:
-    with pytest.raises(GenerationFailed, match=f"HTTP {status}"):
+    with pytest.raises(GenerationFailed, match=f"HTTP {status}") as failed:
         classify_reply(status, b"")
+
+    assert not isinstance(failed.value, ModelRetired)
+
+
+def test_a_404_is_a_retired_model() -> None:
+    body = google_error(404, "NOT_FOUND", "models/gemini-2.5-flash-image is not found for API version v1beta")
+
+    with pytest.raises(ModelRetired) as retired:
+        classify_reply(404, body)
+
+    assert str(retired.value) == "This model is no longer available."
+    assert "gemini-2.5-flash-image is not found" in retired.value.detail
 
 
 @pytest.mark.parametrize(
@@ -200,7 +245,6 @@ def test_an_unsupported_mime_type_is_a_failure(mime: str) -> None:
 
 def test_the_contract_constants() -> None:
     assert sorted(RETRYABLE_STATUSES) == [429, 500, 503, 504]
-    assert ASPECT_RATIOS == ("1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -220,7 +264,9 @@ def served() -> Iterator[Served]:
 
     def app(environ: dict[str, Any], start_response: Any) -> Any:
         request = Request(environ)
-        response = gemini.handle(request) if request.path == gemini.path() else Response("", status=404)
+        response = (
+            gemini.handle(request) if request.path.startswith("/v1beta/models/") else Response("", status=404)
+        )
         return response(environ, start_response)
 
     with serving(app) as base_url:
@@ -238,22 +284,68 @@ class Sleeps:
 
 
 def client(base_url: str, sleeps: Sleeps, key: str = KEY, **options: Any) -> GeminiClient:
-    return GeminiClient(base_url, DEFAULT_MODEL, lambda: key, timeout_seconds=5.0, sleep=sleeps, **options)
+    return GeminiClient(base_url, lambda: key, timeout_seconds=5.0, sleep=sleeps, **options)
+
+
+def ask(prompt: str, ratio: str = "1:1", size: str = "1K", model: str = MODEL) -> ImageRequest:
+    return ImageRequest(
+        model=model, turns=[Turn("user", (Part(text=prompt),))], aspect_ratio=ratio, image_size=size
+    )
 
 
 @pytest.mark.parametrize(
-    ("ratio", "size"), [("16:9", (1024, 576)), ("9:16", (576, 1024)), (None, (1024, 1024))]
+    ("ratio", "size", "pixels"),
+    [("16:9", "1K", (1376, 768)), ("9:16", "1K", (768, 1376)), ("1:1", "2K", (2048, 2048))],
 )
-def test_generate_returns_a_png_of_the_ratio(
-    served: Served, ratio: str | None, size: tuple[int, int]
+def test_generate_returns_a_png_of_the_ratio_and_size(
+    served: Served, ratio: str, size: str, pixels: tuple[int, int]
 ) -> None:
-    image = client(served.base_url, Sleeps()).generate("a fox in the snow", ratio)
+    answer = client(served.base_url, Sleeps()).generate(ask("a fox in the snow", ratio, size))
 
-    assert image.mime_type == "image/png"
-    picture = Image.open(io.BytesIO(image.data))
+    assert answer.image.mime_type == "image/png"
+    picture = Image.open(io.BytesIO(answer.image.data))
     assert picture.format == "PNG"
-    assert picture.size == size
+    assert picture.size == pixels
+    assert all(part.thought_signature for part in answer.parts)
     assert served.gemini.calls == 1
+
+
+def test_an_edit_replays_the_models_turn_and_the_model_accepts_it(served: Served) -> None:
+    gemini = client(served.base_url, Sleeps())
+    first = gemini.generate(ask("a red fox"))
+    edit = ImageRequest(
+        model=MODEL,
+        turns=[
+            Turn("user", (Part(text="a red fox"),)),
+            Turn("model", first.parts),
+            Turn("user", (Part(text="give it a hat"), Part(image=first.image))),
+        ],
+        aspect_ratio="1:1",
+        image_size="1K",
+    )
+
+    assert gemini.generate(edit).image.mime_type == "image/png"
+    (logged, _) = served.gemini.requests()
+    assert [turn["role"] for turn in logged["turns"]] == ["user", "model", "user"]
+    assert logged["turns"][1]["parts"][1]["thoughtSignature"] is True
+
+
+def test_a_turn_replayed_to_another_model_is_refused(served: Served) -> None:
+    gemini = client(served.base_url, Sleeps())
+    first = gemini.generate(ask("a red fox"))
+    edit = ImageRequest(
+        model="gemini-3-pro-image",
+        turns=[
+            Turn("user", (Part(text="a red fox"),)),
+            Turn("model", first.parts),
+            Turn("user", (Part(text="give it a hat"),)),
+        ],
+        aspect_ratio="1:1",
+        image_size="1K",
+    )
+
+    with pytest.raises(GenerationFailed, match="Thought signature is not valid"):
+        gemini.generate(edit)
 
 
 def test_the_request_is_what_gemini_expects() -> None:
@@ -266,27 +358,60 @@ def test_the_request_is_what_gemini_expects() -> None:
 
     with serving(app) as base_url:
         keys = iter(["first-key", "rotated-key"])
-        gemini = GeminiClient(base_url + "/", "some-model", lambda: next(keys), timeout_seconds=5.0)
-        gemini.generate("a fox", "4:5")
-        gemini.generate("a hare")
+        gemini = GeminiClient(base_url + "/", lambda: next(keys), timeout_seconds=5.0)
+        gemini.generate(ask("a fox", "4:5", "2K", model="some-model"))
+        gemini.generate(
+            ImageRequest(
+                model="other-model",
+                turns=[
+                    Turn("user", (Part(text="a fox"),)),
+                    Turn("model", (Part(image=InlineImage(b"fox", "image/png"), thought_signature="c2ln"),)),
+                    Turn("user", (Part(text="in the snow"), Part(image=InlineImage(b"snow", "image/jpeg")))),
+                ],
+                aspect_ratio="1:1",
+                image_size="1K",
+            )
+        )
 
-    (method, path, headers, payload), (_, _, rotated_headers, unconfigured) = seen
+    (method, path, headers, payload), (_, edit_path, rotated_headers, edit) = seen
     assert method == "POST"
     assert path == "/v1beta/models/some-model:generateContent?"  # werkzeug's full_path: no query, no key
+    assert edit_path == "/v1beta/models/other-model:generateContent?"
     assert headers["X-Goog-Api-Key"] == "first-key"
     assert rotated_headers["X-Goog-Api-Key"] == "rotated-key"  # read at call time
     assert payload == {
         "contents": [{"role": "user", "parts": [{"text": "a fox"}]}],
-        "generationConfig": {"responseModalities": ["IMAGE"], "imageConfig": {"aspectRatio": "4:5"}},
+        "generationConfig": {
+            "responseModalities": ["IMAGE"],
+            "imageConfig": {"aspectRatio": "4:5", "imageSize": "2K"},
+        },
     }
-    assert unconfigured["generationConfig"] == {"responseModalities": ["IMAGE"]}
+    assert edit["contents"] == [
+        {"role": "user", "parts": [{"text": "a fox"}]},
+        {
+            "role": "model",
+            "parts": [
+                {
+                    "inlineData": {"mimeType": "image/png", "data": base64.b64encode(b"fox").decode()},
+                    "thoughtSignature": "c2ln",
+                }
+            ],
+        },
+        {
+            "role": "user",
+            "parts": [
+                {"text": "in the snow"},
+                {"inlineData": {"mimeType": "image/jpeg", "data": base64.b64encode(b"snow").decode()}},
+            ],
+        },
+    ]
 
 
 def test_a_wrong_key_fails_at_once(served: Served) -> None:
     sleeps = Sleeps()
 
     with pytest.raises(GenerationFailed, match="HTTP 403 PERMISSION_DENIED") as failed:
-        client(served.base_url, sleeps, key="wrong-key").generate("a fox")
+        client(served.base_url, sleeps, key="wrong-key").generate(ask("a fox"))
 
     assert "wrong-key" not in str(failed.value)
     assert served.gemini.calls == 1
@@ -297,7 +422,7 @@ def test_a_refusal_is_not_retried(served: Served) -> None:
     sleeps = Sleeps()
 
     with pytest.raises(GenerationRefused, match=r"declined this prompt \(PROHIBITED_CONTENT\)"):
-        client(served.base_url, sleeps).generate("something Forbidden")
+        client(served.base_url, sleeps).generate(ask("something Forbidden"))
 
     assert served.gemini.calls == 1
     assert sleeps.delays == []
@@ -307,11 +432,11 @@ def test_transient_failures_are_retried_until_success(served: Served) -> None:
     served.gemini.fail_next(2, 503)
     sleeps = Sleeps()
 
-    image = client(
+    answer = client(
         served.base_url, sleeps, attempts=3, backoff_base_seconds=1.0, backoff_cap_seconds=8.0
-    ).generate("a fox")
+    ).generate(ask("a fox"))
 
-    assert image.mime_type == "image/png"
+    assert answer.image.mime_type == "image/png"
     assert served.gemini.calls == 3
     assert len(sleeps.delays) == 2
     assert all(0 <= delay <= 8.0 for delay in sleeps.delays)
@@ -322,7 +447,7 @@ def test_a_persistent_429_gives_up_after_the_attempts(served: Served) -> None:
     sleeps = Sleeps()
 
     with pytest.raises(GenerationUnavailable) as unavailable:
-        client(served.base_url, sleeps, attempts=4).generate("a fox")
+        client(served.base_url, sleeps, attempts=4).generate(ask("a fox"))
 
     assert unavailable.value.status == 429
     assert "gave up after 4 attempts" in str(unavailable.value)
@@ -344,7 +469,7 @@ def test_backoff_is_exponential_and_capped(served: Served) -> None:
     )
 
     with pytest.raises(GenerationUnavailable):
-        gemini.generate("a fox")
+        gemini.generate(ask("a fox"))
 
     assert sleeps.delays == [0.5, 1.0, 2.0, 3.0, 3.0]
 
@@ -355,7 +480,7 @@ def test_backoff_is_fully_jittered(served: Served) -> None:
     draws = iter([0.0, 0.25, 0.5])
 
     with pytest.raises(GenerationUnavailable):
-        client(served.base_url, sleeps, attempts=3, random=lambda: next(draws)).generate("a fox")
+        client(served.base_url, sleeps, attempts=3, random=lambda: next(draws)).generate(ask("a fox"))
 
     assert sleeps.delays == [0.0, 0.5]  # random() * min(8, 1 * 2**n) for n = 0, 1
 
@@ -375,7 +500,7 @@ def test_retry_after_is_honoured_within_the_cap(retry_after: str, expected: floa
     sleeps = Sleeps()
     with serving(app) as base_url:
         # With random() fixed at 1.0 the jittered delay would be exactly base: 1.0.
-        client(base_url, sleeps, backoff_cap_seconds=8.0, random=lambda: 1.0).generate("a fox")
+        client(base_url, sleeps, backoff_cap_seconds=8.0, random=lambda: 1.0).generate(ask("a fox"))
 
     assert sleeps.delays == [expected]
 
@@ -390,11 +515,9 @@ def test_a_timeout_is_unavailable_without_a_status() -> None:
     sleeps = Sleeps()
     with serving(slow) as base_url:
         try:
-            gemini = GeminiClient(
-                base_url, DEFAULT_MODEL, lambda: KEY, timeout_seconds=0.2, attempts=2, sleep=sleeps
-            )
+            gemini = GeminiClient(base_url, lambda: KEY, timeout_seconds=0.2, attempts=2, sleep=sleeps)
             with pytest.raises(GenerationUnavailable, match="did not answer in time") as unavailable:
-                gemini.generate("a fox")
+                gemini.generate(ask("a fox"))
         finally:
             release.set()
 
@@ -409,26 +532,38 @@ def test_a_refused_connection_is_unavailable_after_retries() -> None:
     sleeps = Sleeps()
 
     with pytest.raises(GenerationUnavailable, match="could not be reached") as unavailable:
-        client(f"http://127.0.0.1:{port}", sleeps, attempts=3).generate("a fox")
+        client(f"http://127.0.0.1:{port}", sleeps, attempts=3).generate(ask("a fox"))
 
     assert unavailable.value.status is None
     assert len(sleeps.delays) == 2
 
 
-def test_an_unknown_model_is_a_failure(served: Served) -> None:
-    gemini = GeminiClient(served.base_url, "gemini-9", lambda: KEY, timeout_seconds=5.0, sleep=Sleeps())
+@pytest.mark.parametrize("model", ["gemini-2.5-flash-image", "gemini-9"])
+def test_a_retired_or_unknown_model_is_retired_at_once(served: Served, model: str) -> None:
+    sleeps = Sleeps()
 
-    with pytest.raises(GenerationFailed, match="HTTP 404"):
-        gemini.generate("a fox")
+    with pytest.raises(ModelRetired):
+        client(served.base_url, sleeps).generate(ask("a fox", model=model))
+
+    assert served.gemini.calls == 1
+    assert sleeps.delays == []
 
 
 @pytest.mark.parametrize(
-    ("prompt", "ratio", "message"), [("   ", None, "prompt is empty"), ("a fox", "7:5", "aspect ratio")]
+    "turns",
+    [
+        pytest.param([], id="no-turns"),
+        pytest.param([Turn("user", (Part(text="   "),))], id="blank-prompt"),
+        pytest.param([Turn("user", (Part(image=InlineImage(PNG, "image/png")),))], id="no-text"),
+        pytest.param(
+            [Turn("user", (Part(text="a fox"),)), Turn("model", (Part(text="ok"),))], id="model-last"
+        ),
+    ],
 )
-def test_caller_mistakes_are_refused_before_any_call(
-    served: Served, prompt: str, ratio: str | None, message: str
-) -> None:
-    with pytest.raises(ValueError, match=message):
-        client(served.base_url, Sleeps()).generate(prompt, ratio)
+def test_caller_mistakes_are_refused_before_any_call(served: Served, turns: list[Turn]) -> None:
+    request = ImageRequest(model=MODEL, turns=turns, aspect_ratio="1:1", image_size="1K")
+
+    with pytest.raises(ValueError, match="user's text"):
+        client(served.base_url, Sleeps()).generate(request)
 
     assert served.gemini.calls == 0

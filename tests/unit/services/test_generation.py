@@ -1,28 +1,28 @@
-"""Generation requests and the worker against moto in-process and the Gemini stand-in over HTTP."""
+"""Generation and edit requests against moto in-process: the catalog's checks and prices, references,
+sources, threads, the queue and idempotency."""
 
 from __future__ import annotations
 
-import io
 import json
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from PIL import Image as PILImage
 
-from devstack.gemini import LocalGemini
 from imagegen import aws
 from imagegen.container import Services
-from imagegen.errors import Conflict, InsufficientCoins
+from imagegen.errors import Conflict, InsufficientCoins, Invalid, NotFound
 from imagegen.models.auth import Caller
-from imagegen.models.images import GenerateRequest, GenerationJob, ImageStatus
-from imagegen.services.generation import MODEL_UNAVAILABLE, QUEUE_FAILED, JobOutcome
-from imagegen.services.pipeline import Outcome
+from imagegen.models.images import GenerateRequest, ImageStatus
+from imagegen.services.generation import QUEUE_FAILED
+from tests import images
+from tests.unit.conftest import UploadImage
 
 LedgerSum = Callable[[str], int]
 
 
-def ask(prompt: str = "a lighthouse", **extra: object) -> GenerateRequest:
+def ask(prompt: str = "a lighthouse", **extra: Any) -> GenerateRequest:
     return GenerateRequest.model_validate({"prompt": prompt, **extra})
 
 
@@ -33,43 +33,186 @@ def queued(services: Services) -> list[dict[str, object]]:
     return [json.loads(message["Body"]) for message in messages.get("Messages", [])]
 
 
-def job_of(
-    services: Services, caller: Caller, prompt: str = "a lighthouse", ratio: str | None = None
-) -> GenerationJob:
-    image = services.generation.request(
-        caller, ask(prompt, **({"aspectRatio": ratio} if ratio else {}))
-    ).image
-    return GenerationJob(user_id=caller.user_id, image_id=image.image_id, prompt=prompt, aspect_ratio=ratio)
+def fields(error: pytest.ExceptionInfo[Invalid]) -> list[str]:
+    return [field["field"] for field in error.value.details["fields"]]
 
 
-def status(services: Services, job: GenerationJob) -> ImageStatus:
-    image = services.image_records.get(job.user_id, job.image_id)
-    assert image is not None
-    return image.status
-
-
-def test_a_request_is_charged_recorded_and_queued(
+def test_a_request_is_charged_recorded_and_queued_with_the_defaults(
     services: Services, caller: Caller, ledger_sum: LedgerSum
 ) -> None:
-    generation = services.generation.request(caller, ask("  a lighthouse  ", aspectRatio="9:16"))
+    generation = services.generation.generate(caller, ask("  a lighthouse  "))
 
     image = generation.image
-    assert (image.status, image.prompt, image.coins_used, image.title) == (
-        ImageStatus.PENDING,
-        "a lighthouse",
-        100,
-        "a lighthouse",
-    )
+    assert (image.status, image.prompt, image.title) == (ImageStatus.PENDING, "a lighthouse", "a lighthouse")
+    assert (image.model, image.image_size, image.aspect_ratio, image.coins_used) == ("fast", "1K", "1:1", 100)
+    assert (image.parent_image_id, image.thread_id, image.reference_image_ids) == (None, image.image_id, [])
     assert generation.balance == 900 == ledger_sum(caller.user_id)
-    assert queued(services) == [
-        {"userId": caller.user_id, "imageId": image.image_id, "prompt": "a lighthouse", "aspectRatio": "9:16"}
-    ]
+    assert queued(services) == [{"userId": caller.user_id, "imageId": image.image_id}]
+    assert services.image_records.get(caller.user_id, image.image_id) == image
+
+
+@pytest.mark.parametrize(
+    ("model", "size", "ratio", "cost"),
+    [
+        ("fast", "2K", "4:1", 150),
+        ("fast", "4K", "8:1", 338),
+        ("pro", "4K", "21:9", 715),
+        ("lite", "1K", "1:8", 100),
+    ],
+)
+def test_the_charge_is_the_catalogs_price_for_the_model_and_size(
+    services: Services, caller: Caller, ledger_sum: LedgerSum, model: str, size: str, ratio: str, cost: int
+) -> None:
+    generation = services.generation.generate(caller, ask(model=model, imageSize=size, aspectRatio=ratio))
+
+    assert (generation.image.model, generation.image.image_size, generation.image.aspect_ratio) == (
+        model,
+        size,
+        ratio,
+    )
+    assert generation.image.coins_used == cost
+    assert generation.balance == 1000 - cost == ledger_sum(caller.user_id)
+
+
+@pytest.mark.parametrize(
+    ("extra", "field"),
+    [
+        ({"model": "gemini-nano-banana-2.1"}, "model"),  # Google's id is not ours
+        ({"model": "imagen"}, "model"),
+        ({"model": "lite", "imageSize": "2K"}, "imageSize"),
+        ({"imageSize": "8K"}, "imageSize"),
+        ({"imageSize": "1k"}, "imageSize"),
+        ({"model": "pro", "aspectRatio": "4:1"}, "aspectRatio"),
+        ({"aspectRatio": "2:1"}, "aspectRatio"),
+    ],
+)
+def test_what_the_catalog_does_not_offer_is_invalid_and_charges_nothing(
+    services: Services, caller: Caller, extra: dict[str, str], field: str
+) -> None:
+    with pytest.raises(Invalid) as invalid:
+        services.generation.generate(caller, ask(**extra))
+
+    assert fields(invalid) == [field]
+    assert services.coins.balance(caller.user_id) == 1000
+    assert queued(services) == []
+
+
+def test_references_are_the_callers_completed_images_in_order(
+    services: Services, caller: Caller, completed_upload: UploadImage
+) -> None:
+    first, second = completed_upload(caller), completed_upload(caller)
+
+    image = services.generation.generate(
+        caller, ask(referenceImageIds=[second.image_id, first.image_id])
+    ).image
+
+    assert image.reference_image_ids == [second.image_id, first.image_id]
+    assert image.thread_id == image.image_id  # references do not make a thread
+
+
+def test_references_that_are_not_the_callers_completed_images_are_named(
+    services: Services, caller: Caller, stranger: Caller, completed_upload: UploadImage
+) -> None:
+    mine = completed_upload(caller)
+    theirs = completed_upload(stranger)
+    pending = services.generation.generate(caller, ask()).image
+    balance = services.coins.balance(caller.user_id)
+
+    with pytest.raises(Invalid) as invalid:
+        services.generation.generate(
+            caller, ask(referenceImageIds=[mine.image_id, theirs.image_id, pending.image_id, "NO-SUCH-ID"])
+        )
+
+    assert fields(invalid) == ["referenceImageIds"]
+    assert invalid.value.details["imageIds"] == [theirs.image_id, pending.image_id, "NO-SUCH-ID"]
+    assert services.coins.balance(caller.user_id) == balance
+
+
+def test_more_references_than_the_model_takes_are_invalid(
+    services: Services, caller: Caller, completed_upload: UploadImage
+) -> None:
+    services.coins.grant(caller.user_id, 1000, note="uploads")
+    ids = [completed_upload(caller).image_id for _ in range(15)]
+
+    with pytest.raises(Invalid, match="not valid") as invalid:
+        services.generation.generate(caller, ask(referenceImageIds=ids))
+    assert "at most 14" in invalid.value.details["fields"][0]["message"]
+
+    assert services.generation.generate(caller, ask(referenceImageIds=ids[:14])).image.coins_used == 100
+
+
+def test_an_edit_joins_the_sources_thread_at_the_ratio_nearest_the_source(
+    services: Services, caller: Caller, completed_upload: UploadImage
+) -> None:
+    source = completed_upload(caller, images.png(400, 100))
+
+    edit = services.generation.edit(caller, source.image_id, ask("make it night")).image
+    again = services.generation.edit(caller, source.image_id, ask("make it day", model="pro")).image
+
+    assert (edit.parent_image_id, edit.thread_id) == (source.image_id, source.image_id)
+    assert (edit.aspect_ratio, again.aspect_ratio) == ("4:1", "21:9")  # pro has no 4:1
+    assert (edit.prompt, edit.type.value, edit.coins_used) == ("make it night", "GENERATED", 100)
+
+
+def test_an_edit_of_an_edit_stays_in_the_first_images_thread(
+    services: Services, caller: Caller, completed_upload: UploadImage
+) -> None:
+    source = completed_upload(caller)
+    edit = services.generation.edit(caller, source.image_id, ask("first change")).image
+    services.image_records.complete(  # as the pipeline would once the worker stored it
+        caller.user_id,
+        edit.image_id,
+        source.metadata,
+        "2026-11-29T00:00:00.000Z",
+        ImageStatus.PENDING,  # type: ignore[arg-type]
+    )
+
+    second = services.generation.edit(caller, edit.image_id, ask("second change")).image
+
+    assert (second.parent_image_id, second.thread_id) == (edit.image_id, source.image_id)
+
+
+def test_the_source_of_an_edit_must_be_the_callers_and_completed(
+    services: Services, caller: Caller, stranger: Caller, completed_upload: UploadImage
+) -> None:
+    theirs = completed_upload(stranger)
+    pending = services.generation.generate(caller, ask()).image
+    balance = services.coins.balance(caller.user_id)
+
+    with pytest.raises(NotFound):
+        services.generation.edit(caller, theirs.image_id, ask())
+    with pytest.raises(NotFound):
+        services.generation.edit(caller, "NO-SUCH-IMAGE", ask())
+    with pytest.raises(Conflict, match="PENDING"):
+        services.generation.edit(caller, pending.image_id, ask())
+
+    assert services.coins.balance(caller.user_id) == balance
+
+
+def test_an_edits_source_counts_as_one_of_the_models_input_images(
+    services: Services, caller: Caller, completed_upload: UploadImage
+) -> None:
+    services.coins.grant(caller.user_id, 1000, note="uploads")
+    source = completed_upload(caller)
+    ids = [completed_upload(caller).image_id for _ in range(14)]
+
+    with pytest.raises(Invalid) as too_many:
+        services.generation.edit(caller, source.image_id, ask(referenceImageIds=ids))
+    with pytest.raises(Invalid) as itself:
+        services.generation.edit(caller, source.image_id, ask(referenceImageIds=[source.image_id]))
+
+    assert (
+        "at most 13 reference images besides the image edited"
+        in too_many.value.details["fields"][0]["message"]
+    )
+    assert fields(itself) == ["referenceImageIds"]
+    assert services.generation.edit(caller, source.image_id, ask(referenceImageIds=ids[:13])).image
 
 
 def test_short_of_coins_writes_and_queues_nothing(services: Services, caller: Caller) -> None:
     services.coins.grant(caller.user_id, -950, note="leave 50")
     with pytest.raises(InsufficientCoins):
-        services.generation.request(caller, ask())
+        services.generation.generate(caller, ask())
     assert queued(services) == []
     assert services.coins.balance(caller.user_id) == 50
 
@@ -82,7 +225,7 @@ def test_a_job_that_cannot_be_queued_is_failed_and_refunded_before_answering(
 
     monkeypatch.setattr(services.generation._queue, "send", unreachable)
     with pytest.raises(ClientError):
-        services.generation.request(caller, ask())
+        services.generation.generate(caller, ask())
 
     (image,) = services.image_records.list_page(caller.user_id, 10, None)[0]
     assert (image.status, image.error) == (ImageStatus.FAILED, QUEUE_FAILED)
@@ -90,111 +233,96 @@ def test_a_job_that_cannot_be_queued_is_failed_and_refunded_before_answering(
 
 
 def test_an_idempotency_key_makes_one_image_per_user_and_body(services: Services, caller: Caller) -> None:
-    first = services.generation.request(caller, ask(), idempotency_key="K1")
-    again = services.generation.request(caller, ask(), idempotency_key="K1")
+    first = services.generation.generate(caller, ask(), idempotency_key="K1")
+    again = services.generation.generate(caller, ask(), idempotency_key="K1")
     with pytest.raises(Conflict):
-        services.generation.request(caller, ask("another prompt"), idempotency_key="K1")
+        services.generation.generate(caller, ask("another prompt"), idempotency_key="K1")
+    with pytest.raises(Conflict):
+        services.generation.generate(caller, ask(imageSize="2K"), idempotency_key="K1")
 
     assert again.image.image_id == first.image.image_id
     assert services.coins.balance(caller.user_id) == 900
     assert len(queued(services)) == 1
 
 
+def test_an_idempotency_key_on_an_edit_is_bound_to_its_source(
+    services: Services, caller: Caller, completed_upload: UploadImage
+) -> None:
+    one, other = completed_upload(caller), completed_upload(caller)
+    balance = services.coins.balance(caller.user_id)
+
+    first = services.generation.edit(caller, one.image_id, ask("sepia"), idempotency_key="E1")
+    again = services.generation.edit(caller, one.image_id, ask("sepia"), idempotency_key="E1")
+    with pytest.raises(Conflict):
+        services.generation.edit(caller, other.image_id, ask("sepia"), idempotency_key="E1")
+    with pytest.raises(Conflict):
+        services.generation.generate(caller, ask("sepia"), idempotency_key="E1")
+
+    assert again.image.image_id == first.image.image_id
+    assert services.coins.balance(caller.user_id) == balance - 100
+
+
 def test_a_refused_request_under_a_key_can_be_retried(services: Services, caller: Caller) -> None:
     services.coins.grant(caller.user_id, -950, note="leave 50")
     with pytest.raises(InsufficientCoins):
-        services.generation.request(caller, ask(), idempotency_key="K2")
+        services.generation.generate(caller, ask(), idempotency_key="K2")
+    with pytest.raises(Invalid):
+        services.generation.generate(caller, ask(model="nope"), idempotency_key="K3")
     services.coins.grant(caller.user_id, 50, note="top up")
 
-    assert services.generation.request(caller, ask(), idempotency_key="K2").balance == 0
+    assert services.generation.generate(caller, ask(), idempotency_key="K2").balance == 0
 
 
-def test_the_worker_stores_the_generated_png_and_the_pipeline_completes_it(
-    services: Services, caller: Caller, gemini: LocalGemini
+def test_images_of_a_thread_page_oldest_first(
+    services: Services, caller: Caller, stranger: Caller, completed_upload: UploadImage
 ) -> None:
-    job = job_of(services, caller, ratio="16:9")
+    source = completed_upload(caller)
+    edits = [services.generation.edit(caller, source.image_id, ask(f"edit {n}")).image for n in range(4)]
+    services.generation.generate(caller, ask("another thread"))
 
-    assert services.generation_worker.process(job, receive_count=1) is JobOutcome.STORED
-    assert services.generation_worker.process(job, receive_count=1) is JobOutcome.SKIPPED  # a duplicate
+    first = services.images.thread_page(caller, edits[2].image_id, 3, None)
+    rest = services.images.thread_page(caller, edits[2].image_id, 3, first.next_cursor)
 
-    image = services.image_records.get(job.user_id, job.image_id)
-    assert image is not None
-    assert (image.status, image.object_key) == (
-        ImageStatus.PROCESSING,
-        f"images/{job.user_id}/{job.image_id}.png",
+    assert [view.id for view in first.images + rest.images] == [
+        source.image_id,
+        *(edit.image_id for edit in edits),
+    ]
+    assert rest.next_cursor is None
+    assert {view.thread_id for view in first.images} == {source.image_id}
+    with pytest.raises(NotFound):
+        services.images.thread_page(stranger, source.image_id, 3, None)
+
+
+def test_deleting_an_image_of_a_thread_leaves_the_others(
+    services: Services, caller: Caller, completed_upload: UploadImage
+) -> None:
+    source = completed_upload(caller)
+    edits = [services.generation.edit(caller, source.image_id, ask(f"edit {n}")).image for n in range(2)]
+
+    services.images.delete(caller, source.image_id)
+
+    remaining = services.images.thread_page(caller, edits[1].image_id, 10, None).images
+    assert [view.id for view in remaining] == [edit.image_id for edit in edits]
+    assert all(
+        (view.parent_image_id, view.thread_id) == (source.image_id, source.image_id) for view in remaining
     )
-    with PILImage.open(io.BytesIO(services.storage.read(image.object_key))) as png:
-        assert (png.format, png.size) == ("PNG", (1024, 576))
-    assert services.pipeline.measure(image.object_key) is Outcome.COMPLETED
-    assert gemini.calls == 1
 
 
-def test_a_refused_prompt_fails_and_refunds(
-    services: Services, caller: Caller, gemini: LocalGemini, ledger_sum: LedgerSum
+def test_an_image_from_before_threads_starts_one_when_it_is_edited(
+    services: Services, caller: Caller, completed_upload: UploadImage
 ) -> None:
-    job = job_of(services, caller, prompt="something forbidden")
-
-    assert services.generation_worker.process(job, receive_count=1) is JobOutcome.FAILED
-    image = services.image_records.get(job.user_id, job.image_id)
-    assert image is not None
-    assert image.status is ImageStatus.FAILED
-    assert image.error is not None
-    assert "PROHIBITED_CONTENT" in image.error
-    assert services.coins.balance(caller.user_id) == 1000 == ledger_sum(caller.user_id)
-
-
-def test_an_unavailable_model_is_retried_by_the_next_delivery(
-    services: Services, caller: Caller, gemini: LocalGemini
-) -> None:
-    job = job_of(services, caller)
-    gemini.fail_next(3, 503)  # every in-invocation attempt of the first delivery
-
-    assert services.generation_worker.process(job, receive_count=1) is JobOutcome.RETRY
-    assert status(services, job) is ImageStatus.PENDING
-    assert services.coins.balance(caller.user_id) == 900
-    assert services.generation_worker.process(job, receive_count=2) is JobOutcome.STORED
-
-
-def test_the_last_delivery_fails_and_refunds_exactly_once(
-    services: Services, caller: Caller, gemini: LocalGemini, ledger_sum: LedgerSum
-) -> None:
-    job = job_of(services, caller)
-    gemini.fail_next(100, 500)
-    last = services.settings.generate_max_receives
-
-    assert services.generation_worker.process(job, receive_count=last) is JobOutcome.FAILED
-    assert services.generation_worker.process(job, receive_count=last) is JobOutcome.SKIPPED
-    image = services.image_records.get(job.user_id, job.image_id)
-    assert image is not None
-    assert (image.status, image.error) == (ImageStatus.FAILED, MODEL_UNAVAILABLE)
-    assert services.coins.balance(caller.user_id) == 1000 == ledger_sum(caller.user_id)
-
-
-def test_a_deleted_image_is_not_drawn(services: Services, caller: Caller, gemini: LocalGemini) -> None:
-    job = job_of(services, caller)
-    aws.dynamodb().delete_item(
+    legacy = completed_upload(caller)
+    aws.dynamodb().update_item(
         TableName=services.settings.images_table,
-        Key={"userId": {"S": job.user_id}, "imageId": {"S": job.image_id}},
+        Key={"userId": {"S": caller.user_id}, "imageId": {"S": legacy.image_id}},
+        UpdateExpression="REMOVE threadId, referenceImageIds",
     )
-    assert services.generation_worker.process(job, receive_count=1) is JobOutcome.SKIPPED
-    assert gemini.calls == 0
+    assert services.images.view(services.images.get(caller, legacy.image_id)).thread_id == legacy.image_id
+    assert [view.id for view in services.images.thread_page(caller, legacy.image_id, 10, None).images] == [
+        legacy.image_id
+    ]
 
+    edit = services.generation.edit(caller, legacy.image_id, ask("now with threads")).image
 
-def test_an_s3_write_failure_is_retried_then_refunded(
-    services: Services,
-    caller: Caller,
-    gemini: LocalGemini,
-    ledger_sum: LedgerSum,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    job = job_of(services, caller)
-
-    def broken(*_: object) -> None:
-        raise ClientError({"Error": {"Code": "SlowDown", "Message": "slow down"}}, "PutObject")
-
-    monkeypatch.setattr(services.storage, "write", broken)
-    assert services.generation_worker.process(job, receive_count=1) is JobOutcome.RETRY
-    assert status(services, job) is ImageStatus.PENDING
-    last = services.settings.generate_max_receives
-    assert services.generation_worker.process(job, receive_count=last) is JobOutcome.FAILED
-    assert services.coins.balance(caller.user_id) == 1000 == ledger_sum(caller.user_id)
+    thread = services.images.thread_page(caller, edit.image_id, 10, None).images
+    assert [view.id for view in thread] == [legacy.image_id, edit.image_id]

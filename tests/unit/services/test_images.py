@@ -12,10 +12,12 @@ from imagegen.container import Services
 from imagegen.errors import NotFound
 from imagegen.models.auth import Caller
 from imagegen.models.images import GenerateRequest, GenerationJob, ImageStatus, ImageUpdate, UploadRequest
-from imagegen.services.generation import JobOutcome
+from imagegen.services.gemini import GeminiClient, ImageRequest, ModelReply
+from imagegen.services.generation_worker import JobOutcome
 from imagegen.services.pipeline import Outcome
 from imagegen.services.storage import thumbnail_key
 from tests import images
+from tests.unit.conftest import MakeWorker
 
 
 def keys(services: Services) -> list[str]:
@@ -100,19 +102,21 @@ def test_a_thumbnail_racing_a_delete_is_removed(
 
 
 def test_a_generation_racing_a_delete_leaves_no_object(
-    services: Services, caller: Caller, gemini: LocalGemini, monkeypatch: pytest.MonkeyPatch
+    services: Services, caller: Caller, gemini: LocalGemini, make_worker: MakeWorker
 ) -> None:
-    image = services.generation.request(caller, GenerateRequest.model_validate({"prompt": "a boat"})).image
-    job = GenerationJob(user_id=caller.user_id, image_id=image.image_id, prompt="a boat")
-    generate = services.generation_worker._gemini.generate
+    image = services.generation.generate(caller, GenerateRequest.model_validate({"prompt": "a boat"})).image
+    job = GenerationJob(user_id=caller.user_id, image_id=image.image_id)
 
-    def generate_while_deleted(prompt: str, ratio: str | None) -> object:
-        services.images.delete(caller, image.image_id)
-        return generate(prompt, ratio)
+    class DeletedWhileDrawing(GeminiClient):
+        def generate(self, request: ImageRequest) -> ModelReply:
+            services.images.delete(caller, image.image_id)
+            return super().generate(request)
 
-    monkeypatch.setattr(services.generation_worker._gemini, "generate", generate_while_deleted)
+    client = DeletedWhileDrawing(
+        services.settings.gemini_base_url, lambda: gemini.api_key, timeout_seconds=5.0
+    )
 
-    assert services.generation_worker.process(job, receive_count=1) is JobOutcome.SKIPPED
+    assert make_worker(gemini_client=client).process(job, receive_count=1) is JobOutcome.SKIPPED
     assert keys(services) == []
     assert services.coins.balance(caller.user_id) == 900
 
@@ -120,9 +124,9 @@ def test_a_generation_racing_a_delete_leaves_no_object(
 def test_the_worker_stores_nothing_for_an_image_deleted_before_it_started(
     services: Services, caller: Caller, gemini: LocalGemini
 ) -> None:
-    image = services.generation.request(caller, GenerateRequest.model_validate({"prompt": "a boat"})).image
+    image = services.generation.generate(caller, GenerateRequest.model_validate({"prompt": "a boat"})).image
     services.images.delete(caller, image.image_id)
-    job = GenerationJob(user_id=caller.user_id, image_id=image.image_id, prompt="a boat")
+    job = GenerationJob(user_id=caller.user_id, image_id=image.image_id)
 
     assert services.generation_worker.process(job, receive_count=1) is JobOutcome.SKIPPED
     assert gemini.calls == 0

@@ -20,6 +20,7 @@ ERROR_STATUS: list[tuple[type[errors.DomainError], HTTPStatus, str]] = [
     (errors.TooLarge, HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "TOO_LARGE"),
     (errors.UnsupportedMediaType, HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "UNSUPPORTED_MEDIA_TYPE"),
     (errors.BadRequest, HTTPStatus.BAD_REQUEST, "BAD_REQUEST"),
+    (errors.Invalid, HTTPStatus.UNPROCESSABLE_ENTITY, "VALIDATION_ERROR"),
 ]
 
 

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import Field, StringConstraints, field_validator
 
 from imagegen.models.base import CamelModel, RequestModel
 
-# The image types the service can store, and the extension of their object keys.
-FILE_EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "image/gif": "gif"}
-
-
-# The aspect ratios the Gemini image model accepts.
-AspectRatio = Literal["1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9"]
+ImageId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+# An upper bound on references whatever the catalog says, so a request stays small to check.
+MAX_REFERENCES = 32
 
 
 class ImageType(StrEnum):
@@ -70,8 +67,22 @@ class Image(CamelModel):
     metadata: ImageMetadata | None = None
     coins_used: int
     error: str | None = None
+    model: str | None = None
+    """The catalog id of the model that made it (generated images only)."""
+    image_size: str | None = None
+    aspect_ratio: str | None = None
+    parent_image_id: str | None = None
+    """The image this one is an edit of."""
+    thread_id: str | None = None
+    """The first image of its edit thread; None (on images older than threads) reads as its own id."""
+    reference_image_ids: list[str] = Field(default_factory=list)
     created_at: str
     updated_at: str
+
+    @property
+    def thread(self) -> str:
+        """The id of the edit thread the image belongs to."""
+        return self.thread_id or self.image_id
 
 
 class ImageView(CamelModel):
@@ -89,6 +100,12 @@ class ImageView(CamelModel):
     metadata: ImageMetadata | None
     coins_used: int
     error: str | None
+    model: str | None
+    image_size: str | None
+    aspect_ratio: str | None
+    parent_image_id: str | None
+    thread_id: str
+    reference_image_ids: list[str]
     created_at: str
     updated_at: str
 
@@ -123,20 +140,32 @@ class ImageUpdate(RequestModel):
 
 
 class GenerateRequest(RequestModel):
-    """``POST /images/generate``."""
+    """``POST /images/generate``, and ``POST /images/{id}/edit`` (the prompt is then the instruction).
+
+    ``model``, ``imageSize`` and ``aspectRatio`` are checked against the model catalog by the
+    service (the catalog is configuration); here only their shape.
+    """
 
     prompt: str = Field(min_length=1, max_length=2000)
     title: str | None = Field(default=None, max_length=200)
-    aspect_ratio: AspectRatio | None = None
+    model: str | None = Field(default=None, min_length=1, max_length=32)
+    image_size: str | None = Field(default=None, min_length=1, max_length=8)
+    aspect_ratio: str | None = Field(default=None, min_length=1, max_length=8)
+    reference_image_ids: list[ImageId] | None = Field(default=None, min_length=1, max_length=MAX_REFERENCES)
+
+    @field_validator("reference_image_ids")
+    @classmethod
+    def _distinct(cls, ids: list[str] | None) -> list[str] | None:
+        if ids is not None and len(set(ids)) != len(ids):
+            raise ValueError("each image may be given once")
+        return ids
 
 
 class GenerationJob(CamelModel):
-    """The generate queue's message: which image to draw, and how."""
+    """The generate queue's message: which image to draw. Everything else is on the image's record."""
 
     user_id: str
     image_id: str
-    prompt: str
-    aspect_ratio: str | None = None
 
 
 class PresignedPost(CamelModel):

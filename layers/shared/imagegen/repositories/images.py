@@ -1,22 +1,27 @@
 """The images table: ``userId`` + ``imageId`` (a ULID, so a user's images sort by time).
 
+Every image carries ``threadId`` (its own id when it starts a thread, its source's thread when
+it is an edit), which the ``ImagesByThread`` index keys with ``imageId``: a thread reads
+oldest first from one query.
+
 While an image is unfinished it carries ``unfinished`` = its status, which puts it in the
 sparse ``UnfinishedImages`` index the sweeper reads; finishing removes the attribute.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from imagegen.models.images import Image, ImageMetadata, ImageStatus, ImageType
-from imagegen.repositories.dynamo import from_item, set_changes, to_item, to_values, update_if
+from imagegen.repositories.dynamo import batch_get, from_item, set_changes, to_item, to_values, update_if
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
 UNFINISHED_IMAGES = "UnfinishedImages"
+IMAGES_BY_THREAD = "ImagesByThread"
 # A tombstoned image is on its way out: no pipeline write may touch it.
 _NOT_DELETING = "attribute_not_exists(deleting)"
 
@@ -118,9 +123,45 @@ class ImageRepository:
             "FilterExpression": " AND ".join(filters),
             "ExpressionAttributeValues": to_values(values),
             "ScanIndexForward": False,
-            "Limit": limit,
             **({"ExpressionAttributeNames": names} if names else {}),
         }
+        return self._full_page(
+            query, limit, start_key, lambda image: {"userId": user_id, "imageId": image.image_id}
+        )
+
+    def thread_page(
+        self, user_id: str, thread_id: str, limit: int, start_key: dict[str, Any] | None
+    ) -> tuple[list[Image], dict[str, Any] | None]:
+        """One full page of the user's images of an edit thread, oldest first, and where to continue.
+
+        A query on the ``ImagesByThread`` index (thread ids are unique; the filter on the owner
+        only makes sure of it).
+        """
+        query: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": IMAGES_BY_THREAD,
+            "KeyConditionExpression": "threadId = :thread",
+            "FilterExpression": f"userId = :user AND {_NOT_DELETING}",
+            "ExpressionAttributeValues": to_values({":thread": thread_id, ":user": user_id}),
+            "ScanIndexForward": True,
+        }
+        return self._full_page(
+            query,
+            limit,
+            start_key,
+            lambda image: {"threadId": thread_id, "userId": user_id, "imageId": image.image_id},
+        )
+
+    def _full_page(
+        self,
+        query: dict[str, Any],
+        limit: int,
+        start_key: dict[str, Any] | None,
+        position_of: Callable[[Image], dict[str, Any]],
+    ) -> tuple[list[Image], dict[str, Any] | None]:
+        """Query until ``limit`` images passed the filter or none are left; the position returned is that
+        of the last image returned (``position_of``), None at the end."""
+        query = {**query, "Limit": limit}
         page: list[Image] = []
         position = start_key
         while True:
@@ -132,11 +173,19 @@ class ImageRepository:
                 page.append(Image.model_validate(from_item(item)))
                 if len(page) == limit:
                     more = index < len(items) - 1 or "LastEvaluatedKey" in response
-                    return page, ({"userId": user_id, "imageId": page[-1].image_id} if more else None)
+                    return page, (position_of(page[-1]) if more else None)
             last = response.get("LastEvaluatedKey")
             if not last:
                 return page, None
             position = from_item(last)
+
+    def get_many(self, user_id: str, image_ids: Sequence[str]) -> dict[str, Image]:
+        """The user's images among ``image_ids`` (at most 100), read consistently in one round trip;
+        ids that are not theirs, do not exist or are being deleted are absent."""
+        keys = [self._key(user_id, image_id) for image_id in dict.fromkeys(image_ids)]
+        found = batch_get(self._client, {self._table: keys})[self._table]
+        images = (Image.model_validate(item) for item in found if "deleting" not in item)
+        return {image.image_id: image for image in images}
 
     def complete(
         self, user_id: str, image_id: str, metadata: ImageMetadata, at: str, expected: ImageStatus
@@ -197,6 +246,17 @@ class ImageRepository:
             "SET objectKey = :key, updatedAt = :at",
             "#status = :processing",
             {":key": key, ":at": at, ":processing": ImageStatus.PROCESSING.value},
+        )
+
+    def start_thread(self, user_id: str, image_id: str) -> None:
+        """Make an image from before threads the first of its own thread (once; again changes nothing)."""
+        update_if(
+            self._client,
+            TableName=self._table,
+            Key=self._key(user_id, image_id),
+            UpdateExpression="SET threadId = :id",
+            ConditionExpression="attribute_exists(imageId) AND attribute_not_exists(threadId)",
+            ExpressionAttributeValues=to_values({":id": image_id}),
         )
 
     def set_thumbnail(self, user_id: str, image_id: str, thumbnail_key: str, at: str) -> bool:

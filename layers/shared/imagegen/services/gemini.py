@@ -1,20 +1,28 @@
-"""Generating images with Google's Gemini image model over its REST API (plain ``requests``).
+"""Generating and editing images with Google's Gemini image models over their REST API (plain ``requests``).
 
 The google-genai SDK costs ~0.8 s of import and ~29 MB in the layer and does not retry by
 default, so this module speaks the one call we need, ``models/{model}:generateContent``,
 itself, and owns the retry policy.
 
+A request (``ImageRequest``) is a conversation: user turns of text and input images, and,
+for an edit of an image the model made, the model's own earlier turn replayed with the
+``thoughtSignature`` it returned on its parts (Gemini 3 image models expect it back, and
+keep the subject and style of an edit chain with it).
+
 Every reply ends in one of four outcomes:
 
-* a ``GeneratedImage`` (the first inline image part of the reply);
+* a ``ModelReply``: the first inline image of the reply that is not a thought (Gemini 3 may
+  send interim "thought" images first), and the reply's parts with their signatures, for
+  a later edit to replay;
 * ``GenerationRefused``: the model declined the prompt. Gemini says so with HTTP 200 and no
   image (a ``promptFeedback.blockReason``, a refusing ``finishReason``, or only text), so a
   refusal is never an HTTP error and is never retried: asking again gets the same answer;
 * ``GenerationUnavailable``: a transient failure (429, 500, 503, 504, a timeout, a dropped
   connection) that is still failing after ``attempts`` tries with capped, fully jittered
   exponential backoff;
-* ``GenerationFailed``: a permanent failure (a bad request or key, an unknown model, a reply
-  we cannot read): retrying would only repeat it.
+* ``GenerationFailed``: a permanent failure (a bad request or key, a reply we cannot read):
+  retrying would only repeat it. ``ModelRetired`` is the one that ops must hear about: the
+  model id is one Google does not serve (404), typically because it shut the model down.
 
 ``classify_reply`` is a pure function from (status, body) to an outcome, so each reply
 shape is testable without a network; ``GeminiClient`` adds HTTP, the key and the retries.
@@ -33,20 +41,18 @@ import math
 import random as _random
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from typing import Any, Final
+from typing import Any, Final, Literal
+from urllib.parse import quote
 
 import requests
 
-ASPECT_RATIOS: tuple[str, ...] = ("1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9")
-"""The aspect ratios the image model accepts in ``generationConfig.imageConfig.aspectRatio``."""
+from imagegen.models.formats import FROM_MODEL
 
 RETRYABLE_STATUSES = frozenset({429, 500, 503, 504})
 """HTTP statuses worth another try: quota (429), and Google's side failing or overloaded."""
-
-SUPPORTED_MIME_TYPES: Final = frozenset({"image/png", "image/jpeg", "image/webp"})
 
 # finishReasons of a candidate that mean "the model would not make this image". Others
 # (STOP, MAX_TOKENS, OTHER, ...) without an image are failures, not refusals.
@@ -76,11 +82,66 @@ _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)s\s*$")
 
 
 @dataclass(frozen=True)
-class GeneratedImage:
-    """An image the model made: its bytes and their (checked-to-be-supported) MIME type."""
+class InlineImage:
+    """Image bytes and their MIME type, as they travel in ``inlineData``."""
 
     data: bytes
     mime_type: str
+
+
+@dataclass(frozen=True)
+class Part:
+    """One part of a turn: a text or an image, with the model's ``thoughtSignature`` when it gave one."""
+
+    text: str | None = None
+    image: InlineImage | None = None
+    thought_signature: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        part: dict[str, Any] = {}
+        if self.text is not None:
+            part["text"] = self.text
+        if self.image is not None:
+            data = base64.b64encode(self.image.data).decode()
+            part["inlineData"] = {"mimeType": self.image.mime_type, "data": data}
+        if self.thought_signature is not None:
+            part["thoughtSignature"] = self.thought_signature
+        return part
+
+
+@dataclass(frozen=True)
+class Turn:
+    role: Literal["user", "model"]
+    parts: tuple[Part, ...]
+
+
+@dataclass(frozen=True)
+class ImageRequest:
+    """One image to ask for: which model (Google's id), the conversation, and the output's shape."""
+
+    model: str
+    turns: Sequence[Turn]
+    aspect_ratio: str
+    image_size: str
+
+    def payload(self) -> dict[str, Any]:
+        return {
+            "contents": [
+                {"role": turn.role, "parts": [part.to_json() for part in turn.parts]} for turn in self.turns
+            ],
+            "generationConfig": {
+                "responseModalities": ["IMAGE"],
+                "imageConfig": {"aspectRatio": self.aspect_ratio, "imageSize": self.image_size},
+            },
+        }
+
+
+@dataclass(frozen=True)
+class ModelReply:
+    """What the model answered: its image, and the parts of its turn (the image among them)."""
+
+    image: InlineImage
+    parts: tuple[Part, ...]
 
 
 class GenerationRefused(Exception):
@@ -111,11 +172,19 @@ class GenerationFailed(Exception):
     """A permanent failure (bad request or key, unknown model, unreadable reply); ``str()`` is readable."""
 
 
-def classify_reply(status: int, body: bytes) -> GeneratedImage:
+class ModelRetired(GenerationFailed):
+    """Google does not serve this model id (404): shut down, or never one of its models."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__("This model is no longer available.")
+        self.detail = detail
+
+
+def classify_reply(status: int, body: bytes) -> ModelReply:
     """The image in a ``generateContent`` reply, or the exception that the reply amounts to.
 
     Pure: it looks at the HTTP status and body only. Raises ``GenerationRefused``,
-    ``GenerationUnavailable`` (``status`` set) or ``GenerationFailed``.
+    ``GenerationUnavailable`` (``status`` set) or ``GenerationFailed`` (``ModelRetired`` on 404).
     """
     if status != 200:
         raise _http_error(status, body)
@@ -124,22 +193,24 @@ def classify_reply(status: int, body: bytes) -> GeneratedImage:
     except (ValueError, UnicodeDecodeError) as error:
         raise GenerationFailed("The image model sent a reply that is not JSON.") from error
     if not isinstance(reply, dict):
-        raise GenerationFailed("The image model sent a reply of an unexpected shape.")
+        raise _unexpected()
 
     candidates = reply.get("candidates") or []
     if not isinstance(candidates, list):
-        raise GenerationFailed("The image model sent a reply of an unexpected shape.")
+        raise _unexpected()
     texts: list[str] = []
     finish_reasons: list[str] = []
     for candidate in candidates:
         if not isinstance(candidate, dict):
-            raise GenerationFailed("The image model sent a reply of an unexpected shape.")
+            raise _unexpected()
         reason = candidate.get("finishReason")
         if isinstance(reason, str):
             finish_reasons.append(reason)
-        image = _first_image(candidate, texts)
+        parts = _answer_parts(candidate)
+        texts.extend(part.text.strip() for part in parts if part.text and part.text.strip())
+        image = next((part.image for part in parts if part.image is not None), None)
         if image is not None:
-            return image
+            return ModelReply(image=image, parts=parts)
 
     feedback = reply.get("promptFeedback")
     block_reason = feedback.get("blockReason") if isinstance(feedback, dict) else None
@@ -158,30 +229,40 @@ def classify_reply(status: int, body: bytes) -> GeneratedImage:
     raise GenerationFailed("The image model returned no image.")
 
 
-def _first_image(candidate: Mapping[str, Any], texts: list[str]) -> GeneratedImage | None:
-    """The first inline image of a candidate; its text parts are collected into ``texts``."""
+def _unexpected() -> GenerationFailed:
+    return GenerationFailed("The image model sent a reply of an unexpected shape.")
+
+
+def _answer_parts(candidate: Mapping[str, Any]) -> tuple[Part, ...]:
+    """The parts of a candidate's answer: its texts and images, not its thoughts (Gemini 3 may think in
+    words and in interim images, marked ``"thought": true``), each with its signature."""
     content = candidate.get("content")
     if content is None:
-        return None  # a blocked candidate has no content at all
+        return ()  # a blocked candidate has no content at all
     parts = content.get("parts") if isinstance(content, dict) else None
     if parts is None:
-        return None
+        return ()
     if not isinstance(parts, list):
-        raise GenerationFailed("The image model sent a reply of an unexpected shape.")
+        raise _unexpected()
+    answer: list[Part] = []
     for part in parts:
         if not isinstance(part, dict):
-            raise GenerationFailed("The image model sent a reply of an unexpected shape.")
+            raise _unexpected()
+        if part.get("thought") is True:
+            continue
+        signature = part.get("thoughtSignature", part.get("thought_signature"))
+        signature = signature if isinstance(signature, str) and signature else None
         text = part.get("text")
-        if isinstance(text, str) and text.strip() and not part.get("thought"):
-            texts.append(text.strip())
         # The REST API answers in camelCase; snake_case is what protobuf JSON may also carry.
         inline = part.get("inlineData", part.get("inline_data"))
         if inline is not None:
-            return _decode_inline(inline)
-    return None
+            answer.append(Part(image=_decode_inline(inline), thought_signature=signature))
+        elif isinstance(text, str):
+            answer.append(Part(text=text, thought_signature=signature))
+    return tuple(answer)
 
 
-def _decode_inline(inline: Any) -> GeneratedImage:
+def _decode_inline(inline: Any) -> InlineImage:
     if not isinstance(inline, dict):
         raise GenerationFailed("The image model sent an image part of an unexpected shape.")
     mime_type = inline.get("mimeType", inline.get("mime_type"))
@@ -189,7 +270,7 @@ def _decode_inline(inline: Any) -> GeneratedImage:
     if not isinstance(mime_type, str) or not isinstance(data, str):
         raise GenerationFailed("The image model sent an image part without its type or data.")
     mime_type = mime_type.split(";")[0].strip().lower()
-    if mime_type not in SUPPORTED_MIME_TYPES:
+    if mime_type not in FROM_MODEL:
         raise GenerationFailed(f"The image model sent an image of an unsupported type ({mime_type[:60]}).")
     try:
         decoded = base64.b64decode(data, validate=True)
@@ -200,7 +281,7 @@ def _decode_inline(inline: Any) -> GeneratedImage:
             raise GenerationFailed("The image model sent image data that is not valid base64.") from error
     if not decoded:
         raise GenerationFailed("The image model sent an empty image.")
-    return GeneratedImage(data=decoded, mime_type=mime_type)
+    return InlineImage(data=decoded, mime_type=mime_type)
 
 
 def _refused(reason: str | None, model_text: str) -> GenerationRefused:
@@ -220,6 +301,8 @@ def _http_error(status: int, body: bytes) -> GenerationUnavailable | GenerationF
     if status in RETRYABLE_STATUSES:
         text = f"The image model is unavailable ({detail})" + (f": {message}" if message else ".")
         return GenerationUnavailable(text, status=status, retry_after=retry_delay)
+    if status == 404:  # generateContent has one thing to find: the model
+        return ModelRetired(f"{detail}: {message}" if message else detail)
     text = f"The image model rejected the request ({detail})" + (f": {message}" if message else ".")
     return GenerationFailed(text)
 
@@ -270,7 +353,7 @@ def _retry_after_header(response: requests.Response) -> float | None:
 
 
 class GeminiClient:
-    """Calls ``generateContent`` on the image model, retrying transient failures.
+    """Calls ``generateContent`` on Gemini's image models, retrying transient failures.
 
     ``attempts`` tries in all; between them it sleeps ``random() * min(cap, base * 2**n)``
     (full jitter: concurrent Lambdas that failed together do not retry together), or the
@@ -281,7 +364,6 @@ class GeminiClient:
     def __init__(
         self,
         base_url: str,
-        model: str,
         api_key: Callable[[], str],
         timeout_seconds: float,
         attempts: int = 3,
@@ -295,7 +377,7 @@ class GeminiClient:
             raise ValueError("attempts must be at least 1")
         if timeout_seconds <= 0:
             raise ValueError("timeout_seconds must be positive")
-        self._url = f"{base_url.rstrip('/')}/v1beta/models/{model}:generateContent"
+        self._base_url = base_url.rstrip("/")
         self._api_key = api_key
         self._timeout = (min(CONNECT_TIMEOUT_SECONDS, timeout_seconds), timeout_seconds)
         self._attempts = attempts
@@ -305,30 +387,30 @@ class GeminiClient:
         self._sleep = sleep
         self._random = random
 
-    @property
-    def url(self) -> str:
-        """The endpoint called (it holds no secret)."""
-        return self._url
+    def url(self, model: str) -> str:
+        """The endpoint called for ``model`` (it holds no secret)."""
+        return f"{self._base_url}/v1beta/models/{quote(model, safe='')}:generateContent"
 
     def backoff(self, retry: int) -> float:
         """The jittered delay before retry number ``retry`` (0 for the first retry)."""
         return self._random() * min(self._cap, self._base * 2.0**retry)
 
-    def generate(self, prompt: str, aspect_ratio: str | None = None) -> GeneratedImage:
-        """An image for ``prompt``; raises ``GenerationRefused``/``Unavailable``/``Failed``.
+    def generate(self, request: ImageRequest) -> ModelReply:
+        """The model's image for ``request``; raises ``GenerationRefused``/``Unavailable``/``Failed``.
 
-        ``ValueError`` for a blank prompt or an aspect ratio not in ``ASPECT_RATIOS``: those
-        are the caller's bugs, refused before any request is made.
+        ``ValueError`` for a request without a user turn of text at its end: the caller's bug,
+        refused before any request is made.
         """
-        if not prompt.strip():
-            raise ValueError("The prompt is empty.")
-        if aspect_ratio is not None and aspect_ratio not in ASPECT_RATIOS:
-            raise ValueError(f"Unsupported aspect ratio {aspect_ratio!r}; expected one of {ASPECT_RATIOS}.")
-        config: dict[str, Any] = {"responseModalities": ["IMAGE"]}
-        if aspect_ratio is not None:
-            config["imageConfig"] = {"aspectRatio": aspect_ratio}
-        payload = {"contents": [{"role": "user", "parts": [{"text": prompt}]}], "generationConfig": config}
+        last_turn = request.turns[-1] if request.turns else None
+        if (
+            last_turn is None
+            or last_turn.role != "user"
+            or not any(part.text and part.text.strip() for part in last_turn.parts)
+        ):
+            raise ValueError("The request must end with the user's text.")
+        payload = request.payload()
         headers = {"x-goog-api-key": self._api_key(), "Content-Type": "application/json"}
+        url = self.url(request.model)
 
         last: GenerationUnavailable | None = None
         for attempt in range(self._attempts):
@@ -346,7 +428,7 @@ class GeminiClient:
                 )
                 self._sleep(delay)
             try:
-                return self._call(payload, headers)
+                return self._call(url, payload, headers)
             except GenerationUnavailable as unavailable:
                 last = unavailable
         assert last is not None
@@ -356,10 +438,10 @@ class GeminiClient:
             retry_after=last.retry_after,
         )
 
-    def _call(self, payload: dict[str, Any], headers: dict[str, str]) -> GeneratedImage:
+    def _call(self, url: str, payload: dict[str, Any], headers: dict[str, str]) -> ModelReply:
         """One request and its outcome; transient failures come out as ``GenerationUnavailable``."""
         try:
-            response = self._http.post(self._url, json=payload, headers=headers, timeout=self._timeout)
+            response = self._http.post(url, json=payload, headers=headers, timeout=self._timeout)
         except requests.Timeout as error:
             raise GenerationUnavailable("The image model did not answer in time.") from error
         except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as error:

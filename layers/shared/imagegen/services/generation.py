@@ -1,20 +1,18 @@
-"""Text-to-image generation: the request (charged once, queued) and the worker (Gemini, then S3).
+"""Generation and edit requests: checked against the model catalog, charged once, recorded, queued.
 
-The request charges and records the image in one transaction and queues a job; if the job
-cannot be queued, the image is failed and refunded before answering. With an
-``Idempotency-Key`` a repeated request returns the same image and charges nothing.
-
-The worker moves the image PENDING -> PROCESSING (a duplicate delivery or a deleted image
-does nothing), asks Gemini, and stores the bytes under ``images/``; the object-created
-pipeline then measures, thumbnails and completes it, as for uploads. A refusal or a
-permanent error fails the image at once (refunded); an unavailable model is retried by SQS
-redelivery, and the last delivery fails and refunds.
+A request names a model of the catalog (or takes its default), one of its image sizes and
+aspect ratios, and up to its limit of reference images (the caller's own finished images).
+An edit also names its source, the caller's finished image, and starts from it. The image is
+charged the catalog's price for that model and size and recorded in one transaction, then
+queued; if the job cannot be queued, the image is failed and refunded before answering.
+With an ``Idempotency-Key`` a repeated request returns the same image and charges nothing.
+The worker (``services.generation_worker``) draws it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.idempotency import idempotent_function
@@ -24,11 +22,17 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 from botocore.exceptions import BotoCoreError, ClientError
 
-from imagegen.errors import Conflict
+from imagegen.errors import Conflict, Invalid, NotFound
 from imagegen.ids import new_id, now_iso
+from imagegen.models.catalog import (
+    DEFAULT_ASPECT_RATIO,
+    DEFAULT_IMAGE_SIZE,
+    ImageSize,
+    ModelCatalog,
+    ModelSpec,
+)
 from imagegen.models.coins import LedgerReason
 from imagegen.models.images import GenerateRequest, GenerationJob, Image, ImageStatus, ImageType
-from imagegen.services.gemini import GenerationFailed, GenerationRefused, GenerationUnavailable
 from imagegen.services.storage import object_key
 
 if TYPE_CHECKING:
@@ -39,18 +43,24 @@ if TYPE_CHECKING:
     from imagegen.models.auth import Caller
     from imagegen.repositories.images import ImageRepository
     from imagegen.services.coins import CoinService
-    from imagegen.services.gemini import GeminiClient
     from imagegen.services.images import ImageService
-    from imagegen.services.storage import ImageStorage
 
 QUEUE_FAILED = "The generation could not be queued; your coins were refunded."
-MODEL_UNAVAILABLE = "The image model stayed unavailable; your coins were refunded."
 
 
 @dataclass(frozen=True, slots=True)
 class Generation:
     image: Image
     balance: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Choice:
+    """What a request asks the catalog for, once checked."""
+
+    model: ModelSpec
+    image_size: ImageSize
+    aspect_ratio: str
 
 
 class GenerationQueue:
@@ -65,7 +75,7 @@ class GenerationQueue:
 
 
 class GenerationService:
-    """Accepts generation requests: charged once, recorded, queued."""
+    """Accepts generation and edit requests: checked, charged once, recorded, queued."""
 
     def __init__(
         self,
@@ -73,7 +83,7 @@ class GenerationService:
         images: ImageService,
         coins: CoinService,
         queue: GenerationQueue,
-        cost: int,
+        catalog: Callable[[], ModelCatalog],
         persistence: BasePersistenceLayer,
         idempotency: IdempotencyConfig,
     ) -> None:
@@ -81,37 +91,53 @@ class GenerationService:
         self._images = images
         self._coins = coins
         self._queue = queue
-        self._cost = cost
+        self._catalog = catalog
         self._persistence = persistence
         self._idempotency = idempotency
 
-    def request(
+    def generate(
         self, caller: Caller, request: GenerateRequest, idempotency_key: str | None = None
     ) -> Generation:
-        """Charge, record and queue one image; with ``idempotency_key``, at most once per key and body.
+        """Charge, record and queue a new image; with ``idempotency_key``, at most once per key and body.
 
-        The same key with another body is a ``Conflict``, as is a key whose first request is
-        still running.
+        ``Invalid`` (nothing charged) for a model, size, ratio or reference the catalog or the
+        caller's gallery does not allow. The same key with another body is a ``Conflict``, as
+        is a key whose first request is still running.
         """
+        return self._once(caller, request, None, idempotency_key)
+
+    def edit(
+        self, caller: Caller, source_id: str, request: GenerateRequest, idempotency_key: str | None = None
+    ) -> Generation:
+        """As ``generate``, for a new image made from the caller's image ``source_id`` and the prompt.
+
+        ``NotFound`` if the source is not the caller's, ``Conflict`` if it is not ``COMPLETED``.
+        The new image joins the source's thread; its ratio defaults to the one nearest the source's.
+        """
+        return self._once(caller, request, source_id, idempotency_key)
+
+    def _once(
+        self, caller: Caller, request: GenerateRequest, source_id: str | None, idempotency_key: str | None
+    ) -> Generation:
         if idempotency_key is None:
-            return self._generate(caller, request)
+            return self._create(caller, request, source_id)
 
         made: list[Generation] = []
 
         @idempotent_function(
             data_keyword_argument="command", persistence_store=self._persistence, config=self._idempotency
         )
-        def generate_once(command: dict[str, Any]) -> dict[str, Any]:  # noqa: ARG001 - the idempotency key
-            made.append(self._generate(caller, request))
+        def create_once(command: dict[str, Any]) -> dict[str, Any]:  # noqa: ARG001 - the idempotency key
+            made.append(self._create(caller, request, source_id))
             return {"imageId": made[0].image.image_id}
 
         command = {
             "userId": caller.user_id,
             "key": idempotency_key,
-            "request": request.model_dump(mode="json"),
+            "request": {**request.model_dump(mode="json"), "sourceImageId": source_id},
         }
         try:
-            first = generate_once(command=command)
+            first = create_once(command=command)
         except IdempotencyValidationError as error:
             raise Conflict("This Idempotency-Key was already used with another request.") from error
         except IdempotencyAlreadyInProgressError as error:
@@ -123,7 +149,10 @@ class GenerationService:
             raise Conflict("The image this Idempotency-Key made no longer exists.")
         return Generation(image=image, balance=self._coins.balance(caller.user_id))
 
-    def _generate(self, caller: Caller, request: GenerateRequest) -> Generation:
+    def _create(self, caller: Caller, request: GenerateRequest, source_id: str | None) -> Generation:
+        source = self._source(caller, source_id) if source_id is not None else None
+        choice = self._choose(request, source)
+        references = self._references(caller, request.reference_image_ids or [], choice.model, source)
         now = now_iso()
         image_id = new_id()
         prompt = request.prompt  # trimmed by the request model
@@ -135,79 +164,74 @@ class GenerationService:
             title=request.title or prompt[:200],
             prompt=prompt,
             object_key=object_key(caller.user_id, image_id, "image/png"),
-            coins_used=self._cost,
+            coins_used=choice.model.costs[choice.image_size],
+            model=choice.model.id,
+            image_size=choice.image_size,
+            aspect_ratio=choice.aspect_ratio,
+            parent_image_id=source.image_id if source else None,
+            thread_id=source.thread if source else image_id,
+            reference_image_ids=list(references),
             created_at=now,
             updated_at=now,
         )
         balance = self._images.create(image, LedgerReason.GENERATE)
-        job = GenerationJob(
-            user_id=caller.user_id, image_id=image_id, prompt=prompt, aspect_ratio=request.aspect_ratio
-        )
         try:
-            self._queue.send(job)
+            self._queue.send(GenerationJob(user_id=caller.user_id, image_id=image_id))
         except (BotoCoreError, ClientError):
             self._images.fail(image, QUEUE_FAILED, expected=ImageStatus.PENDING)
             raise
         return Generation(image=image, balance=balance)
 
+    def _source(self, caller: Caller, source_id: str) -> Image:
+        source = self._repository.get(caller.user_id, source_id)
+        if source is None:
+            raise NotFound("No such image.")
+        if source.status is not ImageStatus.COMPLETED:
+            raise Conflict(f"Only a completed image can be edited; this one is {source.status.value}.")
+        if source.thread_id is None:  # made before threads: it starts the one its edit joins
+            self._repository.start_thread(caller.user_id, source.image_id)
+        return source
 
-class JobOutcome(StrEnum):
-    STORED = "stored"  # the bytes are in S3; the pipeline completes the image
-    FAILED = "failed"  # refused or broken: failed and refunded
-    SKIPPED = "skipped"  # a duplicate delivery, or the image is gone
-    RETRY = "retry"  # the model is unavailable: SQS delivers the job again
+    def _choose(self, request: GenerateRequest, source: Image | None) -> _Choice:
+        catalog = self._catalog()
+        model = catalog.default if request.model is None else catalog.get(request.model)
+        if model is None:
+            known = ", ".join(entry.id for entry in catalog.models)
+            raise Invalid("model", f"There is no model {request.model!r}; the models are {known}.")
+        size = model.offered_size(request.image_size or DEFAULT_IMAGE_SIZE)
+        if size is None:
+            raise Invalid("imageSize", f"{model.name} makes images of {', '.join(model.image_sizes)}.")
+        ratio = request.aspect_ratio
+        if ratio is None:
+            measured = source.metadata if source else None
+            ratio = model.nearest_ratio(measured.width, measured.height) if measured else DEFAULT_ASPECT_RATIO
+        if ratio not in model.aspect_ratios:
+            raise Invalid("aspectRatio", f"{model.name} makes images of {', '.join(model.aspect_ratios)}.")
+        return _Choice(model, size, ratio)
 
-
-class GenerationWorker:
-    """Handles one generation job."""
-
-    def __init__(
-        self,
-        repository: ImageRepository,
-        images: ImageService,
-        storage: ImageStorage,
-        gemini: GeminiClient,
-        max_receives: int,
-    ) -> None:
-        self._repository = repository
-        self._images = images
-        self._storage = storage
-        self._gemini = gemini
-        self._max_receives = max_receives
-
-    def process(self, job: GenerationJob, receive_count: int) -> JobOutcome:
-        """Draw the image of ``job``; ``receive_count`` says which delivery of the job this is."""
-        image = self._repository.get(job.user_id, job.image_id)
-        if image is None or image.status is not ImageStatus.PENDING:
-            return JobOutcome.SKIPPED
-        if not self._repository.move(
-            job.user_id, job.image_id, ImageStatus.PENDING, ImageStatus.PROCESSING, now_iso()
-        ):
-            return JobOutcome.SKIPPED  # another delivery took it
-        processing = image.model_copy(update={"status": ImageStatus.PROCESSING})
-        try:
-            generated = self._gemini.generate(job.prompt, job.aspect_ratio)
-        except (GenerationRefused, GenerationFailed) as error:
-            self._images.fail(processing, str(error), expected=ImageStatus.PROCESSING)
-            return JobOutcome.FAILED
-        except GenerationUnavailable:
-            return self._retry_or_fail(processing, receive_count)
-        key = object_key(job.user_id, job.image_id, generated.mime_type)
-        # The record names the key before the object exists, so the pipeline finds its image.
-        if not self._repository.set_object_key(job.user_id, job.image_id, key, now_iso()):
-            return JobOutcome.SKIPPED  # deleted meanwhile: store nothing
-        try:
-            self._storage.write(key, generated.data, generated.mime_type)
-        except (BotoCoreError, ClientError):
-            return self._retry_or_fail(processing.model_copy(update={"object_key": key}), receive_count)
-        return JobOutcome.STORED
-
-    def _retry_or_fail(self, image: Image, receive_count: int) -> JobOutcome:
-        if receive_count >= self._max_receives:
-            self._images.fail(image, MODEL_UNAVAILABLE, expected=ImageStatus.PROCESSING)
-            return JobOutcome.FAILED
-        # Hand the image back so the next delivery may take it again.
-        self._repository.move(
-            image.user_id, image.image_id, ImageStatus.PROCESSING, ImageStatus.PENDING, now_iso()
-        )
-        return JobOutcome.RETRY
+    def _references(
+        self, caller: Caller, ids: Sequence[str], model: ModelSpec, source: Image | None
+    ) -> Sequence[str]:
+        """The reference ids, once known to be the caller's completed images and within the model's limit
+        (an edit's source is one of the model's input images)."""
+        room = model.max_reference_images - (1 if source else 0)
+        if len(ids) > room:
+            besides = " besides the image edited" if source else ""
+            raise Invalid(
+                "referenceImageIds", f"{model.name} takes at most {room} reference images{besides}."
+            )
+        if source is not None and source.image_id in ids:
+            raise Invalid("referenceImageIds", "The image being edited is given to the model already.")
+        found = self._repository.get_many(caller.user_id, ids) if ids else {}
+        refused = [
+            image_id
+            for image_id in ids
+            if image_id not in found or found[image_id].status is not ImageStatus.COMPLETED
+        ]
+        if refused:
+            raise Invalid(
+                "referenceImageIds",
+                "A reference must be one of your own completed images.",
+                details={"imageIds": refused},
+            )
+        return ids

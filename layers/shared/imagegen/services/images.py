@@ -18,7 +18,7 @@ from imagegen.models.images import (
     deleted_counters,
 )
 from imagegen.repositories.dynamo import TransactionCancelled, transact_write
-from imagegen.services.storage import thumbnail_key
+from imagegen.services.storage import derived_keys
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -102,6 +102,18 @@ class ImageService:
         )
         return ImagePage([self.view(image) for image in page], self._cursors.encode(last, scope))
 
+    def thread_page(self, caller: Caller, image_id: str, limit: int, cursor: str | None) -> ImagePage:
+        """A full page of the edit thread of the caller's image ``image_id``, oldest first."""
+        image = self.get(caller, image_id)
+        if image.thread_id is None:  # made before threads and never edited: a thread of its own
+            return ImagePage([self.view(image)], None)
+        thread = image.thread_id
+        scope = f"thread:{caller.user_id}:{thread}"
+        page, last = self._repository.thread_page(
+            caller.user_id, thread, limit, self._cursors.decode(cursor, scope)
+        )
+        return ImagePage([self.view(image) for image in page], self._cursors.encode(last, scope))
+
     def update(self, caller: Caller, image_id: str, update: ImageUpdate) -> Image:
         """Change the title or description of the caller's image."""
         changes = update.model_dump(by_alias=True, exclude_unset=True, exclude_none=True)
@@ -155,6 +167,12 @@ class ImageService:
             metadata=image.metadata,
             coins_used=image.coins_used,
             error=image.error,
+            model=image.model,
+            image_size=image.image_size,
+            aspect_ratio=image.aspect_ratio,
+            parent_image_id=image.parent_image_id,
+            thread_id=image.thread,
+            reference_image_ids=image.reference_image_ids,
             created_at=image.created_at,
             updated_at=image.updated_at,
         )
@@ -186,5 +204,5 @@ class ImageService:
         return True
 
     def remove_files(self, image: Image) -> None:
-        """Delete the original and the thumbnail (whether or not they exist)."""
-        self._storage.delete(image.object_key, thumbnail_key(image.user_id, image.image_id))
+        """Delete the original, the thumbnail and the model's turn (whether or not they exist)."""
+        self._storage.delete(image.object_key, *derived_keys(image.user_id, image.image_id))

@@ -1,9 +1,10 @@
-"""Checking images and making their thumbnails: pure functions over bytes, with Pillow.
+"""Checking images, making their thumbnails and the image model's inputs: pure functions over
+bytes, with Pillow.
 
 Every image is untrusted (uploads come straight from browsers, generated images from a
 remote model), so nothing is believed until checked, in this order:
 
-1. the magic bytes must be those of a JPEG, PNG, WebP or GIF image;
+1. the magic bytes must be those of a format of ``models.formats`` (JPEG, PNG, WebP, GIF);
 2. the header alone is read, with the decoder of that one format (no other Pillow plugin
    is ever reached), and width x height is checked against a pixel budget before a
    single pixel is decoded, so a decompression bomb costs a few bytes of parsing;
@@ -40,23 +41,23 @@ from PIL import (
     WebPImagePlugin,
 )
 
-ACCEPTED_FORMATS: Final[dict[str, str]] = {
-    "JPEG": "image/jpeg",
-    "PNG": "image/png",
-    "WEBP": "image/webp",
-    "GIF": "image/gif",
-}
+from imagegen.models import formats
+from imagegen.models.formats import ImageFormat
+
 THUMBNAIL_SIZE: Final = 512
 MAX_PIXELS: Final = 40_000_000
 """Default pixel budget: 40 Mpx is 160 MB once decoded to RGBA."""
+
+# What the image model is given of an input image: Gemini reads an image at a fixed token
+# budget (1120 tokens at its high media resolution), so more pixels than this only make the
+# request bigger (Google refuses requests over 20 MB) and slower to send.
+MODEL_INPUT_SIZE: Final = 1536
+MODEL_INPUT_QUALITY: Final = 90
 
 THUMBNAIL_QUALITY: Final = 80
 # libwebp's default effort. Measured on 512 px thumbnails: method 6 saves about 1 % of the bytes
 # for 1.5x the time, method 0 costs 6-9 % more bytes to save ~20 ms: 4 is the balance.
 THUMBNAIL_METHOD: Final = 4
-
-_FORMAT_OF_CONTENT_TYPE: Final = {content_type: name for name, content_type in ACCEPTED_FORMATS.items()}
-_LABELS: Final = {"JPEG": "JPEG", "PNG": "PNG", "WEBP": "WebP", "GIF": "GIF"}
 
 # One header parser per accepted format, called directly rather than through Image.open:
 # Image.open runs Pillow's bomb check (an error only above 2x MAX_IMAGE_PIXELS, a warning
@@ -69,7 +70,12 @@ _OPENERS: Final[dict[str, Callable[[IO[bytes]], ImageFile.ImageFile]]] = {
 }
 # Pillow calls a JPEG carrying more pictures (phones write depth maps and previews) an MPO;
 # its first picture is the JPEG everyone displays.
-_PILLOW_FORMATS: Final = {"JPEG": {"JPEG", "MPO"}, "PNG": {"PNG"}, "WEBP": {"WEBP"}, "GIF": {"GIF"}}
+_ALSO_CALLED: Final = {"JPEG": "MPO"}
+if set(_OPENERS) != set(formats.BY_NAME):  # the format table and the decoders must agree
+    raise RuntimeError(f"no decoder for {set(formats.BY_NAME) ^ set(_OPENERS)}")
+_ACCEPTED_LABELS: Final = (
+    ", ".join(f.label for f in formats.FORMATS[:-1]) + f" or {formats.FORMATS[-1].label}"
+)
 
 # What Pillow raises on malformed data. Image.open treats the first four as "not this
 # format"; decoders raise OSError ("image file is truncated"), SyntaxError ("broken PNG
@@ -102,15 +108,8 @@ class ImageInfo:
 
 def sniff_content_type(head: bytes) -> str | None:
     """The content type the first bytes (magic numbers) of a file announce, if one we accept."""
-    if head.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "image/webp"
-    if head[:6] in (b"GIF87a", b"GIF89a"):
-        return "image/gif"
-    return None
+    found = formats.sniff(head)
+    return found.content_type if found else None
 
 
 def inspect_image(data: bytes, max_pixels: int = MAX_PIXELS) -> ImageInfo:
@@ -130,8 +129,8 @@ def inspect_image(data: bytes, max_pixels: int = MAX_PIXELS) -> ImageInfo:
         _decode_first_frame(image, image_format)
         swapped = _orientation(image) in _SWAPPED_ORIENTATIONS
     return ImageInfo(
-        format=image_format,
-        content_type=ACCEPTED_FORMATS[image_format],
+        format=image_format.name,
+        content_type=image_format.content_type,
         width=stored_height if swapped else stored_width,
         height=stored_width if swapped else stored_height,
         size=len(data),
@@ -146,6 +145,45 @@ def make_thumbnail(data: bytes, max_side: int = THUMBNAIL_SIZE, max_pixels: int 
     otherwise RGB; with no metadata at all (no EXIF, so no GPS position; no XMP, no ICC
     profile). Raises ``ImageRejected`` on the same grounds as ``inspect_image``.
     """
+    output = io.BytesIO()
+    with _shrunk(data, max_side, max_pixels) as thumbnail:
+        thumbnail.save(output, "WEBP", quality=THUMBNAIL_QUALITY, method=THUMBNAIL_METHOD)
+    return output.getvalue()
+
+
+@dataclass(frozen=True)
+class EncodedImage:
+    """Image bytes made here, with what they are."""
+
+    data: bytes
+    content_type: str
+    width: int
+    height: int
+
+
+def model_input(data: bytes, max_side: int = MODEL_INPUT_SIZE, max_pixels: int = MAX_PIXELS) -> EncodedImage:
+    """An image as the image model should be given it: upright, at most ``max_side`` on its longest side.
+
+    JPEG (quality 90) when it is opaque, PNG when it has transparency, whatever it was stored
+    as (the model takes neither GIF nor a 20 MiB original); no metadata. Raises
+    ``ImageRejected`` on the same grounds as ``inspect_image``.
+    """
+    output = io.BytesIO()
+    with _shrunk(data, max_side, max_pixels) as picture:
+        if picture.mode == "RGB":
+            picture.save(output, "JPEG", quality=MODEL_INPUT_QUALITY)
+            content_type = "image/jpeg"
+        else:  # RGBA: keep the transparency
+            picture.save(output, "PNG")
+            content_type = "image/png"
+        width, height = picture.size
+    return EncodedImage(output.getvalue(), content_type, width, height)
+
+
+@contextmanager
+def _shrunk(data: bytes, max_side: int, max_pixels: int) -> Iterator[Image.Image]:
+    """The first frame of an image, upright, at most ``max_side`` on its longest side, RGB or RGBA,
+    without metadata; valid until the context ends (it may be the source image itself)."""
     if max_side < 1:
         raise ValueError(f"max_side must be positive, not {max_side}")
     with _opened(data, max_pixels) as (image, image_format):
@@ -154,28 +192,24 @@ def make_thumbnail(data: bytes, max_side: int = THUMBNAIL_SIZE, max_pixels: int 
             # fraction of the time and memory of a full decode.
             image.draft("RGB", _draft_request(image.size, max_side))
         _decode_first_frame(image, image_format)
-        thumbnail = _web_mode(image)
-        thumbnail.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
-        # Orientation is applied to the thumbnail, not to the full image: same result
+        shrunk = _web_mode(image)
+        shrunk.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+        # Orientation is applied to the small image, not to the full one: same result
         # (the box is square), less work. The EXIF it reads travelled with ``info``.
-        ImageOps.exif_transpose(thumbnail, in_place=True)
-        thumbnail.info.clear()  # WebP's encoder only writes metadata it is given; give it none
-        output = io.BytesIO()
-        # Saved before the source is closed: the thumbnail may be the source image itself.
-        thumbnail.save(output, "WEBP", quality=THUMBNAIL_QUALITY, method=THUMBNAIL_METHOD)
-    return output.getvalue()
+        ImageOps.exif_transpose(shrunk, in_place=True)
+        shrunk.info.clear()  # encoders only write the metadata they are given; give them none
+        yield shrunk
 
 
 @contextmanager
-def _opened(data: bytes, max_pixels: int) -> Iterator[tuple[ImageFile.ImageFile, str]]:
+def _opened(data: bytes, max_pixels: int) -> Iterator[tuple[ImageFile.ImageFile, ImageFormat]]:
     """The image with only its header read, once its format and pixel count are known to be acceptable."""
-    content_type = sniff_content_type(data[:16])
-    if content_type is None:
-        raise ImageRejected("The file is not a JPEG, PNG, WebP or GIF image.")
-    image_format = _FORMAT_OF_CONTENT_TYPE[content_type]
-    label = _LABELS[image_format]
+    image_format = formats.sniff(data[:16])
+    if image_format is None:
+        raise ImageRejected(f"The file is not a {_ACCEPTED_LABELS} image.")
+    label = image_format.label
     budget = _pixel_budget(max_pixels)
-    if image_format == "WEBP":
+    if image_format.name == "WEBP":
         # libwebp allocates the whole canvas as soon as the file is opened: check its size first.
         canvas = _webp_canvas_size(data[:30])
         if canvas is None:
@@ -184,13 +218,13 @@ def _opened(data: bytes, max_pixels: int) -> Iterator[tuple[ImageFile.ImageFile,
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
-            image = _OPENERS[image_format](io.BytesIO(data))
+            image = _OPENERS[image_format.name](io.BytesIO(data))
         except _BOMB as error:  # Pillow's check inside a plugin (a GIF frame larger than its screen)
             raise ImageRejected(f"The {label} image is too large to process.") from error
         except _MALFORMED as error:
             raise ImageRejected(f"The {label} image is damaged or incomplete.") from error
         with image:
-            if image.format not in _PILLOW_FORMATS[image_format]:
+            if image.format not in (image_format.name, _ALSO_CALLED.get(image_format.name)):
                 raise ImageRejected(f"The file starts like a {label} image but is not one.")
             _check_pixels(image.size, budget)
             yield image, image_format
@@ -226,19 +260,19 @@ def _webp_canvas_size(head: bytes) -> tuple[int, int] | None:
     return None
 
 
-def _frame_count(image: ImageFile.ImageFile, image_format: str) -> int:
-    if image_format == "JPEG":
+def _frame_count(image: ImageFile.ImageFile, image_format: ImageFormat) -> int:
+    if image_format.name == "JPEG":
         return 1  # an MPO's further pictures are previews or depth maps, not frames
     try:
         # Counting GIF frames walks their headers without decoding them.
         return int(getattr(image, "n_frames", 1))
     except _BOMB as error:
-        raise ImageRejected(f"The {_LABELS[image_format]} image is too large to process.") from error
+        raise ImageRejected(f"The {image_format.label} image is too large to process.") from error
     except _MALFORMED as error:
-        raise ImageRejected(f"The {_LABELS[image_format]} image is damaged or incomplete.") from error
+        raise ImageRejected(f"The {image_format.label} image is damaged or incomplete.") from error
 
 
-def _decode_first_frame(image: ImageFile.ImageFile, image_format: str) -> None:
+def _decode_first_frame(image: ImageFile.ImageFile, image_format: ImageFormat) -> None:
     if ImageFile.LOAD_TRUNCATED_IMAGES:
         # With it set, Pillow pads a truncated image with grey instead of failing: we could
         # no longer tell a whole image from half of one.
@@ -246,9 +280,9 @@ def _decode_first_frame(image: ImageFile.ImageFile, image_format: str) -> None:
     try:
         image.load()
     except _BOMB as error:
-        raise ImageRejected(f"The {_LABELS[image_format]} image is too large to process.") from error
+        raise ImageRejected(f"The {image_format.label} image is too large to process.") from error
     except _MALFORMED as error:
-        raise ImageRejected(f"The {_LABELS[image_format]} image is damaged or incomplete.") from error
+        raise ImageRejected(f"The {image_format.label} image is damaged or incomplete.") from error
 
 
 def _orientation(image: Image.Image) -> int:

@@ -18,6 +18,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from imagegen.ids import now_iso
+from imagegen.models import formats
 from imagegen.models.images import Image, ImageMetadata, ImageStatus
 from imagegen.services.imaging import ImageRejected, inspect_image, make_thumbnail
 from imagegen.services.storage import thumbnail_key
@@ -27,7 +28,8 @@ if TYPE_CHECKING:
     from imagegen.services.images import ImageService
     from imagegen.services.storage import ImageStorage
 
-_OBJECT_KEY = re.compile(r"^images/(?P<user_id>[^/]+)/(?P<image_id>[0-9A-Z]{26})\.(?:jpg|png|webp|gif)$")
+_EXTENSIONS = "|".join(re.escape(image_format.extension) for image_format in formats.FORMATS)
+_OBJECT_KEY = re.compile(rf"^images/(?P<user_id>[^/]+)/(?P<image_id>[0-9A-Z]{{26}})\.(?:{_EXTENSIONS})$")
 # Generated images wait in PROCESSING for their bytes; uploads wait in PENDING.
 _AWAITING_BYTES = (ImageStatus.PENDING, ImageStatus.PROCESSING)
 

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import ClientError
 
 from imagegen.ids import iso, utc_now
-from imagegen.models.images import FILE_EXTENSIONS, PresignedPost
+from imagegen.models.formats import BY_CONTENT_TYPE
+from imagegen.models.images import PresignedPost
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -19,12 +20,23 @@ THUMBNAIL_NAME = "512.webp"
 
 def object_key(user_id: str, image_id: str, content_type: str) -> str:
     """Where an image's original lives: ``images/{userId}/{imageId}.{ext}``."""
-    return f"images/{user_id}/{image_id}.{FILE_EXTENSIONS[content_type]}"
+    return f"images/{user_id}/{image_id}.{BY_CONTENT_TYPE[content_type].extension}"
 
 
 def thumbnail_key(user_id: str, image_id: str) -> str:
     """Where an image's thumbnail lives, outside the ``images/`` prefix the pipeline listens to."""
     return f"thumbnails/{user_id}/{image_id}/{THUMBNAIL_NAME}"
+
+
+def turn_key(user_id: str, image_id: str) -> str:
+    """Where the model's turn that made a generated image is kept (what an edit of it replays),
+    outside the ``images/`` prefix too."""
+    return f"turns/{user_id}/{image_id}.json"
+
+
+def derived_keys(user_id: str, image_id: str) -> tuple[str, ...]:
+    """Every object an image may have besides its original: removed with it."""
+    return thumbnail_key(user_id, image_id), turn_key(user_id, image_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +81,7 @@ class ImageStorage:
         try:
             head = self._client.head_object(Bucket=self._bucket, Key=key)
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            if _missing(error):
                 return None
             raise
         return StoredObject(size=int(head["ContentLength"]), content_type=head.get("ContentType", ""))
@@ -77,6 +89,15 @@ class ImageStorage:
     def read(self, key: str) -> bytes:
         """The whole object (callers check its size first)."""
         return self._client.get_object(Bucket=self._bucket, Key=key)["Body"].read()
+
+    def read_if_exists(self, key: str) -> bytes | None:
+        """The whole object, or None if there is none."""
+        try:
+            return self.read(key)
+        except ClientError as error:
+            if _missing(error):
+                return None
+            raise
 
     def write(self, key: str, data: bytes, content_type: str) -> None:
         self._client.put_object(
@@ -93,3 +114,7 @@ class ImageStorage:
             self._client.delete_objects(
                 Bucket=self._bucket, Delete={"Objects": [{"Key": key} for key in keys], "Quiet": True}
             )
+
+
+def _missing(error: ClientError) -> bool:
+    return error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound")

@@ -73,6 +73,7 @@ class UploadService:
             declared_content_type=request.content_type,
             declared_size=request.size,
             coins_used=self._cost,
+            thread_id=image_id,
             created_at=now,
             updated_at=now,
         )

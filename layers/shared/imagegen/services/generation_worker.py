@@ -1,0 +1,245 @@
+"""The generate queue's worker: one job is one image to draw with the model its record names.
+
+The worker moves the image PENDING -> PROCESSING (a duplicate delivery or a deleted image
+does nothing), builds the model's request from the record, asks Gemini, and stores the
+model's turn under ``turns/`` and the bytes under ``images/``; the object-created pipeline
+then measures, thumbnails and completes the image, as for uploads.
+
+The request: the prompt, then the reference images in order. An edit gives the model its
+source first: when the same model made the source, by replaying the source's own turn (its
+prompt, then the model's answer with the source image and the ``thoughtSignature`` it
+returned), which keeps subject and style along a chain of edits; otherwise (an upload, or
+another model's image, whose signatures this model would refuse) as the first input image.
+Every input image is read from S3 and downscaled to what the model uses (``model_input``).
+
+A refusal, a permanent error, a retired model or an input that is gone fails the image at
+once (refunded); an unavailable model or an S3 hiccup is retried by SQS redelivery, and the
+last delivery fails and refunds.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from botocore.exceptions import BotoCoreError, ClientError
+from pydantic import ValidationError
+
+from imagegen.ids import now_iso
+from imagegen.models.catalog import DEFAULT_ASPECT_RATIO, DEFAULT_IMAGE_SIZE, ModelCatalog, ModelSpec
+from imagegen.models.images import GenerationJob, Image, ImageStatus
+from imagegen.models.turns import ModelTurn, TurnPart
+from imagegen.services.gemini import (
+    GenerationFailed,
+    GenerationRefused,
+    GenerationUnavailable,
+    ImageRequest,
+    InlineImage,
+    ModelReply,
+    ModelRetired,
+    Part,
+    Turn,
+)
+from imagegen.services.imaging import ImageRejected, model_input
+from imagegen.services.storage import object_key, turn_key
+
+if TYPE_CHECKING:
+    from imagegen.repositories.images import ImageRepository
+    from imagegen.services.gemini import GeminiClient
+    from imagegen.services.images import ImageService
+    from imagegen.services.storage import ImageStorage
+
+MODEL_UNAVAILABLE = "The image model stayed unavailable; your coins were refunded."
+MODEL_RETIRED = "This model is no longer available; your coins were refunded."
+SOURCE_GONE = "The image to edit is gone; your coins were refunded."
+REFERENCE_GONE = "A reference image is gone; your coins were refunded."
+INPUT_UNREADABLE = "An input image could not be read; your coins were refunded."
+
+_log = logging.getLogger(__name__)
+
+
+class JobOutcome(StrEnum):
+    STORED = "stored"  # the bytes are in S3; the pipeline completes the image
+    FAILED = "failed"  # refused or broken: failed and refunded
+    SKIPPED = "skipped"  # a duplicate delivery, or the image is gone
+    RETRY = "retry"  # the model or S3 is unavailable: SQS delivers the job again
+
+
+class _InputsGone(Exception):
+    """An image the request needs is no longer there (or no longer finished); ``str()`` is for people."""
+
+
+class GenerationWorker:
+    """Handles one generation job."""
+
+    def __init__(
+        self,
+        repository: ImageRepository,
+        images: ImageService,
+        storage: ImageStorage,
+        gemini: GeminiClient,
+        catalog: Callable[[], ModelCatalog],
+        max_receives: int,
+        max_pixels: int,
+        on_retired_model: Callable[[ModelSpec], None],
+    ) -> None:
+        self._repository = repository
+        self._images = images
+        self._storage = storage
+        self._gemini = gemini
+        self._catalog = catalog
+        self._max_receives = max_receives
+        self._max_pixels = max_pixels
+        self._on_retired_model = on_retired_model
+
+    def process(self, job: GenerationJob, receive_count: int) -> JobOutcome:
+        """Draw the image of ``job``; ``receive_count`` says which delivery of the job this is."""
+        image = self._repository.get(job.user_id, job.image_id)
+        if image is None or image.status is not ImageStatus.PENDING:
+            return JobOutcome.SKIPPED
+        if not self._repository.move(
+            job.user_id, job.image_id, ImageStatus.PENDING, ImageStatus.PROCESSING, now_iso()
+        ):
+            return JobOutcome.SKIPPED  # another delivery took it
+        processing = image.model_copy(update={"status": ImageStatus.PROCESSING})
+        model = self._model_of(processing)
+        if model is None:  # taken out of the catalog since the request: Google may not serve it either
+            self._images.fail(processing, MODEL_RETIRED, expected=ImageStatus.PROCESSING)
+            return JobOutcome.FAILED
+        try:
+            reply = self._gemini.generate(self._request(processing, model))
+        except ModelRetired as retired:
+            _log.error(
+                "the image model %s (%s) is retired: %s", model.id, model.provider_model, retired.detail
+            )
+            self._on_retired_model(model)
+            self._images.fail(processing, MODEL_RETIRED, expected=ImageStatus.PROCESSING)
+            return JobOutcome.FAILED
+        except (GenerationRefused, GenerationFailed, _InputsGone) as error:
+            self._images.fail(processing, str(error), expected=ImageStatus.PROCESSING)
+            return JobOutcome.FAILED
+        except (GenerationUnavailable, BotoCoreError, ClientError):
+            return self._retry_or_fail(processing, receive_count)
+        return self._store(processing, model, reply, receive_count)
+
+    def _model_of(self, image: Image) -> ModelSpec | None:
+        catalog = self._catalog()
+        # Images queued before the catalog existed name no model: they were asked of the default.
+        return catalog.get(image.model) if image.model else catalog.default
+
+    # ------------------------------------------------------------------ the request
+    def _request(self, image: Image, model: ModelSpec) -> ImageRequest:
+        """The conversation for ``image``; raises ``_InputsGone``, or S3's errors (worth a retry)."""
+        assert image.prompt is not None  # every generated image has one
+        turns: list[Turn] = []
+        inputs: list[InlineImage] = []
+        if image.parent_image_id is not None:
+            source = self._finished(image.user_id, [image.parent_image_id], SOURCE_GONE)[0]
+            source_input = self._input(source, SOURCE_GONE)
+            replayed = self._replayable_turn(source, model)
+            if replayed is not None:
+                turns.extend(_replay(replayed, source_input))
+            else:
+                inputs.append(source_input)
+        references = self._finished(image.user_id, image.reference_image_ids, REFERENCE_GONE)
+        inputs.extend(self._input(reference, REFERENCE_GONE) for reference in references)
+        turns.append(Turn("user", (Part(text=image.prompt), *(Part(image=item) for item in inputs))))
+        return ImageRequest(
+            model=model.provider_model,
+            turns=turns,
+            aspect_ratio=image.aspect_ratio or DEFAULT_ASPECT_RATIO,
+            image_size=image.image_size or DEFAULT_IMAGE_SIZE,
+        )
+
+    def _finished(self, user_id: str, image_ids: Sequence[str], gone: str) -> list[Image]:
+        """The user's completed images ``image_ids``, in order; ``_InputsGone(gone)`` if one is not."""
+        found = self._repository.get_many(user_id, image_ids) if image_ids else {}
+        images = [found.get(image_id) for image_id in image_ids]
+        finished = [image for image in images if image is not None and image.status is ImageStatus.COMPLETED]
+        if len(finished) != len(image_ids):
+            raise _InputsGone(gone)
+        return finished
+
+    def _input(self, image: Image, gone: str) -> InlineImage:
+        """``image`` as the model is given it: read from S3, upright, downscaled, JPEG or PNG."""
+        data = self._storage.read_if_exists(image.object_key)
+        if data is None:  # deleted since it was read
+            raise _InputsGone(gone)
+        try:
+            encoded = model_input(data, max_pixels=self._max_pixels)
+        except ImageRejected as rejected:
+            raise _InputsGone(INPUT_UNREADABLE) from rejected
+        return InlineImage(encoded.data, encoded.content_type)
+
+    def _replayable_turn(self, source: Image, model: ModelSpec) -> ModelTurn | None:
+        """The turn that made ``source``, if this same model made it and it was kept."""
+        stored = self._storage.read_if_exists(turn_key(source.user_id, source.image_id))
+        if stored is None:
+            return None  # an upload, or an image made before turns were kept
+        try:
+            turn = ModelTurn.model_validate_json(stored)
+        except ValidationError:
+            _log.warning("unreadable turn of image %s; edited without it", source.image_id)
+            return None
+        return turn if turn.provider_model == model.provider_model else None
+
+    # ------------------------------------------------------------------ the answer
+    def _store(self, image: Image, model: ModelSpec, reply: ModelReply, receive_count: int) -> JobOutcome:
+        """The turn under ``turns/``, then the image's key on its record, then the bytes under ``images/``.
+
+        The turn goes first so that a delete arriving meanwhile (its record refuses the key)
+        is answered by removing it here; a delete after that removes it with the image.
+        """
+        key = object_key(image.user_id, image.image_id, reply.image.mime_type)
+        turn = turn_key(image.user_id, image.image_id)
+        try:
+            self._storage.write(
+                turn,
+                _turn_of(model, image, reply).model_dump_json(by_alias=True).encode(),
+                "application/json",
+            )
+        except (BotoCoreError, ClientError):
+            return self._retry_or_fail(image, receive_count)
+        # The record names the key before the object exists, so the pipeline finds its image.
+        if not self._repository.set_object_key(image.user_id, image.image_id, key, now_iso()):
+            self._storage.delete(turn)  # deleted meanwhile: keep nothing
+            return JobOutcome.SKIPPED
+        try:
+            self._storage.write(key, reply.image.data, reply.image.mime_type)
+        except (BotoCoreError, ClientError):
+            return self._retry_or_fail(image.model_copy(update={"object_key": key}), receive_count)
+        return JobOutcome.STORED
+
+    def _retry_or_fail(self, image: Image, receive_count: int) -> JobOutcome:
+        if receive_count >= self._max_receives:
+            self._images.fail(image, MODEL_UNAVAILABLE, expected=ImageStatus.PROCESSING)
+            return JobOutcome.FAILED
+        # Hand the image back so the next delivery may take it again.
+        self._repository.move(
+            image.user_id, image.image_id, ImageStatus.PROCESSING, ImageStatus.PENDING, now_iso()
+        )
+        return JobOutcome.RETRY
+
+
+def _replay(turn: ModelTurn, source: InlineImage) -> tuple[Turn, Turn]:
+    """The source's own turn: what the model was asked, then its answer with the source image."""
+    answer = tuple(
+        Part(image=source, thought_signature=part.thought_signature)
+        if part.image
+        else Part(text=part.text or "", thought_signature=part.thought_signature)
+        for part in turn.parts
+    )
+    return Turn("user", (Part(text=turn.prompt),)), Turn("model", answer)
+
+
+def _turn_of(model: ModelSpec, image: Image, reply: ModelReply) -> ModelTurn:
+    """What to keep of the model's answer: its texts, and its one image (the one stored), with signatures."""
+    parts: list[TurnPart] = []
+    for part in reply.parts:
+        if part.image is None:
+            parts.append(TurnPart(text=part.text, thought_signature=part.thought_signature))
+        elif part.image is reply.image:
+            parts.append(TurnPart(image=True, thought_signature=part.thought_signature))
+    return ModelTurn(provider_model=model.provider_model, prompt=image.prompt or "", parts=parts)
