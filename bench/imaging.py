@@ -1,4 +1,5 @@
-"""``python -m bench.imaging``: what checking an image and making its thumbnail cost.
+"""``python -m bench.imaging``: what checking an image, making its thumbnail and giving it to the
+image model cost; and whether a 4K output (a 16 Mpx PNG) stays within the functions' memory.
 
 Figures only, no pass/fail. Each measurement runs in a fresh interpreter, and its peak
 memory is the rise of the process's resident high-water mark (``VmHWM``, reset through
@@ -37,11 +38,19 @@ def photo_like(width: int, height: int) -> Image.Image:
     )
 
 
+FOUR_K = "4096x4096 PNG (4K output)"
 CASES: list[tuple[str, str, tuple[int, int], dict[str, object]]] = [
     ("6000x4000 JPEG", "JPEG", (6000, 4000), {"quality": 90}),
     ("4000x3000 PNG", "PNG", (4000, 3000), {"compress_level": 6}),
     ("2000x2000 WebP", "WEBP", (2000, 2000), {"quality": 80}),
+    (FOUR_K, "PNG", (4096, 4096), {"compress_level": 6}),
 ]
+# Which function runs each operation on a generated image, for the memory it is given.
+FUNCTION_OF = {
+    "inspect": "MetadataFunction",
+    "thumbnail": "ThumbnailFunction",
+    "model_input": "GenerateWorkerFunction",
+}
 
 
 def resident_kib(field: str) -> int:
@@ -54,12 +63,13 @@ def resident_kib(field: str) -> int:
 
 def measure(operation: str, path: str) -> None:
     """In the child: time ``operation`` on the file, and the memory its first run took."""
-    from imagegen.services.imaging import inspect_image, make_thumbnail
+    from imagegen.services.imaging import inspect_image, make_thumbnail, model_input
 
     data = Path(path).read_bytes()
     run: Callable[[], object] = {
         "inspect": lambda: inspect_image(data),
         "thumbnail": lambda: make_thumbnail(data),
+        "model_input": lambda: model_input(data).data,
     }[operation]
     Path("/proc/self/clear_refs").write_text("5")  # the high-water mark restarts from here
     baseline_kib = resident_kib("VmRSS")
@@ -103,23 +113,29 @@ def table(title: str, header: list[str], rows: list[list[str]]) -> None:
 
 
 def main() -> None:
+    from devstack.template import load_template
+
     rows = []
+    four_k: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory() as directory:
         for name, image_format, size, params in CASES:
-            path = Path(directory) / f"{name.replace(' ', '-')}.{image_format.lower()}"
+            path = Path(directory) / f"{name.split()[0]}.{image_format.lower()}"
             photo_like(*size).save(path, image_format, **params)
-            inspected = in_fresh_interpreter("inspect", path)
-            thumbnailed = in_fresh_interpreter("thumbnail", path)
+            measured = {operation: in_fresh_interpreter(operation, path) for operation in FUNCTION_OF}
+            if name == FOUR_K:
+                four_k = measured
             rows.append(
                 [
                     name,
                     f"{path.stat().st_size / 2**20:.1f}",
-                    f"{inspected['ms']:.0f}",
-                    f"{inspected['peak_mb']:.0f}",
-                    f"{thumbnailed['ms']:.0f}",
-                    f"{thumbnailed['first_ms']:.0f}",
-                    f"{thumbnailed['peak_mb']:.0f}",
-                    f"{thumbnailed['output_kb']:.0f}",
+                    f"{measured['inspect']['ms']:.0f}",
+                    f"{measured['inspect']['peak_mb']:.0f}",
+                    f"{measured['thumbnail']['ms']:.0f}",
+                    f"{measured['thumbnail']['first_ms']:.0f}",
+                    f"{measured['thumbnail']['peak_mb']:.0f}",
+                    f"{measured['thumbnail']['output_kb']:.0f}",
+                    f"{measured['model_input']['ms']:.0f}",
+                    f"{measured['model_input']['peak_mb']:.0f}",
                 ]
             )
     table(
@@ -133,8 +149,31 @@ def main() -> None:
             "first ms",
             "thumbnail peak MB",
             "thumbnail KB",
+            "model input ms",
+            "model input peak MB",
         ],
         rows,
+    )
+    template = load_template()
+    default_memory = template["Globals"]["Function"]["MemorySize"]
+    memory = {
+        function: template["Resources"][function]["Properties"].get("MemorySize", default_memory)
+        for function in FUNCTION_OF.values()
+    }
+    table(
+        f"{FOUR_K}: each function's peak beside its memory setting (goal: well within it)",
+        ["function", "operation", "ms", "peak MB", "MemorySize MB", "share"],
+        [
+            [
+                function,
+                operation,
+                f"{four_k[operation]['ms']:.0f}",
+                f"{four_k[operation]['peak_mb']:.0f}",
+                str(memory[function]),
+                f"{four_k[operation]['peak_mb'] / memory[function]:.0%}",
+            ]
+            for operation, function in FUNCTION_OF.items()
+        ],
     )
 
 

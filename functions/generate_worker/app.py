@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -17,6 +18,8 @@ from imagegen.services.generation_worker import JobOutcome
 
 logger = Logger()
 metrics = Metrics()  # what the worker counts (a retired model), flushed once per invocation
+# Most invocations count nothing: that is no news worth a warning in every container's log.
+warnings.filterwarnings("ignore", "No application metrics to publish", UserWarning)
 # A batch whose every job waits for the model is a report of failures, not a function error.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 

@@ -134,15 +134,22 @@ def upload(
     return body
 
 
-def wait_for_image(api: Api, session: Session, image_id: str, timeout: float = 20.0) -> dict[str, Any]:
+def wait_for_image(api: Api, session: Session, image_id: str, timeout: float = 60.0) -> dict[str, Any]:
     """Poll GET /images/{id} until the image is COMPLETED (with its thumbnail) or FAILED."""
     deadline = time.monotonic() + timeout
     while True:
         image: dict[str, Any] = api.call("GET", f"/images/{image_id}", session.token).json()["image"]
-        done = image["status"] == "FAILED" or (image["status"] == "COMPLETED" and image["thumbnailUrl"])
-        if done or time.monotonic() > deadline:
+        if image["status"] == "FAILED" or (image["status"] == "COMPLETED" and image["thumbnailUrl"]):
             return image
+        assert time.monotonic() < deadline, f"still {image['status']} after {timeout} s"
         time.sleep(0.1)
+
+
+def balance(api: Api, session: Session) -> int:
+    """The session's balance, once checked to be the sum of its ledger."""
+    coins: int = api.call("GET", "/users/me", session.token).json()["user"]["coins"]
+    assert coins == ledger_sum(api, session.user["id"])
+    return coins
 
 
 def ledger_sum(api: Api, user_id: str) -> int:

@@ -13,7 +13,7 @@ import pytest
 import requests
 from PIL import Image
 
-from tests.e2e.conftest import Api, Session, error_code, ledger_sum
+from tests.e2e.conftest import Api, Session, balance, error_code, wait_for_image
 
 
 @pytest.fixture
@@ -34,46 +34,71 @@ def generate(api: Api, session: Session, prompt: str, **extra: Any) -> requests.
     )
 
 
-def wait_until_finished(api: Api, session: Session, image_id: str, timeout: float = 60.0) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        image: dict[str, Any] = api.call("GET", f"/images/{image_id}", session.token).json()["image"]
-        if image["status"] == "FAILED" or (image["status"] == "COMPLETED" and image["thumbnailUrl"]):
-            return image
-        assert time.monotonic() < deadline, f"still {image['status']} after {timeout} s"
-        time.sleep(0.2)
-
-
-def balance(api: Api, session: Session) -> int:
-    coins: int = api.call("GET", "/users/me", session.token).json()["user"]["coins"]
-    assert coins == ledger_sum(api, session.user["id"])
-    return coins
-
-
 def test_a_prompt_becomes_a_completed_image_with_a_thumbnail(api: Api, session: Session) -> None:
     response = generate(api, session, "  a lighthouse at dusk  ", aspectRatio="16:9", title="Lighthouse")
     assert response.status_code == 202
     accepted = response.json()
     assert accepted["image"]["status"] == "PENDING"
     assert (accepted["image"]["type"], accepted["image"]["prompt"]) == ("GENERATED", "a lighthouse at dusk")
+    assert (accepted["image"]["model"], accepted["image"]["imageSize"]) == ("fast", "1K")
+    assert accepted["image"]["threadId"] == accepted["image"]["id"]
     assert accepted["user"]["coins"] == 900
 
-    image = wait_until_finished(api, session, accepted["image"]["id"])
+    image = wait_for_image(api, session, accepted["image"]["id"])
 
     assert image["status"] == "COMPLETED", image
     assert image["metadata"]["format"] == "PNG"
-    assert (image["metadata"]["width"], image["metadata"]["height"]) == (1024, 576)
+    assert (image["metadata"]["width"], image["metadata"]["height"]) == (1376, 768)
     with Image.open(io.BytesIO(requests.get(image["storageUrl"], timeout=10).content)) as png:
-        assert (png.format, png.size) == ("PNG", (1024, 576))
+        assert (png.format, png.size) == ("PNG", (1376, 768))
     with Image.open(io.BytesIO(requests.get(image["thumbnailUrl"], timeout=10).content)) as thumbnail:
-        assert (thumbnail.format, thumbnail.size) == ("WEBP", (512, 288))
+        assert (thumbnail.format, thumbnail.size) == ("WEBP", (512, 286))
     assert balance(api, session) == 900
+
+
+def test_the_models_are_listed_with_their_prices_without_a_token(api: Api) -> None:
+    response = api.call("GET", "/models")
+
+    assert response.status_code == 200
+    models = {model["id"]: model for model in response.json()["models"]}
+    assert list(models) == ["fast", "pro", "lite"]
+    fast = models["fast"]
+    assert (fast["name"], fast["default"]) == ("Nano Banana 2.1", True)
+    assert fast["imageSizes"] == ["1K", "2K", "4K"]
+    assert fast["costs"] == {"1K": 100, "2K": 150, "4K": 338}
+    assert len(fast["aspectRatios"]) == 14
+    assert {"4:1", "1:8"} <= set(fast["aspectRatios"])
+    assert "4:1" not in models["pro"]["aspectRatios"]
+    assert (models["lite"]["imageSizes"], models["lite"]["default"]) == (["1K"], False)
+    assert all(set(model) == set(fast) for model in models.values())  # Google's ids stay inside
+    assert "gemini" not in response.text
+
+
+def test_a_2k_4_to_1_image_is_4_megapixels_and_charged_the_2k_price(api: Api, session: Session) -> None:
+    accepted = generate(api, session, "a long harbour wall", imageSize="2K", aspectRatio="4:1").json()
+    assert (accepted["image"]["coinsUsed"], accepted["user"]["coins"]) == (150, 850)
+
+    image = wait_for_image(api, session, accepted["image"]["id"])
+
+    assert image["status"] == "COMPLETED", image
+    assert (image["metadata"]["width"], image["metadata"]["height"]) == (4096, 1024)
+    assert (image["imageSize"], image["aspectRatio"]) == ("2K", "4:1")
+    with Image.open(io.BytesIO(requests.get(image["thumbnailUrl"], timeout=10).content)) as thumbnail:
+        assert thumbnail.size == (512, 128)
+    (sent,) = [
+        entry
+        for entry in api.call("GET", "/_dev/gemini/requests").json()["requests"]
+        if entry["turns"][0]["parts"][0].get("text") == "a long harbour wall"
+    ]
+    assert sent["model"] == "gemini-nano-banana-2.1"
+    assert sent["generationConfig"]["imageConfig"] == {"aspectRatio": "4:1", "imageSize": "2K"}
+    assert balance(api, session) == 850
 
 
 def test_a_refused_prompt_fails_at_once_and_is_refunded(api: Api, session: Session) -> None:
     accepted = generate(api, session, "something forbidden").json()
 
-    image = wait_until_finished(api, session, accepted["image"]["id"], timeout=20)
+    image = wait_for_image(api, session, accepted["image"]["id"], timeout=20)
 
     assert image["status"] == "FAILED"
     assert "PROHIBITED_CONTENT" in image["error"]
@@ -86,7 +111,7 @@ def test_one_transient_fault_is_retried_and_completes(api: Api, session: Session
     )
     accepted = generate(api, session, "a red bicycle").json()
 
-    image = wait_until_finished(api, session, accepted["image"]["id"])
+    image = wait_for_image(api, session, accepted["image"]["id"])
 
     assert image["status"] == "COMPLETED"
     assert balance(api, session) == 900
@@ -102,7 +127,7 @@ def test_a_provider_that_keeps_failing_ends_failed_and_refunded_within_a_minute(
     started = time.monotonic()
     accepted = generate(api, session, "a teapot").json()
 
-    image = wait_until_finished(api, session, accepted["image"]["id"], timeout=60)
+    image = wait_for_image(api, session, accepted["image"]["id"], timeout=60)
 
     assert image["status"] == "FAILED"
     assert "unavailable" in image["error"]
@@ -142,10 +167,19 @@ def test_an_idempotency_key_replays_the_same_image_and_refuses_another_body(
         ({"prompt": "x" * 2001}, "prompt"),
         ({"prompt": "a cat", "aspectRatio": "2:1"}, "aspectRatio"),
         ({"prompt": "a cat", "style": "oil"}, "style"),
+        ({"prompt": "a cat", "model": "banana"}, "model"),
+        ({"prompt": "a cat", "model": "gemini-nano-banana-2.1"}, "model"),
+        ({"prompt": "a cat", "model": "lite", "imageSize": "4K"}, "imageSize"),
+        ({"prompt": "a cat", "imageSize": "3K"}, "imageSize"),
+        ({"prompt": "a cat", "model": "pro", "aspectRatio": "8:1"}, "aspectRatio"),
+        ({"prompt": "a cat", "referenceImageIds": []}, "referenceImageIds"),
+        ({"prompt": "a cat", "referenceImageIds": ["A", "A"]}, "referenceImageIds"),
+        ({"prompt": "a cat", "referenceImageIds": ["NOT-AN-IMAGE"]}, "referenceImageIds"),
+        ({"prompt": "a cat", "imageSize": 2}, "imageSize"),
     ],
 )
 def test_invalid_requests_are_422_and_charge_nothing(
-    api: Api, session: Session, body: dict[str, str], field: str
+    api: Api, session: Session, body: dict[str, Any], field: str
 ) -> None:
     response = api.call("POST", "/images/generate", session.token, json=body)
     assert response.status_code == 422

@@ -11,6 +11,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import boto3
 import pytest
 
 from devstack.template import ROOT, Template
@@ -53,8 +54,9 @@ def load_event(
     body: Any = None,
     raw_body: str | None = None,
     query: dict[str, str] | None = None,
+    path_id: str | None = None,
 ) -> dict[str, Any]:
-    """A sample event from events/, with the access token, body or query of this test."""
+    """A sample event from events/, with the access token, body, query or path ``{id}`` of this test."""
     event: dict[str, Any] = copy.deepcopy(json.loads((EVENTS / name).read_text()))
     if token is None:
         event.get("headers", {}).pop("authorization", None)
@@ -67,6 +69,11 @@ def load_event(
     if query is not None:
         event["queryStringParameters"] = query
         event["rawQueryString"] = "&".join(f"{key}={value}" for key, value in query.items())
+    if path_id is not None:
+        sample = event["pathParameters"]["id"]
+        event["pathParameters"]["id"] = path_id
+        http = event["requestContext"]["http"]
+        event["rawPath"] = http["path"] = http["path"].replace(sample, path_id)
     return event
 
 
@@ -112,3 +119,39 @@ def sign_in(invoke: Invoke, issuer: ServedIssuer) -> Callable[[str], SignedIn]:
         return SignedIn(user=body["user"], token=body["token"], refresh_token=body["refreshToken"])
 
     return sign_in_
+
+
+def object_created(template: Template, key: str) -> dict[str, Any]:
+    """The EventBridge "Object Created" sample event for ``key`` in the images bucket."""
+    event: dict[str, Any] = json.loads((EVENTS / "pipeline/object_created.json").read_text())
+    bucket = template.physical["ImagesBucket"].ref
+    event["detail"]["bucket"]["name"] = bucket
+    event["resources"] = [f"arn:aws:s3:::{bucket}"]
+    event["detail"]["object"]["key"] = key
+    return event
+
+
+def request_upload(
+    invoke: Invoke, token: str, data: bytes, content_type: str = "image/jpeg"
+) -> dict[str, Any]:
+    """``POST /images/upload`` through the upload function: ``{image, upload, user}``."""
+    body = {"filename": "photo", "contentType": content_type, "size": len(data), "title": "Holiday"}
+    response = invoke("UploadUrlFunction", load_event("images/request_upload.json", token=token, body=body))
+    assert response["statusCode"] == 201, response
+    return dict(body_of(response))
+
+
+def put(template: Template, key: str, data: bytes, content_type: str) -> None:
+    """What the browser's POST to the presigned URL leaves in the bucket."""
+    boto3.client("s3").put_object(
+        Bucket=template.physical["ImagesBucket"].ref, Key=key, Body=data, ContentType=content_type
+    )
+
+
+def completed_upload(invoke: Invoke, template: Template, token: str, data: bytes, content_type: str) -> str:
+    """An upload through the upload and metadata functions, COMPLETED: its id."""
+    requested = request_upload(invoke, token, data, content_type)
+    key = requested["upload"]["fields"]["key"]
+    put(template, key, data, content_type)
+    assert invoke("MetadataFunction", object_created(template, key))["outcome"] == "completed"
+    return str(requested["image"]["id"])

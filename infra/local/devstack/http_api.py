@@ -143,7 +143,7 @@ class HttpApiEmulator:
         return response
 
     def _local_route(self, request: Request) -> LocalRoute | None:
-        """The local route for the request: its exact path, or a prefix registered with a trailing ``/``."""
+        """The local route for the request: its exact path, or a prefix registered as ``/prefix/*``."""
         exact = self._local_routes.get((request.method, request.path))
         if exact is not None:
             return exact
@@ -151,7 +151,7 @@ class HttpApiEmulator:
             (
                 route
                 for (method, path), route in self._local_routes.items()
-                if method == request.method and path.endswith("/") and request.path.startswith(path)
+                if method == request.method and path.endswith("/*") and request.path.startswith(path[:-1])
             ),
             None,
         )

@@ -242,7 +242,7 @@ class LocalStack:
             ),
             ("GET", "/_dev/google/oauth2/v3/certs"): self._jwks,
             # Any model's generateContent: the stand-in answers for the ones Google serves, 404 otherwise.
-            ("POST", f"{LOCAL_GEMINI_PREFIX}/v1beta/models/"): self.gemini.handle,
+            ("POST", f"{LOCAL_GEMINI_PREFIX}/v1beta/models/*"): self.gemini.handle,
             ("GET", f"{LOCAL_GEMINI_PREFIX}/requests"): self._gemini_requests,
             ("POST", "/_dev/faults"): self._faults,
         }

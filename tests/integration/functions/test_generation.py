@@ -7,8 +7,13 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+import boto3
+import pytest
+
 from devstack.gemini import LocalGemini
-from tests.integration.conftest import Invoke, SignedIn, body_of, load_event
+from devstack.template import Template
+from tests import images
+from tests.integration.conftest import Invoke, SignedIn, body_of, completed_upload, load_event
 
 SignIn = Callable[[str], SignedIn]
 
@@ -35,6 +40,38 @@ def batch(jobs: list[dict[str, Any] | str], receive_count: int = 1) -> dict[str,
     return {"Records": records}
 
 
+def test_the_models_are_listed_without_a_token(invoke: Invoke) -> None:
+    response = invoke("GenerateFunction", load_event("images/list_models.json"))
+
+    assert response["statusCode"] == 200
+    models = body_of(response)["models"]
+    assert [(model["id"], model["default"], model["costs"]["1K"]) for model in models] == [
+        ("fast", True, 100),
+        ("pro", False, 399),
+        ("lite", False, 100),
+    ]
+    assert "providerModel" not in models[0]
+
+
+def test_a_bad_catalog_fails_loudly_and_charges_nothing(
+    invoke: Invoke, sign_in: SignIn, template: Template
+) -> None:
+    ada = sign_in("ada@example.com")
+    boto3.client("ssm").put_parameter(
+        Name=template.physical["ModelCatalogParameter"].ref,
+        Value='[{"id": "fast", "name": "no sizes"}]',
+        Overwrite=True,
+    )
+
+    listed = invoke("GenerateFunction", load_event("images/list_models.json"))
+    generated = generate(invoke, ada.token, "a lighthouse")
+
+    assert (listed["statusCode"], body_of(listed)["error"]["code"]) == (500, "INTERNAL")
+    assert generated["statusCode"] == 500
+    me = invoke("UsersFunction", load_event("users/my_profile.json", token=ada.token))
+    assert body_of(me)["user"]["coins"] == 1000
+
+
 def test_generate_answers_202_with_the_image_and_the_new_balance(invoke: Invoke, sign_in: SignIn) -> None:
     ada = sign_in("ada@example.com")
     response = generate(invoke, ada.token, "a lighthouse", key="K1")
@@ -47,6 +84,11 @@ def test_generate_answers_202_with_the_image_and_the_new_balance(invoke: Invoke,
         "PENDING",
         "GENERATED",
         900,
+    )
+    assert (body["image"]["model"], body["image"]["imageSize"], body["image"]["aspectRatio"]) == (
+        "fast",
+        "1K",
+        "1:1",
     )
     assert body_of(replay)["image"]["id"] == body["image"]["id"]
     assert conflict["statusCode"] == 409
@@ -98,3 +140,71 @@ def test_a_batch_where_every_job_waits_for_the_model_reports_them_all(
     )
 
     assert response == {"batchItemFailures": [{"itemIdentifier": "message-0"}]}
+
+
+def test_edit_and_thread_with_the_sample_events(invoke: Invoke, sign_in: SignIn, template: Template) -> None:
+    ada = sign_in("ada@example.com")
+    source = completed_upload(invoke, template, ada.token, images.png(80, 60), "image/png")
+    reference = completed_upload(invoke, template, ada.token, images.png(40, 40), "image/png")
+    event = load_event("images/edit_image.json", token=ada.token, path_id=source)
+    sample = json.loads(event["body"])
+    event["body"] = json.dumps({**sample, "referenceImageIds": [reference]})
+
+    edited = invoke("GenerateFunction", event)
+    replay = invoke("GenerateFunction", copy.deepcopy(event))
+    thread = invoke(
+        "ListImagesFunction", load_event("images/image_thread.json", token=ada.token, path_id=source)
+    )
+
+    assert edited["statusCode"] == 202, edited
+    image = body_of(edited)["image"]
+    assert (image["parentImageId"], image["threadId"], image["referenceImageIds"]) == (
+        source,
+        source,
+        [reference],
+    )
+    assert (image["imageSize"], image["aspectRatio"], image["coinsUsed"]) == ("2K", "4:3", 150)
+    assert body_of(edited)["user"]["coins"] == 1000 - 50 - 50 - 150
+    assert body_of(replay)["image"]["id"] == image["id"]
+    assert thread["statusCode"] == 200
+    assert [item["id"] for item in body_of(thread)["images"]] == [source, image["id"]]
+
+
+def test_an_edit_of_a_missing_image_is_404(invoke: Invoke, sign_in: SignIn) -> None:
+    ada = sign_in("ada@example.com")
+    event = load_event("images/edit_image.json", token=ada.token, path_id="01JNOSUCHIMAGE000000000000")
+
+    response = invoke("GenerateFunction", event)
+
+    assert (response["statusCode"], body_of(response)["error"]["code"]) == (404, "NOT_FOUND")
+
+
+def test_a_retired_model_is_counted_for_the_alarm(
+    invoke: Invoke,
+    sign_in: SignIn,
+    template: Template,
+    gemini: LocalGemini,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    ada = sign_in("ada@example.com")
+    image = body_of(generate(invoke, ada.token, "a harbour"))["image"]
+    # Ops' catalog still names a model Google has since shut down.
+    ssm = boto3.client("ssm")
+    name = template.physical["ModelCatalogParameter"].ref
+    catalog = json.loads(ssm.get_parameter(Name=name)["Parameter"]["Value"])
+    catalog[0]["providerModel"] = "gemini-2.5-flash-image"
+    ssm.put_parameter(Name=name, Value=json.dumps(catalog), Overwrite=True)
+    capsys.readouterr()
+
+    response = invoke("GenerateWorkerFunction", batch([{"userId": ada.user["id"], "imageId": image["id"]}]))
+
+    assert response == {"batchItemFailures": []}
+    emitted = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    (metric,) = [blob for blob in emitted if "RetiredModel" in blob]
+    (directive,) = metric["_aws"]["CloudWatchMetrics"]
+    alarm = template.resources["RetiredModelAlarm"]["Properties"]
+    assert directive["Namespace"] == template.resolve(alarm["Namespace"])
+    assert directive["Dimensions"] == [[dimension["Name"] for dimension in alarm["Dimensions"]]]
+    assert metric["service"] == alarm["Dimensions"][0]["Value"]
+    assert (metric["RetiredModel"], metric["model"]) == ([1.0], "fast")
+    assert gemini.calls == 1

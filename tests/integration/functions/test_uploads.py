@@ -3,42 +3,24 @@
 from __future__ import annotations
 
 import copy
-import json
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import boto3
 
 from devstack.template import Template
 from tests import images
-from tests.integration.conftest import EVENTS, Invoke, SignedIn, body_of, load_event
+from tests.integration.conftest import (
+    Invoke,
+    SignedIn,
+    body_of,
+    load_event,
+    object_created,
+    put,
+    request_upload,
+)
 
 SignIn = Callable[[str], SignedIn]
-
-
-def object_created(template: Template, key: str) -> dict[str, Any]:
-    event: dict[str, Any] = json.loads(Path(EVENTS / "pipeline/object_created.json").read_text())
-    bucket = template.physical["ImagesBucket"].ref
-    event["detail"]["bucket"]["name"] = bucket
-    event["resources"] = [f"arn:aws:s3:::{bucket}"]
-    event["detail"]["object"]["key"] = key
-    return event
-
-
-def request_upload(
-    invoke: Invoke, token: str, data: bytes, content_type: str = "image/jpeg"
-) -> dict[str, Any]:
-    body = {"filename": "photo", "contentType": content_type, "size": len(data), "title": "Holiday"}
-    response = invoke("UploadUrlFunction", load_event("images/request_upload.json", token=token, body=body))
-    assert response["statusCode"] == 201, response
-    return dict(body_of(response))
-
-
-def put(template: Template, key: str, data: bytes, content_type: str) -> None:
-    boto3.client("s3").put_object(
-        Bucket=template.physical["ImagesBucket"].ref, Key=key, Body=data, ContentType=content_type
-    )
 
 
 def get_image(invoke: Invoke, token: str, image_id: str) -> dict[str, Any]:

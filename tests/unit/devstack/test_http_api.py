@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from werkzeug.test import Client
+from werkzeug.wrappers import Response
 
 from devstack.http_api import CorsConfiguration, HttpApiEmulator
 from devstack.lambdas import Invocation
@@ -136,6 +137,33 @@ def test_no_route_and_no_default_is_api_gateways_404() -> None:
     app = HttpApiEmulator([HttpRoute("Item", "GET", "/items")], {}, None, domain="api.local")
     response = Client(app).get("/other")
     assert (response.status_code, json.loads(response.data)) == (404, {"message": "Not Found"})
+
+
+def test_local_routes_match_exactly_or_by_a_declared_prefix() -> None:
+    functions = {"Default": RecordingFunction()}
+
+    def answer(name: str) -> Any:
+        return lambda request: Response(f"{name} {request.path}")
+
+    app = HttpApiEmulator(
+        [HttpRoute("Default", "ANY", None)],
+        functions,  # type: ignore[arg-type]
+        None,
+        domain="api.local",
+        local_routes={
+            ("GET", "/"): answer("page"),
+            ("POST", "/_dev/gemini/v1beta/models/*"): answer("gemini"),
+        },
+    )
+    client = Client(app)
+
+    assert client.get("/").data == b"page /"
+    assert client.post("/_dev/gemini/v1beta/models/m:generateContent").data == (
+        b"gemini /_dev/gemini/v1beta/models/m:generateContent"
+    )
+    assert client.get("/api/v1/users").status_code == 200  # "/" is a page, not a prefix
+    assert client.get("/_dev/gemini/v1beta/models/m:generateContent").data == b"{}"  # POST only
+    assert len(functions["Default"].events) == 2
 
 
 def test_payloads_over_10_mb_are_refused_before_any_function() -> None:

@@ -10,11 +10,13 @@ import pytest
 from PIL import ExifTags, Image, ImageFile
 
 from imagegen.services.imaging import (
+    MODEL_INPUT_SIZE,
     THUMBNAIL_SIZE,
     ImageInfo,
     ImageRejected,
     inspect_image,
     make_thumbnail,
+    model_input,
     sniff_content_type,
 )
 from tests import images
@@ -452,3 +454,50 @@ def test_a_16_bit_png_is_scaled_to_8_bits_not_clipped(level: int, grey: int) -> 
     thumbnail = opened(make_thumbnail(data))
     assert thumbnail.mode == "RGB"
     assert close_to(corner(thumbnail, "top-left"), (grey, grey, grey), tolerance=4)
+
+
+# ---------------------------------------------------------------------------------------------
+# model_input: what the image model is given of an input image
+
+
+def test_a_large_photo_is_given_to_the_model_downscaled_as_jpeg(photo_24_megapixels: bytes) -> None:
+    given = model_input(photo_24_megapixels)
+
+    assert (given.content_type, given.width, given.height) == ("image/jpeg", MODEL_INPUT_SIZE, 1024)
+    assert opened(given.data).size == (MODEL_INPUT_SIZE, 1024)
+    assert len(given.data) < len(photo_24_megapixels) / 4
+
+
+@pytest.mark.parametrize("orientation", [6, 8])
+def test_the_model_is_given_the_photo_upright_without_its_metadata(orientation: int) -> None:
+    given = opened(model_input(images.jpeg(64, 32, orientation=orientation, gps=True)).data)
+
+    assert given.size == (32, 64)
+    for name in CORNERS:
+        assert close_to(corner(given, name), QUADRANTS[name])
+    assert not given.getexif()
+    assert "icc_profile" not in given.info
+
+
+def test_transparency_is_given_as_png_and_small_images_are_not_enlarged() -> None:
+    given = model_input(images.png_with_alpha(64, 48))
+
+    assert (given.content_type, given.width, given.height) == ("image/png", 64, 48)
+    assert opened(given.data).mode == "RGBA"
+
+
+@pytest.mark.parametrize(
+    "data", [images.animated_gif([RED, BLUE]), images.webp(80, 60, GREEN), images.palette_png()]
+)
+def test_formats_the_model_does_not_take_are_converted(data: bytes) -> None:
+    given = model_input(data)
+
+    assert given.content_type in ("image/jpeg", "image/png")
+    assert opened(given.data).format in ("JPEG", "PNG")
+
+
+def test_what_is_not_an_image_is_not_given_to_the_model() -> None:
+    with pytest.raises(ImageRejected):
+        model_input(b"<html>not an image</html>")
+    with pytest.raises(ImageRejected, match="more than"):
+        model_input(images.decompression_bomb_png(20_000, 20_000), max_pixels=1_000_000)

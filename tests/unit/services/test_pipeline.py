@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import Callable
 
 import pytest
@@ -11,7 +12,7 @@ from PIL import Image as PILImage
 from imagegen import aws
 from imagegen.container import Services
 from imagegen.models.auth import Caller
-from imagegen.models.images import Image, ImageStatus, UploadRequest
+from imagegen.models.images import GenerateRequest, Image, ImageStatus, UploadRequest
 from imagegen.services.pipeline import Outcome, parse_object_key
 from imagegen.services.storage import thumbnail_key
 from tests import images
@@ -222,3 +223,19 @@ def test_keys_that_are_not_originals_are_ignored(services: Services, key: str) -
     assert parse_object_key(key) is None
     assert services.pipeline.measure(key) is Outcome.IGNORED
     assert services.pipeline.thumbnail(key) is Outcome.IGNORED
+
+
+def test_a_generated_image_may_be_larger_than_the_largest_upload(services: Services, caller: Caller) -> None:
+    # A 4K photographic PNG from the model can outgrow MaxUploadBytes; noise does not compress.
+    side = 2700
+    noise = PILImage.frombytes("RGB", (side, side), os.urandom(side * side * 3))
+    data = images.encode(noise, "PNG", compress_level=0)
+    assert len(data) > services.settings.max_upload_bytes
+    image = services.generation.generate(caller, GenerateRequest(prompt="static")).image
+    records = services.image_records
+    assert records.move(caller.user_id, image.image_id, ImageStatus.PENDING, ImageStatus.PROCESSING, "now")
+    assert records.set_object_key(caller.user_id, image.image_id, image.object_key, "now")
+    services.storage.write(image.object_key, data, "image/png")
+
+    assert services.pipeline.measure(image.object_key) is Outcome.COMPLETED
+    assert record(services, image).metadata.size == len(data)  # type: ignore[union-attr]

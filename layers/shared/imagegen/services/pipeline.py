@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from imagegen.ids import now_iso
 from imagegen.models import formats
-from imagegen.models.images import Image, ImageMetadata, ImageStatus
+from imagegen.models.images import Image, ImageMetadata, ImageStatus, ImageType
 from imagegen.services.imaging import ImageRejected, inspect_image, make_thumbnail
 from imagegen.services.storage import thumbnail_key
 
@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 
 _EXTENSIONS = "|".join(re.escape(image_format.extension) for image_format in formats.FORMATS)
 _OBJECT_KEY = re.compile(rf"^images/(?P<user_id>[^/]+)/(?P<image_id>[0-9A-Z]{{26}})\.(?:{_EXTENSIONS})$")
+# A 4K image is 16 Mpx: as a photographic PNG, 25-35 MB. The pixel budget still applies to it.
+MAX_GENERATED_BYTES = 64 * 1024 * 1024
 # Generated images wait in PROCESSING for their bytes; uploads wait in PENDING.
 _AWAITING_BYTES = (ImageStatus.PENDING, ImageStatus.PROCESSING)
 
@@ -101,7 +103,10 @@ class ImagePipeline:
         return Outcome.IGNORED
 
     def _size_limit(self, image: Image) -> int:
-        """The most bytes the object may have: what the upload declared, and never over the maximum."""
+        """The most bytes the object may have: what an upload declared, never over the largest upload;
+        for the model's images, ``MAX_GENERATED_BYTES`` (a 4K PNG can outgrow the largest upload)."""
+        if image.type is ImageType.GENERATED:
+            return MAX_GENERATED_BYTES
         return min(image.declared_size or self._max_bytes, self._max_bytes)
 
     def _verify(self, image: Image) -> tuple[str | None, ImageMetadata | None]:
