@@ -95,11 +95,11 @@ MakeWorker = Callable[..., GenerationWorker]
 @pytest.fixture
 def make_worker(services: Services, gemini: LocalGemini) -> MakeWorker:
     """``make_worker(catalog=..., gemini_client=..., on_retired=...)``: the generation worker of
-    ``services`` with any of its parts replaced (a catalog as after ops changed it, a client that
-    does something while the model draws, a recorder of the models reported retired)."""
+    ``services`` with any of its parts replaced (the catalog's source, as after ops changed it; a
+    client that does something while the model draws; a recorder of the models reported retired)."""
 
     def make(
-        catalog: ModelCatalog | None = None,
+        catalog: Callable[[], ModelCatalog] | None = None,
         gemini_client: GeminiClient | None = None,
         on_retired: Callable[[str], object] = lambda _: None,
     ) -> GenerationWorker:
@@ -114,7 +114,7 @@ def make_worker(services: Services, gemini: LocalGemini) -> MakeWorker:
             services.images,
             services.storage,
             client,
-            (lambda: catalog) if catalog is not None else services.catalog,
+            catalog or services.catalog,
             max_receives=services.settings.generate_max_receives,
             max_pixels=services.settings.max_image_pixels,
             on_retired_model=lambda model: on_retired(model.id),

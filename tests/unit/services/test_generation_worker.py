@@ -16,7 +16,7 @@ from devstack.gemini import LocalGemini, reference_tiles
 from imagegen import aws
 from imagegen.container import Services
 from imagegen.models.auth import Caller
-from imagegen.models.catalog import ModelCatalog
+from imagegen.models.catalog import CatalogInvalid, ModelCatalog
 from imagegen.models.images import GenerateRequest, GenerationJob, Image, ImageStatus
 from imagegen.models.turns import ModelTurn
 from imagegen.services.generation_worker import (
@@ -213,9 +213,8 @@ def test_a_model_google_shut_down_fails_refunds_and_is_reported(
 ) -> None:
     image = services.generation.generate(caller, ask()).image
     retired: list[str] = []
-    worker = make_worker(
-        catalog=catalog_where_fast_is("gemini-2.5-flash-image", services), on_retired=retired.append
-    )
+    retired_fast = catalog_where_fast_is("gemini-2.5-flash-image", services)
+    worker = make_worker(catalog=lambda: retired_fast, on_retired=retired.append)
 
     assert worker.process(job(image), receive_count=1) is JobOutcome.FAILED
     assert worker.process(job(image), receive_count=2) is JobOutcome.SKIPPED
@@ -240,7 +239,7 @@ def test_a_model_taken_out_of_the_catalog_fails_and_refunds(
         )
     )
     retired: list[str] = []
-    worker = make_worker(catalog=without_lite, on_retired=retired.append)
+    worker = make_worker(catalog=lambda: without_lite, on_retired=retired.append)
 
     assert worker.process(job(image), receive_count=1) is JobOutcome.FAILED
 
@@ -344,3 +343,18 @@ def test_deleting_a_generated_image_removes_its_turn(
     services.images.delete(caller, image.image_id)
 
     assert aws.s3().list_objects_v2(Bucket=services.settings.images_bucket).get("KeyCount") == 0
+
+
+def test_a_catalog_that_fails_to_load_leaves_the_job_for_redelivery(
+    services: Services, caller: Caller, gemini: LocalGemini, make_worker: MakeWorker
+) -> None:
+    image = services.generation.generate(caller, ask()).image
+
+    def broken() -> ModelCatalog:
+        return ModelCatalog.parse('[{"id": "fast"}]')
+
+    with pytest.raises(CatalogInvalid):
+        make_worker(catalog=broken).process(job(image), receive_count=1)
+
+    assert record(services, image).status is ImageStatus.PENDING
+    assert make_worker().process(job(image), receive_count=2) is JobOutcome.STORED

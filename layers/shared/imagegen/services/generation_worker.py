@@ -99,12 +99,13 @@ class GenerationWorker:
         image = self._repository.get(job.user_id, job.image_id)
         if image is None or image.status is not ImageStatus.PENDING:
             return JobOutcome.SKIPPED
+        # Read before taking the image: a catalog that fails to load leaves it PENDING for redelivery.
+        model = self._model_of(image)
         if not self._repository.move(
             job.user_id, job.image_id, ImageStatus.PENDING, ImageStatus.PROCESSING, now_iso()
         ):
             return JobOutcome.SKIPPED  # another delivery took it
         processing = image.model_copy(update={"status": ImageStatus.PROCESSING})
-        model = self._model_of(processing)
         if model is None:  # taken out of the catalog since the request: Google may not serve it either
             self._images.fail(processing, MODEL_RETIRED, expected=ImageStatus.PROCESSING)
             return JobOutcome.FAILED
