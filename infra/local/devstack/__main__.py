@@ -47,7 +47,7 @@ def main() -> int:
         f"  AWS      {stack.aws.url}   (moto; AWS_ENDPOINT_URL for the AWS CLI or boto3)\n"
         f"  Google   {stack.issuer.issuer}   (POST {stack.api_url}/_dev/id-token for an ID token)\n"
         f"  Gemini   {'the real API (GEMINI_API_KEY)' if stack_uses_real_gemini else 'local stand-in'}"
-        f" (POST {stack.api_url}/_dev/faults to inject failures)\n"
+        f" (GET {stack.api_url}/_dev/gemini/requests: what it was sent; POST /_dev/faults: failures)\n"
         f"  admins   {os.environ.get('ADMIN_EMAILS', 'admin@example.com')}\n\n"
         "  Ctrl-C stops everything.\n",
         flush=True,
