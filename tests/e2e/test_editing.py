@@ -47,7 +47,9 @@ def sent_with(api: Api, prompt: str) -> dict[str, Any]:
     """The request the Gemini stand-in received whose last turn says ``prompt``."""
     logged = api.call("GET", "/_dev/gemini/requests", params={"limit": "100"}).json()["requests"]
     (request,) = [
-        entry for entry in logged if entry["turns"] and entry["turns"][-1]["parts"][0].get("text") == prompt
+        entry
+        for entry in logged
+        if entry["status"] == 200 and entry["turns"][-1]["parts"][0].get("text") == prompt
     ]
     return request
 

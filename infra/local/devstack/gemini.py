@@ -115,6 +115,7 @@ _MISSING_KEY = (
 )
 _WRONG_KEY = "API key not valid. Please pass a valid API key."
 _BAD_SIGNATURE = "Unable to submit request because Thought signature is not valid."
+_MAC_BYTES = 16
 
 
 def google_error(code: int, message: str | None = None, status: str | None = None) -> Response:
@@ -219,16 +220,27 @@ class LocalGemini:
     def sign(self, model: str) -> str:
         """A thought signature only ``model`` of this stand-in accepts back."""
         payload = f"{model}:{secrets.token_hex(8)}".encode()
-        mac = hmac.new(self._signing_key, payload, hashlib.sha256).digest()[:16]
+        mac = hmac.new(self._signing_key, payload, hashlib.sha256).digest()[:_MAC_BYTES]
         return base64.b64encode(payload + b"|" + mac).decode()
 
-    def _signed_by(self, model: str, signature: str) -> bool:
+    def accepts_signature(self, model: str, signature: str) -> bool:
+        """Whether ``signature`` is one this stand-in issued for ``model``."""
         try:
-            payload, _, mac = base64.b64decode(signature, validate=True).rpartition(b"|")
+            signed = base64.b64decode(signature, validate=True)
         except (binascii.Error, ValueError):
             return False
-        expected = hmac.new(self._signing_key, payload, hashlib.sha256).digest()[:16]
-        return hmac.compare_digest(mac, expected) and payload.startswith(f"{model}:".encode())
+        # payload | 16 bytes of MAC (which may contain "|" itself: split by length, not by separator)
+        payload, separator, mac = (
+            signed[: -_MAC_BYTES - 1],
+            signed[-_MAC_BYTES - 1 : -_MAC_BYTES],
+            signed[-_MAC_BYTES:],
+        )
+        expected = hmac.new(self._signing_key, payload, hashlib.sha256).digest()[:_MAC_BYTES]
+        return (
+            separator == b"|"
+            and hmac.compare_digest(mac, expected)
+            and payload.startswith(f"{model}:".encode())
+        )
 
     # ------------------------------------------------------------------ generateContent
     def handle(self, request: Request) -> Response:
@@ -383,7 +395,7 @@ class LocalGemini:
             )
         signature = part.get("thoughtSignature")
         if signature is not None and not (
-            isinstance(signature, str) and self._signed_by(model_id, signature)
+            isinstance(signature, str) and self.accepts_signature(model_id, signature)
         ):
             raise _invalid(_BAD_SIGNATURE)
         if ("text" in part) == ("inlineData" in part):

@@ -504,3 +504,11 @@ def test_output_size_refuses_what_google_does_not_make() -> None:
         output_size("16x9")
     with pytest.raises(ValueError, match="aspect ratio"):
         output_size("1:1", "8K")
+
+
+def test_every_signature_the_model_issues_it_accepts_back(gemini: LocalGemini) -> None:
+    # Its MAC is random bytes: some of them are the separator, which must not confuse the check.
+    signatures = [gemini.sign(FAST) for _ in range(2000)]
+
+    assert all(gemini.accepts_signature(FAST, signature) for signature in signatures)
+    assert not any(gemini.accepts_signature(PRO, signature) for signature in signatures[:50])
