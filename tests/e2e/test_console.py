@@ -295,7 +295,7 @@ def test_references_picked_from_the_gallery_are_sent_in_the_order_picked(page: P
     expect(tile(page, cat["id"]).get_by_role("button", name="Use as reference")).to_have_attribute(
         "aria-pressed", "true"
     )
-    expect(page.locator("#generate-form .references")).to_contain_text("2 of at most 14 reference images")
+    expect(page.locator("#generate-form .references")).to_contain_text("2 of at most 13 reference images")
     assert picked(page, "#generate-form") == [sofa["id"], cat["id"]]
     page.get_by_role("button", name="Remove reference a sofa").click()
     tile(page, sofa["id"]).get_by_role("button", name="Use as reference").click()
@@ -320,7 +320,9 @@ def test_an_edit_takes_references_from_the_gallery_but_not_its_own_source(page: 
 
     tile(page, room["id"]).get_by_role("button", name="Edit", exact=True).click()
     expect(page.locator("#reference-target")).to_have_text("the edit panel")
-    expect(page.locator("#edit-form .references")).to_contain_text("add up to 13")  # the source is one of 14
+    expect(page.locator("#edit-form .references")).to_contain_text(
+        "add up to 13"
+    )  # as for a generation: the source is one of 14 inputs
     tile(page, room["id"]).get_by_role("button", name="Use as reference").click()
     expect(page.locator("#edit-status")).to_have_text("The image being edited is given to the model already.")
     tile(page, lamp["id"]).get_by_role("button", name="Use as reference").click()

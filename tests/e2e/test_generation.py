@@ -67,6 +67,7 @@ def test_the_models_are_listed_with_their_prices_without_a_token(api: Api) -> No
     assert fast["imageSizes"] == ["1K", "2K", "4K"]
     assert fast["costs"] == {"1K": 100, "2K": 150, "4K": 338}
     assert len(fast["aspectRatios"]) == 14
+    assert fast["maxReferenceImages"] == 13  # Google takes 14 input images; an edit's source is one
     assert {"4:1", "1:8"} <= set(fast["aspectRatios"])
     assert "4:1" not in models["pro"]["aspectRatios"]
     assert (models["lite"]["imageSizes"], models["lite"]["default"]) == (["1K"], False)

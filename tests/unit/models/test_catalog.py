@@ -42,7 +42,7 @@ def test_todays_catalog_asks_only_what_google_serves() -> None:
         served = SERVED_MODELS[model.provider_model]
         assert set(model.image_sizes) <= set(served.sizes), model.id
         assert set(model.aspect_ratios) <= set(served.ratios), model.id
-        assert model.max_reference_images <= served.max_images, model.id
+        assert model.max_input_images <= served.max_images, model.id
 
 
 def test_the_template_names_no_retired_model() -> None:
@@ -67,7 +67,8 @@ def test_the_template_names_no_retired_model() -> None:
         (lambda models: models[1].update({"id": "fast"}), "same id"),
         (lambda models: models[0].update({"id": "Fast Model"}), "pattern"),
         (lambda models: models[0].update({"providerModel": "../../other"}), "pattern"),
-        (lambda models: models[0].update({"maxReferenceImages": 0}), "greater than or equal to 1"),
+        (lambda models: models[0].update({"maxInputImages": 1}), "greater than or equal to 2"),
+        (lambda models: models[0].update({"defualt": True}), "Extra inputs are not permitted"),
         (lambda models: models.clear(), "at least 1"),
     ],
 )

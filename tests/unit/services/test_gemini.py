@@ -184,16 +184,28 @@ def test_an_unavailable_reply_need_not_be_json() -> None:
     assert unavailable.value.status == 503
 
 
-def test_a_400_is_a_failure_with_googles_message() -> None:
-    body = google_error(400, "INVALID_ARGUMENT", "API key not valid. Please pass a valid API key.")
+def test_a_400_is_a_failure_keeping_googles_message_for_the_logs() -> None:
+    message = "Project 123456789 has no access to models/gemini-3-pro-image. Please pass a valid API key."
+    body = google_error(400, "INVALID_ARGUMENT", message)
 
     with pytest.raises(GenerationFailed) as failed:
         classify_reply(400, body)
 
-    assert str(failed.value) == (
-        "The image model rejected the request (HTTP 400 INVALID_ARGUMENT): "
-        "API key not valid. Please pass a valid API key."
+    # What people see says what happened; Google's words (project numbers, model ids) stay in the logs.
+    assert str(failed.value) == "The image model rejected the request (HTTP 400 INVALID_ARGUMENT)."
+    assert failed.value.detail == message
+
+
+@pytest.mark.parametrize("details", [{"@type": "type.googleapis.com/google.rpc.RetryInfo"}, "37s", 42])
+def test_an_error_of_an_unexpected_shape_is_still_read(details: object) -> None:
+    body = json.dumps(
+        {"error": {"code": 429, "message": "Slow down.", "status": "RESOURCE_EXHAUSTED", "details": details}}
     )
+
+    with pytest.raises(GenerationUnavailable) as unavailable:
+        classify_reply(429, body.encode())
+
+    assert unavailable.value.retry_after is None
 
 
 @pytest.mark.parametrize("status", [401, 403, 409, 502])
@@ -344,8 +356,10 @@ def test_a_turn_replayed_to_another_model_is_refused(served: Served) -> None:
         image_size="1K",
     )
 
-    with pytest.raises(GenerationFailed, match="Thought signature is not valid"):
+    with pytest.raises(GenerationFailed) as failed:
         gemini.generate(edit)
+
+    assert "Thought signature is not valid" in failed.value.detail
 
 
 def test_the_request_is_what_gemini_expects() -> None:

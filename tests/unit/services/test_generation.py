@@ -8,14 +8,17 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 from botocore.exceptions import ClientError
 
+from devstack.gemini import LocalGemini
 from imagegen import aws
 from imagegen.container import Services
 from imagegen.errors import Conflict, InsufficientCoins, Invalid, NotFound
 from imagegen.models.auth import Caller
-from imagegen.models.images import GenerateRequest, ImageStatus
-from imagegen.services.generation import QUEUE_FAILED
+from imagegen.models.images import GenerateRequest, GenerationJob, ImageStatus
+from imagegen.services.generation import QUEUE_FAILED, GenerationQueue, GenerationService
+from imagegen.services.generation_worker import JobOutcome
 from tests import images
 from tests.unit.conftest import UploadImage
 
@@ -132,13 +135,14 @@ def test_more_references_than_the_model_takes_are_invalid(
     services: Services, caller: Caller, completed_upload: UploadImage
 ) -> None:
     services.coins.grant(caller.user_id, 1000, note="uploads")
-    ids = [completed_upload(caller).image_id for _ in range(15)]
+    ids = [completed_upload(caller).image_id for _ in range(14)]
 
     with pytest.raises(Invalid, match="not valid") as invalid:
         services.generation.generate(caller, ask(referenceImageIds=ids))
-    assert "at most 14" in invalid.value.details["fields"][0]["message"]
+    # Google takes 14 input images; one stays free for an edit's source, for generations too.
+    assert "at most 13" in invalid.value.details["fields"][0]["message"]
 
-    assert services.generation.generate(caller, ask(referenceImageIds=ids[:14])).image.coins_used == 100
+    assert services.generation.generate(caller, ask(referenceImageIds=ids[:13])).image.coins_used == 100
 
 
 def test_an_edit_joins_the_sources_thread_at_the_ratio_nearest_the_source(
@@ -189,8 +193,8 @@ def test_the_source_of_an_edit_must_be_the_callers_and_completed(
     assert services.coins.balance(caller.user_id) == balance
 
 
-def test_an_edits_source_counts_as_one_of_the_models_input_images(
-    services: Services, caller: Caller, completed_upload: UploadImage
+def test_an_edit_with_all_its_references_stays_within_the_models_input_images(
+    services: Services, caller: Caller, gemini: LocalGemini, completed_upload: UploadImage
 ) -> None:
     services.coins.grant(caller.user_id, 1000, note="uploads")
     source = completed_upload(caller)
@@ -200,13 +204,15 @@ def test_an_edits_source_counts_as_one_of_the_models_input_images(
         services.generation.edit(caller, source.image_id, ask(referenceImageIds=ids))
     with pytest.raises(Invalid) as itself:
         services.generation.edit(caller, source.image_id, ask(referenceImageIds=[source.image_id]))
+    edit = services.generation.edit(caller, source.image_id, ask(referenceImageIds=ids[:13])).image
 
-    assert (
-        "at most 13 reference images besides the image edited"
-        in too_many.value.details["fields"][0]["message"]
-    )
+    assert "at most 13 reference images" in too_many.value.details["fields"][0]["message"]
     assert fields(itself) == ["referenceImageIds"]
-    assert services.generation.edit(caller, source.image_id, ask(referenceImageIds=ids[:13])).image
+    # The source and 13 references: the 14 input images Google takes.
+    job = GenerationJob(user_id=caller.user_id, image_id=edit.image_id)
+    assert services.generation_worker.process(job, receive_count=1) is JobOutcome.STORED
+    (sent,) = gemini.requests(limit=1)
+    assert sum("image" in part for part in sent["turns"][-1]["parts"]) == 14
 
 
 def test_short_of_coins_writes_and_queues_nothing(services: Services, caller: Caller) -> None:
@@ -218,14 +224,23 @@ def test_short_of_coins_writes_and_queues_nothing(services: Services, caller: Ca
 
 
 def test_a_job_that_cannot_be_queued_is_failed_and_refunded_before_answering(
-    services: Services, caller: Caller, ledger_sum: LedgerSum, monkeypatch: pytest.MonkeyPatch
+    services: Services, caller: Caller, ledger_sum: LedgerSum
 ) -> None:
-    def unreachable(_: object) -> None:
-        raise ClientError({"Error": {"Code": "ServiceUnavailable", "Message": "down"}}, "SendMessage")
+    class UnreachableQueue(GenerationQueue):
+        def send(self, job: GenerationJob) -> None:
+            raise ClientError({"Error": {"Code": "ServiceUnavailable", "Message": "down"}}, "SendMessage")
 
-    monkeypatch.setattr(services.generation._queue, "send", unreachable)
+    generation = GenerationService(
+        services.image_records,
+        services.images,
+        services.coins,
+        UnreachableQueue(aws.sqs(), services.settings.generate_queue_url),
+        services.catalog,
+        DynamoDBPersistenceLayer(table_name=services.settings.idempotency_table, boto3_client=aws.dynamodb()),
+        services.idempotency,
+    )
     with pytest.raises(ClientError):
-        services.generation.generate(caller, ask())
+        generation.generate(caller, ask())
 
     (image,) = services.image_records.list_page(caller.user_id, 10, None)[0]
     assert (image.status, image.error) == (ImageStatus.FAILED, QUEUE_FAILED)
@@ -321,6 +336,10 @@ def test_an_image_from_before_threads_starts_one_when_it_is_edited(
     assert [view.id for view in services.images.thread_page(caller, legacy.image_id, 10, None).images] == [
         legacy.image_id
     ]
+
+    with pytest.raises(Invalid):  # a refused edit writes nothing, not even the thread's start
+        services.generation.edit(caller, legacy.image_id, ask("x", model="nope"))
+    assert services.image_records.get(caller.user_id, legacy.image_id).thread_id is None  # type: ignore[union-attr]
 
     edit = services.generation.edit(caller, legacy.image_id, ask("now with threads")).image
 

@@ -19,11 +19,13 @@ from imagegen.models.auth import Caller
 from imagegen.models.catalog import CatalogInvalid, ModelCatalog
 from imagegen.models.images import GenerateRequest, GenerationJob, Image, ImageStatus
 from imagegen.models.turns import ModelTurn
+from imagegen.services.gemini import GeminiClient, ImageRequest, ModelReply
 from imagegen.services.generation_worker import (
     MODEL_RETIRED,
     MODEL_UNAVAILABLE,
     REFERENCE_GONE,
     SOURCE_GONE,
+    STORAGE_FAILED,
     JobOutcome,
 )
 from imagegen.services.pipeline import Outcome
@@ -358,3 +360,73 @@ def test_a_catalog_that_fails_to_load_leaves_the_job_for_redelivery(
 
     assert record(services, image).status is ImageStatus.PENDING
     assert make_worker().process(job(image), receive_count=2) is JobOutcome.STORED
+
+
+def test_an_unforeseen_error_hands_the_image_back_and_the_last_delivery_refunds(
+    services: Services,
+    caller: Caller,
+    gemini: LocalGemini,
+    make_worker: MakeWorker,
+    ledger_sum: LedgerSum,
+) -> None:
+    image = services.generation.generate(caller, ask()).image
+
+    class Broken(GeminiClient):
+        def generate(self, request: ImageRequest) -> ModelReply:
+            raise TypeError("a bug nobody foresaw")
+
+    worker = make_worker(
+        gemini_client=Broken(services.settings.gemini_base_url, lambda: "", timeout_seconds=1)
+    )
+    with pytest.raises(TypeError):
+        worker.process(job(image), receive_count=1)
+    assert record(services, image).status is ImageStatus.PENDING  # not stuck in PROCESSING
+
+    with pytest.raises(TypeError):  # the job fails loudly: it goes to the DLQ, and the alarm rings
+        worker.process(job(image), receive_count=services.settings.generate_max_receives)
+    assert (record(services, image).status, record(services, image).error) == (
+        ImageStatus.FAILED,
+        STORAGE_FAILED,
+    )
+    assert services.coins.balance(caller.user_id) == 1000 == ledger_sum(caller.user_id)
+
+
+def test_bytes_that_cannot_be_stored_are_retried_then_refunded_leaving_nothing(
+    services: Services,
+    caller: Caller,
+    gemini: LocalGemini,
+    ledger_sum: LedgerSum,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    image = services.generation.generate(caller, ask()).image
+    write = services.storage.write
+
+    def images_unwritable(key: str, data: bytes, content_type: str) -> None:
+        if key.startswith("images/"):
+            raise ClientError({"Error": {"Code": "SlowDown", "Message": "slow down"}}, "PutObject")
+        write(key, data, content_type)
+
+    monkeypatch.setattr(services.storage, "write", images_unwritable)
+    assert services.generation_worker.process(job(image), receive_count=1) is JobOutcome.RETRY
+    last = services.settings.generate_max_receives
+    assert services.generation_worker.process(job(image), receive_count=last) is JobOutcome.FAILED
+
+    assert record(services, image).error == STORAGE_FAILED
+    assert aws.s3().list_objects_v2(Bucket=services.settings.images_bucket).get("KeyCount") == 0  # no turn
+    assert services.coins.balance(caller.user_id) == 1000 == ledger_sum(caller.user_id)
+
+
+def test_an_edit_of_an_image_without_a_kept_turn_gives_it_as_an_input(
+    services: Services, caller: Caller, gemini: LocalGemini
+) -> None:
+    generated = drawn(services, services.generation.generate(caller, ask("a red fox")).image)
+    aws.dynamodb().update_item(  # as an image made before turns were kept
+        TableName=services.settings.images_table,
+        Key={"userId": {"S": caller.user_id}, "imageId": {"S": generated.image_id}},
+        UpdateExpression="REMOVE turnKey",
+    )
+
+    drawn(services, services.generation.edit(caller, generated.image_id, ask("in oils")).image)
+
+    (turn,) = gemini.requests()[0]["turns"]
+    assert [sorted(part) for part in turn["parts"]] == [["text"], ["image"]]

@@ -17,6 +17,7 @@ from imagegen.services.imaging import (
     inspect_image,
     make_thumbnail,
     model_input,
+    model_input_size,
     sniff_content_type,
 )
 from tests import images
@@ -479,11 +480,21 @@ def test_the_model_is_given_the_photo_upright_without_its_metadata(orientation: 
     assert "icc_profile" not in given.info
 
 
-def test_transparency_is_given_as_png_and_small_images_are_not_enlarged() -> None:
+def test_transparency_is_given_as_webp_and_small_images_are_not_enlarged() -> None:
     given = model_input(images.png_with_alpha(64, 48))
 
-    assert (given.content_type, given.width, given.height) == ("image/png", 64, 48)
+    assert (given.content_type, given.width, given.height) == ("image/webp", 64, 48)
     assert opened(given.data).mode == "RGBA"
+
+
+def test_an_alpha_channel_that_hides_nothing_is_given_as_jpeg() -> None:
+    opaque = images.encode(images.solid(64, 48).convert("RGBA"), "PNG")
+
+    assert model_input(opaque).content_type == "image/jpeg"
+
+
+def test_many_inputs_are_each_given_fewer_pixels() -> None:
+    assert [model_input_size(count) for count in (1, 4, 5, 14)] == [1536, 1536, 1024, 1024]
 
 
 @pytest.mark.parametrize(

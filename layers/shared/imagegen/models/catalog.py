@@ -17,9 +17,10 @@ import json
 import math
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints, ValidationError, model_validator
+from pydantic import ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
 from imagegen.models.base import CamelModel
+from imagegen.models.images import MAX_REFERENCES
 
 ImageSize = Literal["1K", "2K", "4K"]
 """Gemini's ``imageConfig.imageSize`` values (upper-case K, as Google requires)."""
@@ -38,6 +39,8 @@ class CatalogInvalid(ValueError):
 class ModelSpec(CamelModel):
     """One model of the catalog."""
 
+    model_config = ConfigDict(extra="forbid")  # a misspelt key in ops' JSON is an error, not ignored
+
     id: ModelId
     """The service's own stable name for it, what clients send (``fast``)."""
     name: str = Field(min_length=1, max_length=80)
@@ -46,8 +49,8 @@ class ModelSpec(CamelModel):
     default: bool = False
     image_sizes: list[ImageSize] = Field(min_length=1)
     aspect_ratios: list[AspectRatio] = Field(min_length=1)
-    max_reference_images: int = Field(ge=1, le=32)
-    """The most input images the model takes in one request (an edit's source counts)."""
+    max_input_images: int = Field(ge=2, le=MAX_REFERENCES + 1)
+    """The most input images Google's model takes in one request (Google counts every image)."""
     costs: dict[ImageSize, Annotated[int, Field(ge=0)]]
 
     @model_validator(mode="after")
@@ -64,6 +67,12 @@ class ModelSpec(CamelModel):
             raise ValueError(f"{self.id} must offer {DEFAULT_ASPECT_RATIO}")
         return self
 
+    @property
+    def max_reference_images(self) -> int:
+        """The most reference images of a request, generation or edit alike: one input stays free for
+        an edit's source, so a client need not know which kind of request it is making."""
+        return self.max_input_images - 1
+
     def offered_size(self, size: str) -> ImageSize | None:
         """``size`` if this model makes images of that size, else None."""
         return next((offered for offered in self.image_sizes if offered == size), None)
@@ -75,8 +84,11 @@ class ModelSpec(CamelModel):
         return min(self.aspect_ratios, key=lambda ratio: abs(_log_ratio(ratio) - wanted))
 
     def to_json(self) -> dict[str, object]:
-        """The ``Model`` object of the API (Google's id stays inside the service)."""
-        return self.model_dump(mode="json", by_alias=True, exclude={"provider_model"})
+        """The ``Model`` object of the API (Google's id and limit stay inside the service)."""
+        return {
+            **self.model_dump(mode="json", by_alias=True, exclude={"provider_model", "max_input_images"}),
+            "maxReferenceImages": self.max_reference_images,
+        }
 
 
 def _log_ratio(ratio: str) -> float:
@@ -86,6 +98,8 @@ def _log_ratio(ratio: str) -> float:
 
 class ModelCatalog(CamelModel):
     """Every model offered, exactly one of them the default."""
+
+    model_config = ConfigDict(extra="forbid")
 
     models: list[ModelSpec] = Field(min_length=1)
 

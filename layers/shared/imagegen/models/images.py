@@ -62,6 +62,8 @@ class Image(CamelModel):
     prompt: str | None = None
     object_key: str
     thumbnail_key: str | None = None
+    turn_key: str | None = None
+    """Where the model's turn that made it is kept (what an edit of it replays); None for uploads."""
     declared_content_type: str | None = None
     declared_size: int | None = None
     metadata: ImageMetadata | None = None

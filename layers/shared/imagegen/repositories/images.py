@@ -238,26 +238,29 @@ class ImageRepository:
             {":status": status.value, ":expected": expected.value, ":at": at},
         )
 
-    def set_object_key(self, user_id: str, image_id: str, key: str, at: str) -> bool:
-        """Name the object a PROCESSING image's bytes will be stored at; False if it is not PROCESSING."""
+    def set_object_key(self, user_id: str, image_id: str, key: str, turn_key: str, at: str) -> bool:
+        """Name the object a PROCESSING image's bytes will be stored at, and the model's turn kept for it;
+        False if it is not PROCESSING."""
         return self._update(
             user_id,
             image_id,
-            "SET objectKey = :key, updatedAt = :at",
+            "SET objectKey = :key, turnKey = :turn, updatedAt = :at",
             "#status = :processing",
-            {":key": key, ":at": at, ":processing": ImageStatus.PROCESSING.value},
+            {":key": key, ":turn": turn_key, ":at": at, ":processing": ImageStatus.PROCESSING.value},
         )
 
-    def start_thread(self, user_id: str, image_id: str) -> None:
-        """Make an image from before threads the first of its own thread (once; again changes nothing)."""
-        update_if(
-            self._client,
-            TableName=self._table,
-            Key=self._key(user_id, image_id),
-            UpdateExpression="SET threadId = :id",
-            ConditionExpression="attribute_exists(imageId) AND attribute_not_exists(threadId)",
-            ExpressionAttributeValues=to_values({":id": image_id}),
-        )
+    def start_thread_item(self, user_id: str, image_id: str) -> TransactWriteItemTypeDef:
+        """The transaction item making an image from before threads the first of its own thread
+        (refused if the image is gone or being deleted; on an image in a thread, it changes nothing)."""
+        return {
+            "Update": {
+                "TableName": self._table,
+                "Key": self._key(user_id, image_id),
+                "UpdateExpression": "SET threadId = if_not_exists(threadId, :id)",
+                "ConditionExpression": f"attribute_exists(imageId) AND {_NOT_DELETING}",
+                "ExpressionAttributeValues": to_values({":id": image_id}),
+            }
+        }
 
     def set_thumbnail(self, user_id: str, image_id: str, thumbnail_key: str, at: str) -> bool:
         """Record the thumbnail of an image that exists and has not failed; False otherwise."""

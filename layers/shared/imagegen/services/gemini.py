@@ -169,15 +169,22 @@ class GenerationUnavailable(Exception):
 
 
 class GenerationFailed(Exception):
-    """A permanent failure (bad request or key, unknown model, unreadable reply); ``str()`` is readable."""
+    """A permanent failure (bad request or key, unknown model, unreadable reply).
+
+    ``str()`` is readable and safe to show the person who asked; ``detail`` is Google's own
+    message, for the logs only (it may name Google's model ids or the project).
+    """
+
+    def __init__(self, message: str, detail: str = "") -> None:
+        super().__init__(message)
+        self.detail = detail
 
 
 class ModelRetired(GenerationFailed):
     """Google does not serve this model id (404): shut down, or never one of its models."""
 
     def __init__(self, detail: str) -> None:
-        super().__init__("This model is no longer available.")
-        self.detail = detail
+        super().__init__("This model is no longer available.", detail)
 
 
 def classify_reply(status: int, body: bytes) -> ModelReply:
@@ -303,8 +310,7 @@ def _http_error(status: int, body: bytes) -> GenerationUnavailable | GenerationF
         return GenerationUnavailable(text, status=status, retry_after=retry_delay)
     if status == 404:  # generateContent has one thing to find: the model
         return ModelRetired(f"{detail}: {message}" if message else detail)
-    text = f"The image model rejected the request ({detail})" + (f": {message}" if message else ".")
-    return GenerationFailed(text)
+    return GenerationFailed(f"The image model rejected the request ({detail}).", message)
 
 
 def _google_error(body: bytes) -> tuple[str, str, float | None]:
@@ -320,7 +326,8 @@ def _google_error(body: bytes) -> tuple[str, str, float | None]:
     code = error.get("status")
     retry_delay = None
     # On 429 Gemini says how long to wait in a google.rpc.RetryInfo detail ("retryDelay": "37s").
-    for detail in error.get("details") or []:
+    details = error.get("details")
+    for detail in details if isinstance(details, list) else []:
         if isinstance(detail, dict) and str(detail.get("@type", "")).endswith("google.rpc.RetryInfo"):
             match = _DURATION.match(str(detail.get("retryDelay", "")))
             if match:

@@ -33,6 +33,7 @@ from imagegen.models.catalog import (
 )
 from imagegen.models.coins import LedgerReason
 from imagegen.models.images import GenerateRequest, GenerationJob, Image, ImageStatus, ImageType
+from imagegen.repositories.dynamo import TransactionCancelled
 from imagegen.services.storage import object_key
 
 if TYPE_CHECKING:
@@ -174,7 +175,14 @@ class GenerationService:
             created_at=now,
             updated_at=now,
         )
-        balance = self._images.create(image, LedgerReason.GENERATE)
+        # An image from before threads starts the thread its edit joins, with the charge or not at all.
+        also = [self._repository.start_thread_item(source.user_id, source.image_id)] if source else []
+        try:
+            balance = self._images.create(image, LedgerReason.GENERATE, also)
+        except TransactionCancelled as cancelled:
+            if cancelled.failed(1):
+                raise NotFound("No such image.") from cancelled  # the source was deleted meanwhile
+            raise
         try:
             self._queue.send(GenerationJob(user_id=caller.user_id, image_id=image_id))
         except (BotoCoreError, ClientError):
@@ -188,8 +196,6 @@ class GenerationService:
             raise NotFound("No such image.")
         if source.status is not ImageStatus.COMPLETED:
             raise Conflict(f"Only a completed image can be edited; this one is {source.status.value}.")
-        if source.thread_id is None:  # made before threads: it starts the one its edit joins
-            self._repository.start_thread(caller.user_id, source.image_id)
         return source
 
     def _choose(self, request: GenerateRequest, source: Image | None) -> _Choice:
@@ -212,14 +218,10 @@ class GenerationService:
     def _references(
         self, caller: Caller, ids: Sequence[str], model: ModelSpec, source: Image | None
     ) -> Sequence[str]:
-        """The reference ids, once known to be the caller's completed images and within the model's limit
-        (an edit's source is one of the model's input images)."""
-        room = model.max_reference_images - (1 if source else 0)
+        """The reference ids, once known to be the caller's completed images and within the model's limit."""
+        room = model.max_reference_images
         if len(ids) > room:
-            besides = " besides the image edited" if source else ""
-            raise Invalid(
-                "referenceImageIds", f"{model.name} takes at most {room} reference images{besides}."
-            )
+            raise Invalid("referenceImageIds", f"{model.name} takes at most {room} reference images.")
         if source is not None and source.image_id in ids:
             raise Invalid("referenceImageIds", "The image being edited is given to the model already.")
         found = self._repository.get_many(caller.user_id, ids) if ids else {}

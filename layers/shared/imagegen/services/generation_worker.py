@@ -42,7 +42,7 @@ from imagegen.services.gemini import (
     Part,
     Turn,
 )
-from imagegen.services.imaging import ImageRejected, model_input
+from imagegen.services.imaging import ImageRejected, model_input, model_input_size
 from imagegen.services.storage import object_key, turn_key
 
 if TYPE_CHECKING:
@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from imagegen.services.storage import ImageStorage
 
 MODEL_UNAVAILABLE = "The image model stayed unavailable; your coins were refunded."
+STORAGE_FAILED = "The image could not be made or stored; your coins were refunded."
 MODEL_RETIRED = "This model is no longer available; your coins were refunded."
 SOURCE_GONE = "The image to edit is gone; your coins were refunded."
 REFERENCE_GONE = "A reference image is gone; your coins were refunded."
@@ -106,24 +107,42 @@ class GenerationWorker:
         ):
             return JobOutcome.SKIPPED  # another delivery took it
         processing = image.model_copy(update={"status": ImageStatus.PROCESSING})
+        try:
+            return self._draw(processing, model, receive_count)
+        except Exception:
+            # A bug or an outage nobody foresaw: the image must not wait in PROCESSING for the
+            # sweeper. Hand it back for the next delivery (the last one fails and refunds it),
+            # and let the job fail loudly.
+            _log.exception("generation of image %s failed unexpectedly", image.image_id)
+            self._retry_or_fail(processing, receive_count, STORAGE_FAILED)
+            raise
+
+    def _draw(self, image: Image, model: ModelSpec | None, receive_count: int) -> JobOutcome:
+        """Ask the model for the PROCESSING ``image`` and store what it answers."""
         if model is None:  # taken out of the catalog since the request: Google may not serve it either
-            self._images.fail(processing, MODEL_RETIRED, expected=ImageStatus.PROCESSING)
+            self._images.fail(image, MODEL_RETIRED, expected=ImageStatus.PROCESSING)
             return JobOutcome.FAILED
         try:
-            reply = self._gemini.generate(self._request(processing, model))
+            reply = self._gemini.generate(self._request(image, model))
         except ModelRetired as retired:
             _log.error(
                 "the image model %s (%s) is retired: %s", model.id, model.provider_model, retired.detail
             )
             self._on_retired_model(model)
-            self._images.fail(processing, MODEL_RETIRED, expected=ImageStatus.PROCESSING)
+            self._images.fail(image, MODEL_RETIRED, expected=ImageStatus.PROCESSING)
             return JobOutcome.FAILED
-        except (GenerationRefused, GenerationFailed, _InputsGone) as error:
-            self._images.fail(processing, str(error), expected=ImageStatus.PROCESSING)
+        except GenerationFailed as failed:
+            _log.error("the image model failed image %s: %s", image.image_id, failed.detail)
+            self._images.fail(image, str(failed), expected=ImageStatus.PROCESSING)
             return JobOutcome.FAILED
-        except (GenerationUnavailable, BotoCoreError, ClientError):
-            return self._retry_or_fail(processing, receive_count)
-        return self._store(processing, model, reply, receive_count)
+        except (GenerationRefused, _InputsGone) as error:
+            self._images.fail(image, str(error), expected=ImageStatus.PROCESSING)
+            return JobOutcome.FAILED
+        except GenerationUnavailable:
+            return self._retry_or_fail(image, receive_count, MODEL_UNAVAILABLE)
+        except (BotoCoreError, ClientError):
+            return self._retry_or_fail(image, receive_count, STORAGE_FAILED)
+        return self._store(image, model, reply, receive_count)
 
     def _model_of(self, image: Image) -> ModelSpec | None:
         catalog = self._catalog()
@@ -136,16 +155,17 @@ class GenerationWorker:
         assert image.prompt is not None  # every generated image has one
         turns: list[Turn] = []
         inputs: list[InlineImage] = []
+        side = model_input_size(len(image.reference_image_ids) + (1 if image.parent_image_id else 0))
         if image.parent_image_id is not None:
             source = self._finished(image.user_id, [image.parent_image_id], SOURCE_GONE)[0]
-            source_input = self._input(source, SOURCE_GONE)
+            source_input = self._input(source, side, SOURCE_GONE)
             replayed = self._replayable_turn(source, model)
             if replayed is not None:
                 turns.extend(_replay(replayed, source_input))
             else:
                 inputs.append(source_input)
         references = self._finished(image.user_id, image.reference_image_ids, REFERENCE_GONE)
-        inputs.extend(self._input(reference, REFERENCE_GONE) for reference in references)
+        inputs.extend(self._input(reference, side, REFERENCE_GONE) for reference in references)
         turns.append(Turn("user", (Part(text=image.prompt), *(Part(image=item) for item in inputs))))
         return ImageRequest(
             model=model.provider_model,
@@ -163,22 +183,24 @@ class GenerationWorker:
             raise _InputsGone(gone)
         return finished
 
-    def _input(self, image: Image, gone: str) -> InlineImage:
-        """``image`` as the model is given it: read from S3, upright, downscaled, JPEG or PNG."""
+    def _input(self, image: Image, side: int, gone: str) -> InlineImage:
+        """``image`` as the model is given it: read from S3, upright, at most ``side`` pixels."""
         data = self._storage.read_if_exists(image.object_key)
         if data is None:  # deleted since it was read
             raise _InputsGone(gone)
         try:
-            encoded = model_input(data, max_pixels=self._max_pixels)
+            encoded = model_input(data, side, max_pixels=self._max_pixels)
         except ImageRejected as rejected:
             raise _InputsGone(INPUT_UNREADABLE) from rejected
         return InlineImage(encoded.data, encoded.content_type)
 
     def _replayable_turn(self, source: Image, model: ModelSpec) -> ModelTurn | None:
         """The turn that made ``source``, if this same model made it and it was kept."""
-        stored = self._storage.read_if_exists(turn_key(source.user_id, source.image_id))
-        if stored is None:
+        if source.turn_key is None:
             return None  # an upload, or an image made before turns were kept
+        stored = self._storage.read_if_exists(source.turn_key)
+        if stored is None:
+            return None
         try:
             turn = ModelTurn.model_validate_json(stored)
         except ValidationError:
@@ -202,20 +224,22 @@ class GenerationWorker:
                 "application/json",
             )
         except (BotoCoreError, ClientError):
-            return self._retry_or_fail(image, receive_count)
+            return self._retry_or_fail(image, receive_count, STORAGE_FAILED)
         # The record names the key before the object exists, so the pipeline finds its image.
-        if not self._repository.set_object_key(image.user_id, image.image_id, key, now_iso()):
+        if not self._repository.set_object_key(image.user_id, image.image_id, key, turn, now_iso()):
             self._storage.delete(turn)  # deleted meanwhile: keep nothing
             return JobOutcome.SKIPPED
         try:
             self._storage.write(key, reply.image.data, reply.image.mime_type)
         except (BotoCoreError, ClientError):
-            return self._retry_or_fail(image.model_copy(update={"object_key": key}), receive_count)
+            stored = image.model_copy(update={"object_key": key})
+            return self._retry_or_fail(stored, receive_count, STORAGE_FAILED)
         return JobOutcome.STORED
 
-    def _retry_or_fail(self, image: Image, receive_count: int) -> JobOutcome:
+    def _retry_or_fail(self, image: Image, receive_count: int, error: str) -> JobOutcome:
+        """Hand ``image`` back for the next delivery, or on the last one fail it with ``error`` (refunded)."""
         if receive_count >= self._max_receives:
-            self._images.fail(image, MODEL_UNAVAILABLE, expected=ImageStatus.PROCESSING)
+            self._images.fail(image, error, expected=ImageStatus.PROCESSING)
             return JobOutcome.FAILED
         # Hand the image back so the next delivery may take it again.
         self._repository.move(

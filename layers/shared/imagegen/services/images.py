@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -22,6 +23,7 @@ from imagegen.services.storage import derived_keys
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
     from imagegen.models.auth import Caller
     from imagegen.repositories.images import ImageRepository
@@ -56,18 +58,22 @@ class ImageService:
         self._coins = coins
         self._client = client
 
-    def create(self, image: Image, reason: LedgerReason) -> int:
-        """Charge ``image.coins_used`` and write the new image, in one transaction; the new balance.
+    def create(
+        self, image: Image, reason: LedgerReason, also: Sequence[TransactWriteItemTypeDef] = ()
+    ) -> int:
+        """Charge ``image.coins_used`` and write the new image (and ``also``), in one transaction; the
+        new balance.
 
         The charge's ledger entry is keyed by the image, so the image is paid for exactly once;
-        ``InsufficientCoins`` when the balance is short, and then nothing is written.
+        ``InsufficientCoins`` when the balance is short, and then nothing is written;
+        ``TransactionCancelled`` (reasons numbered as ``[new image, *also]``) if one of ``also`` is refused.
         """
         entry = self._coins.charge(
             image.user_id,
             image.coins_used,
             reason,
             image.image_id,
-            with_items=[self._repository.create_item(image)],
+            with_items=[self._repository.create_item(image), *also],
             counters=created_counters(image.type, image.coins_used),
         )
         return entry.balance

@@ -50,8 +50,11 @@ MAX_PIXELS: Final = 40_000_000
 
 # What the image model is given of an input image: Gemini reads an image at a fixed token
 # budget (1120 tokens at its high media resolution), so more pixels than this only make the
-# request bigger (Google refuses requests over 20 MB) and slower to send.
+# request bigger (Google refuses requests over 20 MB) and slower to send. With many inputs each
+# gets fewer pixels: 14 photos at 1024 px stay far below the 20 MB.
 MODEL_INPUT_SIZE: Final = 1536
+MODEL_INPUT_SIZE_FOR_MANY: Final = 1024
+MANY_INPUTS: Final = 5
 MODEL_INPUT_QUALITY: Final = 90
 
 THUMBNAIL_QUALITY: Final = 80
@@ -161,21 +164,29 @@ class EncodedImage:
     height: int
 
 
+def model_input_size(inputs: int) -> int:
+    """The longest side each of ``inputs`` input images of one request is given to the model at."""
+    return MODEL_INPUT_SIZE if inputs < MANY_INPUTS else MODEL_INPUT_SIZE_FOR_MANY
+
+
 def model_input(data: bytes, max_side: int = MODEL_INPUT_SIZE, max_pixels: int = MAX_PIXELS) -> EncodedImage:
     """An image as the image model should be given it: upright, at most ``max_side`` on its longest side.
 
-    JPEG (quality 90) when it is opaque, PNG when it has transparency, whatever it was stored
-    as (the model takes neither GIF nor a 20 MiB original); no metadata. Raises
-    ``ImageRejected`` on the same grounds as ``inspect_image``.
+    JPEG when it is opaque, WebP when it shows transparency (both quality 90, both compact),
+    whatever it was stored as (the model takes neither GIF nor a 20 MiB original); no
+    metadata. Raises ``ImageRejected`` on the same grounds as ``inspect_image``.
     """
     output = io.BytesIO()
-    with _shrunk(data, max_side, max_pixels) as picture:
+    with _shrunk(data, max_side, max_pixels) as shrunk:
+        picture = shrunk
+        if picture.mode == "RGBA" and picture.getchannel("A").getextrema() == (255, 255):
+            picture = picture.convert("RGB")  # an alpha channel that hides nothing
         if picture.mode == "RGB":
             picture.save(output, "JPEG", quality=MODEL_INPUT_QUALITY)
             content_type = "image/jpeg"
-        else:  # RGBA: keep the transparency
-            picture.save(output, "PNG")
-            content_type = "image/png"
+        else:
+            picture.save(output, "WEBP", quality=MODEL_INPUT_QUALITY)
+            content_type = "image/webp"
         width, height = picture.size
     return EncodedImage(output.getvalue(), content_type, width, height)
 
