@@ -6,6 +6,9 @@ from datetime import UTC, datetime
 
 from ulid import ULID
 
+MAX_ID_LENGTH = 64
+"""The longest id a request may name (ours are 26-character ULIDs; the slack is for old or foreign ids)."""
+
 
 def new_id() -> str:
     """A new ULID: unique, and sorting by creation time."""

@@ -7,9 +7,10 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints, field_validator
 
+from imagegen.ids import MAX_ID_LENGTH
 from imagegen.models.base import CamelModel, RequestModel
 
-ImageId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+ImageId = Annotated[str, StringConstraints(min_length=1, max_length=MAX_ID_LENGTH)]
 # An upper bound on references whatever the catalog says, so a request stays small to check.
 MAX_REFERENCES = 32
 
