@@ -14,7 +14,7 @@ from imagegen.container import Services
 from imagegen.models.auth import Caller
 from imagegen.models.images import GenerateRequest, Image, ImageStatus, UploadRequest
 from imagegen.services.pipeline import Outcome, parse_object_key
-from imagegen.services.storage import thumbnail_key
+from imagegen.services.storage import thumbnail_key, turn_key
 from tests import images
 
 LedgerSum = Callable[[str], int]
@@ -234,7 +234,9 @@ def test_a_generated_image_may_be_larger_than_the_largest_upload(services: Servi
     image = services.generation.generate(caller, GenerateRequest(prompt="static")).image
     records = services.image_records
     assert records.move(caller.user_id, image.image_id, ImageStatus.PENDING, ImageStatus.PROCESSING, "now")
-    assert records.set_object_key(caller.user_id, image.image_id, image.object_key, "now")
+    assert records.set_object_key(
+        caller.user_id, image.image_id, image.object_key, turn_key(caller.user_id, image.image_id), "now"
+    )
     services.storage.write(image.object_key, data, "image/png")
 
     assert services.pipeline.measure(image.object_key) is Outcome.COMPLETED
