@@ -316,26 +316,6 @@ def test_an_image_deleted_while_the_model_draws_keeps_nothing(
     assert aws.s3().list_objects_v2(Bucket=services.settings.images_bucket).get("KeyCount") == 0
 
 
-def test_an_s3_write_failure_is_retried_then_refunded(
-    services: Services,
-    caller: Caller,
-    gemini: LocalGemini,
-    ledger_sum: LedgerSum,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    image = services.generation.generate(caller, ask()).image
-
-    def broken(*_: object) -> None:
-        raise ClientError({"Error": {"Code": "SlowDown", "Message": "slow down"}}, "PutObject")
-
-    monkeypatch.setattr(services.storage, "write", broken)
-    assert services.generation_worker.process(job(image), receive_count=1) is JobOutcome.RETRY
-    assert record(services, image).status is ImageStatus.PENDING
-    last = services.settings.generate_max_receives
-    assert services.generation_worker.process(job(image), receive_count=last) is JobOutcome.FAILED
-    assert services.coins.balance(caller.user_id) == 1000 == ledger_sum(caller.user_id)
-
-
 def test_deleting_a_generated_image_removes_its_turn(
     services: Services, caller: Caller, gemini: LocalGemini
 ) -> None:
@@ -391,28 +371,31 @@ def test_an_unforeseen_error_hands_the_image_back_and_the_last_delivery_refunds(
     assert services.coins.balance(caller.user_id) == 1000 == ledger_sum(caller.user_id)
 
 
-def test_bytes_that_cannot_be_stored_are_retried_then_refunded_leaving_nothing(
+@pytest.mark.parametrize("unwritable", ["turns/", "images/"])
+def test_what_cannot_be_stored_is_retried_then_refunded_leaving_nothing(
     services: Services,
     caller: Caller,
     gemini: LocalGemini,
     ledger_sum: LedgerSum,
     monkeypatch: pytest.MonkeyPatch,
+    unwritable: str,
 ) -> None:
     image = services.generation.generate(caller, ask()).image
     write = services.storage.write
 
-    def images_unwritable(key: str, data: bytes, content_type: str) -> None:
-        if key.startswith("images/"):
+    def slow_down(key: str, data: bytes, content_type: str) -> None:
+        if key.startswith(unwritable):
             raise ClientError({"Error": {"Code": "SlowDown", "Message": "slow down"}}, "PutObject")
         write(key, data, content_type)
 
-    monkeypatch.setattr(services.storage, "write", images_unwritable)
+    monkeypatch.setattr(services.storage, "write", slow_down)
     assert services.generation_worker.process(job(image), receive_count=1) is JobOutcome.RETRY
+    assert record(services, image).status is ImageStatus.PENDING
     last = services.settings.generate_max_receives
     assert services.generation_worker.process(job(image), receive_count=last) is JobOutcome.FAILED
 
     assert record(services, image).error == STORAGE_FAILED
-    assert aws.s3().list_objects_v2(Bucket=services.settings.images_bucket).get("KeyCount") == 0  # no turn
+    assert aws.s3().list_objects_v2(Bucket=services.settings.images_bucket).get("KeyCount") == 0
     assert services.coins.balance(caller.user_id) == 1000 == ledger_sum(caller.user_id)
 
 
