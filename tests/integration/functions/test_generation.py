@@ -198,11 +198,11 @@ def test_a_retired_model_is_counted_for_the_alarm(
 
     assert response == {"batchItemFailures": []}
     emitted = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
-    (metric,) = [blob for blob in emitted if "RetiredModel" in blob]
-    (directive,) = metric["_aws"]["CloudWatchMetrics"]
     alarm = template.resources["RetiredModelAlarm"]["Properties"]
+    (metric,) = [blob for blob in emitted if alarm["MetricName"] in blob]
+    (directive,) = metric["_aws"]["CloudWatchMetrics"]
     assert directive["Namespace"] == template.resolve(alarm["Namespace"])
     assert directive["Dimensions"] == [[dimension["Name"] for dimension in alarm["Dimensions"]]]
     assert metric["service"] == alarm["Dimensions"][0]["Value"]
-    assert (metric["RetiredModel"], metric["model"]) == ([1.0], "fast")
+    assert (metric[alarm["MetricName"]], metric["model"]) == ([1.0], "fast")
     assert gemini.calls == 1
