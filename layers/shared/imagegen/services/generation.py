@@ -224,12 +224,7 @@ class GenerationService:
             raise Invalid("referenceImageIds", f"{model.name} takes at most {room} reference images.")
         if source is not None and source.image_id in ids:
             raise Invalid("referenceImageIds", "The image being edited is given to the model already.")
-        found = self._repository.get_many(caller.user_id, ids) if ids else {}
-        refused = [
-            image_id
-            for image_id in ids
-            if image_id not in found or found[image_id].status is not ImageStatus.COMPLETED
-        ]
+        _, refused = self._images.completed(caller.user_id, ids)
         if refused:
             raise Invalid(
                 "referenceImageIds",

@@ -176,10 +176,8 @@ class GenerationWorker:
 
     def _finished(self, user_id: str, image_ids: Sequence[str], gone: str) -> list[Image]:
         """The user's completed images ``image_ids``, in order; ``_InputsGone(gone)`` if one is not."""
-        found = self._repository.get_many(user_id, image_ids) if image_ids else {}
-        images = [found.get(image_id) for image_id in image_ids]
-        finished = [image for image in images if image is not None and image.status is ImageStatus.COMPLETED]
-        if len(finished) != len(image_ids):
+        finished, unfinished = self._images.completed(user_id, image_ids)
+        if unfinished:
             raise _InputsGone(gone)
         return finished
 

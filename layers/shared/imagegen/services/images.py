@@ -85,6 +85,18 @@ class ImageService:
             raise NotFound("No such image.")
         return image
 
+    def completed(self, user_id: str, image_ids: Sequence[str]) -> tuple[list[Image], list[str]]:
+        """The user's COMPLETED images among ``image_ids``, in their order, and the ids that are not one
+        (another user's, missing, being deleted, or not finished): what an image may be made from."""
+        found = self._repository.get_many(user_id, image_ids) if image_ids else {}
+        completed = [
+            found[image_id]
+            for image_id in image_ids
+            if image_id in found and found[image_id].status is ImageStatus.COMPLETED
+        ]
+        done = {image.image_id for image in completed}
+        return completed, [image_id for image_id in image_ids if image_id not in done]
+
     def list_page(
         self,
         caller: Caller,
