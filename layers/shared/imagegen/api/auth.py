@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from aws_lambda_powertools.event_handler import Request
 from aws_lambda_powertools.event_handler.depends import Depends
@@ -11,11 +11,20 @@ from imagegen.container import services
 from imagegen.errors import Forbidden
 from imagegen.models.auth import Caller
 
+if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler.api_gateway import Route
+    from aws_lambda_powertools.event_handler.openapi.params import Dependant
+    from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
+
+
+def request_caller(event: BaseProxyEvent) -> Caller:
+    """The verified caller of a request: a valid access token whose session is still live."""
+    return services().auth.authenticate(event.headers.get("authorization"))
+
 
 def current_caller(request: Request) -> Caller:
-    """The verified caller: a valid access token whose session is still live."""
-    authorization = request.resolved_event.headers.get("authorization")
-    return services().auth.authenticate(authorization)
+    """The verified caller, as a route's dependency."""
+    return request_caller(request.resolved_event)
 
 
 def current_admin(caller: Annotated[Caller, Depends(current_caller)]) -> Caller:
@@ -23,6 +32,18 @@ def current_admin(caller: Annotated[Caller, Depends(current_caller)]) -> Caller:
     if not caller.is_admin:
         raise Forbidden("This needs the ADMIN role.")
     return caller
+
+
+def needs_caller(route: Route | None) -> bool:
+    """Whether ``route`` (or a dependency of it) takes the verified caller."""
+    pending: list[Dependant] = [route.dependant] if route is not None else []
+    while pending:
+        dependant = pending.pop()
+        for dependency in dependant.dependencies:
+            if dependency.depends.dependency is current_caller:
+                return True
+            pending.append(dependency.dependant)
+    return False
 
 
 AuthenticatedCaller = Annotated[Caller, Depends(current_caller)]

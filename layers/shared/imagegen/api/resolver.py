@@ -14,6 +14,8 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from imagegen.api.auth import needs_caller, request_caller
+from imagegen.api.bodies import body_text, parse_json
 from imagegen.api.errors import domain_error_response, error_response, field_errors
 from imagegen.errors import DomainError, TooLarge, UnsupportedMediaType
 
@@ -25,18 +27,24 @@ _JSON = re.compile(r"^application/json\s*(;.*)?$")
 class ApiResolver(APIGatewayHttpResolver):
     """The HTTP API resolver, refusing bodies that are too large or not JSON before anything parses them."""
 
+    def __init__(self) -> None:
+        super().__init__(enable_validation=True, json_body_deserializer=parse_json)
+
     def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
-        body = event.get("body") or ""
+        body = body_text(event)
         headers = event.get("headers") or {}
         content_type = headers.get("content-type", "").lower()  # media types are case-insensitive
-        if len(body) > MAX_REQUEST_BODY_BYTES:
+        if len(body.encode("utf-8", "surrogateescape")) > MAX_REQUEST_BODY_BYTES:
             return _refused(TooLarge(f"The request body is over {MAX_REQUEST_BODY_BYTES} bytes."))
         if body and content_type and not _JSON.match(content_type):
             return _refused(
                 UnsupportedMediaType("Request bodies are JSON: send Content-Type: application/json.")
             )
-        if content_type:  # Powertools compares it case-sensitively
-            event = {**event, "headers": {**headers, "content-type": content_type}}
+        # Powertools compares the content type case-sensitively, and decodes base64 bodies as
+        # strict UTF-8 (a 500 for any other bytes): hand it text that ``parse_json`` judges.
+        event = {**event, "body": body or None, "isBase64Encoded": False}
+        if content_type:
+            event["headers"] = {**headers, "content-type": content_type}
         return super().resolve(event, context)
 
 
@@ -53,7 +61,7 @@ def _refused(error: DomainError) -> dict[str, Any]:
 
 def build_api(logger: Logger) -> ApiResolver:
     """An HTTP API resolver with validation, and every failure answered in the error envelope."""
-    app = ApiResolver(enable_validation=True)
+    app = ApiResolver()
 
     @app.exception_handler(DomainError)
     def _domain_error(error: DomainError) -> Response[Any]:
@@ -61,6 +69,13 @@ def build_api(logger: Logger) -> ApiResolver:
 
     @app.exception_handler(RequestValidationError)
     def _invalid_request(error: RequestValidationError) -> Response[Any]:
+        # Who may call a route is answered before what is wrong with the request: a stranger
+        # learns nothing of a body's schema, nor whether a path id is well-formed.
+        if needs_caller(app.context.get("_route")):
+            try:
+                request_caller(app.current_event)
+            except DomainError as unauthenticated:
+                return domain_error_response(unauthenticated)
         errors = list(error.errors())
         if any(item.get("type") == "json_invalid" for item in errors):
             return error_response(
