@@ -49,3 +49,9 @@ def test_a_cursor_signed_with_another_secret_is_refused() -> None:
     cursor = CursorCodec(lambda: "z" * 64).encode(POSITION, "users:A")
     with pytest.raises(BadRequest):
         codec.decode(cursor, "users:A")
+
+
+@pytest.mark.parametrize("garbage", ["é.é", "x.é", "é", "\udcff.\udcff", "\ud800.x"])
+def test_cursors_outside_ascii_are_refused(garbage: str) -> None:
+    with pytest.raises(BadRequest):
+        codec.decode(garbage, "users:A")

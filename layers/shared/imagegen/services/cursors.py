@@ -33,7 +33,11 @@ class CursorCodec:
 
     def _signature(self, payload: str, scope: str) -> str:
         key = hmac.new(self._secret().encode(), b"page-cursor", hashlib.sha256).digest()
-        return _b64(hmac.new(key, f"{scope}\n{payload}".encode(), hashlib.sha256).digest()[:18])
+        return _b64(
+            hmac.new(key, f"{scope}\n{payload}".encode("utf-8", "surrogatepass"), hashlib.sha256).digest()[
+                :18
+            ]
+        )
 
     def encode(self, position: dict[str, Any] | None, scope: str) -> str | None:
         """The cursor for ``position`` in the listing ``scope``; None when there is no next page."""
@@ -47,7 +51,9 @@ class CursorCodec:
         if not cursor:
             return None
         payload, _, signature = cursor.partition(".")
-        if not hmac.compare_digest(signature, self._signature(payload, scope)):
+        # Bytes, not str: compare_digest refuses str with characters outside ASCII.
+        expected = self._signature(payload, scope).encode()
+        if not hmac.compare_digest(signature.encode("utf-8", "surrogatepass"), expected):
             raise BadRequest("The cursor is not valid.", {"field": "cursor"})
         try:
             position = json.loads(_unb64(payload))
