@@ -17,7 +17,11 @@ class CamelModel(BaseModel):
 
 
 class RequestModel(BaseModel):
-    """A request body: camelCase fields only, unknown fields refused (422), strings trimmed."""
+    """A request body: camelCase fields only, unknown fields refused (422), strings trimmed.
+
+    Strict: a number is not a string, ``true`` is not ``1``, ``1000.0`` is not ``1000`` (a field
+    of an enum type says ``Strict(False)`` to take its values, as JSON carries them).
+    """
 
     model_config = ConfigDict(
         alias_generator=to_camel,
@@ -25,4 +29,5 @@ class RequestModel(BaseModel):
         validate_by_name=False,
         extra="forbid",
         str_strip_whitespace=True,
+        strict=True,
     )

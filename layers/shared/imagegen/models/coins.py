@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import Field, StrictInt, field_validator
+from pydantic import Field, field_validator
 
 from imagegen.models.base import CamelModel, RequestModel
 
@@ -40,7 +40,7 @@ class LedgerEntry(CamelModel):
 class CoinGrant(RequestModel):
     """``POST /users/{id}/coins``: an admin adds (or, negative, takes) coins, saying why."""
 
-    amount: StrictInt = Field(ge=-1_000_000, le=1_000_000)
+    amount: int = Field(ge=-1_000_000, le=1_000_000)
     reason: str = Field(min_length=1, max_length=200)
 
     @field_validator("amount")

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import Field, Strict, field_validator
 
 from imagegen.models.base import CamelModel, RequestModel
 
@@ -81,7 +82,7 @@ LANGUAGE_PATTERN = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
 class UserUpdate(RequestModel):
     """``PUT /users/{id}``: what an admin may change. Absent fields stay as they are."""
 
-    roles: list[Role] | None = Field(default=None, min_length=1)
+    roles: list[Annotated[Role, Strict(False)]] | None = Field(default=None, min_length=1)
     language: str | None = Field(default=None, pattern=LANGUAGE_PATTERN, max_length=35)
     first_name: str | None = Field(default=None, max_length=100)
     last_name: str | None = Field(default=None, max_length=100)
