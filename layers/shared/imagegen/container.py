@@ -33,7 +33,7 @@ from imagegen.services.images import ImageService
 from imagegen.services.pipeline import ImagePipeline
 from imagegen.services.storage import ImageStorage
 from imagegen.services.sweeper import Sweeper
-from imagegen.services.tokens import AccessTokens
+from imagegen.services.tokens import AccessTokens, RefreshTokens
 from imagegen.services.uploads import UploadService
 from imagegen.services.users import UserService
 
@@ -136,6 +136,7 @@ class Services:
                 aws.dynamodb(), settings.sessions_table, settings.users_table, settings.coins_table
             ),
             access,
+            RefreshTokens(self._secret),
             settings.refresh_token_ttl_seconds,
         )
 

@@ -114,3 +114,20 @@ def test_the_scheme_is_case_insensitive(services: Services, signed_in: SignIn) -
 def test_unknown_refresh_tokens_are_refused(services: Services, token: str) -> None:
     with pytest.raises(Unauthorized):
         services.auth.refresh(token)
+
+
+def test_a_guessed_refresh_token_for_a_real_session_is_refused_and_ends_nothing(
+    services: Services, signed_in: SignIn
+) -> None:
+    session_id = signed_in.tokens.refresh_token.partition(".")[0]
+    for guess in (
+        "x" * 43,
+        "A" * 43 + "~" + "B" * 43,
+        signed_in.tokens.refresh_token.partition(".")[2] + "x",
+    ):
+        with pytest.raises(Unauthorized) as refused:
+            services.auth.refresh(f"{session_id}.{guess}")
+        assert "already used" not in refused.value.message
+
+    assert services.auth.authenticate(bearer(signed_in.tokens.token)).user_id == signed_in.user.id
+    assert services.auth.refresh(signed_in.tokens.refresh_token).token

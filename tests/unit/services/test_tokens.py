@@ -7,7 +7,7 @@ import jwt
 import pytest
 
 from imagegen.errors import TokenExpired, Unauthorized
-from imagegen.services.tokens import AccessTokens, RefreshToken
+from imagegen.services.tokens import AccessTokens, RefreshToken, RefreshTokens
 
 SECRET = "s" * 64
 
@@ -73,13 +73,26 @@ def test_forged_tokens_are_refused(forge: Callable[[float], str]) -> None:
 
 
 def test_a_refresh_token_round_trips_and_only_its_hash_matches() -> None:
-    token = RefreshToken.new("S1")
+    token = RefreshTokens(lambda: SECRET).issue("S1")
     parsed = RefreshToken.parse(str(token))
 
     assert parsed == token
     assert parsed.matches(token.hash)
-    assert not RefreshToken.new("S1").matches(token.hash)
+    assert not RefreshTokens(lambda: SECRET).issue("S1").matches(token.hash)
     assert token.secret not in token.hash
+
+
+def test_a_refresh_token_is_recognised_as_issued_only_for_its_own_session_and_secret() -> None:
+    issuer = RefreshTokens(lambda: SECRET)
+    token = issuer.issue("S1")
+    nonce, _, mac = token.secret.rpartition("~")
+
+    assert issuer.was_issued(RefreshToken.parse(str(token)))
+    assert not issuer.was_issued(RefreshToken("S2", token.secret))
+    assert not issuer.was_issued(RefreshToken("S1", f"{nonce}x~{mac}"))
+    assert not issuer.was_issued(RefreshToken("S1", "x" * 43))
+    assert not issuer.was_issued(RefreshToken("S1", "é" * 43))
+    assert not RefreshTokens(lambda: "another secret").was_issued(token)
 
 
 @pytest.mark.parametrize("garbage", ["", "S1", "S1.", ".secret" + "x" * 40, "S1.short"])

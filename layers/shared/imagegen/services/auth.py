@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from imagegen.repositories.callers import CallerRepository
     from imagegen.repositories.sessions import SessionRepository
     from imagegen.services.google_identity import GoogleTokenVerifier
-    from imagegen.services.tokens import AccessTokens
+    from imagegen.services.tokens import AccessTokens, RefreshTokens
     from imagegen.services.users import UserService
 
 
@@ -41,6 +41,7 @@ class AuthService:
         sessions: SessionRepository,
         callers: CallerRepository,
         access_tokens: AccessTokens,
+        refresh_tokens: RefreshTokens,
         refresh_ttl_seconds: int,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -49,6 +50,7 @@ class AuthService:
         self._sessions = sessions
         self._callers = callers
         self._access = access_tokens
+        self._refresh_tokens = refresh_tokens
         self._refresh_ttl = refresh_ttl_seconds
         self._clock = clock
 
@@ -56,7 +58,7 @@ class AuthService:
         """Verify a Google ID token, find or create its user, and open a session."""
         identity = self._google.verify(id_token)
         user = self._users.sign_in(identity)
-        refresh = RefreshToken.new(secrets.token_urlsafe(18))
+        refresh = self._refresh_tokens.issue(secrets.token_urlsafe(18))
         now = now_iso()
         self._sessions.create(
             Session(
@@ -73,17 +75,20 @@ class AuthService:
     def refresh(self, refresh_token: str) -> TokenPair:
         """New tokens for a live session; the presented refresh token stops working.
 
-        Presenting a refresh token that was already used means it leaked (or a client is
-        confused): the whole session is revoked.
+        Presenting a refresh token that was issued for the session and already used means it
+        leaked (or a client is confused): the whole session is revoked. Any other token is
+        refused and changes nothing, so knowing a session id is not enough to end a session.
         """
         presented = RefreshToken.parse(refresh_token)
+        if not self._refresh_tokens.was_issued(presented):
+            raise Unauthorized("The refresh token is not valid.")
         session = self._sessions.get(presented.session_id)
         if session is None or session.revoked_at or session.expires_at <= int(self._clock()):
             raise Unauthorized("The refresh token is not valid.")
         if not presented.matches(session.refresh_hash):
             self._sessions.revoke(session.session_id, now_iso())
             raise Unauthorized("The refresh token was already used; the session is revoked.")
-        rotated = RefreshToken.new(session.session_id)
+        rotated = self._refresh_tokens.issue(session.session_id)
         now = int(self._clock())
         swapped = self._sessions.rotate(
             session.session_id, session.refresh_hash, rotated.hash, now_iso(), now + self._refresh_ttl, now

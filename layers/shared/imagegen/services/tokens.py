@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import secrets
@@ -84,11 +85,6 @@ class RefreshToken:
     secret: str
 
     @classmethod
-    def new(cls, session_id: str) -> RefreshToken:
-        """A fresh refresh token for the session, with 256 random bits."""
-        return cls(session_id=session_id, secret=secrets.token_urlsafe(32))
-
-    @classmethod
     def parse(cls, token: str) -> RefreshToken:
         """A refresh token from its string form; ``Unauthorized`` if malformed."""
         session_id, dot, secret = token.partition(".")
@@ -102,8 +98,45 @@ class RefreshToken:
     @property
     def hash(self) -> str:
         """What is stored: the SHA-256 of the secret."""
-        return hashlib.sha256(self.secret.encode()).hexdigest()
+        return hashlib.sha256(self.secret.encode("utf-8", "surrogatepass")).hexdigest()
 
     def matches(self, stored_hash: str) -> bool:
         """Whether this token is the one whose hash is stored (constant time)."""
         return hmac.compare_digest(self.hash, stored_hash)
+
+
+# Not in the URL-safe base64 alphabet the nonce and the MAC are written in.
+_MAC_SEPARATOR = "~"
+
+
+class RefreshTokens:
+    """Issues refresh tokens whose secret is a random nonce and a MAC of it with the session id.
+
+    The session stores only the current token's hash, yet a token this service once issued for a
+    session is recognisable: its MAC checks. So presenting an old one is detected as reuse (the
+    session is revoked), while a guess, even one naming a real session id (readable in any
+    access token), is a plain refusal that changes nothing.
+    """
+
+    def __init__(self, signing_key: Callable[[], str]) -> None:
+        self._signing_key = signing_key
+
+    def issue(self, session_id: str) -> RefreshToken:
+        """A fresh refresh token for the session, with 256 random bits."""
+        nonce = secrets.token_urlsafe(32)
+        return RefreshToken(
+            session_id=session_id, secret=f"{nonce}{_MAC_SEPARATOR}{self._mac(session_id, nonce)}"
+        )
+
+    def was_issued(self, token: RefreshToken) -> bool:
+        """Whether this service issued ``token`` for its session (now or earlier)."""
+        nonce, separator, mac = token.secret.rpartition(_MAC_SEPARATOR)
+        if not separator or not nonce:
+            return False
+        expected = self._mac(token.session_id, nonce).encode()
+        return hmac.compare_digest(mac.encode("utf-8", "surrogatepass"), expected)
+
+    def _mac(self, session_id: str, nonce: str) -> str:
+        key = hmac.new(self._signing_key().encode(), b"refresh-token", hashlib.sha256).digest()
+        message = f"{session_id}\n{nonce}".encode("utf-8", "surrogatepass")
+        return base64.urlsafe_b64encode(hmac.new(key, message, hashlib.sha256).digest()).rstrip(b"=").decode()
