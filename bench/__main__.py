@@ -101,10 +101,9 @@ def request_latency(stack: LocalStack, count: int = 200) -> None:
 
 def coin_contention(stack: LocalStack, racers: int = 30, affordable: int = 10) -> None:
     """``racers`` charges at once on one balance that covers ``affordable`` of them."""
-    from imagegen import aws, config, container
+    from imagegen import config, container
     from imagegen.errors import InsufficientCoins
     from imagegen.models.coins import LedgerReason
-    from imagegen.repositories.dynamo import transact_write
 
     os.environ.update(stack.env("AuthFunction"))
     for name in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION"):
@@ -113,7 +112,7 @@ def coin_contention(stack: LocalStack, racers: int = 30, affordable: int = 10) -
     container.services.cache_clear()
     coins = container.services().coins
     user_id = f"BENCH{uuid.uuid4().hex[:8]}"
-    transact_write(aws.dynamodb(), coins.opening_items(user_id, affordable * 100))
+    container.services().transactions.write(coins.open_account(user_id, affordable * 100))
 
     def charge(index: int) -> bool:
         try:

@@ -138,10 +138,14 @@ def test_a_provider_that_keeps_failing_ends_failed_and_refunded_within_a_minute(
 
 def test_thirty_racing_requests_with_coins_for_ten(api: Api, session: Session) -> None:
     with ThreadPoolExecutor(max_workers=30) as pool:
-        statuses = list(pool.map(lambda n: generate(api, session, f"racer {n}").status_code, range(30)))
+        responses = list(pool.map(lambda n: generate(api, session, f"racer {n}"), range(30)))
 
-    assert sorted(statuses) == [202] * 10 + [402] * 20
-    assert balance(api, session) == 0
+    accepted = [response for response in responses if response.status_code == 202]
+    busy = [response for response in responses if response.status_code == 429]
+    assert 1 <= len(accepted) <= 10
+    assert all(int(response.headers["Retry-After"]) >= 1 for response in busy)
+    assert len(accepted) + len(busy) + [r.status_code for r in responses].count(402) == 30
+    assert balance(api, session) == 1000 - 100 * len(accepted)
 
 
 def test_an_idempotency_key_replays_the_same_image_and_refuses_another_body(

@@ -13,7 +13,6 @@ from imagegen.models.auth import Caller, GoogleIdentity
 from imagegen.models.catalog import ModelCatalog
 from imagegen.models.images import Image, UploadRequest
 from imagegen.repositories.coins import CoinRepository
-from imagegen.repositories.dynamo import transact_write
 from imagegen.services.gemini import GeminiClient
 from imagegen.services.generation_worker import GenerationWorker
 from imagegen.services.pipeline import Outcome
@@ -25,7 +24,7 @@ def open_account(services: Services) -> Callable[[str, int], None]:
     """Open a coin account for ``user_id`` holding ``coins`` (its first ledger entry)."""
 
     def open_(user_id: str, coins: int) -> None:
-        transact_write(aws.dynamodb(), services.coins.opening_items(user_id, coins))
+        services.transactions.write(services.coins.open_account(user_id, coins))
 
     return open_
 
@@ -77,11 +76,12 @@ def completed_upload(services: Services) -> UploadImage:
     def upload(caller: Caller, data: bytes | None = None, content_type: str = "image/png") -> Image:
         data = data if data is not None else images.png(64, 48)
         body = {"filename": "file", "contentType": content_type, "size": len(data)}
-        image = services.uploads.request_upload(caller, UploadRequest.model_validate(body)).image
+        upload = services.uploads.request_upload(caller, UploadRequest.model_validate(body))
+        image, arrival = upload.image, upload.post.fields["key"]
         aws.s3().put_object(
-            Bucket=services.settings.images_bucket, Key=image.object_key, Body=data, ContentType=content_type
+            Bucket=services.settings.images_bucket, Key=arrival, Body=data, ContentType=content_type
         )
-        assert services.pipeline.measure(image.object_key) is Outcome.COMPLETED
+        assert services.pipeline.measure(arrival) is Outcome.COMPLETED
         completed = services.image_records.get(caller.user_id, image.image_id)
         assert completed is not None
         return completed

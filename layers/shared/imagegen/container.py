@@ -16,9 +16,11 @@ from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
 from imagegen import aws
 from imagegen.config import Settings, get_settings
+from imagegen.invocation import Invocation
 from imagegen.models.catalog import ModelCatalog, ModelSpec
 from imagegen.repositories.callers import CallerRepository
 from imagegen.repositories.coins import CoinRepository
+from imagegen.repositories.dynamo import Transactions
 from imagegen.repositories.images import ImageRepository
 from imagegen.repositories.sessions import SessionRepository
 from imagegen.repositories.users import UserRepository
@@ -99,19 +101,32 @@ class Services:
         return CatalogSource(lambda: str(parameters.get_parameter(name, max_age=CATALOG_MAX_AGE_SECONDS)))
 
     @cached_property
+    def invocation(self) -> Invocation:
+        """The Lambda invocation under way (API handlers start it through the resolver)."""
+        return Invocation()
+
+    @cached_property
+    def transactions(self) -> Transactions:
+        return Transactions(aws.dynamodb())
+
+    @cached_property
     def cursors(self) -> CursorCodec:
         return CursorCodec(self._secret)
 
     @cached_property
     def coins(self) -> CoinService:
-        return CoinService(CoinRepository(aws.dynamodb(), self.settings.coins_table), aws.dynamodb())
+        return CoinService(
+            CoinRepository(aws.dynamodb(), self.settings.coins_table),
+            self.transactions,
+            seconds_left=self.invocation.seconds_left,
+        )
 
     @cached_property
     def users(self) -> UserService:
         return UserService(
             UserRepository(aws.dynamodb(), self.settings.users_table),
             self.coins,
-            aws.dynamodb(),
+            self.transactions,
             self.cursors,
             admin_emails=self.settings.admin_email_set,
             welcome_coins=self.settings.welcome_coins,
@@ -150,7 +165,7 @@ class Services:
 
     @cached_property
     def images(self) -> ImageService:
-        return ImageService(self.image_records, self.storage, self.coins, aws.dynamodb(), self.cursors)
+        return ImageService(self.image_records, self.storage, self.coins, self.transactions, self.cursors)
 
     @cached_property
     def uploads(self) -> UploadService:

@@ -69,3 +69,12 @@ class TooLarge(DomainError):
 
 class UnsupportedMediaType(DomainError):
     """A content type that is not accepted."""
+
+
+class Busy(DomainError):
+    """Too many requests at once for one thing (a wallet, say): nothing changed; the caller may try
+    again after ``retry_after`` seconds."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message, {"retryAfter": retry_after})
+        self.retry_after = retry_after

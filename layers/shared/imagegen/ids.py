@@ -28,3 +28,19 @@ def iso(moment: datetime) -> str:
 def now_iso() -> str:
     """Now as the API writes timestamps."""
     return iso(utc_now())
+
+
+def new_id_after(previous: str | None) -> str:
+    """A new ULID that sorts after ``previous``: ULIDs made in the same millisecond, or on a machine
+    whose clock lags, are otherwise in random order."""
+    fresh = ULID()
+    if previous is None:
+        return str(fresh)
+    before = ULID.from_str(previous)
+    return str(fresh if fresh > before else ULID.from_int(int(before) + 1))
+
+
+def not_before(previous: str | None) -> str:
+    """Now as the API writes timestamps, or ``previous`` if the clock says earlier."""
+    now = now_iso()
+    return max(now, previous) if previous else now

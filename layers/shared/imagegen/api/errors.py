@@ -21,25 +21,32 @@ ERROR_STATUS: list[tuple[type[errors.DomainError], HTTPStatus, str]] = [
     (errors.UnsupportedMediaType, HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "UNSUPPORTED_MEDIA_TYPE"),
     (errors.BadRequest, HTTPStatus.BAD_REQUEST, "BAD_REQUEST"),
     (errors.Invalid, HTTPStatus.UNPROCESSABLE_ENTITY, "VALIDATION_ERROR"),
+    (errors.Busy, HTTPStatus.TOO_MANY_REQUESTS, "RATE_LIMITED"),
 ]
 
 
 def error_response(
-    status: HTTPStatus, code: str, message: str, details: dict[str, Any] | None = None
+    status: HTTPStatus,
+    code: str,
+    message: str,
+    details: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> Response[dict[str, Any]]:
     """A response with the API's error envelope."""
     return Response(
         status_code=status.value,
         content_type=content_types.APPLICATION_JSON,
         body={"error": {"code": code, "message": message, "details": details or {}}},
+        headers=headers,
     )
 
 
 def domain_error_response(error: errors.DomainError) -> Response[dict[str, Any]]:
     """The envelope for a domain error, with the status and code of ``ERROR_STATUS``."""
+    headers = {"Retry-After": str(error.retry_after)} if isinstance(error, errors.Busy) else None
     for error_class, status, code in ERROR_STATUS:
         if isinstance(error, error_class):
-            return error_response(status, code, error.message, error.details)
+            return error_response(status, code, error.message, error.details, headers)
     raise TypeError(f"no HTTP mapping for {type(error).__name__}")
 
 

@@ -17,6 +17,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from imagegen.api.auth import needs_caller, request_caller
 from imagegen.api.bodies import body_text, parse_json
 from imagegen.api.errors import domain_error_response, error_response, field_errors
+from imagegen.container import services
 from imagegen.errors import DomainError, TooLarge, UnsupportedMediaType
 
 API_PREFIX = "/api/v1"
@@ -45,6 +46,7 @@ class ApiResolver(APIGatewayHttpResolver):
         event = {**event, "body": body or None, "isBase64Encoded": False}
         if content_type:
             event["headers"] = {**headers, "content-type": content_type}
+        services().invocation.start(context)
         return super().resolve(event, context)
 
 

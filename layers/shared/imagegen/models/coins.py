@@ -18,7 +18,8 @@ class LedgerReason(StrEnum):
 
 
 class LedgerEntry(CamelModel):
-    """One movement: ``amount`` is signed, ``balance`` is the balance right after it."""
+    """One movement: ``amount`` is signed, ``balance`` is the balance right after it, ``seq`` its
+    place in the wallet's ledger (1 for the welcome entry; 0 for entries from before sequences)."""
 
     id: str
     user_id: str
@@ -27,7 +28,21 @@ class LedgerEntry(CamelModel):
     reason: LedgerReason
     image_id: str | None = None
     note: str | None = None
+    seq: int = 0
     created_at: str
+
+
+class Account(CamelModel):
+    """A wallet as last written: its balance and the last entry of its ledger.
+
+    Every movement is written on the condition that ``seq`` is still what was read, so the
+    ledger is a chain: each entry follows exactly the one before it, in id and time order too.
+    """
+
+    balance: int
+    seq: int = 0  # 0: a wallet from before sequences, whose next movement starts counting
+    last_entry_id: str | None = None
+    updated_at: str = ""
 
     def to_json(self) -> dict[str, object]:
         return self.model_dump(

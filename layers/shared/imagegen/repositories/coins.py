@@ -3,24 +3,39 @@
 An entry's sort key names the operation it records (``TXN#charge#<imageId>``,
 ``TXN#refund#<imageId>``, ``TXN#welcome``, ``TXN#grant#<id>``), so writing it with
 ``attribute_not_exists`` makes each operation happen at most once. The ``LedgerByTime``
-local index orders the entries by their ULID ``id`` for the history.
+local index orders the entries by their ULID ``id`` for the history; each id is made after the
+wallet's last (``lastEntryId``), so that order is the order the movements happened in.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from imagegen.models.coins import LedgerEntry
-from imagegen.repositories.dynamo import batch_get, from_item, newest_first_page, to_item, to_values
+from imagegen.models.coins import Account, LedgerEntry
+from imagegen.repositories.dynamo import Write, batch_get, from_item, newest_first_page, to_item, to_values
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
-    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
 LEDGER_BY_TIME = "LedgerByTime"
 BALANCE_KEY = "BALANCE"
 _BATCH_GET_LIMIT = 100
+# The names of the writes on this table, as a cancelled transaction reports them.
+BALANCE, LEDGER_ENTRY, ACCOUNT_STATS = "wallet balance", "ledger entry", "account stats"
+
+
+@dataclass(frozen=True, slots=True)
+class Movement:
+    """The two writes of a movement of coins: the wallet's balance, and the entry recording it."""
+
+    balance: Write
+    entry: Write
+
+    @property
+    def writes(self) -> list[Write]:
+        return [self.balance, self.entry]
 
 
 def entry_key(operation: str) -> str:
@@ -37,13 +52,19 @@ class CoinRepository:
 
     def get_balance(self, user_id: str) -> int | None:
         """The current balance, read consistently; None if the user has no coin account."""
+        account = self.get_account(user_id)
+        return account.balance if account else None
+
+    def get_account(self, user_id: str) -> Account | None:
+        """The wallet as last written, read consistently; None if the user has none."""
         response = self._client.get_item(
             TableName=self._table,
             Key=to_item({"userId": user_id, "sk": BALANCE_KEY}),
             ConsistentRead=True,
+            ProjectionExpression="balance, seq, lastEntryId, updatedAt",
         )
         item = response.get("Item")
-        return int(from_item(item)["balance"]) if item else None
+        return Account.model_validate(from_item(item)) if item else None
 
     def get_balances(self, user_ids: Sequence[str]) -> dict[str, int]:
         """The balances of many users (consistent reads, batched); users without one are left out."""
@@ -67,83 +88,98 @@ class CoinRepository:
         item = response.get("Item")
         return LedgerEntry.model_validate(from_item(item)) if item else None
 
-    def open_account_items(self, entry: LedgerEntry, operation: str) -> list[TransactWriteItemTypeDef]:
-        """Items that create the balance at ``entry.balance`` together with its first entry."""
-        balance = {
+    def open_account(self, entry: LedgerEntry, operation: str) -> list[Write]:
+        """Writes that create the wallet at ``entry.balance`` together with its first entry."""
+        account = {
             "userId": entry.user_id,
             "sk": BALANCE_KEY,
             "balance": entry.balance,
+            "seq": entry.seq,
+            "lastEntryId": entry.id,
             "updatedAt": entry.created_at,
         }
         return [
-            {
-                "Put": {
-                    "TableName": self._table,
-                    "Item": to_item(balance),
-                    "ConditionExpression": "attribute_not_exists(sk)",
-                }
-            },
+            Write(
+                BALANCE,
+                {
+                    "Put": {
+                        "TableName": self._table,
+                        "Item": to_item(account),
+                        "ConditionExpression": "attribute_not_exists(sk)",
+                    }
+                },
+            ),
             self._new_entry(entry, operation),
         ]
 
-    def movement_items(
-        self,
-        entry: LedgerEntry,
-        operation: str,
-        expected_balance: int,
-        counters: Mapping[str, int] | None = None,
-    ) -> list[TransactWriteItemTypeDef]:
-        """Items that move the balance from ``expected_balance`` to ``entry.balance`` and record it,
+    def movement(
+        self, account: Account, entry: LedgerEntry, operation: str, counters: Mapping[str, int] | None = None
+    ) -> Movement:
+        """Writes that move the wallet from ``account`` (as read) to ``entry`` and record the entry,
         adding ``counters`` (the account's stats) in the same write.
 
-        Item 0 fails if the balance changed since it was read; item 1 fails if the
-        operation was already recorded.
+        The balance write is refused if the wallet changed since ``account`` was read; the
+        entry's if the operation was already recorded.
         """
-        update = "SET balance = :new, updatedAt = :at"
+        update = "SET balance = :new, seq = :seq, lastEntryId = :id, updatedAt = :at"
         values: dict[str, Any] = {
             ":new": entry.balance,
-            ":expected": expected_balance,
+            ":seq": entry.seq,
+            ":id": entry.id,
             ":at": entry.created_at,
         }
+        if account.seq:
+            condition = "seq = :read"
+            values[":read"] = account.seq
+        else:  # a wallet from before sequences: its balance is what it has to go by
+            condition = "attribute_not_exists(seq) AND balance = :read"
+            values[":read"] = account.balance
         if counters:
             update += " ADD " + ", ".join(f"{name} :c{index}" for index, name in enumerate(counters))
             values.update({f":c{index}": amount for index, amount in enumerate(counters.values())})
-        return [
+        balance = Write(
+            BALANCE,
             {
                 "Update": {
                     "TableName": self._table,
                     "Key": to_item({"userId": entry.user_id, "sk": BALANCE_KEY}),
                     "UpdateExpression": update,
-                    "ConditionExpression": "balance = :expected",
+                    "ConditionExpression": condition,
                     "ExpressionAttributeValues": to_values(values),
                 }
             },
-            self._new_entry(entry, operation),
-        ]
+        )
+        return Movement(balance=balance, entry=self._new_entry(entry, operation))
 
-    def counters_item(self, user_id: str, counters: Mapping[str, int]) -> TransactWriteItemTypeDef:
-        """A transaction item adding ``counters`` to the account's stats (no coins move)."""
-        return {
-            "Update": {
-                "TableName": self._table,
-                "Key": to_item({"userId": user_id, "sk": BALANCE_KEY}),
-                "UpdateExpression": "ADD "
-                + ", ".join(f"{name} :c{index}" for index, name in enumerate(counters)),
-                "ConditionExpression": "attribute_exists(sk)",
-                "ExpressionAttributeValues": to_values(
-                    {f":c{index}": amount for index, amount in enumerate(counters.values())}
-                ),
-            }
-        }
+    def add_counters(self, user_id: str, counters: Mapping[str, int]) -> Write:
+        """A write adding ``counters`` to the account's stats (no coins move)."""
+        return Write(
+            ACCOUNT_STATS,
+            {
+                "Update": {
+                    "TableName": self._table,
+                    "Key": to_item({"userId": user_id, "sk": BALANCE_KEY}),
+                    "UpdateExpression": "ADD "
+                    + ", ".join(f"{name} :c{index}" for index, name in enumerate(counters)),
+                    "ConditionExpression": "attribute_exists(sk)",
+                    "ExpressionAttributeValues": to_values(
+                        {f":c{index}": amount for index, amount in enumerate(counters.values())}
+                    ),
+                }
+            },
+        )
 
-    def _new_entry(self, entry: LedgerEntry, operation: str) -> TransactWriteItemTypeDef:
-        return {
-            "Put": {
-                "TableName": self._table,
-                "Item": to_item({"sk": entry_key(operation), **entry.model_dump(by_alias=True)}),
-                "ConditionExpression": "attribute_not_exists(sk)",
-            }
-        }
+    def _new_entry(self, entry: LedgerEntry, operation: str) -> Write:
+        return Write(
+            LEDGER_ENTRY,
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": to_item({"sk": entry_key(operation), **entry.model_dump(by_alias=True)}),
+                    "ConditionExpression": "attribute_not_exists(sk)",
+                }
+            },
+        )
 
     def list_entries(
         self, user_id: str, limit: int, start_key: dict[str, Any] | None = None

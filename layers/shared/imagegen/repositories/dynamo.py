@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -47,21 +48,50 @@ def from_item(item: Mapping[str, Any]) -> dict[str, Any]:
     return {key: _plain(_deserializer.deserialize(value)) for key, value in item.items()}
 
 
+@dataclass(frozen=True, slots=True)
+class Write:
+    """One item of a transaction, named by the repository that builds it: a cancellation says
+    which writes were refused by name, so no caller depends on the order of a list."""
+
+    name: str
+    item: TransactWriteItemTypeDef
+
+
 class TransactionCancelled(Exception):
-    """A transaction was cancelled; ``reasons[i]`` is the code for ``items[i]`` (``"None"`` if fine)."""
+    """A transaction was cancelled: which of its writes failed their condition, and whether another
+    transaction got in the way."""
 
-    def __init__(self, reasons: Sequence[str]) -> None:
-        super().__init__(f"transaction cancelled: {', '.join(reasons)}")
-        self.reasons = list(reasons)
+    def __init__(self, refused: Iterable[str], conflicted: bool) -> None:
+        self._refused = frozenset(refused)
+        super().__init__(f"transaction cancelled: refused {sorted(self._refused)}, conflicted {conflicted}")
+        self.conflicted = conflicted
 
-    def failed(self, index: int) -> bool:
-        """Whether item ``index`` failed its condition."""
-        return index < len(self.reasons) and self.reasons[index] == CONDITION_FAILED
+    def refused(self, write: Write) -> bool:
+        """Whether ``write`` failed its condition."""
+        return write.name in self._refused
 
-    @property
-    def conflicted(self) -> bool:
-        """Whether another transaction got in the way (worth retrying)."""
-        return TRANSACTION_CONFLICT in self.reasons
+
+class Transactions:
+    """All-or-nothing writes across items and tables."""
+
+    def __init__(self, client: DynamoDBClient) -> None:
+        self._client = client
+
+    def write(self, writes: Sequence[Write]) -> None:
+        """Write all of ``writes`` or none; ``TransactionCancelled`` names the refused ones."""
+        names = [write.name for write in writes]
+        if len(set(names)) != len(names):
+            raise ValueError(f"a transaction's writes need distinct names: {names}")
+        try:
+            self._client.transact_write_items(TransactItems=[write.item for write in writes])
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                raise
+            reasons = [reason.get("Code", "None") for reason in error.response.get("CancellationReasons", [])]
+            raise TransactionCancelled(
+                (name for name, reason in zip(names, reasons, strict=False) if reason == CONDITION_FAILED),
+                conflicted=TRANSACTION_CONFLICT in reasons,
+            ) from error
 
 
 def is_condition_failure(error: ClientError) -> bool:
@@ -128,14 +158,3 @@ def update_if(client: DynamoDBClient, **update: Any) -> dict[str, Any] | None:
             return None
         raise
     return from_item(response.get("Attributes", {}))
-
-
-def transact_write(client: DynamoDBClient, items: Sequence[TransactWriteItemTypeDef]) -> None:
-    """Write ``items`` all or nothing; raises ``TransactionCancelled`` with one reason per item."""
-    try:
-        client.transact_write_items(TransactItems=list(items))
-    except ClientError as error:
-        if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
-            raise
-        reasons = [reason.get("Code", "None") for reason in error.response.get("CancellationReasons", [])]
-        raise TransactionCancelled(reasons) from error

@@ -14,11 +14,18 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from imagegen.models.images import Image, ImageMetadata, ImageStatus, ImageType
-from imagegen.repositories.dynamo import batch_get, from_item, set_changes, to_item, to_values, update_if
+from imagegen.repositories.dynamo import (
+    Write,
+    batch_get,
+    from_item,
+    set_changes,
+    to_item,
+    to_values,
+    update_if,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
-    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
 UNFINISHED_IMAGES = "UnfinishedImages"
 IMAGES_BY_THREAD = "ImagesByThread"
@@ -36,16 +43,19 @@ class ImageRepository:
     def _key(self, user_id: str, image_id: str) -> dict[str, Any]:
         return to_item({"userId": user_id, "imageId": image_id})
 
-    def create_item(self, image: Image) -> TransactWriteItemTypeDef:
-        """The transaction item that writes a new image (never over an existing one)."""
+    def create_write(self, image: Image) -> Write:
+        """The write of a new image (never over an existing one)."""
         values = {**image.model_dump(by_alias=True, exclude_none=True), "unfinished": image.status.value}
-        return {
-            "Put": {
-                "TableName": self._table,
-                "Item": to_item(values),
-                "ConditionExpression": "attribute_not_exists(imageId)",
-            }
-        }
+        return Write(
+            "new image",
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": to_item(values),
+                    "ConditionExpression": "attribute_not_exists(imageId)",
+                }
+            },
+        )
 
     def get(self, user_id: str, image_id: str) -> Image | None:
         """The image, read consistently; None if there is none or it is being deleted."""
@@ -86,15 +96,18 @@ class ImageRepository:
         )
         return Image.model_validate(marked) if marked is not None else None
 
-    def delete_item(self, user_id: str, image_id: str) -> TransactWriteItemTypeDef:
-        """The transaction item removing the record for good (refused if it is already gone)."""
-        return {
-            "Delete": {
-                "TableName": self._table,
-                "Key": self._key(user_id, image_id),
-                "ConditionExpression": "attribute_exists(imageId)",
-            }
-        }
+    def delete_write(self, user_id: str, image_id: str) -> Write:
+        """The write removing the record for good (refused if it is already gone)."""
+        return Write(
+            "image removal",
+            {
+                "Delete": {
+                    "TableName": self._table,
+                    "Key": self._key(user_id, image_id),
+                    "ConditionExpression": "attribute_exists(imageId)",
+                }
+            },
+        )
 
     def list_page(
         self,
@@ -204,29 +217,30 @@ class ImageRepository:
             },
         )
 
-    def fail_item(
-        self, user_id: str, image_id: str, error: str, at: str, expected: ImageStatus
-    ) -> TransactWriteItemTypeDef:
-        """The transaction item moving ``expected`` -> FAILED with ``error`` (refused in any other state)."""
-        return {
-            "Update": {
-                "TableName": self._table,
-                "Key": self._key(user_id, image_id),
-                "UpdateExpression": (
-                    "SET #status = :failed, #error = :error, updatedAt = :at REMOVE unfinished"
-                ),
-                "ConditionExpression": f"#status = :expected AND {_NOT_DELETING}",
-                "ExpressionAttributeNames": {"#status": "status", "#error": "error"},
-                "ExpressionAttributeValues": to_values(
-                    {
-                        ":failed": ImageStatus.FAILED.value,
-                        ":error": error,
-                        ":at": at,
-                        ":expected": expected.value,
-                    }
-                ),
-            }
-        }
+    def fail_write(self, user_id: str, image_id: str, error: str, at: str, expected: ImageStatus) -> Write:
+        """The write moving ``expected`` -> FAILED with ``error`` (refused in any other state)."""
+        return Write(
+            "image failure",
+            {
+                "Update": {
+                    "TableName": self._table,
+                    "Key": self._key(user_id, image_id),
+                    "UpdateExpression": (
+                        "SET #status = :failed, #error = :error, updatedAt = :at REMOVE unfinished"
+                    ),
+                    "ConditionExpression": f"#status = :expected AND {_NOT_DELETING}",
+                    "ExpressionAttributeNames": {"#status": "status", "#error": "error"},
+                    "ExpressionAttributeValues": to_values(
+                        {
+                            ":failed": ImageStatus.FAILED.value,
+                            ":error": error,
+                            ":at": at,
+                            ":expected": expected.value,
+                        }
+                    ),
+                }
+            },
+        )
 
     def move(self, user_id: str, image_id: str, expected: ImageStatus, status: ImageStatus, at: str) -> bool:
         """``expected`` -> ``status`` between unfinished states; False if the image is not in ``expected``."""
@@ -249,18 +263,21 @@ class ImageRepository:
             {":key": key, ":turn": turn_key, ":at": at, ":processing": ImageStatus.PROCESSING.value},
         )
 
-    def start_thread_item(self, user_id: str, image_id: str) -> TransactWriteItemTypeDef:
-        """The transaction item making an image from before threads the first of its own thread
-        (refused if the image is gone or being deleted; on an image in a thread, it changes nothing)."""
-        return {
-            "Update": {
-                "TableName": self._table,
-                "Key": self._key(user_id, image_id),
-                "UpdateExpression": "SET threadId = if_not_exists(threadId, :id)",
-                "ConditionExpression": f"attribute_exists(imageId) AND {_NOT_DELETING}",
-                "ExpressionAttributeValues": to_values({":id": image_id}),
-            }
-        }
+    def start_thread_write(self, user_id: str, image_id: str) -> Write:
+        """The write making an image from before threads the first of its own thread (refused if
+        the image is gone or being deleted; on an image in a thread, it changes nothing)."""
+        return Write(
+            "edit source",
+            {
+                "Update": {
+                    "TableName": self._table,
+                    "Key": self._key(user_id, image_id),
+                    "UpdateExpression": "SET threadId = if_not_exists(threadId, :id)",
+                    "ConditionExpression": f"attribute_exists(imageId) AND {_NOT_DELETING}",
+                    "ExpressionAttributeValues": to_values({":id": image_id}),
+                }
+            },
+        )
 
     def set_thumbnail(self, user_id: str, image_id: str, thumbnail_key: str, at: str) -> bool:
         """Record the thumbnail of an image that exists and has not failed; False otherwise."""

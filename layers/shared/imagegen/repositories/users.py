@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from imagegen.models.users import Role, User
 from imagegen.repositories.dynamo import (
+    Write,
     from_item,
     newest_first_page,
     set_changes,
@@ -16,7 +18,6 @@ from imagegen.repositories.dynamo import (
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
-    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
 USERS_BY_CREATION = "UsersByCreation"
 _USER_ENTITY = "USER"
@@ -33,6 +34,19 @@ def _google_key(subject: str) -> str:
 
 def _email_key(email: str) -> str:
     return f"EMAIL#{email.lower()}"
+
+
+@dataclass(frozen=True, slots=True)
+class NewUser:
+    """The writes of a first sign-in: the profile, and the claims that keep subject and email unique."""
+
+    profile: Write
+    subject_claim: Write
+    email_claim: Write
+
+    @property
+    def writes(self) -> list[Write]:
+        return [self.profile, self.subject_claim, self.email_claim]
 
 
 class UserRepository:
@@ -58,29 +72,35 @@ class UserRepository:
         item = response.get("Item")
         return str(from_item(item)["userId"]) if item else None
 
-    def create_items(self, user: User) -> list[TransactWriteItemTypeDef]:
-        """Transaction items that create ``user`` and claim its Google subject and email.
+    def creation(self, user: User) -> NewUser:
+        """The writes that create ``user`` and claim its Google subject and email.
 
         Each put is conditional, so two first sign-ins racing for the same subject or
         email cannot both succeed.
         """
         claim = {"userId": user.id, "createdAt": user.created_at}
-        return [
-            self._put_new(
-                {"pk": user_key(user.id), "entity": _USER_ENTITY, **user.model_dump(by_alias=True)}
+        return NewUser(
+            profile=self._put_new(
+                "user profile",
+                {"pk": user_key(user.id), "entity": _USER_ENTITY, **user.model_dump(by_alias=True)},
             ),
-            self._put_new({"pk": _google_key(user.google_sub), **claim}),
-            self._put_new({"pk": _email_key(user.email), **claim}),
-        ]
+            subject_claim=self._put_new(
+                "Google subject claim", {"pk": _google_key(user.google_sub), **claim}
+            ),
+            email_claim=self._put_new("email claim", {"pk": _email_key(user.email), **claim}),
+        )
 
-    def _put_new(self, values: dict[str, Any]) -> TransactWriteItemTypeDef:
-        return {
-            "Put": {
-                "TableName": self._table,
-                "Item": to_item(values),
-                "ConditionExpression": "attribute_not_exists(pk)",
-            }
-        }
+    def _put_new(self, name: str, values: dict[str, Any]) -> Write:
+        return Write(
+            name,
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": to_item(values),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+        )
 
     def update(self, user_id: str, changes: dict[str, Any], updated_at: str) -> User | None:
         """Set the given camelCase attributes on an existing user; None if there is no such user."""

@@ -1,31 +1,37 @@
 """Coins: every change of a balance is one DynamoDB transaction with its ledger entry.
 
-The balance is read, checked, and written back with the condition that it did not change
-meanwhile (optimistic concurrency), so the entry can carry the exact balance after it and
-the balance can never go below zero however many requests race. The entry's key names
-the operation, so a retried charge, refund or grant is recorded at most once.
+The wallet is read, checked, and written back on the condition that it did not change
+meanwhile (optimistic concurrency on its ``seq``), so each entry carries the exact balance
+after it, follows exactly the entry before it, and the balance never goes below zero however
+many requests race. The entry's key names the operation, so a retried charge, refund or grant
+is recorded at most once. Racing writers retry with jittered backoff until a deadline well
+inside a function's timeout, then give up having moved nothing (``Busy``: 429, Retry-After).
 """
 
 from __future__ import annotations
 
+import math
 import random
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from imagegen.errors import Conflict, InsufficientCoins, NotFound
-from imagegen.ids import new_id, now_iso
+from imagegen.errors import Busy, InsufficientCoins, NotFound
+from imagegen.ids import new_id, new_id_after, not_before, now_iso
 from imagegen.models.coins import LedgerEntry, LedgerReason
-from imagegen.repositories.dynamo import TransactionCancelled, transact_write
+from imagegen.repositories.dynamo import TransactionCancelled
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb import DynamoDBClient
-    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
-
     from imagegen.repositories.coins import CoinRepository
+    from imagegen.repositories.dynamo import Transactions, Write
 
-MAX_ATTEMPTS = 30
-_BALANCE_ITEM, _ENTRY_ITEM = 0, 1
+# How long a movement keeps retrying against other writers of the same wallet, and how much of
+# the function's time it leaves for what follows a charge (the queue, the response): API
+# functions time out after 10 s, and a function killed after charging answers 5xx.
+MOVE_BUDGET_SECONDS = 3.0
+RESERVED_AFTER_MOVE_SECONDS = 3.0
+MAX_BACKOFF_SECONDS = 0.2
+RETRY_AFTER_SECONDS = 1
 
 
 class CoinService:
@@ -34,12 +40,18 @@ class CoinService:
     def __init__(
         self,
         repository: CoinRepository,
-        client: DynamoDBClient,
+        transactions: Transactions,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        budget_seconds: float = MOVE_BUDGET_SECONDS,
+        seconds_left: Callable[[], float] = lambda: math.inf,
     ) -> None:
         self._repository = repository
-        self._client = client
+        self._transactions = transactions
         self._sleep = sleep
+        self._clock = clock
+        self._budget = budget_seconds
+        self._seconds_left = seconds_left
 
     def balance(self, user_id: str) -> int:
         """The user's current balance (0 for a user without a coin account)."""
@@ -56,21 +68,22 @@ class CoinService:
         found = self._repository.get_balances(user_ids)
         return {user_id: found.get(user_id, 0) for user_id in user_ids}
 
-    def counters_item(self, user_id: str, counters: Mapping[str, int]) -> TransactWriteItemTypeDef:
-        """A transaction item adding ``counters`` to the user's stats, no coins moving."""
-        return self._repository.counters_item(user_id, counters)
+    def add_counters(self, user_id: str, counters: Mapping[str, int]) -> Write:
+        """A write adding ``counters`` to the user's stats, no coins moving."""
+        return self._repository.add_counters(user_id, counters)
 
-    def opening_items(self, user_id: str, welcome_coins: int) -> list[TransactWriteItemTypeDef]:
-        """Transaction items that open a user's account with the welcome coins as its first entry."""
+    def open_account(self, user_id: str, welcome_coins: int) -> list[Write]:
+        """Writes that open a user's account with the welcome coins as its first entry."""
         entry = LedgerEntry(
             id=new_id(),
             user_id=user_id,
             amount=welcome_coins,
             balance=welcome_coins,
             reason=LedgerReason.WELCOME,
+            seq=1,
             created_at=now_iso(),
         )
-        return self._repository.open_account_items(entry, "welcome")
+        return self._repository.open_account(entry, "welcome")
 
     def charge(
         self,
@@ -78,20 +91,20 @@ class CoinService:
         amount: int,
         reason: LedgerReason,
         image_id: str,
-        with_items: Sequence[TransactWriteItemTypeDef] = (),
+        with_writes: Sequence[Write] = (),
         counters: Mapping[str, int] | None = None,
     ) -> LedgerEntry:
-        """Take ``amount`` coins for ``image_id``, once, in one transaction with ``with_items``
+        """Take ``amount`` coins for ``image_id``, once, in one transaction with ``with_writes``
         (and ``counters`` added to the account's stats).
 
-        Raises ``InsufficientCoins`` when the balance is short, and ``TransactionCancelled``
-        (reasons numbered as ``with_items``) when one of ``with_items`` is refused. A charge
-        already recorded for this image is returned as it is.
+        Raises ``InsufficientCoins`` when the balance is short, ``Busy`` when other writers kept
+        the wallet changing past the deadline, and ``TransactionCancelled`` when one of
+        ``with_writes`` is refused. A charge already recorded for this image is returned as it is.
         """
         if amount < 0:
             raise ValueError("a charge takes a non-negative amount")
         return self._move(
-            user_id, -amount, reason, f"charge#{image_id}", image_id, None, with_items, counters
+            user_id, -amount, reason, f"charge#{image_id}", image_id, None, with_writes, counters
         )
 
     def refund(
@@ -99,14 +112,14 @@ class CoinService:
         user_id: str,
         amount: int,
         image_id: str,
-        with_items: Sequence[TransactWriteItemTypeDef] = (),
+        with_writes: Sequence[Write] = (),
         counters: Mapping[str, int] | None = None,
     ) -> LedgerEntry:
         """Give back ``amount`` coins for ``image_id``, at most once however often it is asked."""
         if amount < 0:
             raise ValueError("a refund gives a non-negative amount")
         return self._move(
-            user_id, amount, LedgerReason.REFUND, f"refund#{image_id}", image_id, None, with_items, counters
+            user_id, amount, LedgerReason.REFUND, f"refund#{image_id}", image_id, None, with_writes, counters
         )
 
     def grant(self, user_id: str, amount: int, note: str, grant_id: str | None = None) -> LedgerEntry:
@@ -122,42 +135,55 @@ class CoinService:
         operation: str,
         image_id: str | None,
         note: str | None,
-        with_items: Sequence[TransactWriteItemTypeDef],
+        with_writes: Sequence[Write],
         counters: Mapping[str, int] | None = None,
     ) -> LedgerEntry:
-        for attempt in range(MAX_ATTEMPTS):
-            balance = self._repository.get_balance(user_id)
-            if balance is None:
+        budget = min(self._budget, self._seconds_left() - RESERVED_AFTER_MOVE_SECONDS)
+        deadline = self._clock() + budget
+        attempt = 0
+        while True:
+            if self._clock() >= deadline:
+                raise _busy()
+            account = self._repository.get_account(user_id)
+            if account is None:
                 raise NotFound("This user has no coin account.")
-            if balance + amount < 0:
+            if account.balance + amount < 0:
                 earlier = self._repository.get_entry(user_id, operation)
                 if earlier:
                     return earlier
-                raise InsufficientCoins(balance=balance, required=-amount)
+                raise InsufficientCoins(balance=account.balance, required=-amount)
             entry = LedgerEntry(
-                id=new_id(),
+                id=new_id_after(account.last_entry_id),
                 user_id=user_id,
                 amount=amount,
-                balance=balance + amount,
+                balance=account.balance + amount,
                 reason=reason,
                 image_id=image_id,
                 note=note,
-                created_at=now_iso(),
+                seq=account.seq + 1,
+                created_at=not_before(account.updated_at or None),
             )
-            items = self._repository.movement_items(
-                entry, operation, expected_balance=balance, counters=counters
-            )
+            movement = self._repository.movement(account, entry, operation, counters)
             try:
-                transact_write(self._client, [*items, *with_items])
+                self._transactions.write([*movement.writes, *with_writes])
             except TransactionCancelled as cancelled:
-                if cancelled.failed(_ENTRY_ITEM):
+                if cancelled.refused(movement.entry):
                     earlier = self._repository.get_entry(user_id, operation)
                     if earlier:
                         return earlier
-                if not (cancelled.failed(_BALANCE_ITEM) or cancelled.conflicted):
-                    # One of the caller's items was refused: report it in their numbering.
-                    raise TransactionCancelled(cancelled.reasons[len(items) :]) from cancelled
-                self._sleep(random.uniform(0, min(0.2, 0.005 * 2**attempt)))  # noqa: S311
+                if not (cancelled.refused(movement.balance) or cancelled.conflicted):
+                    raise  # one of the caller's writes was refused: theirs to handle
+                backoff = random.uniform(0, min(MAX_BACKOFF_SECONDS, 0.005 * 2**attempt))  # noqa: S311
+                if self._clock() + backoff >= deadline:
+                    raise _busy() from cancelled
+                self._sleep(backoff)
+                attempt += 1
                 continue
             return entry
-        raise Conflict("The balance is changing too fast; try again.")
+
+
+def _busy() -> Busy:
+    return Busy(
+        "Other requests are changing this balance right now; no coin moved. Try again in a moment.",
+        retry_after=RETRY_AFTER_SECONDS,
+    )

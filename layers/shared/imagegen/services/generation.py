@@ -176,11 +176,15 @@ class GenerationService:
             updated_at=now,
         )
         # An image from before threads starts the thread its edit joins, with the charge or not at all.
-        also = [self._repository.start_thread_item(source.user_id, source.image_id)] if source else []
+        thread_start = (
+            self._repository.start_thread_write(source.user_id, source.image_id) if source else None
+        )
         try:
-            balance = self._images.create(image, LedgerReason.GENERATE, also)
+            balance = self._images.create(
+                image, LedgerReason.GENERATE, [thread_start] if thread_start else []
+            )
         except TransactionCancelled as cancelled:
-            if cancelled.failed(1):
+            if thread_start and cancelled.refused(thread_start):
                 raise NotFound("No such image.") from cancelled  # the source was deleted meanwhile
             raise
         try:

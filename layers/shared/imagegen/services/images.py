@@ -18,14 +18,12 @@ from imagegen.models.images import (
     created_counters,
     deleted_counters,
 )
-from imagegen.repositories.dynamo import TransactionCancelled, transact_write
+from imagegen.repositories.dynamo import TransactionCancelled
 from imagegen.services.storage import derived_keys
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb import DynamoDBClient
-    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
-
     from imagegen.models.auth import Caller
+    from imagegen.repositories.dynamo import Transactions, Write
     from imagegen.repositories.images import ImageRepository
     from imagegen.services.coins import CoinService
     from imagegen.services.cursors import CursorCodec
@@ -49,31 +47,29 @@ class ImageService:
         repository: ImageRepository,
         storage: ImageStorage,
         coins: CoinService,
-        client: DynamoDBClient,
+        transactions: Transactions,
         cursors: CursorCodec,
     ) -> None:
         self._cursors = cursors
         self._repository = repository
         self._storage = storage
         self._coins = coins
-        self._client = client
+        self._transactions = transactions
 
-    def create(
-        self, image: Image, reason: LedgerReason, also: Sequence[TransactWriteItemTypeDef] = ()
-    ) -> int:
+    def create(self, image: Image, reason: LedgerReason, also: Sequence[Write] = ()) -> int:
         """Charge ``image.coins_used`` and write the new image (and ``also``), in one transaction; the
         new balance.
 
         The charge's ledger entry is keyed by the image, so the image is paid for exactly once;
         ``InsufficientCoins`` when the balance is short, and then nothing is written;
-        ``TransactionCancelled`` (reasons numbered as ``[new image, *also]``) if one of ``also`` is refused.
+        ``Busy`` when the wallet is too busy; ``TransactionCancelled`` if one of ``also`` is refused.
         """
         entry = self._coins.charge(
             image.user_id,
             image.coins_used,
             reason,
             image.image_id,
-            with_items=[self._repository.create_item(image), *also],
+            with_writes=[self._repository.create_write(image), *also],
             counters=created_counters(image.type, image.coins_used),
         )
         return entry.balance
@@ -152,16 +148,13 @@ class ImageService:
         if image is None:
             raise NotFound("No such image.")
         self.remove_files(image)
+        removal = self._repository.delete_write(caller.user_id, image_id)
         try:
-            transact_write(
-                self._client,
-                [
-                    self._repository.delete_item(caller.user_id, image_id),
-                    self._coins.counters_item(caller.user_id, deleted_counters(image.type)),
-                ],
+            self._transactions.write(
+                [removal, self._coins.add_counters(caller.user_id, deleted_counters(image.type))]
             )
         except TransactionCancelled as cancelled:
-            if not cancelled.failed(0):
+            if not cancelled.refused(removal):
                 raise  # a concurrent delete of the same image finished first: nothing left to do
 
     def view(self, image: Image) -> ImageView:
@@ -202,20 +195,20 @@ class ImageService:
         however many events, retries or sweeps try, the coins come back exactly once.
         Returns False if the image had already left ``expected`` (nothing changed).
         """
-        fail_item = self._repository.fail_item(image.user_id, image.image_id, error, now_iso(), expected)
+        failure = self._repository.fail_write(image.user_id, image.image_id, error, now_iso(), expected)
         try:
             if image.coins_used > 0:
                 self._coins.refund(
                     image.user_id,
                     image.coins_used,
                     image.image_id,
-                    with_items=[fail_item],
+                    with_writes=[failure],
                     counters={"coinsSpent": -image.coins_used},
                 )
             else:
-                transact_write(self._client, [fail_item])
+                self._transactions.write([failure])
         except TransactionCancelled as cancelled:
-            if not cancelled.failed(0):
+            if not cancelled.refused(failure):
                 raise
             return False
         self.remove_files(image)

@@ -9,19 +9,16 @@ from imagegen.errors import Conflict, InsufficientCoins, NotFound
 from imagegen.ids import new_id, now_iso
 from imagegen.models.coins import CoinGrant, LedgerEntry
 from imagegen.models.users import Role, User, UserUpdate, UserView
-from imagegen.repositories.dynamo import TransactionCancelled, transact_write
+from imagegen.repositories.dynamo import TransactionCancelled
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb import DynamoDBClient
-
     from imagegen.models.auth import Caller, GoogleIdentity
+    from imagegen.repositories.dynamo import Transactions
     from imagegen.repositories.users import UserRepository
     from imagegen.services.coins import CoinService
     from imagegen.services.cursors import CursorCodec
 
-# Positions of the items in the first sign-in transaction (see UserRepository.create_items).
-_USER_ITEM, _GOOGLE_ITEM, _EMAIL_ITEM = 0, 1, 2
-_CREATE_ATTEMPTS = 3
+_CREATE_ATTEMPTS = 3  # sign-ins of one new Google account racing: the second finds the first's user
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,14 +50,14 @@ class UserService:
         self,
         repository: UserRepository,
         coins: CoinService,
-        client: DynamoDBClient,
+        transactions: Transactions,
         cursors: CursorCodec,
         admin_emails: frozenset[str],
         welcome_coins: int,
     ) -> None:
         self._repository = repository
         self._coins = coins
-        self._client = client
+        self._transactions = transactions
         self._cursors = cursors
         self._admin_emails = admin_emails
         self._welcome_coins = welcome_coins
@@ -76,16 +73,15 @@ class UserService:
             if user_id is not None:
                 return self._promote_if_listed(self.get(user_id))
             user = self._new_user(identity)
-            items = [
-                *self._repository.create_items(user),
-                *self._coins.opening_items(user.id, self._welcome_coins),
-            ]
+            creation = self._repository.creation(user)
             try:
-                transact_write(self._client, items)
+                self._transactions.write(
+                    [*creation.writes, *self._coins.open_account(user.id, self._welcome_coins)]
+                )
             except TransactionCancelled as cancelled:
-                if cancelled.failed(_GOOGLE_ITEM) or cancelled.conflicted:
+                if cancelled.refused(creation.subject_claim) or cancelled.conflicted:
                     continue  # another sign-in of this subject won the race: use its user
-                if cancelled.failed(_EMAIL_ITEM):
+                if cancelled.refused(creation.email_claim):
                     raise Conflict("This email belongs to another Google account here.") from cancelled
                 raise
             return user
