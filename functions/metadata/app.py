@@ -1,4 +1,5 @@
-"""EventBridge "Object Created" under images/: verify and measure the object, complete or fail its image."""
+"""EventBridge "Object Created" under incoming/ (uploads) or images/ (the model's): verify the object,
+complete or fail its image (an upload's checked bytes are promoted to images/)."""
 
 from __future__ import annotations
 

@@ -37,13 +37,17 @@ def test_an_upload_through_every_function(invoke: Invoke, sign_in: SignIn, templ
     photo = images.jpeg(640, 480, orientation=8)
     requested = request_upload(invoke, ada.token, photo)
     assert requested["user"]["coins"] == 950
-    key = requested["upload"]["fields"]["key"]
-    put(template, key, photo, "image/jpeg")
+    arrival = requested["upload"]["fields"]["key"]
+    put(template, arrival, photo, "image/jpeg")
 
-    event = object_created(template, key)
-    assert invoke("ThumbnailFunction", copy.deepcopy(event)) == {"key": key, "outcome": "thumbnailed"}
-    assert invoke("MetadataFunction", copy.deepcopy(event)) == {"key": key, "outcome": "completed"}
-    assert invoke("MetadataFunction", copy.deepcopy(event)) == {"key": key, "outcome": "ignored"}
+    # The arrival is checked and its bytes promoted to images/, whose own event makes the thumbnail.
+    arrived = object_created(template, arrival)
+    assert invoke("MetadataFunction", copy.deepcopy(arrived)) == {"key": arrival, "outcome": "completed"}
+    assert invoke("MetadataFunction", copy.deepcopy(arrived)) == {"key": arrival, "outcome": "ignored"}
+    original = f"images/{ada.user['id']}/{requested['image']['id']}.jpg"
+    promoted = object_created(template, original)
+    assert invoke("ThumbnailFunction", copy.deepcopy(promoted)) == {"key": original, "outcome": "thumbnailed"}
+    assert invoke("MetadataFunction", copy.deepcopy(promoted)) == {"key": original, "outcome": "ignored"}
 
     image = get_image(invoke, ada.token, requested["image"]["id"])
     assert image["status"] == "COMPLETED"

@@ -320,7 +320,7 @@ def test_deleting_a_generated_image_removes_its_turn(
     services: Services, caller: Caller, gemini: LocalGemini
 ) -> None:
     image = drawn(services, services.generation.generate(caller, ask()).image)
-    assert services.storage.stat(turn_key(caller.user_id, image.image_id)) is not None
+    assert services.storage.read_if_exists(turn_key(caller.user_id, image.image_id)) is not None
 
     services.images.delete(caller, image.image_id)
 

@@ -25,14 +25,21 @@ def keys(services: Services) -> list[str]:
     return [item["Key"] for item in listed]
 
 
-def uploaded(services: Services, caller: Caller) -> str:
+def uploaded(services: Services, caller: Caller, arrived: bool = True) -> str:
+    """An upload's image id: COMPLETED once its file ``arrived``, else PENDING."""
     data = images.jpeg()
     body = {"filename": "a.jpg", "contentType": "image/jpeg", "size": len(data)}
-    image = services.uploads.request_upload(caller, UploadRequest.model_validate(body)).image
+    upload = services.uploads.request_upload(caller, UploadRequest.model_validate(body))
+    if not arrived:
+        return upload.image.image_id
     aws.s3().put_object(
-        Bucket=services.settings.images_bucket, Key=image.object_key, Body=data, ContentType="image/jpeg"
+        Bucket=services.settings.images_bucket,
+        Key=upload.post.fields["key"],
+        Body=data,
+        ContentType="image/jpeg",
     )
-    return image.image_id
+    assert services.pipeline.measure(upload.post.fields["key"]) is Outcome.COMPLETED
+    return upload.image.image_id
 
 
 def test_a_deleted_image_is_gone_with_its_files(services: Services, caller: Caller) -> None:
@@ -137,13 +144,13 @@ def test_an_edit_changes_only_title_and_description(services: Services, caller: 
     edited = services.images.update(
         caller, image_id, ImageUpdate.model_validate({"title": "New", "description": "D"})
     )
-    assert (edited.title, edited.description, edited.status) == ("New", "D", ImageStatus.PENDING)
+    assert (edited.title, edited.description, edited.status) == ("New", "D", ImageStatus.COMPLETED)
 
 
 def test_stats_follow_creation_refunds_and_deletes(
     services: Services, caller: Caller, ledger_sum: Callable[[str], int]
 ) -> None:
-    kept, gone = uploaded(services, caller), uploaded(services, caller)
+    kept, gone = uploaded(services, caller, arrived=False), uploaded(services, caller)
     services.images.fail(services.images.get(caller, kept), "broken", expected=ImageStatus.PENDING)
     services.images.delete(caller, gone)
 

@@ -13,8 +13,8 @@ from imagegen import aws
 from imagegen.container import Services
 from imagegen.models.auth import Caller
 from imagegen.models.images import GenerateRequest, Image, ImageStatus, UploadRequest
-from imagegen.services.pipeline import Outcome, parse_object_key
-from imagegen.services.storage import thumbnail_key, turn_key
+from imagegen.services.pipeline import Outcome, parse_incoming_key, parse_object_key
+from imagegen.services.storage import incoming_key, thumbnail_key, turn_key
 from tests import images
 
 LedgerSum = Callable[[str], int]
@@ -31,17 +31,42 @@ def uploaded(
     """An upload requested as the browser would, and its bytes put where the POST would put them."""
     body = {"filename": "file", "contentType": content_type, "size": declared_size or len(data)}
     upload = services.uploads.request_upload(caller, UploadRequest.model_validate(body))
-    aws.s3().put_object(
-        Bucket=services.settings.images_bucket,
-        Key=upload.image.object_key,
-        Body=data,
-        ContentType=sent_as or content_type,
-    )
+    assert upload.post.fields["key"] == arrival(upload.image)
+    arrive(services, upload.image, data, sent_as or content_type)
     return upload.image
 
 
+def arrival(image: Image) -> str:
+    """Where the browser's POST puts an upload's file."""
+    return incoming_key(image.user_id, image.image_id)
+
+
+def arrive(services: Services, image: Image, data: bytes, content_type: str) -> None:
+    """A file POSTed to the upload of ``image`` (a first, or another while its POST is still valid)."""
+    aws.s3().put_object(
+        Bucket=services.settings.images_bucket, Key=arrival(image), Body=data, ContentType=content_type
+    )
+
+
+def generated_bytes(services: Services, caller: Caller, data: bytes) -> Image:
+    """A generated image PROCESSING, its bytes written by the worker under its ``images/`` key."""
+    image = services.generation.generate(caller, GenerateRequest(prompt="static")).image
+    records = services.image_records
+    assert records.move(caller.user_id, image.image_id, ImageStatus.PENDING, ImageStatus.PROCESSING, "now")
+    assert records.set_object_key(
+        caller.user_id, image.image_id, image.object_key, turn_key(caller.user_id, image.image_id), "now"
+    )
+    services.storage.write(image.object_key, data, "image/png")
+    return record(services, image)
+
+
+def stored(services: Services, key: str) -> bytes | None:
+    fetched = services.storage.fetch(key, max_bytes=2**31)
+    return fetched.data if fetched else None
+
+
 def exists(services: Services, key: str) -> bool:
-    return services.storage.stat(key) is not None
+    return stored(services, key) is not None
 
 
 def record(services: Services, image: Image) -> Image:
@@ -59,7 +84,9 @@ def test_a_photo_is_measured_upright_and_completed(
     data = images.jpeg(64, 32, orientation=orientation)
     image = uploaded(services, caller, data)
 
-    assert services.pipeline.measure(image.object_key) is Outcome.COMPLETED
+    assert services.pipeline.measure(arrival(image)) is Outcome.COMPLETED
+    assert stored(services, image.object_key) == data  # the checked bytes, promoted
+    assert not exists(services, arrival(image))
 
     completed = record(services, image)
     assert completed.status is ImageStatus.COMPLETED
@@ -89,13 +116,14 @@ def test_a_bad_file_fails_is_refunded_once_and_is_removed(
     image = uploaded(services, caller, data, content_type)
     assert services.coins.balance(caller.user_id) == 950
 
-    assert services.pipeline.measure(image.object_key) is Outcome.FAILED
-    assert services.pipeline.measure(image.object_key) is Outcome.IGNORED  # a duplicate event
+    assert services.pipeline.measure(arrival(image)) is Outcome.FAILED
+    assert services.pipeline.measure(arrival(image)) is Outcome.IGNORED  # a duplicate event
 
     failed = record(services, image)
     assert failed.status is ImageStatus.FAILED
     assert failed.error is not None
     assert error in failed.error
+    assert not exists(services, arrival(image))
     assert not exists(services, image.object_key)
     assert services.coins.balance(caller.user_id) == 1000 == ledger_sum(caller.user_id)
 
@@ -104,18 +132,18 @@ def test_a_file_larger_than_declared_fails(services: Services, caller: Caller, l
     data = images.jpeg()
     image = uploaded(services, caller, data, declared_size=len(data) - 1)
 
-    assert services.pipeline.measure(image.object_key) is Outcome.FAILED
+    assert services.pipeline.measure(arrival(image)) is Outcome.FAILED
     failed = record(services, image)
     assert failed.error is not None
     assert "more than the" in failed.error
-    assert not exists(services, image.object_key)
+    assert not exists(services, arrival(image))
     assert services.coins.balance(caller.user_id) == 1000 == ledger_sum(caller.user_id)
 
 
 def test_a_file_sent_with_another_content_type_fails(services: Services, caller: Caller) -> None:
     image = uploaded(services, caller, images.jpeg(), sent_as="text/html")
 
-    assert services.pipeline.measure(image.object_key) is Outcome.FAILED
+    assert services.pipeline.measure(arrival(image)) is Outcome.FAILED
     failed = record(services, image)
     assert failed.error is not None
     assert "text/html" in failed.error
@@ -128,10 +156,9 @@ def test_an_object_whose_image_was_deleted_is_removed(services: Services, caller
         Key={"userId": {"S": image.user_id}, "imageId": {"S": image.image_id}},
     )
 
-    assert services.pipeline.measure(image.object_key) is Outcome.IGNORED
-    assert services.pipeline.thumbnail(image.object_key) is Outcome.IGNORED
+    assert services.pipeline.measure(arrival(image)) is Outcome.IGNORED
+    assert not exists(services, arrival(image))
     assert not exists(services, image.object_key)
-    assert not exists(services, thumbnail_key(image.user_id, image.image_id))
 
 
 def test_a_late_upload_after_the_image_failed_is_removed_and_refunds_nothing_more(
@@ -139,10 +166,10 @@ def test_a_late_upload_after_the_image_failed_is_removed_and_refunds_nothing_mor
 ) -> None:
     image = uploaded(services, caller, images.jpeg())
     services.images.fail(image, "The upload never arrived.", expected=ImageStatus.PENDING)
-    aws.s3().put_object(Bucket=services.settings.images_bucket, Key=image.object_key, Body=images.jpeg())
+    arrive(services, image, images.jpeg(), "image/jpeg")
 
-    assert services.pipeline.measure(image.object_key) is Outcome.IGNORED
-    assert services.pipeline.thumbnail(image.object_key) is Outcome.IGNORED
+    assert services.pipeline.measure(arrival(image)) is Outcome.IGNORED
+    assert not exists(services, arrival(image))
     assert not exists(services, image.object_key)
     assert record(services, image).status is ImageStatus.FAILED
     assert services.coins.balance(caller.user_id) == 1000 == ledger_sum(caller.user_id)
@@ -152,16 +179,18 @@ def test_the_thumbnail_is_a_512_px_upright_webp_recorded_on_the_image(
     services: Services, caller: Caller
 ) -> None:
     image = uploaded(services, caller, images.jpeg(2000, 1000, orientation=6, gps=True))
+    assert services.pipeline.measure(arrival(image)) is Outcome.COMPLETED
 
     assert services.pipeline.thumbnail(image.object_key) is Outcome.THUMBNAILED
     assert services.pipeline.thumbnail(image.object_key) is Outcome.THUMBNAILED  # a duplicate rewrites it
 
     key = thumbnail_key(image.user_id, image.image_id)
     assert record(services, image).thumbnail_key == key
-    stored = services.storage.stat(key)
-    assert stored is not None
-    assert stored.content_type == "image/webp"
-    with PILImage.open(io.BytesIO(services.storage.read(key))) as thumbnail:
+    fetched = services.storage.fetch(key, max_bytes=2**20)
+    assert fetched is not None
+    assert fetched.data is not None
+    assert fetched.content_type == "image/webp"
+    with PILImage.open(io.BytesIO(fetched.data)) as thumbnail:
         assert (thumbnail.format, thumbnail.size) == ("WEBP", (256, 512))
         assert not thumbnail.getexif()
 
@@ -169,7 +198,7 @@ def test_the_thumbnail_is_a_512_px_upright_webp_recorded_on_the_image(
 def test_both_functions_on_one_event_update_only_their_own_attributes(
     services: Services, caller: Caller
 ) -> None:
-    image = uploaded(services, caller, images.png_with_alpha(), "image/png")
+    image = generated_bytes(services, caller, images.png_with_alpha())
 
     assert services.pipeline.thumbnail(image.object_key) is Outcome.THUMBNAILED
     assert services.pipeline.measure(image.object_key) is Outcome.COMPLETED
@@ -184,11 +213,11 @@ def test_no_thumbnail_is_kept_for_an_image_that_failed_meanwhile(
     services: Services, caller: Caller, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The thumbnail function read the image before the metadata function failed it."""
-    image = uploaded(services, caller, images.jpeg())
+    image = generated_bytes(services, caller, images.png())
     write = services.storage.write
 
     def write_after_the_image_failed(key: str, data: bytes, content_type: str) -> None:
-        services.images.fail(image, "meanwhile", expected=ImageStatus.PENDING)
+        services.images.fail(image, "meanwhile", expected=ImageStatus.PROCESSING)
         write(key, data, content_type)
 
     monkeypatch.setattr(services.storage, "write", write_after_the_image_failed)
@@ -199,15 +228,61 @@ def test_no_thumbnail_is_kept_for_an_image_that_failed_meanwhile(
 
 
 def test_failing_removes_a_thumbnail_written_before(services: Services, caller: Caller) -> None:
-    image = uploaded(services, caller, images.jpeg(), declared_size=10)
-    assert services.pipeline.thumbnail(image.object_key) is Outcome.IGNORED  # larger than allowed: not read
-    image = uploaded(
-        services, caller, images.png(), "image/jpeg"
-    )  # thumbnailable, but a PNG declared as JPEG
+    image = generated_bytes(services, caller, images.png())
     assert services.pipeline.thumbnail(image.object_key) is Outcome.THUMBNAILED
 
-    assert services.pipeline.measure(image.object_key) is Outcome.FAILED
+    assert services.images.fail(image, "the model's reply was refused", expected=ImageStatus.PROCESSING)
     assert not exists(services, thumbnail_key(image.user_id, image.image_id))
+    assert not exists(services, image.object_key)
+
+
+def test_an_upload_is_never_thumbnailed_before_its_bytes_are_checked(
+    services: Services, caller: Caller
+) -> None:
+    image = uploaded(services, caller, images.png(), "image/jpeg")  # a PNG declared as JPEG
+
+    assert services.pipeline.thumbnail(image.object_key) is Outcome.IGNORED  # nothing promoted yet
+    assert services.pipeline.measure(arrival(image)) is Outcome.FAILED
+    assert not exists(services, thumbnail_key(image.user_id, image.image_id))
+
+
+def test_a_second_file_posted_after_completion_changes_nothing_served(
+    services: Services, caller: Caller
+) -> None:
+    checked = images.jpeg(64, 32)
+    image = uploaded(services, caller, checked)
+    assert services.pipeline.measure(arrival(image)) is Outcome.COMPLETED
+    assert services.pipeline.thumbnail(image.object_key) is Outcome.THUMBNAILED
+    completed = record(services, image)
+
+    arrive(services, image, checked[:4] + b"<html><script>alert(1)</script></html>", "image/jpeg")
+
+    assert services.pipeline.measure(arrival(image)) is Outcome.IGNORED
+    assert not exists(services, arrival(image))
+    assert stored(services, image.object_key) == checked
+    assert record(services, image) == completed
+
+
+def test_of_two_files_of_one_upload_only_the_first_promoted_is_served_and_described(
+    services: Services, caller: Caller
+) -> None:
+    """Two POSTs of one upload raced: the other file was promoted while this one was being checked."""
+    first, second = images.jpeg(64, 32), images.jpeg(40, 40)
+    image = uploaded(services, caller, second)
+    services.storage.write(image.object_key, first, "image/jpeg")  # the other file's promotion
+
+    assert services.pipeline.measure(arrival(image)) is Outcome.IGNORED  # not promoted over the first
+    assert not exists(services, arrival(image))
+    assert services.pipeline.measure(image.object_key) is Outcome.COMPLETED  # the first's own event
+
+    completed = record(services, image)
+    assert completed.metadata is not None
+    assert (completed.metadata.width, completed.metadata.height, completed.metadata.size) == (
+        64,
+        32,
+        len(first),
+    )
+    assert stored(services, image.object_key) == first
 
 
 @pytest.mark.parametrize(
@@ -216,11 +291,14 @@ def test_failing_removes_a_thumbnail_written_before(services: Services, caller: 
         "thumbnails/U/01JABCDEFGHJKMNPQRSTVWXYZ1/512.webp",
         "images/U/not-an-id.png",
         "images/U/01JABCDEFGHJKMNPQRSTVWXYZ1.exe",
+        "incoming/U/not-an-id",
+        "incoming/U/01JABCDEFGHJKMNPQRSTVWXYZ1/more",
         "other",
     ],
 )
 def test_keys_that_are_not_originals_are_ignored(services: Services, key: str) -> None:
     assert parse_object_key(key) is None
+    assert parse_incoming_key(key) is None
     assert services.pipeline.measure(key) is Outcome.IGNORED
     assert services.pipeline.thumbnail(key) is Outcome.IGNORED
 
@@ -231,13 +309,7 @@ def test_a_generated_image_may_be_larger_than_the_largest_upload(services: Servi
     noise = PILImage.frombytes("RGB", (side, side), os.urandom(side * side * 3))
     data = images.encode(noise, "PNG", compress_level=0)
     assert len(data) > services.settings.max_upload_bytes
-    image = services.generation.generate(caller, GenerateRequest(prompt="static")).image
-    records = services.image_records
-    assert records.move(caller.user_id, image.image_id, ImageStatus.PENDING, ImageStatus.PROCESSING, "now")
-    assert records.set_object_key(
-        caller.user_id, image.image_id, image.object_key, turn_key(caller.user_id, image.image_id), "now"
-    )
-    services.storage.write(image.object_key, data, "image/png")
+    image = generated_bytes(services, caller, data)
 
     assert services.pipeline.measure(image.object_key) is Outcome.COMPLETED
     assert record(services, image).metadata.size == len(data)  # type: ignore[union-attr]

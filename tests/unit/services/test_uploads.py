@@ -47,10 +47,11 @@ def test_an_upload_is_charged_recorded_and_signed_for_exactly_its_file(
     assert upload.balance == services.coins.balance(caller.user_id) == 950 == ledger_sum(caller.user_id)
 
     fields = upload.post.fields
-    assert fields["key"] == image.object_key
+    arrival = f"incoming/{caller.user_id}/{image.image_id}"  # never the key that is served
+    assert fields["key"] == arrival
     assert fields["Content-Type"] == "image/jpeg"
     conditions = policy_of(fields)["conditions"]
-    assert {"key": image.object_key} in conditions  # type: ignore[operator]
+    assert {"key": arrival} in conditions  # type: ignore[operator]
     assert {"Content-Type": "image/jpeg"} in conditions  # type: ignore[operator]
     assert ["content-length-range", 1, 2_000_000] in conditions  # type: ignore[operator]
     expires = datetime.fromisoformat(upload.post.expires_at.replace("Z", "+00:00"))

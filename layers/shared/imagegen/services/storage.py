@@ -19,8 +19,15 @@ THUMBNAIL_NAME = "512.webp"
 
 
 def object_key(user_id: str, image_id: str, content_type: str) -> str:
-    """Where an image's original lives: ``images/{userId}/{imageId}.{ext}``."""
+    """Where an image's original lives: ``images/{userId}/{imageId}.{ext}``. Only the service
+    writes there, and only bytes that passed its checks."""
     return f"images/{user_id}/{image_id}.{BY_CONTENT_TYPE[content_type].extension}"
+
+
+def incoming_key(user_id: str, image_id: str) -> str:
+    """Where a browser's upload lands (``incoming/{userId}/{imageId}``): the only key a presigned POST
+    may write. The pipeline checks what arrives and copies those exact bytes to ``object_key``."""
+    return f"incoming/{user_id}/{image_id}"
 
 
 def thumbnail_key(user_id: str, image_id: str) -> str:
@@ -36,13 +43,16 @@ def turn_key(user_id: str, image_id: str) -> str:
 
 def derived_keys(user_id: str, image_id: str) -> tuple[str, ...]:
     """Every object an image may have besides its original: removed with it."""
-    return thumbnail_key(user_id, image_id), turn_key(user_id, image_id)
+    return thumbnail_key(user_id, image_id), turn_key(user_id, image_id), incoming_key(user_id, image_id)
 
 
 @dataclass(frozen=True, slots=True)
-class StoredObject:
+class FetchedObject:
+    """An object as one GET saw it: its size and type, and its bytes unless it was over the limit."""
+
     size: int
     content_type: str
+    data: bytes | None
 
 
 class ImageStorage:
@@ -76,16 +86,6 @@ class ImageStorage:
             params["ResponseContentType"] = content_type
         return self._client.generate_presigned_url("get_object", Params=params, ExpiresIn=self._read_url_ttl)
 
-    def stat(self, key: str) -> StoredObject | None:
-        """Size and content type of an object, or None if there is none."""
-        try:
-            head = self._client.head_object(Bucket=self._bucket, Key=key)
-        except ClientError as error:
-            if _missing(error):
-                return None
-            raise
-        return StoredObject(size=int(head["ContentLength"]), content_type=head.get("ContentType", ""))
-
     def read(self, key: str) -> bytes:
         """The whole object (callers check its size first)."""
         return self._client.get_object(Bucket=self._bucket, Key=key)["Body"].read()
@@ -98,6 +98,44 @@ class ImageStorage:
             if _missing(error):
                 return None
             raise
+
+    def fetch(self, key: str, max_bytes: int) -> FetchedObject | None:
+        """The object at ``key`` in one GET (size, type and bytes belong to one version of it), its bytes
+        left unread when it is over ``max_bytes``; None if there is none."""
+        try:
+            response = self._client.get_object(Bucket=self._bucket, Key=key)
+        except ClientError as error:
+            if _missing(error):
+                return None
+            raise
+        body = response["Body"]
+        size = int(response["ContentLength"])
+        try:
+            data = body.read() if size <= max_bytes else None
+        finally:
+            body.close()
+        return FetchedObject(size=size, content_type=response.get("ContentType", ""), data=data)
+
+    def write_new(self, key: str, data: bytes, content_type: str) -> bool:
+        """Write ``data`` at ``key`` unless an object is there already (S3's conditional write):
+        False if one was."""
+        try:
+            self._client.put_object(
+                Bucket=self._bucket,
+                Key=key,
+                Body=data,
+                ContentType=content_type,
+                CacheControl="private, max-age=31536000",
+                IfNoneMatch="*",
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in (
+                "PreconditionFailed",
+                "ConditionalRequestConflict",
+            ):
+                return False
+            raise
+        return True
 
     def write(self, key: str, data: bytes, content_type: str) -> None:
         self._client.put_object(

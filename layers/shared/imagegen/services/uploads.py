@@ -10,7 +10,7 @@ from imagegen.errors import TooLarge, UnsupportedMediaType
 from imagegen.ids import new_id, now_iso
 from imagegen.models.coins import LedgerReason
 from imagegen.models.images import Image, ImageStatus, ImageType, PresignedPost, UploadRequest
-from imagegen.services.storage import object_key
+from imagegen.services.storage import incoming_key, object_key
 
 if TYPE_CHECKING:
     from imagegen.models.auth import Caller
@@ -45,7 +45,8 @@ class UploadService:
         self._url_ttl = url_ttl_seconds
 
     def request_upload(self, caller: Caller, request: UploadRequest) -> Upload:
-        """Charge the upload, record the image PENDING, and sign a POST for exactly this file.
+        """Charge the upload, record the image PENDING, and sign a POST for exactly this file, to its
+        ``incoming/`` key (what is served is only ever what the pipeline checked and copied).
 
         Nothing is charged or written for a refused request (415, 413), nor when the
         balance is short (402).
@@ -79,6 +80,6 @@ class UploadService:
         )
         balance = self._images.create(image, LedgerReason.UPLOAD)
         post = self._storage.presign_upload(
-            image.object_key, request.content_type, request.size, self._url_ttl
+            incoming_key(caller.user_id, image_id), request.content_type, request.size, self._url_ttl
         )
         return Upload(image=image, post=post, balance=balance)
