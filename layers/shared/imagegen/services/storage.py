@@ -120,14 +120,7 @@ class ImageStorage:
         """Write ``data`` at ``key`` unless an object is there already (S3's conditional write):
         False if one was."""
         try:
-            self._client.put_object(
-                Bucket=self._bucket,
-                Key=key,
-                Body=data,
-                ContentType=content_type,
-                CacheControl="private, max-age=31536000",
-                IfNoneMatch="*",
-            )
+            self._put(key, data, content_type, IfNoneMatch="*")
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") in (
                 "PreconditionFailed",
@@ -138,12 +131,16 @@ class ImageStorage:
         return True
 
     def write(self, key: str, data: bytes, content_type: str) -> None:
+        self._put(key, data, content_type)
+
+    def _put(self, key: str, data: bytes, content_type: str, **conditions: str) -> None:
         self._client.put_object(
             Bucket=self._bucket,
             Key=key,
             Body=data,
             ContentType=content_type,
             CacheControl="private, max-age=31536000",
+            **conditions,  # type: ignore[arg-type]
         )
 
     def delete(self, *keys: str) -> None:
