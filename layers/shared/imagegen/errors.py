@@ -6,12 +6,16 @@ from typing import Any
 
 
 class DomainError(Exception):
-    """Base of every error the service reports to a caller on purpose."""
+    """Base of every error the service reports to a caller on purpose; ``retry_after`` (seconds) when
+    the same request may well succeed a moment later (sent as ``Retry-After``)."""
 
-    def __init__(self, message: str, details: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, message: str, details: dict[str, Any] | None = None, retry_after: int | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.details = details or {}
+        self.retry_after = retry_after
 
 
 class BadRequest(DomainError):
@@ -76,5 +80,4 @@ class Busy(DomainError):
     again after ``retry_after`` seconds."""
 
     def __init__(self, message: str, retry_after: int) -> None:
-        super().__init__(message, {"retryAfter": retry_after})
-        self.retry_after = retry_after
+        super().__init__(message, {"retryAfter": retry_after}, retry_after=retry_after)

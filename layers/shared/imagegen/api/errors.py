@@ -43,7 +43,7 @@ def error_response(
 
 def domain_error_response(error: errors.DomainError) -> Response[dict[str, Any]]:
     """The envelope for a domain error, with the status and code of ``ERROR_STATUS``."""
-    headers = {"Retry-After": str(error.retry_after)} if isinstance(error, errors.Busy) else None
+    headers = {"Retry-After": str(error.retry_after)} if error.retry_after else None
     for error_class, status, code in ERROR_STATUS:
         if isinstance(error, error_class):
             return error_response(status, code, error.message, error.details, headers)

@@ -142,7 +142,9 @@ class GenerationService:
         except IdempotencyValidationError as error:
             raise Conflict("This Idempotency-Key was already used with another request.") from error
         except IdempotencyAlreadyInProgressError as error:
-            raise Conflict("A request with this Idempotency-Key is still in progress.") from error
+            raise Conflict(
+                "A request with this Idempotency-Key is still in progress.", retry_after=1
+            ) from error
         if made:
             return made[0]
         image = self._repository.get(caller.user_id, str(first["imageId"]))  # a replay: as it is now
