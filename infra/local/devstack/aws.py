@@ -1,18 +1,22 @@
-"""moto server on loopback, with requests serialized.
+"""moto server on loopback, with requests serialized and browser uploads checked as S3 does.
 
 moto's threaded server lets concurrent TransactWriteItems interleave (cancelled puts persist,
 some calls fail with HTTP 500), which DynamoDB never does. One request at a time makes it
-behave like AWS for everything the stack relies on.
+behave like AWS for everything the stack relies on. moto stores any browser upload; S3 holds it
+to its signed policy (``devstack.s3_post``), checked before the lock, outside the queue.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
+
+from devstack.s3_post import BrowserUploads
+from devstack.template import REGION
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -41,10 +45,18 @@ class _QuietMotoHandler(MotoRequestHandler):
 
 
 class MotoServer:
-    """moto's AWS emulation served on ``host:port`` from a background thread."""
+    """moto's AWS emulation served on ``host:port`` from a background thread.
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
-        app = SerializedApp(DomainDispatcherApplication(create_backend_app))
+    ``secret_keys`` (access key id to secret key) are the credentials S3 knows: browser uploads
+    must be signed with one of them.
+    """
+
+    def __init__(
+        self, host: str = "127.0.0.1", port: int = 0, secret_keys: Mapping[str, str] | None = None
+    ) -> None:
+        app = BrowserUploads(
+            SerializedApp(DomainDispatcherApplication(create_backend_app)), secret_keys or {}, REGION
+        )
         self._server: BaseWSGIServer = make_server(
             host, port, app, threaded=True, request_handler=_QuietMotoHandler
         )

@@ -79,7 +79,11 @@ class LocalStack:
         return self
 
     def _start(self) -> None:
-        self.aws = MotoServer(self.host, self._aws_port)
+        self.aws = MotoServer(
+            self.host,
+            self._aws_port,
+            secret_keys={LOCAL_CREDENTIALS["AWS_ACCESS_KEY_ID"]: LOCAL_CREDENTIALS["AWS_SECRET_ACCESS_KEY"]},
+        )
         self.aws.start()
         self._running.callback(self.aws.stop)
         deferred = _Deferred()
