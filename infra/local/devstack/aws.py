@@ -11,8 +11,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from moto.sqs.models import sqs_backends
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from devstack.s3_post import BrowserUploads
@@ -68,6 +70,21 @@ class MotoServer:
 
     def start(self) -> None:
         self._thread.start()
+
+    @staticmethod
+    def wait_for_messages(queue_url: str, seconds: int) -> bool:
+        """Whether the queue at ``queue_url`` shows a message to receive, waiting up to ``seconds``
+        for one.
+
+        This is how moto's own long polls wait: on the queue's condition, which moto notifies
+        whenever it adds a message, whoever sends it (SendMessage, or EventBridge passing on an
+        S3 event). It waits in this process, outside the serialized server, so a poller can wait
+        without holding the server and without a request every few milliseconds.
+        """
+        account, name = urlsplit(queue_url).path.strip("/").split("/")
+        queue = sqs_backends[account][REGION].get_queue(name)
+        queue.wait_for_messages(seconds)
+        return bool(queue.messages)
 
     def stop(self) -> None:
         self._server.shutdown()
