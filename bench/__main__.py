@@ -1,4 +1,5 @@
-"""``make bench``: prints figures about cold starts, request latency and coin contention.
+"""``make bench``: prints figures about cold starts, request latency, coin contention, how soon an
+upload completes, and what an idle stack costs.
 
 Figures only, no pass/fail: compare them between changes. Everything runs on loopback
 against the local stack (moto serialized, functions in their own processes).
@@ -6,6 +7,8 @@ against the local stack (moto serialized, functions in their own processes).
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import statistics
 import subprocess
@@ -14,14 +17,18 @@ import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import requests
+from PIL import Image
 
 from bench import imaging
 from devstack.stack import LocalStack
 from devstack.template import ROOT, Template
 
 IMPORT_PROBE = "import time; t = time.perf_counter(); import app; print(time.perf_counter() - t)"
+# What a started stack may cost doing nothing, in percent of one core.
+IDLE_CPU_GOAL_PERCENT = 2.0
 
 
 def table(title: str, header: list[str], rows: list[list[str]]) -> None:
@@ -205,6 +212,66 @@ def gallery_page_signing(images: int = 100) -> None:
     )
 
 
+def upload_to_completed(stack: LocalStack, count: int = 10) -> None:
+    """From the browser's POST to the bucket until the image is COMPLETED with its thumbnail: the
+    object-created event's delivery, the metadata and thumbnail functions, as the gallery sees it."""
+    base = f"{stack.api_url}/api/v1"
+    http = requests.Session()
+    id_token = http.post(f"{stack.api_url}/_dev/id-token", json={"email": "bench-up@example.com"}).json()
+    auth = {"Authorization": f"Bearer {http.post(f'{base}/auth/google', json=id_token).json()['token']}"}
+    picture = io.BytesIO()
+    Image.new("RGB", (640, 480), (200, 80, 40)).save(picture, "PNG")
+    samples = []
+    for _ in range(count):
+        body = {"filename": "a.png", "contentType": "image/png", "size": len(picture.getvalue())}
+        requested = http.post(f"{base}/images/upload", json=body, headers=auth).json()
+        started = time.perf_counter()
+        posted = http.post(
+            requested["upload"]["url"],
+            data=requested["upload"]["fields"],
+            files={"file": ("a.png", picture.getvalue(), "image/png")},
+        )
+        assert posted.status_code == 204, posted.text
+        while True:
+            image = http.get(f"{base}/images/{requested['image']['id']}", headers=auth).json()["image"]
+            if image["status"] == "FAILED" or (image["status"] == "COMPLETED" and image["thumbnailUrl"]):
+                break
+            time.sleep(0.01)
+        assert image["status"] == "COMPLETED", image
+        samples.append((time.perf_counter() - started) * 1000)
+    warm = sorted(samples[1:])
+    table(
+        "Upload to COMPLETED through the local stack (ms; the first one starts the functions cold)",
+        ["uploads", "first", "warm p50", "warm max"],
+        [[str(count), f"{samples[0]:.0f}", f"{statistics.median(warm):.0f}", f"{warm[-1]:.0f}"]],
+    )
+
+
+def process_tree_cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of ``pid`` and every process below it (the functions'
+    environments and their fork server), from /proc: Linux only."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    utime, stime = (int(field) for field in stat.rsplit(")", 1)[1].split()[11:13])
+    children = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(FileNotFoundError):  # a thread that ended meanwhile
+            children += [int(child) for child in (task / "children").read_text().split()]
+    return (utime + stime) / os.sysconf("SC_CLK_TCK") + sum(map(process_tree_cpu_seconds, children))
+
+
+def idle_cpu(seconds: float = 30.0) -> None:
+    """What the started stack costs while nobody uses it, warm environments included."""
+    before, started = process_tree_cpu_seconds(os.getpid()), time.perf_counter()
+    time.sleep(seconds)
+    used = process_tree_cpu_seconds(os.getpid()) - before
+    percent = used / (time.perf_counter() - started) * 100
+    table(
+        f"Idle local stack: CPU over {seconds:.0f} s without requests (% of one core)",
+        ["measured", "goal"],
+        [[f"{percent:.2f}", f"< {IDLE_CPU_GOAL_PERCENT:.0f}"]],
+    )
+
+
 def main() -> None:
     started = time.perf_counter()
     with LocalStack(api_port=0, aws_port=0) as stack:
@@ -217,6 +284,8 @@ def main() -> None:
         coin_contention(stack)
         wallet_burst(stack)
         gallery_page_signing()
+        upload_to_completed(stack)
+        idle_cpu()
     imaging.main()
 
 

@@ -104,30 +104,20 @@ def page(browser: Browser) -> Iterator[Page]:
     context.close()
 
 
-def upload(
-    api: Api,
-    session: Session,
-    data: bytes,
-    content_type: str = "image/jpeg",
-    declared_size: int | None = None,
-    sent_as: str | None = None,
-) -> dict[str, Any]:
+def upload(api: Api, session: Session, data: bytes, content_type: str = "image/jpeg") -> dict[str, Any]:
     """Ask for an upload URL and POST ``data`` to it as a browser form does (fields first, file last)."""
     response = api.call(
         "POST",
         "/images/upload",
         session.token,
-        json={"filename": "photo", "contentType": content_type, "size": declared_size or len(data)},
+        json={"filename": "photo", "contentType": content_type, "size": len(data)},
     )
     assert response.status_code == 201, response.text
     body: dict[str, Any] = response.json()
-    fields = dict(body["upload"]["fields"])
-    if sent_as:
-        fields["Content-Type"] = sent_as
     posted = requests.post(
         body["upload"]["url"],
-        data=fields,
-        files={"file": ("photo", data, sent_as or content_type)},
+        data=body["upload"]["fields"],
+        files={"file": ("photo", data, content_type)},
         timeout=30,
     )
     assert posted.status_code in (200, 201, 204), posted.text

@@ -1,18 +1,24 @@
-"""moto server on loopback, with requests serialized.
+"""moto server on loopback, with requests serialized and browser uploads checked as S3 does.
 
 moto's threaded server lets concurrent TransactWriteItems interleave (cancelled puts persist,
 some calls fail with HTTP 500), which DynamoDB never does. One request at a time makes it
-behave like AWS for everything the stack relies on.
+behave like AWS for everything the stack relies on. moto stores any browser upload; S3 holds it
+to its signed policy (``devstack.s3_post``), checked before the lock, outside the queue.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from moto.sqs.models import sqs_backends
 from werkzeug.serving import BaseWSGIServer, make_server
+
+from devstack.s3_post import BrowserUploads
+from devstack.template import REGION
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -41,10 +47,18 @@ class _QuietMotoHandler(MotoRequestHandler):
 
 
 class MotoServer:
-    """moto's AWS emulation served on ``host:port`` from a background thread."""
+    """moto's AWS emulation served on ``host:port`` from a background thread.
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
-        app = SerializedApp(DomainDispatcherApplication(create_backend_app))
+    ``secret_keys`` (access key id to secret key) are the credentials S3 knows: browser uploads
+    must be signed with one of them.
+    """
+
+    def __init__(
+        self, host: str = "127.0.0.1", port: int = 0, secret_keys: Mapping[str, str] | None = None
+    ) -> None:
+        app = BrowserUploads(
+            SerializedApp(DomainDispatcherApplication(create_backend_app)), secret_keys or {}, REGION
+        )
         self._server: BaseWSGIServer = make_server(
             host, port, app, threaded=True, request_handler=_QuietMotoHandler
         )
@@ -56,6 +70,21 @@ class MotoServer:
 
     def start(self) -> None:
         self._thread.start()
+
+    @staticmethod
+    def wait_for_messages(queue_url: str, seconds: int) -> bool:
+        """Whether the queue at ``queue_url`` shows a message to receive, waiting up to ``seconds``
+        for one.
+
+        This is how moto's own long polls wait: on the queue's condition, which moto notifies
+        whenever it adds a message, whoever sends it (SendMessage, or EventBridge passing on an
+        S3 event). It waits in this process, outside the serialized server, so a poller can wait
+        without holding the server and without a request every few milliseconds.
+        """
+        account, name = urlsplit(queue_url).path.strip("/").split("/")
+        queue = sqs_backends[account][REGION].get_queue(name)
+        queue.wait_for_messages(seconds)
+        return bool(queue.messages)
 
     def stop(self) -> None:
         self._server.shutdown()

@@ -5,6 +5,11 @@ Lambda targets are replaced by one local SQS queue, which a poller drains: every
 event (reshaped to exactly what AWS sends, see ``aws_shaped``) goes to each target function
 in parallel, as an asynchronous invocation does, retried twice on a function error.
 ``Schedule`` events of functions run on their ``rate(...)``.
+
+Pollers receive with short polls (a long poll would hold the serialized moto server for its
+whole wait) only when there may be something to receive: between polls they wait on moto's own
+signal that a message was added to their queue (``MessageWait``), so an idle stack makes no
+requests at all.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,7 +35,13 @@ log = logging.getLogger("devstack.events")
 # Lambda retries a failed asynchronous invocation twice (after about 1 and 2 minutes);
 # locally the same retries come after 1 and 2 seconds.
 ASYNC_RETRY_DELAYS = (1.0, 2.0)
+# How often an idle poller looks again without being told: the latest a message whose visibility
+# timeout ran out (no one is told of that) is received again. A new message wakes pollers at once.
+IDLE_WAIT_SECONDS = 1
+# The pause after a failed poll, or when a queue shows messages a receive does not hand out.
 POLL_INTERVAL_SECONDS = 0.1
+# Whether a queue shows a message to receive, waiting up to the given seconds for one.
+MessageWait = Callable[[int], bool]
 _RATE = re.compile(r"^rate\((\d+) (second|minute|hour|day)s?\)$")
 _UNIT_SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 
@@ -90,35 +101,73 @@ class _Background:
         self._thread.start()
 
     def stop(self) -> None:
-        self._stopped.set()
-        self._thread.join(timeout=10)
+        stop_all([self])
 
     def _run(self) -> None:
         raise NotImplementedError
 
 
-class RuleDelivery(_Background):
+def stop_all(loops: Iterable[_Background]) -> None:
+    """Tell every loop to stop, then wait for each: a poller may take ``IDLE_WAIT_SECONDS`` to
+    notice, and they notice together."""
+    loops = list(loops)
+    for loop in loops:
+        loop._stopped.set()
+    for loop in loops:
+        loop._thread.join(timeout=10)
+
+
+class _QueueReader(_Background):
+    """A loop that drains a queue: polls while there is work, waits for moto's signal when not."""
+
+    def __init__(self, name: str, wait_for_messages: MessageWait) -> None:
+        super().__init__(name)
+        self._wait_for_messages = wait_for_messages
+
+    def _run(self) -> None:
+        while not self._stopped.is_set():
+            try:
+                handled = self._poll_once()
+            except (BotoCoreError, ClientError) as error:  # keep going once the emulation answers again
+                log.warning("%s: cannot read its queue: %s", self._thread.name, error)
+                self._stopped.wait(POLL_INTERVAL_SECONDS)
+                continue
+            if not handled:
+                self._idle()
+
+    def _idle(self) -> None:
+        """Until the queue shows a message (or the loop stops), without a request."""
+        started = time.monotonic()
+        while not self._wait_for_messages(IDLE_WAIT_SECONDS):
+            if self._stopped.is_set():
+                return
+        if time.monotonic() - started < POLL_INTERVAL_SECONDS:
+            # Visible messages that the last receive did not hand out (past their retention, say):
+            # poll again as before, every POLL_INTERVAL_SECONDS, rather than spin.
+            self._stopped.wait(POLL_INTERVAL_SECONDS)
+
+    def _poll_once(self) -> int:
+        raise NotImplementedError
+
+
+class RuleDelivery(_QueueReader):
     """Drains one rule's local delivery queue into its target functions."""
 
-    def __init__(self, rule: str, sqs: Any, queue_url: str, targets: Sequence[LocalFunction]) -> None:
-        super().__init__(f"rule-{rule}")
+    def __init__(
+        self,
+        rule: str,
+        sqs: Any,
+        queue_url: str,
+        targets: Sequence[LocalFunction],
+        wait_for_messages: MessageWait,
+    ) -> None:
+        super().__init__(f"rule-{rule}", wait_for_messages)
         self.rule = rule
         self._sqs = sqs
         self._queue_url = queue_url
         self._targets = list(targets)
 
-    def _run(self) -> None:
-        while not self._stopped.is_set():
-            try:
-                delivered = self._deliver_waiting()
-            except (BotoCoreError, ClientError) as error:  # keep going once the emulation answers again
-                log.warning("rule %s: cannot read its deliveries: %s", self.rule, error)
-                delivered = 0
-            if not delivered:
-                self._stopped.wait(POLL_INTERVAL_SECONDS)
-
-    def _deliver_waiting(self) -> int:
-        # Short polls: a long poll would hold the serialized moto server for its whole wait.
+    def _poll_once(self) -> int:
         response = self._sqs.receive_message(QueueUrl=self._queue_url, MaxNumberOfMessages=10)
         messages = response.get("Messages", [])
         for message in messages:
@@ -190,7 +239,7 @@ def sqs_event(messages: Sequence[dict[str, Any]], queue_arn: str) -> dict[str, A
     }
 
 
-class QueuePoller(_Background):
+class QueuePoller(_QueueReader):
     """One of a function's SQS pollers: batches in, the function invoked, handled messages deleted.
 
     As Lambda's event source does: a function error leaves the whole batch to come back after
@@ -206,24 +255,15 @@ class QueuePoller(_Background):
         queue_arn: str,
         batch_size: int,
         partial: bool,
+        wait_for_messages: MessageWait,
     ) -> None:
-        super().__init__(f"sqs-{function.spec.logical_id}")
+        super().__init__(f"sqs-{function.spec.logical_id}", wait_for_messages)
         self._function = function
         self._sqs = sqs
         self._queue_url = queue_url
         self._queue_arn = queue_arn
         self._batch_size = batch_size
         self._partial = partial
-
-    def _run(self) -> None:
-        while not self._stopped.is_set():
-            try:
-                handled = self._poll_once()
-            except (BotoCoreError, ClientError) as error:
-                log.warning("%s: cannot poll its queue: %s", self._function.spec.logical_id, error)
-                handled = 0
-            if not handled:
-                self._stopped.wait(POLL_INTERVAL_SECONDS)
 
     def _poll_once(self) -> int:
         response = self._sqs.receive_message(

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import re
@@ -19,7 +20,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from devstack.aws import MotoServer
-from devstack.events import QueuePoller, RuleDelivery, Schedule, schedule_seconds
+from devstack.events import QueuePoller, RuleDelivery, Schedule, schedule_seconds, stop_all
 from devstack.gemini import REQUEST_LOG_SIZE, LocalGemini
 from devstack.google import JWKS_MAX_AGE_SECONDS, LocalGoogleIssuer
 from devstack.http_api import CorsConfiguration, HttpApiEmulator, LocalRoute
@@ -79,7 +80,11 @@ class LocalStack:
         return self
 
     def _start(self) -> None:
-        self.aws = MotoServer(self.host, self._aws_port)
+        self.aws = MotoServer(
+            self.host,
+            self._aws_port,
+            secret_keys={LOCAL_CREDENTIALS["AWS_ACCESS_KEY_ID"]: LOCAL_CREDENTIALS["AWS_SECRET_ACCESS_KEY"]},
+        )
         self.aws.start()
         self._running.callback(self.aws.stop)
         deferred = _Deferred()
@@ -123,8 +128,10 @@ class LocalStack:
             targets = [
                 by_arn[target["Arn"]] for target in self.template.resolve(body["Properties"]["Targets"])
             ]
-            physical = self.template.physical[name]
-            self.rules[name] = RuleDelivery(name, sqs, physical.attributes["DeliveryQueueUrl"], targets)
+            queue_url = self.template.physical[name].attributes["DeliveryQueueUrl"]
+            self.rules[name] = RuleDelivery(
+                name, sqs, queue_url, targets, functools.partial(self.aws.wait_for_messages, queue_url)
+            )
         for function in self.functions.values():
             for event_name, event in function.spec.events.items():
                 period = schedule_seconds(str(event.get("Properties", {}).get("Schedule", "")))
@@ -156,11 +163,13 @@ class LocalStack:
                             properties["Queue"],
                             int(properties.get("BatchSize", 10)),
                             partial,
+                            functools.partial(self.aws.wait_for_messages, queue.ref),
                         )
                     )
-        for background in (*self.rules.values(), *pollers):
-            background.start()
-            self._running.callback(background.stop)
+        readers = [*self.rules.values(), *pollers]
+        for reader in readers:
+            reader.start()
+        self._running.callback(stop_all, readers)
 
     def stop(self) -> None:
         """Stop everything that was started, in reverse order."""

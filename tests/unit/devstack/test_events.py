@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from devstack.events import aws_shaped, invoke_async, schedule_seconds, scheduled_event
+from devstack.events import QueuePoller, aws_shaped, invoke_async, schedule_seconds, scheduled_event
 from devstack.lambdas import LocalFunction
 from tests.unit.devstack.test_lambdas import spec
 
@@ -83,3 +85,74 @@ def test_a_succeeding_invocation_is_not_retried(function: LocalFunction) -> None
     waits: list[float] = []
     assert invoke_async(function, scheduled_event("arn:aws:events:us-east-1:1:rule/r"), sleep=waits.append)
     assert waits == []
+
+
+class Queue:
+    """Stands in for one SQS queue and moto's signal on it: ``wait_for_messages`` blocks (scaled
+    down a hundredfold) until a message is put in, as the stack's wait on moto's queue does."""
+
+    def __init__(self) -> None:
+        self.messages: list[dict[str, Any]] = []
+        self.receives = self.waits = 0
+        self.deleted: list[str] = []
+        self.changed = threading.Condition()
+
+    def put(self, body: str) -> None:
+        with self.changed:
+            handle = f"handle-{len(self.deleted) + len(self.messages)}"
+            self.messages.append({"MessageId": handle, "ReceiptHandle": handle, "Body": body})
+            self.changed.notify_all()
+
+    def wait_for_messages(self, seconds: int) -> bool:
+        with self.changed:
+            self.waits += 1
+            self.changed.notify_all()
+            return self.changed.wait_for(lambda: bool(self.messages), timeout=seconds / 100)
+
+    def receive_message(self, **_: Any) -> dict[str, Any]:
+        with self.changed:
+            self.receives += 1
+            batch, self.messages = self.messages, []
+            return {"Messages": batch}
+
+    def delete_message_batch(self, QueueUrl: str, Entries: list[dict[str, str]]) -> None:
+        with self.changed:
+            self.deleted += [entry["ReceiptHandle"] for entry in Entries]
+            self.changed.notify_all()
+
+    def until(self, condition: Any) -> None:
+        with self.changed:
+            assert self.changed.wait_for(condition, timeout=30)
+
+
+@pytest.fixture
+def queue() -> Queue:
+    return Queue()
+
+
+@pytest.fixture
+def poller(function: LocalFunction, queue: Queue) -> Iterator[QueuePoller]:
+    local = QueuePoller(function, queue, "url", "arn", 10, False, queue.wait_for_messages)
+    local.start()
+    yield local
+    local.stop()
+
+
+def test_an_idle_poller_waits_for_the_signal_without_receiving(poller: QueuePoller, queue: Queue) -> None:
+    queue.until(lambda: queue.waits >= 5)
+
+    assert queue.receives == 1  # the first look; since then only waits
+
+
+def test_a_message_put_in_wakes_the_poller_which_hands_it_on_and_deletes_it(
+    poller: QueuePoller, queue: Queue, function: LocalFunction
+) -> None:
+    queue.until(lambda: queue.waits >= 1)
+
+    queue.put("hello")
+
+    queue.until(lambda: queue.deleted == ["handle-0"])
+    waits = queue.waits
+    queue.until(lambda: queue.waits > waits)  # waiting again
+    assert queue.receives == 3  # the first look, the woken one, the one that found it drained
+    assert function.invoke({}).result["invocations"] == 2
