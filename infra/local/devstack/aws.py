@@ -17,6 +17,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoReque
 from moto.sqs.models import sqs_backends
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from devstack import moto_transactions
 from devstack.s3_post import BrowserUploads
 from devstack.template import REGION
 
@@ -56,6 +57,7 @@ class MotoServer:
     def __init__(
         self, host: str = "127.0.0.1", port: int = 0, secret_keys: Mapping[str, str] | None = None
     ) -> None:
+        moto_transactions.install()
         app = BrowserUploads(
             SerializedApp(DomainDispatcherApplication(create_backend_app)), secret_keys or {}, REGION
         )

@@ -30,7 +30,8 @@ if TYPE_CHECKING:
 # functions time out after 10 s, and a function killed after charging answers 5xx.
 MOVE_BUDGET_SECONDS = 3.0
 RESERVED_AFTER_MOVE_SECONDS = 3.0
-MAX_BACKOFF_SECONDS = 0.2
+BACKOFF_BASE_SECONDS = 0.025
+MAX_BACKOFF_SECONDS = 0.3
 RETRY_AFTER_SECONDS = 1
 
 
@@ -175,7 +176,7 @@ class CoinService:
                 if not (cancelled.refused(movement.balance) or cancelled.conflicted):
                     raise  # one of the caller's writes was refused: theirs to handle
                 known = movement.wallet_now(cancelled)
-                backoff = random.uniform(0, min(MAX_BACKOFF_SECONDS, 0.005 * 2**attempt))  # noqa: S311
+                backoff = random.uniform(0, min(MAX_BACKOFF_SECONDS, BACKOFF_BASE_SECONDS * 2**attempt))  # noqa: S311
                 if self._clock() + backoff >= deadline:
                     raise _busy() from cancelled
                 self._sleep(backoff)
