@@ -31,6 +31,13 @@ class LedgerEntry(CamelModel):
     seq: int = 0
     created_at: str
 
+    def to_json(self) -> dict[str, object]:
+        return self.model_dump(
+            mode="json",
+            by_alias=True,
+            include={"id", "amount", "balance", "reason", "image_id", "note", "created_at"},
+        )
+
 
 class Account(CamelModel):
     """A wallet as last written: its balance and the last entry of its ledger.
@@ -43,13 +50,6 @@ class Account(CamelModel):
     seq: int = 0  # 0: a wallet from before sequences, whose next movement starts counting
     last_entry_id: str | None = None
     updated_at: str = ""
-
-    def to_json(self) -> dict[str, object]:
-        return self.model_dump(
-            mode="json",
-            by_alias=True,
-            include={"id", "amount", "balance", "reason", "image_id", "note", "created_at"},
-        )
 
 
 class CoinGrant(RequestModel):

@@ -14,15 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from imagegen.models.coins import Account, LedgerEntry
-from imagegen.repositories.dynamo import (
-    TransactionCancelled,
-    Write,
-    batch_get,
-    from_item,
-    newest_first_page,
-    to_item,
-    to_values,
-)
+from imagegen.repositories.dynamo import Write, batch_get, from_item, newest_first_page, to_item, to_values
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -44,11 +36,6 @@ class Movement:
     @property
     def writes(self) -> list[Write]:
         return [self.balance, self.entry]
-
-    def wallet_now(self, cancelled: TransactionCancelled) -> Account | None:
-        """The wallet that refused this movement's balance write, as it is now (None if unknown)."""
-        item = cancelled.item_refusing(self.balance)
-        return Account.model_validate(item) if item else None
 
 
 def entry_key(operation: str) -> str:
@@ -159,8 +146,6 @@ class CoinRepository:
                     "UpdateExpression": update,
                     "ConditionExpression": condition,
                     "ExpressionAttributeValues": to_values(values),
-                    # A racing writer got there first: its wallet comes back, no need to read it.
-                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
                 }
             },
         )

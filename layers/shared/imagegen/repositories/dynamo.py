@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -58,22 +58,17 @@ class Write:
 
 
 class TransactionCancelled(Exception):
-    """A transaction was cancelled: which of its writes failed their condition (with the item as it
-    was, for a write that asked for it), and whether another transaction got in the way."""
+    """A transaction was cancelled: which of its writes failed their condition, and whether another
+    transaction got in the way."""
 
-    def __init__(self, refused: Mapping[str, dict[str, Any] | None], conflicted: bool) -> None:
-        self._refused = dict(refused)
+    def __init__(self, refused: Iterable[str], conflicted: bool) -> None:
+        self._refused = frozenset(refused)
         super().__init__(f"transaction cancelled: refused {sorted(self._refused)}, conflicted {conflicted}")
         self.conflicted = conflicted
 
     def refused(self, write: Write) -> bool:
         """Whether ``write`` failed its condition."""
         return write.name in self._refused
-
-    def item_refusing(self, write: Write) -> dict[str, Any] | None:
-        """The item that failed ``write``'s condition, as plain values, if the write asked for it
-        (``ReturnValuesOnConditionCheckFailure``) and it exists."""
-        return self._refused.get(write.name)
 
 
 class Transactions:
@@ -92,14 +87,10 @@ class Transactions:
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
                 raise
-            reasons = error.response.get("CancellationReasons", [])
+            reasons = [reason.get("Code", "None") for reason in error.response.get("CancellationReasons", [])]
             raise TransactionCancelled(
-                {
-                    name: from_item(reason["Item"]) if reason.get("Item") else None
-                    for name, reason in zip(names, reasons, strict=False)
-                    if reason.get("Code") == CONDITION_FAILED
-                },
-                conflicted=any(reason.get("Code") == TRANSACTION_CONFLICT for reason in reasons),
+                (name for name, reason in zip(names, reasons, strict=False) if reason == CONDITION_FAILED),
+                conflicted=TRANSACTION_CONFLICT in reasons,
             ) from error
 
 

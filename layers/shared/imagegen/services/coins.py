@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from imagegen.errors import Busy, InsufficientCoins, NotFound
 from imagegen.ids import new_id, new_id_after, not_before, now_iso
-from imagegen.models.coins import Account, LedgerEntry, LedgerReason
+from imagegen.models.coins import LedgerEntry, LedgerReason
 from imagegen.repositories.dynamo import TransactionCancelled
 
 if TYPE_CHECKING:
@@ -30,8 +30,8 @@ if TYPE_CHECKING:
 # functions time out after 10 s, and a function killed after charging answers 5xx.
 MOVE_BUDGET_SECONDS = 3.0
 RESERVED_AFTER_MOVE_SECONDS = 3.0
-BACKOFF_BASE_SECONDS = 0.025
-MAX_BACKOFF_SECONDS = 0.3
+BACKOFF_BASE_SECONDS = 0.005
+MAX_BACKOFF_SECONDS = 0.2
 RETRY_AFTER_SECONDS = 1
 
 
@@ -142,11 +142,10 @@ class CoinService:
         budget = min(self._budget, self._seconds_left() - RESERVED_AFTER_MOVE_SECONDS)
         deadline = self._clock() + budget
         attempt = 0
-        known: Account | None = None  # the wallet as the last refusal returned it
         while True:
             if self._clock() >= deadline:
                 raise _busy()
-            account = known or self._repository.get_account(user_id)
+            account = self._repository.get_account(user_id)
             if account is None:
                 raise NotFound("This user has no coin account.")
             if account.balance + amount < 0:
@@ -175,7 +174,6 @@ class CoinService:
                         return earlier
                 if not (cancelled.refused(movement.balance) or cancelled.conflicted):
                     raise  # one of the caller's writes was refused: theirs to handle
-                known = movement.wallet_now(cancelled)
                 backoff = random.uniform(0, min(MAX_BACKOFF_SECONDS, BACKOFF_BASE_SECONDS * 2**attempt))  # noqa: S311
                 if self._clock() + backoff >= deadline:
                     raise _busy() from cancelled
