@@ -136,3 +136,20 @@ def test_a_stranger_who_knows_a_session_id_cannot_end_the_session(api: Api, ada:
     assert api.call("GET", "/auth/me", ada.token).status_code == 200
     renewed = api.call("POST", "/auth/refresh", json={"refreshToken": ada.refresh_token})
     assert renewed.status_code == 200, renewed.text
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("POST", "/users/01JNOSUCHUSER0000000000000/coins", {"amount": "x"}),
+        ("PUT", "/users/01JNOSUCHUSER0000000000000", {"roles": ["KING"]}),
+        ("GET", "/users?limit=5000", None),
+    ],
+)
+def test_a_user_on_an_admins_route_gets_403_before_any_validation(
+    api: Api, ada: Session, method: str, path: str, body: object
+) -> None:
+    response = api.call(method, path, ada.token, json=body)
+
+    assert response.status_code == 403, response.text
+    assert error_code(response) == "FORBIDDEN"

@@ -34,13 +34,23 @@ def current_admin(caller: Annotated[Caller, Depends(current_caller)]) -> Caller:
     return caller
 
 
-def needs_caller(route: Route | None) -> bool:
-    """Whether ``route`` (or a dependency of it) takes the verified caller."""
+def check_caller_first(route: Route | None, event: BaseProxyEvent) -> None:
+    """Refuse a request as ``route``'s dependencies would (401 for a stranger, 403 for a user on an
+    admin's route), for a request refused before they ran: a stranger learns nothing of a body's
+    schema, nor whether a path id is well-formed."""
+    if _depends_on(route, current_caller):
+        caller = request_caller(event)
+        if _depends_on(route, current_admin):
+            current_admin(caller)
+
+
+def _depends_on(route: Route | None, wanted: object) -> bool:
+    """Whether ``route``, or a dependency of it, depends on ``wanted``."""
     pending: list[Dependant] = [route.dependant] if route is not None else []
     while pending:
         dependant = pending.pop()
         for dependency in dependant.dependencies:
-            if dependency.depends.dependency is current_caller:
+            if dependency.depends.dependency is wanted:
                 return True
             pending.append(dependency.dependant)
     return False

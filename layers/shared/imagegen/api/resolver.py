@@ -14,7 +14,7 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from imagegen.api.auth import needs_caller, request_caller
+from imagegen.api.auth import check_caller_first
 from imagegen.api.bodies import body_text, parse_json
 from imagegen.api.errors import domain_error_response, error_response, field_errors
 from imagegen.container import services
@@ -71,13 +71,11 @@ def build_api(logger: Logger) -> ApiResolver:
 
     @app.exception_handler(RequestValidationError)
     def _invalid_request(error: RequestValidationError) -> Response[Any]:
-        # Who may call a route is answered before what is wrong with the request: a stranger
-        # learns nothing of a body's schema, nor whether a path id is well-formed.
-        if needs_caller(app.context.get("_route")):
-            try:
-                request_caller(app.current_event)
-            except DomainError as unauthenticated:
-                return domain_error_response(unauthenticated)
+        # Who may call a route is answered before what is wrong with the request.
+        try:
+            check_caller_first(app.context.get("_route"), app.current_event)
+        except DomainError as refused:
+            return domain_error_response(refused)
         errors = list(error.errors())
         if any(item.get("type") == "json_invalid" for item in errors):
             return error_response(
