@@ -85,7 +85,7 @@ class UserService:
                     raise Conflict("This email belongs to another Google account here.") from cancelled
                 raise
             return user
-        raise Conflict("Sign-in is already in progress for this account; try again.")
+        raise Conflict("Sign-in is already in progress for this account; try again.", retry_after=1)
 
     def _new_user(self, identity: GoogleIdentity) -> User:
         now = now_iso()
