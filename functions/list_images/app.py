@@ -76,7 +76,7 @@ def list_user_images(
     type: TypeFilter = None,  # the API names it so
     status: StatusFilter = None,
 ) -> dict[str, Any]:
-    return _page(caller, limit, cursor, user_id, type, status)
+    return _page(caller, limit, cursor, caller.named(user_id), type, status)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -39,20 +39,20 @@ def list_users(caller: AdminCaller, limit: PageLimit = 20, cursor: Cursor = None
 
 
 @app.get(f"{API_PREFIX}/users/<user_id>")
-def get_user(_admin: AdminCaller, user_id: ResourceId) -> dict[str, Any]:
+def get_user(admin: AdminCaller, user_id: ResourceId) -> dict[str, Any]:
     users = services().users
-    return {"user": users.view(users.get(user_id)).to_json()}
+    return {"user": users.view(users.get(admin.named(user_id))).to_json()}
 
 
 @app.put(f"{API_PREFIX}/users/<user_id>")
 def update_user(caller: AdminCaller, user_id: ResourceId, body: UserUpdate) -> dict[str, Any]:
     users = services().users
-    return {"user": users.view(users.update(caller, user_id, body)).to_json()}
+    return {"user": users.view(users.update(caller, caller.named(user_id), body)).to_json()}
 
 
 @app.post(f"{API_PREFIX}/users/<user_id>/coins")
-def grant_coins(_admin: AdminCaller, user_id: ResourceId, body: CoinGrant) -> dict[str, Any]:
-    return {"user": services().users.grant_coins(user_id, body).to_json()}
+def grant_coins(admin: AdminCaller, user_id: ResourceId, body: CoinGrant) -> dict[str, Any]:
+    return {"user": services().users.grant_coins(admin.named(user_id), body).to_json()}
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

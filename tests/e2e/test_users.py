@@ -78,3 +78,24 @@ def test_an_unknown_user_is_404(api: Api) -> None:
     response = api.call("GET", "/users/01JNOSUCHUSER0000000000000", admin.token)
     assert response.status_code == 404
     assert error_code(response) == "NOT_FOUND"
+
+
+def test_me_names_the_caller_on_every_users_route(api: Api) -> None:
+    user = api.sign_in(new_email())
+    admin = api.sign_in(ADMIN_EMAIL)
+    upload = {"filename": "a.png", "contentType": "image/png", "size": 10}
+    image = api.call("POST", "/images/upload", user.token, json=upload).json()["image"]
+
+    mine = api.call("GET", "/users/me/images", user.token)
+    assert mine.status_code == 200, mine.text
+    assert [found["id"] for found in mine.json()["images"]] == [image["id"]]
+    assert api.call("GET", "/users/me/images", admin.token).json()["images"] == []  # the admin's own
+
+    granted = api.call("POST", "/users/me/coins", admin.token, json={"amount": 5, "reason": "me"})
+    assert granted.status_code == 200, granted.text
+    assert granted.json()["user"]["id"] == admin.user["id"]
+    updated = api.call("PUT", "/users/me", admin.token, json={"language": admin.user["language"]})
+    assert updated.status_code == 200, updated.text
+    assert updated.json()["user"]["id"] == admin.user["id"]
+    refused = api.call("POST", "/users/me/coins", user.token, json={"amount": 5, "reason": "me"})
+    assert refused.status_code == 403

@@ -34,6 +34,9 @@ class TokenPair(CamelModel):
     expires_in: int
 
 
+ME = "me"
+
+
 @dataclass(frozen=True, slots=True)
 class Caller:
     """Who is calling: read from the verified access token and its live session, never from the body."""
@@ -50,6 +53,10 @@ class Caller:
     @property
     def is_admin(self) -> bool:
         return self.user.is_admin
+
+    def named(self, user_id: str) -> str:
+        """The user a ``/users/{id}`` path names: ``me`` is the caller, on every such route."""
+        return self.user_id if user_id == ME else user_id
 
     def view(self, with_stats: bool = False) -> UserView:
         """The caller as the API shows a user, with the balance (and stats) read at authentication."""
