@@ -187,3 +187,13 @@ def test_the_browser_may_post_from_the_console_origin(api: Api, session: Session
     )
     assert posted.status_code == 204
     assert posted.headers["Access-Control-Allow-Origin"] in (origin, "*")
+
+
+def test_a_long_file_name_gives_a_title_that_an_edit_accepts_back(api: Api, session: Session) -> None:
+    name = "holiday-" + "x" * 243 + ".jpg"  # the longest file name an upload takes
+    body = {"filename": name, "contentType": "image/jpeg", "size": 10}
+    image = api.call("POST", "/images/upload", session.token, json=body).json()["image"]
+
+    assert image["title"] == name[:200]
+    edited = api.call("PUT", f"/images/{image['id']}", session.token, json={"title": image["title"]})
+    assert edited.status_code == 200, edited.text

@@ -10,6 +10,17 @@ from pydantic import Field, StringConstraints, field_validator
 from imagegen.ids import MAX_ID_LENGTH
 from imagegen.models.base import CamelModel, RequestModel
 
+# One limit for a title however it is given (in a request, or taken from a file name or a prompt),
+# so that what one route writes another route accepts back.
+TITLE_MAX_LENGTH = 200
+DESCRIPTION_MAX_LENGTH = 2000
+
+
+def default_title(text: str) -> str:
+    """A title made from a file name or a prompt: its first ``TITLE_MAX_LENGTH`` characters."""
+    return text[:TITLE_MAX_LENGTH]
+
+
 ImageId = Annotated[str, StringConstraints(min_length=1, max_length=MAX_ID_LENGTH)]
 # An upper bound on references whatever the catalog says, so a request stays small to check.
 MAX_REFERENCES = 32
@@ -119,8 +130,8 @@ class UploadRequest(RequestModel):
     filename: str = Field(min_length=1, max_length=255)
     content_type: str = Field(min_length=1, max_length=100)
     size: int = Field(gt=0, description="bytes the browser will send")
-    title: str | None = Field(default=None, max_length=200)
-    description: str | None = Field(default=None, max_length=2000)
+    title: str | None = Field(default=None, max_length=TITLE_MAX_LENGTH)
+    description: str | None = Field(default=None, max_length=DESCRIPTION_MAX_LENGTH)
 
     @field_validator("filename")
     @classmethod
@@ -138,8 +149,8 @@ class UploadRequest(RequestModel):
 class ImageUpdate(RequestModel):
     """``PUT /images/{id}``: the only fields an owner may change. Absent fields stay as they are."""
 
-    title: str | None = Field(default=None, max_length=200)
-    description: str | None = Field(default=None, max_length=2000)
+    title: str | None = Field(default=None, max_length=TITLE_MAX_LENGTH)
+    description: str | None = Field(default=None, max_length=DESCRIPTION_MAX_LENGTH)
 
 
 class GenerateRequest(RequestModel):
@@ -150,7 +161,7 @@ class GenerateRequest(RequestModel):
     """
 
     prompt: str = Field(min_length=1, max_length=2000)
-    title: str | None = Field(default=None, max_length=200)
+    title: str | None = Field(default=None, max_length=TITLE_MAX_LENGTH)
     model: str | None = Field(default=None, min_length=1, max_length=32)
     image_size: str | None = Field(default=None, min_length=1, max_length=8)
     aspect_ratio: str | None = Field(default=None, min_length=1, max_length=8)

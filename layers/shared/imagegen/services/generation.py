@@ -32,7 +32,14 @@ from imagegen.models.catalog import (
     ModelSpec,
 )
 from imagegen.models.coins import LedgerReason
-from imagegen.models.images import GenerateRequest, GenerationJob, Image, ImageStatus, ImageType
+from imagegen.models.images import (
+    GenerateRequest,
+    GenerationJob,
+    Image,
+    ImageStatus,
+    ImageType,
+    default_title,
+)
 from imagegen.repositories.dynamo import TransactionCancelled
 from imagegen.services.storage import object_key
 
@@ -164,7 +171,7 @@ class GenerationService:
             image_id=image_id,
             type=ImageType.GENERATED,
             status=ImageStatus.PENDING,
-            title=request.title or prompt[:200],
+            title=request.title or default_title(prompt),
             prompt=prompt,
             object_key=object_key(caller.user_id, image_id, "image/png"),
             coins_used=choice.model.costs[choice.image_size],

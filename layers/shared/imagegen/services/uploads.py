@@ -9,7 +9,14 @@ from typing import TYPE_CHECKING
 from imagegen.errors import TooLarge, UnsupportedMediaType
 from imagegen.ids import new_id, now_iso
 from imagegen.models.coins import LedgerReason
-from imagegen.models.images import Image, ImageStatus, ImageType, PresignedPost, UploadRequest
+from imagegen.models.images import (
+    Image,
+    ImageStatus,
+    ImageType,
+    PresignedPost,
+    UploadRequest,
+    default_title,
+)
 from imagegen.services.storage import incoming_key, object_key
 
 if TYPE_CHECKING:
@@ -68,7 +75,7 @@ class UploadService:
             image_id=image_id,
             type=ImageType.UPLOADED,
             status=ImageStatus.PENDING,
-            title=request.title or request.filename,
+            title=request.title or default_title(request.filename),
             description=request.description or "",
             object_key=object_key(caller.user_id, image_id, request.content_type),
             declared_content_type=request.content_type,
