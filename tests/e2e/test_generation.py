@@ -103,6 +103,8 @@ def test_a_refused_prompt_fails_at_once_and_is_refunded(api: Api, session: Sessi
 
     assert image["status"] == "FAILED"
     assert "PROHIBITED_CONTENT" in image["error"]
+    assert (image["coinsUsed"], image["coinsRefunded"]) == (100, 100)  # what it cost, and that it came back
+    assert (accepted["image"]["coinsUsed"], accepted["image"]["coinsRefunded"]) == (100, 0)
     assert balance(api, session) == 1000
 
 

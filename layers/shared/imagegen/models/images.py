@@ -98,6 +98,12 @@ class Image(CamelModel):
         """The id of the edit thread the image belongs to."""
         return self.thread_id or self.image_id
 
+    @property
+    def coins_refunded(self) -> int:
+        """What came back of ``coins_used``: all of it once FAILED (the refund is in the same write
+        that fails an image, see ``ImageService.fail``), else nothing."""
+        return self.coins_used if self.status is ImageStatus.FAILED else 0
+
 
 class ImageView(CamelModel):
     """An image as the API shows it; the URLs are short-lived presigned GETs."""
@@ -113,6 +119,7 @@ class ImageView(CamelModel):
     thumbnail_url: str | None
     metadata: ImageMetadata | None
     coins_used: int
+    coins_refunded: int = 0
     error: str | None
     model: str | None
     image_size: str | None

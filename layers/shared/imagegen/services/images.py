@@ -177,6 +177,7 @@ class ImageService:
             ),
             metadata=image.metadata,
             coins_used=image.coins_used,
+            coins_refunded=image.coins_refunded,
             error=image.error,
             model=image.model,
             image_size=image.image_size,
