@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: dev test lint validate bench build install clean browser
+.PHONY: dev test lint validate bench build install clean browser shells
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -27,8 +27,13 @@ browser:
 	@command -v chromium >/dev/null || { echo "installing Chromium for the console tests"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
+# The README's commands are tested in bash and in zsh (macOS's shell), with jq: Debian's packages.
+shells:
+	@command -v zsh >/dev/null && command -v jq >/dev/null || { echo "installing zsh and jq for the README tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq zsh jq >/dev/null; }
+
 ## Run every test: unit, integration (moto in-process), end-to-end (local stack over HTTP, console in Chromium)
-test: $(STAMP) browser
+test: $(STAMP) browser shells
 	$(PY) -m pytest
 
 lint: $(STAMP)
