@@ -1,0 +1,30 @@
+"""docs/api.md, the API reference, keeps step with the routes the template deploys."""
+
+from __future__ import annotations
+
+import re
+
+from devstack.template import ROOT, Template
+
+REFERENCE = ROOT / "docs" / "api.md"
+
+
+def documented_routes() -> set[str]:
+    """The ``METHOD /path`` of every row of the reference's route table."""
+    rows = re.findall(r"^\| `(GET|POST|PUT|DELETE) (/[^`]*)`", REFERENCE.read_text(), flags=re.M)
+    return {f"{method} {path.split('?')[0]}" for method, path in rows}
+
+
+def test_every_deployed_route_is_in_the_reference_and_nothing_else() -> None:
+    deployed = {
+        f"{route.method} {route.path.removeprefix('/api/v1')}"
+        for route in Template.load({"GoogleClientId": "docs"}).http_routes()
+        if route.path is not None
+    }
+
+    assert deployed == documented_routes() - {
+        "GET /",
+        "POST /_dev/id-token",
+        "POST /_dev/faults",
+        "GET /_dev/gemini/requests",
+    }
