@@ -254,7 +254,32 @@ class LocalStack:
             ("POST", f"{LOCAL_GEMINI_PREFIX}/v1beta/models/*"): self.gemini.handle,
             ("GET", f"{LOCAL_GEMINI_PREFIX}/requests"): self._gemini_requests,
             ("POST", "/_dev/faults"): self._faults,
+            ("POST", "/_dev/invoke/*"): self._invoke,
         }
+
+    def _invoke(self, request: Request) -> Response:
+        """``POST /_dev/invoke/<LogicalId>`` with an event: what ``sam local invoke -e`` does, without
+        Docker. The function runs as it does for the stack; the answer is its result or its error."""
+        name = request.path.removeprefix("/_dev/invoke/")
+        function = self.functions.get(name)
+        if function is None:
+            return _error(
+                404, "NOT_FOUND", f"No function {name}; they are {', '.join(sorted(self.functions))}."
+            )
+        try:
+            event = json.loads(request.get_data() or b"")
+        except ValueError:
+            return _error(400, "INVALID_JSON", "The request body is not valid JSON: send the event.")
+        if not isinstance(event, dict):
+            return _validation_error("body", "An event is a JSON object.")
+        invocation = function.invoke(event)
+        return _json(
+            {
+                "result": invocation.result,
+                "error": invocation.error,
+                "durationMs": round(invocation.duration_ms, 1),
+            }
+        )
 
     def _faults(self, request: Request) -> Response:
         """``{"gemini": {"failNext": 3, "status": 503}}`` or ``{"gemini": null}``."""
