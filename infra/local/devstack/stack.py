@@ -266,12 +266,9 @@ class LocalStack:
             return _error(
                 404, "NOT_FOUND", f"No function {name}; they are {', '.join(sorted(self.functions))}."
             )
-        try:
-            event = json.loads(request.get_data() or b"")
-        except ValueError:
-            return _error(400, "INVALID_JSON", "The request body is not valid JSON: send the event.")
-        if not isinstance(event, dict):
-            return _validation_error("body", "An event is a JSON object.")
+        event = _json_object(request)
+        if isinstance(event, Response):
+            return event
         invocation = function.invoke(event)
         return _json(
             {
@@ -283,11 +280,10 @@ class LocalStack:
 
     def _faults(self, request: Request) -> Response:
         """``{"gemini": {"failNext": 3, "status": 503}}`` or ``{"gemini": null}``."""
-        try:
-            body = json.loads(request.get_data() or b"")
-        except ValueError:
-            return _error(400, "INVALID_JSON", "The request body is not valid JSON.")
-        if not isinstance(body, dict) or set(body) != {"gemini"}:
+        body = _json_object(request)
+        if isinstance(body, Response):
+            return body
+        if set(body) != {"gemini"}:
             return _validation_error(
                 "gemini", 'Send {"gemini": {"failNext": N, "status": S}} or {"gemini": null}.'
             )
@@ -318,12 +314,9 @@ class LocalStack:
         return response
 
     def _id_token(self, request: Request) -> Response:
-        try:
-            body = json.loads(request.get_data() or b"")
-        except ValueError:
-            return _error(400, "INVALID_JSON", "The request body is not valid JSON.")
-        if not isinstance(body, dict):
-            return _validation_error("body", "Expected a JSON object.")
+        body = _json_object(request)
+        if isinstance(body, Response):
+            return body
         unknown = set(body) - {"email", "firstName", "lastName"}
         if unknown:
             return _validation_error(sorted(unknown)[0], "Unknown field.")
@@ -335,6 +328,17 @@ class LocalStack:
             return _validation_error("firstName", "Names are strings of at most 100 characters.")
         token = self.issuer.id_token(email.strip(), names["firstName"], names["lastName"])
         return _json({"token": token})
+
+
+def _json_object(request: Request) -> dict[str, Any] | Response:
+    """The request's body as a JSON object, or the answer (400, 422) to a body that is none."""
+    try:
+        body = json.loads(request.get_data() or b"")
+    except ValueError:
+        return _error(400, "INVALID_JSON", "The request body is not valid JSON.")
+    if not isinstance(body, dict):
+        return _validation_error("body", "Expected a JSON object.")
+    return body
 
 
 def _json(body: Any, status: int = 200) -> Response:
