@@ -80,7 +80,7 @@ def test_a_bad_google_token_is_401(invoke: Invoke, issuer: ServedIssuer) -> None
     }
 
 
-@pytest.mark.parametrize("raw", ['{"token": ', "not json", "{'token': 'x'}"])
+@pytest.mark.parametrize("raw", ['{"token": ', "not json", "{'token': 'x'}", '{"token": "\ud800"}', "\udcff"])
 def test_a_body_that_is_not_json_is_400_invalid_json(invoke: Invoke, raw: str) -> None:
     response = invoke("AuthFunction", load_event("auth/sign_in_with_google.json", raw_body=raw))
 

@@ -35,7 +35,7 @@ class ApiResolver(APIGatewayHttpResolver):
         body = body_text(event)
         headers = event.get("headers") or {}
         content_type = headers.get("content-type", "").lower()  # media types are case-insensitive
-        if len(body.encode("utf-8", "surrogateescape")) > MAX_REQUEST_BODY_BYTES:
+        if len(body.encode("utf-8", "surrogatepass")) > MAX_REQUEST_BODY_BYTES:
             return _refused(TooLarge(f"The request body is over {MAX_REQUEST_BODY_BYTES} bytes."))
         if body and content_type and not _JSON.match(content_type):
             return _refused(
