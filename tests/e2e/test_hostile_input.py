@@ -153,3 +153,11 @@ def test_a_user_on_an_admins_route_gets_403_before_any_validation(
 
     assert response.status_code == 403, response.text
     assert error_code(response) == "FORBIDDEN"
+
+
+@pytest.mark.parametrize("limit", ["1.0", "+5", " 5", "5 ", "1e1", "\u0665", "0x10", "true"])
+def test_a_page_limit_is_a_whole_number_in_digits(api: Api, ada: Session, limit: str) -> None:
+    response = api.call("GET", "/images", ada.token, params={"limit": limit})
+
+    assert response.status_code == 422, response.text
+    assert [field["field"] for field in response.json()["error"]["details"]["fields"]] == ["limit"]

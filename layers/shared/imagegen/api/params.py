@@ -5,9 +5,19 @@ from __future__ import annotations
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from pydantic import BeforeValidator
 
 from imagegen.ids import MAX_ID_LENGTH
 
 ResourceId = Annotated[str, Path(min_length=1, max_length=MAX_ID_LENGTH)]
-PageLimit = Annotated[int, Query(ge=1, le=100)]
+
+
+def _whole_number(value: object) -> object:
+    """A query integer is written in digits: ``20``, not ``20.0``, ``+20`` or `` 20``."""
+    if isinstance(value, str) and not (value.isascii() and value.isdigit()):
+        raise ValueError("a whole number written in digits")
+    return value
+
+
+PageLimit = Annotated[int, Query(ge=1, le=100), BeforeValidator(_whole_number)]
 Cursor = Annotated[str | None, Query(max_length=2048)]
