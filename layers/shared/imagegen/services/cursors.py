@@ -8,13 +8,12 @@ edited by hand or taken from another user's listing is refused.
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import json
 from collections.abc import Callable
 from typing import Any
 
 from imagegen.errors import BadRequest
+from imagegen.signing import mac, same_mac
 
 
 def _b64(data: bytes) -> str:
@@ -32,12 +31,7 @@ class CursorCodec:
         self._secret = secret
 
     def _signature(self, payload: str, scope: str) -> str:
-        key = hmac.new(self._secret().encode(), b"page-cursor", hashlib.sha256).digest()
-        return _b64(
-            hmac.new(key, f"{scope}\n{payload}".encode("utf-8", "surrogatepass"), hashlib.sha256).digest()[
-                :18
-            ]
-        )
+        return mac(self._secret(), b"page-cursor", f"{scope}\n{payload}", size=18)
 
     def encode(self, position: dict[str, Any] | None, scope: str) -> str | None:
         """The cursor for ``position`` in the listing ``scope``; None when there is no next page."""
@@ -51,9 +45,7 @@ class CursorCodec:
         if not cursor:
             return None
         payload, _, signature = cursor.partition(".")
-        # Bytes, not str: compare_digest refuses str with characters outside ASCII.
-        expected = self._signature(payload, scope).encode()
-        if not hmac.compare_digest(signature.encode("utf-8", "surrogatepass"), expected):
+        if not same_mac(signature, self._signature(payload, scope)):
             raise BadRequest("The cursor is not valid.", {"field": "cursor"})
         try:
             position = json.loads(_unb64(payload))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import secrets
@@ -13,6 +12,7 @@ from dataclasses import dataclass
 import jwt
 
 from imagegen.errors import TokenExpired, Unauthorized
+from imagegen.signing import mac, same_mac
 
 ACCESS_TOKEN_ALGORITHM = "HS256"  # noqa: S105 - an algorithm name, not a secret
 
@@ -130,13 +130,10 @@ class RefreshTokens:
 
     def was_issued(self, token: RefreshToken) -> bool:
         """Whether this service issued ``token`` for its session (now or earlier)."""
-        nonce, separator, mac = token.secret.rpartition(_MAC_SEPARATOR)
+        nonce, separator, presented = token.secret.rpartition(_MAC_SEPARATOR)
         if not separator or not nonce:
             return False
-        expected = self._mac(token.session_id, nonce).encode()
-        return hmac.compare_digest(mac.encode("utf-8", "surrogatepass"), expected)
+        return same_mac(presented, self._mac(token.session_id, nonce))
 
     def _mac(self, session_id: str, nonce: str) -> str:
-        key = hmac.new(self._signing_key().encode(), b"refresh-token", hashlib.sha256).digest()
-        message = f"{session_id}\n{nonce}".encode("utf-8", "surrogatepass")
-        return base64.urlsafe_b64encode(hmac.new(key, message, hashlib.sha256).digest()).rstrip(b"=").decode()
+        return mac(self._signing_key(), b"refresh-token", f"{session_id}\n{nonce}")
