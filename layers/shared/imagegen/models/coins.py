@@ -49,7 +49,7 @@ class Account(CamelModel):
     balance: int
     seq: int = 0  # 0: a wallet from before sequences, whose next movement starts counting
     last_entry_id: str | None = None
-    updated_at: str = ""
+    updated_at: str | None = None
 
 
 class CoinGrant(RequestModel):

@@ -135,8 +135,9 @@ class CoinRepository:
             condition = "attribute_not_exists(seq) AND balance = :read"
             values[":read"] = account.balance
         if counters:
-            update += " ADD " + ", ".join(f"{name} :c{index}" for index, name in enumerate(counters))
-            values.update({f":c{index}": amount for index, amount in enumerate(counters.values())})
+            additions, added = _additions(counters)
+            update += f" {additions}"
+            values.update(added)
         balance = Write(
             BALANCE,
             {
@@ -153,18 +154,16 @@ class CoinRepository:
 
     def add_counters(self, user_id: str, counters: Mapping[str, int]) -> Write:
         """A write adding ``counters`` to the account's stats (no coins move)."""
+        additions, added = _additions(counters)
         return Write(
             ACCOUNT_STATS,
             {
                 "Update": {
                     "TableName": self._table,
                     "Key": to_item({"userId": user_id, "sk": BALANCE_KEY}),
-                    "UpdateExpression": "ADD "
-                    + ", ".join(f"{name} :c{index}" for index, name in enumerate(counters)),
+                    "UpdateExpression": additions,
                     "ConditionExpression": "attribute_exists(sk)",
-                    "ExpressionAttributeValues": to_values(
-                        {f":c{index}": amount for index, amount in enumerate(counters.values())}
-                    ),
+                    "ExpressionAttributeValues": to_values(added),
                 }
             },
         )
@@ -195,3 +194,9 @@ class CoinRepository:
             ExpressionAttributeValues=to_values({":user": user_id}),
         )
         return [LedgerEntry.model_validate(item) for item in items], last
+
+
+def _additions(counters: Mapping[str, int]) -> tuple[str, dict[str, int]]:
+    """The ``ADD`` clause and its values that add ``counters`` to the wallet's stats."""
+    clause = "ADD " + ", ".join(f"{name} :c{index}" for index, name in enumerate(counters))
+    return clause, {f":c{index}": amount for index, amount in enumerate(counters.values())}

@@ -162,7 +162,7 @@ class CoinService:
                 image_id=image_id,
                 note=note,
                 seq=account.seq + 1,
-                created_at=not_before(account.updated_at or None),
+                created_at=not_before(account.updated_at),
             )
             movement = self._repository.movement(account, entry, operation, counters)
             try:
