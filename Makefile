@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: dev test lint validate bench build install clean browser shells
+.PHONY: dev test lint validate bench build install clean browser shells openapi
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy layers/shared/imagegen infra/local/devstack functions
+
+## Regenerate the OpenAPI document from the code (docs/openapi.json; a test fails when it is stale)
+openapi: $(STAMP)
+	$(PY) -m devstack.openapi
 
 validate: $(STAMP)
 	$(VENV)/bin/cfn-lint template.yaml

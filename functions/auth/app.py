@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -10,34 +11,46 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from imagegen.api.auth import AuthenticatedCaller
+from imagegen.api.openapi import documented
 from imagegen.api.resolver import API_PREFIX, build_api
+from imagegen.api.responses import SignedIn, UserResponse
 from imagegen.container import services
-from imagegen.models.auth import GoogleSignIn, RefreshRequest
+from imagegen.errors import Conflict, Unauthorized
+from imagegen.models.auth import GoogleSignIn, RefreshRequest, TokenPair
 
 logger = Logger()
 app = build_api(logger)
 
 
-@app.post(f"{API_PREFIX}/auth/google")
+@app.post(
+    f"{API_PREFIX}/auth/google",
+    **documented(SignedIn, Unauthorized, Conflict, summary="Sign in with a Google ID token", public=True),
+)
 def sign_in_with_google(body: GoogleSignIn) -> dict[str, Any]:
     signed_in = services().auth.sign_in_with_google(body.token)
-    return {"user": services().users.view(signed_in.user).to_json(), **signed_in.tokens.to_json()}
+    user = services().users.view(signed_in.user)
+    return SignedIn(user=user, **dict(signed_in.tokens)).to_json()
 
 
-@app.post(f"{API_PREFIX}/auth/refresh")
+@app.post(
+    f"{API_PREFIX}/auth/refresh",
+    **documented(TokenPair, Unauthorized, summary="New tokens for a refresh token (used once)", public=True),
+)
 def refresh(body: RefreshRequest) -> dict[str, Any]:
     return services().auth.refresh(body.refresh_token).to_json()
 
 
-@app.post(f"{API_PREFIX}/auth/logout")
+@app.post(
+    f"{API_PREFIX}/auth/logout", **documented(None, summary="End the session", status=HTTPStatus.NO_CONTENT)
+)
 def logout(caller: AuthenticatedCaller) -> Response[str]:
     services().auth.logout(caller)
     return Response(status_code=204, body="")
 
 
-@app.get(f"{API_PREFIX}/auth/me")
+@app.get(f"{API_PREFIX}/auth/me", **documented(UserResponse, summary="The signed-in user"))
 def me(caller: AuthenticatedCaller) -> dict[str, Any]:
-    return {"user": caller.view().to_json()}
+    return UserResponse(user=caller.view()).to_json()
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

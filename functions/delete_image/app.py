@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -10,15 +11,20 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from imagegen.api.auth import AuthenticatedCaller
+from imagegen.api.openapi import documented
 from imagegen.api.params import ResourceId
 from imagegen.api.resolver import API_PREFIX, build_api
 from imagegen.container import services
+from imagegen.errors import Busy, NotFound
 
 logger = Logger()
 app = build_api(logger)
 
 
-@app.delete(f"{API_PREFIX}/images/<image_id>")
+@app.delete(
+    f"{API_PREFIX}/images/<image_id>",
+    **documented(None, NotFound, Busy, summary="Delete an image and its files", status=HTTPStatus.NO_CONTENT),
+)
 def delete_image(caller: AuthenticatedCaller, image_id: ResourceId) -> Response[str]:
     services().images.delete(caller, image_id)
     return Response(status_code=204, body="")

@@ -5,6 +5,7 @@ Each request is charged, recorded and queued at most once per Idempotency-Key.
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger
@@ -13,10 +14,14 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from imagegen.api.auth import AuthenticatedCaller
+from imagegen.api.openapi import documented
 from imagegen.api.params import ResourceId
 from imagegen.api.resolver import API_PREFIX, build_api
+from imagegen.api.responses import GenerationAccepted
 from imagegen.container import services
+from imagegen.errors import Busy, Conflict, InsufficientCoins, Invalid, NotFound
 from imagegen.models.auth import Caller
+from imagegen.models.catalog import ModelList
 from imagegen.models.images import GenerateRequest
 from imagegen.models.users import UserView
 from imagegen.services.generation import Generation
@@ -27,26 +32,40 @@ app = build_api(logger)
 IdempotencyKey = Annotated[str | None, Header(alias="idempotency-key", min_length=1, max_length=255)]
 
 
+# What a generation or an edit may be refused with, besides what every request with a body may.
+_REFUSALS = (InsufficientCoins, NotFound, Conflict, Invalid, Busy)
+
+
 def _accepted(caller: Caller, generation: Generation) -> tuple[dict[str, Any], int]:
-    return {
-        "image": services().images.view(generation.image).to_json(),
-        "user": UserView.of(caller.user, generation.balance).to_json(),
-    }, 202
+    accepted = GenerationAccepted(
+        image=services().images.view(generation.image), user=UserView.of(caller.user, generation.balance)
+    )
+    return accepted.to_json(), HTTPStatus.ACCEPTED
 
 
-@app.get(f"{API_PREFIX}/models")
+@app.get(f"{API_PREFIX}/models", **documented(ModelList, summary="The models offered", public=True))
 def list_models() -> dict[str, Any]:
-    return services().catalog().to_json()
+    return services().catalog().view().to_json()
 
 
-@app.post(f"{API_PREFIX}/images/generate")
+@app.post(
+    f"{API_PREFIX}/images/generate",
+    **documented(
+        GenerationAccepted, *_REFUSALS, summary="Generate an image from a prompt", status=HTTPStatus.ACCEPTED
+    ),
+)
 def generate(
     caller: AuthenticatedCaller, body: GenerateRequest, idempotency_key: IdempotencyKey = None
 ) -> tuple[dict[str, Any], int]:
     return _accepted(caller, services().generation.generate(caller, body, idempotency_key))
 
 
-@app.post(f"{API_PREFIX}/images/<image_id>/edit")
+@app.post(
+    f"{API_PREFIX}/images/<image_id>/edit",
+    **documented(
+        GenerationAccepted, *_REFUSALS, summary="Edit one of the caller's images", status=HTTPStatus.ACCEPTED
+    ),
+)
 def edit(
     caller: AuthenticatedCaller,
     image_id: ResourceId,

@@ -11,11 +11,14 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from imagegen.api.auth import AuthenticatedCaller
+from imagegen.api.openapi import documented
 from imagegen.api.params import Cursor, PageLimit, ResourceId
 from imagegen.api.resolver import API_PREFIX, build_api
+from imagegen.api.responses import ImageResponse
 from imagegen.container import services
+from imagegen.errors import Forbidden, NotFound
 from imagegen.models.auth import Caller
-from imagegen.models.images import ImageStatus, ImageType, ImageUpdate
+from imagegen.models.images import ImagePage, ImageStatus, ImageType, ImageUpdate
 
 logger = Logger()
 app = build_api(logger)
@@ -33,10 +36,10 @@ def _page(
     status: ImageStatus | None,
 ) -> dict[str, Any]:
     page = services().images.list_page(caller, limit, cursor, owner_id, image_type=type_, status=status)
-    return {"images": [image.to_json() for image in page.images], "nextCursor": page.next_cursor}
+    return page.to_json()
 
 
-@app.get(f"{API_PREFIX}/images")
+@app.get(f"{API_PREFIX}/images", **documented(ImagePage, summary="The caller's images, newest first"))
 def list_images(
     caller: AuthenticatedCaller,
     limit: PageLimit = 20,
@@ -47,27 +50,38 @@ def list_images(
     return _page(caller, limit, cursor, None, type, status)
 
 
-@app.get(f"{API_PREFIX}/images/<image_id>")
+@app.get(
+    f"{API_PREFIX}/images/<image_id>",
+    **documented(ImageResponse, NotFound, summary="One of the caller's images"),
+)
 def get_image(caller: AuthenticatedCaller, image_id: ResourceId) -> dict[str, Any]:
     images = services().images
-    return {"image": images.view(images.get(caller, image_id)).to_json()}
+    return ImageResponse(image=images.view(images.get(caller, image_id))).to_json()
 
 
-@app.get(f"{API_PREFIX}/images/<image_id>/thread")
+@app.get(
+    f"{API_PREFIX}/images/<image_id>/thread",
+    **documented(ImagePage, NotFound, summary="The edit thread an image belongs to, oldest first"),
+)
 def image_thread(
     caller: AuthenticatedCaller, image_id: ResourceId, limit: PageLimit = 20, cursor: Cursor = None
 ) -> dict[str, Any]:
-    page = services().images.thread_page(caller, image_id, limit, cursor)
-    return {"images": [image.to_json() for image in page.images], "nextCursor": page.next_cursor}
+    return services().images.thread_page(caller, image_id, limit, cursor).to_json()
 
 
-@app.put(f"{API_PREFIX}/images/<image_id>")
+@app.put(
+    f"{API_PREFIX}/images/<image_id>",
+    **documented(ImageResponse, NotFound, summary="Rename or describe one of the caller's images"),
+)
 def update_image(caller: AuthenticatedCaller, image_id: ResourceId, body: ImageUpdate) -> dict[str, Any]:
     images = services().images
-    return {"image": images.view(images.update(caller, image_id, body)).to_json()}
+    return ImageResponse(image=images.view(images.update(caller, image_id, body))).to_json()
 
 
-@app.get(f"{API_PREFIX}/users/<user_id>/images")
+@app.get(
+    f"{API_PREFIX}/users/<user_id>/images",
+    **documented(ImagePage, Forbidden, summary="A user's images (`me`, or any user for an admin)"),
+)
 def list_user_images(
     caller: AuthenticatedCaller,
     user_id: ResourceId,

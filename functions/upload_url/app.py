@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -9,8 +10,11 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from imagegen.api.auth import AuthenticatedCaller
+from imagegen.api.openapi import documented
 from imagegen.api.resolver import API_PREFIX, build_api
+from imagegen.api.responses import UploadAccepted
 from imagegen.container import services
+from imagegen.errors import Busy, InsufficientCoins, TooLarge, UnsupportedMediaType
 from imagegen.models.images import UploadRequest
 from imagegen.models.users import UserView
 
@@ -18,14 +22,26 @@ logger = Logger()
 app = build_api(logger)
 
 
-@app.post(f"{API_PREFIX}/images/upload")
+@app.post(
+    f"{API_PREFIX}/images/upload",
+    **documented(
+        UploadAccepted,
+        InsufficientCoins,
+        TooLarge,
+        UnsupportedMediaType,
+        Busy,
+        summary="Record an upload and sign the browser's POST to the bucket",
+        status=HTTPStatus.CREATED,
+    ),
+)
 def request_upload(caller: AuthenticatedCaller, body: UploadRequest) -> tuple[dict[str, Any], int]:
     upload = services().uploads.request_upload(caller, body)
-    return {
-        "image": services().images.view(upload.image).to_json(),
-        "upload": upload.post.to_json(),
-        "user": UserView.of(caller.user, upload.balance).to_json(),
-    }, 201
+    accepted = UploadAccepted(
+        image=services().images.view(upload.image),
+        upload=upload.post,
+        user=UserView.of(caller.user, upload.balance),
+    )
+    return accepted.to_json(), HTTPStatus.CREATED
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -9,50 +9,68 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from imagegen.api.auth import AdminCaller, AuthenticatedCaller
+from imagegen.api.openapi import documented
 from imagegen.api.params import Cursor, PageLimit, ResourceId
 from imagegen.api.resolver import API_PREFIX, build_api
+from imagegen.api.responses import UserResponse
 from imagegen.container import services
-from imagegen.models.coins import CoinGrant
-from imagegen.models.users import UserUpdate
+from imagegen.errors import Busy, Conflict, Forbidden, NotFound
+from imagegen.models.coins import CoinGrant, TransactionPage
+from imagegen.models.users import UserPage, UserUpdate
 
 logger = Logger()
 app = build_api(logger)
 
 
-@app.get(f"{API_PREFIX}/users/me")
+@app.get(
+    f"{API_PREFIX}/users/me", **documented(UserResponse, summary="The caller's profile, balance and stats")
+)
 def my_profile(caller: AuthenticatedCaller) -> dict[str, Any]:
-    return {"user": caller.view(with_stats=True).to_json()}
+    return UserResponse(user=caller.view(with_stats=True)).to_json()
 
 
-@app.get(f"{API_PREFIX}/users/me/transactions")
+@app.get(
+    f"{API_PREFIX}/users/me/transactions",
+    **documented(TransactionPage, summary="The caller's coin history, newest first"),
+)
 def my_transactions(
     caller: AuthenticatedCaller, limit: PageLimit = 20, cursor: Cursor = None
 ) -> dict[str, Any]:
-    page = services().users.ledger(caller, limit, cursor)
-    return {"transactions": [entry.to_json() for entry in page.entries], "nextCursor": page.next_cursor}
+    return services().users.ledger(caller, limit, cursor).to_json()
 
 
-@app.get(f"{API_PREFIX}/users")
+@app.get(f"{API_PREFIX}/users", **documented(UserPage, Forbidden, summary="All users, newest first (admin)"))
 def list_users(caller: AdminCaller, limit: PageLimit = 20, cursor: Cursor = None) -> dict[str, Any]:
-    page = services().users.list_page(caller, limit, cursor)
-    return {"users": [user.to_json() for user in page.users], "nextCursor": page.next_cursor}
+    return services().users.list_page(caller, limit, cursor).to_json()
 
 
-@app.get(f"{API_PREFIX}/users/<user_id>")
+@app.get(
+    f"{API_PREFIX}/users/<user_id>", **documented(UserResponse, Forbidden, NotFound, summary="A user (admin)")
+)
 def get_user(admin: AdminCaller, user_id: ResourceId) -> dict[str, Any]:
     users = services().users
-    return {"user": users.view(users.get(admin.named(user_id))).to_json()}
+    return UserResponse(user=users.view(users.get(admin.named(user_id)))).to_json()
 
 
-@app.put(f"{API_PREFIX}/users/<user_id>")
+@app.put(
+    f"{API_PREFIX}/users/<user_id>",
+    **documented(
+        UserResponse, Forbidden, NotFound, Conflict, summary="Change a user's roles or profile (admin)"
+    ),
+)
 def update_user(caller: AdminCaller, user_id: ResourceId, body: UserUpdate) -> dict[str, Any]:
     users = services().users
-    return {"user": users.view(users.update(caller, caller.named(user_id), body)).to_json()}
+    return UserResponse(user=users.view(users.update(caller, caller.named(user_id), body))).to_json()
 
 
-@app.post(f"{API_PREFIX}/users/<user_id>/coins")
+@app.post(
+    f"{API_PREFIX}/users/<user_id>/coins",
+    **documented(
+        UserResponse, Forbidden, NotFound, Conflict, Busy, summary="Grant or take coins, saying why (admin)"
+    ),
+)
 def grant_coins(admin: AdminCaller, user_id: ResourceId, body: CoinGrant) -> dict[str, Any]:
-    return {"user": services().users.grant_coins(admin.named(user_id), body).to_json()}
+    return UserResponse(user=services().users.grant_coins(admin.named(user_id), body)).to_json()
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import json
+
+from imagegen.api.openapi import DOCUMENT_PATH
 from tests.integration.conftest import Invoke, body_of, load_event
 
 
@@ -16,3 +19,12 @@ def test_an_unknown_route_is_404_in_the_envelope(invoke: Invoke) -> None:
     assert response["statusCode"] == 404
     assert body_of(response)["error"]["code"] == "NOT_FOUND"
     assert response["headers"]["Content-Type"] == "application/json"
+
+
+def test_the_api_serves_its_openapi_document(invoke: Invoke) -> None:
+    response = invoke("HealthFunction", load_event("health/get_openapi.json"))
+
+    assert response["statusCode"] == 200
+    assert response["headers"]["Content-Type"] == "application/json"
+    assert body_of(response) == json.loads(DOCUMENT_PATH.read_text(encoding="utf-8"))
+    assert "/api/v1/images/generate" in body_of(response)["paths"]

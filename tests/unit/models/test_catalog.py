@@ -108,7 +108,7 @@ def test_the_ratio_nearest_an_image(model: str, width: int, height: int, ratio: 
 
 
 def test_the_api_view_keeps_googles_ids_inside() -> None:
-    view = parse(todays()).to_json()
+    view = parse(todays()).view().to_json()
 
     assert "gemini" not in json.dumps(view)
     assert set(view["models"][0]) == {  # type: ignore[index]

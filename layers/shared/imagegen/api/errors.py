@@ -8,19 +8,26 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response, content_types
 
 from imagegen import errors
+from imagegen.api.responses import ErrorBody, ErrorEnvelope
+
+# Codes of refusals made by the resolver itself, not by a domain error.
+INVALID_JSON = "INVALID_JSON"
+VALIDATION_ERROR = "VALIDATION_ERROR"
+NOT_FOUND = "NOT_FOUND"
+INTERNAL = "INTERNAL"
 
 # Most specific first: the first class an error is an instance of decides.
 ERROR_STATUS: list[tuple[type[errors.DomainError], HTTPStatus, str]] = [
     (errors.TokenExpired, HTTPStatus.UNAUTHORIZED, "TOKEN_EXPIRED"),
     (errors.Unauthorized, HTTPStatus.UNAUTHORIZED, "UNAUTHORIZED"),
     (errors.Forbidden, HTTPStatus.FORBIDDEN, "FORBIDDEN"),
-    (errors.NotFound, HTTPStatus.NOT_FOUND, "NOT_FOUND"),
+    (errors.NotFound, HTTPStatus.NOT_FOUND, NOT_FOUND),
     (errors.Conflict, HTTPStatus.CONFLICT, "CONFLICT"),
     (errors.InsufficientCoins, HTTPStatus.PAYMENT_REQUIRED, "INSUFFICIENT_COINS"),
     (errors.TooLarge, HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "TOO_LARGE"),
     (errors.UnsupportedMediaType, HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "UNSUPPORTED_MEDIA_TYPE"),
     (errors.BadRequest, HTTPStatus.BAD_REQUEST, "BAD_REQUEST"),
-    (errors.Invalid, HTTPStatus.UNPROCESSABLE_ENTITY, "VALIDATION_ERROR"),
+    (errors.Invalid, HTTPStatus.UNPROCESSABLE_ENTITY, VALIDATION_ERROR),
     (errors.Busy, HTTPStatus.TOO_MANY_REQUESTS, "RATE_LIMITED"),
 ]
 
@@ -36,7 +43,7 @@ def error_response(
     return Response(
         status_code=status.value,
         content_type=content_types.APPLICATION_JSON,
-        body={"error": {"code": code, "message": message, "details": details or {}}},
+        body=ErrorEnvelope(error=ErrorBody(code=code, message=message, details=details or {})).to_json(),
         headers=headers,
     )
 

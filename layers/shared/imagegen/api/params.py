@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
-from pydantic import BeforeValidator
+from pydantic import BeforeValidator, WithJsonSchema
 
 from imagegen.ids import MAX_ID_LENGTH
 
@@ -19,5 +19,12 @@ def _whole_number(value: object) -> object:
     return value
 
 
-PageLimit = Annotated[int, Query(ge=1, le=100), BeforeValidator(_whole_number)]
+MAX_PAGE_LIMIT = 100
+PageLimit = Annotated[
+    int,
+    Query(ge=1, le=MAX_PAGE_LIMIT),
+    BeforeValidator(_whole_number),
+    # Pydantic cannot fold the bounds into the schema of a value checked before it is an int.
+    WithJsonSchema({"type": "integer", "minimum": 1, "maximum": MAX_PAGE_LIMIT}),
+]
 Cursor = Annotated[str | None, Query(max_length=2048)]

@@ -16,7 +16,15 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from imagegen.api.auth import check_caller_first
 from imagegen.api.bodies import body_text, parse_json
-from imagegen.api.errors import domain_error_response, error_response, field_errors
+from imagegen.api.errors import (
+    INTERNAL,
+    INVALID_JSON,
+    NOT_FOUND,
+    VALIDATION_ERROR,
+    domain_error_response,
+    error_response,
+    field_errors,
+)
 from imagegen.container import services
 from imagegen.errors import DomainError, TooLarge, UnsupportedMediaType
 
@@ -78,12 +86,10 @@ def build_api(logger: Logger) -> ApiResolver:
             return domain_error_response(refused)
         errors = list(error.errors())
         if any(item.get("type") == "json_invalid" for item in errors):
-            return error_response(
-                HTTPStatus.BAD_REQUEST, "INVALID_JSON", "The request body is not valid JSON."
-            )
+            return error_response(HTTPStatus.BAD_REQUEST, INVALID_JSON, "The request body is not valid JSON.")
         return error_response(
             HTTPStatus.UNPROCESSABLE_ENTITY,
-            "VALIDATION_ERROR",
+            VALIDATION_ERROR,
             "The request is not valid.",
             {"fields": field_errors(errors)},
         )
@@ -92,7 +98,7 @@ def build_api(logger: Logger) -> ApiResolver:
     def _no_route(_: NotFoundError) -> Response[Any]:
         event = app.current_event
         return error_response(
-            HTTPStatus.NOT_FOUND, "NOT_FOUND", f"No route for {event.http_method} {event.path}."
+            HTTPStatus.NOT_FOUND, NOT_FOUND, f"No route for {event.http_method} {event.path}."
         )
 
     @app.exception_handler(Exception)
@@ -101,7 +107,7 @@ def build_api(logger: Logger) -> ApiResolver:
         logger.exception("unhandled error", extra={"api_request_id": request_id})
         return error_response(
             HTTPStatus.INTERNAL_SERVER_ERROR,
-            "INTERNAL",
+            INTERNAL,
             "Something went wrong on our side.",
             {"requestId": request_id},
         )

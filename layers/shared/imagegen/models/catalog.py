@@ -83,12 +83,35 @@ class ModelSpec(CamelModel):
         wanted = math.log(width / height)
         return min(self.aspect_ratios, key=lambda ratio: abs(_log_ratio(ratio) - wanted))
 
-    def to_json(self) -> dict[str, object]:
-        """The ``Model`` object of the API (Google's id and limit stay inside the service)."""
-        return {
-            **self.model_dump(mode="json", by_alias=True, exclude={"provider_model", "max_input_images"}),
-            "maxReferenceImages": self.max_reference_images,
-        }
+    def view(self) -> ModelView:
+        """The model as the API shows it (Google's id and limit stay inside the service)."""
+        return ModelView(
+            id=self.id,
+            name=self.name,
+            default=self.default,
+            image_sizes=self.image_sizes,
+            aspect_ratios=self.aspect_ratios,
+            costs=self.costs,
+            max_reference_images=self.max_reference_images,
+        )
+
+
+class ModelView(CamelModel):
+    """A model as the API shows it: what it makes, what each size costs, how many references it takes."""
+
+    id: str
+    name: str
+    default: bool
+    image_sizes: list[ImageSize]
+    aspect_ratios: list[str]
+    costs: dict[ImageSize, int]
+    max_reference_images: int
+
+
+class ModelList(CamelModel):
+    """Every model offered (exactly one of them the default)."""
+
+    models: list[ModelView]
 
 
 def _log_ratio(ratio: str) -> float:
@@ -134,5 +157,6 @@ class ModelCatalog(CamelModel):
         """The model with this public id, if the catalog has it."""
         return next((model for model in self.models if model.id == model_id), None)
 
-    def to_json(self) -> dict[str, object]:
-        return {"models": [model.to_json() for model in self.models]}
+    def view(self) -> ModelList:
+        """The catalog as the API shows it."""
+        return ModelList(models=[model.view() for model in self.models])

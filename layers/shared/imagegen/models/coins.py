@@ -31,12 +31,36 @@ class LedgerEntry(CamelModel):
     seq: int = 0
     created_at: str
 
-    def to_json(self) -> dict[str, object]:
-        return self.model_dump(
-            mode="json",
-            by_alias=True,
-            include={"id", "amount", "balance", "reason", "image_id", "note", "created_at"},
+    def view(self) -> Transaction:
+        """The entry as the API shows it."""
+        return Transaction(
+            id=self.id,
+            amount=self.amount,
+            balance=self.balance,
+            reason=self.reason,
+            image_id=self.image_id,
+            note=self.note,
+            created_at=self.created_at,
         )
+
+
+class Transaction(CamelModel):
+    """A ledger entry as the API shows it: ``amount`` is signed, ``balance`` is the balance right after it."""
+
+    id: str
+    amount: int
+    balance: int
+    reason: LedgerReason
+    image_id: str | None
+    note: str | None
+    created_at: str
+
+
+class TransactionPage(CamelModel):
+    """A page of the caller's coin history, newest first, and the cursor of the next page."""
+
+    transactions: list[Transaction]
+    next_cursor: str | None
 
 
 class Account(CamelModel):

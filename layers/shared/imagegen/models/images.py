@@ -131,6 +131,13 @@ class ImageView(CamelModel):
     updated_at: str
 
 
+class ImagePage(CamelModel):
+    """A page of images and the cursor of the next page (null on the last)."""
+
+    images: list[ImageView]
+    next_cursor: str | None
+
+
 class UploadRequest(RequestModel):
     """``POST /images/upload``: what the browser is about to send."""
 

@@ -55,10 +55,7 @@ class UserView(CamelModel):
     coins: int
     created_at: str
     updated_at: str
-    stats: AccountStats | None = None
-
-    def to_json(self) -> dict[str, object]:
-        return self.model_dump(mode="json", by_alias=True, exclude={"stats"} if self.stats is None else set())
+    stats: AccountStats | None = Field(default=None, exclude_if=lambda stats: stats is None)
 
     @classmethod
     def of(cls, user: User, coins: int, stats: AccountStats | None = None) -> UserView:
@@ -95,3 +92,10 @@ class UserUpdate(RequestModel):
         if Role.USER not in roles:
             raise ValueError("roles must include USER")
         return sorted(set(roles), key=list(Role).index)
+
+
+class UserPage(CamelModel):
+    """A page of users, newest first, and the cursor of the next page."""
+
+    users: list[UserView]
+    next_cursor: str | None

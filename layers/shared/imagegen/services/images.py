@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from imagegen.errors import Forbidden, NotFound
@@ -11,6 +10,7 @@ from imagegen.ids import now_iso
 from imagegen.models.coins import LedgerReason
 from imagegen.models.images import (
     Image,
+    ImagePage,
     ImageStatus,
     ImageType,
     ImageUpdate,
@@ -28,14 +28,6 @@ if TYPE_CHECKING:
     from imagegen.services.coins import CoinService
     from imagegen.services.cursors import CursorCodec
     from imagegen.services.storage import ImageStorage
-
-
-@dataclass(frozen=True, slots=True)
-class ImagePage:
-    """A page of images and the cursor of the next one."""
-
-    images: list[ImageView]
-    next_cursor: str | None
 
 
 class ImageService:
@@ -114,19 +106,23 @@ class ImageService:
         page, last = self._repository.list_page(
             owner, limit, self._cursors.decode(cursor, scope), image_type=image_type, status=status
         )
-        return ImagePage([self.view(image) for image in page], self._cursors.encode(last, scope))
+        return ImagePage(
+            images=[self.view(image) for image in page], next_cursor=self._cursors.encode(last, scope)
+        )
 
     def thread_page(self, caller: Caller, image_id: str, limit: int, cursor: str | None) -> ImagePage:
         """A full page of the edit thread of the caller's image ``image_id``, oldest first."""
         image = self.get(caller, image_id)
         if image.thread_id is None:  # made before threads and never edited: a thread of its own
-            return ImagePage([self.view(image)], None)
+            return ImagePage(images=[self.view(image)], next_cursor=None)
         thread = image.thread_id
         scope = f"thread:{caller.user_id}:{thread}"
         page, last = self._repository.thread_page(
             caller.user_id, thread, limit, self._cursors.decode(cursor, scope)
         )
-        return ImagePage([self.view(image) for image in page], self._cursors.encode(last, scope))
+        return ImagePage(
+            images=[self.view(image) for image in page], next_cursor=self._cursors.encode(last, scope)
+        )
 
     def update(self, caller: Caller, image_id: str, update: ImageUpdate) -> Image:
         """Change the title or description of the caller's image."""

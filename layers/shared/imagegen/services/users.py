@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from imagegen.errors import Conflict, InsufficientCoins, NotFound
 from imagegen.ids import new_id, now_iso
-from imagegen.models.coins import CoinGrant, LedgerEntry
-from imagegen.models.users import Role, User, UserUpdate, UserView
+from imagegen.models.coins import CoinGrant, TransactionPage
+from imagegen.models.users import Role, User, UserPage, UserUpdate, UserView
 from imagegen.repositories.dynamo import TransactionCancelled
 
 if TYPE_CHECKING:
@@ -19,22 +18,6 @@ if TYPE_CHECKING:
     from imagegen.services.cursors import CursorCodec
 
 _CREATE_ATTEMPTS = 3  # sign-ins of one new Google account racing: the second finds the first's user
-
-
-@dataclass(frozen=True, slots=True)
-class LedgerPage:
-    """A page of ledger entries and the cursor of the next one."""
-
-    entries: list[LedgerEntry]
-    next_cursor: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class UserPage:
-    """A page of users and the cursor of the next one."""
-
-    users: list[UserView]
-    next_cursor: str | None
 
 
 def language_of(locale: str | None) -> str:
@@ -125,13 +108,15 @@ class UserService:
         users, last = self._repository.list_page(limit, self._cursors.decode(cursor, scope))
         balances = self._coins.balances([user.id for user in users])
         views = [UserView.of(user, balances[user.id]) for user in users]
-        return UserPage(views, self._cursors.encode(last, scope))
+        return UserPage(users=views, next_cursor=self._cursors.encode(last, scope))
 
-    def ledger(self, caller: Caller, limit: int, cursor: str | None) -> LedgerPage:
+    def ledger(self, caller: Caller, limit: int, cursor: str | None) -> TransactionPage:
         """A page of the caller's coin history, newest first; the entries add up to the balance."""
         scope = f"ledger:{caller.user_id}"
         entries, last = self._coins.entries(caller.user_id, limit, self._cursors.decode(cursor, scope))
-        return LedgerPage(entries, self._cursors.encode(last, scope))
+        return TransactionPage(
+            transactions=[entry.view() for entry in entries], next_cursor=self._cursors.encode(last, scope)
+        )
 
     def grant_coins(self, user_id: str, grant: CoinGrant) -> UserView:
         """Move coins by an admin's decision, through the ledger; never below zero (``Conflict``)."""

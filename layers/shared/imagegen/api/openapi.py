@@ -1,0 +1,70 @@
+"""The API described as OpenAPI 3.1: what each route declares it answers (``documented``), and the
+document generated from them (``make openapi``), published by the API itself."""
+
+from __future__ import annotations
+
+import inspect
+from functools import cache
+from http import HTTPStatus
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from imagegen import errors
+from imagegen.api.errors import ERROR_STATUS
+from imagegen.api.responses import ErrorEnvelope
+
+BEARER_AUTH = "bearerAuth"
+ERROR_CODES = "x-error-codes"
+"""Where a documented error response lists the ``error.code`` values it may carry."""
+DOCUMENT_PATH = Path(__file__).with_name("openapi.json")
+"""The generated document (``make openapi``), shipped with the layer; ``docs/openapi.json`` links here."""
+_JSON = "application/json"
+
+
+def error_code(error: type[errors.DomainError]) -> tuple[HTTPStatus, str]:
+    """The status and ``error.code`` the API answers ``error`` with."""
+    return next((status, code) for cls, status, code in ERROR_STATUS if issubclass(error, cls))
+
+
+def documented(
+    success: type[BaseModel] | None,
+    *refusals: type[errors.DomainError],
+    summary: str,
+    status: HTTPStatus = HTTPStatus.OK,
+    public: bool = False,
+) -> dict[str, Any]:
+    """Route arguments describing what it answers: ``success`` (a model, or None for no body) with
+    ``status``, and the domain errors it may refuse with. Whatever every route of its kind answers
+    (401 unless ``public``, 422 for bad parameters, 400/413/415 for bodies, 500) the generator adds
+    (``devstack.openapi``)."""
+    responses: dict[int, Any] = {
+        status.value: (
+            {"description": _first_paragraph(success), "content": {_JSON: {"model": success}}}
+            if success is not None
+            else {"description": "Done: no body."}
+        )
+    }
+    for refusal in refusals:
+        refused_with, code = error_code(refusal)
+        responses.setdefault(refused_with.value, error_answer([]))[ERROR_CODES].append(code)
+    arguments: dict[str, Any] = {"summary": summary, "responses": responses}
+    if not public:
+        arguments["security"] = [{BEARER_AUTH: []}]
+    return arguments
+
+
+def error_answer(codes: list[str]) -> dict[str, Any]:
+    """A response in the error envelope, which may carry ``codes``."""
+    return {"description": "", "content": {_JSON: {"model": ErrorEnvelope}}, ERROR_CODES: codes}
+
+
+def _first_paragraph(model: type[BaseModel]) -> str:
+    return (inspect.getdoc(model) or model.__name__).split("\n\n")[0].replace("\n", " ")
+
+
+@cache
+def published_document() -> str:
+    """The OpenAPI document, as JSON text (read once per container)."""
+    return DOCUMENT_PATH.read_text(encoding="utf-8")
