@@ -8,6 +8,8 @@ from ulid import ULID
 
 MAX_ID_LENGTH = 64
 """The longest id a request may name (ours are 26-character ULIDs; the slack is for old or foreign ids)."""
+ID_PATTERN = r"^[A-Za-z0-9_-]+$"
+"""What an id a request names is written in: URL-safe ASCII (ULIDs, and ``me``)."""
 
 
 def new_id() -> str:

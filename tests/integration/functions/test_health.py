@@ -21,6 +21,14 @@ def test_an_unknown_route_is_404_in_the_envelope(invoke: Invoke) -> None:
     assert response["headers"]["Content-Type"] == "application/json"
 
 
+def test_a_route_asked_with_another_method_is_405_with_allow(invoke: Invoke) -> None:
+    response = invoke("HealthFunction", load_event("health/method_not_allowed.json"))
+
+    assert response["statusCode"] == 405
+    assert body_of(response)["error"]["code"] == "METHOD_NOT_ALLOWED"
+    assert response["headers"]["Allow"] == "DELETE, GET, PUT"
+
+
 def test_the_api_serves_its_openapi_document(invoke: Invoke) -> None:
     response = invoke("HealthFunction", load_event("health/get_openapi.json"))
 

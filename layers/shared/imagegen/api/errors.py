@@ -14,6 +14,7 @@ from imagegen.api.responses import ErrorBody, ErrorEnvelope
 INVALID_JSON = "INVALID_JSON"
 VALIDATION_ERROR = "VALIDATION_ERROR"
 NOT_FOUND = "NOT_FOUND"
+METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
 INTERNAL = "INTERNAL"
 
 # Most specific first: the first class an error is an instance of decides.

@@ -4,6 +4,8 @@ document generated from them (``make openapi``), published by the API itself."""
 from __future__ import annotations
 
 import inspect
+import json
+import re
 from functools import cache
 from http import HTTPStatus
 from pathlib import Path
@@ -68,3 +70,24 @@ def _first_paragraph(model: type[BaseModel]) -> str:
 def published_document() -> str:
     """The OpenAPI document, as JSON text (read once per container)."""
     return DOCUMENT_PATH.read_text(encoding="utf-8")
+
+
+def allowed_methods(path: str) -> list[str]:
+    """The methods the document gives ``path`` (none: no such route). As in OpenAPI, a path written
+    out (``/users/me``) is matched before a template (``/users/{id}``)."""
+    matches = [(templated, methods) for templated, pattern, methods in _routes() if pattern.fullmatch(path)]
+    return min(matches, key=lambda match: match[0], default=(False, []))[1]
+
+
+@cache
+def _routes() -> list[tuple[bool, re.Pattern[str], list[str]]]:
+    """Each documented path as a pattern (a parameter is one segment), with its methods."""
+    paths: dict[str, dict[str, Any]] = json.loads(published_document())["paths"]
+    return [
+        (
+            "{" in path,
+            re.compile(re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(path))),
+            sorted(method.upper() for method in item),
+        )
+        for path, item in paths.items()
+    ]

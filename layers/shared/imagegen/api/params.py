@@ -7,9 +7,9 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from pydantic import BeforeValidator, WithJsonSchema
 
-from imagegen.ids import MAX_ID_LENGTH
+from imagegen.ids import ID_PATTERN, MAX_ID_LENGTH
 
-ResourceId = Annotated[str, Path(min_length=1, max_length=MAX_ID_LENGTH)]
+ResourceId = Annotated[str, Path(min_length=1, max_length=MAX_ID_LENGTH, pattern=ID_PATTERN)]
 
 
 def _whole_number(value: object) -> object:

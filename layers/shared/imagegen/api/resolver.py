@@ -19,12 +19,14 @@ from imagegen.api.bodies import body_text, parse_json
 from imagegen.api.errors import (
     INTERNAL,
     INVALID_JSON,
+    METHOD_NOT_ALLOWED,
     NOT_FOUND,
     VALIDATION_ERROR,
     domain_error_response,
     error_response,
     field_errors,
 )
+from imagegen.api.openapi import allowed_methods
 from imagegen.container import services
 from imagegen.errors import DomainError, TooLarge, UnsupportedMediaType
 
@@ -97,6 +99,14 @@ def build_api(logger: Logger) -> ApiResolver:
     @app.not_found
     def _no_route(_: NotFoundError) -> Response[Any]:
         event = app.current_event
+        allowed = allowed_methods(event.path)
+        if allowed:  # a route of the API, asked with another method
+            return error_response(
+                HTTPStatus.METHOD_NOT_ALLOWED,
+                METHOD_NOT_ALLOWED,
+                f"{event.path} answers {', '.join(allowed)}, not {event.http_method}.",
+                headers={"Allow": ", ".join(allowed)},
+            )
         return error_response(
             HTTPStatus.NOT_FOUND, NOT_FOUND, f"No route for {event.http_method} {event.path}."
         )

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints, field_validator
 
-from imagegen.ids import MAX_ID_LENGTH
+from imagegen.ids import ID_PATTERN, MAX_ID_LENGTH
 from imagegen.models.base import CamelModel, RequestModel
 
 # One limit for a title however it is given (in a request, or taken from a file name or a prompt),
@@ -21,7 +21,7 @@ def default_title(text: str) -> str:
     return text[:TITLE_MAX_LENGTH]
 
 
-ImageId = Annotated[str, StringConstraints(min_length=1, max_length=MAX_ID_LENGTH)]
+ImageId = Annotated[str, StringConstraints(min_length=1, max_length=MAX_ID_LENGTH, pattern=ID_PATTERN)]
 # An upper bound on references whatever the catalog says, so a request stays small to check.
 MAX_REFERENCES = 32
 
@@ -179,7 +179,9 @@ class GenerateRequest(RequestModel):
     model: str | None = Field(default=None, min_length=1, max_length=32)
     image_size: str | None = Field(default=None, min_length=1, max_length=8)
     aspect_ratio: str | None = Field(default=None, min_length=1, max_length=8)
-    reference_image_ids: list[ImageId] | None = Field(default=None, min_length=1, max_length=MAX_REFERENCES)
+    reference_image_ids: list[ImageId] | None = Field(
+        default=None, min_length=1, max_length=MAX_REFERENCES, json_schema_extra={"uniqueItems": True}
+    )
 
     @field_validator("reference_image_ids")
     @classmethod
