@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
 from imagegen.models.base import CamelModel, RequestModel
 
@@ -78,6 +78,8 @@ class Account(CamelModel):
 
 class CoinGrant(RequestModel):
     """``POST /users/{id}/coins``: an admin adds (or, negative, takes) coins, saying why."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"amount": 500, "reason": "Welcome back"}]})
 
     amount: int = Field(ge=-1_000_000, le=1_000_000)
     reason: str = Field(min_length=1, max_length=200)

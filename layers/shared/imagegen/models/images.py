@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import Field, StringConstraints, field_validator
+from pydantic import ConfigDict, Field, StringConstraints, field_validator
 
 from imagegen.ids import ID_PATTERN, MAX_ID_LENGTH
 from imagegen.models.base import CamelModel, RequestModel
@@ -141,6 +141,14 @@ class ImagePage(CamelModel):
 class UploadRequest(RequestModel):
     """``POST /images/upload``: what the browser is about to send."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"filename": "beach.jpg", "contentType": "image/jpeg", "size": 482113, "title": "Beach"}
+            ]
+        }
+    )
+
     filename: str = Field(min_length=1, max_length=255)
     content_type: str = Field(min_length=1, max_length=100)
     size: int = Field(gt=0, description="bytes the browser will send")
@@ -163,6 +171,10 @@ class UploadRequest(RequestModel):
 class ImageUpdate(RequestModel):
     """``PUT /images/{id}``: the only fields an owner may change. Absent fields stay as they are."""
 
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"title": "Beach at dusk", "description": "Taken from the pier."}]}
+    )
+
     title: str | None = Field(default=None, max_length=TITLE_MAX_LENGTH)
     description: str | None = Field(default=None, max_length=DESCRIPTION_MAX_LENGTH)
 
@@ -173,6 +185,19 @@ class GenerateRequest(RequestModel):
     ``model``, ``imageSize`` and ``aspectRatio`` are checked against the model catalog by the
     service (the catalog is configuration); here only their shape.
     """
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "prompt": "A lighthouse at dawn, watercolour",
+                    "model": "fast",
+                    "imageSize": "1K",
+                    "aspectRatio": "16:9",
+                }
+            ]
+        }
+    )
 
     prompt: str = Field(min_length=1, max_length=2000)
     title: str | None = Field(default=None, max_length=TITLE_MAX_LENGTH)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import Field, Strict, field_validator
+from pydantic import ConfigDict, Field, Strict, field_validator
 
 from imagegen.models.base import CamelModel, RequestModel
 
@@ -78,6 +78,10 @@ LANGUAGE_PATTERN = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
 
 class UserUpdate(RequestModel):
     """``PUT /users/{id}``: what an admin may change. Absent fields stay as they are."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"roles": ["USER", "ADMIN"], "language": "de"}]}
+    )
 
     roles: list[Annotated[Role, Strict(False)]] | None = Field(default=None, min_length=1)
     language: str | None = Field(default=None, pattern=LANGUAGE_PATTERN, max_length=35)
