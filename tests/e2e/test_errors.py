@@ -15,19 +15,31 @@ def test_health(api: Api) -> None:
 
 
 @pytest.mark.parametrize(
-    ("method", "path"),
-    [
-        ("GET", "/nothing"),
-        ("DELETE", "/auth/google"),
-        ("GET", "/auth/google"),
-        ("POST", "/health"),
-        ("GET", "/users/me/extra/deep"),
-    ],
+    ("method", "path"), [("GET", "/nothing"), ("GET", "/users/me/extra/deep"), ("GET", "/images/a/b")]
 )
 def test_unknown_routes_are_404_in_the_envelope(api: Api, method: str, path: str) -> None:
     response = api.call(method, path)
     assert response.status_code == 404
     assert error_code(response) == "NOT_FOUND"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("DELETE", "/auth/google", "POST"),
+        ("GET", "/auth/google", "POST"),
+        ("POST", "/health", "GET"),
+        ("PATCH", "/images/01JDQ4ZC3V8N8QK6Y7M2B5T9XW", "DELETE, GET, PUT"),
+        ("DELETE", "/users/me", "GET"),  # the path written out, not /users/{id}
+    ],
+)
+def test_a_route_asked_with_another_method_is_405_with_allow(
+    api: Api, method: str, path: str, allowed: str
+) -> None:
+    response = api.call(method, path)
+    assert response.status_code == 405
+    assert error_code(response) == "METHOD_NOT_ALLOWED"
+    assert response.headers["Allow"] == allowed
 
 
 def test_malformed_json_is_400(api: Api) -> None:

@@ -244,7 +244,8 @@ class LocalStack:
     # ------------------------------------------------------------------ local-only routes
     def _local_routes(self) -> dict[tuple[str, str], LocalRoute]:
         return {
-            ("GET", "/"): _console,
+            ("GET", "/"): lambda _: _page("index.html"),
+            ("GET", "/docs"): lambda _: _page("docs.html"),
             ("POST", "/_dev/id-token"): self._id_token,
             ("GET", "/_dev/google/.well-known/openid-configuration"): lambda _: _json(
                 self.issuer.openid_configuration()
@@ -354,6 +355,6 @@ def _validation_error(field: str, message: str, location: str = "body") -> Respo
     return _error(422, "VALIDATION_ERROR", "The request is not valid.", {"fields": fields})
 
 
-def _console(_: Request) -> Response:
-    page = (CONSOLE_DIR / "index.html").read_text()
-    return Response(page, content_type="text/html; charset=utf-8")
+def _page(name: str) -> Response:
+    """A page of the local console: the console itself, or the API reference (``/docs``)."""
+    return Response((CONSOLE_DIR / name).read_text(), content_type="text/html; charset=utf-8")

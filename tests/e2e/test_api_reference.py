@@ -1,0 +1,30 @@
+"""The API reference page of the local stack (/docs), rendered in a real browser from the document
+the API serves."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import Api
+
+
+def test_the_reference_page_shows_every_route_and_object(page: Page, api: Api) -> None:
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(error.message))
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    document = api.call("GET", "/openapi.json").json()
+
+    page.goto(api.stack.api_url + "/docs")
+
+    routes = page.locator("#operations details")
+    expect(routes).to_have_count(sum(len(item) for item in document["paths"].values()))
+    generate = page.locator("details#generate")
+    generate.locator("summary").click()
+    expect(generate).to_contain_text("idempotency-key")
+    expect(generate).to_contain_text("INSUFFICIENT_COINS")
+    expect(generate.get_by_role("link", name="GenerateRequest")).to_be_visible()
+    expect(page.locator("#schema-ImageView")).to_contain_text("storageUrl")
+    expect(page.get_by_role("alert")).to_have_text("")
+    assert errors == []
+    assert all(url.startswith(api.stack.api_url) for url in requests), requests  # nothing from elsewhere
