@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+import requests
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from moto.sqs.models import sqs_backends
 from werkzeug.serving import BaseWSGIServer, make_server
@@ -89,6 +90,9 @@ class MotoServer:
         return bool(queue.messages)
 
     def stop(self) -> None:
+        """Stop serving, and forget every resource: moto keeps them per process, so a server started
+        after this one (another stack in the same test run) would find this one's tables."""
+        requests.post(f"{self.url}/moto-api/reset", timeout=10).raise_for_status()  # moto's own reset
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)

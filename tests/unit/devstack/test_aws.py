@@ -20,8 +20,7 @@ def server() -> Iterator[MotoServer]:
     local.stop()
 
 
-@pytest.fixture
-def sqs(server: MotoServer) -> Any:
+def sqs_client(server: MotoServer) -> Any:
     return boto3.client(
         "sqs",
         endpoint_url=server.url,
@@ -29,6 +28,11 @@ def sqs(server: MotoServer) -> Any:
         aws_access_key_id=LOCAL_CREDENTIALS["AWS_ACCESS_KEY_ID"],
         aws_secret_access_key=LOCAL_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
     )
+
+
+@pytest.fixture
+def sqs(server: MotoServer) -> Any:
+    return sqs_client(server)
 
 
 def test_a_wait_on_an_empty_queue_ends_with_nothing_to_receive(server: MotoServer, sqs: Any) -> None:
@@ -57,3 +61,17 @@ def test_a_message_received_is_no_longer_shown(server: MotoServer, sqs: Any) -> 
     sqs.receive_message(QueueUrl=url)
 
     assert server.wait_for_messages(url, 1) is False
+
+
+def test_a_server_started_after_another_stopped_starts_empty() -> None:
+    first = MotoServer()
+    first.start()
+    sqs_client(first).create_queue(QueueName="left-behind")
+    first.stop()
+
+    later = MotoServer()
+    later.start()
+    try:
+        assert sqs_client(later).list_queues().get("QueueUrls", []) == []
+    finally:
+        later.stop()
