@@ -21,8 +21,8 @@ from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 
 from devstack.template import Template
 from imagegen import errors
-from imagegen.api.errors import INTERNAL, INVALID_JSON, VALIDATION_ERROR
-from imagegen.api.openapi import BEARER_AUTH, DOCUMENT_PATH, ERROR_CODES, error_answer, error_code
+from imagegen.api.errors import INTERNAL, INVALID_JSON, VALIDATION_ERROR, error_code
+from imagegen.api.openapi import BEARER_AUTH, DOCUMENT_PATH, ERROR_CODES, error_answer
 from imagegen.api.resolver import ApiResolver
 from imagegen.api.responses import ErrorEnvelope
 

@@ -49,13 +49,20 @@ def error_response(
     )
 
 
+def error_code(error: type[errors.DomainError]) -> tuple[HTTPStatus, str]:
+    """The status and ``error.code`` the API answers an ``error`` with (the first of ``ERROR_STATUS``
+    it is a kind of)."""
+    for error_class, status, code in ERROR_STATUS:
+        if issubclass(error, error_class):
+            return status, code
+    raise TypeError(f"no HTTP mapping for {error.__name__}")
+
+
 def domain_error_response(error: errors.DomainError) -> Response[dict[str, Any]]:
     """The envelope for a domain error, with the status and code of ``ERROR_STATUS``."""
     headers = {"Retry-After": str(error.retry_after)} if error.retry_after else None
-    for error_class, status, code in ERROR_STATUS:
-        if isinstance(error, error_class):
-            return error_response(status, code, error.message, error.details, headers)
-    raise TypeError(f"no HTTP mapping for {type(error).__name__}")
+    status, code = error_code(type(error))
+    return error_response(status, code, error.message, error.details, headers)
 
 
 def field_errors(validation_errors: list[dict[str, Any]]) -> list[dict[str, str]]:

@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from imagegen import errors
-from imagegen.api.errors import ERROR_STATUS
+from imagegen.api.errors import error_code
 from imagegen.api.responses import ErrorEnvelope
 
 BEARER_AUTH = "bearerAuth"
@@ -23,11 +23,6 @@ ERROR_CODES = "x-error-codes"
 DOCUMENT_PATH = Path(__file__).with_name("openapi.json")
 """The generated document (``make openapi``), shipped with the layer; ``docs/openapi.json`` links here."""
 _JSON = "application/json"
-
-
-def error_code(error: type[errors.DomainError]) -> tuple[HTTPStatus, str]:
-    """The status and ``error.code`` the API answers ``error`` with."""
-    return next((status, code) for cls, status, code in ERROR_STATUS if issubclass(error, cls))
 
 
 def documented(
