@@ -23,7 +23,8 @@ def test_the_reference_page_shows_every_route_and_object(page: Page, api: Api) -
     generate.locator("summary").click()
     expect(generate).to_contain_text("idempotency-key")
     expect(generate).to_contain_text("INSUFFICIENT_COINS")
-    expect(generate.get_by_role("link", name="GenerateRequest")).to_be_visible()
+    expect(generate.get_by_role("row", name="prompt")).to_contain_text("2000 chars")  # the body, inline
+    expect(generate.get_by_role("link", name="GenerationAccepted")).to_be_visible()
     expect(page.locator("#schema-ImageView")).to_contain_text("storageUrl")
     expect(page.get_by_role("alert")).to_have_text("")
     assert errors == []

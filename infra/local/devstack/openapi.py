@@ -78,6 +78,7 @@ def api_document(resolvers: Iterable[APIGatewayHttpResolver], version: str) -> d
     for resolver in resolvers:
         merge.add_schema(json.loads(resolver.get_openapi_json_schema(**head)))
     document: dict[str, Any] = json.loads(merge.get_openapi_json_schema())
+    document["paths"] = dict(sorted(document["paths"].items()))  # by path, whichever function serves it
     for path, item in document["paths"].items():
         for method, operation in item.items():
             _complete(path, method, operation)
@@ -146,7 +147,7 @@ def _complete(path: str, method: str, operation: dict[str, Any]) -> None:
 def _describe_error(status: HTTPStatus, answer: dict[str, Any]) -> None:
     codes: list[str] = sorted(answer[ERROR_CODES])
     answer[ERROR_CODES] = codes
-    answer["description"] = f"{status.phrase}: `error.code` is {' or '.join(codes)}."
+    answer["description"] = f"{status.phrase}: `error.code` is {' or '.join(f'`{code}`' for code in codes)}."
     answer["content"] = {
         _JSON: {
             "schema": {"$ref": _ENVELOPE_REF},

@@ -204,9 +204,13 @@ class GenerateRequest(RequestModel):
     model: str | None = Field(default=None, min_length=1, max_length=32)
     image_size: str | None = Field(default=None, min_length=1, max_length=8)
     aspect_ratio: str | None = Field(default=None, min_length=1, max_length=8)
-    reference_image_ids: list[ImageId] | None = Field(
-        default=None, min_length=1, max_length=MAX_REFERENCES, json_schema_extra={"uniqueItems": True}
-    )
+    reference_image_ids: (
+        Annotated[
+            list[ImageId],
+            Field(min_length=1, max_length=MAX_REFERENCES, json_schema_extra={"uniqueItems": True}),
+        ]
+        | None
+    ) = None
 
     @field_validator("reference_image_ids")
     @classmethod
