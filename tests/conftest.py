@@ -9,7 +9,6 @@ from typing import Any
 
 import boto3
 import pytest
-from aws_lambda_powertools.utilities.parameters import base as parameters_base
 from moto import mock_aws
 from werkzeug.wrappers import Request, Response
 
@@ -44,8 +43,8 @@ def reset_container() -> None:
     """Forget what a container cached (settings, clients, services, secrets): a cold start."""
     container.services.cache_clear()
     config.get_settings.cache_clear()
-    aws_clients.client.cache_clear()
-    parameters_base.DEFAULT_PROVIDERS.clear()
+    for cached in (aws_clients.session, aws_clients.client, aws_clients.secrets, aws_clients.ssm):
+        cached.cache_clear()
 
 
 class ServedIssuer(LocalGoogleIssuer):

@@ -11,7 +11,6 @@ from collections.abc import Callable
 from datetime import timedelta
 from functools import cache, cached_property
 
-from aws_lambda_powertools.utilities import parameters
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, IdempotencyConfig
 
 from imagegen import aws
@@ -50,7 +49,7 @@ UPLOAD_SWEEP_MARGIN = timedelta(minutes=10)
 
 def token_secret(settings: Settings) -> str:
     """The service's signing secret, from Secrets Manager, cached for warm invocations."""
-    value = parameters.get_secret(settings.token_secret_arn, max_age=SECRET_MAX_AGE_SECONDS)
+    value = aws.secrets().get(settings.token_secret_arn, max_age=SECRET_MAX_AGE_SECONDS)
     if not isinstance(value, str) or len(value) < 32:
         raise RuntimeError("the token signing secret must be a string of at least 32 characters")
     return value
@@ -98,7 +97,7 @@ class Services:
     def catalog(self) -> CatalogSource:
         """The model catalog of the ``MODEL_CATALOG_PARAMETER`` SSM parameter: call it for the current one."""
         name = self.settings.model_catalog_parameter
-        return CatalogSource(lambda: str(parameters.get_parameter(name, max_age=CATALOG_MAX_AGE_SECONDS)))
+        return CatalogSource(lambda: str(aws.ssm().get(name, max_age=CATALOG_MAX_AGE_SECONDS)))
 
     @cached_property
     def invocation(self) -> Invocation:
@@ -245,7 +244,7 @@ class Services:
         )
 
     def _gemini_api_key(self) -> str:
-        value = parameters.get_secret(self.settings.gemini_api_key_secret_arn, max_age=SECRET_MAX_AGE_SECONDS)
+        value = aws.secrets().get(self.settings.gemini_api_key_secret_arn, max_age=SECRET_MAX_AGE_SECONDS)
         return str(value)
 
 
