@@ -63,7 +63,14 @@ def expired_fields(api: Api, fields: dict[str, str]) -> dict[str, str]:
     s3 = api.stack.boto_session().client(
         "s3", endpoint_url=api.stack.aws.url, config=Config(signature_version="s3v4")
     )
-    storage = ImageStorage(s3, api.stack.env("UploadUrlFunction")["IMAGES_BUCKET"], read_url_ttl_seconds=60)
+    credentials = api.stack.boto_session().get_credentials()
+    assert credentials is not None
+    storage = ImageStorage(
+        s3,
+        api.stack.env("UploadUrlFunction")["IMAGES_BUCKET"],
+        read_url_ttl_seconds=60,
+        credentials=credentials.get_frozen_credentials,
+    )
     post_ = storage.presign_upload(fields["key"], fields["Content-Type"], len(PHOTO), expires_in=-1)
     return dict(post_.fields)
 

@@ -17,6 +17,7 @@ from botocore.config import Config
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.parameters import SecretsProvider, SSMProvider
+    from botocore.credentials import ReadOnlyCredentials
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_sqs import SQSClient
@@ -38,6 +39,15 @@ _SERVICE_CONFIG = {"s3": Config(signature_version="s3v4")}
 def session() -> boto3.session.Session:
     """The boto3 session of this container, made on first use."""
     return boto3.session.Session()
+
+
+def credentials() -> ReadOnlyCredentials:
+    """The container's AWS credentials as of now (botocore refreshes temporary ones), as every client
+    of ``session()`` signs with them."""
+    current = session().get_credentials()
+    if current is None:
+        raise RuntimeError("no AWS credentials")
+    return current.get_frozen_credentials()
 
 
 @cache

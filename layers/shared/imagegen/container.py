@@ -160,7 +160,9 @@ class Services:
 
     @cached_property
     def storage(self) -> ImageStorage:
-        return ImageStorage(aws.s3(), self.settings.images_bucket, self.settings.image_url_ttl_seconds)
+        return ImageStorage(
+            aws.s3(), self.settings.images_bucket, self.settings.image_url_ttl_seconds, aws.credentials
+        )
 
     @cached_property
     def images(self) -> ImageService:

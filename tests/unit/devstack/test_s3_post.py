@@ -16,6 +16,7 @@ import boto3
 import pytest
 import requests
 from botocore.config import Config
+from botocore.credentials import ReadOnlyCredentials
 from werkzeug.test import Client, TestResponse
 
 from devstack.s3_post import BrowserUploads, signing_key, verify_signature
@@ -40,9 +41,13 @@ def s3(access_key: str = ACCESS_KEY, secret_key: str = SECRET_KEY, region: str =
     )
 
 
+def no_reads() -> ReadOnlyCredentials:
+    raise AssertionError("these tests sign uploads only")
+
+
 def presigned(size: int = len(PNG), expires_in: int = 300, client: Any = None) -> dict[str, str]:
     """The form fields the upload function hands the browser for ``KEY``."""
-    storage = ImageStorage(client or s3(), BUCKET, read_url_ttl_seconds=60)
+    storage = ImageStorage(client or s3(), BUCKET, read_url_ttl_seconds=60, credentials=no_reads)
     post = storage.presign_upload(KEY, "image/png", size, expires_in)
     assert post.url.endswith(f"/{BUCKET}")
     return dict(post.fields)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
@@ -11,8 +13,10 @@ from botocore.exceptions import ClientError
 from imagegen.ids import iso, utc_now
 from imagegen.models.formats import BY_CONTENT_TYPE
 from imagegen.models.images import PresignedPost
+from imagegen.services.url_signing import GetUrlSigner
 
 if TYPE_CHECKING:
+    from botocore.credentials import ReadOnlyCredentials
     from mypy_boto3_s3 import S3Client
 
 THUMBNAIL_NAME = "512.webp"
@@ -58,10 +62,21 @@ class FetchedObject:
 class ImageStorage:
     """The images bucket. Presigning is local computation: no network call per URL."""
 
-    def __init__(self, client: S3Client, bucket: str, read_url_ttl_seconds: int) -> None:
+    def __init__(
+        self,
+        client: S3Client,
+        bucket: str,
+        read_url_ttl_seconds: int,
+        credentials: Callable[[], ReadOnlyCredentials],
+    ) -> None:
         self._client = client
         self._bucket = bucket
         self._read_url_ttl = read_url_ttl_seconds
+        self._credentials = credentials
+
+    @cached_property
+    def _read_urls(self) -> GetUrlSigner:
+        return GetUrlSigner(self._client, self._bucket, self._credentials)
 
     def presign_upload(self, key: str, content_type: str, size: int, expires_in: int) -> PresignedPost:
         """A presigned POST for exactly ``key``, ``content_type``, and at most ``size`` bytes.
@@ -81,10 +96,7 @@ class ImageStorage:
 
     def presign_read(self, key: str, content_type: str | None = None) -> str:
         """A short-lived GET URL for ``key`` (served with ``content_type`` when given)."""
-        params = {"Bucket": self._bucket, "Key": key}
-        if content_type:
-            params["ResponseContentType"] = content_type
-        return self._client.generate_presigned_url("get_object", Params=params, ExpiresIn=self._read_url_ttl)
+        return self._read_urls.sign(key, self._read_url_ttl, content_type)
 
     def read(self, key: str) -> bytes:
         """The whole object (callers check its size first)."""
