@@ -1,8 +1,11 @@
 """Builds the services of this container on first use, from the settings.
 
 Handlers call ``services()``; each service (and the AWS clients behind it) is built the
-first time something asks for it, so a function pays only for what it uses. Tests build
-their own ``Services`` (or clear this cache) after pointing the environment at moto.
+first time something asks for it, so a function pays only for what it uses. The services only some
+functions use (generation and its idempotency, the worker and Gemini, the image pipeline and
+Pillow, the sweeper, uploads) are imported where they are built: listing images imports none of
+them. Tests build their own ``Services`` (or clear this cache) after pointing the environment at
+moto.
 """
 
 from __future__ import annotations
@@ -10,8 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 from functools import cache, cached_property
-
-from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, IdempotencyConfig
+from typing import TYPE_CHECKING
 
 from imagegen import aws
 from imagegen.config import Settings, get_settings
@@ -26,17 +28,20 @@ from imagegen.repositories.users import UserRepository
 from imagegen.services.auth import AuthService
 from imagegen.services.coins import CoinService
 from imagegen.services.cursors import CursorCodec
-from imagegen.services.gemini import GeminiClient
-from imagegen.services.generation import GenerationQueue, GenerationService
-from imagegen.services.generation_worker import GenerationWorker
 from imagegen.services.google_identity import GoogleTokenVerifier, JwksCache
 from imagegen.services.images import ImageService
-from imagegen.services.pipeline import ImagePipeline
 from imagegen.services.storage import ImageStorage
-from imagegen.services.sweeper import Sweeper
 from imagegen.services.tokens import AccessTokens, RefreshTokens
-from imagegen.services.uploads import UploadService
 from imagegen.services.users import UserService
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
+
+    from imagegen.services.generation import GenerationService
+    from imagegen.services.generation_worker import GenerationWorker
+    from imagegen.services.pipeline import ImagePipeline
+    from imagegen.services.sweeper import Sweeper
+    from imagegen.services.uploads import UploadService
 
 RETIRED_MODEL_METRIC = "RetiredModel"
 SECRET_MAX_AGE_SECONDS = 300
@@ -170,6 +175,8 @@ class Services:
 
     @cached_property
     def uploads(self) -> UploadService:
+        from imagegen.services.uploads import UploadService
+
         settings = self.settings
         return UploadService(
             self.images,
@@ -182,6 +189,8 @@ class Services:
 
     @cached_property
     def pipeline(self) -> ImagePipeline:
+        from imagegen.services.pipeline import ImagePipeline
+
         return ImagePipeline(
             self.image_records,
             self.images,
@@ -192,6 +201,8 @@ class Services:
 
     @cached_property
     def sweeper(self) -> Sweeper:
+        from imagegen.services.sweeper import Sweeper
+
         settings = self.settings
         return Sweeper(
             self.image_records,
@@ -202,6 +213,10 @@ class Services:
 
     @cached_property
     def generation(self) -> GenerationService:
+        from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
+        from imagegen.services.generation import GenerationQueue, GenerationService
+
         settings = self.settings
         persistence = DynamoDBPersistenceLayer(
             table_name=settings.idempotency_table, boto3_client=aws.dynamodb()
@@ -219,6 +234,8 @@ class Services:
     @cached_property
     def idempotency(self) -> IdempotencyConfig:
         """Keys scoped to the user; a key reused with another body is refused; kept for a day."""
+        from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
+
         return IdempotencyConfig(
             event_key_jmespath="[userId, key]",
             payload_validation_jmespath="request",
@@ -227,6 +244,9 @@ class Services:
 
     @cached_property
     def generation_worker(self) -> GenerationWorker:
+        from imagegen.services.gemini import GeminiClient
+        from imagegen.services.generation_worker import GenerationWorker
+
         settings = self.settings
         gemini = GeminiClient(
             settings.gemini_base_url,
