@@ -6,19 +6,22 @@ import re
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jwt
-import requests
 
 from imagegen.errors import Unauthorized
 from imagegen.models.auth import GoogleIdentity
+
+if TYPE_CHECKING:
+    import requests
 
 _MAX_AGE = re.compile(r"max-age=(\d+)")
 
 
 class JwksCache:
-    """The issuer's signing keys, fetched with requests and kept across warm invocations.
+    """The issuer's signing keys, fetched with requests and kept across warm invocations (requests is
+    imported at the first fetch: most invocations verify our own tokens and never fetch).
 
     Keys are refetched when the response's ``Cache-Control: max-age`` runs out, or when a
     token names a key we do not have (the issuer rotated) - but no more than once per
@@ -35,7 +38,7 @@ class JwksCache:
         timeout: tuple[float, float] = (2.0, 4.0),
     ) -> None:
         self._url = url
-        self._http = http or requests.Session()
+        self._http = http
         self._clock = clock
         self._default_max_age = default_max_age
         self._min_refetch = min_refetch_seconds
@@ -60,6 +63,10 @@ class JwksCache:
         return found
 
     def _fetch(self, now: float) -> None:
+        import requests
+
+        if self._http is None:
+            self._http = requests.Session()
         try:
             response = self._http.get(self._url, timeout=self._timeout)
             response.raise_for_status()
