@@ -147,11 +147,15 @@ def _complete(path: str, method: str, operation: dict[str, Any]) -> None:
 def _describe_error(status: HTTPStatus, answer: dict[str, Any]) -> None:
     codes: list[str] = sorted(answer[ERROR_CODES])
     answer[ERROR_CODES] = codes
-    answer["description"] = f"{status.phrase}: `error.code` is {' or '.join(f'`{code}`' for code in codes)}."
+    # Not ``status.phrase``: Python 3.13 renamed some (413, 422), and the document must not change
+    # with the Python that generates it.
+    answer["description"] = f"`error.code` is {' or '.join(f'`{code}`' for code in codes)}."
     answer["content"] = {
         _JSON: {
             "schema": {"$ref": _ENVELOPE_REF},
-            "example": {"error": {"code": codes[0], "message": status.phrase, "details": {}}},
+            "example": {
+                "error": {"code": codes[0], "message": "What went wrong, for people.", "details": {}}
+            },
         }
     }
     if status in (HTTPStatus.TOO_MANY_REQUESTS, HTTPStatus.CONFLICT):

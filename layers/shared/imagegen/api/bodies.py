@@ -17,6 +17,9 @@ from typing import Any
 # Bytes that are not UTF-8 are carried to the parser as lone surrogates, which it refuses:
 # the refusal then comes after routing and authentication, like every other bad body.
 _UNDECODABLE = "surrogateescape"
+MAX_JSON_DEPTH = 32
+"""The deepest nesting of arrays and objects a body may have (ours need 3). Stated here because
+what ``json.loads`` survives depends on the Python version (3.11 stops near 1,000 levels, 3.13 does not)."""
 
 
 def body_text(event: Mapping[str, Any]) -> str:
@@ -41,25 +44,24 @@ def parse_json(text: str) -> Any:
         value = json.loads(text)
     except RecursionError as error:
         raise json.JSONDecodeError("the body is nested too deeply", text, 0) from error
-    if not _encodable(value):
-        raise json.JSONDecodeError("a string escapes half of a surrogate pair", text, 0)
+    _check(value, text)
     return value
 
 
-def _encodable(value: Any) -> bool:
-    """Whether every string in ``value`` is valid Unicode (json.loads passes ``"\\ud800"`` through,
-    and it would fail later, in DynamoDB or S3). Iterative: the depth is whatever parsed."""
-    pending = [value]
+def _check(value: Any, text: str) -> None:
+    """Refuse ``value`` nested deeper than ``MAX_JSON_DEPTH``, or holding a string that is not valid
+    Unicode (json.loads passes ``"\\ud800"`` through, and it would fail later, in DynamoDB or S3).
+    Iterative, whatever the depth that parsed."""
+    pending: list[tuple[Any, int]] = [(value, 0)]
     while pending:
-        item = pending.pop()
-        if isinstance(item, dict):
-            pending.extend(item.keys())
-            pending.extend(item.values())
-        elif isinstance(item, list):
-            pending.extend(item)
+        item, depth = pending.pop()
+        if isinstance(item, dict | list):
+            if depth == MAX_JSON_DEPTH:
+                raise json.JSONDecodeError(f"the body is nested over {MAX_JSON_DEPTH} levels", text, 0)
+            children = [*item.keys(), *item.values()] if isinstance(item, dict) else item
+            pending.extend((child, depth + 1) for child in children)
         elif isinstance(item, str):
             try:
                 item.encode("utf-8")
-            except UnicodeEncodeError:
-                return False
-    return True
+            except UnicodeEncodeError as error:
+                raise json.JSONDecodeError("a string escapes half of a surrogate pair", text, 0) from error
