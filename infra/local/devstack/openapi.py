@@ -22,7 +22,7 @@ from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from devstack.template import Template
 from imagegen import errors
 from imagegen.api.errors import INTERNAL, INVALID_JSON, VALIDATION_ERROR, error_code
-from imagegen.api.openapi import BEARER_AUTH, DOCUMENT_PATH, ERROR_CODES, error_answer
+from imagegen.api.openapi import BEARER_AUTH, DOCUMENT_PATH, ERROR_CODES
 from imagegen.api.resolver import ApiResolver
 from imagegen.api.responses import ErrorEnvelope
 
@@ -135,7 +135,7 @@ def _complete(path: str, method: str, operation: dict[str, Any]) -> None:
     for status, code in automatic:
         answer = responses.get(str(status.value))
         if answer is None or ERROR_CODES not in answer:  # absent, or Powertools' own 422
-            answer = responses[str(status.value)] = error_answer([])
+            answer = responses[str(status.value)] = {"description": "", "content": {}, ERROR_CODES: []}
         if code not in answer[ERROR_CODES]:
             answer[ERROR_CODES].append(code)
     for status_text, answer in responses.items():

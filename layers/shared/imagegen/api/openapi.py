@@ -45,15 +45,15 @@ def documented(
     }
     for refusal in refusals:
         refused_with, code = error_code(refusal)
-        responses.setdefault(refused_with.value, error_answer([]))[ERROR_CODES].append(code)
+        responses.setdefault(refused_with.value, _error_answer([]))[ERROR_CODES].append(code)
     arguments: dict[str, Any] = {"summary": summary, "responses": responses}
     if not public:
         arguments["security"] = [{BEARER_AUTH: []}]
     return arguments
 
 
-def error_answer(codes: list[str]) -> dict[str, Any]:
-    """A response in the error envelope, which may carry ``codes``."""
+def _error_answer(codes: list[str]) -> dict[str, Any]:
+    """A response in the error envelope, which may carry ``codes`` (the generator words it)."""
     return {"description": "", "content": {_JSON: {"model": ErrorEnvelope}}, ERROR_CODES: codes}
 
 
