@@ -1,17 +1,25 @@
 # Two commands set everything up on a fresh clone: `make dev` and `make test`.
 # Every target creates .venv when it is missing and installs what it needs.
 
-PYTHON ?= python3
+# The Python the template deploys (Globals: Runtime: pythonX.Y): the tests run on it, and the layer's
+# bytecode is compiled by it. infra/find-python finds one (PATH, pyenv, uv) or says how to get one.
+RUNTIME_PYTHON := $(shell sed -n 's/^ *Runtime: python\([0-9.]*\) *$$/\1/p' template.yaml | head -n 1)
+PYTHON ?= $(shell infra/find-python $(RUNTIME_PYTHON))
 VENV := .venv
 PY := $(VENV)/bin/python
+# A .venv made by another Python (an older checkout's) is made again.
+VENV_MADE := $(VENV)/.python$(RUNTIME_PYTHON)
 STAMP := $(VENV)/.installed
 
 .PHONY: dev test lint validate bench build install clean browser shells openapi
 
-$(PY):
+$(VENV_MADE):
+	@test -n "$(PYTHON)" || { echo "no Python $(RUNTIME_PYTHON): see infra/find-python's advice above" >&2; exit 1; }
+	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
+	touch $@
 
-$(STAMP): $(PY) pyproject.toml layers/shared/requirements.txt
+$(STAMP): $(VENV_MADE) pyproject.toml layers/shared/requirements.txt
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
@@ -58,8 +66,9 @@ $(SAM_VENV)/bin/sam:
 	$(SAM_VENV)/bin/pip install --quiet aws-sam-cli
 
 ## Deployable artifacts in .aws-sam/build (layer for arm64 / Python 3.13, no container needed)
-build: $(SAM_VENV)/bin/sam
-	$(SAM_VENV)/bin/sam build
+# The layer's Makefile compiles its bytecode with our .venv's Python, the runtime's version.
+build: $(SAM_VENV)/bin/sam $(STAMP)
+	LAMBDA_PYTHON=$(RUNTIME_PYTHON) BYTECODE_PYTHON=$(abspath $(PY)) $(SAM_VENV)/bin/sam build
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
