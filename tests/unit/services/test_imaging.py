@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import io
+import re
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -198,7 +199,8 @@ def test_a_truncated_jpeg_is_rejected(action: Action) -> None:
     assert sniff_content_type(half) == "image/jpeg"
     with pytest.raises(ImageRejected, match=r"^The JPEG image is damaged or incomplete\.$") as rejected:
         action(half)
-    assert "truncated" in str(rejected.value.__cause__)
+    # Pillow (checking) and libjpeg through libvips (shrinking) each say so in their words.
+    assert re.search(r"truncated|premature end", str(rejected.value.__cause__))
 
 
 @pytest.mark.parametrize(
@@ -445,7 +447,10 @@ def test_a_cmyk_jpeg_makes_an_rgb_thumbnail_of_the_same_colour() -> None:
     assert inspect_image(data).format == "JPEG"
     thumbnail = opened(make_thumbnail(data))
     assert thumbnail.mode == "RGB"
-    assert close_to(corner(thumbnail, "top-left"), (0, 255, 255))  # cyan
+    # libvips converts through a CMYK profile (a file without its own gets libvips' built-in one):
+    # full cyan ink shows as the cyan of print, not as the screen's pure (0, 255, 255).
+    red, green, blue = corner(thumbnail, "top-left")
+    assert red < 30 < 120 < green < blue
 
 
 @pytest.mark.parametrize(("level", "grey"), [(0, 0), (32768, 128), (65535, 255)])

@@ -1,0 +1,119 @@
+"""Cold starts: each function's import and the creation of its AWS clients in a fresh interpreter,
+against a fresh interpreter that imports boto3 and creates the same clients from one session.
+
+The clients a function uses are those its policies in the template allow it to call; its own side
+creates them as it does on its first invocation (``imagegen.aws``, with Powertools' providers where
+it reads secrets or parameters). The two sides alternate, run after run, so that whatever else the
+machine does weighs on both; the goal is on the ratio of their medians.
+"""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+from collections.abc import Mapping
+from typing import Any
+
+from bench.report import Report
+from devstack.template import ROOT, Template
+
+RATIO_GOAL = 1.15
+RUNS = 7
+
+# Which client a policy of the template is for: SAM's policy templates by prefix, statements by action.
+_POLICY_CLIENTS = {
+    "DynamoDB": "dynamodb",
+    "S3": "s3",
+    "SQS": "sqs",
+    "AWSSecretsManager": "secretsmanager",
+    "SSMParameter": "ssm",
+}
+_PROVIDERS = {"secretsmanager": "aws.secrets()", "ssm": "aws.ssm()"}
+
+FUNCTION_PROBE = """\
+import time
+started = time.perf_counter()
+import app
+from imagegen import aws
+for service in {services!r}:
+    aws.client(service)
+{providers}
+print(time.perf_counter() - started)
+"""
+BASELINE_PROBE = """\
+import time
+started = time.perf_counter()
+import boto3
+session = boto3.session.Session()
+for service in {services!r}:
+    session.client(service)
+print(time.perf_counter() - started)
+"""
+
+
+def clients_of(resource: Mapping[str, Any]) -> list[str]:
+    """The AWS services a function's policies let it call, as boto3 names them."""
+    services: set[str] = set()
+    for policy in resource["Properties"].get("Policies", []):
+        for name, body in policy.items():
+            if name == "Statement":
+                for statement in body:
+                    actions = statement["Action"]
+                    for action in [actions] if isinstance(actions, str) else actions:
+                        services.add(action.split(":", 1)[0])
+            else:
+                services.update(
+                    client for prefix, client in _POLICY_CLIENTS.items() if name.startswith(prefix)
+                )
+    return sorted(services)
+
+
+def _seconds(probe: str, cwd: str, environment: Mapping[str, str]) -> float:
+    completed = subprocess.run(  # noqa: S603 - our own interpreter and probe
+        [sys.executable, "-c", probe],
+        cwd=cwd,
+        env=dict(environment),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return float(completed.stdout)
+
+
+def cold_starts(report: Report, template: Template, environment_of: Mapping[str, Mapping[str, str]]) -> None:
+    """Prints each function's cold start beside bare boto3's, and holds their ratio to its goal."""
+    rows = []
+    for logical_id, spec in template.functions().items():
+        services = clients_of(template.resources[logical_id])
+        providers = "\n".join(_PROVIDERS[service] for service in services if service in _PROVIDERS)
+        environment = {**environment_of[logical_id], "PYTHONPATH": str(ROOT / "layers" / "shared")}
+        ours, bare = [], []
+        for _ in range(RUNS):
+            probe = FUNCTION_PROBE.format(services=services, providers=providers)
+            ours.append(_seconds(probe, str(spec.code_dir), environment) * 1000)
+            bare.append(
+                _seconds(BASELINE_PROBE.format(services=services), str(spec.code_dir), environment) * 1000
+            )
+        ratio = statistics.median(ours) / statistics.median(bare)
+        rows.append(
+            [
+                logical_id,
+                ",".join(services),
+                f"{statistics.median(ours):.0f}",
+                f"{statistics.median(bare):.0f}",
+                f"{ratio:.2f}",
+                f"<= {RATIO_GOAL}",
+                report.goal(
+                    f"cold start {logical_id} / boto3",
+                    f"{ratio:.2f}",
+                    f"<= {RATIO_GOAL}",
+                    ratio <= RATIO_GOAL,
+                ),
+            ]
+        )
+    report.table(
+        f"Cold start: import + its clients, fresh interpreter, median of {RUNS} alternating runs (ms)",
+        ["function", "clients", "ours", "boto3 + clients", "ratio", "goal", "met"],
+        rows,
+    )
