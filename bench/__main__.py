@@ -81,17 +81,24 @@ def request_latency(report: Report, stack: LocalStack, count: int = 200) -> None
     )
 
 
+def point_at(stack: LocalStack) -> None:
+    """This process's container on the stack's AWS, with every function's settings: the later
+    figures call the services as functions do."""
+    from imagegen import config, container
+
+    for function in stack.template.functions():
+        os.environ.update(stack.env(function))
+    config.get_settings.cache_clear()
+    container.services.cache_clear()
+
+
 def coin_contention(report: Report, stack: LocalStack, racers: int = 30, affordable: int = 10) -> None:
     """``racers`` charges at once on one balance that covers ``affordable`` of them."""
-    from imagegen import config, container
+    from imagegen import container
     from imagegen.errors import Busy, InsufficientCoins
     from imagegen.models.coins import LedgerReason
 
-    os.environ.update(stack.env("AuthFunction"))
-    for name in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION"):
-        os.environ[name] = stack.env("AuthFunction")[name]
-    config.get_settings.cache_clear()
-    container.services.cache_clear()
+    point_at(stack)
     coins = container.services().coins
     user_id = f"BENCH{uuid.uuid4().hex[:8]}"
     container.services().transactions.write(coins.open_account(user_id, affordable * 100))
@@ -202,7 +209,7 @@ def gallery_page_signing(report: Report, images: int = 100) -> None:
     for _ in range(images):
         services.images.view(image)
     elapsed = (time.perf_counter() - started) * 1000
-    bucket = services.settings.images_bucket
+    bucket = services.settings.images.bucket
     started = time.perf_counter()
     for _ in range(images):
         for key, content_type in (

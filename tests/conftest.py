@@ -143,11 +143,14 @@ def gemini(template: Template, gemini_server: ServedGemini) -> LocalGemini:
 
 @pytest.fixture
 def settings(template: Template, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    """The settings the auth function runs with, also set in the environment."""
-    environment = template.functions()["AuthFunction"].environment
+    """The settings of every area, as the template gives them to its functions, also set in the
+    environment: the unit tests' container does what any function does."""
+    environment: dict[str, str] = {}
+    for function in template.functions().values():
+        environment.update(function.environment)
     for name, value in environment.items():
         monkeypatch.setenv(name, value)
-    return Settings.model_validate(dict(environment))
+    return Settings(environment)
 
 
 @pytest.fixture

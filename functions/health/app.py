@@ -24,7 +24,7 @@ app = build_api(logger)
     f"{API_PREFIX}/health", **documented(HealthStatus, summary="Whether the service answers", public=True)
 )
 def health() -> dict[str, Any]:
-    return HealthStatus(status="ok", version=get_settings().service_version).to_json()
+    return HealthStatus(status="ok", version=get_settings().service.version).to_json()
 
 
 @app.get(

@@ -34,7 +34,7 @@ def ledger_sum(services: Services) -> Callable[[str], int]:
     """The sum of every ledger entry of a user, walking all pages."""
 
     def total(user_id: str) -> int:
-        repository = CoinRepository(aws.dynamodb(), services.settings.coins_table)
+        repository = CoinRepository(aws.dynamodb(), services.settings.coins.table)
         amount, start = 0, None
         while True:
             entries, start = repository.list_entries(user_id, limit=7, start_key=start)
@@ -79,7 +79,7 @@ def completed_upload(services: Services) -> UploadImage:
         upload = services.uploads.request_upload(caller, UploadRequest.model_validate(body))
         image, arrival = upload.image, upload.post.fields["key"]
         aws.s3().put_object(
-            Bucket=services.settings.images_bucket, Key=arrival, Body=data, ContentType=content_type
+            Bucket=services.settings.images.bucket, Key=arrival, Body=data, ContentType=content_type
         )
         assert services.pipeline.measure(arrival) is Outcome.COMPLETED
         completed = services.image_records.get(caller.user_id, image.image_id)
@@ -104,7 +104,7 @@ def make_worker(services: Services, gemini: LocalGemini) -> MakeWorker:
         on_retired: Callable[[str], object] = lambda _: None,
     ) -> GenerationWorker:
         client = gemini_client or GeminiClient(
-            services.settings.gemini_base_url,
+            services.settings.gemini.base_url,
             lambda: gemini.api_key,
             timeout_seconds=5.0,
             backoff_base_seconds=0,
@@ -115,8 +115,8 @@ def make_worker(services: Services, gemini: LocalGemini) -> MakeWorker:
             services.storage,
             client,
             catalog or services.catalog,
-            max_receives=services.settings.generate_max_receives,
-            max_pixels=services.settings.max_image_pixels,
+            max_receives=services.settings.generation.max_receives,
+            max_pixels=services.settings.images.max_pixels,
             on_retired_model=lambda model: on_retired(model.id),
         )
 

@@ -1,16 +1,21 @@
-"""Configuration, read once from the environment the template gives each function.
+"""Configuration, read once from the environment the template gives each function, area by area.
 
-Nothing else in the code base reads ``os.environ``. Every setting is required: a function
-deployed without one fails loudly on first use instead of running on a silent default.
+Nothing else in the code base reads ``os.environ``. Settings come in areas (tokens, Google sign-in,
+accounts, coins, images, uploads, generation, Gemini); a function needs only the areas of what it
+does, and each area is validated the first time the function asks for it. Every setting of an area
+is required: a function deployed without one fails on first use with ``MissingSettings`` naming
+each variable, instead of running on a silent default. The health check needs no table, and only
+the generation worker needs Gemini's key.
 """
 
 from __future__ import annotations
 
 import os
-from functools import cache
+from collections.abc import Mapping
+from functools import cache, cached_property
 from typing import Annotated
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
 from imagegen.models import formats
 
@@ -24,50 +29,76 @@ def _split_csv(value: object) -> object:
 CsvList = Annotated[list[str], BeforeValidator(_split_csv)]
 
 
-class Settings(BaseModel):
-    """Everything configurable about the service, named as in the template's environment."""
+class MissingSettings(RuntimeError):
+    """The environment lacks, or holds a bad value for, settings of an area this function uses."""
 
+
+class _Area(BaseModel):
     model_config = ConfigDict(frozen=True, populate_by_name=True)
 
+
+class ServiceSettings(_Area):
+    """What every function says about itself."""
+
     stage: str = Field(alias="STAGE")
-    service_version: str = Field(alias="SERVICE_VERSION")
+    version: str = Field(alias="SERVICE_VERSION")
+
+
+class TokenSettings(_Area):
+    """The service's own access and refresh tokens (and the secret that also signs page cursors)."""
+
+    secret_arn: str = Field(alias="TOKEN_SECRET_ARN")
+    issuer: str = Field(alias="TOKEN_ISSUER")
+    audience: str = Field(alias="TOKEN_AUDIENCE")
+    access_ttl_seconds: int = Field(alias="ACCESS_TOKEN_TTL_SECONDS", gt=0)
+    refresh_ttl_seconds: int = Field(alias="REFRESH_TOKEN_TTL_SECONDS", gt=0)
+
+
+class GoogleSettings(_Area):
+    """Verifying Google ID tokens at sign-in."""
+
+    client_ids: CsvList = Field(alias="GOOGLE_CLIENT_IDS", min_length=1)
+    issuers: CsvList = Field(alias="GOOGLE_ISSUERS", min_length=1)
+    jwks_url: str = Field(alias="GOOGLE_JWKS_URL")
+
+
+class AccountSettings(_Area):
+    """Users and their sessions."""
 
     users_table: str = Field(alias="USERS_TABLE")
-    coins_table: str = Field(alias="COINS_TABLE")
     sessions_table: str = Field(alias="SESSIONS_TABLE")
-    images_table: str = Field(alias="IMAGES_TABLE")
-    idempotency_table: str = Field(alias="IDEMPOTENCY_TABLE")
-    images_bucket: str = Field(alias="IMAGES_BUCKET")
-
-    google_client_ids: CsvList = Field(alias="GOOGLE_CLIENT_IDS", min_length=1)
-    google_issuers: CsvList = Field(alias="GOOGLE_ISSUERS", min_length=1)
-    google_jwks_url: str = Field(alias="GOOGLE_JWKS_URL")
     admin_emails: CsvList = Field(alias="ADMIN_EMAILS")
-
-    token_secret_arn: str = Field(alias="TOKEN_SECRET_ARN")
-    token_issuer: str = Field(alias="TOKEN_ISSUER")
-    token_audience: str = Field(alias="TOKEN_AUDIENCE")
-    access_token_ttl_seconds: int = Field(alias="ACCESS_TOKEN_TTL_SECONDS", gt=0)
-    refresh_token_ttl_seconds: int = Field(alias="REFRESH_TOKEN_TTL_SECONDS", gt=0)
-
     welcome_coins: int = Field(alias="WELCOME_COINS", ge=0)
-    upload_cost: int = Field(alias="UPLOAD_COST", ge=0)
-    max_upload_bytes: int = Field(alias="MAX_UPLOAD_BYTES", gt=0)
-    accepted_upload_types: CsvList = Field(alias="ACCEPTED_UPLOAD_TYPES", min_length=1)
-    upload_url_ttl_seconds: int = Field(alias="UPLOAD_URL_TTL_SECONDS", gt=0, le=3600)
-    image_url_ttl_seconds: int = Field(alias="IMAGE_URL_TTL_SECONDS", gt=0, le=604800)
-    max_image_pixels: int = Field(alias="MAX_IMAGE_PIXELS", gt=0)
 
-    generate_queue_url: str = Field(alias="GENERATE_QUEUE_URL")
-    generate_max_receives: int = Field(alias="GENERATE_MAX_RECEIVES", ge=1)
-    generation_deadline_seconds: int = Field(alias="GENERATION_DEADLINE_SECONDS", gt=0)
-    model_catalog_parameter: str = Field(alias="MODEL_CATALOG_PARAMETER", min_length=1)
-    gemini_base_url: str = Field(alias="GEMINI_BASE_URL")
-    gemini_timeout_seconds: float = Field(alias="GEMINI_TIMEOUT_SECONDS", gt=0)
-    gemini_backoff_base_seconds: float = Field(alias="GEMINI_BACKOFF_BASE_SECONDS", ge=0)
-    gemini_api_key_secret_arn: str = Field(alias="GEMINI_API_KEY_SECRET_ARN")
+    @property
+    def admin_email_set(self) -> frozenset[str]:
+        return frozenset(email.lower() for email in self.admin_emails)
 
-    @field_validator("accepted_upload_types")
+
+class CoinSettings(_Area):
+    """Balances and their ledger."""
+
+    table: str = Field(alias="COINS_TABLE")
+
+
+class ImageSettings(_Area):
+    """Image records, the bucket, and what any image may be."""
+
+    table: str = Field(alias="IMAGES_TABLE")
+    bucket: str = Field(alias="IMAGES_BUCKET")
+    url_ttl_seconds: int = Field(alias="IMAGE_URL_TTL_SECONDS", gt=0, le=604800)
+    max_pixels: int = Field(alias="MAX_IMAGE_PIXELS", gt=0)
+
+
+class UploadSettings(_Area):
+    """Uploads straight from browsers."""
+
+    cost: int = Field(alias="UPLOAD_COST", ge=0)
+    max_bytes: int = Field(alias="MAX_UPLOAD_BYTES", gt=0)
+    accepted_types: CsvList = Field(alias="ACCEPTED_UPLOAD_TYPES", min_length=1)
+    url_ttl_seconds: int = Field(alias="UPLOAD_URL_TTL_SECONDS", gt=0, le=3600)
+
+    @field_validator("accepted_types")
     @classmethod
     def _known_types(cls, types: list[str]) -> list[str]:
         unknown = set(types) - set(formats.CONTENT_TYPES)
@@ -77,12 +108,103 @@ class Settings(BaseModel):
             )
         return types
 
-    @property
-    def admin_email_set(self) -> frozenset[str]:
-        return frozenset(email.lower() for email in self.admin_emails)
+
+class GenerationSettings(_Area):
+    """Generation requests, their queue and the model catalog."""
+
+    queue_url: str = Field(alias="GENERATE_QUEUE_URL")
+    max_receives: int = Field(alias="GENERATE_MAX_RECEIVES", ge=1)
+    deadline_seconds: int = Field(alias="GENERATION_DEADLINE_SECONDS", gt=0)
+    model_catalog_parameter: str = Field(alias="MODEL_CATALOG_PARAMETER", min_length=1)
+    idempotency_table: str = Field(alias="IDEMPOTENCY_TABLE")
+
+
+class GeminiSettings(_Area):
+    """Calling Google's image models."""
+
+    base_url: str = Field(alias="GEMINI_BASE_URL")
+    timeout_seconds: float = Field(alias="GEMINI_TIMEOUT_SECONDS", gt=0)
+    backoff_base_seconds: float = Field(alias="GEMINI_BACKOFF_BASE_SECONDS", ge=0)
+    api_key_secret_arn: str = Field(alias="GEMINI_API_KEY_SECRET_ARN")
+
+
+AREAS: tuple[type[_Area], ...] = (
+    ServiceSettings,
+    TokenSettings,
+    GoogleSettings,
+    AccountSettings,
+    CoinSettings,
+    ImageSettings,
+    UploadSettings,
+    GenerationSettings,
+    GeminiSettings,
+)
+"""Every area, in the order the template's environment lists them."""
+
+
+def variables(area: type[_Area]) -> list[str]:
+    """The environment variables an area reads."""
+    return [str(field.alias) for field in area.model_fields.values()]
+
+
+def read_area[Area: _Area](area: type[Area], environ: Mapping[str, str]) -> Area:
+    """One area of settings from ``environ``; ``MissingSettings`` names every variable missing or bad."""
+    try:
+        return area.model_validate(dict(environ))
+    except ValidationError as error:
+        problems = [
+            f"{'.'.join(str(part) for part in problem['loc'])}: {problem['msg']}"
+            for problem in error.errors()
+        ]
+        raise MissingSettings(
+            f"{area.__name__} cannot be read from the environment: {'; '.join(problems)}"
+        ) from None
+
+
+class Settings:
+    """The settings of a container: each area validated the first time it is asked for, then kept."""
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self._environ = dict(environ)
+
+    @cached_property
+    def service(self) -> ServiceSettings:
+        return read_area(ServiceSettings, self._environ)
+
+    @cached_property
+    def tokens(self) -> TokenSettings:
+        return read_area(TokenSettings, self._environ)
+
+    @cached_property
+    def google(self) -> GoogleSettings:
+        return read_area(GoogleSettings, self._environ)
+
+    @cached_property
+    def accounts(self) -> AccountSettings:
+        return read_area(AccountSettings, self._environ)
+
+    @cached_property
+    def coins(self) -> CoinSettings:
+        return read_area(CoinSettings, self._environ)
+
+    @cached_property
+    def images(self) -> ImageSettings:
+        return read_area(ImageSettings, self._environ)
+
+    @cached_property
+    def uploads(self) -> UploadSettings:
+        return read_area(UploadSettings, self._environ)
+
+    @cached_property
+    def generation(self) -> GenerationSettings:
+        return read_area(GenerationSettings, self._environ)
+
+    @cached_property
+    def gemini(self) -> GeminiSettings:
+        return read_area(GeminiSettings, self._environ)
 
 
 @cache
 def get_settings() -> Settings:
-    """The settings of this container, validated on first use and cached for warm invocations."""
-    return Settings.model_validate(dict(os.environ))
+    """The settings of this container (each area validated on first use), kept for warm invocations."""
+    return Settings(os.environ)

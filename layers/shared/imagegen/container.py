@@ -54,7 +54,7 @@ UPLOAD_SWEEP_MARGIN = timedelta(minutes=10)
 
 def token_secret(settings: Settings) -> str:
     """The service's signing secret, from Secrets Manager, cached for warm invocations."""
-    value = aws.secrets().get(settings.token_secret_arn, max_age=SECRET_MAX_AGE_SECONDS)
+    value = aws.secrets().get(settings.tokens.secret_arn, max_age=SECRET_MAX_AGE_SECONDS)
     if not isinstance(value, str) or len(value) < 32:
         raise RuntimeError("the token signing secret must be a string of at least 32 characters")
     return value
@@ -101,7 +101,7 @@ class Services:
     @cached_property
     def catalog(self) -> CatalogSource:
         """The model catalog of the ``MODEL_CATALOG_PARAMETER`` SSM parameter: call it for the current one."""
-        name = self.settings.model_catalog_parameter
+        name = self.settings.generation.model_catalog_parameter
         return CatalogSource(lambda: str(aws.ssm().get(name, max_age=CATALOG_MAX_AGE_SECONDS)))
 
     @cached_property
@@ -120,7 +120,7 @@ class Services:
     @cached_property
     def coins(self) -> CoinService:
         return CoinService(
-            CoinRepository(aws.dynamodb(), self.settings.coins_table),
+            CoinRepository(aws.dynamodb(), self.settings.coins.table),
             self.transactions,
             seconds_left=self.invocation.seconds_left,
         )
@@ -128,45 +128,51 @@ class Services:
     @cached_property
     def users(self) -> UserService:
         return UserService(
-            UserRepository(aws.dynamodb(), self.settings.users_table),
+            UserRepository(aws.dynamodb(), self.settings.accounts.users_table),
             self.coins,
             self.transactions,
             self.cursors,
-            admin_emails=self.settings.admin_email_set,
-            welcome_coins=self.settings.welcome_coins,
+            admin_emails=self.settings.accounts.admin_email_set,
+            welcome_coins=self.settings.accounts.welcome_coins,
+        )
+
+    @cached_property
+    def google(self) -> GoogleTokenVerifier:
+        """Google ID tokens' verifier: only the sign-in function builds it (and needs its settings)."""
+        google = self.settings.google
+        return GoogleTokenVerifier(
+            JwksCache(google.jwks_url), client_ids=google.client_ids, issuers=google.issuers
         )
 
     @cached_property
     def auth(self) -> AuthService:
         settings = self.settings
-        google = GoogleTokenVerifier(
-            JwksCache(settings.google_jwks_url),
-            client_ids=settings.google_client_ids,
-            issuers=settings.google_issuers,
-        )
         access = AccessTokens(
-            self._secret, settings.token_issuer, settings.token_audience, settings.access_token_ttl_seconds
+            self._secret, settings.tokens.issuer, settings.tokens.audience, settings.tokens.access_ttl_seconds
         )
         return AuthService(
-            google,
+            lambda: self.google,
             self.users,
-            SessionRepository(aws.dynamodb(), settings.sessions_table),
+            SessionRepository(aws.dynamodb(), settings.accounts.sessions_table),
             CallerRepository(
-                aws.dynamodb(), settings.sessions_table, settings.users_table, settings.coins_table
+                aws.dynamodb(),
+                settings.accounts.sessions_table,
+                settings.accounts.users_table,
+                settings.coins.table,
             ),
             access,
             RefreshTokens(self._secret),
-            settings.refresh_token_ttl_seconds,
+            settings.tokens.refresh_ttl_seconds,
         )
 
     @cached_property
     def image_records(self) -> ImageRepository:
-        return ImageRepository(aws.dynamodb(), self.settings.images_table)
+        return ImageRepository(aws.dynamodb(), self.settings.images.table)
 
     @cached_property
     def storage(self) -> ImageStorage:
         return ImageStorage(
-            aws.s3(), self.settings.images_bucket, self.settings.image_url_ttl_seconds, aws.credentials
+            aws.s3(), self.settings.images.bucket, self.settings.images.url_ttl_seconds, aws.credentials
         )
 
     @cached_property
@@ -177,14 +183,14 @@ class Services:
     def uploads(self) -> UploadService:
         from imagegen.services.uploads import UploadService
 
-        settings = self.settings
+        uploads = self.settings.uploads
         return UploadService(
             self.images,
             self.storage,
-            accepted_types=settings.accepted_upload_types,
-            max_upload_bytes=settings.max_upload_bytes,
-            cost=settings.upload_cost,
-            url_ttl_seconds=settings.upload_url_ttl_seconds,
+            accepted_types=uploads.accepted_types,
+            max_upload_bytes=uploads.max_bytes,
+            cost=uploads.cost,
+            url_ttl_seconds=uploads.url_ttl_seconds,
         )
 
     @cached_property
@@ -195,8 +201,8 @@ class Services:
             self.image_records,
             self.images,
             self.storage,
-            max_upload_bytes=self.settings.max_upload_bytes,
-            max_pixels=self.settings.max_image_pixels,
+            max_upload_bytes=self.settings.uploads.max_bytes,
+            max_pixels=self.settings.images.max_pixels,
         )
 
     @cached_property
@@ -207,8 +213,8 @@ class Services:
         return Sweeper(
             self.image_records,
             self.images,
-            upload_deadline=timedelta(seconds=settings.upload_url_ttl_seconds) + UPLOAD_SWEEP_MARGIN,
-            generation_deadline=timedelta(seconds=settings.generation_deadline_seconds),
+            upload_deadline=timedelta(seconds=settings.uploads.url_ttl_seconds) + UPLOAD_SWEEP_MARGIN,
+            generation_deadline=timedelta(seconds=settings.generation.deadline_seconds),
         )
 
     @cached_property
@@ -217,15 +223,15 @@ class Services:
 
         from imagegen.services.generation import GenerationQueue, GenerationService
 
-        settings = self.settings
+        generation = self.settings.generation
         persistence = DynamoDBPersistenceLayer(
-            table_name=settings.idempotency_table, boto3_client=aws.dynamodb()
+            table_name=generation.idempotency_table, boto3_client=aws.dynamodb()
         )
         return GenerationService(
             self.image_records,
             self.images,
             self.coins,
-            GenerationQueue(aws.sqs(), settings.generate_queue_url),
+            GenerationQueue(aws.sqs(), generation.queue_url),
             self.catalog,
             persistence=persistence,
             idempotency=self.idempotency,
@@ -249,10 +255,10 @@ class Services:
 
         settings = self.settings
         gemini = GeminiClient(
-            settings.gemini_base_url,
+            settings.gemini.base_url,
             api_key=self._gemini_api_key,
-            timeout_seconds=settings.gemini_timeout_seconds,
-            backoff_base_seconds=settings.gemini_backoff_base_seconds,
+            timeout_seconds=settings.gemini.timeout_seconds,
+            backoff_base_seconds=settings.gemini.backoff_base_seconds,
         )
         return GenerationWorker(
             self.image_records,
@@ -260,13 +266,13 @@ class Services:
             self.storage,
             gemini,
             self.catalog,
-            max_receives=settings.generate_max_receives,
-            max_pixels=settings.max_image_pixels,
+            max_receives=settings.generation.max_receives,
+            max_pixels=settings.images.max_pixels,
             on_retired_model=count_retired_model,
         )
 
     def _gemini_api_key(self) -> str:
-        value = aws.secrets().get(self.settings.gemini_api_key_secret_arn, max_age=SECRET_MAX_AGE_SECONDS)
+        value = aws.secrets().get(self.settings.gemini.api_key_secret_arn, max_age=SECRET_MAX_AGE_SECONDS)
         return str(value)
 
 

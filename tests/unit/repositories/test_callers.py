@@ -11,7 +11,7 @@ from imagegen.repositories.sessions import SessionRepository
 def repository(services: Services) -> CallerRepository:
     settings = services.settings
     return CallerRepository(
-        aws.dynamodb(), settings.sessions_table, settings.users_table, settings.coins_table
+        aws.dynamodb(), settings.accounts.sessions_table, settings.accounts.users_table, settings.coins.table
     )
 
 
@@ -22,7 +22,7 @@ def test_session_user_and_balance_come_back_together(services: Services) -> None
     session = Session(
         session_id="S1", user_id=user.id, refresh_hash="h", created_at="t", rotated_at="t", expires_at=2**31
     )
-    SessionRepository(aws.dynamodb(), services.settings.sessions_table).create(session)
+    SessionRepository(aws.dynamodb(), services.settings.accounts.sessions_table).create(session)
 
     record = repository(services).load("S1", user.id)
 

@@ -79,9 +79,9 @@ def test_an_expired_access_token_says_so(services: Services, signed_in: SignIn) 
     settings = services.settings
     stale = AccessTokens(
         lambda: services.auth._access._signing_key(),
-        settings.token_issuer,
-        settings.token_audience,
-        settings.access_token_ttl_seconds,
+        settings.tokens.issuer,
+        settings.tokens.audience,
+        settings.tokens.access_ttl_seconds,
         clock=lambda: 1_000_000.0,
     ).issue(signed_in.user.id, "any")
     with pytest.raises(TokenExpired):

@@ -152,7 +152,7 @@ class RacedRepository(CoinRepository):
     """A coin repository after whose first ``races`` reads another request moves the wallet."""
 
     def __init__(self, services: Services, race: Callable[[], None], races: int = 1) -> None:
-        super().__init__(aws.dynamodb(), services.settings.coins_table)
+        super().__init__(aws.dynamodb(), services.settings.coins.table)
         self._race = race
         self.races_left = races
 
@@ -216,7 +216,7 @@ def test_a_wallet_that_keeps_changing_past_the_deadline_is_busy_and_nothing_is_c
 def test_a_wallet_from_before_sequences_moves_and_starts_counting(
     services: Services, ledger_sum: Callable[[str], int]
 ) -> None:
-    table = services.settings.coins_table
+    table = services.settings.coins.table
     aws.dynamodb().put_item(
         TableName=table, Item=to_item({"userId": USER, "sk": "BALANCE", "balance": 300, "updatedAt": "x"})
     )
@@ -277,7 +277,7 @@ def test_a_function_near_its_timeout_moves_no_coin_and_says_busy(
 ) -> None:
     """A charge it could not follow up (queue the image, answer) before being killed is not begun."""
     coins = CoinService(
-        CoinRepository(aws.dynamodb(), services.settings.coins_table),
+        CoinRepository(aws.dynamodb(), services.settings.coins.table),
         services.transactions,
         seconds_left=lambda: 2.5,
     )
@@ -287,7 +287,7 @@ def test_a_function_near_its_timeout_moves_no_coin_and_says_busy(
 
     assert services.coins.balance(funded) == 300 == ledger_sum(funded)
     with_time = CoinService(
-        CoinRepository(aws.dynamodb(), services.settings.coins_table),
+        CoinRepository(aws.dynamodb(), services.settings.coins.table),
         services.transactions,
         seconds_left=lambda: 9.0,
     )

@@ -31,7 +31,7 @@ def ask(prompt: str = "a lighthouse", **extra: Any) -> GenerateRequest:
 
 def queued(services: Services) -> list[dict[str, object]]:
     messages = aws.sqs().receive_message(
-        QueueUrl=services.settings.generate_queue_url, MaxNumberOfMessages=10
+        QueueUrl=services.settings.generation.queue_url, MaxNumberOfMessages=10
     )
     return [json.loads(message["Body"]) for message in messages.get("Messages", [])]
 
@@ -234,9 +234,11 @@ def test_a_job_that_cannot_be_queued_is_failed_and_refunded_before_answering(
         services.image_records,
         services.images,
         services.coins,
-        UnreachableQueue(aws.sqs(), services.settings.generate_queue_url),
+        UnreachableQueue(aws.sqs(), services.settings.generation.queue_url),
         services.catalog,
-        DynamoDBPersistenceLayer(table_name=services.settings.idempotency_table, boto3_client=aws.dynamodb()),
+        DynamoDBPersistenceLayer(
+            table_name=services.settings.generation.idempotency_table, boto3_client=aws.dynamodb()
+        ),
         services.idempotency,
     )
     with pytest.raises(ClientError):
@@ -328,7 +330,7 @@ def test_an_image_from_before_threads_starts_one_when_it_is_edited(
 ) -> None:
     legacy = completed_upload(caller)
     aws.dynamodb().update_item(
-        TableName=services.settings.images_table,
+        TableName=services.settings.images.table,
         Key={"userId": {"S": caller.user_id}, "imageId": {"S": legacy.image_id}},
         UpdateExpression="REMOVE threadId, referenceImageIds",
     )

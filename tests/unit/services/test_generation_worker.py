@@ -280,7 +280,7 @@ def test_the_last_delivery_fails_and_refunds_exactly_once(
 ) -> None:
     image = services.generation.generate(caller, ask()).image
     gemini.fail_next(100, 500)
-    last = services.settings.generate_max_receives
+    last = services.settings.generation.max_receives
 
     assert services.generation_worker.process(job(image), receive_count=last) is JobOutcome.FAILED
     assert services.generation_worker.process(job(image), receive_count=last) is JobOutcome.SKIPPED
@@ -313,7 +313,7 @@ def test_an_image_deleted_while_the_model_draws_keeps_nothing(
     monkeypatch.setattr(services.storage, "write", delete_after_the_turn)
 
     assert services.generation_worker.process(job(image), receive_count=1) is JobOutcome.SKIPPED
-    assert aws.s3().list_objects_v2(Bucket=services.settings.images_bucket).get("KeyCount") == 0
+    assert aws.s3().list_objects_v2(Bucket=services.settings.images.bucket).get("KeyCount") == 0
 
 
 def test_deleting_a_generated_image_removes_its_turn(
@@ -324,7 +324,7 @@ def test_deleting_a_generated_image_removes_its_turn(
 
     services.images.delete(caller, image.image_id)
 
-    assert aws.s3().list_objects_v2(Bucket=services.settings.images_bucket).get("KeyCount") == 0
+    assert aws.s3().list_objects_v2(Bucket=services.settings.images.bucket).get("KeyCount") == 0
 
 
 def test_a_catalog_that_fails_to_load_leaves_the_job_for_redelivery(
@@ -356,14 +356,14 @@ def test_an_unforeseen_error_hands_the_image_back_and_the_last_delivery_refunds(
             raise TypeError("a bug nobody foresaw")
 
     worker = make_worker(
-        gemini_client=Broken(services.settings.gemini_base_url, lambda: "", timeout_seconds=1)
+        gemini_client=Broken(services.settings.gemini.base_url, lambda: "", timeout_seconds=1)
     )
     with pytest.raises(TypeError):
         worker.process(job(image), receive_count=1)
     assert record(services, image).status is ImageStatus.PENDING  # not stuck in PROCESSING
 
     with pytest.raises(TypeError):  # the job fails loudly: it goes to the DLQ, and the alarm rings
-        worker.process(job(image), receive_count=services.settings.generate_max_receives)
+        worker.process(job(image), receive_count=services.settings.generation.max_receives)
     assert (record(services, image).status, record(services, image).error) == (
         ImageStatus.FAILED,
         STORAGE_FAILED,
@@ -391,11 +391,11 @@ def test_what_cannot_be_stored_is_retried_then_refunded_leaving_nothing(
     monkeypatch.setattr(services.storage, "write", slow_down)
     assert services.generation_worker.process(job(image), receive_count=1) is JobOutcome.RETRY
     assert record(services, image).status is ImageStatus.PENDING
-    last = services.settings.generate_max_receives
+    last = services.settings.generation.max_receives
     assert services.generation_worker.process(job(image), receive_count=last) is JobOutcome.FAILED
 
     assert record(services, image).error == STORAGE_FAILED
-    assert aws.s3().list_objects_v2(Bucket=services.settings.images_bucket).get("KeyCount") == 0
+    assert aws.s3().list_objects_v2(Bucket=services.settings.images.bucket).get("KeyCount") == 0
     assert services.coins.balance(caller.user_id) == 1000 == ledger_sum(caller.user_id)
 
 
@@ -404,7 +404,7 @@ def test_an_edit_of_an_image_without_a_kept_turn_gives_it_as_an_input(
 ) -> None:
     generated = drawn(services, services.generation.generate(caller, ask("a red fox")).image)
     aws.dynamodb().update_item(  # as an image made before turns were kept
-        TableName=services.settings.images_table,
+        TableName=services.settings.images.table,
         Key={"userId": {"S": caller.user_id}, "imageId": {"S": generated.image_id}},
         UpdateExpression="REMOVE turnKey",
     )

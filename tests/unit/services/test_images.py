@@ -21,7 +21,7 @@ from tests.unit.conftest import MakeWorker
 
 
 def keys(services: Services) -> list[str]:
-    listed = aws.s3().list_objects_v2(Bucket=services.settings.images_bucket).get("Contents", [])
+    listed = aws.s3().list_objects_v2(Bucket=services.settings.images.bucket).get("Contents", [])
     return [item["Key"] for item in listed]
 
 
@@ -33,7 +33,7 @@ def uploaded(services: Services, caller: Caller, arrived: bool = True) -> str:
     if not arrived:
         return upload.image.image_id
     aws.s3().put_object(
-        Bucket=services.settings.images_bucket,
+        Bucket=services.settings.images.bucket,
         Key=upload.post.fields["key"],
         Body=data,
         ContentType="image/jpeg",
@@ -120,7 +120,7 @@ def test_a_generation_racing_a_delete_leaves_no_object(
             return super().generate(request)
 
     client = DeletedWhileDrawing(
-        services.settings.gemini_base_url, lambda: gemini.api_key, timeout_seconds=5.0
+        services.settings.gemini.base_url, lambda: gemini.api_key, timeout_seconds=5.0
     )
 
     assert make_worker(gemini_client=client).process(job, receive_count=1) is JobOutcome.SKIPPED

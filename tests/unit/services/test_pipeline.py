@@ -44,7 +44,7 @@ def arrival(image: Image) -> str:
 def arrive(services: Services, image: Image, data: bytes, content_type: str) -> None:
     """A file POSTed to the upload of ``image`` (a first, or another while its POST is still valid)."""
     aws.s3().put_object(
-        Bucket=services.settings.images_bucket, Key=arrival(image), Body=data, ContentType=content_type
+        Bucket=services.settings.images.bucket, Key=arrival(image), Body=data, ContentType=content_type
     )
 
 
@@ -152,7 +152,7 @@ def test_a_file_sent_with_another_content_type_fails(services: Services, caller:
 def test_an_object_whose_image_was_deleted_is_removed(services: Services, caller: Caller) -> None:
     image = uploaded(services, caller, images.jpeg())
     aws.dynamodb().delete_item(
-        TableName=services.settings.images_table,
+        TableName=services.settings.images.table,
         Key={"userId": {"S": image.user_id}, "imageId": {"S": image.image_id}},
     )
 
@@ -308,7 +308,7 @@ def test_a_generated_image_may_be_larger_than_the_largest_upload(services: Servi
     side = 2700
     noise = PILImage.frombytes("RGB", (side, side), os.urandom(side * side * 3))
     data = images.encode(noise, "PNG", compress_level=0)
-    assert len(data) > services.settings.max_upload_bytes
+    assert len(data) > services.settings.uploads.max_bytes
     image = generated_bytes(services, caller, data)
 
     assert services.pipeline.measure(image.object_key) is Outcome.COMPLETED

@@ -36,7 +36,7 @@ class AuthService:
 
     def __init__(
         self,
-        google: GoogleTokenVerifier,
+        google: Callable[[], GoogleTokenVerifier],
         users: UserService,
         sessions: SessionRepository,
         callers: CallerRepository,
@@ -56,7 +56,7 @@ class AuthService:
 
     def sign_in_with_google(self, id_token: str) -> SignIn:
         """Verify a Google ID token, find or create its user, and open a session."""
-        identity = self._google.verify(id_token)
+        identity = self._google().verify(id_token)
         user = self._users.sign_in(identity)
         refresh = self._refresh_tokens.issue(secrets.token_urlsafe(18))
         now = now_iso()
