@@ -34,7 +34,8 @@ class MissingSettings(RuntimeError):
 
 
 class _Area(BaseModel):
-    model_config = ConfigDict(frozen=True, populate_by_name=True)
+    # Built when first read, like the models (imagegen.models.base): a function reads few areas.
+    model_config = ConfigDict(frozen=True, populate_by_name=True, defer_build=True)
 
 
 class ServiceSettings(_Area):

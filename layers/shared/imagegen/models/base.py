@@ -9,7 +9,9 @@ from pydantic.alias_generators import to_camel
 class CamelModel(BaseModel):
     """A model that reads and writes camelCase field names."""
 
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+    # defer_build: a model's validator and serializer are built when first used, not when imported,
+    # so a function builds only the models it touches (at import, building them all took ~25 ms).
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, defer_build=True)
 
     def to_json(self) -> dict[str, object]:
         """The JSON-ready dict for an API response."""
@@ -30,4 +32,5 @@ class RequestModel(BaseModel):
         extra="forbid",
         str_strip_whitespace=True,
         strict=True,
+        defer_build=True,
     )
