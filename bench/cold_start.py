@@ -48,8 +48,17 @@ import boto3
 session = boto3.session.Session()
 for service in {services!r}:
     session.client(service)
+{floor}
 print(time.perf_counter() - started)
 """
+# What Powertools alone adds to an API function: its logger and its validating resolver, no routes.
+POWERTOOLS_FLOOR = """\
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+Logger(service="floor")
+APIGatewayHttpResolver(enable_validation=True)
+"""
+FLOOR_OF = "ListImagesFunction"
 
 
 def clients_of(resource: Mapping[str, Any]) -> list[str]:
@@ -88,14 +97,29 @@ def cold_starts(report: Report, template: Template, environment_of: Mapping[str,
         services = clients_of(template.resources[logical_id])
         providers = "\n".join(_PROVIDERS[service] for service in services if service in _PROVIDERS)
         environment = {**environment_of[logical_id], "PYTHONPATH": str(ROOT / "layers" / "shared")}
-        ours, bare = [], []
+        ours, bare, floor = [], [], []
         for _ in range(RUNS):
             probe = FUNCTION_PROBE.format(services=services, providers=providers)
             ours.append(_seconds(probe, str(spec.code_dir), environment) * 1000)
-            bare.append(
-                _seconds(BASELINE_PROBE.format(services=services), str(spec.code_dir), environment) * 1000
-            )
+            baseline = BASELINE_PROBE.format(services=services, floor="")
+            bare.append(_seconds(baseline, str(spec.code_dir), environment) * 1000)
+            if logical_id == FLOOR_OF:
+                with_powertools = BASELINE_PROBE.format(services=services, floor=POWERTOOLS_FLOOR)
+                floor.append(_seconds(with_powertools, str(spec.code_dir), environment) * 1000)
         ratio = statistics.median(ours) / statistics.median(bare)
+        if floor:
+            floor_ratio = statistics.median(floor) / statistics.median(bare)
+            rows.append(
+                [
+                    "(Powertools alone)",
+                    ",".join(services),
+                    f"{statistics.median(floor):.0f}",
+                    f"{statistics.median(bare):.0f}",
+                    f"{floor_ratio:.2f}",
+                    "",
+                    "",
+                ]
+            )
         rows.append(
             [
                 logical_id,
@@ -113,7 +137,8 @@ def cold_starts(report: Report, template: Template, environment_of: Mapping[str,
             ]
         )
     report.table(
-        f"Cold start: import + its clients, fresh interpreter, median of {RUNS} alternating runs (ms)",
+        f"Cold start: import + its clients, fresh interpreter, median of {RUNS} alternating runs (ms);"
+        " (Powertools alone): boto3, the clients, Powertools' logger and validating resolver with no route",
         ["function", "clients", "ours", "boto3 + clients", "ratio", "goal", "met"],
         rows,
     )

@@ -33,7 +33,6 @@ _PRELOAD = [
     "pydantic",
     "jwt",
     "requests",
-    "ulid",
     "aws_lambda_powertools.event_handler",
     "aws_lambda_powertools.logging",
     "aws_lambda_powertools.utilities.parameters",

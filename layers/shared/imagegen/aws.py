@@ -12,32 +12,31 @@ import threading
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-import boto3
-from botocore.config import Config
-
 if TYPE_CHECKING:
+    import boto3
     from aws_lambda_powertools.utilities.parameters import SecretsProvider, SSMProvider
     from botocore.credentials import ReadOnlyCredentials
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_sqs import SQSClient
 
-_CLIENT_CONFIG = Config(
-    connect_timeout=2,
-    read_timeout=5,
-    retries={"mode": "standard", "max_attempts": 3},
-)
+_CLIENT_OPTIONS: dict[str, Any] = {
+    "connect_timeout": 2,
+    "read_timeout": 5,
+    "retries": {"mode": "standard", "max_attempts": 3},
+}
+# Presigned URLs must be SigV4 (regional buckets refuse SigV2) and valid for the browser.
+_SERVICE_OPTIONS: dict[str, dict[str, Any]] = {"s3": {"signature_version": "s3v4"}}
 # A session is not thread-safe: clients are made from it one at a time (clients themselves are).
 _lock = threading.Lock()
 
 
-# Presigned URLs must be SigV4 (regional buckets refuse SigV2) and valid for the browser.
-_SERVICE_CONFIG = {"s3": Config(signature_version="s3v4")}
-
-
 @cache
 def session() -> boto3.session.Session:
-    """The boto3 session of this container, made on first use."""
+    """The boto3 session of this container, made on first use: boto3 itself is imported then, so a
+    function that calls no AWS service (the health check) never loads it."""
+    import boto3
+
     return boto3.session.Session()
 
 
@@ -53,7 +52,9 @@ def credentials() -> ReadOnlyCredentials:
 @cache
 def client(service: str) -> Any:
     """A cached boto3 client for ``service`` (``dynamodb``, ``s3``, ``sqs``...), from ``session()``."""
-    config = _CLIENT_CONFIG.merge(_SERVICE_CONFIG[service]) if service in _SERVICE_CONFIG else _CLIENT_CONFIG
+    from botocore.config import Config
+
+    config = Config(**_CLIENT_OPTIONS, **_SERVICE_OPTIONS.get(service, {}))
     with _lock:
         return session().client(service, config=config)  # type: ignore[call-overload]
 

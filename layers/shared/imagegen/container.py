@@ -2,10 +2,10 @@
 
 Handlers call ``services()``; each service (and the AWS clients behind it) is built the
 first time something asks for it, so a function pays only for what it uses. The services only some
-functions use (generation and its idempotency, the worker and Gemini, the image pipeline and
-Pillow, the sweeper, uploads) are imported where they are built: listing images imports none of
-them. Tests build their own ``Services`` (or clear this cache) after pointing the environment at
-moto.
+functions use (sign-in and tokens, generation and its idempotency, the worker and Gemini, the
+image pipeline and its imaging libraries, the sweeper, uploads) are imported where they are built:
+listing images imports none of the others, and the pipeline's functions no JWT library. Tests
+build their own ``Services`` (or clear this cache) after pointing the environment at moto.
 """
 
 from __future__ import annotations
@@ -19,26 +19,23 @@ from imagegen import aws
 from imagegen.config import Settings, get_settings
 from imagegen.invocation import Invocation
 from imagegen.models.catalog import ModelCatalog, ModelSpec
-from imagegen.repositories.callers import CallerRepository
 from imagegen.repositories.coins import CoinRepository
 from imagegen.repositories.dynamo import Transactions
 from imagegen.repositories.images import ImageRepository
-from imagegen.repositories.sessions import SessionRepository
 from imagegen.repositories.users import UserRepository
-from imagegen.services.auth import AuthService
 from imagegen.services.coins import CoinService
 from imagegen.services.cursors import CursorCodec
-from imagegen.services.google_identity import GoogleTokenVerifier, JwksCache
 from imagegen.services.images import ImageService
 from imagegen.services.storage import ImageStorage
-from imagegen.services.tokens import AccessTokens, RefreshTokens
 from imagegen.services.users import UserService
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
 
+    from imagegen.services.auth import AuthService
     from imagegen.services.generation import GenerationService
     from imagegen.services.generation_worker import GenerationWorker
+    from imagegen.services.google_identity import GoogleTokenVerifier
     from imagegen.services.pipeline import ImagePipeline
     from imagegen.services.sweeper import Sweeper
     from imagegen.services.uploads import UploadService
@@ -139,6 +136,8 @@ class Services:
     @cached_property
     def google(self) -> GoogleTokenVerifier:
         """Google ID tokens' verifier: only the sign-in function builds it (and needs its settings)."""
+        from imagegen.services.google_identity import GoogleTokenVerifier, JwksCache
+
         google = self.settings.google
         return GoogleTokenVerifier(
             JwksCache(google.jwks_url), client_ids=google.client_ids, issuers=google.issuers
@@ -146,6 +145,12 @@ class Services:
 
     @cached_property
     def auth(self) -> AuthService:
+        """Sessions and tokens (PyJWT and its cryptography load here: event-driven functions never do)."""
+        from imagegen.repositories.callers import CallerRepository
+        from imagegen.repositories.sessions import SessionRepository
+        from imagegen.services.auth import AuthService
+        from imagegen.services.tokens import AccessTokens, RefreshTokens
+
         settings = self.settings
         access = AccessTokens(
             self._secret, settings.tokens.issuer, settings.tokens.audience, settings.tokens.access_ttl_seconds
