@@ -1,0 +1,298 @@
+"""Warm requests: what each API handler spends beyond its own AWS calls, and how a gallery page's
+time grows with the gallery.
+
+Overhead is measured in this process: each handler, loaded from where the template says it is,
+runs on its sample event from ``events/`` against the local stack's AWS, warm. botocore's own
+events time every AWS call from the moment it is made until its answer is parsed; what remains of
+the invocation (routing, validation, our services, presigned URLs, logging) is the overhead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import importlib.util
+import json
+import os
+import statistics
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+import requests
+
+from bench.report import Report
+from devstack.stack import LocalStack
+from devstack.template import ROOT
+
+EVENTS = ROOT / "events"
+OVERHEAD_GOAL_MS = 2.0
+SCALING_GOAL = 1.2
+
+
+@dataclass
+class LambdaContext:
+    function_name: str
+    memory_limit_in_mb: int = 512
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:bench"
+    aws_request_id: str = "bench"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 10_000
+
+
+class AwsClock:
+    """Milliseconds spent inside AWS calls, from botocore's events on our clients."""
+
+    def __init__(self) -> None:
+        self.spent_ms = 0.0
+        self._local = threading.local()
+
+    def watch(self, client: Any) -> None:
+        client.meta.events.register("provide-client-params.*.*", self._started)
+        client.meta.events.register("after-call.*.*", self._ended)
+        client.meta.events.register("after-call-error.*.*", self._ended)
+
+    def _started(self, **_: Any) -> None:
+        self._local.started = time.perf_counter()
+
+    def _ended(self, **_: Any) -> None:
+        self.spent_ms += (time.perf_counter() - self._local.started) * 1000
+
+
+def handler_of(stack: LocalStack, logical_id: str) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    spec = stack.template.functions()[logical_id]
+    module_spec = importlib.util.spec_from_file_location(f"bench_{logical_id}", spec.code_dir / "app.py")
+    assert module_spec
+    assert module_spec.loader
+    module: ModuleType = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    handler: Callable[[dict[str, Any], Any], dict[str, Any]] = module.lambda_handler
+    return handler
+
+
+def sample_event(
+    name: str, token: str | None, path_id: str | None = None, body: Any = None
+) -> dict[str, Any]:
+    event: dict[str, Any] = copy.deepcopy(json.loads((EVENTS / name).read_text()))
+    if token is None:
+        event.get("headers", {}).pop("authorization", None)
+    else:
+        event["headers"]["authorization"] = f"Bearer {token}"
+    if body is not None:
+        event["body"] = json.dumps(body)
+    if path_id is not None:
+        sample = event["pathParameters"]["id"]
+        event["pathParameters"]["id"] = path_id
+        http = event["requestContext"]["http"]
+        event["rawPath"] = http["path"] = http["path"].replace(sample, path_id)
+    return event
+
+
+@contextlib.contextmanager
+def quiet_stdout() -> Iterator[None]:
+    """The handlers' JSON logs go where Lambda's would not disturb this report: nowhere."""
+    saved = os.dup(1)
+    with open(os.devnull, "w") as devnull:
+        os.dup2(devnull.fileno(), 1)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+
+
+@dataclass
+class Gallery:
+    token: str
+    user_id: str
+    image_id: str
+
+
+def signed_in(stack: LocalStack, email: str) -> tuple[str, str]:
+    base = f"{stack.api_url}/api/v1"
+    id_token = requests.post(f"{stack.api_url}/_dev/id-token", json={"email": email}, timeout=30).json()
+    answer = requests.post(f"{base}/auth/google", json=id_token, timeout=30).json()
+    return answer["token"], answer["user"]["id"]
+
+
+def seed_images(user_id: str, count: int) -> list[str]:
+    """``count`` COMPLETED images for ``user_id``, written straight to the table; their ids."""
+    from imagegen import aws, container
+    from imagegen.ids import new_id, now_iso
+    from imagegen.models.images import Image, ImageMetadata, ImageStatus, ImageType
+
+    services = container.services()
+    table = services.settings.images.table
+    made: list[str] = []
+    for start in range(0, count, 25):
+        requests_ = []
+        for _ in range(min(25, count - start)):
+            newest = new_id()
+            made.append(newest)
+            image = Image(
+                user_id=user_id,
+                image_id=newest,
+                type=ImageType.UPLOADED,
+                status=ImageStatus.COMPLETED,
+                object_key=f"images/{user_id}/{newest}.png",
+                thumbnail_key=f"thumbnails/{user_id}/{newest}/512.webp",
+                metadata=ImageMetadata(
+                    width=640, height=480, format="PNG", content_type="image/png", size=1000
+                ),
+                coins_used=50,
+                created_at=now_iso(),
+                updated_at=now_iso(),
+            )
+            item = services.image_records.create_write(image).item["Put"]["Item"]
+            item.pop("unfinished", None)  # as ImageRepository.complete leaves a finished image
+            requests_.append({"PutRequest": {"Item": item}})
+        aws.dynamodb().batch_write_item(RequestItems={table: requests_})
+    return made
+
+
+def warm_overhead(report: Report, stack: LocalStack, calls: int = 200) -> None:
+    """Each API handler's warm p50, minus its AWS calls, held to its goal."""
+    from imagegen import aws, container
+
+    token, user_id = signed_in(stack, "bench-warm@example.com")
+    container.services().coins.grant(user_id, 1000 * calls, note="bench")
+    image_id = seed_images(user_id, 20)[-1]
+    doomed = iter(seed_images(user_id, calls + 5))  # one image to delete per call
+    id_token = requests.post(
+        f"{stack.api_url}/_dev/id-token", json={"email": "bench-warm@example.com"}, timeout=30
+    ).json()["token"]
+    upload = {"filename": "a.png", "contentType": "image/png", "size": 1000}
+    cases = [
+        ("HealthFunction", "GET /health", lambda: sample_event("health/get_health.json", None)),
+        ("AuthFunction", "GET /auth/me", lambda: sample_event("auth/me.json", token)),
+        ("UsersFunction", "GET /users/me", lambda: sample_event("users/my_profile.json", token)),
+        (
+            "AuthFunction",
+            "POST /auth/google",
+            lambda: sample_event("auth/sign_in_with_google.json", None, body={"token": id_token}),
+        ),
+        (
+            "UsersFunction",
+            "GET /users/me/transactions",
+            lambda: sample_event("users/my_transactions.json", token),
+        ),
+        (
+            "ListImagesFunction",
+            "GET /images (20, URLs signed)",
+            lambda: sample_event("images/list_images.json", token),
+        ),
+        (
+            "ListImagesFunction",
+            "GET /images/{id}",
+            lambda: sample_event("images/get_image.json", token, image_id),
+        ),
+        ("GenerateFunction", "GET /models", lambda: sample_event("images/list_models.json", None)),
+        (
+            "GenerateFunction",
+            "POST /images/generate",
+            lambda: sample_event("images/generate.json", token, body={"prompt": "a lighthouse at dusk"}),
+        ),
+        (
+            "UploadUrlFunction",
+            "POST /images/upload",
+            lambda: sample_event("images/request_upload.json", token, body=upload),
+        ),
+        (
+            "DeleteImageFunction",
+            "DELETE /images/{id}",
+            lambda: sample_event("images/delete_image.json", token, next(doomed)),
+        ),
+    ]
+    clock = AwsClock()
+    watched: set[int] = set()
+    rows = []
+    handlers: dict[str, Callable[[dict[str, Any], Any], dict[str, Any]]] = {}
+    for logical_id, route, event in cases:
+        handler = handlers.setdefault(logical_id, handler_of(stack, logical_id))
+        context = LambdaContext(function_name=logical_id)
+        totals, overheads = [], []
+        with quiet_stdout():
+            for attempt in range(calls + 5):
+                first = event()
+                if attempt == 4:  # warm now: every client this handler uses exists, watch them all
+                    for service in ("dynamodb", "s3", "sqs", "secretsmanager", "ssm"):
+                        client = aws.client(service)
+                        if id(client) not in watched:
+                            clock.watch(client)
+                            watched.add(id(client))
+                spent_before = clock.spent_ms
+                started = time.perf_counter()
+                answer = handler(first, context)
+                total = (time.perf_counter() - started) * 1000
+                assert answer["statusCode"] < 300, (route, answer)
+                if attempt >= 5:
+                    totals.append(total)
+                    overheads.append(total - (clock.spent_ms - spent_before))
+        overhead = statistics.median(overheads)
+        rows.append(
+            [
+                route,
+                logical_id,
+                f"{statistics.median(totals):.2f}",
+                f"{statistics.median(totals) - overhead:.2f}",
+                f"{overhead:.2f}",
+                f"<= {OVERHEAD_GOAL_MS}",
+                report.goal(
+                    f"warm overhead {route}",
+                    f"{overhead:.2f} ms",
+                    f"<= {OVERHEAD_GOAL_MS} ms",
+                    overhead <= OVERHEAD_GOAL_MS,
+                ),
+            ]
+        )
+    report.table(
+        f"Warm handlers in process, {calls} calls each (ms, p50): the invocation, its AWS calls, the rest",
+        ["route", "function", "total", "AWS calls", "overhead", "goal", "met"],
+        rows,
+    )
+
+
+def gallery_scaling(
+    report: Report, stack: LocalStack, large: int = 10_000, small: int = 20, rounds: int = 40
+) -> None:
+    """The first page of a gallery of ``large`` images against one of ``small``, through the API."""
+    base = f"{stack.api_url}/api/v1"
+    galleries = {}
+    for size in (large, small):
+        token, user_id = signed_in(stack, f"bench-gallery-{size}@example.com")
+        seed_images(user_id, size)
+        galleries[size] = {"Authorization": f"Bearer {token}"}
+    http = requests.Session()
+    samples: dict[int, list[float]] = {large: [], small: []}
+    for _ in range(rounds):
+        for size, auth in galleries.items():
+            started = time.perf_counter()
+            page = http.get(f"{base}/images", params={"limit": "20"}, headers=auth, timeout=60)
+            samples[size].append((time.perf_counter() - started) * 1000)
+            assert page.status_code == 200, page.text
+            assert len(page.json()["images"]) == 20, page.text
+    ratio = statistics.median(samples[large]) / statistics.median(samples[small])
+    report.table(
+        f"GET /images?limit=20 through the local stack, {rounds} alternating rounds (ms, p50; moto's query"
+        " reads every item of the partition, so the local figure carries moto's cost, not DynamoDB's)",
+        ["images", "p50", "ratio", "goal", "met"],
+        [
+            [str(small), f"{statistics.median(samples[small]):.1f}", "", "", ""],
+            [
+                str(large),
+                f"{statistics.median(samples[large]):.1f}",
+                f"{ratio:.2f}",
+                f"<= {SCALING_GOAL}",
+                report.goal(
+                    f"gallery page: {large} images / {small}",
+                    f"{ratio:.2f}",
+                    f"<= {SCALING_GOAL}",
+                    ratio <= SCALING_GOAL,
+                ),
+            ],
+        ],
+    )
