@@ -12,6 +12,7 @@ import hashlib
 import hmac
 from collections.abc import Callable
 from datetime import datetime
+from functools import lru_cache
 from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit
 
@@ -44,6 +45,7 @@ class GetUrlSigner:
         self._credentials = credentials
         self._clock = clock
         self._signing_key: tuple[tuple[str, str], bytes] | None = None
+        self._credential_parts: tuple[tuple[str, str | None, str], tuple[str, str]] | None = None
 
     def sign(self, key: str, expires_in: int, response_content_type: str | None = None) -> str:
         """A URL that GETs ``key`` for ``expires_in`` seconds (served as ``response_content_type``)."""
@@ -53,19 +55,12 @@ class GetUrlSigner:
         now = self._clock()
         day, timestamp = now.strftime("%Y%m%d"), now.strftime("%Y%m%dT%H%M%SZ")
         scope = f"{day}/{self._region}/s3/aws4_request"
-        query = {
-            "X-Amz-Algorithm": _ALGORITHM,
-            "X-Amz-Credential": f"{credentials.access_key}/{scope}",
-            "X-Amz-Date": timestamp,
-            "X-Amz-Expires": str(expires_in),
-            "X-Amz-SignedHeaders": "host",
-        }
-        if credentials.token:
-            query["X-Amz-Security-Token"] = credentials.token
-        if response_content_type:
-            query["response-content-type"] = response_content_type
-        canonical_query = "&".join(
-            f"{_encode(name)}={_encode(value)}" for name, value in sorted(query.items())
+        credential, token = self._encoded_credentials(credentials.access_key, credentials.token, scope)
+        # The canonical query, its names in SigV4's (byte) order, every value percent-encoded.
+        canonical_query = (
+            f"X-Amz-Algorithm={_ALGORITHM}&X-Amz-Credential={credential}&X-Amz-Date={timestamp}"
+            f"&X-Amz-Expires={expires_in}{token}&X-Amz-SignedHeaders=host"
+            + (f"&response-content-type={_encode(response_content_type)}" if response_content_type else "")
         )
         encoded_key = quote(key, safe="/~")
         canonical_request = "\n".join(
@@ -86,6 +81,17 @@ class GetUrlSigner:
         signature = hmac.new(signing_key, string_to_sign.encode(), hashlib.sha256).hexdigest()
         return f"{self._object_url}{encoded_key}?{canonical_query}&X-Amz-Signature={signature}"
 
+    def _encoded_credentials(self, access_key: str, token: str | None, scope: str) -> tuple[str, str]:
+        """The credential and session-token parameters, encoded once per key, token and day: a
+        Lambda's session token runs to a kilobyte, too long to encode again for every URL."""
+        if self._credential_parts is None or self._credential_parts[0] != (access_key, token, scope):
+            encoded_token = f"&X-Amz-Security-Token={_encode(token)}" if token else ""
+            self._credential_parts = (
+                (access_key, token, scope),
+                (_encode(f"{access_key}/{scope}"), encoded_token),
+            )
+        return self._credential_parts[1]
+
     def _key(self, secret: str, day: str) -> bytes:
         """The SigV4 signing key of ``day``: derived by four HMACs, the same all day."""
         if self._signing_key is not None and self._signing_key[0] == (secret, day):
@@ -97,6 +103,7 @@ class GetUrlSigner:
         return key
 
 
+@lru_cache(maxsize=64)  # a handful of content types; credentials are cached above
 def _encode(text: str) -> str:
     """Percent-encoding of SigV4's canonical query: everything but unreserved characters."""
     return quote(text, safe="-_.~")
