@@ -25,6 +25,7 @@ from bench import imaging
 from bench.cold_start import cold_starts
 from bench.layer import layer_size
 from bench.report import Report
+from bench.warm import gallery_scaling, warm_overhead
 from devstack.stack import LocalStack
 from devstack.template import ROOT
 
@@ -356,6 +357,8 @@ def main() -> None:
         coin_contention(report, stack)
         wallet_burst(report, stack)
         gallery_page_signing(report)
+        warm_overhead(report, stack)
+        gallery_scaling(report, stack)
         to_completed(report, stack)
         idle_cpu(report)
     imaging.main(report)
