@@ -12,8 +12,8 @@ remote model), so nothing is believed until checked, in this order:
 
 Thumbnails and the model's inputs are then made by libvips' ``thumbnail``, which decodes at
 reduced size where the format allows (JPEG, WebP) and streams the others (PNG, GIF) through the
-shrink, so no full-size copy of the image is ever held: on a 4000x3000 WebP, 6 MB and 110 ms
-against Pillow's 184 MB and 224 ms (``make bench``). Its loader must be the one of the format we
+shrink, so no full-size copy of the image is ever held: on a 4000x3000 WebP, 6 MB and about
+90 ms against Pillow's 184 MB and 225 ms (``make bench``). Its loader must be the one of the format we
 sniffed, it fails on any decoding error (``fail_on=error``), and its operation cache is off, so
 nothing of one image outlives the call.
 
