@@ -1,7 +1,5 @@
 """Sign-in with Google, token refresh, logout, and the signed-in user."""
 
-from __future__ import annotations
-
 from http import HTTPStatus
 from typing import Any
 

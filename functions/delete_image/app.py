@@ -1,7 +1,5 @@
 """DELETE /api/v1/images/{id}: the image's files, then its record."""
 
-from __future__ import annotations
-
 from http import HTTPStatus
 from typing import Any
 

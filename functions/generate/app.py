@@ -3,8 +3,6 @@
 Each request is charged, recorded and queued at most once per Idempotency-Key.
 """
 
-from __future__ import annotations
-
 from http import HTTPStatus
 from typing import Annotated, Any
 

@@ -1,8 +1,6 @@
 """GET /api/v1/health, the API's OpenAPI document, and the catch-all (`$default`): unknown routes get the
 404 envelope."""
 
-from __future__ import annotations
-
 from http import HTTPStatus
 from typing import Any
 

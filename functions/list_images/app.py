@@ -1,8 +1,6 @@
 """Reading and editing images: the caller's gallery, one image and its edit thread, a user's gallery
 (owner or admin)."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger

@@ -1,7 +1,5 @@
 """POST /api/v1/images/upload: charge the upload, record the image, and sign a POST for the browser."""
 
-from __future__ import annotations
-
 from http import HTTPStatus
 from typing import Any
 

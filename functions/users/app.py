@@ -1,7 +1,5 @@
 """The signed-in user's profile and coin history, and the admin's view of all users and their coins."""
 
-from __future__ import annotations
-
 from typing import Any
 
 from aws_lambda_powertools import Logger

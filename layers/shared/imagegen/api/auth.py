@@ -1,6 +1,9 @@
-"""The caller of an authenticated route, for ``Annotated[Caller, Depends(current_caller)]``."""
+"""The caller of an authenticated route, for ``Annotated[Caller, Depends(current_caller)]``.
 
-from __future__ import annotations
+No ``from __future__ import annotations`` here, nor in the handlers: Powertools reads the
+annotations of a route and its dependencies with ``typing.get_type_hints`` on every request,
+which compiles each one again when it is a string (about 0.2 ms a request).
+"""
 
 from typing import TYPE_CHECKING, Annotated
 
@@ -17,7 +20,7 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
 
 
-def request_caller(event: BaseProxyEvent) -> Caller:
+def request_caller(event: "BaseProxyEvent") -> Caller:
     """The verified caller of a request: a valid access token whose session is still live."""
     return services().auth.authenticate(event.headers.get("authorization"))
 
@@ -34,7 +37,7 @@ def current_admin(caller: Annotated[Caller, Depends(current_caller)]) -> Caller:
     return caller
 
 
-def check_caller_first(route: Route | None, event: BaseProxyEvent) -> None:
+def check_caller_first(route: "Route | None", event: "BaseProxyEvent") -> None:
     """Refuse a request as ``route``'s dependencies would (401 for a stranger, 403 for a user on an
     admin's route), for a request refused before they ran: a stranger learns nothing of a body's
     schema, nor whether a path id is well-formed."""
@@ -44,7 +47,7 @@ def check_caller_first(route: Route | None, event: BaseProxyEvent) -> None:
             current_admin(caller)
 
 
-def _depends_on(route: Route | None, wanted: object) -> bool:
+def _depends_on(route: "Route | None", wanted: object) -> bool:
     """Whether ``route``, or a dependency of it, depends on ``wanted``."""
     pending: list[Dependant] = [route.dependant] if route is not None else []
     while pending:
