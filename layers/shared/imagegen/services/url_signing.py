@@ -46,14 +46,14 @@ class GetUrlSigner:
         self._clock = clock
         self._signing_key: tuple[tuple[str, str], bytes] | None = None
         self._credential_parts: tuple[tuple[str, str | None, str], tuple[str, str]] | None = None
+        self._formatted: tuple[int, tuple[str, str]] | None = None
 
     def sign(self, key: str, expires_in: int, response_content_type: str | None = None) -> str:
         """A URL that GETs ``key`` for ``expires_in`` seconds (served as ``response_content_type``)."""
         credentials = self._credentials()
         if not (credentials.access_key and credentials.secret_key):
             raise RuntimeError("no AWS credentials to sign with")
-        now = self._clock()
-        day, timestamp = now.strftime("%Y%m%d"), now.strftime("%Y%m%dT%H%M%SZ")
+        day, timestamp = self._moment(self._clock())
         scope = f"{day}/{self._region}/s3/aws4_request"
         credential, token = self._encoded_credentials(credentials.access_key, credentials.token, scope)
         # The canonical query, its names in SigV4's (byte) order, every value percent-encoded.
@@ -80,6 +80,13 @@ class GetUrlSigner:
         signing_key = self._key(credentials.secret_key, day)  # checked above
         signature = hmac.new(signing_key, string_to_sign.encode(), hashlib.sha256).hexdigest()
         return f"{self._object_url}{encoded_key}?{canonical_query}&X-Amz-Signature={signature}"
+
+    def _moment(self, now: datetime) -> tuple[str, str]:
+        """The day and the timestamp SigV4 writes for ``now``: formatted once a second, not per URL."""
+        second = int(now.timestamp())
+        if self._formatted is None or self._formatted[0] != second:
+            self._formatted = (second, (now.strftime("%Y%m%d"), now.strftime("%Y%m%dT%H%M%SZ")))
+        return self._formatted[1]
 
     def _encoded_credentials(self, access_key: str, token: str | None, scope: str) -> tuple[str, str]:
         """The credential and session-token parameters, encoded once per key, token and day: a
