@@ -1,6 +1,11 @@
 """Cold starts: each function's import and the creation of its AWS clients in a fresh interpreter,
 against a fresh interpreter that imports boto3 and creates the same clients from one session.
 
+Both run as Lambda lays them out: the layer and the function built by their Makefiles (for this
+machine's architecture, with their bytecode), boto3 apart as the runtime provides it, and no
+site-packages (``python -S``): nothing of the development environment, such as the editable
+install's import hook, weighs on either side.
+
 The clients a function uses are those its policies in the template allow it to call; its own side
 creates them as it does on its first invocation (``imagegen.aws``, with Powertools' providers where
 it reads secrets or parameters). The two sides alternate, run after run, so that whatever else the
@@ -9,14 +14,21 @@ machine does weighs on both; the goal is on the ratio of their medians.
 
 from __future__ import annotations
 
+import compileall
+import os
+import platform
+import py_compile
 import statistics
 import subprocess
 import sys
+import tempfile
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
+from bench.layer import build, build_layer
 from bench.report import Report
-from devstack.template import ROOT, Template
+from devstack.template import Template
 
 RATIO_GOAL = 1.15
 RUNS = 7
@@ -78,9 +90,35 @@ def clients_of(resource: Mapping[str, Any]) -> list[str]:
     return sorted(services)
 
 
+def lambda_layout(directory: Path, template: Template) -> tuple[Path, dict[str, Path]]:
+    """Where Lambda would find the code: the ``sys.path`` (the layer, then the runtime's boto3) and
+    each function's built directory."""
+    import boto3
+
+    layer = build_layer(directory / "layer", platform.machine()) / "python"
+    runtime = directory / "runtime"  # boto3, as the runtime provides it: the version the tests use
+    subprocess.run(  # noqa: S603 - this interpreter's pip
+        [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+         "--target", str(runtime), f"boto3=={boto3.__version__}"],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    compileall.compile_dir(runtime, quiet=1, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+    functions = {
+        logical_id: build(f"build-{logical_id}", spec.code_dir, _made(directory / "functions" / logical_id))
+        for logical_id, spec in template.functions().items()
+    }
+    return layer, functions | {"": runtime}
+
+
+def _made(directory: Path) -> Path:
+    directory.mkdir(parents=True)
+    return directory
+
+
 def _seconds(probe: str, cwd: str, environment: Mapping[str, str]) -> float:
     completed = subprocess.run(  # noqa: S603 - our own interpreter and probe
-        [sys.executable, "-c", probe],
+        [sys.executable, "-S", "-c", probe],
         cwd=cwd,
         env=dict(environment),
         capture_output=True,
@@ -92,20 +130,34 @@ def _seconds(probe: str, cwd: str, environment: Mapping[str, str]) -> float:
 
 def cold_starts(report: Report, template: Template, environment_of: Mapping[str, Mapping[str, str]]) -> None:
     """Prints each function's cold start beside bare boto3's, and holds their ratio to its goal."""
+    with tempfile.TemporaryDirectory() as directory:
+        layer, built = lambda_layout(Path(directory), template)
+        _cold_starts(report, template, environment_of, layer, built)
+
+
+def _cold_starts(
+    report: Report,
+    template: Template,
+    environment_of: Mapping[str, Mapping[str, str]],
+    layer: Path,
+    built: Mapping[str, Path],
+) -> None:
     rows = []
-    for logical_id, spec in template.functions().items():
+    path = f"{layer}{os.pathsep}{built['']}"
+    for logical_id in template.functions():
+        code_dir = built[logical_id]
         services = clients_of(template.resources[logical_id])
         providers = "\n".join(_PROVIDERS[service] for service in services if service in _PROVIDERS)
-        environment = {**environment_of[logical_id], "PYTHONPATH": str(ROOT / "layers" / "shared")}
+        environment = {**environment_of[logical_id], "PYTHONPATH": path}
         ours, bare, floor = [], [], []
         for _ in range(RUNS):
             probe = FUNCTION_PROBE.format(services=services, providers=providers)
-            ours.append(_seconds(probe, str(spec.code_dir), environment) * 1000)
+            ours.append(_seconds(probe, str(code_dir), environment) * 1000)
             baseline = BASELINE_PROBE.format(services=services, floor="")
-            bare.append(_seconds(baseline, str(spec.code_dir), environment) * 1000)
+            bare.append(_seconds(baseline, str(code_dir), environment) * 1000)
             if logical_id == FLOOR_OF:
                 with_powertools = BASELINE_PROBE.format(services=services, floor=POWERTOOLS_FLOOR)
-                floor.append(_seconds(with_powertools, str(spec.code_dir), environment) * 1000)
+                floor.append(_seconds(with_powertools, str(code_dir), environment) * 1000)
         ratio = statistics.median(ours) / statistics.median(bare)
         if floor:
             floor_ratio = statistics.median(floor) / statistics.median(bare)

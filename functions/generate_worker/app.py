@@ -13,8 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from imagegen.container import services
-from imagegen.models.images import GenerationJob
-from imagegen.services.generation_worker import JobOutcome
+from imagegen.models.images import GenerationJob, JobOutcome
 
 logger = Logger()
 metrics = Metrics()  # what the worker counts (a retired model), flushed once per invocation

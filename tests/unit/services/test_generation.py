@@ -16,9 +16,8 @@ from imagegen import aws
 from imagegen.container import Services
 from imagegen.errors import Conflict, InsufficientCoins, Invalid, NotFound
 from imagegen.models.auth import Caller
-from imagegen.models.images import GenerateRequest, GenerationJob, ImageStatus
+from imagegen.models.images import GenerateRequest, GenerationJob, ImageStatus, JobOutcome
 from imagegen.services.generation import QUEUE_FAILED, GenerationQueue, GenerationService
-from imagegen.services.generation_worker import JobOutcome
 from tests import images
 from tests.unit.conftest import UploadImage
 

@@ -17,7 +17,7 @@ from imagegen import aws
 from imagegen.container import Services
 from imagegen.models.auth import Caller
 from imagegen.models.catalog import CatalogInvalid, ModelCatalog
-from imagegen.models.images import GenerateRequest, GenerationJob, Image, ImageStatus
+from imagegen.models.images import GenerateRequest, GenerationJob, Image, ImageStatus, JobOutcome
 from imagegen.models.turns import ModelTurn
 from imagegen.services.gemini import GeminiClient, ImageRequest, ModelReply
 from imagegen.services.generation_worker import (
@@ -26,7 +26,6 @@ from imagegen.services.generation_worker import (
     REFERENCE_GONE,
     SOURCE_GONE,
     STORAGE_FAILED,
-    JobOutcome,
 )
 from imagegen.services.pipeline import Outcome
 from imagegen.services.storage import turn_key

@@ -11,9 +11,15 @@ from imagegen import aws
 from imagegen.container import Services
 from imagegen.errors import NotFound
 from imagegen.models.auth import Caller
-from imagegen.models.images import GenerateRequest, GenerationJob, ImageStatus, ImageUpdate, UploadRequest
+from imagegen.models.images import (
+    GenerateRequest,
+    GenerationJob,
+    ImageStatus,
+    ImageUpdate,
+    JobOutcome,
+    UploadRequest,
+)
 from imagegen.services.gemini import GeminiClient, ImageRequest, ModelReply
-from imagegen.services.generation_worker import JobOutcome
 from imagegen.services.pipeline import Outcome
 from imagegen.services.storage import thumbnail_key
 from tests import images

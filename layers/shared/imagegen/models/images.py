@@ -227,6 +227,15 @@ class GenerationJob(CamelModel):
     image_id: str
 
 
+class JobOutcome(StrEnum):
+    """What became of one delivery of a generation job."""
+
+    STORED = "stored"  # the bytes are in S3; the pipeline completes the image
+    FAILED = "failed"  # refused or broken: failed and refunded
+    SKIPPED = "skipped"  # a duplicate delivery, or the image is gone
+    RETRY = "retry"  # the model or S3 is unavailable: SQS delivers the job again
+
+
 class PresignedPost(CamelModel):
     """Where and how the browser POSTs the file: ``fields`` first, ``file`` last."""
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -29,7 +28,7 @@ from pydantic import ValidationError
 
 from imagegen.ids import now_iso
 from imagegen.models.catalog import DEFAULT_ASPECT_RATIO, DEFAULT_IMAGE_SIZE, ModelCatalog, ModelSpec
-from imagegen.models.images import GenerationJob, Image, ImageStatus
+from imagegen.models.images import GenerationJob, Image, ImageStatus, JobOutcome
 from imagegen.models.turns import ModelTurn, TurnPart
 from imagegen.services.gemini import (
     GenerationFailed,
@@ -59,13 +58,6 @@ REFERENCE_GONE = "A reference image is gone; your coins were refunded."
 INPUT_UNREADABLE = "An input image could not be read; your coins were refunded."
 
 _log = logging.getLogger(__name__)
-
-
-class JobOutcome(StrEnum):
-    STORED = "stored"  # the bytes are in S3; the pipeline completes the image
-    FAILED = "failed"  # refused or broken: failed and refunded
-    SKIPPED = "skipped"  # a duplicate delivery, or the image is gone
-    RETRY = "retry"  # the model or S3 is unavailable: SQS delivers the job again
 
 
 class _InputsGone(Exception):
