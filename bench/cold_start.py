@@ -26,8 +26,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from bench.layer import build, build_layer
 from bench.report import Report
+from devstack.build import build, build_layer
 from devstack.template import Template
 
 RATIO_GOAL = 1.15
@@ -105,15 +105,10 @@ def lambda_layout(directory: Path, template: Template) -> tuple[Path, dict[str, 
     )  # fmt: skip
     compileall.compile_dir(runtime, quiet=1, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
     functions = {
-        logical_id: build(f"build-{logical_id}", spec.code_dir, _made(directory / "functions" / logical_id))
+        logical_id: build(f"build-{logical_id}", spec.code_dir, directory / "functions" / logical_id)
         for logical_id, spec in template.functions().items()
     }
     return layer, functions | {"": runtime}
-
-
-def _made(directory: Path) -> Path:
-    directory.mkdir(parents=True)
-    return directory
 
 
 def _seconds(probe: str, cwd: str, environment: Mapping[str, str]) -> float:

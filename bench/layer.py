@@ -3,46 +3,16 @@ Python), unzipped and zipped, beside Lambda's limit on a function's unzipped cod
 
 from __future__ import annotations
 
-import subprocess
 import sys
 import tempfile
 import zipfile
 from pathlib import Path
 
 from bench.report import Report
-from devstack.template import ROOT, load_template
+from devstack.build import build_layer
 
 LAMBDA_UNZIPPED_LIMIT_MB = 250  # a function and all its layers, unzipped
 SHARE_GOAL = 0.5  # half of the limit left for the functions and whatever comes next
-
-
-def build(target: str, source: Path, artifacts: Path, *variables: str) -> Path:
-    """``sam build``'s step for one resource: its Makefile's ``target`` into ``artifacts``, compiled by
-    this interpreter (the runtime's version: the tests check it)."""
-    runtime = str(load_template()["Globals"]["Function"]["Runtime"]).removeprefix("python")
-    subprocess.run(  # noqa: S603 - our own Makefiles
-        [
-            "/usr/bin/env",
-            "make",
-            "--no-print-directory",
-            "-C",
-            str(source),
-            target,
-            f"ARTIFACTS_DIR={artifacts}",
-            f"LAMBDA_PYTHON={runtime}",
-            f"BYTECODE_PYTHON={sys.executable}",
-            f"PIP={sys.executable} -m pip",
-            *variables,
-        ],
-        check=True,
-        capture_output=True,
-    )
-    return artifacts
-
-
-def build_layer(artifacts: Path, arch: str = "aarch64") -> Path:
-    """The shared layer as deployed (``arch``: Lambda's arm64 by default, or this machine's to run it)."""
-    return build("build-SharedLayer", ROOT / "layers" / "shared", artifacts, f"LAMBDA_ARCH={arch}")
 
 
 def layer_size(report: Report) -> None:

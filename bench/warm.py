@@ -10,7 +10,6 @@ the invocation (routing, validation, our services, presigned URLs, logging) is t
 from __future__ import annotations
 
 import contextlib
-import copy
 import importlib.util
 import json
 import os
@@ -27,10 +26,9 @@ from typing import Any
 import requests
 
 from bench.report import Report
+from devstack.samples import sample_event
 from devstack.stack import LocalStack
-from devstack.template import ROOT
 
-EVENTS = ROOT / "events"
 OVERHEAD_GOAL_MS = 2.0
 SCALING_GOAL = 1.2
 
@@ -74,24 +72,6 @@ def handler_of(path: str, logical_id: str) -> Callable[[dict[str, Any], Any], di
     module_spec.loader.exec_module(module)
     handler: Callable[[dict[str, Any], Any], dict[str, Any]] = module.lambda_handler
     return handler
-
-
-def sample_event(
-    name: str, token: str | None, path_id: str | None = None, body: Any = None
-) -> dict[str, Any]:
-    event: dict[str, Any] = copy.deepcopy(json.loads((EVENTS / name).read_text()))
-    if token is None:
-        event.get("headers", {}).pop("authorization", None)
-    else:
-        event["headers"]["authorization"] = f"Bearer {token}"
-    if body is not None:
-        event["body"] = json.dumps(body)
-    if path_id is not None:
-        sample = event["pathParameters"]["id"]
-        event["pathParameters"]["id"] = path_id
-        http = event["requestContext"]["http"]
-        event["rawPath"] = http["path"] = http["path"].replace(sample, path_id)
-    return event
 
 
 @contextlib.contextmanager
@@ -241,7 +221,7 @@ def measure_overheads(plan: dict[str, Any]) -> list[dict[str, Any]]:
         (
             "ListImagesFunction",
             "GET /images/{id}",
-            lambda: sample_event("images/get_image.json", token, plan["image"]),
+            lambda: sample_event("images/get_image.json", token, path_id=plan["image"]),
         ),
         ("GenerateFunction", "GET /models", lambda: sample_event("images/list_models.json", None)),
         (
@@ -257,7 +237,7 @@ def measure_overheads(plan: dict[str, Any]) -> list[dict[str, Any]]:
         (
             "DeleteImageFunction",
             "DELETE /images/{id}",
-            lambda: sample_event("images/delete_image.json", token, next(doomed)),
+            lambda: sample_event("images/delete_image.json", token, path_id=next(doomed)),
         ),
     ]
     clock = AwsClock()

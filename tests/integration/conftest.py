@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import importlib.util
 import json
 from collections.abc import Callable
@@ -14,10 +13,9 @@ from typing import Any
 import boto3
 import pytest
 
-from devstack.template import ROOT, Template
+from devstack.samples import sample_event
+from devstack.template import Template
 from tests.conftest import ServedIssuer, reset_container
-
-EVENTS = ROOT / "events"
 
 Invoke = Callable[..., dict[str, Any]]
 
@@ -46,35 +44,6 @@ def _handler_module(path: Path, name: str) -> ModuleType:
         spec.loader.exec_module(module)
         _modules[path] = module
     return _modules[path]
-
-
-def load_event(
-    name: str,
-    token: str | None = None,
-    body: Any = None,
-    raw_body: str | None = None,
-    query: dict[str, str] | None = None,
-    path_id: str | None = None,
-) -> dict[str, Any]:
-    """A sample event from events/, with the access token, body, query or path ``{id}`` of this test."""
-    event: dict[str, Any] = copy.deepcopy(json.loads((EVENTS / name).read_text()))
-    if token is None:
-        event.get("headers", {}).pop("authorization", None)
-    else:
-        event["headers"]["authorization"] = f"Bearer {token}"
-    if body is not None:
-        event["body"] = json.dumps(body)
-    if raw_body is not None:
-        event["body"] = raw_body
-    if query is not None:
-        event["queryStringParameters"] = query
-        event["rawQueryString"] = "&".join(f"{key}={value}" for key, value in query.items())
-    if path_id is not None:
-        sample = event["pathParameters"]["id"]
-        event["pathParameters"]["id"] = path_id
-        http = event["requestContext"]["http"]
-        event["rawPath"] = http["path"] = http["path"].replace(sample, path_id)
-    return event
 
 
 @pytest.fixture
@@ -112,7 +81,7 @@ def sign_in(invoke: Invoke, issuer: ServedIssuer) -> Callable[[str], SignedIn]:
     def sign_in_(email: str) -> SignedIn:
         response = invoke(
             "AuthFunction",
-            load_event("auth/sign_in_with_google.json", body={"token": issuer.id_token(email)}),
+            sample_event("auth/sign_in_with_google.json", body={"token": issuer.id_token(email)}),
         )
         assert response["statusCode"] == 200, response
         body = body_of(response)
@@ -123,7 +92,7 @@ def sign_in(invoke: Invoke, issuer: ServedIssuer) -> Callable[[str], SignedIn]:
 
 def object_created(template: Template, key: str) -> dict[str, Any]:
     """The EventBridge "Object Created" sample event for ``key`` in the images bucket."""
-    event: dict[str, Any] = json.loads((EVENTS / "pipeline/object_created.json").read_text())
+    event = sample_event("pipeline/object_created.json")
     bucket = template.physical["ImagesBucket"].ref
     event["detail"]["bucket"]["name"] = bucket
     event["resources"] = [f"arn:aws:s3:::{bucket}"]
@@ -136,7 +105,7 @@ def request_upload(
 ) -> dict[str, Any]:
     """``POST /images/upload`` through the upload function: ``{image, upload, user}``."""
     body = {"filename": "photo", "contentType": content_type, "size": len(data), "title": "Holiday"}
-    response = invoke("UploadUrlFunction", load_event("images/request_upload.json", token=token, body=body))
+    response = invoke("UploadUrlFunction", sample_event("images/request_upload.json", token=token, body=body))
     assert response["statusCode"] == 201, response
     return dict(body_of(response))
 

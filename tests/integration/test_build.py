@@ -6,7 +6,6 @@ from __future__ import annotations
 import importlib.util
 import os
 import re
-import shutil
 import stat
 import subprocess
 import sys
@@ -15,9 +14,9 @@ from typing import Any
 
 import pytest
 
+from devstack.build import build, build_layer, runtime_version
 from devstack.template import ROOT, load_template
 
-MAKE = shutil.which("make") or "make"
 UNCHECKED_HASH = 0b01  # PEP 552 flags: hash-based, source not checked
 
 
@@ -27,37 +26,15 @@ def document() -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def runtime(document: dict[str, Any]) -> str:
+def runtime() -> str:
     """The Python version the template deploys, such as ``3.13``."""
-    declared = document["Globals"]["Function"]["Runtime"]
-    assert declared.startswith("python"), declared
-    return str(declared.removeprefix("python"))
-
-
-def build(target: str, source: Path, artifacts: Path, runtime: str) -> None:
-    subprocess.run(  # noqa: S603 - our own Makefiles
-        [
-            MAKE,
-            "--no-print-directory",
-            "-C",
-            str(source),
-            target,
-            f"ARTIFACTS_DIR={artifacts}",
-            f"LAMBDA_PYTHON={runtime}",
-            f"BYTECODE_PYTHON={sys.executable}",
-            f"PIP={sys.executable} -m pip",
-        ],
-        check=True,
-        capture_output=True,
-    )
+    return runtime_version()
 
 
 @pytest.fixture(scope="module")
-def layer(tmp_path_factory: pytest.TempPathFactory, runtime: str) -> Path:
+def layer(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The shared layer as ``sam build`` makes it: the directory unpacked at /opt/python."""
-    artifacts = tmp_path_factory.mktemp("layer")
-    build("build-SharedLayer", ROOT / "layers" / "shared", artifacts, runtime)
-    return artifacts / "python"
+    return build_layer(tmp_path_factory.mktemp("layer")) / "python"
 
 
 def bytecode_of(source: Path) -> bytes:
@@ -123,7 +100,5 @@ def test_every_function_ships_its_handler_with_bytecode(
     }
     assert len(functions) > 5
     for logical_id, properties in functions.items():
-        artifacts = tmp_path / logical_id
-        artifacts.mkdir()
-        build(f"build-{logical_id}", ROOT / properties["CodeUri"], artifacts, runtime)
+        artifacts = build(f"build-{logical_id}", ROOT / properties["CodeUri"], tmp_path / logical_id)
         assert_unchecked_bytecode(artifacts / "app.py")

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import json
 
-from devstack.template import ROOT, Template
-
-EVENTS = ROOT / "events"
+from devstack.samples import EVENTS
+from devstack.template import Template
 
 
 def test_every_route_has_a_sample_event() -> None:

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from functools import cache, cached_property
-from typing import Annotated
+from functools import cache
+from typing import Annotated, overload
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
@@ -129,20 +129,6 @@ class GeminiSettings(_Area):
     api_key_secret_arn: str = Field(alias="GEMINI_API_KEY_SECRET_ARN")
 
 
-AREAS: tuple[type[_Area], ...] = (
-    ServiceSettings,
-    TokenSettings,
-    GoogleSettings,
-    AccountSettings,
-    CoinSettings,
-    ImageSettings,
-    UploadSettings,
-    GenerationSettings,
-    GeminiSettings,
-)
-"""Every area, in the order the template's environment lists them."""
-
-
 def variables(area: type[_Area]) -> list[str]:
     """The environment variables an area reads."""
     return [str(field.alias) for field in area.model_fields.values()]
@@ -162,47 +148,51 @@ def read_area[Area: _Area](area: type[Area], environ: Mapping[str, str]) -> Area
         ) from None
 
 
+class _AreaOf[Area: _Area]:
+    """A ``Settings`` attribute: its area, read from the environment at first access, then kept."""
+
+    def __init__(self, area: type[Area]) -> None:
+        self.area = area
+        self._name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._name = name
+
+    @overload
+    def __get__(self, settings: None, owner: type) -> _AreaOf[Area]: ...
+    @overload
+    def __get__(self, settings: Settings, owner: type) -> Area: ...
+    def __get__(self, settings: Settings | None, owner: type) -> _AreaOf[Area] | Area:
+        if settings is None:
+            return self
+        read: Area | None = settings.read.get(self._name)  # type: ignore[assignment]
+        if read is None:
+            read = settings.read[self._name] = read_area(self.area, settings.environ)
+        return read
+
+
 class Settings:
     """The settings of a container: each area validated the first time it is asked for, then kept."""
 
+    service = _AreaOf(ServiceSettings)
+    tokens = _AreaOf(TokenSettings)
+    google = _AreaOf(GoogleSettings)
+    accounts = _AreaOf(AccountSettings)
+    coins = _AreaOf(CoinSettings)
+    images = _AreaOf(ImageSettings)
+    uploads = _AreaOf(UploadSettings)
+    generation = _AreaOf(GenerationSettings)
+    gemini = _AreaOf(GeminiSettings)
+
     def __init__(self, environ: Mapping[str, str]) -> None:
-        self._environ = dict(environ)
+        self.environ = dict(environ)
+        self.read: dict[str, _Area] = {}
 
-    @cached_property
-    def service(self) -> ServiceSettings:
-        return read_area(ServiceSettings, self._environ)
 
-    @cached_property
-    def tokens(self) -> TokenSettings:
-        return read_area(TokenSettings, self._environ)
-
-    @cached_property
-    def google(self) -> GoogleSettings:
-        return read_area(GoogleSettings, self._environ)
-
-    @cached_property
-    def accounts(self) -> AccountSettings:
-        return read_area(AccountSettings, self._environ)
-
-    @cached_property
-    def coins(self) -> CoinSettings:
-        return read_area(CoinSettings, self._environ)
-
-    @cached_property
-    def images(self) -> ImageSettings:
-        return read_area(ImageSettings, self._environ)
-
-    @cached_property
-    def uploads(self) -> UploadSettings:
-        return read_area(UploadSettings, self._environ)
-
-    @cached_property
-    def generation(self) -> GenerationSettings:
-        return read_area(GenerationSettings, self._environ)
-
-    @cached_property
-    def gemini(self) -> GeminiSettings:
-        return read_area(GeminiSettings, self._environ)
+AREAS: tuple[type[_Area], ...] = tuple(
+    member.area for member in vars(Settings).values() if isinstance(member, _AreaOf)
+)
+"""Every area, in the order ``Settings`` lists them."""
 
 
 @cache

@@ -6,15 +6,16 @@ from collections.abc import Callable
 
 import pytest
 
+from devstack.samples import sample_event
 from tests.conftest import ServedIssuer
-from tests.integration.conftest import Invoke, SignedIn, body_of, load_event
+from tests.integration.conftest import Invoke, SignedIn, body_of
 
 SignIn = Callable[[str], SignedIn]
 
 
 def test_sign_in_returns_the_new_user_and_tokens(invoke: Invoke, issuer: ServedIssuer) -> None:
     token = issuer.id_token("ada@example.com", "Ada", "Lovelace")
-    response = invoke("AuthFunction", load_event("auth/sign_in_with_google.json", body={"token": token}))
+    response = invoke("AuthFunction", sample_event("auth/sign_in_with_google.json", body={"token": token}))
 
     assert response["statusCode"] == 200
     body = body_of(response)
@@ -44,7 +45,7 @@ def test_sign_in_returns_the_new_user_and_tokens(invoke: Invoke, issuer: ServedI
 
 def test_me_is_the_signed_in_user(invoke: Invoke, sign_in: SignIn) -> None:
     ada = sign_in("ada@example.com")
-    response = invoke("AuthFunction", load_event("auth/me.json", token=ada.token))
+    response = invoke("AuthFunction", sample_event("auth/me.json", token=ada.token))
 
     assert response["statusCode"] == 200
     assert body_of(response) == {"user": ada.user}
@@ -53,24 +54,24 @@ def test_me_is_the_signed_in_user(invoke: Invoke, sign_in: SignIn) -> None:
 def test_refresh_rotates_and_logout_revokes(invoke: Invoke, sign_in: SignIn) -> None:
     ada = sign_in("ada@example.com")
     refreshed = invoke(
-        "AuthFunction", load_event("auth/refresh.json", body={"refreshToken": ada.refresh_token})
+        "AuthFunction", sample_event("auth/refresh.json", body={"refreshToken": ada.refresh_token})
     )
     assert refreshed["statusCode"] == 200
     tokens = body_of(refreshed)
     assert set(tokens) == {"token", "refreshToken", "expiresIn"}
 
-    logout = invoke("AuthFunction", load_event("auth/logout.json", token=tokens["token"]))
+    logout = invoke("AuthFunction", sample_event("auth/logout.json", token=tokens["token"]))
     assert logout["statusCode"] == 204
     assert not logout.get("body")
 
-    after = invoke("AuthFunction", load_event("auth/me.json", token=tokens["token"]))
+    after = invoke("AuthFunction", sample_event("auth/me.json", token=tokens["token"]))
     assert after["statusCode"] == 401
     assert body_of(after)["error"]["code"] == "UNAUTHORIZED"
 
 
 def test_a_bad_google_token_is_401(invoke: Invoke, issuer: ServedIssuer) -> None:
     token = issuer.id_token("ada@example.com", aud="not-our-client")
-    response = invoke("AuthFunction", load_event("auth/sign_in_with_google.json", body={"token": token}))
+    response = invoke("AuthFunction", sample_event("auth/sign_in_with_google.json", body={"token": token}))
 
     assert response["statusCode"] == 401
     assert body_of(response)["error"] == {
@@ -82,7 +83,7 @@ def test_a_bad_google_token_is_401(invoke: Invoke, issuer: ServedIssuer) -> None
 
 @pytest.mark.parametrize("raw", ['{"token": ', "not json", "{'token': 'x'}", '{"token": "\ud800"}', "\udcff"])
 def test_a_body_that_is_not_json_is_400_invalid_json(invoke: Invoke, raw: str) -> None:
-    response = invoke("AuthFunction", load_event("auth/sign_in_with_google.json", raw_body=raw))
+    response = invoke("AuthFunction", sample_event("auth/sign_in_with_google.json", raw_body=raw))
 
     assert response["statusCode"] == 400
     assert body_of(response)["error"]["code"] == "INVALID_JSON"
@@ -99,7 +100,7 @@ def test_a_body_that_is_not_json_is_400_invalid_json(invoke: Invoke, raw: str) -
     ],
 )
 def test_schema_errors_are_422_naming_the_field(invoke: Invoke, body: object, field: str) -> None:
-    response = invoke("AuthFunction", load_event("auth/sign_in_with_google.json", body=body))
+    response = invoke("AuthFunction", sample_event("auth/sign_in_with_google.json", body=body))
 
     assert response["statusCode"] == 422
     error = body_of(response)["error"]
@@ -109,7 +110,7 @@ def test_schema_errors_are_422_naming_the_field(invoke: Invoke, body: object, fi
 
 def test_an_oversized_body_is_413(invoke: Invoke) -> None:
     response = invoke(
-        "AuthFunction", load_event("auth/sign_in_with_google.json", body={"token": "x" * 70_000})
+        "AuthFunction", sample_event("auth/sign_in_with_google.json", body={"token": "x" * 70_000})
     )
 
     assert response["statusCode"] == 413
@@ -117,7 +118,7 @@ def test_an_oversized_body_is_413(invoke: Invoke) -> None:
 
 
 def test_logout_without_a_token_is_401(invoke: Invoke) -> None:
-    response = invoke("AuthFunction", load_event("auth/logout.json"))
+    response = invoke("AuthFunction", sample_event("auth/logout.json"))
 
     assert response["statusCode"] == 401
     assert body_of(response)["error"]["code"] == "UNAUTHORIZED"
@@ -132,7 +133,7 @@ def test_an_unexpected_failure_is_500_with_nothing_internal_and_a_logged_request
         raise RuntimeError("table imagegen-users-secret-name is on fire")
 
     monkeypatch.setattr(AuthService, "sign_in_with_google", explode)
-    event = load_event("auth/sign_in_with_google.json", body={"token": issuer.id_token("a@example.com")})
+    event = sample_event("auth/sign_in_with_google.json", body={"token": issuer.id_token("a@example.com")})
     for handler in logging.getLogger("auth").handlers:  # Powertools keeps the stream it first saw
         if isinstance(handler, logging.StreamHandler):
             monkeypatch.setattr(handler, "stream", sys.stdout)
@@ -160,7 +161,7 @@ def test_an_unexpected_failure_is_500_with_nothing_internal_and_a_logged_request
     ],
 )
 def test_a_body_that_is_not_json_is_415(invoke: Invoke, content_type: str) -> None:
-    event = load_event("auth/sign_in_with_google.json", body={"token": "x"})
+    event = sample_event("auth/sign_in_with_google.json", body={"token": "x"})
     event["headers"]["content-type"] = content_type
 
     response = invoke("AuthFunction", event)
@@ -171,7 +172,7 @@ def test_a_body_that_is_not_json_is_415(invoke: Invoke, content_type: str) -> No
 
 @pytest.mark.parametrize("content_type", ["application/json; charset=utf-8", "Application/JSON", ""])
 def test_json_content_types_and_none_are_read_as_json(invoke: Invoke, content_type: str) -> None:
-    event = load_event("auth/sign_in_with_google.json", body={"token": "x"})
+    event = sample_event("auth/sign_in_with_google.json", body={"token": "x"})
     event["headers"]["content-type"] = content_type
 
     assert invoke("AuthFunction", event)["statusCode"] == 401  # parsed, then refused as a bad token

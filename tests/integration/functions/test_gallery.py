@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from devstack.samples import sample_event
 from devstack.template import Template
 from tests import images
 from tests.conftest import ADMIN_EMAIL
-from tests.integration.conftest import Invoke, SignedIn, body_of, completed_upload, load_event
+from tests.integration.conftest import Invoke, SignedIn, body_of, completed_upload
 
 SignIn = Callable[[str], SignedIn]
 
@@ -18,25 +19,25 @@ def test_a_gallery_is_listed_renamed_and_emptied(invoke: Invoke, sign_in: SignIn
 
     listed = invoke(
         "ListImagesFunction",
-        load_event("images/list_images.json", token=ada.token, query={"type": "UPLOADED"}),
+        sample_event("images/list_images.json", token=ada.token, query={"type": "UPLOADED"}),
     )
     assert [image["id"] for image in body_of(listed)["images"]] == [image_id]
 
     renamed = invoke(
-        "ListImagesFunction", load_event("images/update_image.json", token=ada.token, path_id=image_id)
+        "ListImagesFunction", sample_event("images/update_image.json", token=ada.token, path_id=image_id)
     )
     assert renamed["statusCode"] == 200, renamed
     assert body_of(renamed)["image"]["title"] == "Harbour at dawn"
 
-    as_user = load_event("users/list_user_images.json", token=ada.token, path_id=ada.user["id"])
+    as_user = sample_event("users/list_user_images.json", token=ada.token, path_id=ada.user["id"])
     assert [image["id"] for image in body_of(invoke("ListImagesFunction", as_user))["images"]] == [image_id]
 
     deleted = invoke(
-        "DeleteImageFunction", load_event("images/delete_image.json", token=ada.token, path_id=image_id)
+        "DeleteImageFunction", sample_event("images/delete_image.json", token=ada.token, path_id=image_id)
     )
     assert deleted["statusCode"] == 204, deleted
     assert (
-        body_of(invoke("ListImagesFunction", load_event("images/list_images.json", token=ada.token)))[
+        body_of(invoke("ListImagesFunction", sample_event("images/list_images.json", token=ada.token)))[
             "images"
         ]
         == []
@@ -47,12 +48,12 @@ def test_a_grant_shows_in_the_ledger(invoke: Invoke, sign_in: SignIn) -> None:
     ada, admin = sign_in("ada@example.com"), sign_in(ADMIN_EMAIL)
 
     granted = invoke(
-        "UsersFunction", load_event("users/grant_coins.json", token=admin.token, path_id=ada.user["id"])
+        "UsersFunction", sample_event("users/grant_coins.json", token=admin.token, path_id=ada.user["id"])
     )
     assert granted["statusCode"] == 200, granted
     assert body_of(granted)["user"]["coins"] == 1500
 
-    ledger = body_of(invoke("UsersFunction", load_event("users/my_transactions.json", token=ada.token)))
+    ledger = body_of(invoke("UsersFunction", sample_event("users/my_transactions.json", token=ada.token)))
     assert [(entry["reason"], entry["amount"], entry["note"]) for entry in ledger["transactions"]] == [
         ("grant", 500, "Thanks for the bug report"),
         ("welcome", 1000, None),

@@ -11,15 +11,16 @@ import boto3
 import pytest
 
 from devstack.gemini import LocalGemini
+from devstack.samples import sample_event
 from devstack.template import Template
 from tests import images
-from tests.integration.conftest import Invoke, SignedIn, body_of, completed_upload, load_event
+from tests.integration.conftest import Invoke, SignedIn, body_of, completed_upload
 
 SignIn = Callable[[str], SignedIn]
 
 
 def generate(invoke: Invoke, token: str, prompt: str, key: str | None = None) -> dict[str, Any]:
-    event = load_event("images/generate.json", token=token, body={"prompt": prompt})
+    event = sample_event("images/generate.json", token=token, body={"prompt": prompt})
     if key is None:
         event["headers"].pop("idempotency-key")
     else:
@@ -28,7 +29,7 @@ def generate(invoke: Invoke, token: str, prompt: str, key: str | None = None) ->
 
 
 def batch(jobs: list[dict[str, Any] | str], receive_count: int = 1) -> dict[str, Any]:
-    event: dict[str, Any] = load_event("generate_worker/sqs_batch.json")
+    event: dict[str, Any] = sample_event("generate_worker/sqs_batch.json")
     template = event["Records"][0]
     records = []
     for index, job in enumerate(jobs):
@@ -41,7 +42,7 @@ def batch(jobs: list[dict[str, Any] | str], receive_count: int = 1) -> dict[str,
 
 
 def test_the_models_are_listed_without_a_token(invoke: Invoke) -> None:
-    response = invoke("GenerateFunction", load_event("images/list_models.json"))
+    response = invoke("GenerateFunction", sample_event("images/list_models.json"))
 
     assert response["statusCode"] == 200
     models = body_of(response)["models"]
@@ -63,12 +64,12 @@ def test_a_bad_catalog_fails_loudly_and_charges_nothing(
         Overwrite=True,
     )
 
-    listed = invoke("GenerateFunction", load_event("images/list_models.json"))
+    listed = invoke("GenerateFunction", sample_event("images/list_models.json"))
     generated = generate(invoke, ada.token, "a lighthouse")
 
     assert (listed["statusCode"], body_of(listed)["error"]["code"]) == (500, "INTERNAL")
     assert generated["statusCode"] == 500
-    me = invoke("UsersFunction", load_event("users/my_profile.json", token=ada.token))
+    me = invoke("UsersFunction", sample_event("users/my_profile.json", token=ada.token))
     assert body_of(me)["user"]["coins"] == 1000
 
 
@@ -144,14 +145,14 @@ def test_edit_and_thread_with_the_sample_events(invoke: Invoke, sign_in: SignIn,
     ada = sign_in("ada@example.com")
     source = completed_upload(invoke, template, ada.token, images.png(80, 60), "image/png")
     reference = completed_upload(invoke, template, ada.token, images.png(40, 40), "image/png")
-    event = load_event("images/edit_image.json", token=ada.token, path_id=source)
+    event = sample_event("images/edit_image.json", token=ada.token, path_id=source)
     sample = json.loads(event["body"])
     event["body"] = json.dumps({**sample, "referenceImageIds": [reference]})
 
     edited = invoke("GenerateFunction", event)
     replay = invoke("GenerateFunction", copy.deepcopy(event))
     thread = invoke(
-        "ListImagesFunction", load_event("images/image_thread.json", token=ada.token, path_id=source)
+        "ListImagesFunction", sample_event("images/image_thread.json", token=ada.token, path_id=source)
     )
 
     assert edited["statusCode"] == 202, edited
@@ -170,7 +171,7 @@ def test_edit_and_thread_with_the_sample_events(invoke: Invoke, sign_in: SignIn,
 
 def test_an_edit_of_a_missing_image_is_404(invoke: Invoke, sign_in: SignIn) -> None:
     ada = sign_in("ada@example.com")
-    event = load_event("images/edit_image.json", token=ada.token, path_id="01JNOSUCHIMAGE000000000000")
+    event = sample_event("images/edit_image.json", token=ada.token, path_id="01JNOSUCHIMAGE000000000000")
 
     response = invoke("GenerateFunction", event)
 

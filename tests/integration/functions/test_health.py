@@ -2,19 +2,20 @@ from __future__ import annotations
 
 import json
 
+from devstack.samples import sample_event
 from imagegen.api.openapi import DOCUMENT_PATH
-from tests.integration.conftest import Invoke, body_of, load_event
+from tests.integration.conftest import Invoke, body_of
 
 
 def test_health_reports_ok_and_the_version(invoke: Invoke) -> None:
-    response = invoke("HealthFunction", load_event("health/get_health.json"))
+    response = invoke("HealthFunction", sample_event("health/get_health.json"))
 
     assert response["statusCode"] == 200
     assert body_of(response) == {"status": "ok", "version": "0.1.0"}
 
 
 def test_an_unknown_route_is_404_in_the_envelope(invoke: Invoke) -> None:
-    response = invoke("HealthFunction", load_event("health/unknown_route.json"))
+    response = invoke("HealthFunction", sample_event("health/unknown_route.json"))
 
     assert response["statusCode"] == 404
     assert body_of(response)["error"]["code"] == "NOT_FOUND"
@@ -22,7 +23,7 @@ def test_an_unknown_route_is_404_in_the_envelope(invoke: Invoke) -> None:
 
 
 def test_a_route_asked_with_another_method_is_405_with_allow(invoke: Invoke) -> None:
-    response = invoke("HealthFunction", load_event("health/method_not_allowed.json"))
+    response = invoke("HealthFunction", sample_event("health/method_not_allowed.json"))
 
     assert response["statusCode"] == 405
     assert body_of(response)["error"]["code"] == "METHOD_NOT_ALLOWED"
@@ -30,7 +31,7 @@ def test_a_route_asked_with_another_method_is_405_with_allow(invoke: Invoke) -> 
 
 
 def test_the_api_serves_its_openapi_document(invoke: Invoke) -> None:
-    response = invoke("HealthFunction", load_event("health/get_openapi.json"))
+    response = invoke("HealthFunction", sample_event("health/get_openapi.json"))
 
     assert response["statusCode"] == 200
     assert response["headers"]["Content-Type"] == "application/json"

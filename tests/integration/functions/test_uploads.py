@@ -8,13 +8,13 @@ from typing import Any
 
 import boto3
 
+from devstack.samples import sample_event
 from devstack.template import Template
 from tests import images
 from tests.integration.conftest import (
     Invoke,
     SignedIn,
     body_of,
-    load_event,
     object_created,
     put,
     request_upload,
@@ -24,7 +24,7 @@ SignIn = Callable[[str], SignedIn]
 
 
 def get_image(invoke: Invoke, token: str, image_id: str) -> dict[str, Any]:
-    event = load_event("images/get_image.json", token=token)
+    event = sample_event("images/get_image.json", token=token)
     event["pathParameters"] = {"id": image_id}
     event["rawPath"] = event["requestContext"]["http"]["path"] = f"/api/v1/images/{image_id}"
     response = invoke("ListImagesFunction", event)
@@ -66,7 +66,7 @@ def test_a_text_file_fails_and_is_refunded(invoke: Invoke, sign_in: SignIn, temp
     assert invoke("MetadataFunction", object_created(template, key))["outcome"] == "failed"
     image = get_image(invoke, ada.token, requested["image"]["id"])
     assert image["status"] == "FAILED"
-    me = invoke("UsersFunction", load_event("users/my_profile.json", token=ada.token))
+    me = invoke("UsersFunction", sample_event("users/my_profile.json", token=ada.token))
     assert body_of(me)["user"]["coins"] == 1000
 
 
@@ -83,18 +83,18 @@ def test_the_sweeper_fails_and_refunds_an_upload_that_never_arrived(
         ExpressionAttributeValues={":then": {"S": "2026-01-01T00:00:00.000Z"}},
     )
 
-    assert invoke("SweeperFunction", load_event("sweeper/scheduled.json")) == {"swept": 1}
+    assert invoke("SweeperFunction", sample_event("sweeper/scheduled.json")) == {"swept": 1}
 
     assert get_image(invoke, ada.token, stale["image"]["id"])["error"] == "The upload never arrived."
     assert get_image(invoke, ada.token, fresh["image"]["id"])["status"] == "PENDING"
-    me = invoke("UsersFunction", load_event("users/my_profile.json", token=ada.token))
+    me = invoke("UsersFunction", sample_event("users/my_profile.json", token=ada.token))
     assert body_of(me)["user"]["coins"] == 950
 
 
 def test_get_image_of_another_user_is_404(invoke: Invoke, sign_in: SignIn) -> None:
     ada, bob = sign_in("ada@example.com"), sign_in("bob@example.com")
     requested = request_upload(invoke, ada.token, images.png(), "image/png")
-    event = load_event("images/get_image.json", token=bob.token)
+    event = sample_event("images/get_image.json", token=bob.token)
     event["pathParameters"] = {"id": requested["image"]["id"]}
     event["rawPath"] = event["requestContext"]["http"]["path"] = f"/api/v1/images/{requested['image']['id']}"
 

@@ -4,14 +4,15 @@ from collections.abc import Callable
 
 import pytest
 
+from devstack.samples import sample_event
 from tests.conftest import ADMIN_EMAIL
-from tests.integration.conftest import Invoke, SignedIn, body_of, load_event
+from tests.integration.conftest import Invoke, SignedIn, body_of
 
 SignIn = Callable[[str], SignedIn]
 
 
 def event_for(name: str, token: str, user_id: str | None = None, **kwargs: object) -> dict[str, object]:
-    event = load_event(name, token=token, **kwargs)  # type: ignore[arg-type]
+    event = sample_event(name, token=token, **kwargs)  # type: ignore[arg-type]
     if user_id is not None:
         event["pathParameters"] = {"id": user_id}
         event["rawPath"] = event["requestContext"]["http"]["path"] = f"/api/v1/users/{user_id}"
@@ -39,7 +40,7 @@ def test_admin_routes_are_403_for_users(invoke: Invoke, sign_in: SignIn) -> None
 
 
 def test_admin_routes_need_a_token_first(invoke: Invoke) -> None:
-    event = load_event("users/list_users.json")
+    event = sample_event("users/list_users.json")
     assert invoke("UsersFunction", event)["statusCode"] == 401
 
 
