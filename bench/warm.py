@@ -26,22 +26,12 @@ from typing import Any
 import requests
 
 from bench.report import Report
+from devstack.lambdas import LambdaContext
 from devstack.samples import sample_event
 from devstack.stack import LocalStack
 
 OVERHEAD_GOAL_MS = 2.0
 SCALING_GOAL = 1.2
-
-
-@dataclass
-class LambdaContext:
-    function_name: str
-    memory_limit_in_mb: int = 512
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:bench"
-    aws_request_id: str = "bench"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 10_000
 
 
 class AwsClock:

@@ -13,22 +13,12 @@ from typing import Any
 import boto3
 import pytest
 
+from devstack.lambdas import LambdaContext
 from devstack.samples import sample_event
 from devstack.template import Template
 from tests.conftest import ServedIssuer, reset_container
 
 Invoke = Callable[..., dict[str, Any]]
-
-
-@dataclass
-class LambdaContext:
-    function_name: str
-    memory_limit_in_mb: int = 512
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:test"
-    aws_request_id: str = "11111111-2222-3333-4444-555555555555"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 10_000
 
 
 _modules: dict[Path, ModuleType] = {}

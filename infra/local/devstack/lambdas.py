@@ -61,18 +61,25 @@ def log_invocation(
     logger.info("%-18s %-6s %-40s %3s %7.1f ms%s", function, kind, what, result, outcome.duration_ms, cold)
 
 
-class _LambdaContext:
-    """The ``context`` object handlers get (the attributes Powertools and our code read)."""
+class LambdaContext:
+    """The ``context`` object handlers get (the attributes Powertools and our code read); the time
+    left runs out at ``deadline`` (epoch seconds), by default ten seconds after it was made."""
 
-    def __init__(self, spec: Mapping[str, Any], request_id: str, deadline: float) -> None:
-        self.function_name = spec["name"]
+    def __init__(
+        self,
+        function_name: str,
+        memory_mb: int = 512,
+        request_id: str = "local",
+        deadline: float | None = None,
+    ) -> None:
+        self.function_name = function_name
         self.function_version = "$LATEST"
-        self.invoked_function_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{spec['name']}"
-        self.memory_limit_in_mb = spec["memory"]
+        self.invoked_function_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{function_name}"
+        self.memory_limit_in_mb = memory_mb
         self.aws_request_id = request_id
-        self.log_group_name = f"/aws/lambda/{spec['name']}"
+        self.log_group_name = f"/aws/lambda/{function_name}"
         self.log_stream_name = "local"
-        self._deadline = deadline
+        self._deadline = time.time() + 10 if deadline is None else deadline
 
     def get_remaining_time_in_millis(self) -> int:
         return max(0, int((self._deadline - time.time()) * 1000))
@@ -97,7 +104,7 @@ def _serve(connection: Connection, spec: Mapping[str, Any]) -> None:
         except EOFError:
             return
         try:
-            result = handler(event, _LambdaContext(spec, request_id, deadline))
+            result = handler(event, LambdaContext(spec["name"], spec["memory"], request_id, deadline))
             connection.send(("ok", result))
         except Exception as error:
             connection.send(("error", _error_payload(error)))
