@@ -373,7 +373,10 @@ def record(report: Report) -> None:
     (ROOT / "BENCHMARKS.md").write_text(
         "# Benchmarks\n\n"
         "The last run of `make bench` (`python -m bench`), which writes this file; every figure is\n"
-        "measured on loopback against the local stack, beside its goal where it has one.\n\n"
+        "measured on loopback against the local stack, beside its goal where it has one, and the\n"
+        "goals are listed at the end, met or not. The `(Powertools alone)` row of the cold starts is\n"
+        "boto3, the same clients and Powertools' logger and validating resolver with no route: what\n"
+        "a function costs beyond it is ours. README.md (Performance notes) says what decided what.\n\n"
         f"Run on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.\n\n"
         f"```\n{report.text.strip()}\n```\n"
     )
