@@ -2,30 +2,59 @@
 
 Environment: ``PORT`` (API, default 3000), ``AWS_PORT`` (moto, default 4566),
 ``ADMIN_EMAILS`` (default admin@example.com), ``LOG_LEVEL`` of the functions (default WARNING),
-``GEMINI_API_KEY`` (set: the worker calls the real Gemini API instead of the local stand-in).
+``GEMINI_API_KEY`` (set: the worker calls the real Gemini API instead of the local stand-in),
+``ALLOWED_ORIGINS`` (comma-separated origins of frontends served elsewhere, such as
+``http://localhost:5173``, which CORS lets call the API and post to the bucket).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 import signal
 import sys
 import threading
+from collections.abc import Mapping
 from types import FrameType
 
 from devstack.stack import LocalStack
 
+# An origin is a scheme, a host and maybe a port: no path, no trailing slash (browsers send it so).
+_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
+
+
+def allowed_origins(value: str) -> list[str]:
+    """The origins of ``ALLOWED_ORIGINS``; ``ValueError`` names any that is not an origin."""
+    origins = [origin.strip() for origin in value.split(",") if origin.strip()]
+    wrong = [origin for origin in origins if not _ORIGIN.match(origin)]
+    if wrong:
+        raise ValueError(
+            f"ALLOWED_ORIGINS: {', '.join(wrong)} is not an origin (scheme://host[:port], such as"
+            " http://localhost:5173, with no path)"
+        )
+    return origins
+
+
+def local_stack(environ: Mapping[str, str]) -> LocalStack:
+    """The stack ``make dev`` starts, configured by ``environ`` (see the module's docstring)."""
+    return LocalStack(
+        api_port=int(environ.get("PORT", "3000")),
+        aws_port=int(environ.get("AWS_PORT", "4566")),
+        admin_emails=environ.get("ADMIN_EMAILS", "admin@example.com"),
+        log_level=environ.get("LOG_LEVEL", "WARNING"),
+        gemini_api_key=environ.get("GEMINI_API_KEY") or None,
+        allowed_origins=allowed_origins(environ.get("ALLOWED_ORIGINS", "")),
+    )
+
 
 def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
-    stack = LocalStack(
-        api_port=int(os.environ.get("PORT", "3000")),
-        aws_port=int(os.environ.get("AWS_PORT", "4566")),
-        admin_emails=os.environ.get("ADMIN_EMAILS", "admin@example.com"),
-        log_level=os.environ.get("LOG_LEVEL", "WARNING"),
-        gemini_api_key=os.environ.get("GEMINI_API_KEY") or None,
-    )
+    try:
+        stack = local_stack(os.environ)
+    except ValueError as error:
+        print(f"cannot start the local stack: {error}", file=sys.stderr)
+        return 1
     stack_uses_real_gemini = bool(os.environ.get("GEMINI_API_KEY"))
     stopped = threading.Event()
 
@@ -49,7 +78,8 @@ def main() -> int:
         f"  Google   {stack.issuer.issuer}   (POST {stack.api_url}/_dev/id-token for an ID token)\n"
         f"  Gemini   {'the real API (GEMINI_API_KEY)' if stack_uses_real_gemini else 'local stand-in'}"
         f" (GET {stack.api_url}/_dev/gemini/requests: what it was sent; POST /_dev/faults: failures)\n"
-        f"  admins   {os.environ.get('ADMIN_EMAILS', 'admin@example.com')}\n\n"
+        f"  admins   {os.environ.get('ADMIN_EMAILS', 'admin@example.com')}\n"
+        f"  origins  {', '.join([stack.api_url, *stack.allowed_origins])} (more: ALLOWED_ORIGINS)\n\n"
         "  Ctrl-C stops everything.\n",
         flush=True,
     )

@@ -11,7 +11,7 @@ import json
 import os
 import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -58,8 +58,10 @@ class LocalStack:
         log_level: str = "WARNING",
         gemini_api_key: str | None = None,
         parameters: Mapping[str, str] | None = None,
+        allowed_origins: Sequence[str] = (),
     ) -> None:
         self.host = host
+        self.allowed_origins = list(allowed_origins)
         self._api_port = api_port
         self._aws_port = aws_port
         self._admin_emails = admin_emails
@@ -183,7 +185,8 @@ class LocalStack:
 
     # ------------------------------------------------------------------ configuration
     def _parameters(self) -> dict[str, str]:
-        origins = [self.api_url, self.api_url.replace(self.host, "localhost")]
+        # The console's own origin (by address and by name), and those of frontends served elsewhere.
+        origins = [self.api_url, self.api_url.replace(self.host, "localhost"), *self.allowed_origins]
         return {
             "Stage": "dev",
             "GoogleClientId": self.issuer.client_id,
