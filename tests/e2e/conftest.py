@@ -12,9 +12,12 @@ import pytest
 import requests
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from devstack.__main__ import local_stack
 from devstack.stack import LocalStack
 
 ADMIN_EMAIL = "admin@example.com"
+# A frontend served elsewhere (a Vite dev server), let in by ALLOWED_ORIGINS.
+FRONTEND_ORIGIN = "http://localhost:5173"
 # No sandbox as root; nothing that would reach for the network beyond loopback.
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -32,7 +35,14 @@ CHROMIUM_ARGS = [
 def stack() -> Iterator[LocalStack]:
     """The local stack for the e2e tests only: its threads' AWS clients must be gone before other
     tests patch boto3 in this process with moto's in-process mock."""
-    local = LocalStack(api_port=0, aws_port=0, admin_emails=ADMIN_EMAIL).start()
+    # Configured as `make dev` configures it, from its environment, on free ports.
+    environment = {
+        "PORT": "0",
+        "AWS_PORT": "0",
+        "ADMIN_EMAILS": ADMIN_EMAIL,
+        "ALLOWED_ORIGINS": FRONTEND_ORIGIN,
+    }
+    local = local_stack(environment).start()
     yield local
     local.stop()
 
