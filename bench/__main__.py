@@ -87,8 +87,7 @@ def point_at(stack: LocalStack) -> None:
     figures call the services as functions do."""
     from imagegen import config, container
 
-    for function in stack.template.functions():
-        os.environ.update(stack.env(function))
+    os.environ.update(stack.env_of_every_function())
     config.get_settings.cache_clear()
     container.services.cache_clear()
 

@@ -90,9 +90,9 @@ def clients_of(resource: Mapping[str, Any]) -> list[str]:
     return sorted(services)
 
 
-def lambda_layout(directory: Path, template: Template) -> tuple[Path, dict[str, Path]]:
-    """Where Lambda would find the code: the ``sys.path`` (the layer, then the runtime's boto3) and
-    each function's built directory."""
+def lambda_layout(directory: Path, template: Template) -> tuple[str, dict[str, Path]]:
+    """Where Lambda would find the code: the path (the layer, then the runtime's boto3) and each
+    function's built directory."""
     import boto3
 
     layer = build_layer(directory / "layer", platform.machine()) / "python"
@@ -108,7 +108,7 @@ def lambda_layout(directory: Path, template: Template) -> tuple[Path, dict[str, 
         logical_id: build(f"build-{logical_id}", spec.code_dir, directory / "functions" / logical_id)
         for logical_id, spec in template.functions().items()
     }
-    return layer, functions | {"": runtime}
+    return f"{layer}{os.pathsep}{runtime}", functions
 
 
 def _seconds(probe: str, cwd: str, environment: Mapping[str, str]) -> float:
@@ -126,19 +126,18 @@ def _seconds(probe: str, cwd: str, environment: Mapping[str, str]) -> float:
 def cold_starts(report: Report, template: Template, environment_of: Mapping[str, Mapping[str, str]]) -> None:
     """Prints each function's cold start beside bare boto3's, and holds their ratio to its goal."""
     with tempfile.TemporaryDirectory() as directory:
-        layer, built = lambda_layout(Path(directory), template)
-        _cold_starts(report, template, environment_of, layer, built)
+        path, built = lambda_layout(Path(directory), template)
+        _cold_starts(report, template, environment_of, path, built)
 
 
 def _cold_starts(
     report: Report,
     template: Template,
     environment_of: Mapping[str, Mapping[str, str]],
-    layer: Path,
+    path: str,
     built: Mapping[str, Path],
 ) -> None:
     rows = []
-    path = f"{layer}{os.pathsep}{built['']}"
     for logical_id in template.functions():
         code_dir = built[logical_id]
         services = clients_of(template.resources[logical_id])

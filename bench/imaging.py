@@ -74,12 +74,14 @@ def naive_thumbnail(data: bytes) -> bytes:
     """What a thumbnail costs done the obvious way: decode in full, then resize."""
     import io
 
+    from imagegen.services.imaging import THUMBNAIL_QUALITY, THUMBNAIL_SIZE
+
     with Image.open(io.BytesIO(data)) as image:
         image.load()
         picture = image.convert("RGBA" if image.has_transparency_data else "RGB")
-        picture.thumbnail((512, 512), Image.Resampling.LANCZOS)
+        picture.thumbnail((THUMBNAIL_SIZE, THUMBNAIL_SIZE), Image.Resampling.LANCZOS)
         output = io.BytesIO()
-        picture.save(output, "WEBP", quality=80)
+        picture.save(output, "WEBP", quality=THUMBNAIL_QUALITY)
     return output.getvalue()
 
 
@@ -87,8 +89,10 @@ def libvips_thumbnail(data: bytes) -> bytes:
     """libvips' thumbnail (shrink-on-load, streaming), saved as our thumbnails are."""
     import pyvips
 
-    thumbnail = pyvips.Image.thumbnail_buffer(data, 512)
-    return bytes(thumbnail.webpsave_buffer(Q=80, keep=0))
+    from imagegen.services.imaging import THUMBNAIL_METHOD, THUMBNAIL_QUALITY, THUMBNAIL_SIZE
+
+    thumbnail = pyvips.Image.thumbnail_buffer(data, THUMBNAIL_SIZE)
+    return bytes(thumbnail.webpsave_buffer(Q=THUMBNAIL_QUALITY, effort=THUMBNAIL_METHOD, keep=0))
 
 
 def resident_kib(field: str) -> int:

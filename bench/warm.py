@@ -146,9 +146,7 @@ def warm_overhead(report: Report, stack: LocalStack, calls: int = 200) -> None:
             name: str(spec.code_dir / "app.py") for name, spec in stack.template.functions().items()
         },
     }
-    environment = {**os.environ}
-    for function in stack.template.functions():
-        environment.update(stack.env(function))
+    environment = {**os.environ, **stack.env_of_every_function()}
     completed = subprocess.run(  # noqa: S603 - our own interpreter and module
         [sys.executable, "-m", "bench.warm", json.dumps(plan)],
         env=environment,

@@ -244,6 +244,14 @@ class LocalStack:
         """The environment ``function`` runs with locally."""
         return self.functions[function].environment
 
+    def env_of_every_function(self) -> dict[str, str]:
+        """One environment with every function's settings, for a process that calls the services as
+        any function would (the bench's)."""
+        merged: dict[str, str] = {}
+        for function in self.functions:
+            merged.update(self.env(function))
+        return merged
+
     # ------------------------------------------------------------------ local-only routes
     def _local_routes(self) -> dict[tuple[str, str], LocalRoute]:
         return {
