@@ -47,7 +47,7 @@ test: $(STAMP) browser shells
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy layers/shared/imagegen infra/local/devstack functions
+	$(VENV)/bin/mypy layers/shared/imagegen infra/local/devstack infra/smoke.py functions
 
 ## Regenerate the OpenAPI document from the code (docs/openapi.json; a test fails when it is stale)
 openapi: $(STAMP)

@@ -344,7 +344,9 @@ def main() -> None:
     report = Report()
     report.line(f"make bench: Python {sys.version.split()[0]}, {os.cpu_count()} cores")
     started = time.perf_counter()
-    with LocalStack(api_port=0, aws_port=0) as stack:
+    # The bench measures wallets under contention and pages of thousands: no user limit may stop it.
+    unlimited = {"GenerationsPerMinute": "100000", "UploadsPerMinute": "100000"}
+    with LocalStack(api_port=0, aws_port=0, parameters=unlimited) as stack:
         first = time.perf_counter()
         requests.get(f"{stack.api_url}/api/v1/health", timeout=30)
         cold = (time.perf_counter() - first) * 1000

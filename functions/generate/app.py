@@ -17,7 +17,7 @@ from imagegen.api.params import ResourceId
 from imagegen.api.resolver import API_PREFIX, build_api
 from imagegen.api.responses import GenerationAccepted
 from imagegen.container import services
-from imagegen.errors import Busy, Conflict, InsufficientCoins, Invalid, NotFound
+from imagegen.errors import Busy, Conflict, InsufficientCoins, Invalid, NotFound, RateLimited
 from imagegen.models.auth import Caller
 from imagegen.models.catalog import ModelList
 from imagegen.models.images import GenerateRequest
@@ -31,7 +31,7 @@ IdempotencyKey = Annotated[str | None, Header(alias="idempotency-key", min_lengt
 
 
 # What a generation or an edit may be refused with, besides what every request with a body may.
-_REFUSALS = (InsufficientCoins, NotFound, Conflict, Invalid, Busy)
+_REFUSALS = (InsufficientCoins, NotFound, Conflict, Invalid, RateLimited, Busy)
 
 
 def _accepted(caller: Caller, generation: Generation) -> tuple[dict[str, Any], int]:

@@ -12,7 +12,7 @@ from imagegen.api.openapi import documented
 from imagegen.api.resolver import API_PREFIX, build_api
 from imagegen.api.responses import UploadAccepted
 from imagegen.container import services
-from imagegen.errors import Busy, InsufficientCoins, TooLarge, UnsupportedMediaType
+from imagegen.errors import Busy, InsufficientCoins, RateLimited, TooLarge, UnsupportedMediaType
 from imagegen.models.images import UploadRequest
 from imagegen.models.users import UserView
 
@@ -27,6 +27,7 @@ app = build_api(logger)
         InsufficientCoins,
         TooLarge,
         UnsupportedMediaType,
+        RateLimited,
         Busy,
         summary="Record an upload and sign the browser's POST to the bucket",
         status=HTTPStatus.CREATED,

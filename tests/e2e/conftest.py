@@ -18,6 +18,7 @@ from devstack.stack import LocalStack
 ADMIN_EMAIL = "admin@example.com"
 # A frontend served elsewhere (a Vite dev server), let in by ALLOWED_ORIGINS.
 FRONTEND_ORIGIN = "http://localhost:5173"
+E2E_UPLOADS_PER_MINUTE = 300
 # No sandbox as root; nothing that would reach for the network beyond loopback.
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -41,6 +42,8 @@ def stack() -> Iterator[LocalStack]:
         "AWS_PORT": "0",
         "ADMIN_EMAILS": ADMIN_EMAIL,
         "ALLOWED_ORIGINS": FRONTEND_ORIGIN,
+        # Room for the bursts and long galleries of single users; test_rate_limits fills a window.
+        "PARAMETER_OVERRIDES": f"GenerationsPerMinute=60 UploadsPerMinute={E2E_UPLOADS_PER_MINUTE}",
     }
     local = local_stack(environment).start()
     yield local

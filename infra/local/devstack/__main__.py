@@ -4,7 +4,9 @@ Environment: ``PORT`` (API, default 3000), ``AWS_PORT`` (moto, default 4566),
 ``ADMIN_EMAILS`` (default admin@example.com), ``LOG_LEVEL`` of the functions (default WARNING),
 ``GEMINI_API_KEY`` (set: the worker calls the real Gemini API instead of the local stand-in),
 ``ALLOWED_ORIGINS`` (comma-separated origins of frontends served elsewhere, such as
-``http://localhost:5173``, which CORS lets call the API and post to the bucket).
+``http://localhost:5173``, which CORS lets call the API and post to the bucket),
+``PARAMETER_OVERRIDES`` (template parameters as ``sam deploy`` takes them, ``Name=Value`` separated
+by spaces, such as ``WelcomeCoins=5000 GenerationsPerMinute=100``).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from collections.abc import Mapping
 from types import FrameType
 
 from devstack.stack import LocalStack
+from devstack.template import load_template
 
 # An origin is a scheme, a host and maybe a port: no path, no trailing slash (browsers send it so).
 _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
@@ -36,6 +39,21 @@ def allowed_origins(value: str) -> list[str]:
     return origins
 
 
+def parameter_overrides(value: str) -> dict[str, str]:
+    """The template parameters of ``PARAMETER_OVERRIDES``; ``ValueError`` names any the template lacks
+    or that is not ``Name=Value``."""
+    known = set(load_template()["Parameters"])
+    overrides: dict[str, str] = {}
+    for override in value.split():
+        name, equals, parameter_value = override.partition("=")
+        if not equals:
+            raise ValueError(f"PARAMETER_OVERRIDES: {override} is not Name=Value")
+        if name not in known:
+            raise ValueError(f"PARAMETER_OVERRIDES: the template has no parameter {name}")
+        overrides[name] = parameter_value
+    return overrides
+
+
 def local_stack(environ: Mapping[str, str]) -> LocalStack:
     """The stack ``make dev`` starts, configured by ``environ`` (see the module's docstring)."""
     return LocalStack(
@@ -45,6 +63,7 @@ def local_stack(environ: Mapping[str, str]) -> LocalStack:
         log_level=environ.get("LOG_LEVEL", "WARNING"),
         gemini_api_key=environ.get("GEMINI_API_KEY") or None,
         allowed_origins=allowed_origins(environ.get("ALLOWED_ORIGINS", "")),
+        parameters=parameter_overrides(environ.get("PARAMETER_OVERRIDES", "")),
     )
 
 

@@ -1,7 +1,7 @@
 """Configuration, read once from the environment the template gives each function, area by area.
 
 Nothing else in the code base reads ``os.environ``. Settings come in areas (tokens, Google sign-in,
-accounts, coins, images, uploads, generation, Gemini); a function needs only the areas of what it
+accounts, coins, images, uploads, generation, rate limits, Gemini); a function needs only the areas of what it
 does, and each area is validated the first time the function asks for it. Every setting of an area
 is required: a function deployed without one fails on first use with ``MissingSettings`` naming
 each variable, instead of running on a silent default. The health check needs no table, and only
@@ -120,6 +120,14 @@ class GenerationSettings(_Area):
     idempotency_table: str = Field(alias="IDEMPOTENCY_TABLE")
 
 
+class LimitSettings(_Area):
+    """How many generations (edits included) and uploads one user may start a minute."""
+
+    table: str = Field(alias="RATE_LIMITS_TABLE")
+    generations_per_minute: int = Field(alias="GENERATIONS_PER_MINUTE", ge=1)
+    uploads_per_minute: int = Field(alias="UPLOADS_PER_MINUTE", ge=1)
+
+
 class GeminiSettings(_Area):
     """Calling Google's image models."""
 
@@ -182,6 +190,7 @@ class Settings:
     images = _AreaOf(ImageSettings)
     uploads = _AreaOf(UploadSettings)
     generation = _AreaOf(GenerationSettings)
+    limits = _AreaOf(LimitSettings)
     gemini = _AreaOf(GeminiSettings)
 
     def __init__(self, environ: Mapping[str, str]) -> None:

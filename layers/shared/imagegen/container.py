@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from imagegen.services.generation_worker import GenerationWorker
     from imagegen.services.google_identity import GoogleTokenVerifier
     from imagegen.services.pipeline import ImagePipeline
+    from imagegen.services.rate_limits import RateLimits
     from imagegen.services.sweeper import Sweeper
     from imagegen.services.uploads import UploadService
 
@@ -185,6 +186,21 @@ class Services:
         return ImageService(self.image_records, self.storage, self.coins, self.transactions, self.cursors)
 
     @cached_property
+    def rate_limits(self) -> RateLimits:
+        """Each user's allowance of generations and uploads a minute."""
+        from imagegen.repositories.rate_limits import RateLimitRepository
+        from imagegen.services.rate_limits import LimitedAction, RateLimits
+
+        limits = self.settings.limits
+        return RateLimits(
+            RateLimitRepository(aws.dynamodb(), limits.table),
+            {
+                LimitedAction.GENERATE: limits.generations_per_minute,
+                LimitedAction.UPLOAD: limits.uploads_per_minute,
+            },
+        )
+
+    @cached_property
     def uploads(self) -> UploadService:
         from imagegen.services.uploads import UploadService
 
@@ -192,6 +208,7 @@ class Services:
         return UploadService(
             self.images,
             self.storage,
+            self.rate_limits,
             accepted_types=uploads.accepted_types,
             max_upload_bytes=uploads.max_bytes,
             cost=uploads.cost,
@@ -238,6 +255,7 @@ class Services:
             self.coins,
             GenerationQueue(aws.sqs(), generation.queue_url),
             self.catalog,
+            self.rate_limits,
             persistence=persistence,
             idempotency=self.idempotency,
         )

@@ -81,3 +81,12 @@ class Busy(DomainError):
 
     def __init__(self, message: str, retry_after: int) -> None:
         super().__init__(message, {"retryAfter": retry_after}, retry_after=retry_after)
+
+
+class RateLimited(Busy):
+    """One user started more of something (generations, uploads) than a window allows: nothing was
+    charged or written; the window ends in ``retry_after`` seconds."""
+
+    def __init__(self, message: str, retry_after: int, limit: int, window_seconds: int) -> None:
+        super().__init__(message, retry_after)
+        self.details.update({"limit": limit, "windowSeconds": window_seconds})

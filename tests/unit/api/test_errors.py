@@ -10,6 +10,12 @@ from imagegen.api.errors import ERROR_STATUS, domain_error_response
     ("error", "status", "code", "retry_after"),
     [
         (errors.Busy("busy", retry_after=2), 429, "RATE_LIMITED", "2"),
+        (
+            errors.RateLimited("slow down", retry_after=7, limit=20, window_seconds=60),
+            429,
+            "RATE_LIMITED",
+            "7",
+        ),
         (errors.Conflict("still in progress", retry_after=1), 409, "CONFLICT", "1"),
         (errors.Conflict("another body"), 409, "CONFLICT", None),
         (errors.TokenExpired("expired"), 401, "TOKEN_EXPIRED", None),

@@ -235,6 +235,7 @@ def test_a_job_that_cannot_be_queued_is_failed_and_refunded_before_answering(
         services.coins,
         UnreachableQueue(aws.sqs(), services.settings.generation.queue_url),
         services.catalog,
+        services.rate_limits,
         DynamoDBPersistenceLayer(
             table_name=services.settings.generation.idempotency_table, boto3_client=aws.dynamodb()
         ),

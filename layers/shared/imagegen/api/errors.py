@@ -29,6 +29,7 @@ ERROR_STATUS: list[tuple[type[errors.DomainError], HTTPStatus, str]] = [
     (errors.UnsupportedMediaType, HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "UNSUPPORTED_MEDIA_TYPE"),
     (errors.BadRequest, HTTPStatus.BAD_REQUEST, "BAD_REQUEST"),
     (errors.Invalid, HTTPStatus.UNPROCESSABLE_ENTITY, VALIDATION_ERROR),
+    (errors.RateLimited, HTTPStatus.TOO_MANY_REQUESTS, "RATE_LIMITED"),
     (errors.Busy, HTTPStatus.TOO_MANY_REQUESTS, "RATE_LIMITED"),
 ]
 

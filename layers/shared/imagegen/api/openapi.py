@@ -45,7 +45,9 @@ def documented(
     }
     for refusal in refusals:
         refused_with, code = error_code(refusal)
-        responses.setdefault(refused_with.value, _error_answer([]))[ERROR_CODES].append(code)
+        codes = responses.setdefault(refused_with.value, _error_answer([]))[ERROR_CODES]
+        if code not in codes:  # a user's rate limit and a busy wallet are both RATE_LIMITED
+            codes.append(code)
     arguments: dict[str, Any] = {"summary": summary, "responses": responses}
     if not public:
         arguments["security"] = [{BEARER_AUTH: []}]

@@ -41,6 +41,7 @@ from imagegen.models.images import (
     default_title,
 )
 from imagegen.repositories.dynamo import TransactionCancelled
+from imagegen.services.rate_limits import LimitedAction
 from imagegen.services.storage import object_key
 
 if TYPE_CHECKING:
@@ -52,6 +53,7 @@ if TYPE_CHECKING:
     from imagegen.repositories.images import ImageRepository
     from imagegen.services.coins import CoinService
     from imagegen.services.images import ImageService
+    from imagegen.services.rate_limits import RateLimits
 
 QUEUE_FAILED = "The generation could not be queued; your coins were refunded."
 
@@ -92,6 +94,7 @@ class GenerationService:
         coins: CoinService,
         queue: GenerationQueue,
         catalog: Callable[[], ModelCatalog],
+        limits: RateLimits,
         persistence: BasePersistenceLayer,
         idempotency: IdempotencyConfig,
     ) -> None:
@@ -100,6 +103,7 @@ class GenerationService:
         self._coins = coins
         self._queue = queue
         self._catalog = catalog
+        self._limits = limits
         self._persistence = persistence
         self._idempotency = idempotency
 
@@ -109,7 +113,8 @@ class GenerationService:
         """Charge, record and queue a new image; with ``idempotency_key``, at most once per key and body.
 
         ``Invalid`` (nothing charged) for a model, size, ratio or reference the catalog or the
-        caller's gallery does not allow. The same key with another body is a ``Conflict``, as
+        caller's gallery does not allow; ``RateLimited`` (nothing charged) past the caller's
+        generations a minute. The same key with another body is a ``Conflict``, as
         is a key whose first request is still running.
         """
         return self._once(caller, request, None, idempotency_key)
@@ -190,7 +195,10 @@ class GenerationService:
         )
         try:
             balance = self._images.create(
-                image, LedgerReason.GENERATE, [thread_start] if thread_start else []
+                image,
+                LedgerReason.GENERATE,
+                self._limits.slot(caller.user_id, LimitedAction.GENERATE),
+                [thread_start] if thread_start else [],
             )
         except TransactionCancelled as cancelled:
             if thread_start and cancelled.refused(thread_start):

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from imagegen.repositories.images import ImageRepository
     from imagegen.services.coins import CoinService
     from imagegen.services.cursors import CursorCodec
+    from imagegen.services.rate_limits import Slot
     from imagegen.services.storage import ImageStorage
 
 
@@ -48,22 +49,28 @@ class ImageService:
         self._coins = coins
         self._transactions = transactions
 
-    def create(self, image: Image, reason: LedgerReason, also: Sequence[Write] = ()) -> int:
-        """Charge ``image.coins_used`` and write the new image (and ``also``), in one transaction; the
-        new balance.
+    def create(self, image: Image, reason: LedgerReason, slot: Slot, also: Sequence[Write] = ()) -> int:
+        """Charge ``image.coins_used`` and write the new image (and ``also``), counted in the rate-limit
+        ``slot``, in one transaction; the new balance.
 
         The charge's ledger entry is keyed by the image, so the image is paid for exactly once;
-        ``InsufficientCoins`` when the balance is short, and then nothing is written;
-        ``Busy`` when the wallet is too busy; ``TransactionCancelled`` if one of ``also`` is refused.
+        ``InsufficientCoins`` when the balance is short and ``RateLimited`` when the slot's window is
+        full, and then nothing is written; ``Busy`` when the wallet is too busy;
+        ``TransactionCancelled`` if one of ``also`` is refused.
         """
-        entry = self._coins.charge(
-            image.user_id,
-            image.coins_used,
-            reason,
-            image.image_id,
-            with_writes=[self._repository.create_write(image), *also],
-            counters=created_counters(image.type, image.coins_used),
-        )
+        try:
+            entry = self._coins.charge(
+                image.user_id,
+                image.coins_used,
+                reason,
+                image.image_id,
+                with_writes=[self._repository.create_write(image), slot.write, *also],
+                counters=created_counters(image.type, image.coins_used),
+            )
+        except TransactionCancelled as cancelled:
+            if cancelled.refused(slot.write):
+                raise slot.exceeded() from cancelled
+            raise
         return entry.balance
 
     def get(self, caller: Caller, image_id: str) -> Image:

@@ -17,11 +17,13 @@ from imagegen.models.images import (
     UploadRequest,
     default_title,
 )
+from imagegen.services.rate_limits import LimitedAction
 from imagegen.services.storage import incoming_key, object_key
 
 if TYPE_CHECKING:
     from imagegen.models.auth import Caller
     from imagegen.services.images import ImageService
+    from imagegen.services.rate_limits import RateLimits
     from imagegen.services.storage import ImageStorage
 
 
@@ -39,6 +41,7 @@ class UploadService:
         self,
         images: ImageService,
         storage: ImageStorage,
+        limits: RateLimits,
         accepted_types: Sequence[str],
         max_upload_bytes: int,
         cost: int,
@@ -46,6 +49,7 @@ class UploadService:
     ) -> None:
         self._images = images
         self._storage = storage
+        self._limits = limits
         self._accepted_types = tuple(accepted_types)
         self._max_bytes = max_upload_bytes
         self._cost = cost
@@ -56,7 +60,7 @@ class UploadService:
         ``incoming/`` key (what is served is only ever what the pipeline checked and copied).
 
         Nothing is charged or written for a refused request (415, 413), nor when the
-        balance is short (402).
+        balance is short (402) or the caller started too many uploads this minute (429).
         """
         if request.content_type not in self._accepted_types:
             raise UnsupportedMediaType(
@@ -85,7 +89,8 @@ class UploadService:
             created_at=now,
             updated_at=now,
         )
-        balance = self._images.create(image, LedgerReason.UPLOAD)
+        slot = self._limits.slot(caller.user_id, LimitedAction.UPLOAD)
+        balance = self._images.create(image, LedgerReason.UPLOAD, slot)
         post = self._storage.presign_upload(
             incoming_key(caller.user_id, image_id), request.content_type, request.size, self._url_ttl
         )

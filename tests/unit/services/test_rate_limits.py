@@ -1,0 +1,186 @@
+"""Per-user rate limits against moto in-process: counted with the charge, refused with nothing
+written, a window at a time, on a clock the tests move."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
+from imagegen import aws
+from imagegen.container import Services
+from imagegen.errors import InsufficientCoins, RateLimited
+from imagegen.models.auth import Caller
+from imagegen.models.images import GenerateRequest, UploadRequest
+from imagegen.repositories.rate_limits import RateLimitRepository
+from imagegen.services.generation import GenerationQueue, GenerationService
+from imagegen.services.rate_limits import WINDOW_SECONDS, LimitedAction, RateLimits
+from imagegen.services.uploads import UploadService
+from tests.unit.conftest import UploadImage
+
+GENERATIONS = 2
+UPLOADS = 3
+# 50 s into a window: 10 s left of it.
+START = 1_800_000_000 - 1_800_000_000 % WINDOW_SECONDS + 50.0
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = START
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@dataclass
+class Limited:
+    """The upload and generation services under small limits and a clock of the test's."""
+
+    clock: Clock
+    uploads: UploadService
+    generation: GenerationService
+
+
+@pytest.fixture
+def limited(services: Services) -> Limited:
+    clock = Clock()
+    limits = RateLimits(
+        RateLimitRepository(aws.dynamodb(), services.settings.limits.table),
+        {LimitedAction.GENERATE: GENERATIONS, LimitedAction.UPLOAD: UPLOADS},
+        clock=clock,
+    )
+    settings = services.settings
+    uploads = UploadService(
+        services.images,
+        services.storage,
+        limits,
+        accepted_types=settings.uploads.accepted_types,
+        max_upload_bytes=settings.uploads.max_bytes,
+        cost=settings.uploads.cost,
+        url_ttl_seconds=settings.uploads.url_ttl_seconds,
+    )
+    generation = GenerationService(
+        services.image_records,
+        services.images,
+        services.coins,
+        GenerationQueue(aws.sqs(), settings.generation.queue_url),
+        services.catalog,
+        limits,
+        DynamoDBPersistenceLayer(
+            table_name=settings.generation.idempotency_table, boto3_client=aws.dynamodb()
+        ),
+        services.idempotency,
+    )
+    return Limited(clock, uploads, generation)
+
+
+def upload_request() -> UploadRequest:
+    return UploadRequest.model_validate({"filename": "a.png", "contentType": "image/png", "size": 1000})
+
+
+def generate_request(prompt: str = "a lighthouse") -> GenerateRequest:
+    return GenerateRequest.model_validate({"prompt": prompt})
+
+
+def image_count(services: Services, caller: Caller) -> int:
+    return len(services.image_records.list_page(caller.user_id, 100, None)[0])
+
+
+def test_an_upload_past_the_limit_is_refused_with_nothing_charged_or_written(
+    services: Services, limited: Limited, caller: Caller, ledger_sum: Callable[[str], int]
+) -> None:
+    for _ in range(UPLOADS):
+        limited.uploads.request_upload(caller, upload_request())
+    balance = services.coins.balance(caller.user_id)
+
+    with pytest.raises(RateLimited) as refused:
+        limited.uploads.request_upload(caller, upload_request())
+
+    assert refused.value.retry_after == 10  # the window's end
+    assert refused.value.details == {"retryAfter": 10, "limit": UPLOADS, "windowSeconds": WINDOW_SECONDS}
+    assert services.coins.balance(caller.user_id) == balance == ledger_sum(caller.user_id)
+    assert image_count(services, caller) == UPLOADS
+
+
+def test_the_next_window_admits_again(services: Services, limited: Limited, caller: Caller) -> None:
+    for _ in range(UPLOADS):
+        limited.uploads.request_upload(caller, upload_request())
+    with pytest.raises(RateLimited):
+        limited.uploads.request_upload(caller, upload_request())
+
+    limited.clock.now += 10  # the first second of the next window
+    limited.uploads.request_upload(caller, upload_request())
+    assert image_count(services, caller) == UPLOADS + 1
+
+
+def test_generations_and_edits_share_one_allowance_and_uploads_have_their_own(
+    services: Services, limited: Limited, caller: Caller, completed_upload: UploadImage
+) -> None:
+    photo = completed_upload(caller)  # through the container's own limits, on the real clock
+    limited.generation.generate(caller, generate_request())
+    limited.generation.edit(caller, photo.image_id, generate_request("in autumn"))
+    balance = services.coins.balance(caller.user_id)
+
+    with pytest.raises(RateLimited) as refused:
+        limited.generation.generate(caller, generate_request("a third"))
+    with pytest.raises(RateLimited):
+        limited.generation.edit(caller, photo.image_id, generate_request("in winter"))
+    assert refused.value.details["limit"] == GENERATIONS
+    assert services.coins.balance(caller.user_id) == balance
+    assert image_count(services, caller) == 1 + GENERATIONS
+
+    limited.uploads.request_upload(caller, upload_request())  # another allowance
+    assert image_count(services, caller) == 1 + GENERATIONS + 1
+
+
+def test_each_user_has_an_allowance_of_their_own(
+    services: Services, limited: Limited, caller: Caller, stranger: Caller
+) -> None:
+    for _ in range(UPLOADS):
+        limited.uploads.request_upload(caller, upload_request())
+    limited.uploads.request_upload(stranger, upload_request())
+    assert image_count(services, stranger) == 1
+
+
+def test_a_request_refused_for_want_of_coins_takes_no_place_in_the_window(
+    services: Services, limited: Limited, caller: Caller
+) -> None:
+    services.coins.grant(caller.user_id, -1000, note="empty the wallet")
+    for _ in range(UPLOADS + 1):
+        with pytest.raises(InsufficientCoins):
+            limited.uploads.request_upload(caller, upload_request())
+
+    services.coins.grant(caller.user_id, 1000, note="fill it again")
+    for _ in range(UPLOADS):
+        limited.uploads.request_upload(caller, upload_request())
+    assert image_count(services, caller) == UPLOADS
+
+
+def test_a_request_replayed_by_its_idempotency_key_is_not_counted_again(
+    services: Services, limited: Limited, caller: Caller
+) -> None:
+    first = limited.generation.generate(caller, generate_request(), idempotency_key="K1")
+    for _ in range(3):
+        again = limited.generation.generate(caller, generate_request(), idempotency_key="K1")
+        assert again.image.image_id == first.image.image_id
+    limited.generation.generate(caller, generate_request("another"))  # the second of two
+    assert image_count(services, caller) == GENERATIONS
+
+
+def test_counters_expire_through_the_ttl_a_window_after_theirs(
+    services: Services, limited: Limited, caller: Caller
+) -> None:
+    limited.uploads.request_upload(caller, upload_request())
+
+    (counter,) = aws.dynamodb().scan(TableName=services.settings.limits.table)["Items"]
+    window_end = START + 10
+    assert counter["hits"] == {"N": "1"}
+    assert int(counter["expiresAt"]["N"]) == window_end + WINDOW_SECONDS
+
+
+def test_every_action_needs_a_limit(services: Services) -> None:
+    repository = RateLimitRepository(aws.dynamodb(), services.settings.limits.table)
+    with pytest.raises(ValueError, match="upload"):
+        RateLimits(repository, {LimitedAction.GENERATE: 1})
