@@ -1,0 +1,544 @@
+#!/usr/bin/env python3
+"""Smoke test of a deployment: the core journey of a user against the HTTP API, step by step.
+
+    python infra/smoke.py --url https://abc.execute-api.eu-west-1.amazonaws.com --id-token "$ID_TOKEN"
+    python infra/smoke.py --url http://127.0.0.1:3000        # the local stack (`make dev`)
+
+A deployed stack needs a Google ID token for the API's client id (``--id-token``, or the
+``SMOKE_ID_TOKEN`` environment variable, which keeps it out of the shell's history); the local
+stack hands one out for a fresh email at ``/_dev/id-token`` when none is given.
+
+Each step prints ``ok  <step> (<ms> ms)`` or ``FAIL <step>: <why>``; the first failure ends the
+run with exit code 1, a full pass exits 0. Whatever the run made (images, its session) is deleted
+or ended before it exits, even when a step failed. It spends one generation's and one upload's
+coins of the signed-in user, and deletes both images.
+
+Needs only ``requests``: it runs from any machine against any deployment, so it imports nothing
+from the project.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import secrets
+import struct
+import sys
+import time
+import uuid
+import zlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+
+Json = dict[str, Any]
+
+# (connect, read) seconds for every HTTP call: a stuck call must fail the step, not hang the run.
+REQUEST_TIMEOUT = (10.0, 60.0)
+DEFAULT_WAIT_SECONDS = 180.0
+# A Retry-After longer than this is not waited for: the run would look hung.
+MAX_RETRY_AFTER_SECONDS = 120.0
+PROMPT = "A small red lighthouse on a rocky shore at dusk, watercolor"
+UPLOAD_WIDTH, UPLOAD_HEIGHT = 64, 48
+# Leading bytes of the formats the API serves (originals and WebP thumbnails).
+IMAGE_SIGNATURES = {
+    b"\x89PNG\r\n\x1a\n": "PNG",
+    b"\xff\xd8\xff": "JPEG",
+    b"GIF87a": "GIF",
+    b"GIF89a": "GIF",
+}
+
+
+class SmokeFailure(Exception):
+    """A step found the deployment broken; the message says how."""
+
+
+# --------------------------------------------------------------------------- HTTP
+
+
+def _network_reason(error: requests.RequestException) -> str:
+    """A short reason for a failed call ("[Errno 111] Connection refused"), not urllib3's essay."""
+    if isinstance(error, requests.Timeout):
+        return "timed out"
+    found = re.search(r"\[Errno -?\d+\][^'\")]*", str(error))
+    return found.group(0).strip() if found else type(error).__name__
+
+
+def describe(response: requests.Response) -> str:
+    """The status and what the body says about it: the API's error code and message when it
+    sent its envelope, else the start of the body (an API Gateway or S3 error)."""
+    try:
+        error = response.json().get("error")
+    except (ValueError, AttributeError):
+        error = None
+    if isinstance(error, dict) and "code" in error:
+        details = f" {error['details']}" if error.get("details") else ""
+        return f"{response.status_code} {error['code']}: {error.get('message', '')}{details}"
+    # S3 answers XML: <Code>AccessDenied</Code><Message>...</Message>
+    s3 = re.search(r"<Code>(.*?)</Code>.*?<Message>(.*?)</Message>", response.text, re.S)
+    if s3:
+        return f"{response.status_code} {s3.group(1)}: {s3.group(2)}"
+    text = " ".join(response.text.split())[:200]
+    return f"{response.status_code} {text or response.reason}"
+
+
+def json_of(response: requests.Response) -> Json:
+    """The response's JSON object, or a failure saying it was none."""
+    try:
+        body = response.json()
+    except ValueError:
+        raise SmokeFailure(
+            f"{response.request.method} {response.url}: not JSON: {describe(response)}"
+        ) from None
+    if not isinstance(body, dict):
+        raise SmokeFailure(f"{response.request.method} {response.url}: not a JSON object")
+    return body
+
+
+@dataclass
+class Api:
+    """Calls to ``<base>/api/v1``, with the session's token once signed in."""
+
+    base_url: str
+    say: Callable[[str], None]
+    token: str | None = None
+    http: requests.Session = field(default_factory=requests.Session)
+
+    def raw(self, method: str, url: str, **kwargs: Any) -> requests.Response:
+        """Any HTTP call, with a timeout; a network error is a failure naming the URL."""
+        try:
+            return self.http.request(method, url, timeout=REQUEST_TIMEOUT, **kwargs)
+        except requests.RequestException as error:
+            raise SmokeFailure(f"{method} {url}: {_network_reason(error)}") from None
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        expect: int,
+        *,
+        auth: bool = True,
+        headers: dict[str, str] | None = None,
+        **kwargs: Any,
+    ) -> requests.Response:
+        """``method /api/v1<path>``; any status but ``expect`` is a failure describing the answer.
+
+        A 429 with ``Retry-After`` is waited for once: the API says nothing was done, so the same
+        request (with the same Idempotency-Key) is safe to send again.
+        """
+        url = f"{self.base_url}/api/v1{path}"
+        headers = dict(headers or {})
+        if auth and self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        response = self.raw(method, url, headers=headers, **kwargs)
+        retry_after = _retry_after(response)
+        if retry_after is not None:
+            self.say(f"     {method} /api/v1{path}: {describe(response)}; retrying in {retry_after:g} s")
+            time.sleep(retry_after)
+            response = self.raw(method, url, headers=headers, **kwargs)
+        if response.status_code != expect:
+            raise SmokeFailure(f"{method} /api/v1{path} answered {describe(response)} (expected {expect})")
+        return response
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    """Seconds to wait before retrying a 429, or None when it is not one worth waiting for."""
+    if response.status_code != 429:
+        return None
+    try:
+        seconds = float(response.headers.get("Retry-After", ""))
+    except ValueError:
+        return None
+    return seconds if 0 <= seconds <= MAX_RETRY_AFTER_SECONDS else None
+
+
+# --------------------------------------------------------------------------- test data
+
+
+def tiny_png(width: int = UPLOAD_WIDTH, height: int = UPLOAD_HEIGHT) -> bytes:
+    """A real RGB PNG (a gradient), written by hand so the script needs no imaging library."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = b"".join(
+        b"\x00"  # filter type None for each scanline
+        + b"".join(bytes((x * 255 // width, y * 255 // height, 128)) for x in range(width))
+        for y in range(height)
+    )
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
+
+
+def image_format(data: bytes) -> str | None:
+    """The format ``data`` starts like, or None."""
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "WebP"
+    return next((name for magic, name in IMAGE_SIGNATURES.items() if data.startswith(magic)), None)
+
+
+# --------------------------------------------------------------------------- the journey
+
+
+@dataclass
+class Journey:
+    """The steps of the smoke test, sharing what earlier steps learned. Each returns a short
+    detail for its ``ok`` line, or raises :class:`SmokeFailure`."""
+
+    api: Api
+    id_token: str | None
+    wait_seconds: float
+    # Cleanup notes are printed even with --quiet: something left behind is worth knowing.
+    say: Callable[[str], None] = print
+    user: Json = field(default_factory=dict)
+    coins_before: int = 0
+    model: Json = field(default_factory=dict)
+    generated: Json = field(default_factory=dict)
+    uploaded: Json = field(default_factory=dict)
+    upload_size: int = 0
+    # Ids of images this run made and has not deleted yet: the cleanup's list.
+    leftovers: list[str] = field(default_factory=list)
+    signed_in: bool = False
+
+    def health(self) -> str:
+        """GET /health answers 200 {"status": "ok"}."""
+        body = json_of(self.api.call("GET", "/health", 200, auth=False))
+        if body.get("status") != "ok":
+            raise SmokeFailure(f"status is {body.get('status')!r}, not 'ok'")
+        return f"version {body.get('version')}"
+
+    def sign_in(self) -> str:
+        """POST /auth/google with the given ID token, or one from the local issuer."""
+        token = self.id_token or self._local_id_token()
+        body = json_of(self.api.call("POST", "/auth/google", 200, auth=False, json={"token": token}))
+        self.api.token = body["token"]
+        self.signed_in = True
+        self.user = body["user"]
+        return str(self.user["email"])
+
+    def _local_id_token(self) -> str:
+        """An ID token for a fresh email from the local stack's issuer (it exists only there)."""
+        url = f"{self.api.base_url}/_dev/id-token"
+        email = f"smoke-{secrets.token_hex(4)}@example.com"
+        response = self.api.raw("POST", url, json={"email": email, "firstName": "Smoke", "lastName": "Test"})
+        token = json_of(response).get("token") if response.status_code == 200 and _is_json(response) else None
+        if not isinstance(token, str):
+            raise SmokeFailure(
+                f"no --id-token given, and {url} answered {describe(response)}: only the local stack"
+                " hands out ID tokens; a deployed stack needs --id-token (or SMOKE_ID_TOKEN) with a"
+                " Google ID token for its GoogleClientId"
+            )
+        return token
+
+    def me(self) -> str:
+        """GET /auth/me names the signed-in user; remembers the balance before any charge."""
+        user = json_of(self.api.call("GET", "/auth/me", 200))["user"]
+        if user["id"] != self.user["id"]:
+            raise SmokeFailure(f"/auth/me is user {user['id']}, signed in as {self.user['id']}")
+        self.coins_before = int(user["coins"])
+        return f"{self.coins_before} coins"
+
+    def models(self) -> str:
+        """GET /models lists a default model."""
+        models = json_of(self.api.call("GET", "/models", 200, auth=False))["models"]
+        defaults = [model for model in models if model.get("default")]
+        if len(defaults) != 1:
+            raise SmokeFailure(f"{len(defaults)} default models among {[m.get('id') for m in models]}")
+        self.model = defaults[0]
+        return f"default {self.model['id']}"
+
+    def generate(self) -> str:
+        """POST /images/generate with the default model: 202, charged the catalog's cost."""
+        response = self.api.call(
+            "POST",
+            "/images/generate",
+            202,
+            # A retry (a 429, or an operator re-running by hand) must not generate twice.
+            headers={"Idempotency-Key": f"smoke-{uuid.uuid4()}"},
+            json={"prompt": PROMPT, "title": "smoke test", "model": self.model["id"]},
+        )
+        self.generated = json_of(response)["image"]
+        self.leftovers.append(self.generated["id"])
+        cost = self.model["costs"].get(self.generated["imageSize"])
+        if self.generated["coinsUsed"] != cost:
+            raise SmokeFailure(
+                f"charged {self.generated['coinsUsed']} coins, the catalog says {cost}"
+                f" for {self.model['id']} at {self.generated['imageSize']}"
+            )
+        return f"image {self.generated['id']}, {cost} coins"
+
+    def generated_completes(self) -> str:
+        """The generated image ends COMPLETED with a thumbnail."""
+        self.generated = self._wait_until_completed(self.generated["id"])
+        return _size_of(self.generated)
+
+    def generated_files(self) -> str:
+        """Its storageUrl and thumbnailUrl serve image bytes."""
+        return self._fetch_files(self.generated)
+
+    def upload(self) -> str:
+        """POST /images/upload, then the file to the presigned form as a browser posts it."""
+        data = tiny_png()
+        self.upload_size = len(data)
+        body = json_of(
+            self.api.call(
+                "POST",
+                "/images/upload",
+                201,
+                json={
+                    "filename": "smoke.png",
+                    "contentType": "image/png",
+                    "size": len(data),
+                    "title": "smoke test upload",
+                },
+            )
+        )
+        self.uploaded = body["image"]
+        self.leftovers.append(self.uploaded["id"])
+        form = body["upload"]
+        # requests writes `data` fields before `files`: the signed fields first, the file last,
+        # as S3's POST policy requires. No Authorization header: the policy is the credential.
+        posted = self.api.raw(
+            "POST", form["url"], data=form["fields"], files={"file": ("smoke.png", data, "image/png")}
+        )
+        if posted.status_code not in (200, 201, 204):
+            raise SmokeFailure(f"POST of the file to the presigned form answered {describe(posted)}")
+        return f"image {self.uploaded['id']}, {len(data)} bytes, {self.uploaded['coinsUsed']} coins"
+
+    def uploaded_completes(self) -> str:
+        """The uploaded image ends COMPLETED with a thumbnail, its size read from the file."""
+        self.uploaded = self._wait_until_completed(self.uploaded["id"])
+        metadata = self.uploaded.get("metadata") or {}
+        seen = (metadata.get("width"), metadata.get("height"))
+        if seen != (UPLOAD_WIDTH, UPLOAD_HEIGHT):
+            raise SmokeFailure(f"metadata says {seen}, the file is {(UPLOAD_WIDTH, UPLOAD_HEIGHT)}")
+        return _size_of(self.uploaded)
+
+    def uploaded_files(self) -> str:
+        """Its storageUrl and thumbnailUrl serve image bytes."""
+        return self._fetch_files(self.uploaded)
+
+    def gallery(self) -> str:
+        """GET /images lists both images."""
+        images = json_of(self.api.call("GET", "/images", 200, params={"limit": 100}))["images"]
+        listed = {image["id"] for image in images}
+        missing = [image["id"] for image in (self.generated, self.uploaded) if image["id"] not in listed]
+        if missing:
+            raise SmokeFailure(f"GET /images does not list {missing} ({len(images)} images listed)")
+        return f"{len(images)} images"
+
+    def ledger(self) -> str:
+        """The ledger has both charges, and the balance fell by exactly their coins."""
+        transactions = json_of(self.api.call("GET", "/users/me/transactions", 200, params={"limit": 100}))[
+            "transactions"
+        ]
+        for image in (self.generated, self.uploaded):
+            charges = [t for t in transactions if t["imageId"] == image["id"] and t["amount"] < 0]
+            if [t["amount"] for t in charges] != [-image["coinsUsed"]]:
+                raise SmokeFailure(
+                    f"ledger entries charging image {image['id']}: {[t['amount'] for t in charges]},"
+                    f" expected [{-image['coinsUsed']}]"
+                )
+        spent = self.generated["coinsUsed"] + self.uploaded["coinsUsed"]
+        coins = int(json_of(self.api.call("GET", "/users/me", 200))["user"]["coins"])
+        if coins != self.coins_before - spent:
+            raise SmokeFailure(
+                f"balance {coins}, expected {self.coins_before} - {spent} = {self.coins_before - spent}"
+                " (is something else spending this user's coins?)"
+            )
+        if transactions and transactions[0]["balance"] != coins:
+            raise SmokeFailure(f"newest ledger entry's balance {transactions[0]['balance']} != {coins}")
+        return f"{self.coins_before} -> {coins} coins"
+
+    def delete(self) -> str:
+        """DELETE /images/{id} of both: 204, then GET answers 404."""
+        count = len(self.leftovers)
+        for image_id in list(self.leftovers):
+            self.api.call("DELETE", f"/images/{image_id}", 204)
+            self.leftovers.remove(image_id)
+            gone = self.api.call("GET", f"/images/{image_id}", 404)
+            code = json_of(gone).get("error", {}).get("code")
+            if code != "NOT_FOUND":
+                raise SmokeFailure(f"GET of deleted image {image_id}: 404 with code {code!r}")
+        return f"{count} images"
+
+    def logout(self) -> str:
+        """POST /auth/logout: 204, and the access token stops working."""
+        self.api.call("POST", "/auth/logout", 204)
+        self.signed_in = False
+        self.api.call("GET", "/auth/me", 401)
+        return "token revoked"
+
+    def steps(self) -> list[tuple[str, Callable[[], str]]]:
+        """The steps, in order."""
+        return [
+            ("health", self.health),
+            ("sign in", self.sign_in),
+            ("me", self.me),
+            ("models", self.models),
+            ("generate", self.generate),
+            ("generated image completes", self.generated_completes),
+            ("generated image files", self.generated_files),
+            ("upload", self.upload),
+            ("uploaded image completes", self.uploaded_completes),
+            ("uploaded image files", self.uploaded_files),
+            ("list", self.gallery),
+            ("ledger", self.ledger),
+            ("delete", self.delete),
+            ("logout", self.logout),
+        ]
+
+    def clean_up(self) -> None:
+        """Best effort, after a failure: delete the images left, end the session."""
+        for image_id in self.leftovers:
+            try:
+                self.api.call("DELETE", f"/images/{image_id}", 204)
+                self.say(f"     cleanup: deleted image {image_id}")
+            except SmokeFailure as error:
+                self.say(f"     cleanup: image {image_id} is left behind: {error}")
+        self.leftovers.clear()
+        if self.signed_in:
+            try:
+                self.api.call("POST", "/auth/logout", 204)
+            except SmokeFailure as error:
+                self.say(f"     cleanup: could not log out: {error}")
+            self.signed_in = False
+
+    # ------------------------------------------------------------------ helpers
+
+    def _wait_until_completed(self, image_id: str) -> Json:
+        """Poll GET /images/{id} until COMPLETED with a thumbnail; FAILED or the timeout fails."""
+        deadline = time.monotonic() + self.wait_seconds
+        pause = 0.25
+        while True:
+            image: Json = json_of(self.api.call("GET", f"/images/{image_id}", 200))["image"]
+            if image["status"] == "FAILED":
+                raise SmokeFailure(f"image {image_id} FAILED: {image.get('error')}")
+            if image["status"] == "COMPLETED" and image.get("thumbnailUrl"):
+                return image
+            if time.monotonic() >= deadline:
+                state = (
+                    "COMPLETED without a thumbnailUrl" if image["status"] == "COMPLETED" else image["status"]
+                )
+                raise SmokeFailure(f"image {image_id} still {state} after {self.wait_seconds:g} s")
+            time.sleep(pause)
+            pause = min(pause * 2, 2.0)  # quick locally, gentle on a deployment
+
+    def _fetch_files(self, image: Json) -> str:
+        """GET the image's presigned storageUrl and thumbnailUrl: 200 and image bytes."""
+        found = []
+        for name in ("storageUrl", "thumbnailUrl"):
+            url = image.get(name)
+            if not url:
+                raise SmokeFailure(f"image {image['id']} has no {name}")
+            response = self.api.raw("GET", url)
+            if response.status_code != 200:
+                raise SmokeFailure(f"GET of its {name} answered {describe(response)}")
+            kind = image_format(response.content)
+            if kind is None:
+                raise SmokeFailure(
+                    f"its {name} served {len(response.content)} bytes of"
+                    f" {response.headers.get('Content-Type')}, not an image"
+                )
+            found.append(f"{kind} {len(response.content)} B")
+        return ", ".join(found)
+
+
+def _is_json(response: requests.Response) -> bool:
+    try:
+        return isinstance(response.json(), dict)
+    except ValueError:
+        return False
+
+
+def _size_of(image: Json) -> str:
+    metadata = image.get("metadata") or {}
+    return f"{metadata.get('width')}x{metadata.get('height')} {metadata.get('format')}"
+
+
+# --------------------------------------------------------------------------- running
+
+
+def run_step(name: str, action: Callable[[], str], say: Callable[[str], None], quiet: bool) -> bool:
+    """Run one step, print its line, and say whether it passed."""
+    started = time.perf_counter()
+    try:
+        detail = action()
+    except SmokeFailure as error:
+        say(f"FAIL {name}: {error}")
+        return False
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
+        # An answer without the contract's fields is a broken deployment, not a crash of the script.
+        say(f"FAIL {name}: unexpected answer ({type(error).__name__}: {error})")
+        return False
+    if not quiet:
+        milliseconds = round((time.perf_counter() - started) * 1000)
+        say(f"ok  {name} ({milliseconds} ms)  {detail}".rstrip())
+    return True
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    """The command line (see the module's docstring)."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument(
+        "--url",
+        required=True,
+        help="the API's base URL, e.g. https://abc.execute-api.eu-west-1.amazonaws.com",
+    )
+    parser.add_argument(
+        "--id-token",
+        default=os.environ.get("SMOKE_ID_TOKEN") or None,
+        help="a Google ID token to sign in with (default: $SMOKE_ID_TOKEN; locally, one from /_dev/id-token)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=DEFAULT_WAIT_SECONDS,
+        help=f"seconds to wait for each image to complete (default {DEFAULT_WAIT_SECONDS:g})",
+    )
+    parser.add_argument("--quiet", action="store_true", help="print only failures")
+    return parser.parse_args(argv)
+
+
+def base_url(url: str) -> str:
+    """The URL the routes hang off: no trailing slash, no /api/v1 (accepted, as operators paste it)."""
+    url = url.rstrip("/")
+    return url.removesuffix("/api/v1")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the smoke test; 0 when every step passed, 1 at the first that failed."""
+    options = parse_args(argv)
+
+    def say(line: str) -> None:
+        print(line, flush=True)
+
+    def say_unless_quiet(line: str) -> None:
+        if not options.quiet:
+            say(line)
+
+    api = Api(base_url(options.url), say=say_unless_quiet)
+    journey = Journey(api, id_token=options.id_token, wait_seconds=options.timeout, say=say)
+    started = time.perf_counter()
+    try:
+        for name, action in journey.steps():
+            if not run_step(name, action, say, options.quiet):
+                return 1
+    finally:
+        journey.clean_up()
+        api.http.close()
+    if not options.quiet:
+        say(f"passed: {len(journey.steps())} steps in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
