@@ -13,9 +13,11 @@ from typing import Any
 import boto3
 import pytest
 
+from devstack.iam import checker, function_policy
 from devstack.lambdas import LambdaContext
 from devstack.samples import sample_event
 from devstack.template import Template
+from imagegen import aws as aws_clients
 from tests.conftest import ServedIssuer, reset_container
 
 Invoke = Callable[..., dict[str, Any]]
@@ -38,7 +40,8 @@ def _handler_module(path: Path, name: str) -> ModuleType:
 
 @pytest.fixture
 def invoke(template: Template, monkeypatch: pytest.MonkeyPatch) -> Invoke:
-    """``invoke("AuthFunction", event)``: the function's handler run on ``event`` with its template env."""
+    """``invoke("AuthFunction", event)``: the function's handler run on ``event`` with its template env,
+    every AWS call it makes held to its template policies (as the local stack holds them)."""
     functions = template.functions()
 
     def call(logical_id: str, event: dict[str, Any]) -> dict[str, Any]:
@@ -46,6 +49,10 @@ def invoke(template: Template, monkeypatch: pytest.MonkeyPatch) -> Invoke:
         for name, value in spec.environment.items():
             monkeypatch.setenv(name, value)
         reset_container()
+        # The container's clients, made from its session after this, carry the check.
+        aws_clients.session().events.register(
+            "before-parameter-build", checker(function_policy(template, logical_id), spec.name)
+        )
         module = _handler_module(spec.code_dir / f"{spec.handler.split('.')[0]}.py", logical_id)
         response: dict[str, Any] = module.lambda_handler(event, LambdaContext(function_name=spec.name))
         return response

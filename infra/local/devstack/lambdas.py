@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
+from devstack.iam import Policy, enforce
 from devstack.template import ACCOUNT_ID, REGION, FunctionSpec
 
 _PRELOAD = [
@@ -91,6 +92,8 @@ def _serve(connection: Connection, spec: Mapping[str, Any]) -> None:
     os.environ.clear()
     os.environ.update(spec["environment"])
     sys.path[:0] = [spec["code_dir"], *spec["layer_dirs"]]
+    if spec["policy"] is not None:
+        enforce(Policy.from_data(spec["policy"]), role=spec["name"])
     try:
         module_name, _, function_name = spec["handler"].rpartition(".")
         handler = getattr(importlib.import_module(module_name), function_name)
@@ -163,10 +166,14 @@ class _Environment:
 class LocalFunction:
     """A function with its pool of warm execution environments."""
 
-    def __init__(self, spec: FunctionSpec, base_environment: Mapping[str, str]) -> None:
+    def __init__(
+        self, spec: FunctionSpec, base_environment: Mapping[str, str], policy: Policy | None = None
+    ) -> None:
         self.spec = spec
         self._spec: dict[str, Any] = {
             "name": spec.name,
+            # What its role allows, enforced on every AWS call (devstack.iam); None: anything.
+            "policy": policy.to_data() if policy is not None else None,
             "memory": spec.memory,
             "handler": spec.handler,
             "code_dir": str(spec.code_dir),

@@ -24,6 +24,7 @@ from devstack.events import QueuePoller, RuleDelivery, Schedule, schedule_second
 from devstack.gemini import REQUEST_LOG_SIZE, LocalGemini
 from devstack.google import JWKS_MAX_AGE_SECONDS, LocalGoogleIssuer
 from devstack.http_api import CorsConfiguration, HttpApiEmulator, LocalRoute
+from devstack.iam import function_policy
 from devstack.lambdas import LocalFunction
 from devstack.provision import Provisioner
 from devstack.template import ACCOUNT_ID, REGION, Template
@@ -102,7 +103,9 @@ class LocalStack:
         self.gemini = LocalGemini(api_key=self._gemini_key())
         base_environment = self._lambda_base_environment()
         for logical_id, spec in self.template.functions().items():
-            self.functions[logical_id] = LocalFunction(spec, base_environment)
+            self.functions[logical_id] = LocalFunction(
+                spec, base_environment, function_policy(self.template, logical_id)
+            )
             self._running.callback(self.functions[logical_id].close)
         self._start_event_plumbing()
         api = self.template.resources["HttpApi"]

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from devstack.iam import Policy, Statement
 from devstack.lambdas import LocalFunction
 from devstack.template import FunctionSpec
 
@@ -99,5 +100,37 @@ def test_an_init_error_fails_every_invocation() -> None:
             outcome = local.invoke({})
             assert outcome.error is not None
             assert outcome.error["errorMessage"] == "init failed"
+    finally:
+        local.close()
+
+
+def test_a_call_its_policy_does_not_allow_is_refused_as_aws_refuses_it() -> None:
+    policy = Policy([Statement("Allow", ("s3:GetObject",), ("arn:aws:s3:::bucket/images/*",))])
+    # Nothing listens there: a call the policy allows gets as far as the network, and no further.
+    environment = {
+        "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_MAX_ATTEMPTS": "1",
+    }
+    local = LocalFunction(spec(environment), {}, policy)
+    try:
+
+        def s3(method: str, key: str) -> dict[str, str]:
+            call = {"service": "s3", "method": method, "params": {"Bucket": "bucket", "Key": key}}
+            error = local.invoke({"aws": call}).error
+            assert error is not None
+            return {"type": error["errorType"], "message": error["errorMessage"]}
+
+        assert s3("get_object", "images/a.png")["type"] == "EndpointConnectionError"
+        refused = s3("delete_object", "images/a.png")
+        assert refused["type"] == "ClientError"
+        assert "(AccessDenied) when calling the DeleteObject operation" in refused["message"]
+        assert (
+            "not authorized to perform: s3:DeleteObject on resource: arn:aws:s3:::bucket/images/a.png"
+            in (refused["message"])
+        )
+        assert s3("get_object", "turns/a.json")["type"] == "ClientError"
     finally:
         local.close()

@@ -17,6 +17,11 @@ def handler(event, context):  # type: ignore[no-untyped-def]
         time.sleep(event["sleep"])
     if event.get("raise"):
         raise ValueError(event["raise"])
+    if event.get("aws"):  # one AWS call, through botocore as a function's code makes it
+        import boto3
+
+        call = event["aws"]
+        getattr(boto3.client(call["service"]), call["method"])(**call["params"])
     return {
         "pid": os.getpid(),
         "invocations": COLD["invocations"],
