@@ -20,6 +20,7 @@ from imagegen import aws as aws_clients
 from imagegen import config, container
 from imagegen.config import Settings
 from imagegen.container import Services, build_services
+from imagegen.metrics import Metric
 from tests.loopback import serving
 
 ADMIN_EMAIL = "admin@example.com"
@@ -153,6 +154,28 @@ def settings(template: Template, monkeypatch: pytest.MonkeyPatch) -> Settings:
     return Settings(environment)
 
 
+class CountedMetrics:
+    """Records what the services count, as ``imagegen.metrics.count`` would write it."""
+
+    def __init__(self) -> None:
+        self.counts: list[tuple[Metric, int, dict[str, str]]] = []
+
+    def __call__(self, metric: Metric, value: int = 1, **metadata: str) -> None:
+        self.counts.append((metric, value, metadata))
+
+    def totals(self) -> dict[Metric, int]:
+        """Each metric's sum."""
+        totals: dict[Metric, int] = {}
+        for metric, value, _ in self.counts:
+            totals[metric] = totals.get(metric, 0) + value
+        return totals
+
+
 @pytest.fixture
-def services(settings: Settings) -> Services:
-    return build_services(settings)
+def counted() -> CountedMetrics:
+    return CountedMetrics()
+
+
+@pytest.fixture
+def services(settings: Settings, counted: CountedMetrics) -> Services:
+    return build_services(settings, count=counted)

@@ -2,29 +2,42 @@
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.base import FailureResponse
+from aws_lambda_powertools.utilities.batch.exceptions import ExceptionInfo
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from imagegen.container import services
+from imagegen.metrics import Metric
 from imagegen.models.images import GenerationJob, JobOutcome
 
 logger = Logger()
-metrics = Metrics()  # what the worker counts (a retired model), flushed once per invocation
-# Most invocations count nothing: that is no news worth a warning in every container's log.
-warnings.filterwarnings("ignore", "No application metrics to publish", UserWarning)
-# A batch whose every job waits for the model is a report of failures, not a function error.
-processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 class RetryLater(Exception):
     """The image model is unavailable: report the message as failed so SQS delivers it again."""
+
+
+class JobProcessor(BatchProcessor):
+    """Reports failed jobs for redelivery. Waiting for the model is expected; any other failure is a
+    job error, logged and counted (alarmed on): Lambda's own error count never sees it."""
+
+    def failure_handler(self, record: SQSRecord, exception: ExceptionInfo) -> FailureResponse:
+        error = exception[1]
+        if not isinstance(error, RetryLater):
+            logger.error("generation job failed", exc_info=error, extra={"messageId": record.message_id})
+            services().count(Metric.GENERATION_JOB_ERRORS)
+        return super().failure_handler(record, exception)
+
+
+# A batch whose every job waits for the model is a report of failures, not a function error.
+processor = JobProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 def handle_record(record: SQSRecord) -> str:
@@ -44,7 +57,6 @@ def handle_record(record: SQSRecord) -> str:
 
 
 @logger.inject_lambda_context
-@metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(
         event=event, record_handler=handle_record, processor=processor, context=context

@@ -15,9 +15,10 @@ from datetime import timedelta
 from functools import cache, cached_property
 from typing import TYPE_CHECKING
 
-from imagegen import aws
+from imagegen import aws, metrics
 from imagegen.config import Settings, get_settings
 from imagegen.invocation import Invocation
+from imagegen.metrics import Count, Metric
 from imagegen.models.catalog import ModelCatalog, ModelSpec
 from imagegen.repositories.coins import CoinRepository
 from imagegen.repositories.dynamo import Transactions
@@ -41,7 +42,6 @@ if TYPE_CHECKING:
     from imagegen.services.sweeper import Sweeper
     from imagegen.services.uploads import UploadService
 
-RETIRED_MODEL_METRIC = "RetiredModel"
 SECRET_MAX_AGE_SECONDS = 300
 # How soon a change of the model catalog's SSM parameter reaches a warm container.
 CATALOG_MAX_AGE_SECONDS = 300
@@ -77,21 +77,12 @@ class CatalogSource:
         return self._catalog
 
 
-def count_retired_model(model: ModelSpec) -> None:
-    """Count a request refused because Google no longer serves the model (CloudWatch EMF, alarmed on)."""
-    from aws_lambda_powertools.metrics import Metrics, MetricUnit  # only the worker pays for it
-
-    metrics = Metrics()  # shares the metric set the worker's handler flushes
-    metrics.add_metric(name=RETIRED_MODEL_METRIC, unit=MetricUnit.Count, value=1)
-    metrics.add_metadata(key="model", value=model.id)
-    metrics.add_metadata(key="providerModel", value=model.provider_model)
-
-
 class Services:
     """Everything the handlers call, each built once per container when first used."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, count: Count = metrics.count) -> None:
         self.settings = settings
+        self.count = count
 
     def _secret(self) -> str:
         return token_secret(self.settings)
@@ -183,7 +174,9 @@ class Services:
 
     @cached_property
     def images(self) -> ImageService:
-        return ImageService(self.image_records, self.storage, self.coins, self.transactions, self.cursors)
+        return ImageService(
+            self.image_records, self.storage, self.coins, self.transactions, self.cursors, self.count
+        )
 
     @cached_property
     def rate_limits(self) -> RateLimits:
@@ -291,17 +284,21 @@ class Services:
             self.catalog,
             max_receives=settings.generation.max_receives,
             max_pixels=settings.images.max_pixels,
-            on_retired_model=count_retired_model,
+            on_retired_model=self._count_retired_model,
         )
+
+    def _count_retired_model(self, model: ModelSpec) -> None:
+        """Count a request refused because Google no longer serves the model (alarmed on)."""
+        self.count(Metric.RETIRED_MODEL, model=model.id, providerModel=model.provider_model)
 
     def _gemini_api_key(self) -> str:
         value = aws.secrets().get(self.settings.gemini.api_key_secret_arn, max_age=SECRET_MAX_AGE_SECONDS)
         return str(value)
 
 
-def build_services(settings: Settings) -> Services:
-    """The services for ``settings`` (each built on first use)."""
-    return Services(settings)
+def build_services(settings: Settings, count: Count = metrics.count) -> Services:
+    """The services for ``settings`` (each built on first use), counting metrics with ``count``."""
+    return Services(settings, count)
 
 
 @cache

@@ -207,3 +207,37 @@ def test_a_retired_model_is_counted_for_the_alarm(
     assert metric["service"] == alarm["Dimensions"][0]["Value"]
     assert (metric[alarm["MetricName"]], metric["model"]) == ([1.0], "fast")
     assert gemini.calls == 1
+
+
+def test_a_job_that_fails_other_than_waiting_for_the_model_is_counted(
+    invoke: Invoke, sign_in: SignIn, template: Template, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ada = sign_in("ada@example.com")
+    image = body_of(generate(invoke, ada.token, "a harbour"))["image"]
+    # Ops broke the catalog after the request was accepted: the job cannot be priced or drawn.
+    boto3.client("ssm").put_parameter(
+        Name=template.physical["ModelCatalogParameter"].ref, Value="[{", Overwrite=True
+    )
+    capsys.readouterr()
+
+    response = invoke("GenerateWorkerFunction", batch([{"userId": ada.user["id"], "imageId": image["id"]}]))
+
+    assert response == {"batchItemFailures": [{"itemIdentifier": "message-0"}]}
+    # (Its log line goes to the stream the worker's logger was made with, in an earlier test.)
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    (counted,) = [line for line in lines if "GenerationJobErrors" in line]
+    assert (counted["service"], counted["GenerationJobErrors"]) == ("generate_worker", [1.0])
+
+
+def test_waiting_for_the_model_is_no_job_error(
+    invoke: Invoke, sign_in: SignIn, gemini: LocalGemini, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ada = sign_in("ada@example.com")
+    image = body_of(generate(invoke, ada.token, "a harbour"))["image"]
+    gemini.fail_next(3, 503)
+    capsys.readouterr()
+
+    response = invoke("GenerateWorkerFunction", batch([{"userId": ada.user["id"], "imageId": image["id"]}]))
+
+    assert response == {"batchItemFailures": [{"itemIdentifier": "message-0"}]}
+    assert "GenerationJobErrors" not in capsys.readouterr().out

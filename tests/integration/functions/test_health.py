@@ -37,3 +37,14 @@ def test_the_api_serves_its_openapi_document(invoke: Invoke) -> None:
     assert response["headers"]["Content-Type"] == "application/json"
     assert body_of(response) == json.loads(DOCUMENT_PATH.read_text(encoding="utf-8"))
     assert "/api/v1/images/generate" in body_of(response)["paths"]
+
+
+def test_every_answer_names_its_request(invoke: Invoke) -> None:
+    answered = invoke("HealthFunction", sample_event("health/get_health.json"))
+    refused = invoke("HealthFunction", sample_event("health/unknown_route.json"))
+    too_large = invoke("HealthFunction", sample_event("health/get_health.json", raw_body="x" * 70_000))
+
+    for response, event in [(answered, "get_health"), (refused, "unknown_route"), (too_large, "get_health")]:
+        request_id = sample_event(f"health/{event}.json")["requestContext"]["requestId"]
+        assert response["headers"]["x-request-id"] == request_id
+    assert too_large["statusCode"] == 413

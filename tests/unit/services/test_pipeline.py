@@ -11,11 +11,13 @@ from PIL import Image as PILImage
 
 from imagegen import aws
 from imagegen.container import Services
+from imagegen.metrics import Metric
 from imagegen.models.auth import Caller
 from imagegen.models.images import GenerateRequest, Image, ImageStatus, UploadRequest
 from imagegen.services.pipeline import Outcome, parse_incoming_key, parse_object_key
 from imagegen.services.storage import incoming_key, thumbnail_key, turn_key
 from tests import images
+from tests.conftest import CountedMetrics
 
 LedgerSum = Callable[[str], int]
 
@@ -79,12 +81,14 @@ def record(services: Services, image: Image) -> Image:
     ("orientation", "size"), [(1, (64, 32)), (3, (64, 32)), (6, (32, 64)), (8, (32, 64))]
 )
 def test_a_photo_is_measured_upright_and_completed(
-    services: Services, caller: Caller, orientation: int, size: tuple[int, int]
+    services: Services, caller: Caller, counted: CountedMetrics, orientation: int, size: tuple[int, int]
 ) -> None:
     data = images.jpeg(64, 32, orientation=orientation)
     image = uploaded(services, caller, data)
 
     assert services.pipeline.measure(arrival(image)) is Outcome.COMPLETED
+    assert services.pipeline.measure(image.object_key) is Outcome.IGNORED  # the promoted copy's event
+    assert counted.totals() == {Metric.UPLOADS_COMPLETED: 1}
     assert stored(services, image.object_key) == data  # the checked bytes, promoted
     assert not exists(services, arrival(image))
 
@@ -111,7 +115,13 @@ def test_a_photo_is_measured_upright_and_completed(
     ids=["text named .png", "truncated jpeg", "decompression bomb", "png declared as jpeg"],
 )
 def test_a_bad_file_fails_is_refunded_once_and_is_removed(
-    services: Services, caller: Caller, ledger_sum: LedgerSum, data: bytes, content_type: str, error: str
+    services: Services,
+    caller: Caller,
+    ledger_sum: LedgerSum,
+    counted: CountedMetrics,
+    data: bytes,
+    content_type: str,
+    error: str,
 ) -> None:
     image = uploaded(services, caller, data, content_type)
     assert services.coins.balance(caller.user_id) == 950
@@ -126,6 +136,7 @@ def test_a_bad_file_fails_is_refunded_once_and_is_removed(
     assert not exists(services, arrival(image))
     assert not exists(services, image.object_key)
     assert services.coins.balance(caller.user_id) == 1000 == ledger_sum(caller.user_id)
+    assert counted.totals() == {Metric.UPLOADS_FAILED: 1, Metric.COINS_REFUNDED: 50}
 
 
 def test_a_file_larger_than_declared_fails(services: Services, caller: Caller, ledger_sum: LedgerSum) -> None:
@@ -301,6 +312,21 @@ def test_keys_that_are_not_originals_are_ignored(services: Services, key: str) -
     assert parse_incoming_key(key) is None
     assert services.pipeline.measure(key) is Outcome.IGNORED
     assert services.pipeline.thumbnail(key) is Outcome.IGNORED
+
+
+def test_generated_images_are_counted_as_generations(
+    services: Services, caller: Caller, counted: CountedMetrics
+) -> None:
+    good = generated_bytes(services, caller, images.png(64, 64))
+    broken = generated_bytes(services, caller, b"not a png at all")
+
+    assert services.pipeline.measure(good.object_key) is Outcome.COMPLETED
+    assert services.pipeline.measure(broken.object_key) is Outcome.FAILED
+    assert counted.totals() == {
+        Metric.GENERATIONS_COMPLETED: 1,
+        Metric.GENERATIONS_FAILED: 1,
+        Metric.COINS_REFUNDED: broken.coins_used,
+    }
 
 
 def test_a_generated_image_may_be_larger_than_the_largest_upload(services: Services, caller: Caller) -> None:

@@ -42,6 +42,14 @@ class ApiResolver(APIGatewayHttpResolver):
         super().__init__(enable_validation=True, json_body_deserializer=parse_json)
 
     def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
+        response = self._answer(event, context)
+        # Every answer names its request (API Gateway's id, as the logs do), so a client can quote it.
+        request_id = (event.get("requestContext") or {}).get("requestId")
+        if request_id:
+            response["headers"] = {**(response.get("headers") or {}), "x-request-id": request_id}
+        return response
+
+    def _answer(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
         body = body_text(event)
         headers = event.get("headers") or {}
         content_type = headers.get("content-type", "").lower()  # media types are case-insensitive

@@ -7,9 +7,11 @@ from typing import TYPE_CHECKING
 
 from imagegen.errors import Forbidden, NotFound
 from imagegen.ids import now_iso
+from imagegen.metrics import COMPLETED, FAILED, Metric
 from imagegen.models.coins import LedgerReason
 from imagegen.models.images import (
     Image,
+    ImageMetadata,
     ImagePage,
     ImageStatus,
     ImageType,
@@ -22,6 +24,7 @@ from imagegen.repositories.dynamo import TransactionCancelled
 from imagegen.services.storage import derived_keys
 
 if TYPE_CHECKING:
+    from imagegen.metrics import Count
     from imagegen.models.auth import Caller
     from imagegen.repositories.dynamo import Transactions, Write
     from imagegen.repositories.images import ImageRepository
@@ -42,8 +45,10 @@ class ImageService:
         coins: CoinService,
         transactions: Transactions,
         cursors: CursorCodec,
+        count: Count,
     ) -> None:
         self._cursors = cursors
+        self._count = count
         self._repository = repository
         self._storage = storage
         self._coins = coins
@@ -192,6 +197,14 @@ class ImageService:
             updated_at=image.updated_at,
         )
 
+    def complete(self, image: Image, metadata: ImageMetadata, expected: ImageStatus) -> bool:
+        """Move ``image`` from ``expected`` to COMPLETED with its measured ``metadata`` (counted);
+        False if it had already left ``expected`` (nothing changed)."""
+        if not self._repository.complete(image.user_id, image.image_id, metadata, now_iso(), expected):
+            return False
+        self._count(COMPLETED[image.type])
+        return True
+
     def fail(self, image: Image, error: str, expected: ImageStatus) -> bool:
         """Move ``image`` from ``expected`` to FAILED with ``error``, refund its coins, and remove its files.
 
@@ -215,6 +228,9 @@ class ImageService:
             if not cancelled.refused(failure):
                 raise
             return False
+        self._count(FAILED[image.type])
+        if image.coins_used > 0:
+            self._count(Metric.COINS_REFUNDED, image.coins_used)
         self.remove_files(image)
         return True
 

@@ -116,7 +116,7 @@ class ImagePipeline:
         found = self._image_for(key)
         if found is None:
             return Outcome.IGNORED
-        ref, image = found
+        _, image = found
         if image.status is ImageStatus.FAILED:
             self._images.remove_files(image)  # a late upload after a sweep, say
             return Outcome.IGNORED
@@ -126,9 +126,7 @@ class ImagePipeline:
         if isinstance(checked, str):
             self._images.fail(image, checked, expected=image.status)
             return Outcome.FAILED
-        if self._repository.complete(
-            ref.user_id, ref.image_id, checked.metadata, now_iso(), expected=image.status
-        ):
+        if self._images.complete(image, checked.metadata, expected=image.status):
             return Outcome.COMPLETED
         return Outcome.IGNORED
 
@@ -153,9 +151,7 @@ class ImagePipeline:
         # completes the image should this function stop between the two writes.
         if self._storage.write_new(
             image.object_key, checked.data, image.declared_content_type
-        ) and self._repository.complete(
-            arrival.user_id, arrival.image_id, checked.metadata, now_iso(), expected=ImageStatus.PENDING
-        ):
+        ) and self._images.complete(image, checked.metadata, expected=ImageStatus.PENDING):
             outcome = Outcome.COMPLETED
         self._storage.delete(arrival.key)
         return outcome
