@@ -11,7 +11,7 @@ PY := $(VENV)/bin/python
 VENV_MADE := $(VENV)/.python$(RUNTIME_PYTHON)
 STAMP := $(VENV)/.installed
 
-.PHONY: dev test lint validate bench build install clean browser shells openapi
+.PHONY: dev test lint validate bench build deploy install clean browser shells openapi
 
 $(VENV_MADE):
 	@test -n "$(PYTHON)" || { echo "no Python $(RUNTIME_PYTHON): see infra/find-python's advice above" >&2; exit 1; }
@@ -47,7 +47,7 @@ test: $(STAMP) browser shells
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy layers/shared/imagegen infra/local/devstack infra/smoke.py functions
+	$(VENV)/bin/mypy layers/shared/imagegen infra/local/devstack infra/smoke.py infra/deploy.py functions
 
 ## Regenerate the OpenAPI document from the code (docs/openapi.json; a test fails when it is stale)
 openapi: $(STAMP)
@@ -69,6 +69,12 @@ $(SAM_VENV)/bin/sam:
 # The layer's Makefile compiles its bytecode with our .venv's Python, the runtime's version.
 build: $(SAM_VENV)/bin/sam $(STAMP)
 	LAMBDA_PYTHON=$(RUNTIME_PYTHON) BYTECODE_PYTHON=$(abspath $(PY)) $(SAM_VENV)/bin/sam build
+
+## Build and deploy one environment of samconfig.toml: make deploy ENV=dev GOOGLE_CLIENT_ID=... (README)
+ENV ?= dev
+export GOOGLE_CLIENT_ID ALLOWED_ORIGINS ADMIN_EMAILS ALARM_EMAIL
+deploy: build
+	$(PY) infra/deploy.py $(ENV) --sam $(SAM_VENV)/bin/sam
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache

@@ -3,11 +3,9 @@ on a working stack, and fails at the right step, saying why, on a broken one."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 import socket
-import sys
 import uuid
 from collections.abc import Iterator
 from types import ModuleType
@@ -17,9 +15,9 @@ import pytest
 from werkzeug.wrappers import Request, Response
 
 from devstack.stack import LocalStack
-from devstack.template import ROOT
 from tests.e2e.conftest import Api
 from tests.loopback import serving
+from tests.scripts import infra_script
 
 STEPS = [
     "health",
@@ -41,17 +39,8 @@ STEPS = [
 
 @pytest.fixture(scope="module")
 def smoke() -> Iterator[ModuleType]:
-    """infra/smoke.py loaded from its file, as the integration tests load the functions: infra/ is
-    no package, and the script must stay importable without the project."""
-    spec = importlib.util.spec_from_file_location("smoke", ROOT / "infra" / "smoke.py")
-    assert spec
-    assert spec.loader
-    module = importlib.util.module_from_spec(spec)
-    # dataclasses look their module up in sys.modules while the class is being made.
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    yield module
-    del sys.modules[spec.name]
+    with infra_script("smoke") as module:
+        yield module
 
 
 @pytest.fixture(autouse=True)

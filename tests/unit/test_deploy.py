@@ -1,0 +1,102 @@
+"""make deploy (infra/deploy.py): each environment of samconfig.toml deploys as written once the
+operator gives what only they know; what the template needs and is missing is refused by name."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from tests.scripts import infra_script
+
+CLIENT_ID = "1234-abc.apps.googleusercontent.com"
+
+
+@pytest.fixture(scope="module")
+def deploy() -> Iterator[ModuleType]:
+    with infra_script("deploy") as module:
+        yield module
+
+
+def overrides_of(command: list[str]) -> dict[str, str]:
+    start = command.index("--parameter-overrides") + 1
+    return dict(item.split("=", 1) for item in command[start:])
+
+
+@pytest.mark.parametrize("environment", ["dev", "prod"])
+def test_each_environment_deploys_its_stage_with_every_parameter_the_template_requires(
+    deploy: ModuleType, environment: str
+) -> None:
+    command = deploy.deploy_command(environment, {"GOOGLE_CLIENT_ID": CLIENT_ID}, sam="/x/sam")
+
+    assert command[:4] == ["/x/sam", "deploy", "--config-env", environment]
+    assert command[command.index("--region") + 1] == "us-east-1"
+    overrides = overrides_of(command)
+    assert (overrides["Stage"], overrides["GoogleClientId"]) == (environment, CLIENT_ID)
+    required = [name for name, spec in deploy.template_parameters().items() if "Default" not in spec]
+    assert set(required) <= set(overrides)
+
+
+def test_what_only_the_operator_knows_comes_from_the_environment(deploy: ModuleType) -> None:
+    environ = {
+        "GOOGLE_CLIENT_ID": CLIENT_ID,
+        "ALLOWED_ORIGINS": "https://app.example.com,https://www.example.com",
+        "ADMIN_EMAILS": "ops@example.com",
+        "ALARM_EMAIL": "alarms@example.com",
+        "AWS_REGION": "eu-west-1",
+    }
+    command = deploy.deploy_command("prod", environ)
+
+    assert command[command.index("--region") + 1] == "eu-west-1"
+    assert overrides_of(command) == {
+        "Stage": "prod",
+        "LogLevel": "INFO",
+        "LogRetentionDays": "90",
+        "GoogleClientId": CLIENT_ID,
+        "AllowedOrigins": "https://app.example.com,https://www.example.com",
+        "AdminEmails": "ops@example.com",
+        "AlarmEmail": "alarms@example.com",
+    }
+
+
+def test_a_missing_client_id_is_refused_saying_which_variable_to_set(deploy: ModuleType) -> None:
+    with pytest.raises(deploy.DeployRefused, match=r"GoogleClientId \(set GOOGLE_CLIENT_ID\)"):
+        deploy.deploy_command("prod", {})
+
+
+def test_an_environment_samconfig_lacks_is_refused(deploy: ModuleType) -> None:
+    with pytest.raises(deploy.DeployRefused, match="ENV must be one of dev, prod"):
+        deploy.deploy_command("staging", {"GOOGLE_CLIENT_ID": CLIENT_ID})
+
+
+def test_overrides_the_template_cannot_take_are_refused(deploy: ModuleType, tmp_path: Path) -> None:
+    samconfig = tmp_path / "samconfig.toml"
+    samconfig.write_text(
+        'version = 0.1\n[dev.global.parameters]\nregion = "us-east-1"\n'
+        '[dev.deploy.parameters]\nparameter_overrides = "Stage=qa WelcomeCoin=5"\n'
+    )
+    with pytest.raises(deploy.DeployRefused, match="no parameter WelcomeCoin"):
+        deploy.deploy_command("dev", {"GOOGLE_CLIENT_ID": CLIENT_ID}, samconfig=samconfig)
+    samconfig.write_text(samconfig.read_text().replace(" WelcomeCoin=5", ""))
+    with pytest.raises(deploy.DeployRefused, match=r"Stage=qa is not one of \['dev', 'prod'\]"):
+        deploy.deploy_command("dev", {"GOOGLE_CLIENT_ID": CLIENT_ID}, samconfig=samconfig)
+
+
+def test_the_dry_run_prints_the_command_and_runs_nothing(
+    deploy: ModuleType, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("GOOGLE_CLIENT_ID", CLIENT_ID)
+    assert deploy.main(["dev", "--dry-run", "--sam", "/nowhere/sam"]) == 0
+    assert capsys.readouterr().out.startswith("/nowhere/sam deploy --config-env dev --region us-east-1")
+    monkeypatch.delenv("GOOGLE_CLIENT_ID")
+    assert deploy.main(["dev", "--dry-run"]) == 2
+    assert "cannot deploy: the template needs GoogleClientId" in capsys.readouterr().err
+
+
+def test_values_sam_would_cut_are_quoted_as_it_reads_them(deploy: ModuleType) -> None:
+    catalog = '[{"id": "fast", "name": "Nano Banana 2.1"}]'
+    assert deploy.sam_value("https://a.example,https://b.example") == "https://a.example,https://b.example"
+    assert deploy.sam_value(catalog) == '"' + catalog.replace('"', '\\"') + '"'
+    assert deploy.sam_value("") == '""'
