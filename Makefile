@@ -71,10 +71,11 @@ build: $(SAM_VENV)/bin/sam $(STAMP)
 	LAMBDA_PYTHON=$(RUNTIME_PYTHON) BYTECODE_PYTHON=$(abspath $(PY)) $(SAM_VENV)/bin/sam build
 
 ## Build and deploy one environment of samconfig.toml: make deploy ENV=dev GOOGLE_CLIENT_ID=... (README)
+# (Handed to the deploy alone: exported, an unset ADMIN_EMAILS would empty make dev's admins.)
 ENV ?= dev
-export GOOGLE_CLIENT_ID ALLOWED_ORIGINS ADMIN_EMAILS ALARM_EMAIL
 deploy: build
-	$(PY) infra/deploy.py $(ENV) --sam $(SAM_VENV)/bin/sam
+	GOOGLE_CLIENT_ID="$(GOOGLE_CLIENT_ID)" ALLOWED_ORIGINS="$(ALLOWED_ORIGINS)" ADMIN_EMAILS="$(ADMIN_EMAILS)" \
+		ALARM_EMAIL="$(ALARM_EMAIL)" $(PY) infra/deploy.py $(ENV) --sam $(SAM_VENV)/bin/sam
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
