@@ -11,7 +11,7 @@ PY := $(VENV)/bin/python
 VENV_MADE := $(VENV)/.python$(RUNTIME_PYTHON)
 STAMP := $(VENV)/.installed
 
-.PHONY: dev test lint validate bench build deploy install clean browser shells openapi
+.PHONY: dev dev-reset test lint validate bench build deploy install clean browser shells openapi
 
 $(VENV_MADE):
 	@test -n "$(PYTHON)" || { echo "no Python $(RUNTIME_PYTHON): see infra/find-python's advice above" >&2; exit 1; }
@@ -26,8 +26,14 @@ $(STAMP): $(VENV_MADE) pyproject.toml layers/shared/requirements.txt
 
 install: $(STAMP)
 
-## Start the local stack: API on http://127.0.0.1:$${PORT:-3000}, AWS on http://127.0.0.1:$${AWS_PORT:-4566}
+## Start the local stack: API on http://127.0.0.1:$${PORT:-3000}, AWS on http://127.0.0.1:$${AWS_PORT:-4566};
+## users, coins, images and objects are kept between runs in $${DATA_DIR:-.devstack}
 dev: $(STAMP)
+	$(PY) -m devstack
+
+## The local stack, started empty: what earlier runs kept (DATA_DIR, default .devstack) is deleted first
+dev-reset: $(STAMP)
+	rm -rf "$${DATA_DIR:-.devstack}" "$${DATA_DIR:-.devstack}.saving" "$${DATA_DIR:-.devstack}.previous"
 	$(PY) -m devstack
 
 # The console tests drive a real Chromium: Debian's package, installed when missing (needs root).

@@ -42,6 +42,7 @@ def stack() -> Iterator[LocalStack]:
         "AWS_PORT": "0",
         "ADMIN_EMAILS": ADMIN_EMAIL,
         "ALLOWED_ORIGINS": FRONTEND_ORIGIN,
+        "DATA_DIR": "",  # every run starts empty
         # Room for the bursts and long galleries of single users; test_rate_limits fills a window.
         "PARAMETER_OVERRIDES": f"GenerationsPerMinute=60 UploadsPerMinute={E2E_UPLOADS_PER_MINUTE}",
     }

@@ -6,7 +6,8 @@ Environment: ``PORT`` (API, default 3000), ``AWS_PORT`` (moto, default 4566),
 ``ALLOWED_ORIGINS`` (comma-separated origins of frontends served elsewhere, such as
 ``http://localhost:5173``, which CORS lets call the API and post to the bucket),
 ``PARAMETER_OVERRIDES`` (template parameters as ``sam deploy`` takes them, ``Name=Value`` separated
-by spaces, such as ``WelcomeCoins=5000 GenerationsPerMinute=100``).
+by spaces, such as ``WelcomeCoins=5000 GenerationsPerMinute=100``), ``DATA_DIR`` (where users,
+coins, images and objects are kept between runs, default ``.devstack``; empty: nothing is kept).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import signal
 import sys
 import threading
 from collections.abc import Mapping
+from pathlib import Path
 from types import FrameType
 
 from devstack.stack import LocalStack
@@ -54,8 +56,12 @@ def parameter_overrides(value: str) -> dict[str, str]:
     return overrides
 
 
+DATA_DIR = ".devstack"  # make dev's, under the checkout (.gitignore names it; make dev-reset removes it)
+
+
 def local_stack(environ: Mapping[str, str]) -> LocalStack:
     """The stack ``make dev`` starts, configured by ``environ`` (see the module's docstring)."""
+    data_dir = environ.get("DATA_DIR", DATA_DIR)
     return LocalStack(
         api_port=int(environ.get("PORT", "3000")),
         aws_port=int(environ.get("AWS_PORT", "4566")),
@@ -64,7 +70,15 @@ def local_stack(environ: Mapping[str, str]) -> LocalStack:
         gemini_api_key=environ.get("GEMINI_API_KEY") or None,
         allowed_origins=allowed_origins(environ.get("ALLOWED_ORIGINS", "")),
         parameters=parameter_overrides(environ.get("PARAMETER_OVERRIDES", "")),
+        data_dir=Path(data_dir) if data_dir else None,
     )
+
+
+def kept(stack: LocalStack) -> str:
+    """Where the stack keeps its data, as the banner says it."""
+    if stack.data_dir is None:
+        return "not kept: every run starts empty (DATA_DIR is empty)"
+    return f"{stack.data_dir} (kept when it stops, put back when it starts; make dev-reset starts empty)"
 
 
 def main() -> int:
@@ -82,6 +96,7 @@ def main() -> int:
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGHUP, stop)  # a closed terminal: stop (and keep the data) all the same
     try:
         stack.start()
     except OSError as error:
@@ -98,7 +113,8 @@ def main() -> int:
         f"  Gemini   {'the real API (GEMINI_API_KEY)' if stack_uses_real_gemini else 'local stand-in'}"
         f" (GET {stack.api_url}/_dev/gemini/requests: what it was sent; POST /_dev/faults: failures)\n"
         f"  admins   {os.environ.get('ADMIN_EMAILS', 'admin@example.com')}\n"
-        f"  origins  {', '.join([stack.api_url, *stack.allowed_origins])} (more: ALLOWED_ORIGINS)\n\n"
+        f"  origins  {', '.join([stack.api_url, *stack.allowed_origins])} (more: ALLOWED_ORIGINS)\n"
+        f"  data     {kept(stack)}\n\n"
         "  Ctrl-C stops everything.\n",
         flush=True,
     )

@@ -26,6 +26,7 @@ from devstack.google import JWKS_MAX_AGE_SECONDS, LocalGoogleIssuer
 from devstack.http_api import CorsConfiguration, HttpApiEmulator, LocalRoute
 from devstack.iam import function_policy
 from devstack.lambdas import LocalFunction
+from devstack.persistence import Clients, SavedData
 from devstack.provision import Provisioner
 from devstack.template import ACCOUNT_ID, REGION, Template
 
@@ -60,6 +61,7 @@ class LocalStack:
         gemini_api_key: str | None = None,
         parameters: Mapping[str, str] | None = None,
         allowed_origins: Sequence[str] = (),
+        data_dir: Path | None = None,
     ) -> None:
         self.host = host
         self.allowed_origins = list(allowed_origins)
@@ -69,6 +71,8 @@ class LocalStack:
         self._log_level = log_level
         self._gemini_api_key = gemini_api_key
         self._extra_parameters = dict(parameters or {})
+        # Where the data is kept between runs (devstack.persistence); None: it is not.
+        self.data_dir = data_dir
         self.functions: dict[str, LocalFunction] = {}
         self._running = contextlib.ExitStack()
 
@@ -100,6 +104,8 @@ class LocalStack:
 
         self.template = Template.load(self._parameters())
         Provisioner(self.template, self.boto_session(), endpoint_url=self.aws.url).provision()
+        if self.data_dir is not None:
+            self._keep_data(SavedData(self.data_dir))
         self.gemini = LocalGemini(api_key=self._gemini_key())
         base_environment = self._lambda_base_environment()
         for logical_id, spec in self.template.functions().items():
@@ -120,6 +126,24 @@ class LocalStack:
         thread.start()
         self._running.callback(thread.join, 5)
         self._running.callback(server.shutdown)
+
+    def _keep_data(self, saved: SavedData) -> None:
+        """Put back what the last run kept, and keep what this one holds when it stops."""
+        session = self.boto_session()
+
+        def client(service: str) -> Any:
+            return session.client(service, endpoint_url=self.aws.url)  # type: ignore[call-overload]
+
+        clients = Clients(
+            dynamodb=client("dynamodb"), s3=client("s3"), secretsmanager=client("secretsmanager")
+        )
+        if saved.restore(self.template, clients):
+            # Putting the objects back raised "Object Created" events: nothing new arrived, drop them.
+            sqs = client("sqs")
+            for name in self.template.resources_of_type("AWS::Events::Rule"):
+                sqs.purge_queue(QueueUrl=self.template.physical[name].attributes["DeliveryQueueUrl"])
+        # Runs at stop after everything registered later (functions, pollers, the API) has stopped.
+        self._running.callback(saved.save, self.template, clients)
 
     def _start_event_plumbing(self) -> None:
         """Deliver the template's EventBridge rules and schedules to the local functions."""
