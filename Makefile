@@ -11,7 +11,7 @@ PY := $(VENV)/bin/python
 VENV_MADE := $(VENV)/.python$(RUNTIME_PYTHON)
 STAMP := $(VENV)/.installed
 
-.PHONY: dev dev-reset test lint validate bench build deploy install clean browser shells openapi
+.PHONY: dev dev-reset vendor test lint validate bench build deploy install clean browser shells openapi
 
 $(VENV_MADE):
 	@test -n "$(PYTHON)" || { echo "no Python $(RUNTIME_PYTHON): see infra/find-python's advice above" >&2; exit 1; }
@@ -82,6 +82,11 @@ ENV ?= dev
 deploy: build
 	GOOGLE_CLIENT_ID="$(GOOGLE_CLIENT_ID)" ALLOWED_ORIGINS="$(ALLOWED_ORIGINS)" ADMIN_EMAILS="$(ADMIN_EMAILS)" \
 		ALARM_EMAIL="$(ALARM_EMAIL)" $(PY) infra/deploy.py $(ENV) --sam $(SAM_VENV)/bin/sam
+
+## Vendor the front end's libraries again from npm, at the versions web/vendor/vendor.json pins (needs npm)
+vendor:
+	cd web/vendor && ./fetch.sh vue "$$(python3 -c 'import json; print(json.load(open("vendor.json"))["vue"]["version"])')" \
+		dist/vue.esm-browser.prod.js vue.esm-browser.prod.js
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache

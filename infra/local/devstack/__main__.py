@@ -108,6 +108,7 @@ def main() -> int:
     print(
         f"\n  API      {stack.api_url}/api/v1   (console: {stack.api_url}/,"
         f" reference: {stack.api_url}/docs)\n"
+        f"  app      {stack.api_url}/app/   (the front end, web/)\n"
         f"  AWS      {stack.aws.url}   (moto; AWS_ENDPOINT_URL for the AWS CLI or boto3)\n"
         f"  Google   {stack.issuer.issuer}   (POST {stack.api_url}/_dev/id-token for an ID token)\n"
         f"  Gemini   {'the real API (GEMINI_API_KEY)' if stack_uses_real_gemini else 'local stand-in'}"

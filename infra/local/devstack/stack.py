@@ -28,10 +28,17 @@ from devstack.iam import function_policy
 from devstack.lambdas import LocalFunction
 from devstack.persistence import Clients, SavedData
 from devstack.provision import Provisioner
-from devstack.template import ACCOUNT_ID, REGION, Template
+from devstack.template import ACCOUNT_ID, REGION, ROOT, Template
 
 LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
 CONSOLE_DIR = Path(__file__).parent / "console"
+WEB_DIR = ROOT / "web"
+WEB_CONTENT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".json": "application/json",
+}
 LOCAL_GEMINI_PREFIX = "/_dev/gemini"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -246,6 +253,8 @@ class LocalStack:
             "AWS_DEFAULT_REGION": REGION,
             "AWS_ENDPOINT_URL": self.aws.url,
             "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13",
+            # No CloudWatch here reads the service's metric lines: they would only fill the terminal.
+            "POWERTOOLS_METRICS_DISABLED": "true",
         }
 
     def _gemini_key(self) -> str:
@@ -284,6 +293,11 @@ class LocalStack:
         return {
             ("GET", "/"): lambda _: _page("index.html"),
             ("GET", "/docs"): lambda _: _page("docs.html"),
+            # The front end (web/), as the deployed site serves it, configured for this stack.
+            ("GET", "/app"): lambda _: Response(status=308, headers={"Location": "/app/"}),
+            ("GET", "/app/"): lambda _: _web_file("index.html"),
+            ("GET", "/app/config.json"): lambda _: _json(self.web_config()),
+            ("GET", "/app/*"): lambda request: _web_file(request.path.removeprefix("/app/")),
             ("POST", "/_dev/id-token"): self._id_token,
             ("GET", "/_dev/google/.well-known/openid-configuration"): lambda _: _json(
                 self.issuer.openid_configuration()
@@ -295,6 +309,10 @@ class LocalStack:
             ("POST", "/_dev/faults"): self._faults,
             ("POST", "/_dev/invoke/*"): self._invoke,
         }
+
+    def web_config(self) -> dict[str, Any]:
+        """The front end's configuration: this stack's API, signed in through its Google stand-in."""
+        return {"apiUrl": self.api_url, "googleClientId": self.issuer.client_id, "localIssuer": True}
 
     def _invoke(self, request: Request) -> Response:
         """``POST /_dev/invoke/<LogicalId>`` with an event: what ``sam local invoke -e`` does, without
@@ -391,6 +409,16 @@ def _error(status: int, code: str, message: str, details: dict[str, Any] | None 
 def _validation_error(field: str, message: str, location: str = "body") -> Response:
     fields = [{"field": field, "in": location, "message": message}]
     return _error(422, "VALIDATION_ERROR", "The request is not valid.", {"fields": fields})
+
+
+def _web_file(path: str) -> Response:
+    """A file of the front end (``web/``); a path that leaves it, or names nothing, is 404."""
+    root = WEB_DIR.resolve()
+    file = (root / path).resolve()
+    if not file.is_relative_to(root) or not file.is_file():
+        return _error(404, "NOT_FOUND", f"No file {path} in the front end.")
+    content_type = WEB_CONTENT_TYPES.get(file.suffix, "text/plain; charset=utf-8")
+    return Response(file.read_bytes(), content_type=content_type, headers={"Cache-Control": "no-cache"})
 
 
 def _page(name: str) -> Response:

@@ -1,0 +1,154 @@
+"""The front end (web/, served at /app/ by the local stack) in a real browser, used as a person uses
+it: controls found by role and name, a screenshot of each screen kept in test-artifacts/."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from playwright.sync_api import ConsoleMessage, Page, expect
+
+from devstack.template import ROOT
+from tests import images
+from tests.e2e.conftest import ADMIN_EMAIL, Api, Session, upload, wait_for_image
+
+ARTIFACTS = ROOT / "test-artifacts" / "web"
+FINISHED = 30_000  # ms: the Gemini stand-in draws an image in about a second
+
+
+@pytest.fixture(autouse=True)
+def no_script_errors(page: Page) -> Iterator[list[str]]:
+    """Every test ends with no uncaught error, unhandled rejection or console error on the page (the
+    browser's own line for a request answered 4xx is no error of the page's: the API said no)."""
+    errors: list[str] = []
+
+    def console(message: ConsoleMessage) -> None:
+        if message.type == "error" and not message.text.startswith("Failed to load resource"):
+            errors.append(message.text)
+
+    page.on("pageerror", lambda error: errors.append(f"{error.name}: {error.message}"))
+    page.on("console", console)
+    yield errors
+    assert not errors, errors
+
+
+def keep(page: Page, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
+
+
+def new_email() -> str:
+    return f"web-{uuid.uuid4().hex[:8]}@example.com"
+
+
+def scroll_to_the_end(page: Page) -> None:
+    """Scroll down as a person does until the gallery says it has shown everything."""
+    end = page.get_by_text("That is everything.")
+    for _ in range(30):
+        if end.is_visible():
+            return
+        page.mouse.wheel(0, 3000)
+        page.wait_for_timeout(200)
+    expect(end).to_be_visible()
+
+
+def sign_in(page: Page, api: Api, email: str) -> None:
+    page.goto(api.stack.api_url + "/app/")
+    expect(page.get_by_label("Email")).to_have_value("")  # nobody is suggested
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("First name").fill("Ada")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+
+
+def test_a_new_user_signs_in_generates_and_watches_the_tile_finish_by_itself(page: Page, api: Api) -> None:
+    page.goto(api.stack.api_url + "/app/")
+    keep(page, "1-sign-in")
+    sign_in(page, api, new_email())
+    expect(page.get_by_label("Coins")).to_have_text("1000 coins")
+
+    page.get_by_label("Prompt").fill("a lighthouse at dusk")
+    page.get_by_label("Size").select_option("2K")
+    generate = page.get_by_role("button", name="Generate · 150 coins")
+    expect(page.get_by_text("balance after: 850")).to_be_visible()
+    generate.click()
+
+    tile = page.get_by_role("listitem", name="a lighthouse at dusk")
+    expect(tile).to_have_attribute("data-status", "PENDING")
+    expect(page.get_by_label("Coins")).to_have_text("850 coins")
+    keep(page, "2-generating")
+    expect(tile).to_have_attribute("data-status", "COMPLETED", timeout=FINISHED)  # no reload
+    expect(tile.get_by_role("img", name="a lighthouse at dusk")).to_be_visible()
+    keep(page, "3-generated")
+
+
+def test_a_long_gallery_scrolls_to_its_end_with_every_image_once(page: Page, api: Api) -> None:
+    email = new_email()
+    owner = api.sign_in(email)
+    admin = api.sign_in(ADMIN_EMAIL)
+    api.call("POST", f"/users/{owner.user['id']}/coins", admin.token, json={"amount": 2000, "reason": "room"})
+
+    def uploaded(index: int) -> str:
+        image_id: str = upload(api, owner, images.png(40 + index, 30), "image/png")["image"]["id"]
+        return image_id
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        ids = list(pool.map(uploaded, range(30)))  # more than a page
+    for image_id in ids:
+        wait_for_image(api, owner, image_id)
+
+    sign_in(page, api, email)
+    tiles = page.get_by_role("listitem")
+    expect(tiles).to_have_count(24)  # a page; the rest as the person scrolls
+    scroll_to_the_end(page)
+    expect(tiles).to_have_count(30)
+    shown = tiles.evaluate_all("tiles => tiles.map(tile => tile.dataset.id)")
+    assert sorted(shown) == sorted(ids)  # each once, none missing
+    keep(page, "4-long-gallery")
+
+    page.get_by_label("Type").select_option("GENERATED")  # none of them
+    expect(tiles).to_have_count(0)
+    expect(page.get_by_text("Nothing here yet.")).to_be_visible()
+    page.get_by_label("Type").select_option("UPLOADED")
+    scroll_to_the_end(page)
+    expect(tiles).to_have_count(30)
+
+
+def test_an_error_is_shown_by_its_button_in_the_apis_words_and_cleared_by_the_next_success(
+    page: Page, api: Api
+) -> None:
+    email = new_email()
+    sign_in(page, api, email)
+    session: Session = api.sign_in(email)
+    admin = api.sign_in(ADMIN_EMAIL)
+    wallet = f"/users/{session.user['id']}/coins"
+    api.call("POST", wallet, admin.token, json={"amount": -950, "reason": "leave 50"})
+
+    form = page.get_by_role("form", name="Generate an image")
+    page.get_by_label("Prompt").fill("a harbour")
+    page.get_by_role("button", name="Generate · 100 coins").click()
+    alert = form.get_by_role("alert")
+    expect(alert).to_contain_text("This costs 100 coins and the balance is 50. Ask an admin for coins")
+    expect(page.get_by_label("Coins")).to_have_text("50 coins")  # as the refusal said
+    expect(form.get_by_text("not enough coins: you have 50")).to_be_visible()
+    keep(page, "5-out-of-coins")
+
+    api.call("POST", wallet, admin.token, json={"amount": 1000, "reason": "top up"})
+    page.get_by_role("button", name="Generate · 100 coins").click()
+    expect(alert).to_have_count(0)
+    expect(page.get_by_role("listitem", name="a harbour")).to_be_visible()
+
+
+def test_a_revoked_session_returns_to_sign_in_saying_why(page: Page, api: Api) -> None:
+    sign_in(page, api, new_email())
+    token = page.evaluate("JSON.parse(sessionStorage.getItem('imagegen.session')).token")
+    assert api.call("POST", "/auth/logout", token).status_code == 204  # signed out elsewhere
+
+    page.get_by_label("Prompt").fill("a harbour")
+    page.get_by_role("button", name="Generate · 100 coins").click()
+
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+    expect(page.get_by_role("status")).to_contain_text("signed out")
+    keep(page, "6-signed-out")
