@@ -42,7 +42,8 @@ def test_a_restarted_stack_has_what_the_last_run_left(tmp_path: Path) -> None:
         generated = api.call("POST", "/images/generate", ada.token, json={"prompt": "a harbour"}).json()
         for image_id in (uploaded, generated["image"]["id"]):
             assert wait_for_image(api, ada, image_id)["status"] == "COMPLETED"
-        before = (api.call("GET", "/users/me", ada.token).json()["user"], gallery(api, ada), ledger(api, ada))
+        user_before = api.call("GET", "/users/me", ada.token).json()["user"]
+        images_before, ledger_before = gallery(api, ada), ledger(api, ada)
     finally:
         stack.stop()
 
@@ -51,15 +52,17 @@ def test_a_restarted_stack_has_what_the_last_run_left(tmp_path: Path) -> None:
         api = Api(stack)
         # The session signed before the restart is still good: its secret and its record were kept.
         me = api.call("GET", "/users/me", ada.token).json()["user"]
-        assert (me["id"], me["coins"], me["roles"]) == (before[0]["id"], before[0]["coins"], before[0]["roles"])
+        assert {key: me[key] for key in ("id", "coins", "roles")} == {
+            key: user_before[key] for key in ("id", "coins", "roles")
+        }
         after = gallery(api, ada)
-        assert set(after) == set(before[1])
+        assert set(after) == set(images_before)
         for image_id, image in after.items():
-            assert (image["status"], image["metadata"]) == ("COMPLETED", before[1][image_id]["metadata"])
+            assert (image["status"], image["metadata"]) == ("COMPLETED", images_before[image_id]["metadata"])
             for url in (image["storageUrl"], image["thumbnailUrl"]):
                 assert requests.get(url, timeout=10).status_code == 200
         assert requests.get(after[uploaded]["storageUrl"], timeout=10).content == photo
-        assert ledger(api, ada) == before[2]
+        assert ledger(api, ada) == ledger_before
         refreshed = api.call("POST", "/auth/refresh", json={"refreshToken": ada.refresh_token})
         assert refreshed.status_code == 200, refreshed.text
         # And it goes on: a new image is charged after what was kept.
