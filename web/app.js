@@ -2,7 +2,7 @@
 // the presigned URLs it hands out. Its configuration (config.json) says where the API is and how to
 // sign in: Google's button with a client id, or the local stack's issuer.
 import { createApp, reactive } from "./vendor/vue.esm-browser.prod.js";
-import { Api, SessionEnded } from "./api.js";
+import { Api, ApiError, SessionEnded } from "./api.js";
 
 const PAGE_SIZE = 24;
 const POLL_FIRST_MS = 1000; // unfinished images are polled, backing off while nothing changes
@@ -10,6 +10,18 @@ const POLL_MOST_MS = 15000;
 const UNFINISHED = new Set(["PENDING", "PROCESSING"]);
 
 const state = reactive({ config: null, api: null, user: null, ended: "" });
+// Every image the page knows, by id: one object per image, updated in place wherever it is shown.
+const images = reactive(new Map());
+
+function remember(image) {
+  const known = images.get(image.id);
+  if (known) {
+    Object.assign(known, image);
+    return known;
+  }
+  images.set(image.id, { ...image });
+  return images.get(image.id);
+}
 
 /** The message to show for an error, in the API's words (and what to do about running out of coins). */
 function said(error) {
@@ -157,10 +169,253 @@ const Create = {
     </form>`,
 };
 
+/** POST a file to its presigned form as a browser form does (the signed fields first, the file last),
+ * reporting the share sent as it goes. */
+function post(upload, file, progress) {
+  return new Promise((resolve, reject) => {
+    const form = new FormData();
+    for (const [name, value] of Object.entries(upload.fields)) form.append(name, value);
+    form.append("file", file);
+    const request = new XMLHttpRequest();
+    request.open("POST", upload.url);
+    request.upload.onprogress = (event) => {
+      if (event.lengthComputable) progress(event.loaded / event.total);
+    };
+    request.onload = () => {
+      if (request.status < 300) {
+        progress(1);
+        resolve();
+        return;
+      }
+      const found = /<Message>([^<]*)<\/Message>/.exec(request.responseText); // S3 answers XML
+      reject(new ApiError(request.status, "UPLOAD_REFUSED", found ? found[1] : "The bucket refused the file."));
+    };
+    request.onerror = () => reject(new ApiError(0, "UNAVAILABLE", "The file could not be sent to the bucket."));
+    request.send(form);
+  });
+}
+
+const MB = 1024 * 1024;
+
+const Upload = {
+  emits: ["created"],
+  data: () => ({ sending: [], dragging: false }),
+  computed: {
+    limits() {
+      return state.config.upload;
+    },
+    accept() {
+      return this.limits.acceptedTypes.join(",");
+    },
+    maxMb() {
+      return Math.round(this.limits.maxBytes / MB);
+    },
+  },
+  methods: {
+    picked(event) {
+      this.add([...event.target.files]);
+      event.target.value = ""; // the same file may be picked again
+    },
+    dropped(event) {
+      this.dragging = false;
+      this.add([...event.dataTransfer.files]);
+    },
+    add(files) {
+      for (const file of files) {
+        const entry = reactive({ key: crypto.randomUUID(), name: file.name, progress: 0, step: "sending", message: "", imageId: null });
+        this.sending.unshift(entry);
+        this.send(entry, file);
+      }
+    },
+    /** Why the service would refuse the file, said before asking it for a URL; "" if it would not. */
+    refusal(file) {
+      const kinds = this.limits.acceptedTypes.map((type) => type.replace("image/", "").toUpperCase()).join(", ");
+      if (!this.limits.acceptedTypes.includes(file.type)) return `Not an image the service takes: send ${kinds}.`;
+      if (file.size === 0) return "The file is empty.";
+      if (file.size > this.limits.maxBytes) {
+        return `The file is ${(file.size / MB).toFixed(1)} MB; the largest upload is ${this.maxMb} MB.`;
+      }
+      return "";
+    },
+    async send(entry, file) {
+      entry.message = this.refusal(file);
+      if (entry.message) {
+        entry.step = "refused";
+        return;
+      }
+      try {
+        const body = { filename: file.name.slice(0, 255), contentType: file.type, size: file.size };
+        const accepted = await state.api.request("POST", "/images/upload", body);
+        state.user = accepted.user;
+        entry.imageId = accepted.image.id;
+        this.$emit("created", accepted.image);
+        await post(accepted.upload, file, (share) => {
+          entry.progress = share;
+        });
+        entry.step = "sent";
+      } catch (error) {
+        if (error instanceof SessionEnded) return;
+        entry.step = "refused";
+        entry.message = said(error);
+      }
+    },
+    verdict(entry) {
+      if (entry.step === "refused") return entry.message;
+      if (entry.step === "sending") return `${Math.round(entry.progress * 100)} %`;
+      const image = images.get(entry.imageId);
+      if (!image || UNFINISHED.has(image.status)) return "Checking the file…";
+      return image.status === "COMPLETED" ? "Done" : image.error || "Failed";
+    },
+  },
+  template: `
+    <section class="card upload" aria-label="Upload images">
+      <h2>Upload</h2>
+      <label class="drop" :class="{ dragging }" @dragover.prevent="dragging = true" @dragleave="dragging = false" @drop.prevent="dropped">
+        <span>Drop images here, or <u>pick them</u> ({{ limits.cost }} coins each, up to {{ maxMb }} MB)</span>
+        <input type="file" name="files" multiple :accept="accept" @change="picked" aria-label="Images to upload">
+      </label>
+      <ul v-if="sending.length" class="sending" role="list">
+        <li v-for="entry in sending" :key="entry.key" :aria-label="entry.name" :data-step="entry.step">
+          <span class="name">{{ entry.name }}</span>
+          <progress :value="entry.progress" max="1" :aria-label="'Upload of ' + entry.name"></progress>
+          <span class="verdict" :class="{ error: entry.step === 'refused' }">{{ verdict(entry) }}</span>
+        </li>
+      </ul>
+    </section>`,
+};
+
+const FILE_EXTENSIONS = { JPEG: "jpg", PNG: "png", WEBP: "webp", GIF: "gif" };
+
+const Detail = {
+  props: ["image"],
+  emits: ["closed", "created", "deleted"],
+  data() {
+    return { title: this.image.title || "", description: this.image.description || "", error: "", saved: false, confirming: false, copied: false, busy: false };
+  },
+  computed: {
+    label() {
+      return this.image.title || this.image.prompt || "Untitled";
+    },
+    pixels() {
+      const size = this.image.metadata;
+      return size ? `${size.width} × ${size.height} ${size.format} · ${(size.size / 1024).toFixed(0)} KB` : "not measured yet";
+    },
+    cost() {
+      const refunded = this.image.coinsRefunded ? `, ${this.image.coinsRefunded} refunded` : "";
+      return `${this.image.coinsUsed} coins${refunded}`;
+    },
+    coinsOnDelete() {
+      if (this.image.coinsRefunded) return "Its coins were already refunded.";
+      return `The ${this.image.coinsUsed} coins it cost are not refunded.`;
+    },
+  },
+  mounted() {
+    this.$refs.dialog.showModal();
+  },
+  methods: {
+    when(iso) {
+      return new Date(iso).toLocaleString();
+    },
+    async act(action) {
+      this.busy = true;
+      try {
+        await action();
+        this.error = "";
+      } catch (error) {
+        if (!(error instanceof SessionEnded)) this.error = said(error);
+      } finally {
+        this.busy = false;
+      }
+    },
+    save() {
+      return this.act(async () => {
+        const body = { title: this.title, description: this.description };
+        remember((await state.api.request("PUT", `/images/${this.image.id}`, body)).image);
+        this.saved = true;
+      });
+    },
+    copy() {
+      return this.act(async () => {
+        await navigator.clipboard.writeText(this.image.prompt);
+        this.copied = true;
+      });
+    },
+    download() {
+      return this.act(async () => {
+        const response = await fetch(this.image.storageUrl);
+        if (!response.ok) throw new ApiError(response.status, "UNAVAILABLE", "The file could not be fetched; try again.");
+        const link = document.createElement("a");
+        link.href = URL.createObjectURL(await response.blob());
+        const extension = FILE_EXTENSIONS[(this.image.metadata || {}).format] || "img";
+        link.download = `${this.label.replace(/[\\/:*?"<>|]+/g, " ").trim() || "image"}.${extension}`;
+        link.click();
+        URL.revokeObjectURL(link.href);
+      });
+    },
+    again() {
+      return this.act(async () => {
+        const { prompt, model, imageSize, aspectRatio } = this.image;
+        const headers = { "Idempotency-Key": crypto.randomUUID() };
+        const accepted = await state.api.request("POST", "/images/generate", { prompt, model, imageSize, aspectRatio }, { headers });
+        state.user = accepted.user;
+        this.$emit("created", accepted.image);
+        this.$refs.dialog.close();
+      });
+    },
+    remove() {
+      return this.act(async () => {
+        await state.api.request("DELETE", `/images/${this.image.id}`);
+        this.$emit("deleted", this.image.id);
+        this.$refs.dialog.close();
+      });
+    },
+  },
+  template: `
+    <dialog ref="dialog" class="detail" :aria-label="label" @close="$emit('closed')">
+      <button type="button" class="close" aria-label="Close" @click="$refs.dialog.close()">×</button>
+      <figure>
+        <img v-if="image.storageUrl" :src="image.storageUrl" :alt="label">
+        <span v-else class="placeholder">{{ image.status === "FAILED" ? image.error : "Working on it…" }}</span>
+      </figure>
+      <div class="about">
+        <form @submit.prevent="save" aria-label="Title and description">
+          <label>Title <input v-model="title" name="title" maxlength="200" @input="saved = false"></label>
+          <label>Description <textarea v-model="description" name="description" maxlength="2000" rows="2" @input="saved = false"></textarea></label>
+          <div class="action"><button type="submit" :disabled="busy">Save</button><span v-if="saved" class="hint" role="status">Saved</span></div>
+        </form>
+        <dl>
+          <dt>Status</dt><dd>{{ image.status }}<span v-if="image.error"> · {{ image.error }}</span></dd>
+          <dt>Kind</dt><dd>{{ image.type === "GENERATED" ? "generated" : "uploaded" }}</dd>
+          <template v-if="image.model"><dt>Model</dt><dd>{{ image.model }} · {{ image.imageSize }} · {{ image.aspectRatio }}</dd></template>
+          <dt>Image</dt><dd>{{ pixels }}</dd>
+          <dt>Cost</dt><dd>{{ cost }}</dd>
+          <dt>Created</dt><dd>{{ when(image.createdAt) }}</dd>
+          <dt>Changed</dt><dd>{{ when(image.updatedAt) }}</dd>
+        </dl>
+        <div v-if="image.prompt" class="prompt">
+          <p>{{ image.prompt }}</p>
+          <button type="button" @click="copy">{{ copied ? "Copied" : "Copy the prompt" }}</button>
+        </div>
+        <div class="actions">
+          <button type="button" :disabled="busy || !image.storageUrl" @click="download">Download</button>
+          <button v-if="image.type === 'GENERATED'" type="button" :disabled="busy" @click="again">Run again · {{ image.coinsUsed }} coins</button>
+          <button type="button" class="danger" :disabled="busy" @click="confirming = true">Delete</button>
+        </div>
+        <div v-if="confirming" class="confirm" role="group" aria-label="Confirm the deletion">
+          <p>Delete “{{ label }}”? The image and its thumbnail are removed for good. {{ coinsOnDelete }}</p>
+          <button type="button" class="danger" :disabled="busy" @click="remove">Delete for good</button>
+          <button type="button" class="quiet" @click="confirming = false">Keep it</button>
+        </div>
+        <p v-if="error" class="error" role="alert">{{ error }}</p>
+      </div>
+    </dialog>`,
+};
+
 const Gallery = {
-  data: () => ({ images: [], cursor: null, done: false, loading: false, error: "", type: "", status: "", pollMs: POLL_FIRST_MS }),
+  components: { Detail },
+  data: () => ({ opened: null, images: [], cursor: null, done: false, loading: false, error: "", type: "", status: "", pollMs: POLL_FIRST_MS }),
   created() {
-    this.byId = new Map();
+    this.listed = new Set();
     this.generation = 0; // a load begun for other filters is dropped when it answers
     this.pollTimer = null;
   },
@@ -178,24 +433,21 @@ const Gallery = {
   methods: {
     /** Put an image in the gallery, or update the one already there: never twice. */
     place(image, first = false) {
-      const known = this.byId.get(image.id);
-      if (known) {
-        Object.assign(known, image);
-        return;
-      }
-      const placed = reactive({ ...image });
-      this.byId.set(image.id, placed);
-      if (first) this.images.unshift(placed);
-      else this.images.push(placed);
+      const known = remember(image);
+      if (this.listed.has(image.id)) return;
+      this.listed.add(image.id);
+      if (first) this.images.unshift(known);
+      else this.images.push(known);
     },
     added(image) {
+      remember(image);
       if ((!this.type || image.type === this.type) && (!this.status || image.status === this.status)) this.place(image, true);
       this.poll(true);
     },
     restart() {
       this.generation += 1;
       this.images = [];
-      this.byId.clear();
+      this.listed.clear();
       this.cursor = null;
       this.done = false;
       this.loading = false;
@@ -229,14 +481,15 @@ const Gallery = {
     poll(soon = false) {
       clearTimeout(this.pollTimer);
       if (soon) this.pollMs = POLL_FIRST_MS;
-      if (!this.images.some((image) => UNFINISHED.has(image.status))) return;
+      const unfinished = () => [...images.values()].filter((image) => UNFINISHED.has(image.status));
+      if (unfinished().length === 0) return;
       this.pollTimer = setTimeout(async () => {
         let changed = false;
-        for (const image of this.images.filter((each) => UNFINISHED.has(each.status))) {
+        for (const image of unfinished()) {
           try {
             const fresh = (await state.api.request("GET", `/images/${image.id}`)).image;
             changed = changed || fresh.status !== image.status || fresh.thumbnailUrl !== image.thumbnailUrl;
-            this.place(fresh);
+            remember(fresh);
           } catch (error) {
             if (error instanceof SessionEnded) return;
             if (error.status === 404) this.drop(image.id);
@@ -247,7 +500,8 @@ const Gallery = {
       }, this.pollMs);
     },
     drop(id) {
-      this.byId.delete(id);
+      images.delete(id);
+      this.listed.delete(id);
       this.images = this.images.filter((image) => image.id !== id);
     },
     shape(image) {
@@ -279,16 +533,17 @@ const Gallery = {
       <p v-if="error" class="error" role="alert">{{ error }} <button type="button" @click="more">Try again</button></p>
       <ul class="grid" role="list">
         <li v-for="image in images" :key="image.id" class="tile" :data-id="image.id" :data-status="image.status" :aria-label="label(image)">
-          <div class="frame" :style="{ aspectRatio: shape(image) }">
+          <button type="button" class="frame" :style="{ aspectRatio: shape(image) }" :aria-label="'Open ' + label(image)" @click="opened = image">
             <img v-if="image.thumbnailUrl" :src="image.thumbnailUrl" :alt="label(image)" loading="lazy">
             <span v-else class="placeholder">{{ image.status === "FAILED" ? "Failed" : "Working on it…" }}</span>
-          </div>
+          </button>
           <p class="title">{{ label(image) }}</p>
           <p class="meta"><span class="status">{{ image.status }}</span> · {{ image.type === "GENERATED" ? "generated" : "uploaded" }}</p>
           <p v-if="image.status === 'FAILED' && image.error" class="error">{{ image.error }}</p>
         </li>
       </ul>
       <p v-if="!loading && done && images.length === 0" class="hint">Nothing here yet.</p>
+      <Detail v-if="opened" :image="opened" @closed="opened = null" @created="added" @deleted="drop" />
       <div ref="end" class="end">
         <button v-if="!done" type="button" :disabled="loading" @click="more">{{ loading ? "Loading…" : "Load more" }}</button>
         <span v-else-if="images.length" class="hint">That is everything.</span>
@@ -297,7 +552,7 @@ const Gallery = {
 };
 
 const Shell = {
-  components: { Create, Gallery },
+  components: { Create, Upload, Gallery },
   methods: {
     async signOut() {
       await state.api.signOut().catch(() => {});
@@ -312,7 +567,10 @@ const Shell = {
       <button type="button" @click="signOut">Sign out</button>
     </header>
     <main>
-      <Create @created="$refs.gallery.added($event)" />
+      <div class="makers">
+        <Create @created="$refs.gallery.added($event)" />
+        <Upload @created="$refs.gallery.added($event)" />
+      </div>
       <Gallery ref="gallery" />
     </main>`,
 };

@@ -87,8 +87,13 @@ def test_a_user_signs_in_sees_their_coins_and_logs_out(page: Page, api: Api) -> 
     expect(page.locator("#email")).to_have_text(email)
     expect(page.locator("#admin")).to_be_hidden()
     token = page.evaluate("JSON.parse(sessionStorage.getItem('imagegen')).token")
+    refresh_token = page.evaluate("JSON.parse(sessionStorage.getItem('imagegen')).refreshToken")
 
     page.click("#refresh")
+    # The refresh is done once the page holds its new refresh token: a logout before that races its save.
+    page.wait_for_function(
+        f"JSON.parse(sessionStorage.getItem('imagegen')).refreshToken !== {refresh_token!r}"
+    )
     expect(page.locator("#error")).to_have_text("")
     page.click("#logout")
 

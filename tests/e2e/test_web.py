@@ -3,9 +3,11 @@ it: controls found by role and name, a screenshot of each screen kept in test-ar
 
 from __future__ import annotations
 
+import base64
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import ConsoleMessage, Page, expect
@@ -152,3 +154,110 @@ def test_a_revoked_session_returns_to_sign_in_saying_why(page: Page, api: Api) -
     expect(page.get_by_role("button", name="Sign in")).to_be_visible()
     expect(page.get_by_role("status")).to_contain_text("signed out")
     keep(page, "6-signed-out")
+
+
+def drop_files(page: Page, files: list[tuple[str, str, bytes]]) -> None:
+    """Drop files on the upload area as a person drags them from their desktop."""
+    described = [
+        {"name": name, "type": kind, "data": base64.b64encode(data).decode()} for name, kind, data in files
+    ]
+    transfer = page.evaluate_handle(
+        """files => {
+            const transfer = new DataTransfer();
+            for (const file of files) {
+                const bytes = Uint8Array.from(atob(file.data), c => c.charCodeAt(0));
+                transfer.items.add(new File([bytes], file.name, { type: file.type }));
+            }
+            return transfer;
+        }""",
+        described,
+    )
+    page.get_by_text("Drop images here").dispatch_event("drop", {"dataTransfer": transfer})
+
+
+def test_two_photos_dropped_upload_with_their_progress_and_verdicts(page: Page, api: Api) -> None:
+    sign_in(page, api, new_email())
+    drop_files(
+        page,
+        [
+            ("beach.jpg", "image/jpeg", images.jpeg(1600, 1200)),
+            ("garden.png", "image/png", images.png(640, 480)),
+        ],
+    )
+
+    for name in ("beach.jpg", "garden.png"):
+        entry = page.get_by_role("region", name="Upload images").get_by_role("listitem", name=name)
+        expect(entry.get_by_role("progressbar", name=f"Upload of {name}")).to_have_attribute("value", "1")
+        expect(entry).to_contain_text("Done", timeout=FINISHED)
+        expect(page.get_by_role("list").last.get_by_role("listitem", name=name)).to_have_attribute(
+            "data-status", "COMPLETED"
+        )
+    expect(page.get_by_label("Coins")).to_have_text("900 coins")
+    keep(page, "7-uploaded")
+
+
+def test_a_file_the_service_would_refuse_is_refused_before_anything_is_charged(page: Page, api: Api) -> None:
+    sign_in(page, api, new_email())
+    page.get_by_label("Images to upload").set_input_files(
+        [{"name": "notes.png", "mimeType": "text/plain", "buffer": b"not an image"}]
+    )
+
+    entry = page.get_by_role("listitem", name="notes.png")
+    expect(entry).to_contain_text("Not an image the service takes: send JPEG, PNG, WEBP, GIF.")
+    expect(page.get_by_label("Coins")).to_have_text("1000 coins")
+
+
+def test_an_image_opens_in_full_with_its_details_and_is_renamed_downloaded_run_again_and_deleted(
+    page: Page, api: Api
+) -> None:
+    email = new_email()
+    sign_in(page, api, email)
+    session = api.sign_in(email)
+    made = api.call(
+        "POST", "/images/generate", session.token, json={"prompt": "a red kite", "imageSize": "2K"}
+    )
+    image = wait_for_image(api, session, made.json()["image"]["id"])
+    page.reload()
+
+    page.get_by_role("button", name="Open a red kite").click()
+    detail = page.get_by_role("dialog", name="a red kite")
+    expect(detail.get_by_role("img", name="a red kite")).to_be_visible()
+    size = image["metadata"]
+    expect(detail).to_contain_text(f"{size['width']} \u00d7 {size['height']} PNG")
+    expect(detail).to_contain_text("150 coins")
+    expect(detail).to_contain_text("a red kite")
+    keep(page, "8-detail")
+
+    detail.get_by_label("Title", exact=True).fill("Kite over the bay")
+    detail.get_by_role("button", name="Save").click()
+    detail = page.get_by_role("dialog", name="Kite over the bay")  # it bears the image's new name
+    expect(detail.get_by_role("status")).to_have_text("Saved")
+    expect(page.get_by_role("listitem", name="Kite over the bay")).to_be_visible()  # the tile follows
+    assert (
+        api.call("GET", f"/images/{image['id']}", session.token).json()["image"]["title"]
+        == "Kite over the bay"
+    )
+
+    with page.expect_download() as download:
+        detail.get_by_role("button", name="Download").click()
+    assert download.value.suggested_filename == "Kite over the bay.png"
+    assert Path(download.value.path()).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+    detail.get_by_role("button", name="Run again · 150 coins").click()
+    expect(detail).to_be_hidden()
+    expect(page.get_by_role("listitem", name="a red kite")).to_have_attribute(
+        "data-status", "COMPLETED", timeout=FINISHED
+    )
+    expect(page.get_by_label("Coins")).to_have_text("700 coins")
+
+    page.get_by_role("button", name="Open Kite over the bay").click()
+    detail = page.get_by_role("dialog", name="Kite over the bay")
+    detail.get_by_role("button", name="Delete", exact=True).click()
+    expect(detail.get_by_role("group", name="Confirm the deletion")).to_contain_text(
+        "The 150 coins it cost are not refunded."
+    )
+    keep(page, "9-confirm-delete")
+    detail.get_by_role("button", name="Delete for good").click()
+    expect(page.get_by_role("listitem", name="Kite over the bay")).to_have_count(0)
+    assert api.call("GET", f"/images/{image['id']}", session.token).status_code == 404
+    expect(page.get_by_label("Coins")).to_have_text("700 coins")

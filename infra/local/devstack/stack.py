@@ -312,7 +312,18 @@ class LocalStack:
 
     def web_config(self) -> dict[str, Any]:
         """The front end's configuration: this stack's API, signed in through its Google stand-in."""
-        return {"apiUrl": self.api_url, "googleClientId": self.issuer.client_id, "localIssuer": True}
+        parameters = self.template.parameters
+        return {
+            "apiUrl": self.api_url,
+            "googleClientId": self.issuer.client_id,
+            "localIssuer": True,
+            # What an upload may be, from the template, so the page refuses before asking for a URL.
+            "upload": {
+                "acceptedTypes": str(parameters["AcceptedUploadTypes"]).split(","),
+                "maxBytes": int(parameters["MaxUploadBytes"]),
+                "cost": int(parameters["UploadCost"]),
+            },
+        }
 
     def _invoke(self, request: Request) -> Response:
         """``POST /_dev/invoke/<LogicalId>`` with an event: what ``sam local invoke -e`` does, without
