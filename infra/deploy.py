@@ -14,7 +14,9 @@ config file's list rather than adding to it, so the whole list is passed here):
     AWS_REGION        a region other than the environment's
 
 Anything missing that the template requires is refused before SAM is started, by name. With
-``--dry-run`` the command is printed, not run.
+``--dry-run`` the command is printed, not run. After a deploy, a stack that serves the front end
+(``WebSite=enabled``) gets ``web/`` in its web bucket, with a ``config.json`` naming its API and
+its Google client id, and its CloudFront cache invalidated.
 """
 
 from __future__ import annotations
@@ -25,10 +27,13 @@ import os
 import shlex
 import subprocess
 import sys
+import time
 import tomllib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
+from devstack.site import content_type, site_config, site_files
 from devstack.template import ROOT, load_template
 
 # Environment variable -> template parameter.
@@ -124,6 +129,57 @@ def sam_value(value: str) -> str:
     return json.dumps(value) if not value or any(char in value for char in ' "\\') else value
 
 
+def publish_site(
+    outputs: Mapping[str, str], parameters: Mapping[str, str], s3: Any, cloudfront: Any
+) -> list[str]:
+    """Put ``web/`` and its ``config.json`` into the stack's web bucket, and have CloudFront serve
+    them fresh; the keys written."""
+    bucket = outputs["WebBucketName"]
+    written = []
+    for key, path in site_files():
+        s3.put_object(
+            Bucket=bucket,
+            Key=key,
+            Body=path.read_bytes(),
+            ContentType=content_type(path),
+            CacheControl="no-cache",
+        )
+        written.append(key)
+    client_id = parameters["GoogleClientId"].split(",")[0].strip()
+    config = site_config(outputs["ApiUrl"], client_id, False, parameters)
+    s3.put_object(
+        Bucket=bucket,
+        Key="config.json",
+        Body=json.dumps(config).encode(),
+        ContentType="application/json",
+        CacheControl="no-cache",
+    )
+    cloudfront.create_invalidation(
+        DistributionId=outputs["WebDistributionId"],
+        InvalidationBatch={
+            "Paths": {"Quantity": 1, "Items": ["/*"]},
+            "CallerReference": f"deploy-{time.time_ns()}",
+        },
+    )
+    return [*written, "config.json"]
+
+
+def publish_if_served(stack_name: str, region: str) -> None:
+    """After a deploy: the front end, if the stack serves it."""
+    import boto3
+
+    session = boto3.session.Session(region_name=region)
+    (stack,) = session.client("cloudformation").describe_stacks(StackName=stack_name)["Stacks"]
+    outputs = {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])}
+    if "WebBucketName" not in outputs:
+        return
+    parameters = {
+        item["ParameterKey"]: item.get("ParameterValue", "") for item in stack.get("Parameters", [])
+    }
+    written = publish_site(outputs, parameters, session.client("s3"), session.client("cloudfront"))
+    print(f"front end: {len(written)} files at {outputs['WebsiteUrl']}", flush=True)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("environment", help="an environment of samconfig.toml: dev or prod")
@@ -138,7 +194,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(shlex.join(command), flush=True)
     if options.dry_run:
         return 0
-    return subprocess.run(command, cwd=ROOT, check=False).returncode  # noqa: S603 - our own command
+    deployed = subprocess.run(command, cwd=ROOT, check=False).returncode  # noqa: S603 - our own command
+    if deployed == 0:
+        config = tomllib.loads((ROOT / "samconfig.toml").read_text(encoding="utf-8"))
+        stack_name = config[options.environment]["global"]["parameters"]["stack_name"]
+        publish_if_served(stack_name, command[command.index("--region") + 1])
+    return deployed
 
 
 if __name__ == "__main__":

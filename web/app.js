@@ -9,9 +9,31 @@ const POLL_FIRST_MS = 1000; // unfinished images are polled, backing off while n
 const POLL_MOST_MS = 15000;
 const UNFINISHED = new Set(["PENDING", "PROCESSING"]);
 
-const state = reactive({ config: null, api: null, user: null, ended: "" });
+const state = reactive({ config: null, api: null, user: null, ended: "", models: [] });
 // Every image the page knows, by id: one object per image, updated in place wherever it is shown.
 const images = reactive(new Map());
+
+// Whoever shows new images (the gallery) hears of each one made, wherever it was made, even when
+// the view that made it is gone by the time the API answered.
+const madeListeners = new Set();
+
+function made(image) {
+  remember(image);
+  for (const listener of madeListeners) listener(image);
+}
+
+/** The model catalog, fetched once per page. */
+async function loadModels() {
+  if (state.models.length === 0) {
+    state.models = (await state.api.request("GET", "/models", undefined, { anonymous: true })).models;
+  }
+  return state.models;
+}
+
+function modelName(id) {
+  const model = state.models.find((each) => each.id === id);
+  return model ? model.name : id;
+}
 
 function remember(image) {
   const known = images.get(image.id);
@@ -99,9 +121,11 @@ const SignIn = {
 };
 
 const Create = {
-  emits: ["created"],
-  data: () => ({ models: [], model: "", imageSize: "", aspectRatio: "", prompt: "", error: "", busy: false }),
+  data: () => ({ model: "", imageSize: "", aspectRatio: "", prompt: "", error: "", busy: false }),
   computed: {
+    models() {
+      return state.models;
+    },
     chosen() {
       return this.models.find((model) => model.id === this.model) || null;
     },
@@ -118,7 +142,7 @@ const Create = {
   },
   async mounted() {
     try {
-      this.models = (await state.api.request("GET", "/models", undefined, { anonymous: true })).models;
+      await loadModels();
       this.model = (this.models.find((model) => model.default) || this.models[0]).id;
     } catch (error) {
       this.error = said(error);
@@ -133,7 +157,7 @@ const Create = {
         const accepted = await state.api.request("POST", "/images/generate", body, { headers });
         this.error = "";
         state.user = accepted.user;
-        this.$emit("created", accepted.image);
+        made(accepted.image);
       } catch (error) {
         if (!(error instanceof SessionEnded)) this.error = said(error);
       } finally {
@@ -198,7 +222,6 @@ function post(upload, file, progress) {
 const MB = 1024 * 1024;
 
 const Upload = {
-  emits: ["created"],
   data: () => ({ sending: [], dragging: false }),
   computed: {
     limits() {
@@ -248,7 +271,7 @@ const Upload = {
         const accepted = await state.api.request("POST", "/images/upload", body);
         state.user = accepted.user;
         entry.imageId = accepted.image.id;
-        this.$emit("created", accepted.image);
+        made(accepted.image);
         await post(accepted.upload, file, (share) => {
           entry.progress = share;
         });
@@ -288,9 +311,23 @@ const FILE_EXTENSIONS = { JPEG: "jpg", PNG: "png", WEBP: "webp", GIF: "gif" };
 
 const Detail = {
   props: ["image"],
-  emits: ["closed", "created", "deleted"],
+  emits: ["closed", "deleted"],
   data() {
-    return { title: this.image.title || "", description: this.image.description || "", error: "", saved: false, confirming: false, copied: false, busy: false };
+    return {
+      title: this.image.title || "",
+      description: this.image.description || "",
+      error: "",
+      saved: false,
+      confirming: false,
+      copied: false,
+      busy: false,
+      change: "",
+      model: this.image.model || "",
+      imageSize: this.image.imageSize || "1K",
+      thread: [],
+      compared: null,
+      split: 50,
+    };
   },
   computed: {
     label() {
@@ -304,15 +341,58 @@ const Detail = {
       const refunded = this.image.coinsRefunded ? `, ${this.image.coinsRefunded} refunded` : "";
       return `${this.image.coinsUsed} coins${refunded}`;
     },
+    modelSpec() {
+      return state.models.find((model) => model.id === this.model) || null;
+    },
+    editPrice() {
+      return this.modelSpec ? this.modelSpec.costs[this.imageSize] : null;
+    },
+    /** The older of the two compared versions is "before". */
+    pair() {
+      if (!this.compared) return null;
+      const older = this.compared.createdAt <= this.image.createdAt;
+      return older ? { before: this.compared, after: this.image } : { before: this.image, after: this.compared };
+    },
     coinsOnDelete() {
       if (this.image.coinsRefunded) return "Its coins were already refunded.";
       return `The ${this.image.coinsUsed} coins it cost are not refunded.`;
     },
   },
-  mounted() {
+  async mounted() {
     this.$refs.dialog.showModal();
+    await loadModels().catch(() => {});
+    if (!this.model && state.models.length) this.model = (state.models.find((m) => m.default) || state.models[0]).id;
+    await this.loadThread();
+  },
+  watch: {
+    modelSpec(model) {
+      if (model && !model.imageSizes.includes(this.imageSize)) this.imageSize = model.imageSizes[0];
+    },
   },
   methods: {
+    version(image) {
+      return this.thread.findIndex((each) => each.id === image.id) + 1;
+    },
+    async loadThread() {
+      try {
+        const page = await state.api.request("GET", `/images/${this.image.id}/thread`, undefined, { query: { limit: 100 } });
+        this.thread = page.images.map(remember);
+      } catch (error) {
+        if (!(error instanceof SessionEnded)) this.error = said(error);
+      }
+    },
+    edit() {
+      return this.act(async () => {
+        const body = { prompt: this.change, model: this.model, imageSize: this.imageSize }; // the ratio nearest the source's
+        const headers = { "Idempotency-Key": crypto.randomUUID() };
+        const accepted = await state.api.request("POST", `/images/${this.image.id}/edit`, body, { headers });
+        state.user = accepted.user;
+        this.change = "";
+        made(accepted.image);
+        await this.loadThread();
+      });
+    },
+    modelName,
     when(iso) {
       return new Date(iso).toLocaleString();
     },
@@ -358,7 +438,7 @@ const Detail = {
         const headers = { "Idempotency-Key": crypto.randomUUID() };
         const accepted = await state.api.request("POST", "/images/generate", { prompt, model, imageSize, aspectRatio }, { headers });
         state.user = accepted.user;
-        this.$emit("created", accepted.image);
+        made(accepted.image);
         this.$refs.dialog.close();
       });
     },
@@ -373,7 +453,13 @@ const Detail = {
   template: `
     <dialog ref="dialog" class="detail" :aria-label="label" @close="$emit('closed')">
       <button type="button" class="close" aria-label="Close" @click="$refs.dialog.close()">×</button>
-      <figure>
+      <figure v-if="pair" class="compare">
+        <img :src="pair.before.storageUrl" :alt="'Before: version ' + version(pair.before)">
+        <img class="after" :src="pair.after.storageUrl" :alt="'After: version ' + version(pair.after)" :style="{ clipPath: 'inset(0 0 0 ' + split + '%)' }">
+        <input type="range" min="0" max="100" v-model.number="split" aria-label="Before and after">
+        <figcaption>Version {{ version(pair.before) }} (left) and version {{ version(pair.after) }} (right) <button type="button" class="quiet" @click="compared = null">Stop comparing</button></figcaption>
+      </figure>
+      <figure v-else>
         <img v-if="image.storageUrl" :src="image.storageUrl" :alt="label">
         <span v-else class="placeholder">{{ image.status === "FAILED" ? image.error : "Working on it…" }}</span>
       </figure>
@@ -386,7 +472,7 @@ const Detail = {
         <dl>
           <dt>Status</dt><dd>{{ image.status }}<span v-if="image.error"> · {{ image.error }}</span></dd>
           <dt>Kind</dt><dd>{{ image.type === "GENERATED" ? "generated" : "uploaded" }}</dd>
-          <template v-if="image.model"><dt>Model</dt><dd>{{ image.model }} · {{ image.imageSize }} · {{ image.aspectRatio }}</dd></template>
+          <template v-if="image.model"><dt>Model</dt><dd>{{ modelName(image.model) }} · {{ image.imageSize }} · {{ image.aspectRatio }}</dd></template>
           <dt>Image</dt><dd>{{ pixels }}</dd>
           <dt>Cost</dt><dd>{{ cost }}</dd>
           <dt>Created</dt><dd>{{ when(image.createdAt) }}</dd>
@@ -396,6 +482,29 @@ const Detail = {
           <p>{{ image.prompt }}</p>
           <button type="button" @click="copy">{{ copied ? "Copied" : "Copy the prompt" }}</button>
         </div>
+        <form v-if="image.status === 'COMPLETED'" class="edit" @submit.prevent="edit" aria-label="Edit this image">
+          <label>Describe the change <textarea v-model.trim="change" name="change" required maxlength="2000" rows="2"></textarea></label>
+          <div class="row">
+            <label>Model
+              <select v-model="model" name="model"><option v-for="m in $root.models" :key="m.id" :value="m.id">{{ m.name }}</option></select>
+            </label>
+            <label>Size
+              <select v-model="imageSize" name="imageSize"><option v-for="size in (modelSpec ? modelSpec.imageSizes : [])" :key="size" :value="size">{{ size }}</option></select>
+            </label>
+          </div>
+          <button type="submit" :disabled="busy || editPrice === null">Edit{{ editPrice !== null ? " · " + editPrice + " coins" : "" }}</button>
+        </form>
+        <section v-if="thread.length > 1" class="thread" aria-label="Versions">
+          <h3>Versions</h3>
+          <ol role="list">
+            <li v-for="(each, index) in thread" :key="each.id">
+              <button type="button" class="quiet" :disabled="each.id === image.id || !each.storageUrl" :aria-pressed="compared !== null && compared.id === each.id"
+                :aria-label="each.id === image.id ? 'Version ' + (index + 1) + ', this one' : 'Compare with version ' + (index + 1)" @click="compared = each">
+                <img v-if="each.thumbnailUrl" :src="each.thumbnailUrl" alt=""><span v-else>{{ each.status }}</span>
+              </button>
+            </li>
+          </ol>
+        </section>
         <div class="actions">
           <button type="button" :disabled="busy || !image.storageUrl" @click="download">Download</button>
           <button v-if="image.type === 'GENERATED'" type="button" :disabled="busy" @click="again">Run again · {{ image.coinsUsed }} coins</button>
@@ -420,6 +529,8 @@ const Gallery = {
     this.pollTimer = null;
   },
   mounted() {
+    this.listen = (image) => this.added(image);
+    madeListeners.add(this.listen);
     this.observer = new IntersectionObserver((entries) => {
       if (entries.some((entry) => entry.isIntersecting)) this.more();
     });
@@ -427,6 +538,8 @@ const Gallery = {
     this.more();
   },
   unmounted() {
+    this.gone = true; // loads and polls still under way stop when they answer
+    madeListeners.delete(this.listen);
     this.observer.disconnect();
     clearTimeout(this.pollTimer);
   },
@@ -460,7 +573,7 @@ const Gallery = {
       try {
         const query = { limit: PAGE_SIZE, cursor: this.cursor, type: this.type, status: this.status };
         const page = await state.api.request("GET", "/images", undefined, { query });
-        if (generation !== this.generation) return;
+        if (generation !== this.generation || this.gone) return;
         page.images.forEach((image) => this.place(image));
         this.cursor = page.nextCursor;
         this.done = !page.nextCursor;
@@ -468,8 +581,10 @@ const Gallery = {
         this.poll(true);
         // Observed again, the end says at once whether it is still in view (a page that did not fill it).
         this.$nextTick(() => {
-          this.observer.unobserve(this.$refs.end);
-          this.observer.observe(this.$refs.end);
+          const end = this.$refs.end; // gone if the gallery was left meanwhile
+          if (!end) return;
+          this.observer.unobserve(end);
+          this.observer.observe(end);
         });
       } catch (error) {
         if (generation === this.generation && !(error instanceof SessionEnded)) this.error = said(error);
@@ -480,6 +595,7 @@ const Gallery = {
     /** Poll the unfinished images, sooner after a change, later while nothing changes. */
     poll(soon = false) {
       clearTimeout(this.pollTimer);
+      if (this.gone) return;
       if (soon) this.pollMs = POLL_FIRST_MS;
       const unfinished = () => [...images.values()].filter((image) => UNFINISHED.has(image.status));
       if (unfinished().length === 0) return;
@@ -543,7 +659,7 @@ const Gallery = {
         </li>
       </ul>
       <p v-if="!loading && done && images.length === 0" class="hint">Nothing here yet.</p>
-      <Detail v-if="opened" :image="opened" @closed="opened = null" @created="added" @deleted="drop" />
+      <Detail v-if="opened" :image="opened" @closed="opened = null" @deleted="drop" />
       <div ref="end" class="end">
         <button v-if="!done" type="button" :disabled="loading" @click="more">{{ loading ? "Loading…" : "Load more" }}</button>
         <span v-else-if="images.length" class="hint">That is everything.</span>
@@ -551,8 +667,184 @@ const Gallery = {
     </section>`,
 };
 
+/** A listing read page by page through its cursor ("Load more"), each item once. */
+function pagedList(path, field) {
+  return {
+    data: () => ({ items: [], cursor: null, done: false, loading: false, error: "" }),
+    created() {
+      this.seen = new Set();
+    },
+    mounted() {
+      this.more();
+    },
+    methods: {
+      async more() {
+        if (this.loading || this.done) return;
+        this.loading = true;
+        try {
+          const page = await state.api.request("GET", typeof path === "function" ? path(this) : path, undefined, {
+            query: { limit: 20, cursor: this.cursor },
+          });
+          for (const item of page[field]) {
+            if (!this.seen.has(item.id)) {
+              this.seen.add(item.id);
+              this.items.push(item);
+            }
+          }
+          this.cursor = page.nextCursor;
+          this.done = !page.nextCursor;
+          this.error = "";
+        } catch (error) {
+          if (!(error instanceof SessionEnded)) this.error = said(error);
+        } finally {
+          this.loading = false;
+        }
+      },
+    },
+  };
+}
+
+const REASONS = { welcome: "Welcome coins", generate: "Generation", upload: "Upload", refund: "Refund", grant: "Granted by an admin" };
+
+const Coins = {
+  mixins: [pagedList("/users/me/transactions", "transactions")],
+  emits: ["open"],
+  methods: {
+    when(iso) {
+      return new Date(iso).toLocaleString();
+    },
+    reason(entry) {
+      return REASONS[entry.reason] || entry.reason;
+    },
+    async open(entry) {
+      try {
+        this.$emit("open", remember((await state.api.request("GET", `/images/${entry.imageId}`)).image));
+      } catch (error) {
+        if (!(error instanceof SessionEnded)) this.error = error.status === 404 ? "That image was deleted." : said(error);
+      }
+    },
+  },
+  template: `
+    <section class="card coins" aria-label="Coin history">
+      <h2>Coin history</h2>
+      <p class="hint">You have {{ $root.user.coins }} coins. Generations and uploads are charged when asked for; a failed one is refunded.</p>
+      <p v-if="error" class="error" role="alert">{{ error }}</p>
+      <table>
+        <thead><tr><th scope="col">When</th><th scope="col">What</th><th scope="col">Image</th><th scope="col" class="number">Coins</th><th scope="col" class="number">Balance</th></tr></thead>
+        <tbody>
+          <tr v-for="entry in items" :key="entry.id">
+            <td>{{ when(entry.createdAt) }}</td>
+            <td>{{ reason(entry) }}<span v-if="entry.note" class="hint"> · {{ entry.note }}</span></td>
+            <td><button v-if="entry.imageId" type="button" class="quiet" @click="open(entry)">Show the image</button></td>
+            <td class="number" :class="entry.amount < 0 ? 'spent' : 'got'">{{ entry.amount > 0 ? "+" : "" }}{{ entry.amount }}</td>
+            <td class="number">{{ entry.balance }}</td>
+          </tr>
+        </tbody>
+      </table>
+      <div class="end"><button v-if="!done" type="button" :disabled="loading" @click="more">{{ loading ? "Loading…" : "Load more" }}</button></div>
+    </section>`,
+};
+
+const Admin = {
+  mixins: [pagedList("/users", "users")],
+  data: () => ({ search: "", chosen: null, amount: 100, reason: "", confirming: false, notice: "", images: [] }),
+  computed: {
+    shown() {
+      const search = this.search.toLowerCase();
+      return this.items.filter((user) => `${user.email} ${user.firstName} ${user.lastName}`.toLowerCase().includes(search));
+    },
+  },
+  methods: {
+    async choose(user) {
+      this.chosen = user;
+      this.confirming = false;
+      this.notice = "";
+      this.images = [];
+      try {
+        this.images = (await state.api.request("GET", `/users/${user.id}/images`, undefined, { query: { limit: 12 } })).images;
+      } catch (error) {
+        if (!(error instanceof SessionEnded)) this.error = said(error);
+      }
+    },
+    isAdmin(user) {
+      return user.roles.includes("ADMIN");
+    },
+    replace(user) {
+      this.items = this.items.map((each) => (each.id === user.id ? user : each));
+      if (this.chosen && this.chosen.id === user.id) this.chosen = user;
+      if (user.id === state.user.id) state.user = { ...state.user, ...user };
+    },
+    async grant() {
+      try {
+        const body = { amount: this.amount, reason: this.reason };
+        const changed = (await state.api.request("POST", `/users/${this.chosen.id}/coins`, body)).user;
+        this.replace(changed);
+        this.notice = `${this.amount > 0 ? "Granted" : "Took"} ${Math.abs(this.amount)} coins: ${changed.email} now has ${changed.coins}.`;
+        this.confirming = false;
+        this.reason = "";
+        this.error = "";
+      } catch (error) {
+        if (!(error instanceof SessionEnded)) this.error = said(error);
+      }
+    },
+    async toggleAdmin(user) {
+      try {
+        const roles = this.isAdmin(user) ? user.roles.filter((role) => role !== "ADMIN") : [...user.roles, "ADMIN"];
+        this.replace((await state.api.request("PUT", `/users/${user.id}`, { roles })).user);
+        this.error = "";
+      } catch (error) {
+        if (!(error instanceof SessionEnded)) this.error = said(error);
+      }
+    },
+  },
+  template: `
+    <section class="card admin" aria-label="Users">
+      <h2>Users</h2>
+      <label>Search <input v-model.trim="search" type="search" name="search" placeholder="email or name"></label>
+      <p v-if="error" class="error" role="alert">{{ error }}</p>
+      <table>
+        <thead><tr><th scope="col">Email</th><th scope="col">Name</th><th scope="col">Roles</th><th scope="col" class="number">Coins</th><th scope="col"></th></tr></thead>
+        <tbody>
+          <tr v-for="user in shown" :key="user.id" :aria-label="user.email">
+            <td>{{ user.email }}</td><td>{{ user.firstName }} {{ user.lastName }}</td><td>{{ user.roles.join(", ") }}</td>
+            <td class="number">{{ user.coins }}</td>
+            <td><button type="button" class="quiet" @click="choose(user)">Manage {{ user.email }}</button></td>
+          </tr>
+        </tbody>
+      </table>
+      <div class="end"><button v-if="!done" type="button" :disabled="loading" @click="more">{{ loading ? "Loading…" : "Load more users" }}</button></div>
+      <div v-if="chosen" class="manage" role="group" :aria-label="'Manage ' + chosen.email">
+        <h3>{{ chosen.email }} · {{ chosen.coins }} coins</h3>
+        <p v-if="notice" role="status" class="ok">{{ notice }}</p>
+        <form @submit.prevent="confirming = true" aria-label="Grant or take coins">
+          <label>Coins (negative takes) <input v-model.number="amount" type="number" name="amount" required step="1"></label>
+          <label>Reason <input v-model.trim="reason" name="reason" required maxlength="200"></label>
+          <button type="submit" :disabled="!amount || !reason">{{ amount < 0 ? "Take" : "Grant" }} coins</button>
+        </form>
+        <div v-if="confirming" class="confirm" role="group" aria-label="Confirm the coins">
+          <p>{{ amount < 0 ? "Take" : "Grant" }} {{ Math.abs(amount) }} coins {{ amount < 0 ? "from" : "to" }} {{ chosen.email }} ("{{ reason }}")? It is recorded in their coin history.</p>
+          <button type="button" @click="grant">Yes, {{ amount < 0 ? "take" : "grant" }} them</button>
+          <button type="button" class="quiet" @click="confirming = false">Cancel</button>
+        </div>
+        <button v-if="!isAdmin(chosen)" type="button" class="quiet" @click="toggleAdmin(chosen)">Make admin</button>
+        <button v-else-if="chosen.id !== $root.user.id" type="button" class="quiet" @click="toggleAdmin(chosen)">Remove admin</button>
+        <h3>Their latest images</h3>
+        <ul class="strip" role="list">
+          <li v-for="image in images" :key="image.id"><img v-if="image.thumbnailUrl" :src="image.thumbnailUrl" :alt="image.title || image.prompt || 'Untitled'"><span v-else>{{ image.status }}</span></li>
+        </ul>
+        <p v-if="images.length === 0" class="hint">No images.</p>
+      </div>
+    </section>`,
+};
+
 const Shell = {
-  components: { Create, Upload, Gallery },
+  components: { Create, Upload, Gallery, Coins, Admin, Detail },
+  data: () => ({ view: "gallery", opened: null }),
+  computed: {
+    admin() {
+      return state.user.roles.includes("ADMIN");
+    },
+  },
   methods: {
     async signOut() {
       await state.api.signOut().catch(() => {});
@@ -562,16 +854,26 @@ const Shell = {
   template: `
     <header class="top">
       <strong>imagegen</strong>
+      <nav aria-label="Views">
+        <button type="button" class="tab" :aria-current="view === 'gallery' ? 'page' : null" @click="view = 'gallery'">Gallery</button>
+        <button type="button" class="tab" :aria-current="view === 'coins' ? 'page' : null" @click="view = 'coins'">Coins</button>
+        <button v-if="admin" type="button" class="tab" :aria-current="view === 'admin' ? 'page' : null" @click="view = 'admin'">Admin</button>
+      </nav>
       <span class="who">{{ $root.user.firstName || $root.user.email }}</span>
       <span class="coins" aria-label="Coins">{{ $root.user.coins }} coins</span>
       <button type="button" @click="signOut">Sign out</button>
     </header>
     <main>
-      <div class="makers">
-        <Create @created="$refs.gallery.added($event)" />
-        <Upload @created="$refs.gallery.added($event)" />
-      </div>
-      <Gallery ref="gallery" />
+      <template v-if="view === 'gallery'">
+        <div class="makers">
+          <Create />
+          <Upload />
+        </div>
+        <Gallery ref="gallery" />
+      </template>
+      <Coins v-else-if="view === 'coins'" @open="opened = $event" />
+      <Admin v-else-if="view === 'admin' && admin" />
+      <Detail v-if="opened" :image="opened" @closed="opened = null" @deleted="opened = null" />
     </main>`,
 };
 

@@ -261,3 +261,106 @@ def test_an_image_opens_in_full_with_its_details_and_is_renamed_downloaded_run_a
     expect(page.get_by_role("listitem", name="Kite over the bay")).to_have_count(0)
     assert api.call("GET", f"/images/{image['id']}", session.token).status_code == 404
     expect(page.get_by_label("Coins")).to_have_text("700 coins")
+
+
+def test_an_image_is_edited_twice_and_its_versions_compared(page: Page, api: Api) -> None:
+    email = new_email()
+    sign_in(page, api, email)
+    session = api.sign_in(email)
+    photo = upload(api, session, images.jpeg(800, 600), "image/jpeg")["image"]
+    api.call("PUT", f"/images/{photo['id']}", session.token, json={"title": "harbour photo"})
+    wait_for_image(api, session, photo["id"])
+    page.reload()
+
+    def edit(name: str, change: str, versions: int) -> None:
+        tile = page.get_by_role("listitem", name=name)
+        expect(tile).to_have_attribute("data-status", "COMPLETED", timeout=FINISHED)
+        tile.get_by_role("button", name=f"Open {name}").click()
+        detail = page.get_by_role("dialog", name=name)
+        detail.get_by_label("Describe the change").fill(change)
+        detail.get_by_role("button", name="Edit · 100 coins").click()
+        expect(detail.get_by_role("region", name="Versions").get_by_role("listitem")).to_have_count(versions)
+        detail.get_by_role("button", name="Close").click()
+
+    edit("harbour photo", "in autumn", versions=2)
+    edit("in autumn", "at night", versions=3)
+
+    tile = page.get_by_role("listitem", name="at night")
+    expect(tile).to_have_attribute("data-status", "COMPLETED", timeout=FINISHED)
+    tile.get_by_role("button", name="Open at night").click()
+    detail = page.get_by_role("dialog", name="at night")
+    versions = detail.get_by_role("region", name="Versions")
+    expect(versions.get_by_role("listitem")).to_have_count(3)
+    expect(versions.get_by_role("button", name="Version 3, this one")).to_be_disabled()
+    versions.get_by_role("button", name="Compare with version 1").click()
+
+    expect(detail.get_by_role("img", name="Before: version 1")).to_be_visible()
+    expect(detail.get_by_role("img", name="After: version 3")).to_be_visible()
+    detail.get_by_role("slider", name="Before and after").fill("20")
+    keep(page, "10-compare")
+    expect(page.get_by_label("Coins")).to_have_text(f"{1000 - 50 - 200} coins")
+
+
+def test_an_image_made_while_its_dialog_closes_still_reaches_the_gallery(page: Page, api: Api) -> None:
+    email = new_email()
+    session = api.sign_in(email)
+    made = api.call("POST", "/images/generate", session.token, json={"prompt": "a quiet pond"})
+    wait_for_image(api, session, made.json()["image"]["id"])
+    sign_in(page, api, email)
+    page.route("**/api/v1/images/generate", lambda route: (page.wait_for_timeout(500), route.continue_()))
+
+    page.get_by_role("button", name="Open a quiet pond").click()
+    detail = page.get_by_role("dialog", name="a quiet pond")
+    detail.get_by_role("button", name="Run again · 100 coins").click()
+    page.keyboard.press("Escape")  # closed before the API answered
+
+    expect(page.get_by_role("listitem", name="a quiet pond")).to_have_count(2)
+
+
+def test_the_coin_history_names_the_image_each_entry_concerns(page: Page, api: Api) -> None:
+    email = new_email()
+    session = api.sign_in(email)
+    photo = upload(api, session, images.png(120, 90), "image/png")["image"]
+    api.call("PUT", f"/images/{photo['id']}", session.token, json={"title": "a postcard"})
+    wait_for_image(api, session, photo["id"])
+    sign_in(page, api, email)
+
+    page.get_by_role("navigation", name="Views").get_by_role("button", name="Coins").click()
+    history = page.get_by_role("region", name="Coin history")
+    rows = history.get_by_role("row")
+    expect(rows).to_have_count(3)  # the header, the upload, the welcome
+    expect(rows.nth(1)).to_contain_text("Upload")
+    expect(rows.nth(1)).to_contain_text("-50")
+    expect(rows.nth(2)).to_contain_text("Welcome coins")
+    keep(page, "11-coins")
+    rows.nth(1).get_by_role("button", name="Show the image").click()
+    expect(page.get_by_role("dialog", name="a postcard")).to_be_visible()
+
+
+def test_an_admin_grants_coins_with_a_reason_after_confirming_and_keeps_their_own_role(
+    page: Page, api: Api
+) -> None:
+    other = api.sign_in(new_email())
+    sign_in(page, api, ADMIN_EMAIL)
+    page.get_by_role("navigation", name="Views").get_by_role("button", name="Admin").click()
+    users = page.get_by_role("region", name="Users")
+    users.get_by_label("Search").fill(other.user["email"])
+    expect(users.get_by_role("row", name=other.user["email"])).to_be_visible()
+    users.get_by_role("button", name=f"Manage {other.user['email']}").click()
+
+    manage = users.get_by_role("group", name=f"Manage {other.user['email']}")
+    manage.get_by_label("Coins (negative takes)").fill("250")
+    manage.get_by_label("Reason").fill("welcome back")
+    manage.get_by_role("button", name="Grant coins").click()
+    confirm = manage.get_by_role("group", name="Confirm the coins")
+    expect(confirm).to_contain_text(f'Grant 250 coins to {other.user["email"]} ("welcome back")')
+    keep(page, "12-admin-grant")
+    confirm.get_by_role("button", name="Yes, grant them").click()
+    expect(manage.get_by_role("status")).to_contain_text("now has 1250")
+    assert api.call("GET", "/users/me", other.token).json()["user"]["coins"] == 1250
+
+    users.get_by_label("Search").fill(ADMIN_EMAIL)
+    users.get_by_role("button", name=f"Manage {ADMIN_EMAIL}").click()
+    mine = users.get_by_role("group", name=f"Manage {ADMIN_EMAIL}")
+    expect(mine.get_by_role("button", name="Remove admin")).to_have_count(0)
+    expect(mine.get_by_role("button", name="Make admin")).to_have_count(0)

@@ -3,15 +3,38 @@ operator gives what only they know; what the template needs and is missing is re
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
+import boto3
 import pytest
+from moto import mock_aws
 
 from tests.scripts import infra_script
 
 CLIENT_ID = "1234-abc.apps.googleusercontent.com"
+DISTRIBUTION = {
+    "CallerReference": "test",
+    "Comment": "",
+    "Enabled": True,
+    "Origins": {
+        "Quantity": 1,
+        "Items": [
+            {
+                "Id": "web",
+                "DomainName": "web.s3.amazonaws.com",
+                "S3OriginConfig": {"OriginAccessIdentity": ""},
+            }
+        ],
+    },
+    "DefaultCacheBehavior": {
+        "TargetOriginId": "web",
+        "ViewerProtocolPolicy": "redirect-to-https",
+        "MinTTL": 0,
+    },
+}
 
 
 @pytest.fixture(scope="module")
@@ -100,3 +123,43 @@ def test_values_sam_would_cut_are_quoted_as_it_reads_them(deploy: ModuleType) ->
     assert deploy.sam_value("https://a.example,https://b.example") == "https://a.example,https://b.example"
     assert deploy.sam_value(catalog) == '"' + catalog.replace('"', '\\"') + '"'
     assert deploy.sam_value("") == '""'
+
+
+def test_a_stack_that_serves_the_front_end_gets_its_files_config_and_a_fresh_cache(
+    deploy: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    with mock_aws():
+        s3, cloudfront = boto3.client("s3"), boto3.client("cloudfront")
+        s3.create_bucket(Bucket="web")
+        distribution = cloudfront.create_distribution(DistributionConfig=DISTRIBUTION)["Distribution"]["Id"]
+        outputs = {"WebBucketName": "web", "WebDistributionId": distribution, "ApiUrl": "https://api.example"}
+        parameters = {
+            "GoogleClientId": f"{CLIENT_ID},another.apps.googleusercontent.com",
+            "AcceptedUploadTypes": "image/png,image/jpeg",
+            "MaxUploadBytes": "1000",
+            "UploadCost": "50",
+        }
+
+        written = deploy.publish_site(outputs, parameters, s3, cloudfront)
+
+        assert {
+            "index.html",
+            "app.js",
+            "api.js",
+            "style.css",
+            "vendor/vue.esm-browser.prod.js",
+            "config.json",
+        } <= set(written)
+        assert not {"vendor/fetch.sh", "vendor/vendor.json"} & set(written)
+        app = s3.get_object(Bucket="web", Key="app.js")
+        assert app["ContentType"] == "text/javascript; charset=utf-8"
+        config = json.loads(s3.get_object(Bucket="web", Key="config.json")["Body"].read())
+        assert config == {
+            "apiUrl": "https://api.example",
+            "googleClientId": CLIENT_ID,
+            "localIssuer": False,
+            "upload": {"acceptedTypes": ["image/png", "image/jpeg"], "maxBytes": 1000, "cost": 50},
+        }
+        invalidations = cloudfront.list_invalidations(DistributionId=distribution)["InvalidationList"]
+        assert invalidations["Quantity"] == 1

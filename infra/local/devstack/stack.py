@@ -28,17 +28,11 @@ from devstack.iam import function_policy
 from devstack.lambdas import LocalFunction
 from devstack.persistence import Clients, SavedData
 from devstack.provision import Provisioner
-from devstack.template import ACCOUNT_ID, REGION, ROOT, Template
+from devstack.site import content_type, site_config, site_file
+from devstack.template import ACCOUNT_ID, REGION, Template
 
 LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
 CONSOLE_DIR = Path(__file__).parent / "console"
-WEB_DIR = ROOT / "web"
-WEB_CONTENT_TYPES = {
-    ".html": "text/html; charset=utf-8",
-    ".js": "text/javascript; charset=utf-8",
-    ".css": "text/css; charset=utf-8",
-    ".json": "application/json",
-}
 LOCAL_GEMINI_PREFIX = "/_dev/gemini"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -312,18 +306,7 @@ class LocalStack:
 
     def web_config(self) -> dict[str, Any]:
         """The front end's configuration: this stack's API, signed in through its Google stand-in."""
-        parameters = self.template.parameters
-        return {
-            "apiUrl": self.api_url,
-            "googleClientId": self.issuer.client_id,
-            "localIssuer": True,
-            # What an upload may be, from the template, so the page refuses before asking for a URL.
-            "upload": {
-                "acceptedTypes": str(parameters["AcceptedUploadTypes"]).split(","),
-                "maxBytes": int(parameters["MaxUploadBytes"]),
-                "cost": int(parameters["UploadCost"]),
-            },
-        }
+        return site_config(self.api_url, self.issuer.client_id, True, self.template.parameters)
 
     def _invoke(self, request: Request) -> Response:
         """``POST /_dev/invoke/<LogicalId>`` with an event: what ``sam local invoke -e`` does, without
@@ -424,12 +407,10 @@ def _validation_error(field: str, message: str, location: str = "body") -> Respo
 
 def _web_file(path: str) -> Response:
     """A file of the front end (``web/``); a path that leaves it, or names nothing, is 404."""
-    root = WEB_DIR.resolve()
-    file = (root / path).resolve()
-    if not file.is_relative_to(root) or not file.is_file():
+    file = site_file(path)
+    if file is None:
         return _error(404, "NOT_FOUND", f"No file {path} in the front end.")
-    content_type = WEB_CONTENT_TYPES.get(file.suffix, "text/plain; charset=utf-8")
-    return Response(file.read_bytes(), content_type=content_type, headers={"Cache-Control": "no-cache"})
+    return Response(file.read_bytes(), content_type=content_type(file), headers={"Cache-Control": "no-cache"})
 
 
 def _page(name: str) -> Response:

@@ -108,8 +108,13 @@ class Template:
 
     @property
     def resources(self) -> Mapping[str, Mapping[str, Any]]:
+        """The resources this stack has: those whose ``Condition`` is false are not created."""
         resources: Mapping[str, Mapping[str, Any]] = self.document.get("Resources", {})
-        return resources
+        return {
+            name: body
+            for name, body in resources.items()
+            if "Condition" not in body or self.condition(str(body["Condition"]))
+        }
 
     def resources_of_type(self, resource_type: str) -> dict[str, Mapping[str, Any]]:
         return {name: body for name, body in self.resources.items() if body.get("Type") == resource_type}

@@ -89,7 +89,13 @@ def test_http_routes_come_from_httpapi_events_only() -> None:
 
 def test_the_real_template_reads_short_forms() -> None:
     document = load_template()
-    assert document["Resources"]["HttpApi"]["Properties"]["CorsConfiguration"]["AllowOrigins"] == {
-        "Ref": "AllowedOrigins"
-    }
+    assert document["Resources"]["HttpApi"]["Properties"]["CorsConfiguration"]["AllowOrigins"]["Fn::If"][
+        2
+    ] == {"Ref": "AllowedOrigins"}
     assert document["Globals"]["Function"]["Layers"] == [{"Ref": "SharedLayer"}]
+
+
+def test_a_resource_whose_condition_is_false_is_not_part_of_the_stack() -> None:
+    assert "WebBucket" not in Template.load({"GoogleClientId": "x"}).resources
+    served = Template.load({"GoogleClientId": "x", "WebSite": "enabled"}).resources
+    assert served["WebBucket"]["Type"] == "AWS::S3::Bucket"

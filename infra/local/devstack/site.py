@@ -1,0 +1,61 @@
+"""The front end (``web/``) as a site: which files it serves, as what, and its ``config.json``.
+
+One description for both places that serve it: the local stack (at ``/app/``) and ``make deploy``
+(into the stack's web bucket, behind CloudFront).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from devstack.template import ROOT
+
+WEB_DIR = ROOT / "web"
+CONTENT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".json": "application/json",
+}
+# Tooling beside the site's files, not part of it.
+NOT_SERVED = {"fetch.sh", "vendor.json"}
+
+
+def content_type(path: Path) -> str:
+    """What a file of the site is served as (licences and other text: plain text)."""
+    return CONTENT_TYPES.get(path.suffix, "text/plain; charset=utf-8")
+
+
+def site_files(root: Path = WEB_DIR) -> Iterator[tuple[str, Path]]:
+    """Every file the site serves, with its path under the site's root."""
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and path.name not in NOT_SERVED:
+            yield path.relative_to(root).as_posix(), path
+
+
+def site_file(path: str, root: Path = WEB_DIR) -> Path | None:
+    """The file at ``path`` under the site's root; None if it leaves the root or is not served."""
+    base = root.resolve()
+    file = (base / path).resolve()
+    if not file.is_relative_to(base) or not file.is_file() or file.name in NOT_SERVED:
+        return None
+    return file
+
+
+def site_config(
+    api_url: str, google_client_id: str, local_issuer: bool, parameters: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The front end's ``config.json``: where the API is, how to sign in, and what an upload may be
+    (from the template's parameters, so the page refuses a file before asking for a URL)."""
+    return {
+        "apiUrl": api_url,
+        "googleClientId": google_client_id,
+        "localIssuer": local_issuer,
+        "upload": {
+            "acceptedTypes": str(parameters["AcceptedUploadTypes"]).split(","),
+            "maxBytes": int(parameters["MaxUploadBytes"]),
+            "cost": int(parameters["UploadCost"]),
+        },
+    }
