@@ -36,9 +36,9 @@ dev-reset: $(STAMP)
 	rm -rf "$${DATA_DIR:-.devstack}" "$${DATA_DIR:-.devstack}.saving" "$${DATA_DIR:-.devstack}.previous"
 	$(PY) -m devstack
 
-# The console tests drive a real Chromium: Debian's package, installed when missing (needs root).
+# The front end's tests drive a real Chromium: Debian's package, installed when missing (needs root).
 browser:
-	@command -v chromium >/dev/null || { echo "installing Chromium for the console tests"; \
+	@command -v chromium >/dev/null || { echo "installing Chromium for the front end's tests"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 # The README's commands are tested in bash and in zsh (macOS's shell), with jq: Debian's packages.
@@ -46,7 +46,7 @@ shells:
 	@command -v zsh >/dev/null && command -v jq >/dev/null || { echo "installing zsh and jq for the README tests"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq zsh jq >/dev/null; }
 
-## Run every test: unit, integration (moto in-process), end-to-end (local stack over HTTP, console in Chromium)
+## Run every test: unit, integration (moto in-process), end-to-end (local stack over HTTP, the front end in Chromium)
 test: $(STAMP) browser shells
 	$(PY) -m pytest
 

@@ -9,7 +9,8 @@ const POLL_FIRST_MS = 1000; // unfinished images are polled, backing off while n
 const POLL_MOST_MS = 15000;
 const UNFINISHED = new Set(["PENDING", "PROCESSING"]);
 
-const state = reactive({ config: null, api: null, user: null, ended: "", models: [] });
+// `references`: the images picked ("Use as reference") for the next generation or edit, in order.
+const state = reactive({ config: null, api: null, user: null, ended: "", models: [], references: [] });
 // Every image the page knows, by id: one object per image, updated in place wherever it is shown.
 const images = reactive(new Map());
 
@@ -21,6 +22,45 @@ function made(image) {
   remember(image);
   for (const listener of madeListeners) listener(image);
 }
+
+function isReference(image) {
+  return state.references.some((picked) => picked.id === image.id);
+}
+
+function toggleReference(image) {
+  const at = state.references.findIndex((picked) => picked.id === image.id);
+  if (at >= 0) state.references.splice(at, 1);
+  else state.references.push(remember(image));
+}
+
+/** The picked reference images, as a form shows them: in order, each removable, refused ones marked. */
+const References = {
+  props: { room: { type: Number, default: 0 }, source: { type: String, default: null }, refused: { type: Array, default: () => [] } },
+  computed: {
+    picked() {
+      return state.references.filter((image) => image.id !== this.source);
+    },
+    holdsSource() {
+      return this.source !== null && state.references.some((image) => image.id === this.source);
+    },
+  },
+  methods: {
+    title: (image) => image.title || image.prompt || "Untitled",
+    toggleReference,
+  },
+  template: `
+    <div class="references" role="group" aria-label="Reference images">
+      <p class="hint">{{ picked.length ? picked.length + " of at most " + room + " reference images" : "No reference images: add up to " + room + " with “Use as reference” on an image." }}</p>
+      <p v-if="holdsSource" class="hint">The image being edited is given to the model already.</p>
+      <ul v-if="picked.length" class="chips" role="list">
+        <li v-for="image in picked" :key="image.id" :class="{ refused: refused.includes(image.id) }" :aria-label="title(image)">
+          <img v-if="image.thumbnailUrl" :src="image.thumbnailUrl" alt="">
+          <span>{{ title(image) }}</span>
+          <button type="button" class="quiet" :aria-label="'Remove reference ' + title(image)" @click="toggleReference(image)">×</button>
+        </li>
+      </ul>
+    </div>`,
+};
 
 /** The model catalog, fetched once per page. */
 async function loadModels() {
@@ -47,6 +87,9 @@ function remember(image) {
 
 /** The message to show for an error, in the API's words (and what to do about running out of coins). */
 function said(error) {
+  if (error && error.code === "VALIDATION_ERROR" && Array.isArray(error.details.fields)) {
+    return [error.message, ...error.details.fields.map((field) => field.message)].join(" ");
+  }
   if (error && error.code === "INSUFFICIENT_COINS") {
     if (state.user && Number.isInteger(error.details.balance)) state.user.coins = error.details.balance;
     return `${error.message} Ask an admin for coins, or delete an unfinished image to get its coins back.`;
@@ -121,7 +164,8 @@ const SignIn = {
 };
 
 const Create = {
-  data: () => ({ model: "", imageSize: "", aspectRatio: "", prompt: "", error: "", busy: false }),
+  components: { References },
+  data: () => ({ refused: [], model: "", imageSize: "", aspectRatio: "", prompt: "", error: "", busy: false }),
   computed: {
     models() {
       return state.models;
@@ -153,13 +197,18 @@ const Create = {
       this.busy = true;
       try {
         const body = { prompt: this.prompt, model: this.model, imageSize: this.imageSize, aspectRatio: this.aspectRatio };
+        if (state.references.length) body.referenceImageIds = state.references.map((image) => image.id);
         const headers = { "Idempotency-Key": crypto.randomUUID() }; // a retried click charges once
         const accepted = await state.api.request("POST", "/images/generate", body, { headers });
         this.error = "";
+        this.refused = [];
+        state.references.splice(0); // used
         state.user = accepted.user;
         made(accepted.image);
       } catch (error) {
-        if (!(error instanceof SessionEnded)) this.error = said(error);
+        if (error instanceof SessionEnded) return;
+        this.error = said(error);
+        this.refused = error.details.imageIds || [];
       } finally {
         this.busy = false;
       }
@@ -184,6 +233,7 @@ const Create = {
           <option v-for="ratio in (chosen ? chosen.aspectRatios : [])" :key="ratio" :value="ratio">{{ ratio }}</option>
         </select>
       </label>
+      <References class="wide" :room="chosen ? chosen.maxReferenceImages : 0" :refused="refused" />
       <div class="action">
         <button type="submit" :disabled="busy || price === null">Generate{{ price !== null ? " · " + price + " coins" : "" }}</button>
         <span v-if="price !== null && $root.user.coins >= price" class="hint">balance after: {{ $root.user.coins - price }}</span>
@@ -310,6 +360,7 @@ const Upload = {
 const FILE_EXTENSIONS = { JPEG: "jpg", PNG: "png", WEBP: "webp", GIF: "gif" };
 
 const Detail = {
+  components: { References },
   props: ["image"],
   emits: ["closed", "deleted"],
   data() {
@@ -327,6 +378,7 @@ const Detail = {
       thread: [],
       compared: null,
       split: 50,
+      refused: [],
     };
   },
   computed: {
@@ -384,15 +436,24 @@ const Detail = {
     edit() {
       return this.act(async () => {
         const body = { prompt: this.change, model: this.model, imageSize: this.imageSize }; // the ratio nearest the source's
+        const references = state.references.filter((image) => image.id !== this.image.id).map((image) => image.id);
+        if (references.length) body.referenceImageIds = references;
         const headers = { "Idempotency-Key": crypto.randomUUID() };
-        const accepted = await state.api.request("POST", `/images/${this.image.id}/edit`, body, { headers });
+        this.refused = [];
+        const accepted = await state.api.request("POST", `/images/${this.image.id}/edit`, body, { headers }).catch((error) => {
+          this.refused = (error.details && error.details.imageIds) || [];
+          throw error;
+        });
         state.user = accepted.user;
+        state.references.splice(0); // used
         this.change = "";
         made(accepted.image);
         await this.loadThread();
       });
     },
     modelName,
+    isReference,
+    toggleReference,
     when(iso) {
       return new Date(iso).toLocaleString();
     },
@@ -492,6 +553,7 @@ const Detail = {
               <select v-model="imageSize" name="imageSize"><option v-for="size in (modelSpec ? modelSpec.imageSizes : [])" :key="size" :value="size">{{ size }}</option></select>
             </label>
           </div>
+          <References :room="modelSpec ? modelSpec.maxReferenceImages : 0" :source="image.id" :refused="refused" />
           <button type="submit" :disabled="busy || editPrice === null">Edit{{ editPrice !== null ? " · " + editPrice + " coins" : "" }}</button>
         </form>
         <section v-if="thread.length > 1" class="thread" aria-label="Versions">
@@ -506,6 +568,7 @@ const Detail = {
           </ol>
         </section>
         <div class="actions">
+          <button v-if="image.status === 'COMPLETED'" type="button" class="quiet" :aria-pressed="isReference(image)" @click="toggleReference(image)">Use as reference</button>
           <button type="button" :disabled="busy || !image.storageUrl" @click="download">Download</button>
           <button v-if="image.type === 'GENERATED'" type="button" :disabled="busy" @click="again">Run again · {{ image.coinsUsed }} coins</button>
           <button type="button" class="danger" :disabled="busy" @click="confirming = true">Delete</button>
@@ -601,15 +664,21 @@ const Gallery = {
       if (unfinished().length === 0) return;
       this.pollTimer = setTimeout(async () => {
         let changed = false;
+        let refunded = false;
         for (const image of unfinished()) {
           try {
             const fresh = (await state.api.request("GET", `/images/${image.id}`)).image;
             changed = changed || fresh.status !== image.status || fresh.thumbnailUrl !== image.thumbnailUrl;
             remember(fresh);
+            if (fresh.status === "FAILED" && fresh.coinsRefunded) refunded = true;
           } catch (error) {
             if (error instanceof SessionEnded) return;
             if (error.status === 404) this.drop(image.id);
           }
+        }
+        if (refunded) {
+          // The coins came back: show the balance as it is now.
+          state.user = await state.api.request("GET", "/auth/me").then((body) => body.user, () => state.user);
         }
         this.pollMs = changed ? POLL_FIRST_MS : Math.min(this.pollMs * 2, POLL_MOST_MS);
         this.poll();
@@ -620,6 +689,8 @@ const Gallery = {
       this.listed.delete(id);
       this.images = this.images.filter((image) => image.id !== id);
     },
+    isReference,
+    toggleReference,
     shape(image) {
       const size = image.metadata;
       if (size && size.width && size.height) return `${size.width} / ${size.height}`;
@@ -654,7 +725,8 @@ const Gallery = {
             <span v-else class="placeholder">{{ image.status === "FAILED" ? "Failed" : "Working on it…" }}</span>
           </button>
           <p class="title">{{ label(image) }}</p>
-          <p class="meta"><span class="status">{{ image.status }}</span> · {{ image.type === "GENERATED" ? "generated" : "uploaded" }}</p>
+          <p class="meta"><span class="status">{{ image.status }}</span> · {{ image.type === "GENERATED" ? "generated" : "uploaded" }}<span v-if="image.referenceImageIds && image.referenceImageIds.length"> · {{ image.referenceImageIds.length }} references</span></p>
+          <button v-if="image.status === 'COMPLETED'" type="button" class="quiet pick" :aria-pressed="isReference(image)" @click="toggleReference(image)">Use as reference</button>
           <p v-if="image.status === 'FAILED' && image.error" class="error">{{ image.error }}</p>
         </li>
       </ul>

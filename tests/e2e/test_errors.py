@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import requests
 
 from tests.e2e.conftest import Api, error_code
 
@@ -114,10 +115,14 @@ def test_the_dev_id_token_route_validates_its_input(api: Api, body: dict[str, st
     assert error_code(response) == "VALIDATION_ERROR"
 
 
-def test_the_console_page_is_served(api: Api) -> None:
-    response = api.call("GET", "/")
-    assert response.status_code == 200
-    assert response.headers["Content-Type"].startswith("text/html")
+def test_the_front_end_is_served_at_the_root(api: Api) -> None:
+    response = api.call("GET", "/", allow_redirects=False)
+    assert (response.status_code, response.headers["Location"]) == (308, "/app/")
+    page = api.call("GET", "/")
+    assert (page.url, page.status_code) == (f"{api.stack.api_url}/app/", 200)
+    assert page.headers["Content-Type"].startswith("text/html")
+    outside = requests.get(f"{api.stack.api_url}/app/%2e%2e/template.yaml", timeout=10)
+    assert outside.status_code == 404  # nothing outside web/
 
 
 def test_a_body_that_is_not_json_is_415(api: Api) -> None:

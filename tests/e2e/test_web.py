@@ -8,9 +8,10 @@ import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
-from playwright.sync_api import ConsoleMessage, Page, expect
+from playwright.sync_api import ConsoleMessage, Locator, Page, expect
 
 from devstack.template import ROOT
 from tests import images
@@ -364,3 +365,137 @@ def test_an_admin_grants_coins_with_a_reason_after_confirming_and_keeps_their_ow
     mine = users.get_by_role("group", name=f"Manage {ADMIN_EMAIL}")
     expect(mine.get_by_role("button", name="Remove admin")).to_have_count(0)
     expect(mine.get_by_role("button", name="Make admin")).to_have_count(0)
+
+
+def tile(page: Page, name: str) -> Locator:
+    """The gallery's tile of the image named ``name`` (chips of picked references bear names too)."""
+    return page.get_by_role("region", name="Your images").get_by_role("listitem", name=name)
+
+
+def titled_upload(api: Api, session: Session, title: str, color: tuple[int, int, int]) -> dict[str, Any]:
+    """A completed image uploaded through the API, titled so that its tile can be found."""
+    image = upload(api, session, images.png(320, 240, color=color), "image/png")["image"]
+    api.call("PUT", f"/images/{image['id']}", session.token, json={"title": title})
+    return wait_for_image(api, session, image["id"])
+
+
+def test_references_picked_in_the_gallery_are_sent_in_the_order_picked(page: Page, api: Api) -> None:
+    email = new_email()
+    session = api.sign_in(email)
+    cat = titled_upload(api, session, "a cat", (200, 120, 40))
+    sofa = titled_upload(api, session, "a sofa", (40, 90, 200))
+    sign_in(page, api, email)
+    form = page.get_by_role("form", name="Generate an image")
+    picks = form.get_by_role("group", name="Reference images")
+
+    tile(page, "a sofa").get_by_role("button", name="Use as reference").click()
+    tile(page, "a cat").get_by_role("button", name="Use as reference").click()
+    expect(tile(page, "a cat").get_by_role("button", name="Use as reference")).to_have_attribute(
+        "aria-pressed", "true"
+    )
+    expect(picks).to_contain_text("2 of at most 13 reference images")
+    picks.get_by_role("button", name="Remove reference a sofa").click()
+    tile(page, "a sofa").get_by_role("button", name="Use as reference").click()
+    expect(picks.get_by_role("listitem")).to_have_count(2)
+    expect(picks.get_by_role("listitem")).to_contain_text(["a cat", "a sofa"])  # in the order picked
+
+    form.get_by_label("Prompt").fill("the cat from the first image on the sofa from the second")
+    form.get_by_role("button", name="Generate · 100 coins").click()
+    newest = tile(page, "the cat from the first image on the sofa from the second")
+    expect(newest).to_have_attribute("data-status", "COMPLETED", timeout=FINISHED)
+    expect(newest).to_contain_text("2 references")
+    made = api.call("GET", f"/images/{newest.get_attribute('data-id')}", session.token).json()["image"]
+    assert made["referenceImageIds"] == [cat["id"], sofa["id"]]
+    expect(picks).to_contain_text("No reference images")  # used
+
+
+def test_an_edit_takes_the_picked_references_but_not_its_own_source(page: Page, api: Api) -> None:
+    email = new_email()
+    session = api.sign_in(email)
+    room = titled_upload(api, session, "a room", (90, 90, 90))
+    lamp = titled_upload(api, session, "a lamp", (250, 220, 60))
+    sign_in(page, api, email)
+
+    tile(page, "a lamp").get_by_role("button", name="Use as reference").click()
+    tile(page, "a room").get_by_role("button", name="Use as reference").click()
+    page.get_by_role("button", name="Open a room").click()
+    detail = page.get_by_role("dialog", name="a room")
+    picks = detail.get_by_role("form", name="Edit this image").get_by_role("group", name="Reference images")
+    expect(picks).to_contain_text("1 of at most 13 reference images")
+    expect(picks).to_contain_text("The image being edited is given to the model already.")
+    expect(picks.get_by_role("listitem")).to_have_count(1)
+    expect(picks.get_by_role("listitem")).to_contain_text(["a lamp"])
+
+    detail.get_by_label("Describe the change").fill("put the lamp from the second image in the room")
+    detail.get_by_role("button", name="Edit · 100 coins").click()
+    expect(detail.get_by_role("region", name="Versions").get_by_role("listitem")).to_have_count(2)
+
+    (edit,) = [
+        image
+        for image in api.call("GET", "/images", session.token).json()["images"]
+        if image["parentImageId"] == room["id"]
+    ]
+    assert edit["referenceImageIds"] == [lamp["id"]]
+
+
+def test_a_refused_reference_is_named_by_the_form_and_nothing_is_charged(page: Page, api: Api) -> None:
+    email = new_email()
+    session = api.sign_in(email)
+    titled_upload(api, session, "soon deleted", (10, 160, 60))
+    sign_in(page, api, email)
+    tile(page, "soon deleted").get_by_role("button", name="Use as reference").click()
+    gone = tile(page, "soon deleted").get_attribute("data-id")
+    assert api.call("DELETE", f"/images/{gone}", session.token).status_code == 204  # elsewhere
+
+    form = page.get_by_role("form", name="Generate an image")
+    form.get_by_label("Prompt").fill("a garden")
+    form.get_by_role("button", name="Generate · 100 coins").click()
+
+    expect(form.get_by_role("alert")).to_have_text(
+        "The request is not valid. A reference must be one of your own completed images."
+    )
+    expect(form.get_by_role("group", name="Reference images").locator("li.refused")).to_have_count(1)
+    assert api.call("GET", "/users/me", session.token).json()["user"]["coins"] == 950
+
+
+def test_a_refused_prompt_ends_failed_with_its_reason_and_the_coins_back(page: Page, api: Api) -> None:
+    sign_in(page, api, new_email())
+    form = page.get_by_role("form", name="Generate an image")
+    form.get_by_label("Prompt").fill("something forbidden")
+    form.get_by_role("button", name="Generate · 100 coins").click()
+
+    failed = tile(page, "something forbidden")
+    expect(failed).to_have_attribute("data-status", "FAILED", timeout=FINISHED)
+    expect(failed.locator(".error")).not_to_be_empty()
+    expect(page.get_by_label("Coins")).to_have_text("1000 coins")  # refunded, and the page knows
+    page.get_by_role("navigation", name="Views").get_by_role("button", name="Coins").click()
+    expect(page.get_by_role("region", name="Coin history").get_by_role("row").nth(1)).to_contain_text(
+        "Refund"
+    )
+
+
+def test_a_file_that_is_not_what_it_claims_fails_after_upload_and_is_refunded(page: Page, api: Api) -> None:
+    sign_in(page, api, new_email())
+    page.get_by_label("Images to upload").set_input_files(
+        [{"name": "fake.png", "mimeType": "image/png", "buffer": b"hello, not an image"}]
+    )
+
+    entry = page.get_by_role("region", name="Upload images").get_by_role("listitem", name="fake.png")
+    expect(entry).to_contain_text("not a JPEG, PNG, WebP or GIF", timeout=FINISHED)
+    expect(tile(page, "fake.png")).to_have_attribute("data-status", "FAILED")
+    expect(page.get_by_label("Coins")).to_have_text("1000 coins")  # the upload's 50 back
+
+
+def test_an_admin_makes_another_user_admin(page: Page, api: Api) -> None:
+    other = api.sign_in(new_email())
+    sign_in(page, api, ADMIN_EMAIL)
+    page.get_by_role("navigation", name="Views").get_by_role("button", name="Admin").click()
+    users = page.get_by_role("region", name="Users")
+    users.get_by_label("Search").fill(other.user["email"])
+    users.get_by_role("button", name=f"Manage {other.user['email']}").click()
+
+    users.get_by_role("button", name="Make admin").click()
+    expect(users.get_by_role("row", name=other.user["email"])).to_contain_text("USER, ADMIN")
+    assert "ADMIN" in api.call("GET", "/users/me", other.token).json()["user"]["roles"]
+    users.get_by_role("button", name="Remove admin").click()
+    expect(users.get_by_role("row", name=other.user["email"])).not_to_contain_text("ADMIN")

@@ -106,9 +106,8 @@ def main() -> int:
         )
         return 1
     print(
-        f"\n  API      {stack.api_url}/api/v1   (console: {stack.api_url}/,"
-        f" reference: {stack.api_url}/docs)\n"
-        f"  app      {stack.api_url}/app/   (the front end, web/)\n"
+        f"\n  app      {stack.api_url}/   (the front end, web/)\n"
+        f"  API      {stack.api_url}/api/v1   (reference: {stack.api_url}/docs)\n"
         f"  AWS      {stack.aws.url}   (moto; AWS_ENDPOINT_URL for the AWS CLI or boto3)\n"
         f"  Google   {stack.issuer.issuer}   (POST {stack.api_url}/_dev/id-token for an ID token)\n"
         f"  Gemini   {'the real API (GEMINI_API_KEY)' if stack_uses_real_gemini else 'local stand-in'}"

@@ -32,7 +32,7 @@ from devstack.site import content_type, site_config, site_file
 from devstack.template import ACCOUNT_ID, REGION, Template
 
 LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
-CONSOLE_DIR = Path(__file__).parent / "console"
+PAGES_DIR = Path(__file__).parent / "pages"
 LOCAL_GEMINI_PREFIX = "/_dev/gemini"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -213,7 +213,7 @@ class LocalStack:
 
     # ------------------------------------------------------------------ configuration
     def _parameters(self) -> dict[str, str]:
-        # The console's own origin (by address and by name), and those of frontends served elsewhere.
+        # The front end's own origin (by address and by name), and those of frontends served elsewhere.
         origins = [self.api_url, self.api_url.replace(self.host, "localhost"), *self.allowed_origins]
         return {
             "Stage": "dev",
@@ -285,9 +285,9 @@ class LocalStack:
     # ------------------------------------------------------------------ local-only routes
     def _local_routes(self) -> dict[tuple[str, str], LocalRoute]:
         return {
-            ("GET", "/"): lambda _: _page("index.html"),
             ("GET", "/docs"): lambda _: _page("docs.html"),
             # The front end (web/), as the deployed site serves it, configured for this stack.
+            ("GET", "/"): lambda _: Response(status=308, headers={"Location": "/app/"}),
             ("GET", "/app"): lambda _: Response(status=308, headers={"Location": "/app/"}),
             ("GET", "/app/"): lambda _: _web_file("index.html"),
             ("GET", "/app/config.json"): lambda _: _json(self.web_config()),
@@ -414,5 +414,5 @@ def _web_file(path: str) -> Response:
 
 
 def _page(name: str) -> Response:
-    """A page of the local console: the console itself, or the API reference (``/docs``)."""
-    return Response((CONSOLE_DIR / name).read_text(), content_type="text/html; charset=utf-8")
+    """A page of the local stack's own: the API reference (``/docs``)."""
+    return Response((PAGES_DIR / name).read_text(), content_type="text/html; charset=utf-8")

@@ -23,5 +23,5 @@ def test_every_deployed_route_is_in_the_reference_and_nothing_else() -> None:
     }
 
     local_only = {route for route in documented_routes() if route.split()[1].startswith("/_dev/")}
-    local_pages = {"GET /", "GET /docs"}  # the console and the API reference, local only too
+    local_pages = {"GET /", "GET /app/", "GET /docs"}  # the front end and the API reference, local only too
     assert deployed == documented_routes() - local_only - local_pages
