@@ -1,0 +1,106 @@
+// Admins: users searched, coins granted or taken with a reason, roles, a user's images.
+import { SessionEnded } from "../api.js";
+import { said, state } from "../store.js";
+import { pagedList } from "./coins.js";
+
+export const Admin = {
+  mixins: [pagedList("/users", "users")],
+  data: () => ({ search: "", chosen: null, amount: 100, reason: "", confirming: false, notice: "", images: [] }),
+  watch: {
+    search() {
+      this.loaded();
+    },
+  },
+  computed: {
+    shown() {
+      const search = this.search.toLowerCase();
+      return this.items.filter((user) => `${user.email} ${user.firstName} ${user.lastName}`.toLowerCase().includes(search));
+    },
+  },
+  methods: {
+    /** A search looks through every user: pages are read on while none of those loaded match. */
+    loaded() {
+      if (this.search && this.shown.length === 0 && !this.done && !this.error) this.more();
+    },
+    async choose(user) {
+      this.chosen = user;
+      this.confirming = false;
+      this.notice = "";
+      this.images = [];
+      try {
+        this.images = (await state.api.request("GET", `/users/${user.id}/images`, undefined, { query: { limit: 12 } })).images;
+      } catch (error) {
+        if (!(error instanceof SessionEnded)) this.error = said(error);
+      }
+    },
+    isAdmin(user) {
+      return user.roles.includes("ADMIN");
+    },
+    replace(user) {
+      this.items = this.items.map((each) => (each.id === user.id ? user : each));
+      if (this.chosen && this.chosen.id === user.id) this.chosen = user;
+      if (user.id === state.user.id) state.user = { ...state.user, ...user };
+    },
+    async grant() {
+      try {
+        const body = { amount: this.amount, reason: this.reason };
+        const changed = (await state.api.request("POST", `/users/${this.chosen.id}/coins`, body)).user;
+        this.replace(changed);
+        this.notice = `${this.amount > 0 ? "Granted" : "Took"} ${Math.abs(this.amount)} coins: ${changed.email} now has ${changed.coins}.`;
+        this.confirming = false;
+        this.reason = "";
+        this.error = "";
+      } catch (error) {
+        if (!(error instanceof SessionEnded)) this.error = said(error);
+      }
+    },
+    async toggleAdmin(user) {
+      try {
+        const roles = this.isAdmin(user) ? user.roles.filter((role) => role !== "ADMIN") : [...user.roles, "ADMIN"];
+        this.replace((await state.api.request("PUT", `/users/${user.id}`, { roles })).user);
+        this.error = "";
+      } catch (error) {
+        if (!(error instanceof SessionEnded)) this.error = said(error);
+      }
+    },
+  },
+  template: `
+    <section class="card admin" aria-label="Users">
+      <h2>Users</h2>
+      <label>Search <input v-model.trim="search" type="search" name="search" placeholder="email or name"></label>
+      <p v-if="search && loading" class="hint" role="status">Searching…</p>
+      <p v-if="error" class="error" role="alert">{{ error }}</p>
+      <table>
+        <thead><tr><th scope="col">Email</th><th scope="col">Name</th><th scope="col">Roles</th><th scope="col" class="number">Coins</th><th scope="col"></th></tr></thead>
+        <tbody>
+          <tr v-for="user in shown" :key="user.id" :aria-label="user.email">
+            <td>{{ user.email }}</td><td>{{ user.firstName }} {{ user.lastName }}</td><td>{{ user.roles.join(", ") }}</td>
+            <td class="number">{{ user.coins }}</td>
+            <td><button type="button" class="quiet" @click="choose(user)">Manage {{ user.email }}</button></td>
+          </tr>
+        </tbody>
+      </table>
+      <div class="end"><button v-if="!done" type="button" :disabled="loading" @click="more">{{ loading ? "Loading…" : "Load more users" }}</button></div>
+      <div v-if="chosen" class="manage" role="group" :aria-label="'Manage ' + chosen.email">
+        <h3>{{ chosen.email }} · {{ chosen.coins }} coins</h3>
+        <p v-if="notice" role="status" class="ok">{{ notice }}</p>
+        <form @submit.prevent="confirming = true" aria-label="Grant or take coins">
+          <label>Coins (negative takes) <input v-model.number="amount" type="number" name="amount" required step="1"></label>
+          <label>Reason <input v-model.trim="reason" name="reason" required maxlength="200"></label>
+          <button type="submit" :disabled="!amount || !reason">{{ amount < 0 ? "Take" : "Grant" }} coins</button>
+        </form>
+        <div v-if="confirming" class="confirm" role="group" aria-label="Confirm the coins">
+          <p>{{ amount < 0 ? "Take" : "Grant" }} {{ Math.abs(amount) }} coins {{ amount < 0 ? "from" : "to" }} {{ chosen.email }} ("{{ reason }}")? It is recorded in their coin history.</p>
+          <button type="button" @click="grant">Yes, {{ amount < 0 ? "take" : "grant" }} them</button>
+          <button type="button" class="quiet" @click="confirming = false">Cancel</button>
+        </div>
+        <button v-if="!isAdmin(chosen)" type="button" class="quiet" @click="toggleAdmin(chosen)">Make admin</button>
+        <button v-else-if="chosen.id !== $root.user.id" type="button" class="quiet" @click="toggleAdmin(chosen)">Remove admin</button>
+        <h3>Their latest images</h3>
+        <ul class="strip" role="list">
+          <li v-for="image in images" :key="image.id"><img v-if="image.thumbnailUrl" :src="image.thumbnailUrl" :alt="image.title || image.prompt || 'Untitled'"><span v-else>{{ image.status }}</span></li>
+        </ul>
+        <p v-if="images.length === 0" class="hint">No images.</p>
+      </div>
+    </section>`,
+};

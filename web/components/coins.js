@@ -1,0 +1,82 @@
+// The coin history, and the paged listing it and the admin view read.
+import { SessionEnded } from "../api.js";
+import { remember, said, state } from "../store.js";
+
+/** A listing read page by page through its cursor ("Load more"), each item once. */
+export function pagedList(path, field) {
+  return {
+    data: () => ({ items: [], cursor: null, done: false, loading: false, error: "" }),
+    created() {
+      this.seen = new Set();
+    },
+    mounted() {
+      this.more();
+    },
+    methods: {
+      async more() {
+        if (this.loading || this.done) return;
+        this.loading = true;
+        try {
+          const page = await state.api.request("GET", typeof path === "function" ? path(this) : path, undefined, {
+            query: { limit: 20, cursor: this.cursor },
+          });
+          for (const item of page[field]) {
+            if (!this.seen.has(item.id)) {
+              this.seen.add(item.id);
+              this.items.push(item);
+            }
+          }
+          this.cursor = page.nextCursor;
+          this.done = !page.nextCursor;
+          this.error = "";
+          if (this.loaded) this.$nextTick(() => this.loaded()); // a view may want more (a search)
+        } catch (error) {
+          if (!(error instanceof SessionEnded)) this.error = said(error);
+        } finally {
+          this.loading = false;
+        }
+      },
+    },
+  };
+}
+
+const REASONS = { welcome: "Welcome coins", generate: "Generation", upload: "Upload", refund: "Refund", grant: "Granted by an admin" };
+
+export const Coins = {
+  mixins: [pagedList("/users/me/transactions", "transactions")],
+  emits: ["open"],
+  methods: {
+    when(iso) {
+      return new Date(iso).toLocaleString();
+    },
+    reason(entry) {
+      return REASONS[entry.reason] || entry.reason;
+    },
+    async open(entry) {
+      try {
+        this.$emit("open", remember((await state.api.request("GET", `/images/${entry.imageId}`)).image));
+      } catch (error) {
+        if (!(error instanceof SessionEnded)) this.error = error.status === 404 ? "That image was deleted." : said(error);
+      }
+    },
+  },
+  template: `
+    <section class="card coins" aria-label="Coin history">
+      <h2>Coin history</h2>
+      <p class="hint">You have {{ $root.user.coins }} coins. Generations and uploads are charged when asked for; a failed one is refunded.</p>
+      <p v-if="error" class="error" role="alert">{{ error }}</p>
+      <table>
+        <thead><tr><th scope="col">When</th><th scope="col">What</th><th scope="col">Image</th><th scope="col" class="number">Coins</th><th scope="col" class="number">Balance</th></tr></thead>
+        <tbody>
+          <tr v-for="entry in items" :key="entry.id">
+            <td>{{ when(entry.createdAt) }}</td>
+            <td>{{ reason(entry) }}<span v-if="entry.note" class="hint"> · {{ entry.note }}</span></td>
+            <td><button v-if="entry.imageId" type="button" class="quiet" @click="open(entry)">Show the image</button></td>
+            <td class="number" :class="entry.amount < 0 ? 'spent' : 'got'">{{ entry.amount > 0 ? "+" : "" }}{{ entry.amount }}</td>
+            <td class="number">{{ entry.balance }}</td>
+          </tr>
+        </tbody>
+      </table>
+      <div class="end"><button v-if="!done" type="button" :disabled="loading" @click="more">{{ loading ? "Loading…" : "Load more" }}</button></div>
+    </section>`,
+};

@@ -1,0 +1,230 @@
+// One image in full: its details, edits and versions, download, run again, delete.
+import { ApiError, SessionEnded } from "../api.js";
+import { isReference, loadModels, made, modelName, remember, said, state, toggleReference } from "../store.js";
+import { References } from "./references.js";
+
+const FILE_EXTENSIONS = { JPEG: "jpg", PNG: "png", WEBP: "webp", GIF: "gif" };
+
+export const Detail = {
+  components: { References },
+  props: ["image"],
+  emits: ["closed", "deleted"],
+  data() {
+    return {
+      title: this.image.title || "",
+      description: this.image.description || "",
+      error: "",
+      saved: false,
+      confirming: false,
+      copied: false,
+      busy: false,
+      change: "",
+      model: this.image.model || "",
+      imageSize: this.image.imageSize || "1K",
+      thread: [],
+      compared: null,
+      split: 50,
+      refused: [],
+    };
+  },
+  computed: {
+    label() {
+      return this.image.title || this.image.prompt || "Untitled";
+    },
+    pixels() {
+      const size = this.image.metadata;
+      return size ? `${size.width} × ${size.height} ${size.format} · ${(size.size / 1024).toFixed(0)} KB` : "not measured yet";
+    },
+    cost() {
+      const refunded = this.image.coinsRefunded ? `, ${this.image.coinsRefunded} refunded` : "";
+      return `${this.image.coinsUsed} coins${refunded}`;
+    },
+    modelSpec() {
+      return state.models.find((model) => model.id === this.model) || null;
+    },
+    editPrice() {
+      return this.modelSpec ? this.modelSpec.costs[this.imageSize] : null;
+    },
+    /** The older of the two compared versions is "before". */
+    pair() {
+      if (!this.compared) return null;
+      const older = this.compared.createdAt <= this.image.createdAt;
+      return older ? { before: this.compared, after: this.image } : { before: this.image, after: this.compared };
+    },
+    coinsOnDelete() {
+      if (this.image.coinsRefunded) return "Its coins were already refunded.";
+      return `The ${this.image.coinsUsed} coins it cost are not refunded.`;
+    },
+  },
+  async mounted() {
+    this.$refs.dialog.showModal();
+    await loadModels().catch(() => {});
+    if (!this.model && state.models.length) this.model = (state.models.find((m) => m.default) || state.models[0]).id;
+    await this.loadThread();
+  },
+  watch: {
+    modelSpec(model) {
+      if (model && !model.imageSizes.includes(this.imageSize)) this.imageSize = model.imageSizes[0];
+    },
+  },
+  methods: {
+    version(image) {
+      return this.thread.findIndex((each) => each.id === image.id) + 1;
+    },
+    async loadThread() {
+      try {
+        const page = await state.api.request("GET", `/images/${this.image.id}/thread`, undefined, { query: { limit: 100 } });
+        this.thread = page.images.map(remember);
+      } catch (error) {
+        if (!(error instanceof SessionEnded)) this.error = said(error);
+      }
+    },
+    edit() {
+      return this.act(async () => {
+        const body = { prompt: this.change, model: this.model, imageSize: this.imageSize }; // the ratio nearest the source's
+        const references = state.references.filter((image) => image.id !== this.image.id).map((image) => image.id);
+        if (references.length) body.referenceImageIds = references;
+        const headers = { "Idempotency-Key": crypto.randomUUID() };
+        this.refused = [];
+        const accepted = await state.api.request("POST", `/images/${this.image.id}/edit`, body, { headers }).catch((error) => {
+          this.refused = (error.details && error.details.imageIds) || [];
+          throw error;
+        });
+        state.user = accepted.user;
+        state.references.splice(0); // used
+        this.change = "";
+        made(accepted.image);
+        await this.loadThread();
+      });
+    },
+    modelName,
+    isReference,
+    toggleReference,
+    when(iso) {
+      return new Date(iso).toLocaleString();
+    },
+    async act(action) {
+      this.busy = true;
+      try {
+        await action();
+        this.error = "";
+      } catch (error) {
+        if (!(error instanceof SessionEnded)) this.error = said(error);
+      } finally {
+        this.busy = false;
+      }
+    },
+    save() {
+      return this.act(async () => {
+        const body = { title: this.title, description: this.description };
+        remember((await state.api.request("PUT", `/images/${this.image.id}`, body)).image);
+        this.saved = true;
+      });
+    },
+    copy() {
+      return this.act(async () => {
+        await navigator.clipboard.writeText(this.image.prompt);
+        this.copied = true;
+      });
+    },
+    download() {
+      return this.act(async () => {
+        const response = await fetch(this.image.storageUrl);
+        if (!response.ok) throw new ApiError(response.status, "UNAVAILABLE", "The file could not be fetched; try again.");
+        const link = document.createElement("a");
+        link.href = URL.createObjectURL(await response.blob());
+        const extension = FILE_EXTENSIONS[(this.image.metadata || {}).format] || "img";
+        link.download = `${this.label.replace(/[\\/:*?"<>|]+/g, " ").trim() || "image"}.${extension}`;
+        link.click();
+        URL.revokeObjectURL(link.href);
+      });
+    },
+    again() {
+      return this.act(async () => {
+        const { prompt, model, imageSize, aspectRatio } = this.image;
+        const headers = { "Idempotency-Key": crypto.randomUUID() };
+        const accepted = await state.api.request("POST", "/images/generate", { prompt, model, imageSize, aspectRatio }, { headers });
+        state.user = accepted.user;
+        made(accepted.image);
+        this.$refs.dialog.close();
+      });
+    },
+    remove() {
+      return this.act(async () => {
+        await state.api.request("DELETE", `/images/${this.image.id}`);
+        this.$emit("deleted", this.image.id);
+        this.$refs.dialog.close();
+      });
+    },
+  },
+  template: `
+    <dialog ref="dialog" class="detail" :aria-label="label" @close="$emit('closed')">
+      <button type="button" class="close" aria-label="Close" @click="$refs.dialog.close()">×</button>
+      <figure v-if="pair" class="compare">
+        <img :src="pair.before.storageUrl" :alt="'Before: version ' + version(pair.before)">
+        <img class="after" :src="pair.after.storageUrl" :alt="'After: version ' + version(pair.after)" :style="{ clipPath: 'inset(0 0 0 ' + split + '%)' }">
+        <input type="range" min="0" max="100" v-model.number="split" aria-label="Before and after">
+        <figcaption>Version {{ version(pair.before) }} (left) and version {{ version(pair.after) }} (right) <button type="button" class="quiet" @click="compared = null">Stop comparing</button></figcaption>
+      </figure>
+      <figure v-else>
+        <img v-if="image.storageUrl" :src="image.storageUrl" :alt="label">
+        <span v-else class="placeholder">{{ image.status === "FAILED" ? image.error : "Working on it…" }}</span>
+      </figure>
+      <div class="about">
+        <form @submit.prevent="save" aria-label="Title and description">
+          <label>Title <input v-model="title" name="title" maxlength="200" @input="saved = false"></label>
+          <label>Description <textarea v-model="description" name="description" maxlength="2000" rows="2" @input="saved = false"></textarea></label>
+          <div class="action"><button type="submit" :disabled="busy">Save</button><span v-if="saved" class="hint" role="status">Saved</span></div>
+        </form>
+        <dl>
+          <dt>Status</dt><dd>{{ image.status }}<span v-if="image.error"> · {{ image.error }}</span></dd>
+          <dt>Kind</dt><dd>{{ image.type === "GENERATED" ? "generated" : "uploaded" }}</dd>
+          <template v-if="image.model"><dt>Model</dt><dd>{{ modelName(image.model) }} · {{ image.imageSize }} · {{ image.aspectRatio }}</dd></template>
+          <dt>Image</dt><dd>{{ pixels }}</dd>
+          <dt>Cost</dt><dd>{{ cost }}</dd>
+          <dt>Created</dt><dd>{{ when(image.createdAt) }}</dd>
+          <dt>Changed</dt><dd>{{ when(image.updatedAt) }}</dd>
+        </dl>
+        <div v-if="image.prompt" class="prompt">
+          <p>{{ image.prompt }}</p>
+          <button type="button" @click="copy">{{ copied ? "Copied" : "Copy the prompt" }}</button>
+        </div>
+        <form v-if="image.status === 'COMPLETED'" class="edit" @submit.prevent="edit" aria-label="Edit this image">
+          <label>Describe the change <textarea v-model.trim="change" name="change" required maxlength="2000" rows="2"></textarea></label>
+          <div class="row">
+            <label>Model
+              <select v-model="model" name="model"><option v-for="m in $root.models" :key="m.id" :value="m.id">{{ m.name }}</option></select>
+            </label>
+            <label>Size
+              <select v-model="imageSize" name="imageSize"><option v-for="size in (modelSpec ? modelSpec.imageSizes : [])" :key="size" :value="size">{{ size }}</option></select>
+            </label>
+          </div>
+          <References :room="modelSpec ? modelSpec.maxReferenceImages : 0" :source="image.id" :refused="refused" />
+          <button type="submit" :disabled="busy || editPrice === null">Edit{{ editPrice !== null ? " · " + editPrice + " coins" : "" }}</button>
+        </form>
+        <section v-if="thread.length > 1" class="thread" aria-label="Versions">
+          <h3>Versions</h3>
+          <ol role="list">
+            <li v-for="(each, index) in thread" :key="each.id">
+              <button type="button" class="quiet" :disabled="each.id === image.id || !each.storageUrl" :aria-pressed="compared !== null && compared.id === each.id"
+                :aria-label="each.id === image.id ? 'Version ' + (index + 1) + ', this one' : 'Compare with version ' + (index + 1)" @click="compared = each">
+                <img v-if="each.thumbnailUrl" :src="each.thumbnailUrl" alt=""><span v-else>{{ each.status }}</span>
+              </button>
+            </li>
+          </ol>
+        </section>
+        <div class="actions">
+          <button v-if="image.status === 'COMPLETED'" type="button" class="quiet" :aria-pressed="isReference(image)" @click="toggleReference(image)">Use as reference</button>
+          <button type="button" :disabled="busy || !image.storageUrl" @click="download">Download</button>
+          <button v-if="image.type === 'GENERATED'" type="button" :disabled="busy" @click="again">Run again · {{ image.coinsUsed }} coins</button>
+          <button type="button" class="danger" :disabled="busy" @click="confirming = true">Delete</button>
+        </div>
+        <div v-if="confirming" class="confirm" role="group" aria-label="Confirm the deletion">
+          <p>Delete “{{ label }}”? The image and its thumbnail are removed for good. {{ coinsOnDelete }}</p>
+          <button type="button" class="danger" :disabled="busy" @click="remove">Delete for good</button>
+          <button type="button" class="quiet" @click="confirming = false">Keep it</button>
+        </div>
+        <p v-if="error" class="error" role="alert">{{ error }}</p>
+      </div>
+    </dialog>`,
+};

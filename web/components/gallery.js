@@ -1,0 +1,164 @@
+// The gallery: newest first, page by page through the cursor, filtered, each image once, unfinished ones polled.
+import { SessionEnded } from "../api.js";
+import { images, isReference, madeListeners, remember, said, state, toggleReference, UNFINISHED } from "../store.js";
+import { Detail } from "./detail.js";
+
+const PAGE_SIZE = 24;
+const POLL_FIRST_MS = 1000; // unfinished images are polled, backing off while nothing changes
+const POLL_MOST_MS = 15000;
+
+export const Gallery = {
+  components: { Detail },
+  data: () => ({ opened: null, images: [], cursor: null, done: false, loading: false, error: "", type: "", status: "", pollMs: POLL_FIRST_MS }),
+  created() {
+    this.listed = new Set();
+    this.generation = 0; // a load begun for other filters is dropped when it answers
+    this.pollTimer = null;
+  },
+  mounted() {
+    this.listen = (image) => this.added(image);
+    madeListeners.add(this.listen);
+    this.observer = new IntersectionObserver((entries) => {
+      if (entries.some((entry) => entry.isIntersecting)) this.more();
+    });
+    this.observer.observe(this.$refs.end);
+    this.more();
+  },
+  unmounted() {
+    this.gone = true; // loads and polls still under way stop when they answer
+    madeListeners.delete(this.listen);
+    this.observer.disconnect();
+    clearTimeout(this.pollTimer);
+  },
+  methods: {
+    /** Put an image in the gallery, or update the one already there: never twice. */
+    place(image, first = false) {
+      const known = remember(image);
+      if (this.listed.has(image.id)) return;
+      this.listed.add(image.id);
+      if (first) this.images.unshift(known);
+      else this.images.push(known);
+    },
+    added(image) {
+      remember(image);
+      if ((!this.type || image.type === this.type) && (!this.status || image.status === this.status)) this.place(image, true);
+      this.poll(true);
+    },
+    restart() {
+      this.generation += 1;
+      this.images = [];
+      this.listed.clear();
+      this.cursor = null;
+      this.done = false;
+      this.loading = false;
+      this.more();
+    },
+    async more() {
+      if (this.loading || this.done) return;
+      const generation = this.generation;
+      this.loading = true;
+      try {
+        const query = { limit: PAGE_SIZE, cursor: this.cursor, type: this.type, status: this.status };
+        const page = await state.api.request("GET", "/images", undefined, { query });
+        if (generation !== this.generation || this.gone) return;
+        page.images.forEach((image) => this.place(image));
+        this.cursor = page.nextCursor;
+        this.done = !page.nextCursor;
+        this.error = "";
+        this.poll(true);
+        // Observed again, the end says at once whether it is still in view (a page that did not fill it).
+        this.$nextTick(() => {
+          const end = this.$refs.end; // gone if the gallery was left meanwhile
+          if (!end) return;
+          this.observer.unobserve(end);
+          this.observer.observe(end);
+        });
+      } catch (error) {
+        if (generation === this.generation && !(error instanceof SessionEnded)) this.error = said(error);
+      } finally {
+        if (generation === this.generation) this.loading = false;
+      }
+    },
+    /** Poll the unfinished images, sooner after a change, later while nothing changes. */
+    poll(soon = false) {
+      clearTimeout(this.pollTimer);
+      if (this.gone) return;
+      if (soon) this.pollMs = POLL_FIRST_MS;
+      const unfinished = () => [...images.values()].filter((image) => UNFINISHED.has(image.status));
+      if (unfinished().length === 0) return;
+      this.pollTimer = setTimeout(async () => {
+        let changed = false;
+        let refunded = false;
+        for (const image of unfinished()) {
+          try {
+            const fresh = (await state.api.request("GET", `/images/${image.id}`)).image;
+            changed = changed || fresh.status !== image.status || fresh.thumbnailUrl !== image.thumbnailUrl;
+            remember(fresh);
+            if (fresh.status === "FAILED" && fresh.coinsRefunded) refunded = true;
+          } catch (error) {
+            if (error instanceof SessionEnded) return;
+            if (error.status === 404) this.drop(image.id);
+          }
+        }
+        if (refunded) {
+          // The coins came back: show the balance as it is now.
+          state.user = await state.api.request("GET", "/auth/me").then((body) => body.user, () => state.user);
+        }
+        this.pollMs = changed ? POLL_FIRST_MS : Math.min(this.pollMs * 2, POLL_MOST_MS);
+        this.poll();
+      }, this.pollMs);
+    },
+    drop(id) {
+      images.delete(id);
+      this.listed.delete(id);
+      this.images = this.images.filter((image) => image.id !== id);
+    },
+    isReference,
+    toggleReference,
+    shape(image) {
+      const size = image.metadata;
+      if (size && size.width && size.height) return `${size.width} / ${size.height}`;
+      const ratio = (image.aspectRatio || "1:1").split(":");
+      return `${ratio[0]} / ${ratio[1]}`;
+    },
+    label(image) {
+      return image.title || image.prompt || "Untitled";
+    },
+  },
+  template: `
+    <section class="gallery" aria-label="Your images">
+      <div class="bar">
+        <h2>Your images</h2>
+        <label>Type
+          <select v-model="type" name="type" @change="restart">
+            <option value="">All</option><option value="GENERATED">Generated</option><option value="UPLOADED">Uploaded</option>
+          </select>
+        </label>
+        <label>Status
+          <select v-model="status" name="status" @change="restart">
+            <option value="">Any</option><option value="COMPLETED">Completed</option>
+            <option value="PENDING">Pending</option><option value="PROCESSING">Processing</option><option value="FAILED">Failed</option>
+          </select>
+        </label>
+      </div>
+      <p v-if="error" class="error" role="alert">{{ error }} <button type="button" @click="more">Try again</button></p>
+      <ul class="grid" role="list">
+        <li v-for="image in images" :key="image.id" class="tile" :data-id="image.id" :data-status="image.status" :aria-label="label(image)">
+          <button type="button" class="frame" :style="{ aspectRatio: shape(image) }" :aria-label="'Open ' + label(image)" @click="opened = image">
+            <img v-if="image.thumbnailUrl" :src="image.thumbnailUrl" :alt="label(image)" loading="lazy">
+            <span v-else class="placeholder">{{ image.status === "FAILED" ? "Failed" : "Working on it…" }}</span>
+          </button>
+          <p class="title">{{ label(image) }}</p>
+          <p class="meta"><span class="status">{{ image.status }}</span> · {{ image.type === "GENERATED" ? "generated" : "uploaded" }}<span v-if="image.referenceImageIds && image.referenceImageIds.length"> · {{ image.referenceImageIds.length }} references</span></p>
+          <button v-if="image.status === 'COMPLETED'" type="button" class="quiet pick" :aria-pressed="isReference(image)" @click="toggleReference(image)">Use as reference</button>
+          <p v-if="image.status === 'FAILED' && image.error" class="error">{{ image.error }}</p>
+        </li>
+      </ul>
+      <p v-if="!loading && done && images.length === 0" class="hint">Nothing here yet.</p>
+      <Detail v-if="opened" :image="opened" @closed="opened = null" @deleted="drop" />
+      <div ref="end" class="end">
+        <button v-if="!done" type="button" :disabled="loading" @click="more">{{ loading ? "Loading…" : "Load more" }}</button>
+        <span v-else-if="images.length" class="hint">That is everything.</span>
+      </div>
+    </section>`,
+};

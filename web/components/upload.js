@@ -1,0 +1,118 @@
+// Upload: files picked or dropped, each POSTed to its presigned form with its progress and verdict.
+import { reactive } from "../vendor/vue.esm-browser.prod.js";
+import { ApiError, SessionEnded } from "../api.js";
+import { images, made, said, state, UNFINISHED } from "../store.js";
+
+/** POST a file to its presigned form as a browser form does (the signed fields first, the file last),
+ * reporting the share sent as it goes. */
+function post(upload, file, progress) {
+  return new Promise((resolve, reject) => {
+    const form = new FormData();
+    for (const [name, value] of Object.entries(upload.fields)) form.append(name, value);
+    form.append("file", file);
+    const request = new XMLHttpRequest();
+    request.open("POST", upload.url);
+    request.upload.onprogress = (event) => {
+      if (event.lengthComputable) progress(event.loaded / event.total);
+    };
+    request.onload = () => {
+      if (request.status < 300) {
+        progress(1);
+        resolve();
+        return;
+      }
+      const found = /<Message>([^<]*)<\/Message>/.exec(request.responseText); // S3 answers XML
+      reject(new ApiError(request.status, "UPLOAD_REFUSED", found ? found[1] : "The bucket refused the file."));
+    };
+    request.onerror = () => reject(new ApiError(0, "UNAVAILABLE", "The file could not be sent to the bucket."));
+    request.send(form);
+  });
+}
+
+const MB = 1024 * 1024;
+
+export const Upload = {
+  data: () => ({ sending: [], dragging: false }),
+  computed: {
+    limits() {
+      return state.config.upload;
+    },
+    accept() {
+      return this.limits.acceptedTypes.join(",");
+    },
+    maxMb() {
+      return Math.round(this.limits.maxBytes / MB);
+    },
+  },
+  methods: {
+    picked(event) {
+      this.add([...event.target.files]);
+      event.target.value = ""; // the same file may be picked again
+    },
+    dropped(event) {
+      this.dragging = false;
+      this.add([...event.dataTransfer.files]);
+    },
+    add(files) {
+      for (const file of files) {
+        const entry = reactive({ key: crypto.randomUUID(), name: file.name, progress: 0, step: "sending", message: "", imageId: null });
+        this.sending.unshift(entry);
+        this.send(entry, file);
+      }
+    },
+    /** Why the service would refuse the file, said before asking it for a URL; "" if it would not. */
+    refusal(file) {
+      const kinds = this.limits.acceptedTypes.map((type) => type.replace("image/", "").toUpperCase()).join(", ");
+      if (!this.limits.acceptedTypes.includes(file.type)) return `Not an image the service takes: send ${kinds}.`;
+      if (file.size === 0) return "The file is empty.";
+      if (file.size > this.limits.maxBytes) {
+        return `The file is ${(file.size / MB).toFixed(1)} MB; the largest upload is ${this.maxMb} MB.`;
+      }
+      return "";
+    },
+    async send(entry, file) {
+      entry.message = this.refusal(file);
+      if (entry.message) {
+        entry.step = "refused";
+        return;
+      }
+      try {
+        const body = { filename: file.name.slice(0, 255), contentType: file.type, size: file.size };
+        const accepted = await state.api.request("POST", "/images/upload", body);
+        state.user = accepted.user;
+        entry.imageId = accepted.image.id;
+        made(accepted.image);
+        await post(accepted.upload, file, (share) => {
+          entry.progress = share;
+        });
+        entry.step = "sent";
+      } catch (error) {
+        if (error instanceof SessionEnded) return;
+        entry.step = "refused";
+        entry.message = said(error);
+      }
+    },
+    verdict(entry) {
+      if (entry.step === "refused") return entry.message;
+      if (entry.step === "sending") return `${Math.round(entry.progress * 100)} %`;
+      const image = images.get(entry.imageId);
+      if (!image || UNFINISHED.has(image.status)) return "Checking the file…";
+      return image.status === "COMPLETED" ? "Done" : image.error || "Failed";
+    },
+  },
+  template: `
+    <section class="card upload" aria-label="Upload images">
+      <h2>Upload</h2>
+      <label class="drop" :class="{ dragging }" @dragover.prevent="dragging = true" @dragleave="dragging = false" @drop.prevent="dropped">
+        <span>Drop images here, or <u>pick them</u> ({{ limits.cost }} coins each, up to {{ maxMb }} MB)</span>
+        <input type="file" name="files" multiple :accept="accept" @change="picked" aria-label="Images to upload">
+      </label>
+      <ul v-if="sending.length" class="sending" role="list">
+        <li v-for="entry in sending" :key="entry.key" :aria-label="entry.name" :data-step="entry.step">
+          <span class="name">{{ entry.name }}</span>
+          <progress :value="entry.progress" max="1" :aria-label="'Upload of ' + entry.name"></progress>
+          <span class="verdict" :class="{ error: entry.step === 'refused' }">{{ verdict(entry) }}</span>
+        </li>
+      </ul>
+    </section>`,
+};

@@ -1,0 +1,69 @@
+// What the whole page shares: the session's user, the models, the images it knows (one object per
+// image, updated in place wherever it is shown) and the references picked for the next request.
+import { reactive } from "./vendor/vue.esm-browser.prod.js";
+
+export const UNFINISHED = new Set(["PENDING", "PROCESSING"]);
+
+// `references`: the images picked ("Use as reference") for the next generation or edit, in order.
+export const state = reactive({ config: null, api: null, user: null, ended: "", models: [], references: [] });
+// Every image the page knows, by id: one object per image, updated in place wherever it is shown.
+export const images = reactive(new Map());
+
+// Whoever shows new images (the gallery) hears of each one made, wherever it was made, even when
+// the view that made it is gone by the time the API answered.
+export const madeListeners = new Set();
+
+export function made(image) {
+  remember(image);
+  for (const listener of madeListeners) listener(image);
+}
+
+export function isReference(image) {
+  return state.references.some((picked) => picked.id === image.id);
+}
+
+export function toggleReference(image) {
+  const at = state.references.findIndex((picked) => picked.id === image.id);
+  if (at >= 0) state.references.splice(at, 1);
+  else state.references.push(remember(image));
+}
+
+/** The model catalog, fetched once per page. */
+export async function loadModels() {
+  if (state.models.length === 0) {
+    state.models = (await state.api.request("GET", "/models", undefined, { anonymous: true })).models;
+  }
+  return state.models;
+}
+
+export function modelName(id) {
+  const model = state.models.find((each) => each.id === id);
+  return model ? model.name : id;
+}
+
+export function remember(image) {
+  const known = images.get(image.id);
+  if (known) {
+    Object.assign(known, image);
+    return known;
+  }
+  images.set(image.id, { ...image });
+  return images.get(image.id);
+}
+
+/** The message to show for an error, in the API's words (and what to do about running out of coins). */
+export function said(error) {
+  if (error && error.code === "VALIDATION_ERROR" && Array.isArray(error.details.fields)) {
+    return [error.message, ...error.details.fields.map((field) => field.message)].join(" ");
+  }
+  if (error && error.code === "INSUFFICIENT_COINS") {
+    if (state.user && Number.isInteger(error.details.balance)) state.user.coins = error.details.balance;
+    return `${error.message} Ask an admin for coins, or delete an unfinished image to get its coins back.`;
+  }
+  return (error && error.message) || "Something went wrong.";
+}
+
+export function endSession(error) {
+  state.user = null;
+  state.ended = error.code === "TOKEN_EXPIRED" ? "Your session expired: sign in again." : `You were signed out: ${error.message}`;
+}
