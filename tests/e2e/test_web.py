@@ -501,3 +501,21 @@ def test_an_admin_makes_another_user_admin(page: Page, api: Api) -> None:
     assert "ADMIN" in api.call("GET", "/users/me", other.token).json()["user"]["roles"]
     users.get_by_role("button", name="Remove admin").click()
     expect(users.get_by_role("row", name=other.user["email"])).not_to_contain_text("ADMIN")
+
+
+def test_every_view_fits_a_phone_without_sideways_scrolling(page: Page, api: Api) -> None:
+    session = api.sign_in(ADMIN_EMAIL)
+    titled_upload(api, session, "a phone-sized view", (30, 160, 90))
+    page.set_viewport_size({"width": 360, "height": 780})
+    sign_in(page, api, ADMIN_EMAIL)
+    views = page.get_by_role("navigation", name="Views")
+
+    for view in ("Gallery", "Coins", "Admin"):
+        views.get_by_role("button", name=view).click()
+        page.wait_for_load_state("networkidle")
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), view
+        keep(page, f"13-phone-{view.lower()}")
+    views.get_by_role("button", name="Gallery").click()
+    tile(page, "a phone-sized view").get_by_role("button", name="Open a phone-sized view").click()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), "detail"
+    keep(page, "13-phone-detail")
