@@ -36,6 +36,16 @@ export async function loadModels() {
   return state.models;
 }
 
+/** The catalog's default model (the first, if none says so). */
+export function defaultModel() {
+  return state.models.find((model) => model.default) || state.models[0];
+}
+
+/** What an image is called wherever it is shown: its title, else its prompt. */
+export function imageName(image) {
+  return image.title || image.prompt || "Untitled";
+}
+
 export function modelName(id) {
   const model = state.models.find((each) => each.id === id);
   return model ? model.name : id;

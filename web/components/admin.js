@@ -1,6 +1,6 @@
 // Admins: users searched, coins granted or taken with a reason, roles, a user's images.
 import { SessionEnded } from "../api.js";
-import { said, state } from "../store.js";
+import { imageName, said, state } from "../store.js";
 import { pagedList } from "./coins.js";
 
 export const Admin = {
@@ -18,6 +18,7 @@ export const Admin = {
     },
   },
   methods: {
+    imageName,
     /** A search looks through every user: pages are read on while none of those loaded match. */
     loaded() {
       if (this.search && this.shown.length === 0 && !this.done && !this.error) this.more();
@@ -98,7 +99,7 @@ export const Admin = {
         <button v-else-if="chosen.id !== $root.user.id" type="button" class="quiet" @click="toggleAdmin(chosen)">Remove admin</button>
         <h3>Their latest images</h3>
         <ul class="strip" role="list">
-          <li v-for="image in images" :key="image.id"><img v-if="image.thumbnailUrl" :src="image.thumbnailUrl" :alt="image.title || image.prompt || 'Untitled'"><span v-else>{{ image.status }}</span></li>
+          <li v-for="image in images" :key="image.id"><img v-if="image.thumbnailUrl" :src="image.thumbnailUrl" :alt="imageName(image)"><span v-else>{{ image.status }}</span></li>
         </ul>
         <p v-if="images.length === 0" class="hint">No images.</p>
       </div>

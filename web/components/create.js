@@ -1,6 +1,6 @@
 // Generate: model, size, ratio and references, the price on the button.
 import { SessionEnded } from "../api.js";
-import { loadModels, made, said, state } from "../store.js";
+import { defaultModel, loadModels, made, said, state } from "../store.js";
 import { References } from "./references.js";
 
 export const Create = {
@@ -27,7 +27,7 @@ export const Create = {
   async mounted() {
     try {
       await loadModels();
-      this.model = (this.models.find((model) => model.default) || this.models[0]).id;
+      this.model = defaultModel().id;
     } catch (error) {
       this.error = said(error);
     }

@@ -1,6 +1,17 @@
 // One image in full: its details, edits and versions, download, run again, delete.
 import { ApiError, SessionEnded } from "../api.js";
-import { isReference, loadModels, made, modelName, remember, said, state, toggleReference } from "../store.js";
+import {
+  defaultModel,
+  imageName,
+  isReference,
+  loadModels,
+  made,
+  modelName,
+  remember,
+  said,
+  state,
+  toggleReference,
+} from "../store.js";
 import { References } from "./references.js";
 
 const FILE_EXTENSIONS = { JPEG: "jpg", PNG: "png", WEBP: "webp", GIF: "gif" };
@@ -29,7 +40,7 @@ export const Detail = {
   },
   computed: {
     label() {
-      return this.image.title || this.image.prompt || "Untitled";
+      return imageName(this.image);
     },
     pixels() {
       const size = this.image.metadata;
@@ -59,7 +70,7 @@ export const Detail = {
   async mounted() {
     this.$refs.dialog.showModal();
     await loadModels().catch(() => {});
-    if (!this.model && state.models.length) this.model = (state.models.find((m) => m.default) || state.models[0]).id;
+    if (!this.model && state.models.length) this.model = defaultModel().id;
     await this.loadThread();
   },
   watch: {

@@ -1,6 +1,6 @@
 // The gallery: newest first, page by page through the cursor, filtered, each image once, unfinished ones polled.
 import { SessionEnded } from "../api.js";
-import { images, isReference, madeListeners, remember, said, state, toggleReference, UNFINISHED } from "../store.js";
+import { imageName, images, isReference, madeListeners, remember, said, state, toggleReference, UNFINISHED } from "../store.js";
 import { Detail } from "./detail.js";
 
 const PAGE_SIZE = 24;
@@ -121,9 +121,7 @@ export const Gallery = {
       const ratio = (image.aspectRatio || "1:1").split(":");
       return `${ratio[0]} / ${ratio[1]}`;
     },
-    label(image) {
-      return image.title || image.prompt || "Untitled";
-    },
+    label: imageName,
   },
   template: `
     <section class="gallery" aria-label="Your images">

@@ -1,5 +1,5 @@
 // The reference images picked for the next generation or edit.
-import { state, toggleReference } from "../store.js";
+import { imageName, state, toggleReference } from "../store.js";
 
 /** The picked reference images, as a form shows them: in order, each removable, refused ones marked. */
 export const References = {
@@ -13,7 +13,7 @@ export const References = {
     },
   },
   methods: {
-    title: (image) => image.title || image.prompt || "Untitled",
+    title: imageName,
     toggleReference,
   },
   template: `
