@@ -66,6 +66,20 @@ def sign_in(page: Page, api: Api, email: str) -> None:
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
 
 
+def tile(page: Page, name: str) -> Locator:
+    """The gallery's tile of the image named ``name`` (chips of picked references bear names too)."""
+    return page.get_by_role("region", name="Your images").get_by_role("listitem", name=name)
+
+
+def titled_upload(
+    api: Api, session: Session, title: str, data: bytes, content_type: str = "image/png"
+) -> dict[str, Any]:
+    """A completed image uploaded through the API, titled so that its tile can be found."""
+    image = upload(api, session, data, content_type)["image"]
+    api.call("PUT", f"/images/{image['id']}", session.token, json={"title": title})
+    return wait_for_image(api, session, image["id"])
+
+
 def test_a_new_user_signs_in_generates_and_watches_the_tile_finish_by_itself(page: Page, api: Api) -> None:
     page.goto(api.stack.api_url + "/app/")
     keep(page, "1-sign-in")
@@ -268,9 +282,7 @@ def test_an_image_is_edited_twice_and_its_versions_compared(page: Page, api: Api
     email = new_email()
     sign_in(page, api, email)
     session = api.sign_in(email)
-    photo = upload(api, session, images.jpeg(800, 600), "image/jpeg")["image"]
-    api.call("PUT", f"/images/{photo['id']}", session.token, json={"title": "harbour photo"})
-    wait_for_image(api, session, photo["id"])
+    titled_upload(api, session, "harbour photo", images.jpeg(800, 600), "image/jpeg")
     page.reload()
 
     def edit(name: str, change: str, versions: int) -> None:
@@ -321,9 +333,7 @@ def test_an_image_made_while_its_dialog_closes_still_reaches_the_gallery(page: P
 def test_the_coin_history_names_the_image_each_entry_concerns(page: Page, api: Api) -> None:
     email = new_email()
     session = api.sign_in(email)
-    photo = upload(api, session, images.png(120, 90), "image/png")["image"]
-    api.call("PUT", f"/images/{photo['id']}", session.token, json={"title": "a postcard"})
-    wait_for_image(api, session, photo["id"])
+    titled_upload(api, session, "a postcard", images.png(120, 90))
     sign_in(page, api, email)
 
     page.get_by_role("navigation", name="Views").get_by_role("button", name="Coins").click()
@@ -369,23 +379,11 @@ def test_an_admin_grants_coins_with_a_reason_after_confirming_and_keeps_their_ow
     expect(mine.get_by_role("button", name="Make admin")).to_have_count(0)
 
 
-def tile(page: Page, name: str) -> Locator:
-    """The gallery's tile of the image named ``name`` (chips of picked references bear names too)."""
-    return page.get_by_role("region", name="Your images").get_by_role("listitem", name=name)
-
-
-def titled_upload(api: Api, session: Session, title: str, color: tuple[int, int, int]) -> dict[str, Any]:
-    """A completed image uploaded through the API, titled so that its tile can be found."""
-    image = upload(api, session, images.png(320, 240, color=color), "image/png")["image"]
-    api.call("PUT", f"/images/{image['id']}", session.token, json={"title": title})
-    return wait_for_image(api, session, image["id"])
-
-
 def test_references_picked_in_the_gallery_are_sent_in_the_order_picked(page: Page, api: Api) -> None:
     email = new_email()
     session = api.sign_in(email)
-    cat = titled_upload(api, session, "a cat", (200, 120, 40))
-    sofa = titled_upload(api, session, "a sofa", (40, 90, 200))
+    cat = titled_upload(api, session, "a cat", images.png(320, 240, color=(200, 120, 40)))
+    sofa = titled_upload(api, session, "a sofa", images.png(320, 240, color=(40, 90, 200)))
     sign_in(page, api, email)
     form = page.get_by_role("form", name="Generate an image")
     picks = form.get_by_role("group", name="Reference images")
@@ -414,8 +412,8 @@ def test_references_picked_in_the_gallery_are_sent_in_the_order_picked(page: Pag
 def test_an_edit_takes_the_picked_references_but_not_its_own_source(page: Page, api: Api) -> None:
     email = new_email()
     session = api.sign_in(email)
-    room = titled_upload(api, session, "a room", (90, 90, 90))
-    lamp = titled_upload(api, session, "a lamp", (250, 220, 60))
+    room = titled_upload(api, session, "a room", images.png(320, 240, color=(90, 90, 90)))
+    lamp = titled_upload(api, session, "a lamp", images.png(320, 240, color=(250, 220, 60)))
     sign_in(page, api, email)
 
     tile(page, "a lamp").get_by_role("button", name="Use as reference").click()
@@ -443,7 +441,7 @@ def test_an_edit_takes_the_picked_references_but_not_its_own_source(page: Page, 
 def test_a_refused_reference_is_named_by_the_form_and_nothing_is_charged(page: Page, api: Api) -> None:
     email = new_email()
     session = api.sign_in(email)
-    titled_upload(api, session, "soon deleted", (10, 160, 60))
+    titled_upload(api, session, "soon deleted", images.png(320, 240, color=(10, 160, 60)))
     sign_in(page, api, email)
     tile(page, "soon deleted").get_by_role("button", name="Use as reference").click()
     gone = tile(page, "soon deleted").get_attribute("data-id")
@@ -505,7 +503,7 @@ def test_an_admin_makes_another_user_admin(page: Page, api: Api) -> None:
 
 def test_every_view_fits_a_phone_without_sideways_scrolling(page: Page, api: Api) -> None:
     session = api.sign_in(ADMIN_EMAIL)
-    titled_upload(api, session, "a phone-sized view", (30, 160, 90))
+    titled_upload(api, session, "a phone-sized view", images.png(320, 240, color=(30, 160, 90)))
     page.set_viewport_size({"width": 360, "height": 780})
     sign_in(page, api, ADMIN_EMAIL)
     views = page.get_by_role("navigation", name="Views")
