@@ -343,8 +343,9 @@ def test_the_coin_history_names_the_image_each_entry_concerns(page: Page, api: A
     expect(rows.nth(1)).to_contain_text("Upload")
     expect(rows.nth(1)).to_contain_text("-50")
     expect(rows.nth(2)).to_contain_text("Welcome coins")
+    expect(rows.nth(1).locator("img")).to_be_visible()  # its thumbnail, beside its name
     keep(page, "11-coins")
-    rows.nth(1).get_by_role("button", name="Show the image").click()
+    rows.nth(1).get_by_role("button", name="Open a postcard").click()
     expect(page.get_by_role("dialog", name="a postcard")).to_be_visible()
 
 
@@ -517,3 +518,81 @@ def test_every_view_fits_a_phone_without_sideways_scrolling(page: Page, api: Api
     tile(page, "a phone-sized view").get_by_role("button", name="Open a phone-sized view").click()
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), "detail"
     keep(page, "13-phone-detail")
+
+
+def tab_to(page: Page, target: Locator, most: int = 80) -> None:
+    """Press Tab until ``target`` has the focus, as a keyboard user moves through the page; the
+    focused control must show that it is (a visible outline)."""
+    for _ in range(most):
+        if target.evaluate("element => element === document.activeElement"):
+            outline = target.evaluate("element => getComputedStyle(element).outlineStyle")
+            assert outline != "none", "the focused control does not show its focus"
+            return
+        page.keyboard.press("Tab")
+    raise AssertionError(f"Tab never reached {target}")
+
+
+def test_a_keyboard_alone_signs_in_generates_opens_renames_and_signs_out(page: Page, api: Api) -> None:
+    page.goto(api.stack.api_url + "/app/")
+    tab_to(page, page.get_by_label("Email"))
+    page.keyboard.type(new_email())
+    tab_to(page, page.get_by_label("First name"))
+    page.keyboard.type("Grace")
+    page.keyboard.press("Enter")  # submits the form
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+
+    tab_to(page, page.get_by_label("Prompt"))
+    page.keyboard.type("a castle drawn by keyboard")
+    tab_to(page, page.get_by_label("Size"))
+    page.keyboard.press("ArrowDown")  # 1K to 2K
+    tab_to(page, page.get_by_role("button", name="Generate · 150 coins"))
+    page.keyboard.press("Enter")
+    tile_ = tile(page, "a castle drawn by keyboard")
+    expect(tile_).to_have_attribute("data-status", "COMPLETED", timeout=FINISHED)
+
+    opener = tile_.get_by_role("button", name="Open a castle drawn by keyboard")
+    tab_to(page, opener)
+    page.keyboard.press("Enter")
+    detail = page.get_by_role("dialog", name="a castle drawn by keyboard")
+    expect(detail).to_be_visible()
+    assert detail.evaluate("dialog => dialog.contains(document.activeElement)"), "the focus stays behind"
+    tab_to(page, detail.get_by_label("Title", exact=True))  # Tab stays in the open dialog
+    page.keyboard.type("Keyboard castle")
+    page.keyboard.press("Enter")
+    detail = page.get_by_role("dialog", name="Keyboard castle")
+    expect(detail.get_by_role("status")).to_have_text("Saved")
+    keep(page, "14-keyboard-detail")
+    page.keyboard.press("Escape")
+    expect(detail).to_be_hidden()
+    expect(tile(page, "Keyboard castle").get_by_role("button", name="Open Keyboard castle")).to_be_focused()
+
+    picker = tile(page, "Keyboard castle").get_by_role("button", name="Use as reference")
+    tab_to(page, picker)
+    page.keyboard.press("Space")
+    expect(picker).to_have_attribute("aria-pressed", "true")
+
+    coins = page.get_by_role("navigation", name="Views").get_by_role("button", name="Coins")
+    page.keyboard.press("Shift+Tab")  # back up the page to the views
+    for _ in range(80):
+        if coins.evaluate("element => element === document.activeElement"):
+            break
+        page.keyboard.press("Shift+Tab")
+    expect(coins).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("region", name="Coin history")).to_contain_text("Keyboard castle")
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Enter")  # the gallery again
+
+    tab_to(page, tile(page, "Keyboard castle").get_by_role("button", name="Open Keyboard castle"))
+    page.keyboard.press("Enter")
+    detail = page.get_by_role("dialog", name="Keyboard castle")
+    tab_to(page, detail.get_by_role("button", name="Delete", exact=True))
+    page.keyboard.press("Enter")
+    tab_to(page, detail.get_by_role("button", name="Delete for good"))
+    page.keyboard.press("Enter")
+    expect(tile(page, "Keyboard castle")).to_have_count(0)
+    expect(page.get_by_role("heading", name="Your images")).to_be_focused()  # not lost with the tile
+
+    tab_to(page, page.get_by_role("button", name="Sign out"))
+    page.keyboard.press("Enter")
+    expect(page.get_by_label("Email")).to_be_visible()

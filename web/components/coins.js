@@ -1,6 +1,6 @@
 // The coin history, and the paged listing it and the admin view read.
 import { SessionEnded } from "../api.js";
-import { remember, said, state } from "../store.js";
+import { imageName, images, remember, said, state } from "../store.js";
 
 /** A listing read page by page through its cursor ("Load more"), each item once. */
 export function pagedList(path, field) {
@@ -45,7 +45,26 @@ const REASONS = { welcome: "Welcome coins", generate: "Generation", upload: "Upl
 export const Coins = {
   mixins: [pagedList("/users/me/transactions", "transactions")],
   emits: ["open"],
+  data: () => ({ deleted: new Set() }), // images the history names that are gone
   methods: {
+    imageName,
+    image(entry) {
+      return images.get(entry.imageId);
+    },
+    /** Each entry names its image: the ones the page does not know yet are read, a page at a time. */
+    async loaded() {
+      const unknown = new Set(this.items.map((entry) => entry.imageId).filter((id) => id && !images.has(id) && !this.deleted.has(id)));
+      await Promise.all(
+        [...unknown].map((id) =>
+          state.api.request("GET", `/images/${id}`).then(
+            (body) => remember(body.image),
+            (error) => {
+              if (error.status === 404) this.deleted.add(id);
+            },
+          ),
+        ),
+      );
+    },
     when(iso) {
       return new Date(iso).toLocaleString();
     },
@@ -71,7 +90,12 @@ export const Coins = {
           <tr v-for="entry in items" :key="entry.id">
             <td>{{ when(entry.createdAt) }}</td>
             <td>{{ reason(entry) }}<span v-if="entry.note" class="hint"> · {{ entry.note }}</span></td>
-            <td><button v-if="entry.imageId" type="button" class="quiet" @click="open(entry)">Show the image</button></td>
+            <td>
+              <button v-if="image(entry)" type="button" class="quiet named" :aria-label="'Open ' + imageName(image(entry))" @click="open(entry)">
+                <img v-if="image(entry).thumbnailUrl" :src="image(entry).thumbnailUrl" alt=""><span>{{ imageName(image(entry)) }}</span>
+              </button>
+              <span v-else-if="deleted.has(entry.imageId)" class="hint">deleted</span>
+            </td>
             <td class="number" :class="entry.amount < 0 ? 'spent' : 'got'">{{ entry.amount > 0 ? "+" : "" }}{{ entry.amount }}</td>
             <td class="number">{{ entry.balance }}</td>
           </tr>

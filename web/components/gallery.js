@@ -108,6 +108,15 @@ export const Gallery = {
         this.poll();
       }, this.pollMs);
     },
+    /** After a deletion the focus goes to the next image (or the one before, or the heading), not nowhere. */
+    deleted(id) {
+      const at = this.images.findIndex((image) => image.id === id);
+      this.drop(id);
+      this.$nextTick(() => {
+        const openers = this.$el.querySelectorAll(".tile .frame");
+        (openers[Math.min(at, openers.length - 1)] || this.$refs.heading).focus();
+      });
+    },
     drop(id) {
       images.delete(id);
       this.listed.delete(id);
@@ -126,7 +135,7 @@ export const Gallery = {
   template: `
     <section class="gallery" aria-label="Your images">
       <div class="bar">
-        <h2>Your images</h2>
+        <h2 ref="heading" tabindex="-1">Your images</h2>
         <label>Type
           <select v-model="type" name="type" @change="restart">
             <option value="">All</option><option value="GENERATED">Generated</option><option value="UPLOADED">Uploaded</option>
@@ -153,7 +162,7 @@ export const Gallery = {
         </li>
       </ul>
       <p v-if="!loading && done && images.length === 0" class="hint">Nothing here yet.</p>
-      <Detail v-if="opened" :image="opened" @closed="opened = null" @deleted="drop" />
+      <Detail v-if="opened" :image="opened" @closed="opened = null" @deleted="deleted" />
       <div ref="end" class="end">
         <button v-if="!done" type="button" :disabled="loading" @click="more">{{ loading ? "Loading…" : "Load more" }}</button>
         <span v-else-if="images.length" class="hint">That is everything.</span>
