@@ -596,3 +596,79 @@ def test_a_keyboard_alone_signs_in_generates_opens_renames_and_signs_out(page: P
     tab_to(page, page.get_by_role("button", name="Sign out"))
     page.keyboard.press("Enter")
     expect(page.get_by_label("Email")).to_be_visible()
+
+
+GOOGLE_SCRIPT = "https://accounts.google.com/gsi/client"
+
+
+def as_deployed_with_google(page: Page, api: Api, client_id: str | None = None) -> None:
+    """The page as deployed with a Google client id (the stack's, unless another is given): its config
+    names no local issuer, and Google's script is answered by the stack's stand-in for it."""
+    config = {**api.stack.web_config(), "localIssuer": False}
+    if client_id:
+        config["googleClientId"] = client_id
+    page.route("**/app/config.json", lambda route: route.fulfill(json=config))
+    stand_in = api.stack.api_url + "/_dev/google/gsi/client"
+    page.route(GOOGLE_SCRIPT, lambda route: route.fulfill(response=route.fetch(url=stand_in)))
+
+
+def sign_in_with_google(page: Page, email: str) -> None:
+    page.get_by_role("button", name="Sign in with Google").click()
+    chooser = page.get_by_role("dialog", name="Sign in with Google")
+    chooser.get_by_label("Email or phone").fill(email)
+    chooser.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+
+
+def test_with_a_google_client_id_the_page_signs_in_with_googles_button_and_again_after_signing_out(
+    page: Page, api: Api
+) -> None:
+    as_deployed_with_google(page, api)
+    page.goto(api.stack.api_url + "/app/")
+    expect(page.get_by_role("button", name="Sign in with Google")).to_be_visible()
+    expect(page.get_by_label("Email")).to_have_count(0)  # no local form beside Google's button
+    keep(page, "15-google-sign-in")
+
+    email = new_email()
+    sign_in_with_google(page, email)
+    expect(page.get_by_label("Coins")).to_have_text("1000 coins")
+    me = page.evaluate("JSON.parse(sessionStorage.getItem('imagegen.session')).token")
+    assert api.call("GET", "/auth/me", me).json()["user"]["email"] == email
+
+    page.get_by_role("button", name="Sign out").click()
+    sign_in_with_google(page, email)  # the button is back, from the script loaded once
+    assert page.locator(f'script[src="{GOOGLE_SCRIPT}"]').count() == 1
+
+
+def test_a_google_sign_in_that_cannot_load_says_so(page: Page, api: Api) -> None:
+    as_deployed_with_google(page, api)
+    page.route(GOOGLE_SCRIPT, lambda route: route.abort("blockedbyclient"))  # a blocker, or no network
+    page.goto(api.stack.api_url + "/app/")
+    expect(page.get_by_role("alert")).to_contain_text("Google's sign-in could not be loaded")
+
+
+@pytest.mark.parametrize(
+    ("client_id", "site", "refusal"),
+    [
+        ("someone-else.apps.googleusercontent.com", None, "The given client ID is not found."),
+        (None, "http://elsewhere.example", "The given origin is not allowed for the given client ID."),
+    ],
+)
+def test_googles_stand_in_refuses_a_client_id_or_origin_google_would(
+    page: Page, api: Api, no_script_errors: list[str], client_id: str | None, site: str | None, refusal: str
+) -> None:
+    """As Google's script does: no button, and its logger's error (tests of the page lean on this)."""
+    if site:  # the same page, served from an origin the client id is not registered for
+        page.route(
+            f"{site}/**",
+            lambda route: route.fulfill(
+                response=route.fetch(url=route.request.url.replace(site, api.stack.api_url))
+            ),
+        )
+    as_deployed_with_google(page, api, client_id)
+    page.goto((site or api.stack.api_url) + "/app/")
+    expect(page.get_by_role("region", name="Sign in")).to_be_visible()
+    page.wait_for_load_state("networkidle")
+    expect(page.get_by_role("button", name="Sign in with Google")).to_have_count(0)
+    assert no_script_errors == [f"[GSI_LOGGER]: {refusal}"]
+    no_script_errors.clear()

@@ -1,11 +1,36 @@
 // Sign-in: Google's button with a client id, or the local stack's issuer.
 import { said, state } from "../store.js";
 
+const GOOGLE_SCRIPT = "https://accounts.google.com/gsi/client";
+let googleScript = null; // loaded once per page, however often the sign-in page is shown
+
+/** Google's sign-in script, loaded once; a failed load may be tried again. */
+function loadGoogle() {
+  googleScript ||= new Promise((resolve, reject) => {
+    const script = document.createElement("script");
+    script.src = GOOGLE_SCRIPT;
+    script.async = true;
+    script.onload = () => resolve(window.google.accounts.id);
+    script.onerror = () => {
+      script.remove();
+      googleScript = null;
+      reject(new Error("Google's sign-in could not be loaded. Check the connection (or whatever blocks Google's scripts) and reload the page."));
+    };
+    document.head.appendChild(script);
+  });
+  return googleScript;
+}
+
 export const SignIn = {
   props: ["config"],
   data: () => ({ email: "", firstName: "", lastName: "", error: "", busy: false }),
+  computed: {
+    withGoogle() {
+      return !this.config.localIssuer && Boolean(this.config.googleClientId);
+    },
+  },
   mounted() {
-    if (!this.config.localIssuer && this.config.googleClientId) this.googleButton();
+    if (this.withGoogle) this.googleButton();
   },
   methods: {
     async signIn(idToken) {
@@ -32,17 +57,15 @@ export const SignIn = {
       }
       await this.signIn((await response.json()).token);
     },
-    googleButton() {
-      const script = document.createElement("script");
-      script.src = "https://accounts.google.com/gsi/client";
-      script.onload = () => {
-        window.google.accounts.id.initialize({
-          client_id: this.config.googleClientId,
-          callback: (answer) => this.signIn(answer.credential),
-        });
-        window.google.accounts.id.renderButton(this.$refs.google, { theme: "outline", size: "large" });
-      };
-      document.head.appendChild(script);
+    async googleButton() {
+      try {
+        const google = await loadGoogle();
+        if (!this.$refs.google) return; // the page moved on meanwhile
+        google.initialize({ client_id: this.config.googleClientId, callback: (answer) => this.signIn(answer.credential) });
+        google.renderButton(this.$refs.google, { theme: "outline", size: "large", text: "signin_with" });
+      } catch (error) {
+        this.error = error.message;
+      }
     },
   },
   template: `
@@ -50,7 +73,11 @@ export const SignIn = {
       <h1>imagegen</h1>
       <p class="lead">Generate and edit images with Google's Nano Banana models, and keep them in your gallery.</p>
       <p v-if="$root.ended" class="notice" role="status">{{ $root.ended }}</p>
-      <div v-if="!config.localIssuer && config.googleClientId" ref="google"></div>
+      <section v-if="withGoogle" class="card google" aria-label="Sign in">
+        <div ref="google"></div>
+        <p v-if="busy" class="hint" role="status">Signing in…</p>
+        <p v-if="error" class="error" role="alert">{{ error }}</p>
+      </section>
       <form v-else class="card" @submit.prevent="local" aria-label="Sign in">
         <p class="hint">Local stack: any email signs in through its stand-in for Google.</p>
         <label>Email <input v-model.trim="email" type="email" name="email" required autocomplete="email"></label>

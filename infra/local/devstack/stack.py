@@ -297,6 +297,7 @@ class LocalStack:
                 self.issuer.openid_configuration()
             ),
             ("GET", "/_dev/google/oauth2/v3/certs"): self._jwks,
+            ("GET", "/_dev/google/gsi/client"): self._gsi_client,
             # Any model's generateContent: the stand-in answers for the ones Google serves, 404 otherwise.
             ("POST", f"{LOCAL_GEMINI_PREFIX}/v1beta/models/*"): self.gemini.handle,
             ("GET", f"{LOCAL_GEMINI_PREFIX}/requests"): self._gemini_requests,
@@ -363,6 +364,17 @@ class LocalStack:
         response = _json(self.issuer.jwks())
         response.headers["Cache-Control"] = f"public, max-age={JWKS_MAX_AGE_SECONDS}"
         return response
+
+    def _gsi_client(self, _: Request) -> Response:
+        """The stand-in for Google's sign-in script: this stack's client id is the one Google knows,
+        registered for the stack's allowed origins, and its chooser's tokens come from ``_id_token``."""
+        registered = {
+            "clientId": self.issuer.client_id,
+            "origins": list(self.template.parameters["AllowedOrigins"]),
+            "tokenUrl": f"{self.api_url}/_dev/id-token",
+        }
+        script = (PAGES_DIR / "gsi-client.js").read_text().replace("__REGISTERED__", json.dumps(registered))
+        return Response(script, content_type="text/javascript; charset=utf-8")
 
     def _id_token(self, request: Request) -> Response:
         body = _json_object(request)
