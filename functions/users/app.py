@@ -8,7 +8,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from imagegen.api.auth import AdminCaller, AuthenticatedCaller
 from imagegen.api.openapi import documented
-from imagegen.api.params import Cursor, PageLimit, ResourceId
+from imagegen.api.params import Cursor, EmailPrefix, PageLimit, ResourceId
 from imagegen.api.resolver import API_PREFIX, build_api
 from imagegen.api.responses import UserResponse
 from imagegen.container import services
@@ -37,9 +37,18 @@ def my_transactions(
     return services().users.ledger(caller, limit, cursor).to_json()
 
 
-@app.get(f"{API_PREFIX}/users", **documented(UserPage, Forbidden, summary="All users, newest first (admin)"))
-def list_users(caller: AdminCaller, limit: PageLimit = 20, cursor: Cursor = None) -> dict[str, Any]:
-    return services().users.list_page(caller, limit, cursor).to_json()
+@app.get(
+    f"{API_PREFIX}/users",
+    **documented(
+        UserPage,
+        Forbidden,
+        summary="All users, newest first, or those whose email starts with `email`, in email order (admin)",
+    ),
+)
+def list_users(
+    caller: AdminCaller, limit: PageLimit = 20, cursor: Cursor = None, email: EmailPrefix = None
+) -> dict[str, Any]:
+    return services().users.list_page(caller, limit, cursor, email).to_json()
 
 
 @app.get(

@@ -3,26 +3,23 @@ import { SessionEnded } from "../api.js";
 import { imageName, said, state } from "../store.js";
 import { pagedList } from "./coins.js";
 
+const SEARCH_DELAY_MS = 250; // typing is searched once it pauses
+
 export const Admin = {
-  mixins: [pagedList("/users", "users")],
+  // The search is the API's: users whose email starts with what is typed, however many there are.
+  mixins: [pagedList("/users", "users", (view) => (view.search ? { email: view.search } : {}))],
   data: () => ({ search: "", chosen: null, amount: 100, reason: "", confirming: false, notice: "", images: [] }),
   watch: {
     search() {
-      this.loaded();
+      clearTimeout(this.searchTimer);
+      this.searchTimer = setTimeout(() => this.restart(), SEARCH_DELAY_MS);
     },
   },
-  computed: {
-    shown() {
-      const search = this.search.toLowerCase();
-      return this.items.filter((user) => `${user.email} ${user.firstName} ${user.lastName}`.toLowerCase().includes(search));
-    },
+  unmounted() {
+    clearTimeout(this.searchTimer);
   },
   methods: {
     imageName,
-    /** A search looks through every user: pages are read on while none of those loaded match. */
-    loaded() {
-      if (this.search && this.shown.length === 0 && !this.done && !this.error) this.more();
-    },
     async choose(user) {
       this.chosen = user;
       this.confirming = false;
@@ -68,13 +65,14 @@ export const Admin = {
   template: `
     <section class="card admin" aria-label="Users">
       <h2>Users</h2>
-      <label>Search <input v-model.trim="search" type="search" name="search" placeholder="email or name"></label>
+      <label>Search by email <input v-model.trim="search" type="search" name="search" placeholder="the start of an email" maxlength="254"></label>
       <p v-if="search && loading" class="hint" role="status">Searching…</p>
+      <p v-else-if="search && done && items.length === 0" class="hint" role="status">No user's email starts with “{{ search }}”.</p>
       <p v-if="error" class="error" role="alert">{{ error }}</p>
       <table>
         <thead><tr><th scope="col">Email</th><th scope="col">Name</th><th scope="col">Roles</th><th scope="col" class="number">Coins</th><th scope="col"></th></tr></thead>
         <tbody>
-          <tr v-for="user in shown" :key="user.id" :aria-label="user.email">
+          <tr v-for="user in items" :key="user.id" :aria-label="user.email">
             <td>{{ user.email }}</td><td>{{ user.firstName }} {{ user.lastName }}</td><td>{{ user.roles.join(", ") }}</td>
             <td class="number">{{ user.coins }}</td>
             <td><button type="button" class="quiet" @click="choose(user)">Manage {{ user.email }}</button></td>

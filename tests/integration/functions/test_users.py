@@ -116,12 +116,37 @@ def test_an_admin_removing_their_own_admin_role_is_409(invoke: Invoke, sign_in: 
     assert body_of(response)["error"]["code"] == "CONFLICT"
 
 
-@pytest.mark.parametrize("query", [{"limit": "0"}, {"limit": "101"}, {"limit": "ten"}])
-def test_bad_page_sizes_are_422(invoke: Invoke, sign_in: SignIn, query: dict[str, str]) -> None:
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ({"limit": "0"}, "limit"),
+        ({"limit": "101"}, "limit"),
+        ({"limit": "ten"}, "limit"),
+        ({"email": ""}, "email"),
+        ({"email": "a" * 255}, "email"),
+    ],
+)
+def test_bad_listing_queries_are_422(
+    invoke: Invoke, sign_in: SignIn, query: dict[str, str], field: str
+) -> None:
     admin = sign_in(ADMIN_EMAIL)
     response = invoke("UsersFunction", event_for("users/list_users.json", admin.token, query=query))
     assert response["statusCode"] == 422
-    assert body_of(response)["error"]["details"]["fields"][0]["field"] == "limit"
+    assert body_of(response)["error"]["details"]["fields"][0]["field"] == field
+
+
+def test_an_admin_finds_users_by_the_start_of_their_email(invoke: Invoke, sign_in: SignIn) -> None:
+    admin = sign_in(ADMIN_EMAIL)
+    for email in ("grace@example.com", "ada@example.com", "grete@example.org"):
+        sign_in(email)
+
+    response = invoke("UsersFunction", event_for("users/list_users.json", admin.token, query={"email": "GR"}))
+    assert response["statusCode"] == 200
+    assert [user["email"] for user in body_of(response)["users"]] == [
+        "grace@example.com",
+        "grete@example.org",
+    ]
+    assert all(user["coins"] == 1000 for user in body_of(response)["users"])
 
 
 def test_a_tampered_cursor_is_400(invoke: Invoke, sign_in: SignIn) -> None:

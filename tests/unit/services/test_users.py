@@ -149,6 +149,40 @@ def test_the_user_listing_pages_through_everyone_newest_first(services: Services
     assert seen == [*reversed(created), admin.user_id]
 
 
+def test_an_email_search_pages_through_the_matching_users_in_email_order(
+    services: Services, admin: Caller
+) -> None:
+    for email in (
+        "bea@example.com",
+        "Ben.Hur@example.com",
+        "bert@example.org",
+        "ada@example.com",
+        "obed@b.com",
+    ):
+        services.users.sign_in(identity(email.lower()))
+    seen, cursor = [], None
+    while True:
+        page = services.users.list_page(admin, limit=2, cursor=cursor, email="BE")  # any case
+        seen.extend(user.email for user in page.users)
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+
+    assert seen == ["bea@example.com", "ben.hur@example.com", "bert@example.org"]
+    assert services.users.list_page(admin, limit=5, cursor=None, email="zed").users == []
+
+
+def test_a_search_cursor_continues_only_its_own_search(services: Services, admin: Caller) -> None:
+    for email in ("bea@example.com", "ben@example.com", "bert@example.com"):
+        services.users.sign_in(identity(email))
+    cursor = services.users.list_page(admin, limit=1, cursor=None, email="be").next_cursor
+
+    with pytest.raises(BadRequest):
+        services.users.list_page(admin, limit=1, cursor=cursor, email="ber")
+    with pytest.raises(BadRequest):
+        services.users.list_page(admin, limit=1, cursor=cursor)
+
+
 def test_a_cursor_is_bound_to_the_admin_who_got_it(services: Services, admin: Caller) -> None:
     for index in range(3):
         services.users.sign_in(identity(f"user{index}@example.com"))

@@ -28,3 +28,5 @@ PageLimit = Annotated[
     WithJsonSchema({"type": "integer", "minimum": 1, "maximum": MAX_PAGE_LIMIT}),
 ]
 Cursor = Annotated[str | None, Query(max_length=2048)]
+# The start of an email address (an address is at most 254 characters).
+EmailPrefix = Annotated[str | None, Query(min_length=1, max_length=254)]

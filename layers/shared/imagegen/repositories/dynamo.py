@@ -149,11 +149,23 @@ def newest_first_page(
     limit: int,
     **query: Any,
 ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
-    """One page of a query in descending sort-key order, as plain values, and where to continue.
+    """One page of a query in descending sort-key order (see ``query_page``)."""
+    return query_page(client, start_key, limit, descending=True, **query)
+
+
+def query_page(
+    client: DynamoDBClient,
+    start_key: Mapping[str, Any] | None,
+    limit: int,
+    *,
+    descending: bool,
+    **query: Any,
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """One page of a query in sort-key order, as plain values, and where to continue.
 
     ``start_key`` and the returned position are plain values (what the cursor codec signs).
     """
-    kwargs: dict[str, Any] = {**query, "ScanIndexForward": False, "Limit": limit}
+    kwargs: dict[str, Any] = {**query, "ScanIndexForward": not descending, "Limit": limit}
     if start_key:
         kwargs["ExclusiveStartKey"] = to_item(start_key)
     response = client.query(**kwargs)

@@ -10,6 +10,7 @@ from imagegen.repositories.dynamo import (
     Write,
     from_item,
     newest_first_page,
+    query_page,
     set_changes,
     to_item,
     to_values,
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 USERS_BY_CREATION = "UsersByCreation"
+USERS_BY_EMAIL = "UsersByEmail"
 _USER_ENTITY = "USER"
 
 
@@ -145,6 +147,23 @@ class UserRepository:
             IndexName=USERS_BY_CREATION,
             KeyConditionExpression="entity = :entity",
             ExpressionAttributeValues=to_values({":entity": _USER_ENTITY}),
+        )
+        return [User.model_validate(item) for item in items], last
+
+    def search_page(
+        self, email_prefix: str, limit: int, start_key: dict[str, Any] | None
+    ) -> tuple[list[User], dict[str, Any] | None]:
+        """One page of the users whose (lower-case) email starts with ``email_prefix``, in email
+        order, and the key to continue from: read from an index, however many users there are."""
+        items, last = query_page(
+            self._client,
+            start_key,
+            limit,
+            descending=False,
+            TableName=self._table,
+            IndexName=USERS_BY_EMAIL,
+            KeyConditionExpression="entity = :entity AND begins_with(email, :prefix)",
+            ExpressionAttributeValues=to_values({":entity": _USER_ENTITY, ":prefix": email_prefix}),
         )
         return [User.model_validate(item) for item in items], last
 

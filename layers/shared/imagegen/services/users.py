@@ -102,10 +102,16 @@ class UserService:
         """The API view of ``user``, with the balance."""
         return UserView.of(user, self._coins.balance(user.id))
 
-    def list_page(self, caller: Caller, limit: int, cursor: str | None) -> UserPage:
-        """A page of all users, newest first (admins only; the route checks)."""
-        scope = f"users:{caller.user_id}"
-        users, last = self._repository.list_page(limit, self._cursors.decode(cursor, scope))
+    def list_page(self, caller: Caller, limit: int, cursor: str | None, email: str | None = None) -> UserPage:
+        """A page of users (admins only; the route checks): all of them newest first, or those whose
+        email starts with ``email`` (any case) in email order. A cursor continues only its own listing."""
+        if email:
+            prefix = email.lower()
+            scope = f"users:{caller.user_id}:email:{prefix}"
+            users, last = self._repository.search_page(prefix, limit, self._cursors.decode(cursor, scope))
+        else:
+            scope = f"users:{caller.user_id}"
+            users, last = self._repository.list_page(limit, self._cursors.decode(cursor, scope))
         balances = self._coins.balances([user.id for user in users])
         views = [UserView.of(user, balances[user.id]) for user in users]
         return UserPage(users=views, next_cursor=self._cursors.encode(last, scope))
