@@ -30,6 +30,7 @@ import sys
 import time
 import tomllib
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -65,14 +66,23 @@ def parse_overrides(text: str) -> dict[str, str]:
     return overrides
 
 
-def deploy_command(
+@dataclass(frozen=True)
+class Deployment:
+    """One environment's deploy: the ``sam deploy`` command, and the stack it makes and where."""
+
+    command: list[str]
+    stack_name: str
+    region: str
+
+
+def plan_deploy(
     environment_name: str,
     environ: Mapping[str, str],
     samconfig: Path = ROOT / "samconfig.toml",
     template: Path = ROOT / "template.yaml",
     sam: str = "sam",
-) -> list[str]:
-    """The ``sam deploy`` command for ``environment_name``, or ``DeployRefused`` saying what is missing."""
+) -> Deployment:
+    """The deploy of ``environment_name``, or ``DeployRefused`` saying what is missing."""
     config = tomllib.loads(samconfig.read_text(encoding="utf-8"))
     environments = sorted(name for name in config if name != "version" and name != "default")
     if environment_name not in environments:
@@ -106,10 +116,13 @@ def deploy_command(
         if isinstance(allowed, list) and value not in [str(choice) for choice in allowed]:
             raise DeployRefused(f"{name}={value} is not one of {allowed}")
 
-    region = environ.get("AWS_REGION") or section.get("global", {}).get("parameters", {}).get("region")
+    stack = section.get("global", {}).get("parameters", {})
+    region = environ.get("AWS_REGION") or stack.get("region")
     if not region:
         raise DeployRefused(f"samconfig.toml gives [{environment_name}] no region: set AWS_REGION")
-    return [
+    if not stack.get("stack_name"):
+        raise DeployRefused(f"samconfig.toml gives [{environment_name}] no stack_name")
+    command = [
         sam,
         "deploy",
         "--config-env",
@@ -120,6 +133,7 @@ def deploy_command(
         "--parameter-overrides",
         *(f"{name}={sam_value(value)}" for name, value in overrides.items()),
     ]
+    return Deployment(command, stack["stack_name"], region)
 
 
 def sam_value(value: str) -> str:
@@ -187,18 +201,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--dry-run", action="store_true", help="print the command instead of running it")
     options = parser.parse_args(argv)
     try:
-        command = deploy_command(options.environment, os.environ, sam=options.sam)
+        deployment = plan_deploy(options.environment, os.environ, sam=options.sam)
     except DeployRefused as refused:
         print(f"cannot deploy: {refused}", file=sys.stderr)
         return 2
-    print(shlex.join(command), flush=True)
+    print(shlex.join(deployment.command), flush=True)
     if options.dry_run:
         return 0
-    deployed = subprocess.run(command, cwd=ROOT, check=False).returncode  # noqa: S603 - our own command
+    deployed = subprocess.run(deployment.command, cwd=ROOT, check=False).returncode  # noqa: S603 - our own
     if deployed == 0:
-        config = tomllib.loads((ROOT / "samconfig.toml").read_text(encoding="utf-8"))
-        stack_name = config[options.environment]["global"]["parameters"]["stack_name"]
-        publish_if_served(stack_name, command[command.index("--region") + 1])
+        publish_if_served(deployment.stack_name, deployment.region)
     return deployed
 
 

@@ -52,7 +52,9 @@ def overrides_of(command: list[str]) -> dict[str, str]:
 def test_each_environment_deploys_its_stage_with_every_parameter_the_template_requires(
     deploy: ModuleType, environment: str
 ) -> None:
-    command = deploy.deploy_command(environment, {"GOOGLE_CLIENT_ID": CLIENT_ID}, sam="/x/sam")
+    deployment = deploy.plan_deploy(environment, {"GOOGLE_CLIENT_ID": CLIENT_ID}, sam="/x/sam")
+    command = deployment.command
+    assert (deployment.stack_name, deployment.region) == (f"imagegen-{environment}", "us-east-1")
 
     assert command[:4] == ["/x/sam", "deploy", "--config-env", environment]
     assert command[command.index("--region") + 1] == "us-east-1"
@@ -70,9 +72,10 @@ def test_what_only_the_operator_knows_comes_from_the_environment(deploy: ModuleT
         "ALARM_EMAIL": "alarms@example.com",
         "AWS_REGION": "eu-west-1",
     }
-    command = deploy.deploy_command("prod", environ)
+    deployment = deploy.plan_deploy("prod", environ)
+    command = deployment.command
 
-    assert command[command.index("--region") + 1] == "eu-west-1"
+    assert command[command.index("--region") + 1] == deployment.region == "eu-west-1"
     assert overrides_of(command) == {
         "Stage": "prod",
         "LogLevel": "INFO",
@@ -86,12 +89,12 @@ def test_what_only_the_operator_knows_comes_from_the_environment(deploy: ModuleT
 
 def test_a_missing_client_id_is_refused_saying_which_variable_to_set(deploy: ModuleType) -> None:
     with pytest.raises(deploy.DeployRefused, match=r"GoogleClientId \(set GOOGLE_CLIENT_ID\)"):
-        deploy.deploy_command("prod", {})
+        deploy.plan_deploy("prod", {})
 
 
 def test_an_environment_samconfig_lacks_is_refused(deploy: ModuleType) -> None:
     with pytest.raises(deploy.DeployRefused, match="ENV must be one of dev, prod"):
-        deploy.deploy_command("staging", {"GOOGLE_CLIENT_ID": CLIENT_ID})
+        deploy.plan_deploy("staging", {"GOOGLE_CLIENT_ID": CLIENT_ID})
 
 
 def test_overrides_the_template_cannot_take_are_refused(deploy: ModuleType, tmp_path: Path) -> None:
@@ -101,10 +104,10 @@ def test_overrides_the_template_cannot_take_are_refused(deploy: ModuleType, tmp_
         '[dev.deploy.parameters]\nparameter_overrides = "Stage=qa WelcomeCoin=5"\n'
     )
     with pytest.raises(deploy.DeployRefused, match="no parameter WelcomeCoin"):
-        deploy.deploy_command("dev", {"GOOGLE_CLIENT_ID": CLIENT_ID}, samconfig=samconfig)
+        deploy.plan_deploy("dev", {"GOOGLE_CLIENT_ID": CLIENT_ID}, samconfig=samconfig)
     samconfig.write_text(samconfig.read_text().replace(" WelcomeCoin=5", ""))
     with pytest.raises(deploy.DeployRefused, match=r"Stage=qa is not one of \['dev', 'prod'\]"):
-        deploy.deploy_command("dev", {"GOOGLE_CLIENT_ID": CLIENT_ID}, samconfig=samconfig)
+        deploy.plan_deploy("dev", {"GOOGLE_CLIENT_ID": CLIENT_ID}, samconfig=samconfig)
 
 
 def test_the_dry_run_prints_the_command_and_runs_nothing(
