@@ -675,3 +675,26 @@ def test_googles_stand_in_refuses_a_client_id_or_origin_google_would(
     expect(page.get_by_role("button", name="Sign in with Google")).to_have_count(0)
     assert no_script_errors == [f"[GSI_LOGGER]: {refusal}"]
     no_script_errors.clear()
+
+
+def test_the_page_runs_under_the_sites_content_security_policy_and_an_injected_script_does_not(
+    page: Page, api: Api, no_script_errors: list[str]
+) -> None:
+    response = page.goto(api.stack.api_url + "/app/")
+    assert response is not None
+    assert (
+        "script-src 'self' 'unsafe-eval' https://accounts.google.com/gsi/client"
+        in (response.headers["content-security-policy"])
+    )
+    sign_in(page, api, new_email())  # Vue, the API, the images bucket: all allowed
+
+    page.evaluate(
+        """() => {
+            const script = document.createElement("script");
+            script.textContent = "window.injected = true";
+            document.head.append(script);
+        }"""
+    )
+    assert page.evaluate("window.injected") is None
+    assert len(no_script_errors) == 1 and "Content Security Policy" in no_script_errors[0]
+    no_script_errors.clear()

@@ -13,6 +13,7 @@ from typing import Any
 from devstack.template import ROOT
 
 WEB_DIR = ROOT / "web"
+SITE_HEADERS_POLICY = "WebResponseHeaders"  # the template's CloudFront response headers for the site
 CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
     ".js": "text/javascript; charset=utf-8",
@@ -58,4 +59,25 @@ def site_config(
             "maxBytes": int(parameters["MaxUploadBytes"]),
             "cost": int(parameters["UploadCost"]),
         },
+    }
+
+
+def site_headers(document: Mapping[str, Any], api_origin: str, images_origin: str) -> dict[str, str]:
+    """The security headers CloudFront adds to the site's files (the template's response headers
+    policy), for a site whose API and images bucket are at these origins: the same policy, so the
+    page is tried locally under what it meets when deployed. (HSTS is left out: it means nothing
+    over plain http.)"""
+    config = document["Resources"][SITE_HEADERS_POLICY]["Properties"]["ResponseHeadersPolicyConfig"]
+    security = config["SecurityHeadersConfig"]
+    policy_format, _ = security["ContentSecurityPolicy"]["ContentSecurityPolicy"]["Fn::Sub"]
+    policy = str(policy_format).replace("${ApiOrigin}", api_origin).replace("${ImagesOrigins}", images_origin)
+    if "${" in policy:
+        raise ValueError(
+            f"the site's content security policy names an origin the local stack does not know: {policy}"
+        )
+    return {
+        "Content-Security-Policy": policy,
+        "X-Content-Type-Options": "nosniff",
+        "X-Frame-Options": security["FrameOptions"]["FrameOption"],
+        "Referrer-Policy": security["ReferrerPolicy"]["ReferrerPolicy"],
     }

@@ -28,7 +28,7 @@ from devstack.iam import function_policy
 from devstack.lambdas import LocalFunction
 from devstack.persistence import Clients, SavedData
 from devstack.provision import Provisioner
-from devstack.site import content_type, site_config, site_file
+from devstack.site import content_type, site_config, site_file, site_headers
 from devstack.template import ACCOUNT_ID, REGION, Template
 
 LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
@@ -285,13 +285,13 @@ class LocalStack:
     # ------------------------------------------------------------------ local-only routes
     def _local_routes(self) -> dict[tuple[str, str], LocalRoute]:
         return {
-            ("GET", "/docs"): lambda _: _page("docs.html"),
+            ("GET", "/docs"): lambda _: Response(status=308, headers={"Location": "/app/docs.html"}),
             # The front end (web/), as the deployed site serves it, configured for this stack.
             ("GET", "/"): lambda _: Response(status=308, headers={"Location": "/app/"}),
             ("GET", "/app"): lambda _: Response(status=308, headers={"Location": "/app/"}),
-            ("GET", "/app/"): lambda _: _web_file("index.html"),
+            ("GET", "/app/"): lambda _: self._web_file("index.html"),
             ("GET", "/app/config.json"): lambda _: _json(self.web_config()),
-            ("GET", "/app/*"): lambda request: _web_file(request.path.removeprefix("/app/")),
+            ("GET", "/app/*"): lambda request: self._web_file(request.path.removeprefix("/app/")),
             ("POST", "/_dev/id-token"): self._id_token,
             ("GET", "/_dev/google/.well-known/openid-configuration"): lambda _: _json(
                 self.issuer.openid_configuration()
@@ -365,6 +365,18 @@ class LocalStack:
         response.headers["Cache-Control"] = f"public, max-age={JWKS_MAX_AGE_SECONDS}"
         return response
 
+    def _web_file(self, path: str) -> Response:
+        """A file of the front end (``web/``) with the deployed site's security headers; a path that
+        leaves it, or names nothing, is 404."""
+        file = site_file(path)
+        if file is None:
+            return _error(404, "NOT_FOUND", f"No file {path} in the front end.")
+        headers = {
+            "Cache-Control": "no-cache",
+            **site_headers(self.template.document, self.api_url, self.aws.url),
+        }
+        return Response(file.read_bytes(), content_type=content_type(file), headers=headers)
+
     def _gsi_client(self, _: Request) -> Response:
         """The stand-in for Google's sign-in script: this stack's client id is the one Google knows,
         registered for the stack's allowed origins, and its chooser's tokens come from ``_id_token``."""
@@ -415,16 +427,3 @@ def _error(status: int, code: str, message: str, details: dict[str, Any] | None 
 def _validation_error(field: str, message: str, location: str = "body") -> Response:
     fields = [{"field": field, "in": location, "message": message}]
     return _error(422, "VALIDATION_ERROR", "The request is not valid.", {"fields": fields})
-
-
-def _web_file(path: str) -> Response:
-    """A file of the front end (``web/``); a path that leaves it, or names nothing, is 404."""
-    file = site_file(path)
-    if file is None:
-        return _error(404, "NOT_FOUND", f"No file {path} in the front end.")
-    return Response(file.read_bytes(), content_type=content_type(file), headers={"Cache-Control": "no-cache"})
-
-
-def _page(name: str) -> Response:
-    """A page of the local stack's own: the API reference (``/docs``)."""
-    return Response((PAGES_DIR / name).read_text(), content_type="text/html; charset=utf-8")

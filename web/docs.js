@@ -1,46 +1,5 @@
-<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>imagegen API reference</title>
-<style>
-  :root { font-family: system-ui, sans-serif; color: #1d2330; background: #f4f5f8; }
-  body { max-width: 64rem; margin: 2rem auto; padding: 0 1rem; }
-  h1 { font-size: 1.4rem; margin: 0 0 .25rem; } h2 { font-size: 1.1rem; margin: 2rem 0 .75rem; }
-  a { color: #3451d1; }
-  .muted { color: #667; font-size: .85rem; }
-  details { background: #fff; border-radius: .6rem; margin-bottom: .5rem; box-shadow: 0 1px 3px #0001; }
-  summary { cursor: pointer; padding: .6rem 1rem; display: flex; gap: .75rem; align-items: baseline; }
-  details > div { padding: 0 1rem 1rem; }
-  .method { font: 600 .75rem ui-monospace, monospace; padding: .15rem .45rem; border-radius: .3rem; color: #fff; min-width: 3.5rem; text-align: center; }
-  .GET { background: #2f7d4f; } .POST { background: #3451d1; } .PUT { background: #a1651b; } .DELETE { background: #a11; }
-  .path { font-family: ui-monospace, monospace; }
-  .lock { font-size: .75rem; color: #566; margin-left: auto; border: 1px solid #ccd; border-radius: 1rem; padding: 0 .5rem; white-space: nowrap; }
-  table { border-collapse: collapse; width: 100%; font-size: .85rem; margin: .25rem 0 .75rem; }
-  th, td { text-align: left; padding: .3rem .5rem; border-bottom: 1px solid #eef; vertical-align: top; }
-  th { color: #566; font-weight: 600; }
-  code, pre { font-family: ui-monospace, monospace; font-size: .8rem; }
-  pre { background: #f4f5f8; padding: .6rem; border-radius: .4rem; overflow-x: auto; }
-  h3 { font-size: .9rem; margin: .75rem 0 .25rem; color: #566; }
-  .schema { background: #fff; border-radius: .6rem; padding: .5rem 1rem; margin-bottom: .5rem; box-shadow: 0 1px 3px #0001; }
-  .schema h3 { color: inherit; font-family: ui-monospace, monospace; }
-  #problem { color: #a11; }
-</style>
-</head>
-<body>
-<header>
-  <h1 id="title">API reference</h1>
-  <p class="muted"><span id="summary"></span> The document itself: <a href="/api/v1/openapi.json">/api/v1/openapi.json</a>.
-  Routes marked <span class="lock">token</span> take <code>Authorization: Bearer &lt;access token&gt;</code>.</p>
-  <p id="problem" role="alert"></p>
-</header>
-<main>
-  <section aria-labelledby="operations-heading"><h2 id="operations-heading">Routes</h2><div id="operations"></div></section>
-  <section aria-labelledby="schemas-heading"><h2 id="schemas-heading">Objects</h2><div id="schemas"></div></section>
-</main>
-<script type="module">
-// Renders the API's own OpenAPI document: no framework, no network beyond this origin.
+// The API reference (docs.html): renders the OpenAPI document the API serves, with no framework and
+// nothing from elsewhere; config.json (the front end's) says where the API is.
 const REF = "#/components/schemas/";
 let schemas = {};
 
@@ -137,7 +96,11 @@ function schemaCard(name, schema) {
 }
 
 try {
-  const response = await fetch("/api/v1/openapi.json");
+  const config = await (await fetch("config.json")).json();
+  const documentUrl = `${config.apiUrl}/api/v1/openapi.json`;
+  const link = document.getElementById("document");
+  link.href = link.textContent = documentUrl;
+  const response = await fetch(documentUrl);
   if (!response.ok) throw new Error(`the document answered ${response.status}`);
   const document_ = await response.json();
   schemas = document_.components.schemas;
@@ -155,6 +118,3 @@ try {
 } catch (error) {
   document.getElementById("problem").textContent = `The API reference could not be shown: ${error.message}`;
 }
-</script>
-</body>
-</html>
