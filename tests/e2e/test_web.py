@@ -698,3 +698,41 @@ def test_the_page_runs_under_the_sites_content_security_policy_and_an_injected_s
     assert page.evaluate("window.injected") is None
     assert len(no_script_errors) == 1 and "Content Security Policy" in no_script_errors[0]
     no_script_errors.clear()
+
+
+def stored_session(page: Page) -> dict[str, Any]:
+    session: dict[str, Any] = page.evaluate("JSON.parse(sessionStorage.getItem('imagegen.session'))")
+    return session
+
+
+def test_the_access_token_is_refreshed_before_it_expires(page: Page, api: Api) -> None:
+    page.clock.install()  # the page's clock, moved on below; the service keeps real time
+    sign_in(page, api, new_email())
+    first = stored_session(page)
+    refreshes: list[str] = []
+    page.on(
+        "request", lambda request: refreshes.append(request.url) if "/auth/refresh" in request.url else None
+    )
+
+    page.clock.fast_forward(first["expiresAt"] - page.evaluate("Date.now()") - 30_000)  # 30 s left
+    page.get_by_role("navigation", name="Views").get_by_role("button", name="Coins").click()
+
+    expect(page.get_by_role("region", name="Coin history")).to_contain_text("Welcome coins")
+    assert len(refreshes) == 1  # once, however many calls the view made
+    assert stored_session(page)["token"] != first["token"]
+
+
+def test_a_refused_access_token_is_refreshed_once_and_the_call_goes_through(page: Page, api: Api) -> None:
+    sign_in(page, api, new_email())
+    page.evaluate(  # as if the signing key had rotated under a token still in its lifetime
+        """() => {
+            const session = JSON.parse(sessionStorage.getItem("imagegen.session"));
+            session.token = session.token.slice(0, -4) + "AAAA";
+            sessionStorage.setItem("imagegen.session", JSON.stringify(session));
+        }"""
+    )
+    page.reload()  # the page reads the stored session again: GET /auth/me answers 401, then a refresh
+
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    token = stored_session(page)["token"]
+    assert api.call("GET", "/auth/me", token).status_code == 200
