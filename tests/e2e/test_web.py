@@ -719,7 +719,9 @@ def test_the_access_token_is_refreshed_before_it_expires(page: Page, api: Api) -
 
     expect(page.get_by_role("region", name="Coin history")).to_contain_text("Welcome coins")
     assert len(refreshes) == 1  # once, however many calls the view made
-    assert stored_session(page)["token"] != first["token"]
+    renewed = stored_session(page)
+    assert renewed["refreshToken"] != first["refreshToken"]  # refresh tokens are used once
+    assert renewed["expiresAt"] > first["expiresAt"]
 
 
 def test_a_refused_access_token_is_refreshed_once_and_the_call_goes_through(page: Page, api: Api) -> None:

@@ -124,11 +124,12 @@ export const Gallery = {
     },
     isReference,
     toggleReference,
-    shape(image) {
+    /** The image's width / height: measured once processed, else the ratio it was asked in. */
+    ratio(image) {
       const size = image.metadata;
-      if (size && size.width && size.height) return `${size.width} / ${size.height}`;
-      const ratio = (image.aspectRatio || "1:1").split(":");
-      return `${ratio[0]} / ${ratio[1]}`;
+      if (size && size.width && size.height) return size.width / size.height;
+      const [width, height] = (image.aspectRatio || "1:1").split(":").map(Number);
+      return width / height;
     },
     label: imageName,
   },
@@ -150,8 +151,8 @@ export const Gallery = {
       </div>
       <p v-if="error" class="error" role="alert">{{ error }} <button type="button" @click="more">Try again</button></p>
       <ul class="grid" role="list">
-        <li v-for="image in images" :key="image.id" class="tile" :data-id="image.id" :data-status="image.status" :aria-label="label(image)">
-          <button type="button" class="frame" :style="{ aspectRatio: shape(image) }" :aria-label="'Open ' + label(image)" @click="opened = image">
+        <li v-for="image in images" :key="image.id" class="tile" :style="{ '--ratio': ratio(image) }" :data-id="image.id" :data-status="image.status" :aria-label="label(image)">
+          <button type="button" class="frame" :style="{ aspectRatio: ratio(image) }" :aria-label="'Open ' + label(image)" @click="opened = image">
             <img v-if="image.thumbnailUrl" :src="image.thumbnailUrl" :alt="label(image)" loading="lazy">
             <span v-else class="placeholder">{{ image.status === "FAILED" ? "Failed" : "Working on it…" }}</span>
           </button>
