@@ -739,3 +739,35 @@ def test_a_refused_access_token_is_refreshed_once_and_the_call_goes_through(page
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
     token = stored_session(page)["token"]
     assert api.call("GET", "/auth/me", token).status_code == 200
+
+
+def test_the_address_keeps_the_view_and_the_back_button_closes_an_open_image(page: Page, api: Api) -> None:
+    email = new_email()
+    session = api.sign_in(email)
+    image = titled_upload(api, session, "a linked harbour", images.png(160, 120))
+    sign_in(page, api, email)
+    views = page.get_by_role("navigation", name="Views")
+
+    views.get_by_role("button", name="Coins").click()
+    expect(page).to_have_url(f"{api.stack.api_url}/app/#coins")
+    page.reload()  # the same place
+    expect(page.get_by_role("region", name="Coin history")).to_be_visible()
+    page.go_back()
+    expect(page.get_by_role("region", name="Your images")).to_be_visible()
+
+    tile(page, "a linked harbour").get_by_role("button", name="Open a linked harbour").click()
+    detail = page.get_by_role("dialog", name="a linked harbour")
+    expect(detail).to_be_visible()
+    expect(page).to_have_url(f"{api.stack.api_url}/app/#image/{image['id']}")
+    page.go_back()  # as a phone's back button: the image closes, the page stays
+    expect(detail).to_be_hidden()
+    expect(page.get_by_role("region", name="Your images")).to_be_visible()
+
+    page.goto(f"{api.stack.api_url}/app/#image/{image['id']}")  # its link, in the signed-in tab
+    expect(detail).to_be_visible()
+    detail.get_by_role("button", name="Close").click()
+    expect(detail).to_be_hidden()
+    expect(page).to_have_url(f"{api.stack.api_url}/app/")  # closed onto the page, not back out of it
+
+    page.goto(f"{api.stack.api_url}/app/#image/01NOTANIMAGEOFYOURS")
+    expect(page.get_by_role("status")).to_contain_text("That image is not here")

@@ -1,4 +1,5 @@
 // One image in full: its details, edits and versions, download, run again, delete.
+import { addressImage, placeOf } from "../address.js";
 import { ApiError, SessionEnded } from "../api.js";
 import {
   defaultModel,
@@ -69,9 +70,21 @@ export const Detail = {
   },
   async mounted() {
     this.$refs.dialog.showModal();
+    this.leaveAddress = addressImage(this.image.id);
+    this.backed = () => {
+      if (placeOf().image !== this.image.id) {
+        this.leaveAddress = () => {}; // the back button left it already
+        this.$refs.dialog.close();
+      }
+    };
+    window.addEventListener("popstate", this.backed);
     await loadModels().catch(() => {});
     if (!this.model && state.models.length) this.model = defaultModel().id;
     await this.loadThread();
+  },
+  unmounted() {
+    window.removeEventListener("popstate", this.backed);
+    this.leaveAddress();
   },
   watch: {
     modelSpec(model) {

@@ -1,5 +1,7 @@
 // The signed-in page: its views and the header.
-import { state } from "../store.js";
+import { addressView, placeOf } from "../address.js";
+import { SessionEnded } from "../api.js";
+import { remember, said, state } from "../store.js";
 import { Admin } from "./admin.js";
 import { Coins } from "./coins.js";
 import { Create } from "./create.js";
@@ -9,15 +11,47 @@ import { Upload } from "./upload.js";
 
 export const Shell = {
   components: { Create, Upload, Gallery, Coins, Admin, Detail },
-  data: () => ({ view: "gallery", opened: null }),
+  data: () => ({ view: placeOf().view || "gallery", opened: null, notice: "" }),
   computed: {
     admin() {
       return state.user.roles.includes("ADMIN");
     },
+    /** The view shown: the address's, but never the admin view to someone who is not one. */
+    shown() {
+      return this.view === "admin" && !this.admin ? "gallery" : this.view;
+    },
+  },
+  mounted() {
+    this.followAddress = () => {
+      const place = placeOf();
+      if (place.view) this.view = place.view;
+      else if (!document.querySelector("dialog.detail[open]")) this.openLinked(place.image); // a link followed
+    };
+    window.addEventListener("hashchange", this.followAddress);
+    const linked = placeOf().image;
+    if (linked) this.openLinked(linked);
+  },
+  unmounted() {
+    window.removeEventListener("hashchange", this.followAddress);
   },
   methods: {
+    show(view) {
+      this.view = view;
+      addressView(view);
+    },
+    /** An image opened from its address (a link, a reload). */
+    async openLinked(id) {
+      try {
+        this.opened = remember((await state.api.request("GET", `/images/${encodeURIComponent(id)}`)).image);
+      } catch (error) {
+        if (error instanceof SessionEnded) return;
+        this.notice = error.status === 404 ? "That image is not here: it was deleted, or it is someone else's." : said(error);
+        window.history.replaceState(null, "", window.location.pathname + window.location.search);
+      }
+    },
     async signOut() {
       await state.api.signOut().catch(() => {});
+      window.history.replaceState(null, "", window.location.pathname + window.location.search);
       state.user = null;
     },
   },
@@ -25,24 +59,25 @@ export const Shell = {
     <header class="top">
       <strong>imagegen</strong>
       <nav aria-label="Views">
-        <button type="button" class="tab" :aria-current="view === 'gallery' ? 'page' : null" @click="view = 'gallery'">Gallery</button>
-        <button type="button" class="tab" :aria-current="view === 'coins' ? 'page' : null" @click="view = 'coins'">Coins</button>
-        <button v-if="admin" type="button" class="tab" :aria-current="view === 'admin' ? 'page' : null" @click="view = 'admin'">Admin</button>
+        <button type="button" class="tab" :aria-current="shown === 'gallery' ? 'page' : null" @click="show('gallery')">Gallery</button>
+        <button type="button" class="tab" :aria-current="shown === 'coins' ? 'page' : null" @click="show('coins')">Coins</button>
+        <button v-if="admin" type="button" class="tab" :aria-current="shown === 'admin' ? 'page' : null" @click="show('admin')">Admin</button>
       </nav>
       <span class="who">{{ $root.user.firstName || $root.user.email }}</span>
       <span class="coins" aria-label="Coins">{{ $root.user.coins }} coins</span>
       <button type="button" @click="signOut">Sign out</button>
     </header>
     <main>
-      <template v-if="view === 'gallery'">
+      <p v-if="notice" class="notice" role="status">{{ notice }} <button type="button" class="quiet" @click="notice = ''">Dismiss</button></p>
+      <template v-if="shown === 'gallery'">
         <div class="makers">
           <Create />
           <Upload />
         </div>
         <Gallery ref="gallery" />
       </template>
-      <Coins v-else-if="view === 'coins'" @open="opened = $event" />
-      <Admin v-else-if="view === 'admin' && admin" />
+      <Coins v-else-if="shown === 'coins'" @open="opened = $event" />
+      <Admin v-else-if="shown === 'admin'" />
       <Detail v-if="opened" :image="opened" @closed="opened = null" @deleted="opened = null" />
     </main>`,
 };
