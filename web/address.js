@@ -16,15 +16,21 @@ export function addressView(view) {
   if (placeOf().view !== view) window.location.hash = view === "gallery" ? "" : view;
 }
 
-/** The address of an open image: pushed (back closes it), or kept if the page was opened at it.
- * Returns what closing the image does to the address. */
+const imageAddress = (id) => `#image/${encodeURIComponent(id)}`;
+
+/** The address of an image opened: a step the back button undoes, unless the page was opened at
+ * it (a link). `show` puts another image in its place (the same step); `leave` closes it. */
 export function addressImage(id) {
-  const address = `#image/${encodeURIComponent(id)}`;
-  if (window.location.hash === address) {
-    return () => window.history.replaceState(null, "", window.location.pathname + window.location.search);
-  }
-  window.history.pushState({ image: id }, "", address);
-  return () => {
-    if (placeOf().image === id) window.history.back();
+  const linked = window.location.hash === imageAddress(id);
+  if (!linked) window.history.pushState({ image: id }, "", imageAddress(id));
+  return {
+    show(next) {
+      window.history.replaceState({ image: next }, "", imageAddress(next));
+    },
+    leave() {
+      if (placeOf().image === null) return; // the back button closed it
+      if (linked) window.history.replaceState(null, "", window.location.pathname + window.location.search);
+      else window.history.back();
+    },
   };
 }

@@ -771,3 +771,38 @@ def test_the_address_keeps_the_view_and_the_back_button_closes_an_open_image(pag
 
     page.goto(f"{api.stack.api_url}/app/#image/01NOTANIMAGEOFYOURS")
     expect(page.get_by_role("status")).to_contain_text("That image is not here")
+
+
+def test_the_open_image_steps_to_its_neighbours_in_the_gallery_by_button_and_arrow_keys(
+    page: Page, api: Api
+) -> None:
+    email = new_email()
+    session = api.sign_in(email)
+    for title in ("the oldest", "the middle", "the newest"):
+        titled_upload(api, session, title, images.png(200, 100))
+    sign_in(page, api, email)
+
+    tile(page, "the newest").get_by_role("button", name="Open the newest").click()
+    expect(
+        page.get_by_role("dialog", name="the newest").get_by_role("button", name="Previous image")
+    ).to_be_disabled()
+    page.get_by_role("dialog").get_by_role("button", name="Next image").click()
+    detail = page.get_by_role("dialog", name="the middle")
+    expect(detail.get_by_label("Title", exact=True)).to_have_value(
+        "the middle"
+    )  # its own form, not the last one's
+    page.keyboard.press("ArrowRight")
+    detail = page.get_by_role("dialog", name="the oldest")
+    expect(detail.get_by_role("button", name="Next image")).to_be_disabled()
+    image_id = tile(page, "the oldest").get_attribute("data-id")
+    expect(page).to_have_url(f"{api.stack.api_url}/app/#image/{image_id}")
+
+    detail.get_by_label("Title", exact=True).press("ArrowLeft")  # in a text field, the caret's
+    expect(detail).to_be_visible()
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("ArrowLeft")
+    expect(page.get_by_role("dialog", name="the middle")).to_be_visible()
+
+    page.go_back()  # one step in history, however many images were stepped through
+    expect(page.get_by_role("dialog")).to_be_hidden()
+    expect(page).to_have_url(f"{api.stack.api_url}/app/")

@@ -16,28 +16,33 @@ import {
 import { References } from "./references.js";
 
 const FILE_EXTENSIONS = { JPEG: "jpg", PNG: "png", WEBP: "webp", GIF: "gif" };
+const STEP_KEYS = { ArrowLeft: -1, ArrowRight: 1 };
+
+/** What the view holds of one image: its form's values, and nothing yet of its thread or errors. */
+function freshFor(image) {
+  return {
+    title: image.title || "",
+    description: image.description || "",
+    error: "",
+    saved: false,
+    confirming: false,
+    copied: false,
+    change: "",
+    model: image.model || "",
+    imageSize: image.imageSize || "1K",
+    thread: [],
+    compared: null,
+    refused: [],
+  };
+}
 
 export const Detail = {
   components: { References },
-  props: ["image"],
-  emits: ["closed", "deleted"],
+  // `steps`: whether the images before and after this one (in the gallery) can be shown in its place.
+  props: { image: { type: Object, required: true }, steps: { type: Object, default: null } },
+  emits: ["closed", "deleted", "step"],
   data() {
-    return {
-      title: this.image.title || "",
-      description: this.image.description || "",
-      error: "",
-      saved: false,
-      confirming: false,
-      copied: false,
-      busy: false,
-      change: "",
-      model: this.image.model || "",
-      imageSize: this.image.imageSize || "1K",
-      thread: [],
-      compared: null,
-      split: 50,
-      refused: [],
-    };
+    return { ...freshFor(this.image), busy: false, split: 50 };
   },
   computed: {
     label() {
@@ -70,12 +75,9 @@ export const Detail = {
   },
   async mounted() {
     this.$refs.dialog.showModal();
-    this.leaveAddress = addressImage(this.image.id);
+    this.address = addressImage(this.image.id);
     this.backed = () => {
-      if (placeOf().image !== this.image.id) {
-        this.leaveAddress = () => {}; // the back button left it already
-        this.$refs.dialog.close();
-      }
+      if (placeOf().image !== this.image.id) this.$refs.dialog.close(); // the back button
     };
     window.addEventListener("popstate", this.backed);
     await loadModels().catch(() => {});
@@ -84,9 +86,16 @@ export const Detail = {
   },
   unmounted() {
     window.removeEventListener("popstate", this.backed);
-    this.leaveAddress();
+    this.address.leave();
   },
   watch: {
+    /** Another image shown in this one's place (the gallery's previous or next). */
+    image(now) {
+      Object.assign(this, freshFor(now));
+      if (!this.model && state.models.length) this.model = defaultModel().id;
+      this.address.show(now.id);
+      this.loadThread();
+    },
     modelSpec(model) {
       if (model && !model.imageSizes.includes(this.imageSize)) this.imageSize = model.imageSizes[0];
     },
@@ -120,6 +129,15 @@ export const Detail = {
         made(accepted.image);
         await this.loadThread();
       });
+    },
+    /** ← and → show the gallery's previous and next image, unless the keys are someone's text. */
+    stepByKey(event) {
+      const step = STEP_KEYS[event.key];
+      if (!step || !this.steps || event.target.closest("input, textarea, select")) return;
+      if (step < 0 ? this.steps.back : this.steps.on) {
+        event.preventDefault();
+        this.$emit("step", step);
+      }
     },
     modelName,
     isReference,
@@ -182,8 +200,12 @@ export const Detail = {
     },
   },
   template: `
-    <dialog ref="dialog" class="detail" :aria-label="label" @close="$emit('closed')">
+    <dialog ref="dialog" class="detail" :aria-label="label" @close="$emit('closed')" @keydown="stepByKey">
       <button type="button" class="close" aria-label="Close" @click="$refs.dialog.close()">×</button>
+      <div v-if="steps" class="steps">
+        <button type="button" class="quiet" :disabled="!steps.back" aria-label="Previous image" @click="$emit('step', -1)">‹</button>
+        <button type="button" class="quiet" :disabled="!steps.on" aria-label="Next image" @click="$emit('step', 1)">›</button>
+      </div>
       <figure v-if="pair" class="compare">
         <img :src="pair.before.storageUrl" :alt="'Before: version ' + version(pair.before)">
         <img class="after" :src="pair.after.storageUrl" :alt="'After: version ' + version(pair.after)" :style="{ clipPath: 'inset(0 0 0 ' + split + '%)' }">

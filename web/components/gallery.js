@@ -30,7 +30,21 @@ export const Gallery = {
     this.observer.disconnect();
     clearTimeout(this.pollTimer);
   },
+  computed: {
+    /** Whether the open image has a neighbour in the gallery to step to, before and after it. */
+    steps() {
+      if (!this.opened) return null;
+      const at = this.images.findIndex((image) => image.id === this.opened.id);
+      return { back: at > 0, on: at >= 0 && at < this.images.length - 1 };
+    },
+  },
   methods: {
+    /** Show the gallery's previous (-1) or next (1) image in the open one's place, reading on near the end. */
+    step(by) {
+      const at = this.images.findIndex((image) => image.id === this.opened.id) + by;
+      if (this.images[at]) this.opened = this.images[at];
+      if (at >= this.images.length - 3) this.more();
+    },
     /** Put an image in the gallery, or update the one already there: never twice. */
     place(image, first = false) {
       const known = remember(image);
@@ -163,7 +177,7 @@ export const Gallery = {
         </li>
       </ul>
       <p v-if="!loading && done && images.length === 0" class="hint">Nothing here yet.</p>
-      <Detail v-if="opened" :image="opened" @closed="opened = null" @deleted="deleted" />
+      <Detail v-if="opened" :image="opened" :steps="steps" @step="step" @closed="opened = null" @deleted="deleted" />
       <div ref="end" class="end">
         <button v-if="!done" type="button" :disabled="loading" @click="more">{{ loading ? "Loading…" : "Load more" }}</button>
         <span v-else-if="images.length" class="hint">That is everything.</span>
