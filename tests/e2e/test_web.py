@@ -346,7 +346,11 @@ def test_the_coin_history_names_the_image_each_entry_concerns(page: Page, api: A
     expect(rows.nth(1).locator("img")).to_be_visible()  # its thumbnail, beside its name
     keep(page, "11-coins")
     rows.nth(1).get_by_role("button", name="Open a postcard").click()
-    expect(page.get_by_role("dialog", name="a postcard")).to_be_visible()
+    detail = page.get_by_role("dialog", name="a postcard")
+    detail.get_by_role("button", name="Delete", exact=True).click()
+    detail.get_by_role("button", name="Delete for good").click()
+    expect(detail).to_be_hidden()
+    expect(rows.nth(1).get_by_role("cell").nth(2)).to_have_text("deleted")  # the entry stays, its image is gone
 
 
 def test_an_admin_grants_coins_with_a_reason_after_confirming_and_keeps_their_own_role(
