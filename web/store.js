@@ -9,13 +9,44 @@ export const state = reactive({ config: null, api: null, user: null, ended: "", 
 // Every image the page knows, by id: one object per image, updated in place wherever it is shown.
 export const images = reactive(new Map());
 
+// The images deleted while the page is open, by id (the coin history still names them).
+export const deleted = reactive(new Set());
+
 // Whoever shows new images (the gallery) hears of each one made, wherever it was made, even when
-// the view that made it is gone by the time the API answered.
+// the view that made it is gone by the time the API answered; and of each one deleted.
 export const madeListeners = new Set();
+export const deletedListeners = new Set();
 
 export function made(image) {
   remember(image);
   for (const listener of madeListeners) listener(image);
+}
+
+/** An image deleted: gone from everywhere the page shows it (gallery, picked references). */
+export function forget(id) {
+  images.delete(id);
+  deleted.add(id);
+  const picked = state.references.findIndex((image) => image.id === id);
+  if (picked >= 0) state.references.splice(picked, 1);
+  for (const listener of deletedListeners) listener(id);
+}
+
+/** The user as the API has them now: after answers that may have crossed (several uploads at once,
+ * each answering with the balance it left), or a refund the page did not ask for. */
+export async function refreshUser() {
+  try {
+    state.user = (await state.api.request("GET", "/auth/me")).user;
+  } catch {
+    // keep what is shown: a session that ended is handled where the API is called
+  }
+}
+
+/** What the page knew of the user who signed out: nothing of it is shown to the next one. */
+export function forgetUser() {
+  state.user = null;
+  state.references.splice(0);
+  images.clear();
+  deleted.clear();
 }
 
 export function isReference(image) {
@@ -74,6 +105,12 @@ export function said(error) {
 }
 
 export function endSession(error) {
-  state.user = null;
-  state.ended = error.code === "TOKEN_EXPIRED" ? "Your session expired: sign in again." : `You were signed out: ${error.message}`;
+  forgetUser();
+  const why = error.message ? `${error.message[0].toLowerCase()}${error.message.slice(1)}` : "sign in again.";
+  state.ended = error.code === "TOKEN_EXPIRED" ? "Your session expired: sign in again." : `You were signed out: ${why}`;
+}
+
+/** "1 coin", "250 coins". */
+export function coins(amount) {
+  return `${amount} ${Math.abs(amount) === 1 ? "coin" : "coins"}`;
 }

@@ -350,7 +350,9 @@ def test_the_coin_history_names_the_image_each_entry_concerns(page: Page, api: A
     detail.get_by_role("button", name="Delete", exact=True).click()
     detail.get_by_role("button", name="Delete for good").click()
     expect(detail).to_be_hidden()
-    expect(rows.nth(1).get_by_role("cell").nth(2)).to_have_text("deleted")  # the entry stays, its image is gone
+    expect(rows.nth(1).get_by_role("cell").nth(2)).to_have_text(
+        "deleted"
+    )  # the entry stays, its image is gone
 
 
 def test_an_admin_grants_coins_with_a_reason_after_confirming_and_keeps_their_own_role(
@@ -370,14 +372,23 @@ def test_an_admin_grants_coins_with_a_reason_after_confirming_and_keeps_their_ow
     users.get_by_role("button", name=f"Manage {other.user['email']}").click()
 
     manage = users.get_by_role("group", name=f"Manage {other.user['email']}")
-    manage.get_by_label("Coins (negative takes)").fill("250")
+    manage.get_by_label("Coins to grant (negative: to take)").fill("250")
     manage.get_by_label("Reason").fill("welcome back")
     manage.get_by_role("button", name="Grant coins").click()
     confirm = manage.get_by_role("group", name="Confirm the coins")
     expect(confirm).to_contain_text(f'Grant 250 coins to {other.user["email"]} ("welcome back")')
     keep(page, "12-admin-grant")
     confirm.get_by_role("button", name="Yes, grant them").click()
-    expect(manage.get_by_role("status")).to_contain_text("now has 1250")
+    expect(manage.get_by_role("status")).to_contain_text("now has 1250 coins")
+    assert api.call("GET", "/users/me", other.token).json()["user"]["coins"] == 1250
+
+    manage.get_by_label("Coins to grant (negative: to take)").fill("-5000")  # more than they have
+    manage.get_by_label("Reason").fill("too much")
+    manage.get_by_role("button", name="Take coins").click()
+    confirm.get_by_role("button", name="Yes, take them").click()
+    expect(manage.get_by_role("alert")).to_contain_text("below zero")  # by the actions, in the API's words
+    expect(confirm).to_have_count(0)  # what is typed next is confirmed again
+    expect(manage.get_by_role("status")).to_have_count(0)  # the earlier success is not left beside it
     assert api.call("GET", "/users/me", other.token).json()["user"]["coins"] == 1250
 
     users.get_by_label("Search by email").fill(ADMIN_EMAIL)
@@ -490,6 +501,8 @@ def test_a_file_that_is_not_what_it_claims_fails_after_upload_and_is_refunded(pa
 
     entry = page.get_by_role("region", name="Upload images").get_by_role("listitem", name="fake.png")
     expect(entry).to_contain_text("not a JPEG, PNG, WebP or GIF", timeout=FINISHED)
+    expect(entry).to_contain_text("Its 50 coins came back.")
+    expect(entry.locator(".verdict")).to_have_class("verdict error")  # shown as the failure it is
     expect(tile(page, "fake.png")).to_have_attribute("data-status", "FAILED")
     expect(page.get_by_label("Coins")).to_have_text("1000 coins")  # the upload's 50 back
 
@@ -510,15 +523,24 @@ def test_an_admin_makes_another_user_admin(page: Page, api: Api) -> None:
 
 
 def test_every_view_fits_a_phone_without_sideways_scrolling(page: Page, api: Api) -> None:
+    long_email = f"a-rather-long-name.with-dots-{uuid.uuid4().hex[:6]}@mail.subdomain.example.com"
+    api.sign_in(long_email)
     session = api.sign_in(ADMIN_EMAIL)
     titled_upload(api, session, "a phone-sized view", images.png(320, 240, color=(30, 160, 90)))
     page.set_viewport_size({"width": 360, "height": 780})
     sign_in(page, api, ADMIN_EMAIL)
     views = page.get_by_role("navigation", name="Views")
+    filled = {  # each view with its content in, before it is measured
+        "Gallery": tile(page, "a phone-sized view").get_by_role("img"),
+        "Coins": page.get_by_role("region", name="Coin history").get_by_role(
+            "button", name="Open a phone-sized view"
+        ),
+        "Admin": page.get_by_role("row", name=long_email),
+    }
 
-    for view in ("Gallery", "Coins", "Admin"):
+    for view, content in filled.items():
         views.get_by_role("button", name=view).click()
-        page.wait_for_load_state("networkidle")
+        expect(content).to_be_visible()
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), view
         keep(page, f"13-phone-{view.lower()}")
     views.get_by_role("button", name="Gallery").click()
@@ -810,3 +832,52 @@ def test_the_open_image_steps_to_its_neighbours_in_the_gallery_by_button_and_arr
     page.go_back()  # one step in history, however many images were stepped through
     expect(page.get_by_role("dialog")).to_be_hidden()
     expect(page).to_have_url(f"{api.stack.api_url}/app/")
+
+
+def test_signing_out_leaves_nothing_of_the_user_to_the_next(page: Page, api: Api) -> None:
+    first = new_email()
+    titled_upload(api, api.sign_in(first), "first's photo", images.png(120, 90))
+    sign_in(page, api, first)
+    tile(page, "first's photo").get_by_role("button", name="Use as reference").click()
+    page.get_by_role("button", name="Sign out").click()
+
+    sign_in(page, api, new_email())  # the same tab
+    references = page.get_by_role("form", name="Generate an image").get_by_role(
+        "group", name="Reference images"
+    )
+    expect(references).to_contain_text("No reference images")
+    expect(page.get_by_text("first's photo")).to_have_count(0)
+
+
+def test_an_image_deleted_from_its_link_leaves_the_gallery_and_the_picked_references(
+    page: Page, api: Api
+) -> None:
+    email = new_email()
+    image = titled_upload(api, api.sign_in(email), "a doomed photo", images.png(120, 90))
+    sign_in(page, api, email)
+    tile(page, "a doomed photo").get_by_role("button", name="Use as reference").click()
+
+    page.goto(f"{api.stack.api_url}/app/#image/{image['id']}")
+    detail = page.get_by_role("dialog", name="a doomed photo")
+    detail.get_by_role("button", name="Delete", exact=True).click()
+    detail.get_by_role("button", name="Delete for good").click()
+
+    expect(tile(page, "a doomed photo")).to_have_count(0)
+    references = page.get_by_role("form", name="Generate an image").get_by_role(
+        "group", name="Reference images"
+    )
+    expect(references).to_contain_text("No reference images")
+
+
+def test_the_status_filter_follows_images_as_they_change(page: Page, api: Api) -> None:
+    sign_in(page, api, new_email())
+    page.get_by_label("Status").select_option("PENDING")
+    page.get_by_label("Prompt").fill("a passing cloud")
+    page.get_by_role("button", name="Generate · 100 coins").click()
+    expect(tile(page, "a passing cloud")).to_have_count(0, timeout=FINISHED)  # completed: no longer pending
+
+    page.get_by_label("Status").select_option("FAILED")
+    page.get_by_label("Prompt").fill("a forbidden door")  # the stand-in refuses it, as Gemini would
+    page.get_by_role("button", name="Generate · 100 coins").click()
+    expect(tile(page, "a forbidden door")).to_have_attribute("data-status", "FAILED", timeout=FINISHED)
+    expect(tile(page, "a passing cloud")).to_have_count(0)

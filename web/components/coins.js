@@ -1,6 +1,6 @@
 // The coin history, and the paged listing it and the admin view read.
 import { SessionEnded } from "../api.js";
-import { imageName, images, remember, said, state } from "../store.js";
+import { deleted, imageName, images, remember, said, state } from "../store.js";
 
 /** A listing read page by page through its cursor ("Load more"), each item once. ``query(vm)`` adds
  * the view's own query (a search); ``restart()`` reads it again from the top, and a page asked for
@@ -59,21 +59,27 @@ const REASONS = { welcome: "Welcome coins", generate: "Generation", upload: "Upl
 export const Coins = {
   mixins: [pagedList("/users/me/transactions", "transactions")],
   emits: ["open"],
-  data: () => ({ deleted: new Set() }), // images the history names that are gone
   methods: {
     imageName,
     image(entry) {
       return images.get(entry.imageId);
     },
-    /** Each entry names its image: the ones the page does not know yet are read, a page at a time. */
+    gone(entry) {
+      return deleted.has(entry.imageId);
+    },
+    /** Each entry names its image. Those the page does not know yet are read: the newest of the
+     * gallery in one request (most entries concern recent images), the rest one by one. */
     async loaded() {
-      const unknown = new Set(this.items.map((entry) => entry.imageId).filter((id) => id && !images.has(id) && !this.deleted.has(id)));
+      const unknown = () => [...new Set(this.items.map((entry) => entry.imageId))].filter((id) => id && !images.has(id) && !deleted.has(id));
+      if (unknown().length > 2) {
+        await state.api.request("GET", "/images", undefined, { query: { limit: 100 } }).then((page) => page.images.forEach(remember), () => {});
+      }
       await Promise.all(
-        [...unknown].map((id) =>
+        unknown().map((id) =>
           state.api.request("GET", `/images/${id}`).then(
             (body) => remember(body.image),
             (error) => {
-              if (error.status === 404) this.deleted.add(id);
+              if (error.status === 404) deleted.add(id);
             },
           ),
         ),
@@ -89,7 +95,10 @@ export const Coins = {
       try {
         this.$emit("open", remember((await state.api.request("GET", `/images/${entry.imageId}`)).image));
       } catch (error) {
-        if (!(error instanceof SessionEnded)) this.error = error.status === 404 ? "That image was deleted." : said(error);
+        if (!(error instanceof SessionEnded)) {
+          if (error.status === 404) deleted.add(entry.imageId);
+          this.error = error.status === 404 ? "That image was deleted." : said(error);
+        }
       }
     },
   },
@@ -98,6 +107,7 @@ export const Coins = {
       <h2>Coin history</h2>
       <p class="hint">You have {{ $root.user.coins }} coins. Generations and uploads are charged when asked for; a failed one is refunded.</p>
       <p v-if="error" class="error" role="alert">{{ error }}</p>
+      <div class="scroll">
       <table>
         <thead><tr><th scope="col">When</th><th scope="col">What</th><th scope="col">Image</th><th scope="col" class="number">Coins</th><th scope="col" class="number">Balance</th></tr></thead>
         <tbody>
@@ -108,13 +118,14 @@ export const Coins = {
               <button v-if="image(entry)" type="button" class="quiet named" :aria-label="'Open ' + imageName(image(entry))" @click="open(entry)">
                 <img v-if="image(entry).thumbnailUrl" :src="image(entry).thumbnailUrl" alt=""><span>{{ imageName(image(entry)) }}</span>
               </button>
-              <span v-else-if="deleted.has(entry.imageId)" class="hint">deleted</span>
+              <span v-else-if="gone(entry)" class="hint">deleted</span>
             </td>
             <td class="number" :class="entry.amount < 0 ? 'spent' : 'got'">{{ entry.amount > 0 ? "+" : "" }}{{ entry.amount }}</td>
             <td class="number">{{ entry.balance }}</td>
           </tr>
         </tbody>
       </table>
+      </div>
       <div class="end"><button v-if="!done" type="button" :disabled="loading" @click="more">{{ loading ? "Loading…" : "Load more" }}</button></div>
     </section>`,
 };

@@ -3,6 +3,7 @@ import { addressImage, placeOf } from "../address.js";
 import { ApiError, SessionEnded } from "../api.js";
 import {
   defaultModel,
+  forget,
   imageName,
   isReference,
   loadModels,
@@ -194,7 +195,8 @@ export const Detail = {
     remove() {
       return this.act(async () => {
         await state.api.request("DELETE", `/images/${this.image.id}`);
-        this.$emit("deleted", this.image.id);
+        this.$emit("deleted", this.image.id); // first: the gallery still knows where it was
+        forget(this.image.id);
         this.$refs.dialog.close();
       });
     },
@@ -245,6 +247,7 @@ export const Detail = {
               <select v-model="imageSize" name="imageSize"><option v-for="size in (modelSpec ? modelSpec.imageSizes : [])" :key="size" :value="size">{{ size }}</option></select>
             </label>
           </div>
+          <p class="hint">The edit keeps this image's shape: the model's aspect ratio nearest to it.</p>
           <References :room="modelSpec ? modelSpec.maxReferenceImages : 0" :source="image.id" :refused="refused" />
           <button type="submit" :disabled="busy || editPrice === null">Edit{{ editPrice !== null ? " · " + editPrice + " coins" : "" }}</button>
         </form>

@@ -1,6 +1,6 @@
 // The gallery: newest first, page by page through the cursor, filtered, each image once, unfinished ones polled.
 import { SessionEnded } from "../api.js";
-import { imageName, images, isReference, madeListeners, remember, said, state, toggleReference, UNFINISHED } from "../store.js";
+import { deletedListeners, forget, imageName, images, isReference, madeListeners, refreshUser, remember, said, state, toggleReference, UNFINISHED } from "../store.js";
 import { Detail } from "./detail.js";
 
 const PAGE_SIZE = 24;
@@ -18,6 +18,8 @@ export const Gallery = {
   mounted() {
     this.listen = (image) => this.added(image);
     madeListeners.add(this.listen);
+    this.hearDeleted = (id) => this.unlist(id);
+    deletedListeners.add(this.hearDeleted);
     this.observer = new IntersectionObserver((entries) => {
       if (entries.some((entry) => entry.isIntersecting)) this.more();
     });
@@ -27,6 +29,7 @@ export const Gallery = {
   unmounted() {
     this.gone = true; // loads and polls still under way stop when they answer
     madeListeners.delete(this.listen);
+    deletedListeners.delete(this.hearDeleted);
     this.observer.disconnect();
     clearTimeout(this.pollTimer);
   },
@@ -53,10 +56,19 @@ export const Gallery = {
       if (first) this.images.unshift(known);
       else this.images.push(known);
     },
+    /** Whether the filters ask for this image. */
+    fits(image) {
+      return (!this.type || image.type === this.type) && (!this.status || image.status === this.status);
+    },
     added(image) {
       remember(image);
-      if ((!this.type || image.type === this.type) && (!this.status || image.status === this.status)) this.place(image, true);
+      if (this.fits(image)) this.place(image, true);
       this.poll(true);
+    },
+    /** An image that changed: listed if it now fits the filters (a new image that just failed), unlisted if it no longer does. */
+    refit(image) {
+      if (this.fits(image)) this.place(image, true);
+      else if (this.listed.has(image.id)) this.unlist(image.id);
     },
     restart() {
       this.generation += 1;
@@ -107,32 +119,29 @@ export const Gallery = {
           try {
             const fresh = (await state.api.request("GET", `/images/${image.id}`)).image;
             changed = changed || fresh.status !== image.status || fresh.thumbnailUrl !== image.thumbnailUrl;
-            remember(fresh);
+            this.refit(remember(fresh));
             if (fresh.status === "FAILED" && fresh.coinsRefunded) refunded = true;
           } catch (error) {
             if (error instanceof SessionEnded) return;
-            if (error.status === 404) this.drop(image.id);
+            if (error.status === 404) forget(image.id);
           }
         }
-        if (refunded) {
-          // The coins came back: show the balance as it is now.
-          state.user = await state.api.request("GET", "/auth/me").then((body) => body.user, () => state.user);
-        }
+        if (refunded) await refreshUser(); // the coins came back: show the balance as it is now
         this.pollMs = changed ? POLL_FIRST_MS : Math.min(this.pollMs * 2, POLL_MOST_MS);
         this.poll();
       }, this.pollMs);
     },
-    /** After a deletion the focus goes to the next image (or the one before, or the heading), not nowhere. */
+    /** After a deletion here the focus goes to the next image (or the one before, or the heading), not nowhere. */
     deleted(id) {
-      const at = this.images.findIndex((image) => image.id === id);
-      this.drop(id);
+      const at = Math.max(0, this.images.findIndex((image) => image.id === id));
+      this.unlist(id);
       this.$nextTick(() => {
         const openers = this.$el.querySelectorAll(".tile .frame");
         (openers[Math.min(at, openers.length - 1)] || this.$refs.heading).focus();
       });
     },
-    drop(id) {
-      images.delete(id);
+    /** Take an image out of the listing (deleted, or no longer what the filters ask for). */
+    unlist(id) {
       this.listed.delete(id);
       this.images = this.images.filter((image) => image.id !== id);
     },

@@ -1,7 +1,7 @@
 // The signed-in page: its views and the header.
 import { addressView, placeOf } from "../address.js";
 import { SessionEnded } from "../api.js";
-import { images, remember, said, state } from "../store.js";
+import { forgetUser, remember, said, state } from "../store.js";
 import { Admin } from "./admin.js";
 import { Coins } from "./coins.js";
 import { Create } from "./create.js";
@@ -49,16 +49,10 @@ export const Shell = {
         window.history.replaceState(null, "", window.location.pathname + window.location.search);
       }
     },
-    /** An image deleted from its dialog here (opened from the coin history, or a link). */
-    deleted(id) {
-      images.delete(id);
-      this.opened = null;
-      if (this.$refs.coins) this.$refs.coins.deleted.add(id);
-    },
     async signOut() {
       await state.api.signOut().catch(() => {});
       window.history.replaceState(null, "", window.location.pathname + window.location.search);
-      state.user = null;
+      forgetUser();
     },
   },
   template: `
@@ -82,8 +76,8 @@ export const Shell = {
         </div>
         <Gallery ref="gallery" />
       </template>
-      <Coins v-else-if="shown === 'coins'" ref="coins" @open="opened = $event" />
+      <Coins v-else-if="shown === 'coins'" @open="opened = $event" />
       <Admin v-else-if="shown === 'admin'" />
-      <Detail v-if="opened" :image="opened" @closed="opened = null" @deleted="deleted" />
+      <Detail v-if="opened" :image="opened" @closed="opened = null" />
     </main>`,
 };

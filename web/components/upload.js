@@ -1,7 +1,7 @@
 // Upload: files picked or dropped, each POSTed to its presigned form with its progress and verdict.
 import { reactive } from "../vendor/vue.esm-browser.prod.js";
 import { ApiError, SessionEnded } from "../api.js";
-import { images, made, said, state, UNFINISHED } from "../store.js";
+import { coins, images, made, refreshUser, said, state, UNFINISHED } from "../store.js";
 
 /** POST a file to its presigned form as a browser form does (the signed fields first, the file last),
  * reporting the share sent as it goes. */
@@ -53,12 +53,15 @@ export const Upload = {
       this.dragging = false;
       this.add([...event.dataTransfer.files]);
     },
-    add(files) {
-      for (const file of files) {
+    async add(files) {
+      const sent = [...files].map((file) => {
         const entry = reactive({ key: crypto.randomUUID(), name: file.name, progress: 0, step: "sending", message: "", imageId: null });
         this.sending.unshift(entry);
-        this.send(entry, file);
-      }
+        return this.send(entry, file);
+      });
+      await Promise.all(sent);
+      // Each charge answered with the balance it left, in whatever order the answers came.
+      if (sent.length > 1) await refreshUser();
     },
     /** Why the service would refuse the file, said before asking it for a URL; "" if it would not. */
     refusal(file) {
@@ -97,7 +100,13 @@ export const Upload = {
       if (entry.step === "sending") return `${Math.round(entry.progress * 100)} %`;
       const image = images.get(entry.imageId);
       if (!image || UNFINISHED.has(image.status)) return "Checking the file…";
-      return image.status === "COMPLETED" ? "Done" : image.error || "Failed";
+      if (image.status === "COMPLETED") return "Done";
+      const refunded = image.coinsRefunded ? ` Its ${coins(image.coinsRefunded)} came back.` : "";
+      return `${image.error || "Failed."}${refunded}`;
+    },
+    failed(entry) {
+      const image = images.get(entry.imageId);
+      return entry.step === "refused" || (image !== undefined && image.status === "FAILED");
     },
   },
   template: `
@@ -111,7 +120,7 @@ export const Upload = {
         <li v-for="entry in sending" :key="entry.key" :aria-label="entry.name" :data-step="entry.step">
           <span class="name">{{ entry.name }}</span>
           <progress :value="entry.progress" max="1" :aria-label="'Upload of ' + entry.name"></progress>
-          <span class="verdict" :class="{ error: entry.step === 'refused' }">{{ verdict(entry) }}</span>
+          <span class="verdict" :class="{ error: failed(entry) }">{{ verdict(entry) }}</span>
         </li>
       </ul>
     </section>`,

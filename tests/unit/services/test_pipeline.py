@@ -110,7 +110,7 @@ def test_a_photo_is_measured_upright_and_completed(
         (b"hello, not an image", "image/png", "not a JPEG, PNG, WebP or GIF"),
         (images.jpeg()[:400], "image/jpeg", "damaged or incomplete"),
         (images.decompression_bomb_png(20_000, 20_000), "image/png", "pixels"),
-        (images.png(), "image/jpeg", "not image/jpeg as declared"),
+        (images.png(), "image/jpeg", "a PNG image, but its upload was asked for as image/jpeg"),
     ],
     ids=["text named .png", "truncated jpeg", "decompression bomb", "png declared as jpeg"],
 )

@@ -173,13 +173,14 @@ class ImagePipeline:
             return f"The file is {fetched.size} bytes, more than the {limit} bytes declared."
         declared = image.declared_content_type
         if declared and fetched.content_type.lower() != declared:
-            return f"The file was sent as {fetched.content_type or 'no type'}, not {declared} as declared."
+            sent = fetched.content_type or "no type"
+            return f"The file was sent as {sent}, but its upload was asked for as {declared}."
         try:
             info = inspect_image(fetched.data, max_pixels=self._max_pixels)
         except ImageRejected as rejected:
             return str(rejected)
         if declared and info.content_type != declared:
-            return f"The file is a {info.format} image, not {declared} as declared."
+            return f"The file is a {info.format} image, but its upload was asked for as {declared}."
         metadata = ImageMetadata(
             width=info.width,
             height=info.height,

@@ -32,6 +32,11 @@ class LimitedAction(StrEnum):
     GENERATE = "generate"  # generations and edits alike: each is a call of the model
     UPLOAD = "upload"
 
+    @property
+    def counted(self) -> str:
+        """What a user is told the limit counts."""
+        return "generations or edits" if self is LimitedAction.GENERATE else "uploads"
+
 
 @dataclass(frozen=True, slots=True)
 class Slot:
@@ -46,7 +51,7 @@ class Slot:
     def exceeded(self) -> RateLimited:
         """The refusal to answer with when the transaction refused ``write``."""
         return RateLimited(
-            f"You may start {self.limit} {self.action.value} requests a minute; nothing was charged. "
+            f"You may start {self.limit} {self.action.counted} a minute; nothing was charged. "
             f"Try again in {self.retry_after} s.",
             retry_after=self.retry_after,
             limit=self.limit,
