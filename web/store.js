@@ -35,10 +35,16 @@ export function forget(id) {
  * each answering with the balance it left), or a refund the page did not ask for. */
 export async function refreshUser() {
   try {
-    state.user = (await state.api.request("GET", "/auth/me")).user;
+    updateUser((await state.api.request("GET", "/auth/me")).user);
   } catch {
     // keep what is shown: a session that ended is handled where the API is called
   }
+}
+
+/** The signed-in user as an answer gives them (their balance after a charge), unless they signed
+ * out while it was on its way: an answer never signs anyone back in. */
+export function updateUser(user) {
+  if (state.user && state.user.id === user.id) state.user = { ...state.user, ...user };
 }
 
 /** What the page knew of the user who signed out: nothing of it is shown to the next one. */

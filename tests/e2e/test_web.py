@@ -881,3 +881,25 @@ def test_the_status_filter_follows_images_as_they_change(page: Page, api: Api) -
     page.get_by_role("button", name="Generate · 100 coins").click()
     expect(tile(page, "a forbidden door")).to_have_attribute("data-status", "FAILED", timeout=FINISHED)
     expect(tile(page, "a passing cloud")).to_have_count(0)
+
+
+def test_an_answer_arriving_after_signing_out_does_not_sign_anyone_back_in(page: Page, api: Api) -> None:
+    sign_in(page, api, new_email())
+    held: list[Any] = []  # the generation's answer, held back until the user has signed out
+    page.route("**/api/v1/images/generate", lambda route: held.append((route, route.fetch())))
+
+    page.get_by_label("Prompt").fill("a slow answer")
+    page.get_by_role("button", name="Generate · 100 coins").click()
+    for _ in range(50):  # the service has answered; the page has not heard it yet
+        if held:
+            break
+        page.wait_for_timeout(100)
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_label("Email")).to_be_visible()
+
+    route, answer = held[0]
+    assert answer.status == 202
+    route.fulfill(response=answer)
+    page.wait_for_timeout(1000)
+    expect(page.get_by_label("Email")).to_be_visible()  # still signed out, as the user chose:
+    expect(page.get_by_role("status")).to_have_count(0)  # not "signed out" by a page back without a session

@@ -1,6 +1,6 @@
 // Admins: users searched, coins granted or taken with a reason, roles, a user's images.
 import { SessionEnded } from "../api.js";
-import { coins, imageName, said, state } from "../store.js";
+import { coins, imageName, said, state, updateUser } from "../store.js";
 import { pagedList } from "./coins.js";
 
 const SEARCH_DELAY_MS = 250; // typing is searched once it pauses
@@ -56,7 +56,7 @@ export const Admin = {
     replace(user) {
       this.items = this.items.map((each) => (each.id === user.id ? user : each));
       if (this.chosen && this.chosen.id === user.id) this.chosen = user;
-      if (user.id === state.user.id) state.user = { ...state.user, ...user };
+      updateUser(user);
     },
     grant() {
       return this.manage(async () => {

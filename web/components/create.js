@@ -1,6 +1,6 @@
 // Generate: model, size, ratio and references, the price on the button.
 import { SessionEnded } from "../api.js";
-import { defaultModel, loadModels, made, said, state } from "../store.js";
+import { defaultModel, loadModels, made, said, state, updateUser } from "../store.js";
 import { References } from "./references.js";
 
 export const Create = {
@@ -43,7 +43,7 @@ export const Create = {
         this.error = "";
         this.refused = [];
         state.references.splice(0); // used
-        state.user = accepted.user;
+        updateUser(accepted.user);
         made(accepted.image);
       } catch (error) {
         if (error instanceof SessionEnded) return;

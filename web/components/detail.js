@@ -13,6 +13,7 @@ import {
   said,
   state,
   toggleReference,
+  updateUser,
 } from "../store.js";
 import { References } from "./references.js";
 
@@ -124,7 +125,7 @@ export const Detail = {
           this.refused = (error.details && error.details.imageIds) || [];
           throw error;
         });
-        state.user = accepted.user;
+        updateUser(accepted.user);
         state.references.splice(0); // used
         this.change = "";
         made(accepted.image);
@@ -187,7 +188,7 @@ export const Detail = {
         const { prompt, model, imageSize, aspectRatio } = this.image;
         const headers = { "Idempotency-Key": crypto.randomUUID() };
         const accepted = await state.api.request("POST", "/images/generate", { prompt, model, imageSize, aspectRatio }, { headers });
-        state.user = accepted.user;
+        updateUser(accepted.user);
         made(accepted.image);
         this.$refs.dialog.close();
       });

@@ -1,7 +1,7 @@
 // Upload: files picked or dropped, each POSTed to its presigned form with its progress and verdict.
 import { reactive } from "../vendor/vue.esm-browser.prod.js";
 import { ApiError, SessionEnded } from "../api.js";
-import { coins, images, made, refreshUser, said, state, UNFINISHED } from "../store.js";
+import { coins, images, made, refreshUser, said, state, UNFINISHED, updateUser } from "../store.js";
 
 /** POST a file to its presigned form as a browser form does (the signed fields first, the file last),
  * reporting the share sent as it goes. */
@@ -82,7 +82,7 @@ export const Upload = {
       try {
         const body = { filename: file.name.slice(0, 255), contentType: file.type, size: file.size };
         const accepted = await state.api.request("POST", "/images/upload", body);
-        state.user = accepted.user;
+        updateUser(accepted.user);
         entry.imageId = accepted.image.id;
         made(accepted.image);
         await post(accepted.upload, file, (share) => {
