@@ -1,13 +1,13 @@
 // Admins: users searched, coins granted or taken with a reason, roles, a user's images.
 import { SessionEnded } from "../api.js";
 import { coins, imageName, said, state, updateUser } from "../store.js";
-import { pagedList } from "./coins.js";
+import { pagedList } from "../paged-list.js";
 
 const SEARCH_DELAY_MS = 250; // typing is searched once it pauses
 
 export const Admin = {
   // The search is the API's: users whose email starts with what is typed, however many there are.
-  mixins: [pagedList("/users", "users", (view) => (view.search ? { email: view.search } : {}))],
+  mixins: [pagedList("/users", "users", { query: (view) => (view.search ? { email: view.search } : {}) })],
   data: () => ({ search: "", chosen: null, amount: 100, reason: "", confirming: false, notice: "", failed: "", images: [] }),
   watch: {
     // A confirmation is of what was submitted: changed, it must be submitted again.

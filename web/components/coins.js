@@ -1,58 +1,7 @@
-// The coin history, and the paged listing it and the admin view read.
+// The coin history, each entry with the image it concerns.
 import { SessionEnded } from "../api.js";
+import { pagedList } from "../paged-list.js";
 import { deleted, imageName, images, remember, said, state } from "../store.js";
-
-/** A listing read page by page through its cursor ("Load more"), each item once. ``query(vm)`` adds
- * the view's own query (a search); ``restart()`` reads it again from the top, and a page asked for
- * before a restart is dropped when it answers. */
-export function pagedList(path, field, query = () => ({})) {
-  return {
-    data: () => ({ items: [], cursor: null, done: false, loading: false, error: "" }),
-    created() {
-      this.seen = new Set();
-      this.generation = 0;
-    },
-    mounted() {
-      this.more();
-    },
-    methods: {
-      restart() {
-        this.generation += 1;
-        this.items = [];
-        this.seen.clear();
-        this.cursor = null;
-        this.done = false;
-        this.loading = false;
-        this.more();
-      },
-      async more() {
-        if (this.loading || this.done) return;
-        const generation = this.generation;
-        this.loading = true;
-        try {
-          const page = await state.api.request("GET", typeof path === "function" ? path(this) : path, undefined, {
-            query: { limit: 20, cursor: this.cursor, ...query(this) },
-          });
-          if (generation !== this.generation) return;
-          for (const item of page[field]) {
-            if (!this.seen.has(item.id)) {
-              this.seen.add(item.id);
-              this.items.push(item);
-            }
-          }
-          this.cursor = page.nextCursor;
-          this.done = !page.nextCursor;
-          this.error = "";
-          if (this.loaded) this.$nextTick(() => this.loaded());
-        } catch (error) {
-          if (generation === this.generation && !(error instanceof SessionEnded)) this.error = said(error);
-        } finally {
-          if (generation === this.generation) this.loading = false;
-        }
-      },
-    },
-  };
-}
 
 const REASONS = { welcome: "Welcome coins", generate: "Generation", upload: "Upload", refund: "Refund", grant: "Granted by an admin" };
 

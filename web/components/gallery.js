@@ -1,6 +1,7 @@
 // The gallery: newest first, page by page through the cursor, filtered, each image once, unfinished ones polled.
 import { SessionEnded } from "../api.js";
-import { deletedListeners, forget, imageName, images, isReference, madeListeners, refreshUser, remember, said, state, toggleReference, UNFINISHED } from "../store.js";
+import { pagedList } from "../paged-list.js";
+import { deletedListeners, forget, imageName, images, isReference, madeListeners, refreshUser, remember, state, toggleReference, UNFINISHED } from "../store.js";
 import { Detail } from "./detail.js";
 
 const PAGE_SIZE = 24;
@@ -9,10 +10,9 @@ const POLL_MOST_MS = 15000;
 
 export const Gallery = {
   components: { Detail },
-  data: () => ({ opened: null, images: [], cursor: null, done: false, loading: false, error: "", type: "", status: "", pollMs: POLL_FIRST_MS }),
+  mixins: [pagedList("/images", "images", { query: (view) => ({ type: view.type, status: view.status }), size: PAGE_SIZE, keep: remember })],
+  data: () => ({ opened: null, type: "", status: "", pollMs: POLL_FIRST_MS }),
   created() {
-    this.listed = new Set();
-    this.generation = 0; // a load begun for other filters is dropped when it answers
     this.pollTimer = null;
   },
   mounted() {
@@ -24,7 +24,6 @@ export const Gallery = {
       if (entries.some((entry) => entry.isIntersecting)) this.more();
     });
     this.observer.observe(this.$refs.end);
-    this.more();
   },
   unmounted() {
     this.gone = true; // loads and polls still under way stop when they answer
@@ -37,73 +36,38 @@ export const Gallery = {
     /** Whether the open image has a neighbour in the gallery to step to, before and after it. */
     steps() {
       if (!this.opened) return null;
-      const at = this.images.findIndex((image) => image.id === this.opened.id);
-      return { back: at > 0, on: at >= 0 && at < this.images.length - 1 };
+      const at = this.items.findIndex((image) => image.id === this.opened.id);
+      return { back: at > 0, on: at >= 0 && at < this.items.length - 1 };
     },
   },
   methods: {
     /** Show the gallery's previous (-1) or next (1) image in the open one's place, reading on near the end. */
     step(by) {
-      const at = this.images.findIndex((image) => image.id === this.opened.id) + by;
-      if (this.images[at]) this.opened = this.images[at];
-      if (at >= this.images.length - 3) this.more();
-    },
-    /** Put an image in the gallery, or update the one already there: never twice. */
-    place(image, first = false) {
-      const known = remember(image);
-      if (this.listed.has(image.id)) return;
-      this.listed.add(image.id);
-      if (first) this.images.unshift(known);
-      else this.images.push(known);
+      const at = this.items.findIndex((image) => image.id === this.opened.id) + by;
+      if (this.items[at]) this.opened = this.items[at];
+      if (at >= this.items.length - 3) this.more();
     },
     /** Whether the filters ask for this image. */
     fits(image) {
       return (!this.type || image.type === this.type) && (!this.status || image.status === this.status);
     },
     added(image) {
-      remember(image);
-      if (this.fits(image)) this.place(image, true);
+      if (this.fits(image)) this.list(image, true);
       this.poll(true);
     },
     /** An image that changed: listed if it now fits the filters (a new image that just failed), unlisted if it no longer does. */
     refit(image) {
-      if (this.fits(image)) this.place(image, true);
-      else if (this.listed.has(image.id)) this.unlist(image.id);
+      if (this.fits(image)) this.list(image, true);
+      else if (this.seen.has(image.id)) this.unlist(image.id);
     },
-    restart() {
-      this.generation += 1;
-      this.images = [];
-      this.listed.clear();
-      this.cursor = null;
-      this.done = false;
-      this.loading = false;
-      this.more();
-    },
-    async more() {
-      if (this.loading || this.done) return;
-      const generation = this.generation;
-      this.loading = true;
-      try {
-        const query = { limit: PAGE_SIZE, cursor: this.cursor, type: this.type, status: this.status };
-        const page = await state.api.request("GET", "/images", undefined, { query });
-        if (generation !== this.generation || this.gone) return;
-        page.images.forEach((image) => this.place(image));
-        this.cursor = page.nextCursor;
-        this.done = !page.nextCursor;
-        this.error = "";
-        this.poll(true);
-        // Observed again, the end says at once whether it is still in view (a page that did not fill it).
-        this.$nextTick(() => {
-          const end = this.$refs.end; // gone if the gallery was left meanwhile
-          if (!end) return;
-          this.observer.unobserve(end);
-          this.observer.observe(end);
-        });
-      } catch (error) {
-        if (generation === this.generation && !(error instanceof SessionEnded)) this.error = said(error);
-      } finally {
-        if (generation === this.generation) this.loading = false;
-      }
+    /** A page shown: poll what is unfinished, and ask the end of the list whether it is still in view. */
+    loaded() {
+      this.poll(true);
+      const end = this.$refs.end; // gone if the gallery was left meanwhile
+      if (!end) return;
+      // Observed again, the end says at once whether it is still in view (a page that did not fill it).
+      this.observer.unobserve(end);
+      this.observer.observe(end);
     },
     /** Poll the unfinished images, sooner after a change, later while nothing changes. */
     poll(soon = false) {
@@ -133,17 +97,12 @@ export const Gallery = {
     },
     /** After a deletion here the focus goes to the next image (or the one before, or the heading), not nowhere. */
     deleted(id) {
-      const at = Math.max(0, this.images.findIndex((image) => image.id === id));
+      const at = Math.max(0, this.items.findIndex((image) => image.id === id));
       this.unlist(id);
       this.$nextTick(() => {
         const openers = this.$el.querySelectorAll(".tile .frame");
         (openers[Math.min(at, openers.length - 1)] || this.$refs.heading).focus();
       });
-    },
-    /** Take an image out of the listing (deleted, or no longer what the filters ask for). */
-    unlist(id) {
-      this.listed.delete(id);
-      this.images = this.images.filter((image) => image.id !== id);
     },
     isReference,
     toggleReference,
@@ -174,7 +133,7 @@ export const Gallery = {
       </div>
       <p v-if="error" class="error" role="alert">{{ error }} <button type="button" @click="more">Try again</button></p>
       <ul class="grid" role="list">
-        <li v-for="image in images" :key="image.id" class="tile" :style="{ '--ratio': ratio(image) }" :data-id="image.id" :data-status="image.status" :aria-label="label(image)">
+        <li v-for="image in items" :key="image.id" class="tile" :style="{ '--ratio': ratio(image) }" :data-id="image.id" :data-status="image.status" :aria-label="label(image)">
           <button type="button" class="frame" :style="{ aspectRatio: ratio(image) }" :aria-label="'Open ' + label(image)" @click="opened = image">
             <img v-if="image.thumbnailUrl" :src="image.thumbnailUrl" :alt="label(image)" loading="lazy">
             <span v-else class="placeholder">{{ image.status === "FAILED" ? "Failed" : "Working on it…" }}</span>
@@ -185,11 +144,11 @@ export const Gallery = {
           <p v-if="image.status === 'FAILED' && image.error" class="error">{{ image.error }}</p>
         </li>
       </ul>
-      <p v-if="!loading && done && images.length === 0" class="hint">Nothing here yet.</p>
+      <p v-if="!loading && done && items.length === 0" class="hint">Nothing here yet.</p>
       <Detail v-if="opened" :image="opened" :steps="steps" @step="step" @closed="opened = null" @deleted="deleted" />
       <div ref="end" class="end">
         <button v-if="!done" type="button" :disabled="loading" @click="more">{{ loading ? "Loading…" : "Load more" }}</button>
-        <span v-else-if="images.length" class="hint">That is everything.</span>
+        <span v-else-if="items.length" class="hint">That is everything.</span>
       </div>
     </section>`,
 };
