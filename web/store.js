@@ -105,7 +105,7 @@ export function said(error) {
   }
   if (error && error.code === "INSUFFICIENT_COINS") {
     if (state.user && Number.isInteger(error.details.balance)) state.user.coins = error.details.balance;
-    return `${error.message} Ask an admin for coins, or delete an unfinished image to get its coins back.`;
+    return `${error.message} Ask an admin for coins; a generation or upload that fails gives its coins back.`;
   }
   return (error && error.message) || "Something went wrong.";
 }

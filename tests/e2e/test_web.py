@@ -214,12 +214,29 @@ def test_two_photos_dropped_upload_with_their_progress_and_verdicts(page: Page, 
 def test_a_file_the_service_would_refuse_is_refused_before_anything_is_charged(page: Page, api: Api) -> None:
     sign_in(page, api, new_email())
     page.get_by_label("Images to upload").set_input_files(
-        [{"name": "notes.png", "mimeType": "text/plain", "buffer": b"not an image"}]
+        [
+            {"name": "notes.png", "mimeType": "text/plain", "buffer": b"not an image"},
+            {"name": "fake.png", "mimeType": "image/png", "buffer": b"hello, not an image"},  # named as one
+        ]
     )
 
-    entry = page.get_by_role("listitem", name="notes.png")
-    expect(entry).to_contain_text("Not an image the service takes: send JPEG, PNG, WEBP, GIF.")
+    for name in ("notes.png", "fake.png"):
+        entry = page.get_by_role("listitem", name=name)
+        expect(entry).to_contain_text("Not an image the service takes: send JPEG, PNG, WEBP, GIF.")
     expect(page.get_by_label("Coins")).to_have_text("1000 coins")
+    expect(page.get_by_role("region", name="Your images").get_by_role("listitem")).to_have_count(0)
+
+
+def test_a_png_named_jpg_is_sent_as_the_png_it_is(page: Page, api: Api) -> None:
+    sign_in(page, api, new_email())
+    page.get_by_label("Images to upload").set_input_files(
+        [{"name": "holiday.jpg", "mimeType": "image/jpeg", "buffer": images.png(300, 200)}]
+    )
+
+    entry = page.get_by_role("region", name="Upload images").get_by_role("listitem", name="holiday.jpg")
+    expect(entry).to_contain_text("Done", timeout=FINISHED)
+    tile(page, "holiday.jpg").get_by_role("button", name="Open holiday.jpg").click()
+    expect(page.get_by_role("dialog", name="holiday.jpg")).to_contain_text("300 \u00d7 200 PNG")
 
 
 def test_an_image_opens_in_full_with_its_details_and_is_renamed_downloaded_run_again_and_deleted(
@@ -493,17 +510,17 @@ def test_a_refused_prompt_ends_failed_with_its_reason_and_the_coins_back(page: P
     )
 
 
-def test_a_file_that_is_not_what_it_claims_fails_after_upload_and_is_refunded(page: Page, api: Api) -> None:
+def test_a_damaged_image_fails_after_upload_and_is_refunded(page: Page, api: Api) -> None:
     sign_in(page, api, new_email())
-    page.get_by_label("Images to upload").set_input_files(
-        [{"name": "fake.png", "mimeType": "image/png", "buffer": b"hello, not an image"}]
+    page.get_by_label("Images to upload").set_input_files(  # a JPEG by its first bytes, cut short
+        [{"name": "cut.jpg", "mimeType": "image/jpeg", "buffer": images.jpeg()[:400]}]
     )
 
-    entry = page.get_by_role("region", name="Upload images").get_by_role("listitem", name="fake.png")
-    expect(entry).to_contain_text("not a JPEG, PNG, WebP or GIF", timeout=FINISHED)
+    entry = page.get_by_role("region", name="Upload images").get_by_role("listitem", name="cut.jpg")
+    expect(entry).to_contain_text("damaged or incomplete", timeout=FINISHED)
     expect(entry).to_contain_text("Its 50 coins came back.")
     expect(entry.locator(".verdict")).to_have_class("verdict error")  # shown as the failure it is
-    expect(tile(page, "fake.png")).to_have_attribute("data-status", "FAILED")
+    expect(tile(page, "cut.jpg")).to_have_attribute("data-status", "FAILED")
     expect(page.get_by_label("Coins")).to_have_text("1000 coins")  # the upload's 50 back
 
 
@@ -903,3 +920,57 @@ def test_an_answer_arriving_after_signing_out_does_not_sign_anyone_back_in(page:
     page.wait_for_timeout(1000)
     expect(page.get_by_label("Email")).to_be_visible()  # still signed out, as the user chose:
     expect(page.get_by_role("status")).to_have_count(0)  # not "signed out" by a page back without a session
+
+
+def test_an_image_deleted_in_another_tab_leaves_this_one_when_acted_on(page: Page, api: Api) -> None:
+    email = new_email()
+    session = api.sign_in(email)
+    image = titled_upload(api, session, "a shared photo", images.png(160, 120))
+    sign_in(page, api, email)
+    tile(page, "a shared photo").get_by_role("button", name="Open a shared photo").click()
+    detail = page.get_by_role("dialog", name="a shared photo")
+    assert api.call("DELETE", f"/images/{image['id']}", session.token).status_code == 204  # the other tab
+
+    detail.get_by_label("Title", exact=True).fill("renamed too late")
+    detail.get_by_role("button", name="Save").click()
+    expect(detail).to_be_hidden()  # there is nothing left to act on
+    expect(tile(page, "a shared photo")).to_have_count(0)
+
+
+def test_versions_opened_from_the_coin_history_finish_by_themselves(page: Page, api: Api) -> None:
+    email = new_email()
+    session = api.sign_in(email)
+    titled_upload(api, session, "a plain wall", images.png(320, 240))
+    sign_in(page, api, email)
+    page.get_by_role("navigation", name="Views").get_by_role("button", name="Coins").click()
+    page.get_by_role("region", name="Coin history").get_by_role("button", name="Open a plain wall").click()
+
+    detail = page.get_by_role("dialog", name="a plain wall")
+    detail.get_by_label("Describe the change").fill("with a mural")
+    detail.get_by_role("button", name="Edit · 100 coins").click()
+    versions = detail.get_by_role("region", name="Versions")
+    expect(versions.get_by_role("button", name="Compare with version 2")).to_be_enabled(timeout=FINISHED)
+
+
+def test_stepping_to_the_last_image_by_keyboard_keeps_the_focus_in_the_dialog(page: Page, api: Api) -> None:
+    email = new_email()
+    session = api.sign_in(email)
+    for title in ("step one", "step two"):
+        titled_upload(api, session, title, images.png(120, 120))
+    sign_in(page, api, email)
+
+    opener = tile(page, "step two").get_by_role("button", name="Open step two")
+    opener.focus()
+    page.keyboard.press("Enter")
+    tab_to(page, page.get_by_role("dialog").get_by_role("button", name="Next image"))
+    page.keyboard.press("Enter")  # to the last image: its Next is disabled under the focus
+    detail = page.get_by_role("dialog", name="step one")
+    expect(detail.get_by_role("button", name="Next image")).to_be_disabled()
+    assert detail.evaluate("dialog => dialog.contains(document.activeElement)")
+    page.keyboard.press("ArrowLeft")
+    expect(page.get_by_role("dialog", name="step two")).to_be_visible()
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("Escape")
+    expect(
+        tile(page, "step one").get_by_role("button", name="Open step one")
+    ).to_be_focused()  # the last shown

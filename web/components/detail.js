@@ -13,12 +13,14 @@ import {
   said,
   state,
   toggleReference,
+  UNFINISHED,
   updateUser,
 } from "../store.js";
 import { References } from "./references.js";
 
 const FILE_EXTENSIONS = { JPEG: "jpg", PNG: "png", WEBP: "webp", GIF: "gif" };
 const STEP_KEYS = { ArrowLeft: -1, ArrowRight: 1 };
+const THREAD_POLL_MS = 2000; // versions still being made are read again until they are done
 
 /** What the view holds of one image: its form's values, and nothing yet of its thread or errors. */
 function freshFor(image) {
@@ -52,7 +54,9 @@ export const Detail = {
     },
     pixels() {
       const size = this.image.metadata;
-      return size ? `${size.width} × ${size.height} ${size.format} · ${(size.size / 1024).toFixed(0)} KB` : "not measured yet";
+      if (!size) return this.image.status === "FAILED" ? "none" : "not measured yet";
+      const bytes = size.size < 1024 ? `${size.size} bytes` : `${(size.size / 1024).toFixed(0)} KB`;
+      return `${size.width} × ${size.height} ${size.format} · ${bytes}`;
     },
     cost() {
       const refunded = this.image.coinsRefunded ? `, ${this.image.coinsRefunded} refunded` : "";
@@ -87,6 +91,8 @@ export const Detail = {
     await this.loadThread();
   },
   unmounted() {
+    this.closed = true;
+    clearTimeout(this.threadTimer);
     window.removeEventListener("popstate", this.backed);
     this.address.leave();
   },
@@ -97,6 +103,12 @@ export const Detail = {
       if (!this.model && state.models.length) this.model = defaultModel().id;
       this.address.show(now.id);
       this.loadThread();
+      // A step button disabled under the focus (the last image) leaves it nowhere: keep it in the dialog.
+      this.$nextTick(() => {
+        const focused = document.activeElement;
+        if (this.$refs.dialog.contains(focused) && !focused.disabled) return;
+        (this.$refs.dialog.querySelector(".steps button:not(:disabled)") || this.$refs.dialog.querySelector(".close")).focus();
+      });
     },
     modelSpec(model) {
       if (model && !model.imageSizes.includes(this.imageSize)) this.imageSize = model.imageSizes[0];
@@ -106,22 +118,27 @@ export const Detail = {
     version(image) {
       return this.thread.findIndex((each) => each.id === image.id) + 1;
     },
+    /** The versions of the image shown; read again while one is still being made (an edit just asked for). */
     async loadThread() {
+      const id = this.image.id;
+      clearTimeout(this.threadTimer);
       try {
-        const page = await state.api.request("GET", `/images/${this.image.id}/thread`, undefined, { query: { limit: 100 } });
+        const page = await state.api.request("GET", `/images/${id}/thread`, undefined, { query: { limit: 100 } });
+        if (id !== this.image.id || this.closed) return; // another image is shown now
         this.thread = page.images.map(remember);
+        if (this.thread.some((each) => UNFINISHED.has(each.status))) this.threadTimer = setTimeout(() => this.loadThread(), THREAD_POLL_MS);
       } catch (error) {
-        if (!(error instanceof SessionEnded)) this.error = said(error);
+        if (id === this.image.id && !(error instanceof SessionEnded)) this.error = said(error);
       }
     },
     edit() {
-      return this.act(async () => {
+      return this.act(async (image) => {
         const body = { prompt: this.change, model: this.model, imageSize: this.imageSize }; // the ratio nearest the source's
-        const references = state.references.filter((image) => image.id !== this.image.id).map((image) => image.id);
+        const references = state.references.filter((each) => each.id !== image.id).map((each) => each.id);
         if (references.length) body.referenceImageIds = references;
         const headers = { "Idempotency-Key": crypto.randomUUID() };
         this.refused = [];
-        const accepted = await state.api.request("POST", `/images/${this.image.id}/edit`, body, { headers }).catch((error) => {
+        const accepted = await state.api.request("POST", `/images/${image.id}/edit`, body, { headers }).catch((error) => {
           this.refused = (error.details && error.details.imageIds) || [];
           throw error;
         });
@@ -147,21 +164,31 @@ export const Detail = {
     when(iso) {
       return new Date(iso).toLocaleString();
     },
+    /** Run an action on the image shown when it was asked for (`action(image)`): its error shown by
+     * the buttons; an image the API no longer has (deleted in another tab) is taken off the page. */
     async act(action) {
+      const image = this.image;
       this.busy = true;
       try {
-        await action();
+        await action(image);
         this.error = "";
       } catch (error) {
-        if (!(error instanceof SessionEnded)) this.error = said(error);
+        if (error instanceof SessionEnded) return;
+        if (error.code === "NOT_FOUND") this.gone(image.id);
+        else this.error = said(error);
       } finally {
         this.busy = false;
       }
     },
+    gone(id) {
+      this.$emit("deleted", id); // first: the gallery still knows where it was
+      forget(id);
+      this.$refs.dialog.close();
+    },
     save() {
-      return this.act(async () => {
+      return this.act(async (image) => {
         const body = { title: this.title, description: this.description };
-        remember((await state.api.request("PUT", `/images/${this.image.id}`, body)).image);
+        remember((await state.api.request("PUT", `/images/${image.id}`, body)).image);
         this.saved = true;
       });
     },
@@ -194,11 +221,9 @@ export const Detail = {
       });
     },
     remove() {
-      return this.act(async () => {
-        await state.api.request("DELETE", `/images/${this.image.id}`);
-        this.$emit("deleted", this.image.id); // first: the gallery still knows where it was
-        forget(this.image.id);
-        this.$refs.dialog.close();
+      return this.act(async (image) => {
+        await state.api.request("DELETE", `/images/${image.id}`); // one already gone answers 404: see act
+        this.gone(image.id);
       });
     },
   },

@@ -95,6 +95,15 @@ export const Gallery = {
         this.poll();
       }, this.pollMs);
     },
+    /** Closed, the dialog leaves the focus on the tile of the image it showed last (it may have stepped). */
+    closed() {
+      const id = this.opened.id;
+      this.opened = null;
+      this.$nextTick(() => {
+        const opener = this.$el.querySelector(`.tile[data-id="${CSS.escape(id)}"] .frame`);
+        if (opener) opener.focus();
+      });
+    },
     /** After a deletion here the focus goes to the next image (or the one before, or the heading), not nowhere. */
     deleted(id) {
       const at = Math.max(0, this.items.findIndex((image) => image.id === id));
@@ -145,7 +154,7 @@ export const Gallery = {
         </li>
       </ul>
       <p v-if="!loading && done && items.length === 0" class="hint">Nothing here yet.</p>
-      <Detail v-if="opened" :image="opened" :steps="steps" @step="step" @closed="opened = null" @deleted="deleted" />
+      <Detail v-if="opened" :image="opened" :steps="steps" @step="step" @closed="closed" @deleted="deleted" />
       <div ref="end" class="end">
         <button v-if="!done" type="button" :disabled="loading" @click="more">{{ loading ? "Loading…" : "Load more" }}</button>
         <span v-else-if="items.length" class="hint">That is everything.</span>

@@ -45,7 +45,9 @@ export const Shell = {
         this.opened = remember((await state.api.request("GET", `/images/${encodeURIComponent(id)}`)).image);
       } catch (error) {
         if (error instanceof SessionEnded) return;
-        this.notice = error.status === 404 ? "That image is not here: it was deleted, or it is someone else's." : said(error);
+        // A malformed id names no image either: the link is wrong, whatever the validator calls it.
+        const missing = error.code === "NOT_FOUND" || error.code === "VALIDATION_ERROR";
+        this.notice = missing ? "That image is not here: it was deleted, or it is someone else's." : said(error);
         window.history.replaceState(null, "", window.location.pathname + window.location.search);
       }
     },

@@ -30,6 +30,19 @@ function post(upload, file, progress) {
 }
 
 const MB = 1024 * 1024;
+// How each kind the service takes begins: a browser types a file by its name, not its bytes.
+const SIGNATURES = {
+  "image/jpeg": (head) => head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff,
+  "image/png": (head) => [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a].every((byte, at) => head[at] === byte),
+  "image/gif": (head) => String.fromCharCode(...head.slice(0, 4)) === "GIF8",
+  "image/webp": (head) => String.fromCharCode(...head.slice(0, 4)) === "RIFF" && String.fromCharCode(...head.slice(8, 12)) === "WEBP",
+};
+
+/** What the file's first bytes say it is (a PNG named .jpg is a PNG), or "" for none of those. */
+async function contentTypeOf(file) {
+  const head = new Uint8Array(await file.slice(0, 12).arrayBuffer());
+  return Object.keys(SIGNATURES).find((type) => SIGNATURES[type](head)) || "";
+}
 
 export const Upload = {
   data: () => ({ sending: [], dragging: false }),
@@ -63,24 +76,25 @@ export const Upload = {
       // Each charge answered with the balance it left, in whatever order the answers came.
       if (sent.length > 1) await refreshUser();
     },
-    /** Why the service would refuse the file, said before asking it for a URL; "" if it would not. */
-    refusal(file) {
-      const kinds = this.limits.acceptedTypes.map((type) => type.replace("image/", "").toUpperCase()).join(", ");
-      if (!this.limits.acceptedTypes.includes(file.type)) return `Not an image the service takes: send ${kinds}.`;
+    /** Why the service would refuse the file (of `type`, by its bytes), said before asking it for a URL; "" if it would not. */
+    refusal(file, type) {
+      const kinds = this.limits.acceptedTypes.map((each) => each.replace("image/", "").toUpperCase()).join(", ");
       if (file.size === 0) return "The file is empty.";
+      if (!this.limits.acceptedTypes.includes(type)) return `Not an image the service takes: send ${kinds}.`;
       if (file.size > this.limits.maxBytes) {
         return `The file is ${(file.size / MB).toFixed(1)} MB; the largest upload is ${this.maxMb} MB.`;
       }
       return "";
     },
     async send(entry, file) {
-      entry.message = this.refusal(file);
+      const type = await contentTypeOf(file);
+      entry.message = this.refusal(file, type);
       if (entry.message) {
         entry.step = "refused";
         return;
       }
       try {
-        const body = { filename: file.name.slice(0, 255), contentType: file.type, size: file.size };
+        const body = { filename: file.name.slice(0, 255), contentType: type, size: file.size };
         const accepted = await state.api.request("POST", "/images/upload", body);
         updateUser(accepted.user);
         entry.imageId = accepted.image.id;
