@@ -808,6 +808,9 @@ def test_the_address_keeps_the_view_and_the_back_button_closes_an_open_image(pag
 
     page.goto(f"{api.stack.api_url}/app/#image/{image['id']}")  # its link, in the signed-in tab
     expect(detail).to_be_visible()
+    expect(
+        detail.get_by_role("button", name="Next image")
+    ).to_be_visible()  # opened in the gallery, as from its tile
     detail.get_by_role("button", name="Close").click()
     expect(detail).to_be_hidden()
     expect(page).to_have_url(f"{api.stack.api_url}/app/")  # closed onto the page, not back out of it

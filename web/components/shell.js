@@ -42,7 +42,10 @@ export const Shell = {
     /** An image opened from its address (a link, a reload). */
     async openLinked(id) {
       try {
-        this.opened = remember((await state.api.request("GET", `/images/${encodeURIComponent(id)}`)).image);
+        const image = remember((await state.api.request("GET", `/images/${encodeURIComponent(id)}`)).image);
+        // In the gallery it opens as from its tile, able to step to its neighbours.
+        if (this.$refs.gallery) this.$refs.gallery.opened = image;
+        else this.opened = image;
       } catch (error) {
         if (error instanceof SessionEnded) return;
         // A malformed id names no image either: the link is wrong, whatever the validator calls it.
