@@ -80,6 +80,15 @@ def titled_upload(
     return wait_for_image(api, session, image["id"])
 
 
+def with_images(page: Page, api: Api, *titles: str) -> tuple[Session, list[dict[str, Any]]]:
+    """A new user with completed images of these titles (oldest first), signed in on the page."""
+    email = new_email()
+    session = api.sign_in(email)
+    made = [titled_upload(api, session, title, images.png(200, 150)) for title in titles]
+    sign_in(page, api, email)
+    return session, made
+
+
 def test_a_new_user_signs_in_generates_and_watches_the_tile_finish_by_itself(page: Page, api: Api) -> None:
     page.goto(api.stack.api_url + "/app/")
     keep(page, "1-sign-in")
@@ -348,10 +357,7 @@ def test_an_image_made_while_its_dialog_closes_still_reaches_the_gallery(page: P
 
 
 def test_the_coin_history_names_the_image_each_entry_concerns(page: Page, api: Api) -> None:
-    email = new_email()
-    session = api.sign_in(email)
-    titled_upload(api, session, "a postcard", images.png(120, 90))
-    sign_in(page, api, email)
+    with_images(page, api, "a postcard")
 
     page.get_by_role("navigation", name="Views").get_by_role("button", name="Coins").click()
     history = page.get_by_role("region", name="Coin history")
@@ -475,10 +481,7 @@ def test_an_edit_takes_the_picked_references_but_not_its_own_source(page: Page, 
 
 
 def test_a_refused_reference_is_named_by_the_form_and_nothing_is_charged(page: Page, api: Api) -> None:
-    email = new_email()
-    session = api.sign_in(email)
-    titled_upload(api, session, "soon deleted", images.png(320, 240, color=(10, 160, 60)))
-    sign_in(page, api, email)
+    session, _ = with_images(page, api, "soon deleted")
     tile(page, "soon deleted").get_by_role("button", name="Use as reference").click()
     gone = tile(page, "soon deleted").get_attribute("data-id")
     assert api.call("DELETE", f"/images/{gone}", session.token).status_code == 204  # elsewhere
@@ -785,10 +788,7 @@ def test_a_refused_access_token_is_refreshed_once_and_the_call_goes_through(page
 
 
 def test_the_address_keeps_the_view_and_the_back_button_closes_an_open_image(page: Page, api: Api) -> None:
-    email = new_email()
-    session = api.sign_in(email)
-    image = titled_upload(api, session, "a linked harbour", images.png(160, 120))
-    sign_in(page, api, email)
+    _, [image] = with_images(page, api, "a linked harbour")
     views = page.get_by_role("navigation", name="Views")
 
     views.get_by_role("button", name="Coins").click()
@@ -822,11 +822,7 @@ def test_the_address_keeps_the_view_and_the_back_button_closes_an_open_image(pag
 def test_the_open_image_steps_to_its_neighbours_in_the_gallery_by_button_and_arrow_keys(
     page: Page, api: Api
 ) -> None:
-    email = new_email()
-    session = api.sign_in(email)
-    for title in ("the oldest", "the middle", "the newest"):
-        titled_upload(api, session, title, images.png(200, 100))
-    sign_in(page, api, email)
+    with_images(page, api, "the oldest", "the middle", "the newest")
 
     tile(page, "the newest").get_by_role("button", name="Open the newest").click()
     expect(
@@ -926,10 +922,7 @@ def test_an_answer_arriving_after_signing_out_does_not_sign_anyone_back_in(page:
 
 
 def test_an_image_deleted_in_another_tab_leaves_this_one_when_acted_on(page: Page, api: Api) -> None:
-    email = new_email()
-    session = api.sign_in(email)
-    image = titled_upload(api, session, "a shared photo", images.png(160, 120))
-    sign_in(page, api, email)
+    session, [image] = with_images(page, api, "a shared photo")
     tile(page, "a shared photo").get_by_role("button", name="Open a shared photo").click()
     detail = page.get_by_role("dialog", name="a shared photo")
     assert api.call("DELETE", f"/images/{image['id']}", session.token).status_code == 204  # the other tab
@@ -941,10 +934,7 @@ def test_an_image_deleted_in_another_tab_leaves_this_one_when_acted_on(page: Pag
 
 
 def test_versions_opened_from_the_coin_history_finish_by_themselves(page: Page, api: Api) -> None:
-    email = new_email()
-    session = api.sign_in(email)
-    titled_upload(api, session, "a plain wall", images.png(320, 240))
-    sign_in(page, api, email)
+    with_images(page, api, "a plain wall")
     page.get_by_role("navigation", name="Views").get_by_role("button", name="Coins").click()
     page.get_by_role("region", name="Coin history").get_by_role("button", name="Open a plain wall").click()
 
@@ -956,11 +946,7 @@ def test_versions_opened_from_the_coin_history_finish_by_themselves(page: Page, 
 
 
 def test_stepping_to_the_last_image_by_keyboard_keeps_the_focus_in_the_dialog(page: Page, api: Api) -> None:
-    email = new_email()
-    session = api.sign_in(email)
-    for title in ("step one", "step two"):
-        titled_upload(api, session, title, images.png(120, 120))
-    sign_in(page, api, email)
+    with_images(page, api, "step one", "step two")
 
     opener = tile(page, "step two").get_by_role("button", name="Open step two")
     opener.focus()
