@@ -199,20 +199,20 @@ export const Detail = {
       });
     },
     download() {
-      return this.act(async () => {
-        const response = await fetch(this.image.storageUrl);
+      return this.act(async (image) => {
+        const response = await fetch(image.storageUrl);
         if (!response.ok) throw new ApiError(response.status, "UNAVAILABLE", "The file could not be fetched; try again.");
         const link = document.createElement("a");
         link.href = URL.createObjectURL(await response.blob());
-        const extension = FILE_EXTENSIONS[(this.image.metadata || {}).format] || "img";
-        link.download = `${this.label.replace(/[\\/:*?"<>|]+/g, " ").trim() || "image"}.${extension}`;
+        const extension = FILE_EXTENSIONS[(image.metadata || {}).format] || "img";
+        link.download = `${imageName(image).replace(/[\\/:*?"<>|]+/g, " ").trim() || "image"}.${extension}`;
         link.click();
         URL.revokeObjectURL(link.href);
       });
     },
     again() {
-      return this.act(async () => {
-        const { prompt, model, imageSize, aspectRatio } = this.image;
+      return this.act(async (image) => {
+        const { prompt, model, imageSize, aspectRatio } = image;
         const headers = { "Idempotency-Key": crypto.randomUUID() };
         const accepted = await state.api.request("POST", "/images/generate", { prompt, model, imageSize, aspectRatio }, { headers });
         updateUser(accepted.user);
