@@ -422,11 +422,7 @@ def test_an_admin_grants_coins_with_a_reason_after_confirming_and_keeps_their_ow
 
 
 def test_references_picked_in_the_gallery_are_sent_in_the_order_picked(page: Page, api: Api) -> None:
-    email = new_email()
-    session = api.sign_in(email)
-    cat = titled_upload(api, session, "a cat", images.png(320, 240, color=(200, 120, 40)))
-    sofa = titled_upload(api, session, "a sofa", images.png(320, 240, color=(40, 90, 200)))
-    sign_in(page, api, email)
+    session, [cat, sofa] = with_images(page, api, "a cat", "a sofa")
     form = page.get_by_role("form", name="Generate an image")
     picks = form.get_by_role("group", name="Reference images")
 
@@ -452,11 +448,7 @@ def test_references_picked_in_the_gallery_are_sent_in_the_order_picked(page: Pag
 
 
 def test_an_edit_takes_the_picked_references_but_not_its_own_source(page: Page, api: Api) -> None:
-    email = new_email()
-    session = api.sign_in(email)
-    room = titled_upload(api, session, "a room", images.png(320, 240, color=(90, 90, 90)))
-    lamp = titled_upload(api, session, "a lamp", images.png(320, 240, color=(250, 220, 60)))
-    sign_in(page, api, email)
+    session, [room, lamp] = with_images(page, api, "a room", "a lamp")
 
     tile(page, "a lamp").get_by_role("button", name="Use as reference").click()
     tile(page, "a room").get_by_role("button", name="Use as reference").click()
