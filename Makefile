@@ -21,7 +21,9 @@ $(VENV_MADE):
 
 $(STAMP): $(VENV_MADE) pyproject.toml layers/shared/requirements.txt
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	@# setuptools says each time that an editable install of mapped packages uses an import hook:
+	@# information, not a fault, that a first run would take for an error.
+	PYTHONWARNINGS="ignore:Editable installation" $(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
 install: $(STAMP)
