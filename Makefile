@@ -11,7 +11,7 @@ PY := $(VENV)/bin/python
 VENV_MADE := $(VENV)/.python$(RUNTIME_PYTHON)
 STAMP := $(VENV)/.installed
 
-.PHONY: dev dev-reset vendor test lint validate bench build deploy install clean browser shells openapi
+.PHONY: dev dev-reset vendor templates test lint validate bench build deploy install clean browser shells openapi
 
 $(VENV_MADE):
 	@test -n "$(PYTHON)" || { echo "no Python $(RUNTIME_PYTHON): see infra/find-python's advice above" >&2; exit 1; }
@@ -87,8 +87,12 @@ deploy: build
 
 ## Vendor the front end's libraries again from npm, at the versions web/vendor/vendor.json pins (needs npm)
 vendor:
-	cd web/vendor && ./fetch.sh vue "$$(python3 -c 'import json; print(json.load(open("vendor.json"))["vue"]["version"])')" \
-		dist/vue.esm-browser.prod.js vue.esm-browser.prod.js
+	cd web/vendor && ./fetch.sh $$(python3 -c 'import json; vue = json.load(open("vendor.json"))["vue"]; print(vue["package"], vue["version"], vue["from"], vue["file"])')
+
+## Compile the front end's templates (web/**/*.template.html) to the render functions beside them,
+## with Vue's compiler at the vendored Vue's version (needs npm; a test says when they are due)
+templates:
+	cd infra/web-templates && npm ci --silent --no-audit --no-fund && node compile.mjs
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache

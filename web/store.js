@@ -1,6 +1,6 @@
 // What the whole page shares: the session's user, the models, the images it knows (one object per
 // image, updated in place wherever it is shown) and the references picked for the next request.
-import { reactive } from "./vendor/vue.esm-browser.prod.js";
+import { reactive } from "./vendor/vue.runtime.esm-browser.prod.js";
 
 export const UNFINISHED = new Set(["PENDING", "PROCESSING"]);
 

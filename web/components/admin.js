@@ -2,6 +2,7 @@
 import { SessionEnded } from "../api.js";
 import { coins, imageName, said, state, updateUser } from "../store.js";
 import { pagedList } from "../paged-list.js";
+import { render } from "./admin.render.js"; // its markup: admin.template.html, compiled by `make templates`
 
 const SEARCH_DELAY_MS = 250; // typing is searched once it pauses
 
@@ -76,49 +77,5 @@ export const Admin = {
       });
     },
   },
-  template: `
-    <section class="card admin" aria-label="Users">
-      <h2>Users</h2>
-      <label>Search by email <input v-model.trim="search" type="search" name="search" placeholder="the start of an email" maxlength="254"></label>
-      <p v-if="search && loading" class="hint" role="status">Searching…</p>
-      <p v-else-if="search && done && items.length === 0" class="hint" role="status">No user's email starts with “{{ search }}”.</p>
-      <p v-if="error" class="error" role="alert">{{ error }}</p>
-      <div class="scroll">
-        <table>
-          <thead><tr><th scope="col">Email</th><th scope="col" class="roomy">Name</th><th scope="col" class="roomy">Roles</th><th scope="col" class="number">Coins</th><th scope="col"></th></tr></thead>
-          <tbody>
-            <tr v-for="user in items" :key="user.id" :aria-label="user.email">
-              <td class="email">{{ user.email }}</td><td class="roomy">{{ user.firstName }} {{ user.lastName }}</td><td class="roomy">{{ user.roles.join(", ") }}</td>
-              <td class="number">{{ user.coins }}</td>
-              <td><button type="button" class="quiet" :aria-label="'Manage ' + user.email" @click="choose(user)">Manage</button></td>
-            </tr>
-          </tbody>
-        </table>
-      </div>
-      <div class="end"><button v-if="!done" type="button" :disabled="loading" @click="more">{{ loading ? "Loading…" : "Load more users" }}</button></div>
-      <div v-if="chosen" class="manage" role="group" :aria-label="'Manage ' + chosen.email">
-        <h3>{{ chosen.email }} · {{ coins(chosen.coins) }}</h3>
-        <form @submit.prevent="confirming = true" aria-label="Grant or take coins">
-          <label>Coins to grant (negative: to take) <input v-model.number="amount" type="number" name="amount" required step="1"></label>
-          <label>Reason <input v-model.trim="reason" name="reason" required maxlength="200"></label>
-          <button type="submit" :disabled="!amount || !reason">{{ amount < 0 ? "Take" : "Grant" }} coins</button>
-        </form>
-        <div v-if="confirming" class="confirm" role="group" aria-label="Confirm the coins">
-          <p>{{ amount < 0 ? "Take" : "Grant" }} {{ coins(Math.abs(amount)) }} {{ amount < 0 ? "from" : "to" }} {{ chosen.email }} ("{{ reason }}")? It is recorded in their coin history.</p>
-          <div class="row">
-            <button type="button" @click="grant">Yes, {{ amount < 0 ? "take" : "grant" }} {{ Math.abs(amount) === 1 ? "it" : "them" }}</button>
-            <button type="button" class="quiet" @click="confirming = false">Cancel</button>
-          </div>
-        </div>
-        <p v-if="notice" role="status" class="ok">{{ notice }}</p>
-        <p v-if="failed" role="alert" class="error">{{ failed }}</p>
-        <button v-if="!isAdmin(chosen)" type="button" class="quiet" @click="toggleAdmin(chosen)">Make admin</button>
-        <button v-else-if="chosen.id !== $root.user.id" type="button" class="quiet" @click="toggleAdmin(chosen)">Remove admin</button>
-        <h3>Their latest images</h3>
-        <ul class="strip" role="list">
-          <li v-for="image in images" :key="image.id"><img v-if="image.thumbnailUrl" :src="image.thumbnailUrl" :alt="imageName(image)"><span v-else>{{ image.status }}</span></li>
-        </ul>
-        <p v-if="images.length === 0" class="hint">No images.</p>
-      </div>
-    </section>`,
+  render,
 };

@@ -2,6 +2,7 @@
 import { SessionEnded } from "../api.js";
 import { pagedList } from "../paged-list.js";
 import { deleted, imageName, images, remember, said, state } from "../store.js";
+import { render } from "./coins.render.js"; // its markup: coins.template.html, compiled by `make templates`
 
 const REASONS = { welcome: "Welcome coins", generate: "Generation", upload: "Upload", refund: "Refund", grant: "Granted by an admin" };
 
@@ -51,30 +52,5 @@ export const Coins = {
       }
     },
   },
-  template: `
-    <section class="card coins" aria-label="Coin history">
-      <h2>Coin history</h2>
-      <p class="hint">You have {{ $root.user.coins }} coins. Generations and uploads are charged when asked for; a failed one is refunded.</p>
-      <p v-if="error" class="error" role="alert">{{ error }}</p>
-      <div class="scroll">
-      <table>
-        <thead><tr><th scope="col">When</th><th scope="col">What</th><th scope="col">Image</th><th scope="col" class="number">Coins</th><th scope="col" class="number">Balance</th></tr></thead>
-        <tbody>
-          <tr v-for="entry in items" :key="entry.id">
-            <td>{{ when(entry.createdAt) }}</td>
-            <td>{{ reason(entry) }}<span v-if="entry.note" class="hint"> · {{ entry.note }}</span></td>
-            <td>
-              <button v-if="image(entry)" type="button" class="quiet named" :aria-label="'Open ' + imageName(image(entry))" @click="open(entry)">
-                <img v-if="image(entry).thumbnailUrl" :src="image(entry).thumbnailUrl" alt=""><span>{{ imageName(image(entry)) }}</span>
-              </button>
-              <span v-else-if="gone(entry)" class="hint">deleted</span>
-            </td>
-            <td class="number" :class="entry.amount < 0 ? 'spent' : 'got'">{{ entry.amount > 0 ? "+" : "" }}{{ entry.amount }}</td>
-            <td class="number">{{ entry.balance }}</td>
-          </tr>
-        </tbody>
-      </table>
-      </div>
-      <div class="end"><button v-if="!done" type="button" :disabled="loading" @click="more">{{ loading ? "Loading…" : "Load more" }}</button></div>
-    </section>`,
+  render,
 };

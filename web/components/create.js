@@ -2,6 +2,7 @@
 import { SessionEnded } from "../api.js";
 import { defaultModel, loadModels, made, said, state, updateUser } from "../store.js";
 import { References } from "./references.js";
+import { render } from "./create.render.js"; // its markup: create.template.html, compiled by `make templates`
 
 export const Create = {
   components: { References },
@@ -54,31 +55,5 @@ export const Create = {
       }
     },
   },
-  template: `
-    <form class="card create" @submit.prevent="generate" aria-label="Generate an image">
-      <h2>Generate</h2>
-      <label class="wide">Prompt <textarea v-model.trim="prompt" name="prompt" required maxlength="2000" rows="2"></textarea></label>
-      <label>Model
-        <select v-model="model" name="model">
-          <option v-for="m in models" :key="m.id" :value="m.id">{{ m.name }}</option>
-        </select>
-      </label>
-      <label>Size
-        <select v-model="imageSize" name="imageSize">
-          <option v-for="size in (chosen ? chosen.imageSizes : [])" :key="size" :value="size">{{ size }}</option>
-        </select>
-      </label>
-      <label>Aspect ratio
-        <select v-model="aspectRatio" name="aspectRatio">
-          <option v-for="ratio in (chosen ? chosen.aspectRatios : [])" :key="ratio" :value="ratio">{{ ratio }}</option>
-        </select>
-      </label>
-      <References class="wide" :room="chosen ? chosen.maxReferenceImages : 0" :refused="refused" />
-      <div class="action">
-        <button type="submit" :disabled="busy || price === null">Generate{{ price !== null ? " · " + price + " coins" : "" }}</button>
-        <span v-if="price !== null && $root.user.coins >= price" class="hint">balance after: {{ $root.user.coins - price }}</span>
-        <span v-else-if="price !== null" class="hint">not enough coins: you have {{ $root.user.coins }}</span>
-      </div>
-      <p v-if="error" class="error" role="alert">{{ error }}</p>
-    </form>`,
+  render,
 };

@@ -17,6 +17,7 @@ import {
   updateUser,
 } from "../store.js";
 import { References } from "./references.js";
+import { render } from "./detail.render.js"; // its markup: detail.template.html, compiled by `make templates`
 
 const FILE_EXTENSIONS = { JPEG: "jpg", PNG: "png", WEBP: "webp", GIF: "gif" };
 const STEP_KEYS = { ArrowLeft: -1, ArrowRight: 1 };
@@ -227,79 +228,5 @@ export const Detail = {
       });
     },
   },
-  template: `
-    <dialog ref="dialog" class="detail" :aria-label="label" @close="$emit('closed')" @keydown="stepByKey">
-      <button type="button" class="close" aria-label="Close" @click="$refs.dialog.close()">×</button>
-      <div v-if="steps" class="steps">
-        <button type="button" class="quiet" :disabled="!steps.back" aria-label="Previous image" @click="$emit('step', -1)">‹</button>
-        <button type="button" class="quiet" :disabled="!steps.on" aria-label="Next image" @click="$emit('step', 1)">›</button>
-      </div>
-      <figure v-if="pair" class="compare">
-        <img :src="pair.before.storageUrl" :alt="'Before: version ' + version(pair.before)">
-        <img class="after" :src="pair.after.storageUrl" :alt="'After: version ' + version(pair.after)" :style="{ clipPath: 'inset(0 0 0 ' + split + '%)' }">
-        <input type="range" min="0" max="100" v-model.number="split" aria-label="Before and after">
-        <figcaption>Version {{ version(pair.before) }} (left) and version {{ version(pair.after) }} (right) <button type="button" class="quiet" @click="compared = null">Stop comparing</button></figcaption>
-      </figure>
-      <figure v-else>
-        <img v-if="image.storageUrl" :src="image.storageUrl" :alt="label">
-        <span v-else class="placeholder">{{ image.status === "FAILED" ? image.error : "Working on it…" }}</span>
-      </figure>
-      <div class="about">
-        <form @submit.prevent="save" aria-label="Title and description">
-          <label>Title <input v-model="title" name="title" maxlength="200" @input="saved = false"></label>
-          <label>Description <textarea v-model="description" name="description" maxlength="2000" rows="2" @input="saved = false"></textarea></label>
-          <div class="action"><button type="submit" :disabled="busy">Save</button><span v-if="saved" class="hint" role="status">Saved</span></div>
-        </form>
-        <dl>
-          <dt>Status</dt><dd>{{ image.status }}<span v-if="image.error"> · {{ image.error }}</span></dd>
-          <dt>Kind</dt><dd>{{ image.type === "GENERATED" ? "generated" : "uploaded" }}</dd>
-          <template v-if="image.model"><dt>Model</dt><dd>{{ modelName(image.model) }} · {{ image.imageSize }} · {{ image.aspectRatio }}</dd></template>
-          <dt>Image</dt><dd>{{ pixels }}</dd>
-          <dt>Cost</dt><dd>{{ cost }}</dd>
-          <dt>Created</dt><dd>{{ when(image.createdAt) }}</dd>
-          <dt>Changed</dt><dd>{{ when(image.updatedAt) }}</dd>
-        </dl>
-        <div v-if="image.prompt" class="prompt">
-          <p>{{ image.prompt }}</p>
-          <button type="button" @click="copy">{{ copied ? "Copied" : "Copy the prompt" }}</button>
-        </div>
-        <form v-if="image.status === 'COMPLETED'" class="edit" @submit.prevent="edit" aria-label="Edit this image">
-          <label>Describe the change <textarea v-model.trim="change" name="change" required maxlength="2000" rows="2"></textarea></label>
-          <div class="row">
-            <label>Model
-              <select v-model="model" name="model"><option v-for="m in $root.models" :key="m.id" :value="m.id">{{ m.name }}</option></select>
-            </label>
-            <label>Size
-              <select v-model="imageSize" name="imageSize"><option v-for="size in (modelSpec ? modelSpec.imageSizes : [])" :key="size" :value="size">{{ size }}</option></select>
-            </label>
-          </div>
-          <p class="hint">The edit keeps this image's shape: the model's aspect ratio nearest to it.</p>
-          <References :room="modelSpec ? modelSpec.maxReferenceImages : 0" :source="image.id" :refused="refused" />
-          <button type="submit" :disabled="busy || editPrice === null">Edit{{ editPrice !== null ? " · " + editPrice + " coins" : "" }}</button>
-        </form>
-        <section v-if="thread.length > 1" class="thread" aria-label="Versions">
-          <h3>Versions</h3>
-          <ol role="list">
-            <li v-for="(each, index) in thread" :key="each.id">
-              <button type="button" class="quiet" :disabled="each.id === image.id || !each.storageUrl" :aria-pressed="compared !== null && compared.id === each.id"
-                :aria-label="each.id === image.id ? 'Version ' + (index + 1) + ', this one' : 'Compare with version ' + (index + 1)" @click="compared = each">
-                <img v-if="each.thumbnailUrl" :src="each.thumbnailUrl" alt=""><span v-else>{{ each.status }}</span>
-              </button>
-            </li>
-          </ol>
-        </section>
-        <div class="actions">
-          <button v-if="image.status === 'COMPLETED'" type="button" class="quiet" :aria-pressed="isReference(image)" @click="toggleReference(image)">Use as reference</button>
-          <button type="button" :disabled="busy || !image.storageUrl" @click="download">Download</button>
-          <button v-if="image.type === 'GENERATED'" type="button" :disabled="busy" @click="again">Run again · {{ image.coinsUsed }} coins</button>
-          <button type="button" class="danger" :disabled="busy" @click="confirming = true">Delete</button>
-        </div>
-        <div v-if="confirming" class="confirm" role="group" aria-label="Confirm the deletion">
-          <p>Delete “{{ label }}”? The image and its thumbnail are removed for good. {{ coinsOnDelete }}</p>
-          <button type="button" class="danger" :disabled="busy" @click="remove">Delete for good</button>
-          <button type="button" class="quiet" @click="confirming = false">Keep it</button>
-        </div>
-        <p v-if="error" class="error" role="alert">{{ error }}</p>
-      </div>
-    </dialog>`,
+  render,
 };

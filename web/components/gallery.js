@@ -3,6 +3,7 @@ import { SessionEnded } from "../api.js";
 import { pagedList } from "../paged-list.js";
 import { deletedListeners, forget, imageName, images, isReference, madeListeners, refreshUser, remember, state, toggleReference, UNFINISHED } from "../store.js";
 import { Detail } from "./detail.js";
+import { render } from "./gallery.render.js"; // its markup: gallery.template.html, compiled by `make templates`
 
 const PAGE_SIZE = 24;
 const POLL_FIRST_MS = 1000; // unfinished images are polled, backing off while nothing changes
@@ -124,40 +125,5 @@ export const Gallery = {
     },
     label: imageName,
   },
-  template: `
-    <section class="gallery" aria-label="Your images">
-      <div class="bar">
-        <h2 ref="heading" tabindex="-1">Your images</h2>
-        <label>Type
-          <select v-model="type" name="type" @change="restart">
-            <option value="">All</option><option value="GENERATED">Generated</option><option value="UPLOADED">Uploaded</option>
-          </select>
-        </label>
-        <label>Status
-          <select v-model="status" name="status" @change="restart">
-            <option value="">Any</option><option value="COMPLETED">Completed</option>
-            <option value="PENDING">Pending</option><option value="PROCESSING">Processing</option><option value="FAILED">Failed</option>
-          </select>
-        </label>
-      </div>
-      <p v-if="error" class="error" role="alert">{{ error }} <button type="button" @click="more">Try again</button></p>
-      <ul class="grid" role="list">
-        <li v-for="image in items" :key="image.id" class="tile" :style="{ '--ratio': ratio(image) }" :data-id="image.id" :data-status="image.status" :aria-label="label(image)">
-          <button type="button" class="frame" :style="{ aspectRatio: ratio(image) }" :aria-label="'Open ' + label(image)" @click="opened = image">
-            <img v-if="image.thumbnailUrl" :src="image.thumbnailUrl" :alt="label(image)" loading="lazy">
-            <span v-else class="placeholder">{{ image.status === "FAILED" ? "Failed" : "Working on it…" }}</span>
-          </button>
-          <p class="title">{{ label(image) }}</p>
-          <p class="meta"><span class="status">{{ image.status }}</span> · {{ image.type === "GENERATED" ? "generated" : "uploaded" }}<span v-if="image.referenceImageIds && image.referenceImageIds.length"> · {{ image.referenceImageIds.length }} references</span></p>
-          <button v-if="image.status === 'COMPLETED'" type="button" class="quiet pick" :aria-pressed="isReference(image)" @click="toggleReference(image)">Use as reference</button>
-          <p v-if="image.status === 'FAILED' && image.error" class="error">{{ image.error }}</p>
-        </li>
-      </ul>
-      <p v-if="!loading && done && items.length === 0" class="hint">Nothing here yet.</p>
-      <Detail v-if="opened" :image="opened" :steps="steps" @step="step" @closed="closed" @deleted="deleted" />
-      <div ref="end" class="end">
-        <button v-if="!done" type="button" :disabled="loading" @click="more">{{ loading ? "Loading…" : "Load more" }}</button>
-        <span v-else-if="items.length" class="hint">That is everything.</span>
-      </div>
-    </section>`,
+  render,
 };

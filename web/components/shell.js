@@ -8,6 +8,7 @@ import { Create } from "./create.js";
 import { Detail } from "./detail.js";
 import { Gallery } from "./gallery.js";
 import { Upload } from "./upload.js";
+import { render } from "./shell.render.js"; // its markup: shell.template.html, compiled by `make templates`
 
 export const Shell = {
   components: { Create, Upload, Gallery, Coins, Admin, Detail },
@@ -60,29 +61,5 @@ export const Shell = {
       forgetUser();
     },
   },
-  template: `
-    <header class="top">
-      <strong>imagegen</strong>
-      <nav aria-label="Views">
-        <button type="button" class="tab" :aria-current="shown === 'gallery' ? 'page' : null" @click="show('gallery')">Gallery</button>
-        <button type="button" class="tab" :aria-current="shown === 'coins' ? 'page' : null" @click="show('coins')">Coins</button>
-        <button v-if="admin" type="button" class="tab" :aria-current="shown === 'admin' ? 'page' : null" @click="show('admin')">Admin</button>
-      </nav>
-      <span class="who">{{ $root.user.firstName || $root.user.email }}</span>
-      <span class="coins" aria-label="Coins">{{ $root.user.coins }} coins</span>
-      <button type="button" @click="signOut">Sign out</button>
-    </header>
-    <main>
-      <p v-if="notice" class="notice" role="status">{{ notice }} <button type="button" class="quiet" @click="notice = ''">Dismiss</button></p>
-      <template v-if="shown === 'gallery'">
-        <div class="makers">
-          <Create />
-          <Upload />
-        </div>
-        <Gallery ref="gallery" />
-      </template>
-      <Coins v-else-if="shown === 'coins'" @open="opened = $event" />
-      <Admin v-else-if="shown === 'admin'" />
-      <Detail v-if="opened" :image="opened" @closed="opened = null" />
-    </main>`,
+  render,
 };

@@ -1,5 +1,6 @@
 // Sign-in: Google's button with a client id, or the local stack's issuer.
 import { said, state } from "../store.js";
+import { render } from "./sign-in.render.js"; // its markup: sign-in.template.html, compiled by `make templates`
 
 const GOOGLE_SCRIPT = "https://accounts.google.com/gsi/client";
 let googleScript = null; // loaded once per page, however often the sign-in page is shown
@@ -68,23 +69,5 @@ export const SignIn = {
       }
     },
   },
-  template: `
-    <main class="signin">
-      <h1>imagegen</h1>
-      <p class="lead">Generate and edit images with Google's Nano Banana models, and keep them in your gallery.</p>
-      <p v-if="$root.ended" class="notice" role="status">{{ $root.ended }}</p>
-      <section v-if="withGoogle" class="card google" aria-label="Sign in">
-        <div ref="google"></div>
-        <p v-if="busy" class="hint" role="status">Signing in…</p>
-        <p v-if="error" class="error" role="alert">{{ error }}</p>
-      </section>
-      <form v-else class="card" @submit.prevent="local" aria-label="Sign in">
-        <p class="hint">Local stack: any email signs in through its stand-in for Google.</p>
-        <label>Email <input v-model.trim="email" type="email" name="email" required autocomplete="email"></label>
-        <label>First name <input v-model.trim="firstName" name="firstName" autocomplete="given-name"></label>
-        <label>Last name <input v-model.trim="lastName" name="lastName" autocomplete="family-name"></label>
-        <button type="submit" :disabled="busy">Sign in</button>
-        <p v-if="error" class="error" role="alert">{{ error }}</p>
-      </form>
-    </main>`,
+  render,
 };

@@ -1,7 +1,8 @@
 // Upload: files picked or dropped, each POSTed to its presigned form with its progress and verdict.
-import { reactive } from "../vendor/vue.esm-browser.prod.js";
+import { reactive } from "../vendor/vue.runtime.esm-browser.prod.js";
 import { ApiError, SessionEnded } from "../api.js";
 import { coins, images, made, refreshUser, said, state, UNFINISHED, updateUser } from "../store.js";
+import { render } from "./upload.render.js"; // its markup: upload.template.html, compiled by `make templates`
 
 /** POST a file to its presigned form as a browser form does (the signed fields first, the file last),
  * reporting the share sent as it goes. */
@@ -123,19 +124,5 @@ export const Upload = {
       return entry.step === "refused" || (image !== undefined && image.status === "FAILED");
     },
   },
-  template: `
-    <section class="card upload" aria-label="Upload images">
-      <h2>Upload</h2>
-      <label class="drop" :class="{ dragging }" @dragover.prevent="dragging = true" @dragleave="dragging = false" @drop.prevent="dropped">
-        <span>Drop images here, or <u>pick them</u> ({{ limits.cost }} coins each, up to {{ maxMb }} MB)</span>
-        <input type="file" name="files" multiple :accept="accept" @change="picked" aria-label="Images to upload">
-      </label>
-      <ul v-if="sending.length" class="sending" role="list">
-        <li v-for="entry in sending" :key="entry.key" :aria-label="entry.name" :data-step="entry.step">
-          <span class="name">{{ entry.name }}</span>
-          <progress :value="entry.progress" max="1" :aria-label="'Upload of ' + entry.name"></progress>
-          <span class="verdict" :class="{ error: failed(entry) }">{{ verdict(entry) }}</span>
-        </li>
-      </ul>
-    </section>`,
+  render,
 };

@@ -20,8 +20,10 @@ CONTENT_TYPES = {
     ".css": "text/css; charset=utf-8",
     ".json": "application/json",
 }
-# Tooling beside the site's files, not part of it.
+# Tooling beside the site's files, not part of it: the vendoring script and its pins, and the
+# templates' sources (`make templates` compiles each NAME.template.html to the NAME.render.js served).
 NOT_SERVED = {"fetch.sh", "vendor.json"}
+TEMPLATE_SOURCE = ".template.html"
 
 
 def content_type(path: Path) -> str:
@@ -29,10 +31,15 @@ def content_type(path: Path) -> str:
     return CONTENT_TYPES.get(path.suffix, "text/plain; charset=utf-8")
 
 
+def served(path: Path) -> bool:
+    """Whether a file under the site's root is the site's (not tooling beside it)."""
+    return path.is_file() and path.name not in NOT_SERVED and not path.name.endswith(TEMPLATE_SOURCE)
+
+
 def site_files(root: Path = WEB_DIR) -> Iterator[tuple[str, Path]]:
     """Every file the site serves, with its path under the site's root."""
     for path in sorted(root.rglob("*")):
-        if path.is_file() and path.name not in NOT_SERVED:
+        if served(path):
             yield path.relative_to(root).as_posix(), path
 
 
@@ -40,7 +47,7 @@ def site_file(path: str, root: Path = WEB_DIR) -> Path | None:
     """The file at ``path`` under the site's root; None if it leaves the root or is not served."""
     base = root.resolve()
     file = (base / path).resolve()
-    if not file.is_relative_to(base) or not file.is_file() or file.name in NOT_SERVED:
+    if not file.is_relative_to(base) or not served(file):
         return None
     return file
 
