@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -87,6 +88,11 @@ class Session:
     refresh_token: str
 
 
+def new_email() -> str:
+    """An email no earlier test signed in with: a new user."""
+    return f"user-{uuid.uuid4().hex[:10]}@example.com"
+
+
 @pytest.fixture
 def api(stack: LocalStack) -> Api:
     return Api(stack)
@@ -100,13 +106,18 @@ def error_code(response: requests.Response) -> str:
     return code
 
 
+def chromium() -> str:
+    """Debian's Chromium, which `make test` installs."""
+    executable = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert executable, "Chromium is missing: `make test` installs it (apt-get install chromium)"
+    return executable
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     """Headless Chromium (Debian's, installed by `make test`), driven by Playwright."""
-    executable = shutil.which("chromium") or shutil.which("chromium-browser")
-    assert executable, "Chromium is missing: `make test` installs it (apt-get install chromium)"
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        launched = playwright.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
         yield launched
         launched.close()
 

@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import jwt
 import pytest
 
 from devstack.google import SigningKey
-from tests.e2e.conftest import Api, error_code
-
-
-def new_email() -> str:
-    return f"user-{uuid.uuid4().hex[:10]}@example.com"
+from tests.e2e.conftest import Api, error_code, new_email
 
 
 def test_first_sign_in_creates_the_user_with_welcome_coins(api: Api) -> None:

@@ -2,13 +2,7 @@
 
 from __future__ import annotations
 
-import uuid
-
-from tests.e2e.conftest import ADMIN_EMAIL, Api, error_code
-
-
-def new_email() -> str:
-    return f"user-{uuid.uuid4().hex[:10]}@example.com"
+from tests.e2e.conftest import ADMIN_EMAIL, Api, error_code, new_email
 
 
 def test_the_admin_email_is_admin_and_others_are_not(api: Api) -> None:

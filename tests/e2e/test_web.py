@@ -703,7 +703,14 @@ def test_googles_stand_in_refuses_a_client_id_or_origin_google_would(
         page.route(
             f"{site}/**",
             lambda route: route.fulfill(
-                response=route.fetch(url=route.request.url.replace(site, api.stack.api_url))
+                response=route.fetch(
+                    url=route.request.url.replace(site, api.stack.api_url),
+                    # Files fetched as that site's static host would serve them: the local stack
+                    # itself answers its own origins only.
+                    headers={
+                        name: value for name, value in route.request.headers.items() if name != "origin"
+                    },
+                )
             ),
         )
     as_deployed_with_google(page, api, client_id)

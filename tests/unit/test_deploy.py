@@ -151,10 +151,11 @@ def test_a_stack_that_serves_the_front_end_gets_its_files_config_and_a_fresh_cac
             "app.js",
             "api.js",
             "style.css",
-            "vendor/vue.esm-browser.prod.js",
+            "vendor/vue.runtime.esm-browser.prod.js",
+            "components/create.render.js",
             "config.json",
         } <= set(written)
-        assert not {"vendor/fetch.sh", "vendor/vendor.json"} & set(written)
+        assert not {"vendor/fetch.sh", "vendor/vendor.json", "components/create.template.html"} & set(written)
         app = s3.get_object(Bucket="web", Key="app.js")
         assert app["ContentType"] == "text/javascript; charset=utf-8"
         config = json.loads(s3.get_object(Bucket="web", Key="config.json")["Body"].read())

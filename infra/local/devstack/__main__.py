@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from types import FrameType
 
+from devstack.aws import LOCAL_CREDENTIALS
 from devstack.stack import LocalStack
 from devstack.template import load_template
 
@@ -108,7 +109,9 @@ def main() -> int:
     print(
         f"\n  app      {stack.api_url}/   (the front end, web/)\n"
         f"  API      {stack.api_url}/api/v1   (reference: {stack.api_url}/docs)\n"
-        f"  AWS      {stack.aws.url}   (moto; AWS_ENDPOINT_URL for the AWS CLI or boto3)\n"
+        f"  AWS      {stack.aws.url}   (moto; AWS_ENDPOINT_URL for the AWS CLI or boto3,"
+        f" signed with AWS_ACCESS_KEY_ID={LOCAL_CREDENTIALS['AWS_ACCESS_KEY_ID']}"
+        f" AWS_SECRET_ACCESS_KEY={LOCAL_CREDENTIALS['AWS_SECRET_ACCESS_KEY']})\n"
         f"  Google   {stack.issuer.issuer}   (POST {stack.api_url}/_dev/id-token for an ID token)\n"
         f"  Gemini   {'the real API (GEMINI_API_KEY)' if stack_uses_real_gemini else 'local stand-in'}"
         f" (GET {stack.api_url}/_dev/gemini/requests: what it was sent; POST /_dev/faults: failures)\n"

@@ -1,26 +1,36 @@
-"""moto server on loopback, with requests serialized and browser uploads checked as S3 does.
+"""moto server on loopback, with requests serialized, signatures and browser uploads checked as AWS
+does, and closed to other websites.
 
 moto's threaded server lets concurrent TransactWriteItems interleave (cancelled puts persist,
 some calls fail with HTTP 500), which DynamoDB never does. One request at a time makes it
 behave like AWS for everything the stack relies on. moto stores any browser upload; S3 holds it
-to its signed policy (``devstack.s3_post``), checked before the lock, outside the queue.
+to its signed policy (``devstack.s3_post``), checked before the lock, outside the queue. moto
+takes any signature, or none, and serves its management routes to anyone (every table and
+secret, and a reset): here only calls signed with the local credentials reach it
+(``devstack.sigv4``), from this machine's tools or the stack's own pages (``devstack.guard``).
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-import requests
+from moto.core.base_backend import BackendDict
+from moto.core.model_instances import reset_model_data
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from moto.sqs.models import sqs_backends
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from devstack import moto_transactions
-from devstack.s3_post import BrowserUploads
+from devstack.guard import LocalCallersOnly
+from devstack.s3_post import BrowserUploads, upload_bucket
+from devstack.sigv4 import SignedCallsOnly
 from devstack.template import REGION
+
+# The one key pair the local AWS knows: the functions, the stack's tools and the tests sign with it.
+LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -51,17 +61,29 @@ class _QuietMotoHandler(MotoRequestHandler):
 class MotoServer:
     """moto's AWS emulation served on ``host:port`` from a background thread.
 
-    ``secret_keys`` (access key id to secret key) are the credentials S3 knows: browser uploads
-    must be signed with one of them.
+    ``secret_keys`` (access key id to secret key) are the credentials it knows: every call, and
+    every browser upload's policy, must be signed with one of them. Pages may call it from
+    ``origins`` only (``allow_origins`` sets them once the stack knows them).
     """
 
     def __init__(
-        self, host: str = "127.0.0.1", port: int = 0, secret_keys: Mapping[str, str] | None = None
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        secret_keys: Mapping[str, str] | None = None,
+        origins: Collection[str] = (),
     ) -> None:
         moto_transactions.install()
-        app = BrowserUploads(
-            SerializedApp(DomainDispatcherApplication(create_backend_app)), secret_keys or {}, REGION
+        keys = dict(
+            secret_keys
+            or {LOCAL_CREDENTIALS["AWS_ACCESS_KEY_ID"]: LOCAL_CREDENTIALS["AWS_SECRET_ACCESS_KEY"]}
         )
+        uploads = BrowserUploads(SerializedApp(DomainDispatcherApplication(create_backend_app)), keys, REGION)
+        signed = SignedCallsOnly(
+            uploads, keys, proven_otherwise=lambda environ: upload_bucket(environ) is not None
+        )
+        self._guard = LocalCallersOnly(signed, origins)
+        app = self._guard
         self._server: BaseWSGIServer = make_server(
             host, port, app, threaded=True, request_handler=_QuietMotoHandler
         )
@@ -73,6 +95,10 @@ class MotoServer:
 
     def start(self) -> None:
         self._thread.start()
+
+    def allow_origins(self, origins: Collection[str]) -> None:
+        """Let pages on ``origins`` call the local AWS (the bucket's uploads and images)."""
+        self._guard.allow(origins)
 
     @staticmethod
     def wait_for_messages(queue_url: str, seconds: int) -> bool:
@@ -92,7 +118,9 @@ class MotoServer:
     def stop(self) -> None:
         """Stop serving, and forget every resource: moto keeps them per process, so a server started
         after this one (another stack in the same test run) would find this one's tables."""
-        requests.post(f"{self.url}/moto-api/reset", timeout=10).raise_for_status()  # moto's own reset
         self._server.shutdown()
+        # What moto's own reset route does, here in the process: that route is not served.
+        BackendDict.reset()
+        reset_model_data()
         self._server.server_close()
         self._thread.join(timeout=5)

@@ -126,32 +126,37 @@ class HttpApiEmulator:
         return response(environ, start_response)
 
     def handle(self, request: Request) -> Response:
-        local = self._local_route(request)
-        if local is not None:
-            return local(request)
-        if request.content_length and request.content_length > MAX_PAYLOAD_BYTES:
-            return _gateway_error(413, "Request Entity Too Large")
         origin = request.headers.get("Origin")
-        if (
+        local = self._local_route(request.method, request.path)
+        if local is not None:
+            response = local(request)
+        elif request.content_length and request.content_length > MAX_PAYLOAD_BYTES:
+            return _gateway_error(413, "Request Entity Too Large")
+        elif (
             request.method == "OPTIONS"
             and self._cors
             and request.headers.get("Access-Control-Request-Method")
         ):
             return self._preflight(origin)
-        response = self._integrate(request)
+        else:
+            response = self._integrate(request)
         self._add_cors(response.headers, origin)
         return response
 
-    def _local_route(self, request: Request) -> LocalRoute | None:
-        """The local route for the request: its exact path, or a prefix registered as ``/prefix/*``."""
-        exact = self._local_routes.get((request.method, request.path))
+    def serves_locally(self, path: str) -> bool:
+        """Whether ``path`` is one of the local routes (by any method), not the API's."""
+        return any(self._local_route(method, path) for method, _ in self._local_routes)
+
+    def _local_route(self, method: str, path: str) -> LocalRoute | None:
+        """The local route for a request: its exact path, or a prefix registered as ``/prefix/*``."""
+        exact = self._local_routes.get((method, path))
         if exact is not None:
             return exact
         return next(
             (
                 route
-                for (method, path), route in self._local_routes.items()
-                if method == request.method and path.endswith("/*") and request.path.startswith(path[:-1])
+                for (route_method, route_path), route in self._local_routes.items()
+                if route_method == method and route_path.endswith("/*") and path.startswith(route_path[:-1])
             ),
             None,
         )

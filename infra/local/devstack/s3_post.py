@@ -37,6 +37,8 @@ from xml.etree import ElementTree
 from werkzeug.http import parse_options_header
 from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
 
+from devstack import sigv4
+
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 # A bucket's path-style URL: the presigned POST's ``url`` for an endpoint such as 127.0.0.1:4566.
@@ -210,7 +212,7 @@ def signing_key(credential: str, secret_keys: Mapping[str, str], region: str) ->
             "X-Amz-Credential",
             credential,
         )
-    access_key, day, scope_region, service, terminal = parts
+    access_key, day, scope_region, service, _ = parts
     if access_key not in secret_keys:
         raise S3Error(
             403,
@@ -225,10 +227,7 @@ def signing_key(credential: str, secret_keys: Mapping[str, str], region: str) ->
             credential,
             Region=region,
         )
-    key = f"AWS4{secret_keys[access_key]}".encode()
-    for scope in (day, scope_region, service, terminal):
-        key = hmac.new(key, scope.encode(), hashlib.sha256).digest()
-    return access_key, key
+    return access_key, sigv4.signing_key(secret_keys[access_key], day, scope_region, service)
 
 
 def verify_signature(policy: str, signature: str, access_key: str, key: bytes) -> None:

@@ -19,10 +19,11 @@ import boto3
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
-from devstack.aws import MotoServer
+from devstack.aws import LOCAL_CREDENTIALS, MotoServer
 from devstack.events import QueuePoller, RuleDelivery, Schedule, schedule_seconds, stop_all
 from devstack.gemini import REQUEST_LOG_SIZE, LocalGemini
 from devstack.google import JWKS_MAX_AGE_SECONDS, LocalGoogleIssuer
+from devstack.guard import LocalCallersOnly
 from devstack.http_api import CorsConfiguration, HttpApiEmulator, LocalRoute
 from devstack.iam import function_policy
 from devstack.lambdas import LocalFunction
@@ -31,7 +32,6 @@ from devstack.provision import Provisioner
 from devstack.site import content_type, site_config, site_file, site_headers
 from devstack.template import ACCOUNT_ID, REGION, Template
 
-LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
 PAGES_DIR = Path(__file__).parent / "pages"
 LOCAL_GEMINI_PREFIX = "/_dev/gemini"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -88,11 +88,7 @@ class LocalStack:
         return self
 
     def _start(self) -> None:
-        self.aws = MotoServer(
-            self.host,
-            self._aws_port,
-            secret_keys={LOCAL_CREDENTIALS["AWS_ACCESS_KEY_ID"]: LOCAL_CREDENTIALS["AWS_SECRET_ACCESS_KEY"]},
-        )
+        self.aws = MotoServer(self.host, self._aws_port)
         self.aws.start()
         self._running.callback(self.aws.stop)
         deferred = _Deferred()
@@ -104,6 +100,8 @@ class LocalStack:
         self.issuer = LocalGoogleIssuer(issuer=f"{self.api_url}/_dev/google")
 
         self.template = Template.load(self._parameters())
+        origins = self.template.parameters["AllowedOrigins"]
+        self.aws.allow_origins(origins)
         Provisioner(self.template, self.boto_session(), endpoint_url=self.aws.url).provision()
         if self.data_dir is not None:
             self._keep_data(SavedData(self.data_dir))
@@ -116,13 +114,16 @@ class LocalStack:
             self._running.callback(self.functions[logical_id].close)
         self._start_event_plumbing()
         api = self.template.resources["HttpApi"]
-        deferred.app = HttpApiEmulator(
+        emulator = HttpApiEmulator(
             routes=self.template.http_routes(),
             functions=self.functions,
             cors=CorsConfiguration.of(self.template.resolve(api["Properties"].get("CorsConfiguration"))),
             domain=f"{self.host}:{server.server_port}",
             local_routes=self._local_routes(),
         )
+        # The API's own routes answer other origins as API Gateway does (without CORS headers);
+        # the stack's own routes (the page, /_dev) do not answer them at all.
+        deferred.app = LocalCallersOnly(emulator, origins, checks_origin=emulator.serves_locally)
         thread = threading.Thread(target=server.serve_forever, name="http-api", daemon=True)
         thread.start()
         self._running.callback(thread.join, 5)
@@ -406,7 +407,12 @@ class LocalStack:
 
 
 def _json_object(request: Request) -> dict[str, Any] | Response:
-    """The request's body as a JSON object, or the answer (400, 422) to a body that is none."""
+    """The request's body as a JSON object, or the answer (415, 400, 422) to a body that is none.
+
+    Only JSON is taken: a page can send a form or text across origins without asking, but JSON
+    only after a preflight, which the stack answers for its own origins only."""
+    if request.mimetype != "application/json":
+        return _error(415, "UNSUPPORTED_MEDIA_TYPE", "Send JSON, with Content-Type: application/json.")
     try:
         body = json.loads(request.get_data() or b"")
     except ValueError:

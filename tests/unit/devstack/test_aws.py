@@ -7,8 +7,7 @@ from typing import Any
 import boto3
 import pytest
 
-from devstack.aws import MotoServer
-from devstack.stack import LOCAL_CREDENTIALS
+from devstack.aws import LOCAL_CREDENTIALS, MotoServer
 from devstack.template import REGION
 
 

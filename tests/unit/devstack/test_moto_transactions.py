@@ -9,8 +9,7 @@ from typing import Any
 import boto3
 import pytest
 
-from devstack.aws import MotoServer
-from devstack.stack import LOCAL_CREDENTIALS
+from devstack.aws import LOCAL_CREDENTIALS, MotoServer
 from devstack.template import REGION
 
 # moto's backends are per process: every MotoServer of a test run shares its tables.

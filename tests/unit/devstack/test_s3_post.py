@@ -19,8 +19,8 @@ from botocore.config import Config
 from botocore.credentials import ReadOnlyCredentials
 from werkzeug.test import Client, TestResponse
 
+from devstack.aws import LOCAL_CREDENTIALS
 from devstack.s3_post import BrowserUploads, signing_key, verify_signature
-from devstack.stack import LOCAL_CREDENTIALS
 from devstack.template import REGION
 from imagegen.services.storage import ImageStorage
 
