@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from imagegen.container import Services
 from imagegen.errors import TokenExpired, Unauthorized
-from imagegen.services.auth import SignIn
+from imagegen.services.auth import REFRESH_REUSE_GRACE_SECONDS, SignIn
 from imagegen.services.tokens import AccessTokens
 from tests.conftest import ServedIssuer
 
@@ -46,15 +48,66 @@ def test_refreshing_rotates_the_refresh_token(services: Services, signed_in: Sig
     assert services.auth.refresh(renewed.refresh_token).refresh_token != renewed.refresh_token
 
 
-def test_reusing_a_refresh_token_revokes_the_whole_session(services: Services, signed_in: SignIn) -> None:
-    renewed = services.auth.refresh(signed_in.tokens.refresh_token)
+Later = Callable[[float], None]
 
-    with pytest.raises(Unauthorized):
+
+@pytest.fixture
+def later(services: Services, monkeypatch: pytest.MonkeyPatch) -> Later:
+    """``later(seconds)``: the auth service's clock moved on."""
+    real_clock = services.auth._clock
+
+    def move(seconds: float) -> None:
+        monkeypatch.setattr(services.auth, "_clock", lambda: real_clock() + seconds)
+
+    return move
+
+
+def test_a_refresh_token_presented_again_at_once_gets_the_same_new_pair(
+    services: Services, signed_in: SignIn, later: Later
+) -> None:
+    renewed = services.auth.refresh(signed_in.tokens.refresh_token)
+    later(REFRESH_REUSE_GRACE_SECONDS - 2)  # a second tab, or a retry after a lost answer (in whole seconds)
+
+    again = services.auth.refresh(signed_in.tokens.refresh_token)
+
+    assert again == renewed
+    assert services.auth.authenticate(bearer(again.token)).user_id == signed_in.user.id
+    assert services.auth.refresh(again.refresh_token).refresh_token != again.refresh_token  # rotation goes on
+
+
+def test_reusing_a_refresh_token_after_the_grace_revokes_the_whole_session(
+    services: Services, signed_in: SignIn, later: Later
+) -> None:
+    renewed = services.auth.refresh(signed_in.tokens.refresh_token)
+    later(REFRESH_REUSE_GRACE_SECONDS)
+
+    with pytest.raises(Unauthorized) as reused:
         services.auth.refresh(signed_in.tokens.refresh_token)
+    assert "already used" in reused.value.message
     with pytest.raises(Unauthorized):
         services.auth.refresh(renewed.refresh_token)
     with pytest.raises(Unauthorized):
         services.auth.authenticate(bearer(renewed.token))
+
+
+def test_a_token_older_than_the_one_just_replaced_revokes_the_session_even_at_once(
+    services: Services, signed_in: SignIn
+) -> None:
+    renewed = services.auth.refresh(signed_in.tokens.refresh_token)
+    latest = services.auth.refresh(renewed.refresh_token)
+
+    with pytest.raises(Unauthorized):
+        services.auth.refresh(signed_in.tokens.refresh_token)
+    with pytest.raises(Unauthorized):
+        services.auth.authenticate(bearer(latest.token))
+
+
+def test_within_the_grace_a_revoked_session_stays_revoked(services: Services, signed_in: SignIn) -> None:
+    renewed = services.auth.refresh(signed_in.tokens.refresh_token)
+    services.auth.logout(services.auth.authenticate(bearer(renewed.token)))
+
+    with pytest.raises(Unauthorized):
+        services.auth.refresh(signed_in.tokens.refresh_token)
 
 
 def test_logout_ends_access_and_refresh_at_once(services: Services, signed_in: SignIn) -> None:
@@ -66,11 +119,8 @@ def test_logout_ends_access_and_refresh_at_once(services: Services, signed_in: S
         services.auth.refresh(signed_in.tokens.refresh_token)
 
 
-def test_an_expired_session_cannot_refresh(
-    services: Services, signed_in: SignIn, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    real_clock = services.auth._clock
-    monkeypatch.setattr(services.auth, "_clock", lambda: real_clock() + 31 * 24 * 3600)
+def test_an_expired_session_cannot_refresh(services: Services, signed_in: SignIn, later: Later) -> None:
+    later(31 * 24 * 3600)
     with pytest.raises(Unauthorized):
         services.auth.refresh(signed_in.tokens.refresh_token)
 

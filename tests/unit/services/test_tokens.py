@@ -95,6 +95,32 @@ def test_a_refresh_token_is_recognised_as_issued_only_for_its_own_session_and_se
     assert not RefreshTokens(lambda: "another secret").was_issued(token)
 
 
+def test_a_refresh_tokens_successor_is_always_the_same_issued_token_and_only_its_own() -> None:
+    issuer = RefreshTokens(lambda: SECRET)
+    token = issuer.issue("S1")
+
+    successor = issuer.successor(token)
+
+    assert successor == issuer.successor(RefreshToken.parse(str(token)))  # asked twice, the same
+    assert successor.session_id == "S1"
+    assert issuer.was_issued(successor)
+    assert successor.secret != token.secret
+    assert issuer.successor(successor) != successor
+    assert issuer.successor(issuer.issue("S1")) != successor
+    assert RefreshTokens(lambda: "another secret").successor(token) != successor
+
+
+def test_an_access_token_issued_at_a_given_second_is_the_same_token() -> None:
+    access = tokens(clock=time.time())
+    issued_at = int(time.time()) - 5
+
+    assert access.issue("U1", "S1", issued_at) == access.issue("U1", "S1", issued_at)
+    assert (
+        jwt.decode(access.issue("U1", "S1", issued_at), options={"verify_signature": False})["iat"]
+        == issued_at
+    )
+
+
 @pytest.mark.parametrize("garbage", ["", "S1", "S1.", ".secret" + "x" * 40, "S1.short"])
 def test_malformed_refresh_tokens_are_refused(garbage: str) -> None:
     with pytest.raises(Unauthorized):

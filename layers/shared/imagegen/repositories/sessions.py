@@ -37,12 +37,16 @@ class SessionRepository:
     def rotate(
         self, session_id: str, old_hash: str, new_hash: str, rotated_at: str, expires_at: int, now: int
     ) -> bool:
-        """Swap the refresh hash if the session is live and still holds ``old_hash``."""
+        """Swap the refresh hash if the session is live and still holds ``old_hash``, which it keeps
+        as the previous one, rotated ``now``."""
         swapped = update_if(
             self._client,
             TableName=self._table,
             Key=to_item({"sessionId": session_id}),
-            UpdateExpression="SET refreshHash = :new, rotatedAt = :at, expiresAt = :exp",
+            UpdateExpression=(
+                "SET refreshHash = :new, previousRefreshHash = :old, rotatedAt = :at, rotatedEpoch = :now,"
+                " expiresAt = :exp"
+            ),
             ConditionExpression="refreshHash = :old AND attribute_not_exists(revokedAt) AND expiresAt > :now",
             ExpressionAttributeValues=to_values(
                 {":new": new_hash, ":old": old_hash, ":at": rotated_at, ":exp": expires_at, ":now": now}

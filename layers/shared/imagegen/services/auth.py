@@ -14,6 +14,10 @@ from imagegen.models.auth import Caller, TokenPair
 from imagegen.models.sessions import Session
 from imagegen.services.tokens import RefreshToken
 
+# How long a used refresh token still gets the pair it was exchanged for: long enough for tabs that
+# refresh at once and a retry after a timeout, short enough that a stolen token is soon worthless.
+REFRESH_REUSE_GRACE_SECONDS = 30
+
 if TYPE_CHECKING:
     from imagegen.models.users import User
     from imagegen.repositories.callers import CallerRepository
@@ -44,6 +48,7 @@ class AuthService:
         refresh_tokens: RefreshTokens,
         refresh_ttl_seconds: int,
         clock: Callable[[], float] = time.time,
+        reuse_grace_seconds: int = REFRESH_REUSE_GRACE_SECONDS,
     ) -> None:
         self._google = google
         self._users = users
@@ -53,6 +58,7 @@ class AuthService:
         self._refresh_tokens = refresh_tokens
         self._refresh_ttl = refresh_ttl_seconds
         self._clock = clock
+        self._reuse_grace = reuse_grace_seconds
 
     def sign_in_with_google(self, id_token: str) -> SignIn:
         """Verify a Google ID token, find or create its user, and open a session."""
@@ -75,28 +81,40 @@ class AuthService:
     def refresh(self, refresh_token: str) -> TokenPair:
         """New tokens for a live session; the presented refresh token stops working.
 
-        Presenting a refresh token that was issued for the session and already used means it
+        The same token presented again within ``reuse_grace_seconds`` of its use (a second tab
+        refreshing at the same moment, a retry after a lost answer) gets the same new pair. Later,
+        presenting a refresh token that was issued for the session and already used means it
         leaked (or a client is confused): the whole session is revoked. Any other token is
         refused and changes nothing, so knowing a session id is not enough to end a session.
         """
         presented = RefreshToken.parse(refresh_token)
         if not self._refresh_tokens.was_issued(presented):
             raise Unauthorized("The refresh token is not valid.")
-        session = self._sessions.get(presented.session_id)
-        if session is None or session.revoked_at or session.expires_at <= int(self._clock()):
-            raise Unauthorized("The refresh token is not valid.")
-        if not presented.matches(session.refresh_hash):
-            self._sessions.revoke(session.session_id, now_iso())
-            raise Unauthorized("The refresh token was already used; the session is revoked.")
-        rotated = self._refresh_tokens.issue(session.session_id)
         now = int(self._clock())
-        swapped = self._sessions.rotate(
-            session.session_id, session.refresh_hash, rotated.hash, now_iso(), now + self._refresh_ttl, now
-        )
-        if not swapped:  # a concurrent refresh with the same token won: this one is a reuse
-            self._sessions.revoke(session.session_id, now_iso())
-            raise Unauthorized("The refresh token was already used; the session is revoked.")
-        return self._pair(session.user_id, rotated)
+        session = self._live_session(presented.session_id, now)
+        successor = self._refresh_tokens.successor(presented)
+        if presented.matches(session.refresh_hash):
+            if self._sessions.rotate(
+                session.session_id, presented.hash, successor.hash, now_iso(), now + self._refresh_ttl, now
+            ):
+                return self._pair(session.user_id, successor, issued_at=now)
+            # Another refresh with this token got in first: it is judged by what that one wrote.
+            session = self._live_session(presented.session_id, now)
+        if (
+            session.previous_refresh_hash is not None
+            and session.rotated_epoch is not None
+            and presented.matches(session.previous_refresh_hash)
+            and now < session.rotated_epoch + self._reuse_grace
+        ):
+            return self._pair(session.user_id, successor, issued_at=session.rotated_epoch)
+        self._sessions.revoke(session.session_id, now_iso())
+        raise Unauthorized("The refresh token was already used; the session is revoked.")
+
+    def _live_session(self, session_id: str, now: int) -> Session:
+        session = self._sessions.get(session_id)
+        if session is None or session.revoked_at or session.expires_at <= now:
+            raise Unauthorized("The refresh token is not valid.")
+        return session
 
     def logout(self, caller: Caller) -> None:
         """End the caller's session: its access and refresh tokens stop working at once."""
@@ -120,9 +138,9 @@ class AuthService:
             raise Unauthorized("The session has ended; sign in again.")
         return Caller(user=user, session_id=session.session_id, balance=record.balance, stats=record.stats)
 
-    def _pair(self, user_id: str, refresh: RefreshToken) -> TokenPair:
+    def _pair(self, user_id: str, refresh: RefreshToken, issued_at: int | None = None) -> TokenPair:
         return TokenPair(
-            token=self._access.issue(user_id, refresh.session_id),
+            token=self._access.issue(user_id, refresh.session_id, issued_at),
             refresh_token=str(refresh),
             expires_in=self._access.ttl_seconds,
         )

@@ -42,9 +42,10 @@ class AccessTokens:
         self.ttl_seconds = ttl_seconds
         self._clock = clock
 
-    def issue(self, user_id: str, session_id: str) -> str:
-        """A signed access token for ``user_id`` in ``session_id``."""
-        now = int(self._clock())
+    def issue(self, user_id: str, session_id: str, issued_at: int | None = None) -> str:
+        """A signed access token for ``user_id`` in ``session_id``, issued now or at ``issued_at``
+        (epoch seconds: the same token again, for a pair handed out twice)."""
+        now = int(self._clock()) if issued_at is None else issued_at
         claims = {
             "sub": user_id,
             "sid": session_id,
@@ -126,6 +127,16 @@ class RefreshTokens:
         nonce = secrets.token_urlsafe(32)
         return RefreshToken(
             session_id=session_id, secret=f"{nonce}{_MAC_SEPARATOR}{self._mac(session_id, nonce)}"
+        )
+
+    def successor(self, token: RefreshToken) -> RefreshToken:
+        """The token that replaces ``token`` when it is used: derived from it, so that the same token
+        presented twice at once (two tabs, a retry) is answered with the same successor, though only
+        hashes are stored. Only this service can derive it (the MAC's key is its secret)."""
+        nonce = mac(self._signing_key(), b"refresh-token-successor", f"{token.session_id}\n{token.secret}")
+        return RefreshToken(
+            session_id=token.session_id,
+            secret=f"{nonce}{_MAC_SEPARATOR}{self._mac(token.session_id, nonce)}",
         )
 
     def was_issued(self, token: RefreshToken) -> bool:
