@@ -3,6 +3,7 @@ it was signed is refused with S3's status and XML error, and nothing is written.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -14,7 +15,7 @@ from botocore.config import Config
 
 from imagegen.services.storage import ImageStorage
 from tests import images
-from tests.e2e.conftest import Api, Session, upload, wait_for_image
+from tests.e2e.conftest import Api, Session, balance, upload, wait_for_image
 
 PHOTO = images.png(64, 48)
 
@@ -163,3 +164,25 @@ def test_one_user_cannot_overwrite_another_users_image(api: Api, session: Sessio
     assert stored(api, their_key) in (None, PHOTO)  # wherever the pipeline keeps originals, not replaced
     image = api.call("GET", f"/images/{theirs['image']['id']}", other.token).json()["image"]
     assert requests.get(image["storageUrl"], timeout=10).content == PHOTO
+
+
+def test_an_upload_the_bucket_refused_is_cancelled_with_its_coins_back_at_once(
+    api: Api, session: Session
+) -> None:
+    answer = requested(api, session, size=len(PHOTO))
+    refused = post(answer["upload"]["url"], answer["upload"]["fields"], data=PHOTO + b"\0" * 10)
+    assert s3_error(refused)["Code"] == "EntityTooLarge"
+    assert balance(api, session) == 950
+
+    cancelled = api.call("DELETE", f"/images/{answer['image']['id']}", session.token)
+
+    assert cancelled.status_code == 204
+    assert balance(api, session) == 1000  # the balance is still the sum of the ledger
+    assert api.call("GET", f"/images/{answer['image']['id']}", session.token).status_code == 404
+    # The form is still signed: a file sent now is deleted unread, and nothing is charged or refunded twice.
+    assert post(answer["upload"]["url"], answer["upload"]["fields"]).status_code == 204
+    deadline = time.monotonic() + 30
+    while stored(api, answer["upload"]["fields"]["key"]) is not None:
+        assert time.monotonic() < deadline, "the late file is still there"
+        time.sleep(0.1)
+    assert balance(api, session) == 1000

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import ConsoleMessage, Locator, Page, expect
+from playwright.sync_api import ConsoleMessage, Locator, Page, Route, expect
 
 from devstack.template import ROOT
 from tests import images
@@ -517,6 +517,52 @@ def test_a_damaged_image_fails_after_upload_and_is_refunded(page: Page, api: Api
     expect(entry.locator(".verdict")).to_have_class("verdict error")  # shown as the failure it is
     expect(tile(page, "cut.jpg")).to_have_attribute("data-status", "FAILED")
     expect(page.get_by_label("Coins")).to_have_text("1000 coins")  # the upload's 50 back
+
+
+def test_a_file_the_bucket_refuses_is_cancelled_with_its_coins_back_at_once(page: Page, api: Api) -> None:
+    email = new_email()
+    sign_in(page, api, email)
+
+    def tampered(route: Route) -> None:
+        """The form as the page sent it, another key in it: S3 refuses it against the signed policy."""
+        if route.request.method != "POST":
+            route.continue_()
+            return
+        body = route.request.post_data_buffer
+        assert body is not None
+        route.continue_(post_data=body.replace(b"incoming/", b"incoming/elsewhere/", 1))
+
+    page.route(f"{api.stack.aws.url}/**", tampered)
+    page.get_by_label("Images to upload").set_input_files(
+        [{"name": "refused.png", "mimeType": "image/png", "buffer": images.png()}]
+    )
+
+    entry = page.get_by_role("region", name="Upload images").get_by_role("listitem", name="refused.png")
+    expect(entry).to_contain_text("Policy Condition failed")  # S3's own words
+    expect(entry).to_contain_text("Its 50 coins came back.")
+    expect(page.get_by_label("Coins")).to_have_text("1000 coins")  # at once, not after the sweeper
+    expect(tile(page, "refused.png")).to_have_count(0)
+    assert api.call("GET", "/images", api.sign_in(email).token).json()["images"] == []
+
+
+def test_an_upload_whose_file_never_came_is_deleted_with_its_coins_back(page: Page, api: Api) -> None:
+    email = new_email()
+    session = api.sign_in(email)
+    body = {"filename": "lost.png", "contentType": "image/png", "size": 1000}
+    assert api.call("POST", "/images/upload", session.token, json=body).status_code == 201  # never posted
+    sign_in(page, api, email)
+    expect(page.get_by_label("Coins")).to_have_text("950 coins")
+
+    page.get_by_role("button", name="Open lost.png").click()
+    detail = page.get_by_role("dialog", name="lost.png")
+    detail.get_by_role("button", name="Delete", exact=True).click()
+    expect(detail.get_by_role("group", name="Confirm the deletion")).to_contain_text(
+        "Its 50 coins come back."
+    )
+    detail.get_by_role("button", name="Delete for good").click()
+
+    expect(tile(page, "lost.png")).to_have_count(0)
+    expect(page.get_by_label("Coins")).to_have_text("1000 coins")
 
 
 def test_an_admin_makes_another_user_admin(page: Page, api: Api) -> None:

@@ -2,6 +2,7 @@
 import { addressImage, placeOf } from "../address.js";
 import { ApiError, SessionEnded } from "../api.js";
 import {
+  coins,
   defaultModel,
   forget,
   imageName,
@@ -9,6 +10,7 @@ import {
   loadModels,
   made,
   modelName,
+  refreshUser,
   remember,
   said,
   state,
@@ -77,6 +79,8 @@ export const Detail = {
     },
     coinsOnDelete() {
       if (this.image.coinsRefunded) return "Its coins were already refunded.";
+      // An upload whose file was not taken in yet is cancelled: the service gives its coins back.
+      if (this.image.type === "UPLOADED" && this.image.status === "PENDING") return `Its ${coins(this.image.coinsUsed)} come back.`;
       return `The ${this.image.coinsUsed} coins it cost are not refunded.`;
     },
   },
@@ -225,6 +229,7 @@ export const Detail = {
       return this.act(async (image) => {
         await state.api.request("DELETE", `/images/${image.id}`); // one already gone answers 404: see act
         this.gone(image.id);
+        if (image.type === "UPLOADED" && image.status === "PENDING") await refreshUser(); // cancelled: refunded
       });
     },
   },

@@ -1,7 +1,7 @@
 // Upload: files picked or dropped, each POSTed to its presigned form with its progress and verdict.
 import { reactive } from "../vendor/vue.runtime.esm-browser.prod.js";
 import { ApiError, SessionEnded } from "../api.js";
-import { coins, images, made, refreshUser, said, state, UNFINISHED, updateUser } from "../store.js";
+import { coins, forget, images, made, refreshUser, said, state, UNFINISHED, updateUser } from "../store.js";
 import { render } from "./upload.render.js"; // its markup: upload.template.html, compiled by `make templates`
 
 /** POST a file to its presigned form as a browser form does (the signed fields first, the file last),
@@ -108,6 +108,20 @@ export const Upload = {
         if (error instanceof SessionEnded) return;
         entry.step = "refused";
         entry.message = said(error);
+        if (entry.imageId) entry.message += await this.cancel(entry.imageId);
+      }
+    },
+    /** The file never reached the bucket: cancel its upload, which gives its coins back at once.
+     * Returns what to add to the verdict. */
+    async cancel(id) {
+      try {
+        await state.api.request("DELETE", `/images/${id}`);
+        forget(id);
+        await refreshUser();
+        return ` Its ${coins(this.limits.cost)} came back.`;
+      } catch (error) {
+        if (error instanceof SessionEnded) return "";
+        return " Its coins come back within minutes."; // the sweeper fails and refunds it
       }
     },
     verdict(entry) {

@@ -64,6 +64,53 @@ def test_a_deleted_image_is_gone_with_its_files(services: Services, caller: Call
     assert services.coins.balance(caller.user_id) == 950  # deleting refunds nothing
 
 
+def test_deleting_an_upload_whose_file_never_arrived_refunds_it_with_its_removal(
+    services: Services, caller: Caller, ledger_sum: Callable[[str], int]
+) -> None:
+    image_id = uploaded(services, caller, arrived=False)
+    assert services.coins.balance(caller.user_id) == 950
+
+    services.images.delete(caller, image_id)
+
+    assert services.coins.balance(caller.user_id) == 1000 == ledger_sum(caller.user_id)
+    entries, _ = services.coins.entries(caller.user_id, limit=10, start_key=None)
+    assert [(entry.reason.value, entry.amount, entry.image_id) for entry in entries[:2]] == [
+        ("refund", 50, image_id),
+        ("upload", -50, image_id),
+    ]
+    record = services.auth._callers.load("no-session", caller.user_id)
+    assert record.stats.model_dump() == {"images": 0, "generated": 0, "uploaded": 0, "coins_spent": 0}
+    with pytest.raises(NotFound):  # and once only
+        services.images.delete(caller, image_id)
+    assert services.coins.balance(caller.user_id) == 1000
+
+
+def test_a_file_arriving_after_its_upload_was_cancelled_is_deleted_unread(
+    services: Services, caller: Caller
+) -> None:
+    data = images.jpeg()
+    body = {"filename": "a.jpg", "contentType": "image/jpeg", "size": len(data)}
+    upload = services.uploads.request_upload(caller, UploadRequest.model_validate(body))
+    services.images.delete(caller, upload.image.image_id)
+    arrival = upload.post.fields["key"]
+    bucket = services.settings.images.bucket
+    aws.s3().put_object(Bucket=bucket, Key=arrival, Body=data, ContentType="image/jpeg")
+
+    assert services.pipeline.measure(arrival) is Outcome.IGNORED
+    assert keys(services) == []
+    assert services.coins.balance(caller.user_id) == 1000  # refunded once, by the delete
+
+
+def test_deleting_a_generation_still_queued_refunds_nothing(services: Services, caller: Caller) -> None:
+    request = GenerateRequest.model_validate({"prompt": "a lighthouse"})
+    generation = services.generation.generate(caller, request)
+    assert generation.image.status is ImageStatus.PENDING
+
+    services.images.delete(caller, generation.image.image_id)
+
+    assert services.coins.balance(caller.user_id) == generation.balance  # the model may be at work
+
+
 def test_a_delete_interrupted_after_its_tombstone_is_finished_by_a_retry(
     services: Services, caller: Caller, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -147,20 +147,33 @@ class ImageService:
         return updated
 
     def delete(self, caller: Caller, image_id: str) -> None:
-        """Delete the caller's image: its files, then its record. Nothing is refunded.
+        """Delete the caller's image: its files, then its record.
 
-        The record is tombstoned first, so a generation or pipeline event still in flight
-        writes nothing to it (and removes what it wrote); a retried delete finishes the job.
+        An upload whose file has not been taken in yet (``PENDING``: the browser's POST failed, or
+        is still on its way) is cancelled: its coins come back in the transaction that removes it.
+        Any other image's coins stay spent. The record is tombstoned first, so a generation or
+        pipeline event still in flight writes nothing to it (and removes what it wrote; a file
+        arriving late is deleted unread); a retried delete finishes the job, refunding at most once.
         """
         image = self._repository.mark_deleting(caller.user_id, image_id, now_iso())
         if image is None:
             raise NotFound("No such image.")
         self.remove_files(image)
         removal = self._repository.delete_write(caller.user_id, image_id)
+        counters = deleted_counters(image.type)
+        cancelled_upload = image.type is ImageType.UPLOADED and image.status is ImageStatus.PENDING
         try:
-            self._transactions.write(
-                [removal, self._coins.add_counters(caller.user_id, deleted_counters(image.type))]
-            )
+            if cancelled_upload and image.coins_used > 0:
+                self._coins.refund(
+                    caller.user_id,
+                    image.coins_used,
+                    image.image_id,
+                    with_writes=[removal],
+                    counters={**counters, "coinsSpent": -image.coins_used},
+                )
+                self._count(Metric.COINS_REFUNDED, image.coins_used)
+            else:
+                self._transactions.write([removal, self._coins.add_counters(caller.user_id, counters)])
         except TransactionCancelled as cancelled:
             if not cancelled.refused(removal):
                 raise  # a concurrent delete of the same image finished first: nothing left to do
