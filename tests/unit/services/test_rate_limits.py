@@ -1,5 +1,5 @@
 """Per-user rate limits against moto in-process: counted with the charge, refused with nothing
-written, a window at a time, on a clock the tests move."""
+written, in a window sliding on a clock the tests move."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from imagegen.container import Services
 from imagegen.errors import InsufficientCoins, RateLimited
 from imagegen.models.auth import Caller
 from imagegen.models.images import GenerateRequest, UploadRequest
-from imagegen.repositories.rate_limits import RateLimitRepository
+from imagegen.repositories.rate_limits import RateLimitRepository, Starts
 from imagegen.services.generation import GenerationQueue, GenerationService
 from imagegen.services.rate_limits import WINDOW_SECONDS, LimitedAction, RateLimits
 from imagegen.services.uploads import UploadService
@@ -22,8 +22,8 @@ from tests.unit.conftest import UploadImage
 
 GENERATIONS = 2
 UPLOADS = 3
-# 50 s into a window: 10 s left of it.
-START = 1_800_000_000 - 1_800_000_000 % WINDOW_SECONDS + 50.0
+# 59 s into a minute of the clock: a fixed window of minutes would start again in 1 s.
+START = 1_800_000_000 - 1_800_000_000 % 60 + 59.0
 
 
 class Clock:
@@ -43,11 +43,12 @@ class Limited:
     generation: GenerationService
 
 
-@pytest.fixture
-def limited(services: Services) -> Limited:
+def limited_services(services: Services, repository: RateLimitRepository | None = None) -> Limited:
+    """The upload and generation services under small limits, on a clock of the test's, their windows
+    kept in ``repository`` (the table's by default)."""
     clock = Clock()
     limits = RateLimits(
-        RateLimitRepository(aws.dynamodb(), services.settings.limits.table),
+        repository or RateLimitRepository(aws.dynamodb(), services.settings.limits.table),
         {LimitedAction.GENERATE: GENERATIONS, LimitedAction.UPLOAD: UPLOADS},
         clock=clock,
     )
@@ -76,6 +77,11 @@ def limited(services: Services) -> Limited:
     return Limited(clock, uploads, generation)
 
 
+@pytest.fixture
+def limited(services: Services) -> Limited:
+    return limited_services(services)
+
+
 def upload_request() -> UploadRequest:
     return UploadRequest.model_validate({"filename": "a.png", "contentType": "image/png", "size": 1000})
 
@@ -88,31 +94,93 @@ def image_count(services: Services, caller: Caller) -> int:
     return len(services.image_records.list_page(caller.user_id, 100, None)[0])
 
 
+def uploads_at(limited: Limited, caller: Caller, *seconds: float) -> None:
+    """Uploads started at these seconds after START."""
+    for second in seconds:
+        limited.clock.now = START + second
+        limited.uploads.request_upload(caller, upload_request())
+
+
 def test_an_upload_past_the_limit_is_refused_with_nothing_charged_or_written(
     services: Services, limited: Limited, caller: Caller, ledger_sum: Callable[[str], int]
 ) -> None:
-    for _ in range(UPLOADS):
-        limited.uploads.request_upload(caller, upload_request())
+    uploads_at(limited, caller, 0, 10, 20)
     balance = services.coins.balance(caller.user_id)
+    limited.clock.now = START + 30
 
     with pytest.raises(RateLimited) as refused:
         limited.uploads.request_upload(caller, upload_request())
 
-    assert refused.value.retry_after == 10  # the window's end
-    assert refused.value.details == {"retryAfter": 10, "limit": UPLOADS, "windowSeconds": WINDOW_SECONDS}
+    assert refused.value.retry_after == 30  # when the first of the three is a minute old
+    assert refused.value.details == {"retryAfter": 30, "limit": UPLOADS, "windowSeconds": WINDOW_SECONDS}
     assert services.coins.balance(caller.user_id) == balance == ledger_sum(caller.user_id)
     assert image_count(services, caller) == UPLOADS
 
 
-def test_the_next_window_admits_again(services: Services, limited: Limited, caller: Caller) -> None:
-    for _ in range(UPLOADS):
-        limited.uploads.request_upload(caller, upload_request())
+def test_a_place_frees_a_minute_after_the_start_that_took_it(
+    services: Services, limited: Limited, caller: Caller
+) -> None:
+    uploads_at(limited, caller, 0, 10, 20)
+
+    limited.clock.now = START + 59.999
     with pytest.raises(RateLimited):
         limited.uploads.request_upload(caller, upload_request())
+    uploads_at(limited, caller, 60)  # the first start left the window: one place
+    with pytest.raises(RateLimited) as refused:
+        limited.uploads.request_upload(caller, upload_request())
+    assert refused.value.retry_after == 10  # the second start leaves at 70 s
+    uploads_at(limited, caller, 70, 80)
 
-    limited.clock.now += 10  # the first second of the next window
-    limited.uploads.request_upload(caller, upload_request())
-    assert image_count(services, caller) == UPLOADS + 1
+    assert image_count(services, caller) == UPLOADS + 3
+
+
+def test_no_minute_boundary_doubles_the_limit(services: Services, limited: Limited, caller: Caller) -> None:
+    uploads_at(limited, caller, 0, 0.5, 0.9)  # the last second of a clock minute
+
+    for second in (1, 2, 30, 59.8):  # the next minute: a fixed window would admit three more
+        limited.clock.now = START + second
+        with pytest.raises(RateLimited):
+            limited.uploads.request_upload(caller, upload_request())
+
+    assert image_count(services, caller) == UPLOADS
+
+
+class LetsAnotherInFirst(RateLimitRepository):
+    """The table's windows, but while the first request reads its window, ``other`` takes a place."""
+
+    other: Callable[[], object] | None = None
+
+    def starts(self, key: str) -> Starts:
+        read = super().starts(key)
+        if self.other is not None:
+            other, self.other = self.other, None
+            other()
+        return read
+
+
+def test_two_requests_racing_for_the_last_place_cannot_both_take_it(
+    services: Services, caller: Caller, ledger_sum: Callable[[str], int]
+) -> None:
+    repository = LetsAnotherInFirst(aws.dynamodb(), services.settings.limits.table)
+    limited = limited_services(services, repository)
+    uploads_at(limited, caller, 0, 1)
+    repository.other = lambda: limited.uploads.request_upload(caller, upload_request())
+
+    with pytest.raises(RateLimited):  # it read one place left, lost it, read again: none
+        limited.uploads.request_upload(caller, upload_request())
+
+    assert image_count(services, caller) == UPLOADS
+    assert services.coins.balance(caller.user_id) == 1000 - 50 * UPLOADS == ledger_sum(caller.user_id)
+
+
+def test_a_request_that_lost_a_place_it_read_takes_the_next_one(services: Services, caller: Caller) -> None:
+    repository = LetsAnotherInFirst(aws.dynamodb(), services.settings.limits.table)
+    limited = limited_services(services, repository)
+    repository.other = lambda: limited.uploads.request_upload(caller, upload_request())
+
+    limited.uploads.request_upload(caller, upload_request())  # read an empty window, found it changed
+
+    assert image_count(services, caller) == 2
 
 
 def test_generations_and_edits_share_one_allowance_and_uploads_have_their_own(
@@ -169,15 +237,17 @@ def test_a_request_replayed_by_its_idempotency_key_is_not_counted_again(
     assert image_count(services, caller) == GENERATIONS
 
 
-def test_counters_expire_through_the_ttl_a_window_after_theirs(
+def test_a_window_expires_through_the_ttl_once_its_latest_start_stops_counting(
     services: Services, limited: Limited, caller: Caller
 ) -> None:
-    limited.uploads.request_upload(caller, upload_request())
+    uploads_at(limited, caller, 0, 10)
 
-    (counter,) = aws.dynamodb().scan(TableName=services.settings.limits.table)["Items"]
-    window_end = START + 10
-    assert counter["hits"] == {"N": "1"}
-    assert int(counter["expiresAt"]["N"]) == window_end + WINDOW_SECONDS
+    (window,) = aws.dynamodb().scan(TableName=services.settings.limits.table)["Items"]
+    assert [int(start["N"]) for start in window["starts"]["L"]] == [
+        int(START * 1000),
+        int(START * 1000) + 10_000,
+    ]
+    assert int(window["expiresAt"]["N"]) == START + 10 + WINDOW_SECONDS
 
 
 def test_every_action_needs_a_limit(services: Services) -> None:

@@ -1,37 +1,58 @@
-"""The rate-limits table: one counter per user, action and window, expiring through the table's TTL."""
+"""The rate-limits table: per user and action, when their latest requests started, expiring through
+the table's TTL once none of them counts any more."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from imagegen.repositories.dynamo import Write, to_item, to_values
+from imagegen.repositories.dynamo import Write, from_item, to_item, to_values
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import PutTypeDef
 
 RATE_LIMIT = "rate limit"
 
 
+@dataclass(frozen=True, slots=True)
+class Starts:
+    """When a user's latest requests of one action started (epoch milliseconds), as read, and the
+    version of the record they were read from (0: there is none yet)."""
+
+    times: tuple[int, ...]
+    version: int
+
+
 class RateLimitRepository:
-    """Counters of what users started, per window, in the rate-limits table."""
+    """Per user and action, the start times of their latest requests, in the rate-limits table."""
 
     def __init__(self, client: DynamoDBClient, table: str) -> None:
         self._client = client
         self._table = table
 
-    def count_write(self, counter: str, limit: int, expires_at: int) -> Write:
-        """A write adding one to ``counter``, refused (its condition fails) once it holds ``limit``."""
-        return Write(
-            RATE_LIMIT,
-            {
-                "Update": {
-                    "TableName": self._table,
-                    "Key": to_item({"pk": counter}),
-                    "UpdateExpression": "ADD hits :one SET expiresAt = :expiresAt",
-                    "ConditionExpression": "attribute_not_exists(hits) OR hits < :limit",
-                    "ExpressionAttributeValues": to_values(
-                        {":one": 1, ":limit": limit, ":expiresAt": expires_at}
-                    ),
-                }
-            },
+    def starts(self, key: str) -> Starts:
+        """The start times recorded under ``key``, read consistently."""
+        item = self._client.get_item(
+            TableName=self._table, Key=to_item({"pk": key}), ConsistentRead=True
+        ).get("Item")
+        if item is None:
+            return Starts((), 0)
+        values = from_item(item)
+        return Starts(tuple(values.get("starts", [])), int(values.get("version", 0)))
+
+    def record_write(self, key: str, read: Starts, times: tuple[int, ...], expires_at: int) -> Write:
+        """A write replacing the start times under ``key`` with ``times``, refused (its condition
+        fails) if they changed since ``read``: another request took a place meanwhile."""
+        item = to_item(
+            {"pk": key, "starts": list(times), "version": read.version + 1, "expiresAt": expires_at}
         )
+        put: PutTypeDef = {
+            "TableName": self._table,
+            "Item": item,
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }
+        if read.version:
+            put["ConditionExpression"] = "version = :read"
+            put["ExpressionAttributeValues"] = to_values({":read": read.version})
+        return Write(RATE_LIMIT, {"Put": put})

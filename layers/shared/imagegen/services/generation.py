@@ -197,7 +197,7 @@ class GenerationService:
             balance = self._images.create(
                 image,
                 LedgerReason.GENERATE,
-                self._limits.slot(caller.user_id, LimitedAction.GENERATE),
+                lambda: self._limits.slot(caller.user_id, LimitedAction.GENERATE),
                 [thread_start] if thread_start else [],
             )
         except TransactionCancelled as cancelled:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from imagegen.errors import Forbidden, NotFound
@@ -54,29 +54,35 @@ class ImageService:
         self._coins = coins
         self._transactions = transactions
 
-    def create(self, image: Image, reason: LedgerReason, slot: Slot, also: Sequence[Write] = ()) -> int:
-        """Charge ``image.coins_used`` and write the new image (and ``also``), counted in the rate-limit
-        ``slot``, in one transaction; the new balance.
+    def create(
+        self, image: Image, reason: LedgerReason, slot: Callable[[], Slot], also: Sequence[Write] = ()
+    ) -> int:
+        """Charge ``image.coins_used`` and write the new image (and ``also``), in one transaction with
+        its place in the rate limit's window (``slot()`` reads one); the new balance.
 
         The charge's ledger entry is keyed by the image, so the image is paid for exactly once;
-        ``InsufficientCoins`` when the balance is short and ``RateLimited`` when the slot's window is
+        ``InsufficientCoins`` when the balance is short and ``RateLimited`` when the window is
         full, and then nothing is written; ``Busy`` when the wallet is too busy;
         ``TransactionCancelled`` if one of ``also`` is refused.
         """
-        try:
-            entry = self._coins.charge(
-                image.user_id,
-                image.coins_used,
-                reason,
-                image.image_id,
-                with_writes=[self._repository.create_write(image), slot.write, *also],
-                counters=created_counters(image.type, image.coins_used),
-            )
-        except TransactionCancelled as cancelled:
-            if cancelled.refused(slot.write):
-                raise slot.exceeded() from cancelled
-            raise
-        return entry.balance
+        while True:
+            place = slot()
+            try:
+                entry = self._coins.charge(
+                    image.user_id,
+                    image.coins_used,
+                    reason,
+                    image.image_id,
+                    with_writes=[self._repository.create_write(image), place.write, *also],
+                    counters=created_counters(image.type, image.coins_used),
+                )
+            except TransactionCancelled as cancelled:
+                if cancelled.refused(place.write):
+                    # Another request of the user took a place meanwhile: read the window again. This
+                    # ends: every such refusal is a place taken, and a full window refuses at once.
+                    continue
+                raise
+            return entry.balance
 
     def get(self, caller: Caller, image_id: str) -> Image:
         """The caller's image; another user's image is as missing as one that does not exist."""

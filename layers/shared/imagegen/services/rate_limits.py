@@ -1,11 +1,16 @@
-"""Per-user rate limits: how many generations (edits included) and uploads one user may start a minute.
+"""Per-user rate limits: how many generations (edits included) and uploads one user may start in
+any 60 seconds.
 
-Fixed windows of a minute, aligned to the clock: one counter per user, action and window, counted by
-a conditional update *inside the transaction that charges the request*. So a request over the limit
-is refused with nothing written (no coin, no image, not even a count), and a request refused for
-another reason (402, a lost race) counts for nothing either. A retried request with its
-``Idempotency-Key`` is answered from the first one and is not counted again. Counters expire
-through the table's TTL a window after theirs ends.
+A sliding window, exact: each user and action keeps the start times of their latest requests, and
+a request is admitted only while fewer than the limit started in the 60 seconds before it. (Fixed
+windows of the clock's minutes admitted a full window at the end of one minute and another at the
+start of the next: twice the limit within seconds.) The start times are read, and the new one
+written *inside the transaction that charges the request*, on the condition that they did not
+change meanwhile. So a request over the limit is refused with nothing written (no coin, no image,
+not even a start), a request refused for another reason (402, a lost race) counts for nothing
+either, and two requests racing for the last place cannot both take it: the one whose condition
+fails reads again. A retried request with its ``Idempotency-Key`` is answered from the first one
+and is not counted again. The records expire through the table's TTL once no start counts.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ if TYPE_CHECKING:
     from imagegen.repositories.rate_limits import RateLimitRepository
 
 WINDOW_SECONDS = 60
+_WINDOW_MS = WINDOW_SECONDS * 1000
 
 
 class LimitedAction(StrEnum):
@@ -40,27 +46,15 @@ class LimitedAction(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Slot:
-    """One request's place in its window: ``write`` goes into the request's transaction, which
-    refuses it once the window is full."""
+    """A place for one more request in its user's window: ``write`` goes into the request's
+    transaction, which refuses it if another request took a place since the window was read (then
+    ask for a slot again: the window may be full by now)."""
 
     write: Write
-    action: LimitedAction
-    limit: int
-    retry_after: int
-
-    def exceeded(self) -> RateLimited:
-        """The refusal to answer with when the transaction refused ``write``."""
-        return RateLimited(
-            f"You may start {self.limit} {self.action.counted} a minute; nothing was charged. "
-            f"Try again in {self.retry_after} s.",
-            retry_after=self.retry_after,
-            limit=self.limit,
-            window_seconds=WINDOW_SECONDS,
-        )
 
 
 class RateLimits:
-    """Hands out slots in each user's current window."""
+    """Hands out places in each user's sliding window."""
 
     def __init__(
         self,
@@ -76,12 +70,23 @@ class RateLimits:
         self._clock = clock
 
     def slot(self, user_id: str, action: LimitedAction) -> Slot:
-        """The write that counts one more ``action`` of ``user_id`` in the current window."""
-        now = self._clock()
-        window = int(now // WINDOW_SECONDS)
-        ends_at = (window + 1) * WINDOW_SECONDS
+        """A place for one more ``action`` of ``user_id`` now; ``RateLimited``, with nothing written,
+        when the limit of them started in the last 60 seconds."""
+        now = int(self._clock() * 1000)
         limit = self._per_minute[action]
-        write = self._repository.count_write(
-            f"{user_id}#{action.value}#{window}", limit, expires_at=ends_at + WINDOW_SECONDS
-        )
-        return Slot(write, action, limit, retry_after=max(1, math.ceil(ends_at - now)))
+        key = f"{user_id}#{action.value}"
+        read = self._repository.starts(key)
+        counted = sorted(start for start in read.times if start > now - _WINDOW_MS)
+        if len(counted) >= limit:
+            # A place frees when the start that keeps the window full leaves it.
+            frees_at = counted[len(counted) - limit] + _WINDOW_MS
+            retry_after = max(1, math.ceil((frees_at - now) / 1000))
+            raise RateLimited(
+                f"You may start {limit} {action.counted} a minute; nothing was charged. "
+                f"Try again in {retry_after} s.",
+                retry_after=retry_after,
+                limit=limit,
+                window_seconds=WINDOW_SECONDS,
+            )
+        expires_at = math.ceil((now + _WINDOW_MS) / 1000)  # when this start stops counting
+        return Slot(self._repository.record_write(key, read, (*counted, now), expires_at))

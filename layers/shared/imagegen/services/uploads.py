@@ -89,8 +89,9 @@ class UploadService:
             created_at=now,
             updated_at=now,
         )
-        slot = self._limits.slot(caller.user_id, LimitedAction.UPLOAD)
-        balance = self._images.create(image, LedgerReason.UPLOAD, slot)
+        balance = self._images.create(
+            image, LedgerReason.UPLOAD, lambda: self._limits.slot(caller.user_id, LimitedAction.UPLOAD)
+        )
         post = self._storage.presign_upload(
             incoming_key(caller.user_id, image_id), request.content_type, request.size, self._url_ttl
         )
