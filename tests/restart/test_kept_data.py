@@ -6,6 +6,7 @@ a second one.)"""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -74,5 +75,34 @@ def test_a_restarted_stack_has_what_the_last_run_left(tmp_path: Path) -> None:
     stack = started(tmp_path / "empty")
     try:
         assert Api(stack).call("GET", "/users/me", ada.token).status_code == 401
+    finally:
+        stack.stop()
+
+
+def test_a_generation_queued_when_the_stack_stopped_is_made_after_it_starts_again(tmp_path: Path) -> None:
+    data_dir = tmp_path / "kept"
+    stack = started(data_dir)
+    try:
+        api = Api(stack)
+        ada = api.sign_in("ada@example.com")
+        # Gemini is down: the job goes back to its queue after each try, to be redelivered.
+        assert (
+            api.call("POST", "/_dev/faults", json={"gemini": {"failNext": 1000, "status": 503}}).status_code
+            == 204
+        )
+        made = api.call("POST", "/images/generate", ada.token, json={"prompt": "a harbour"}).json()
+        deadline = time.monotonic() + 30
+        while stack.gemini.calls == 0:  # the worker has it in hand
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+    finally:
+        stack.stop()
+
+    stack = started(data_dir)  # its Gemini is up
+    try:
+        api = Api(stack)
+        image = wait_for_image(api, ada, made["image"]["id"])
+        assert image["status"] == "COMPLETED"
+        assert api.call("GET", "/users/me", ada.token).json()["user"]["coins"] == made["user"]["coins"]
     finally:
         stack.stop()

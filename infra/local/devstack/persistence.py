@@ -2,12 +2,15 @@
 
 Kept in a folder (``make dev``: ``.devstack/``, which ``.gitignore`` names; ``make dev-reset``
 deletes it): every item of every table of the template, every object of every bucket with its
-content type, and the value of every secret, so that sessions and page cursors signed before a
-restart still verify. The resources themselves are provisioned again from the template each time,
-so a change of the template (a new table, an index) applies to the kept data.
-
-Not kept: the messages of queues. A generation queued or in flight when the stack stopped stays
-unfinished until the sweeper fails and refunds it, as in AWS when a job is lost.
+content type, the value of every secret, so that sessions and page cursors signed before a
+restart still verify, and the messages of every queue (the template's, and those EventBridge's
+rules deliver to locally), as SQS would keep them: a generation queued when the stack stopped is
+made after it starts again. A message a function was working on when the stack stopped comes
+back when its visibility timeout ends (2 s for generations locally): the save waits for it up to
+``HIDDEN_WAIT_SECONDS``; one still hidden then (a slow call of the real Gemini API) is not kept,
+and its image is failed and refunded by the sweeper, as in AWS when a job is lost. The resources
+themselves are provisioned again from the template each time, so a change of the template (a new
+table, an index) applies to the kept data.
 
 A save is written beside the last one and then swapped in, so a stack killed while saving
 leaves the previous save whole. The stack saves only after everything else has stopped, so no
@@ -20,7 +23,8 @@ from __future__ import annotations
 import base64
 import json
 import shutil
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,16 +33,25 @@ from devstack.template import Template
 
 _TABLES = "tables"
 _BUCKETS = "buckets"
+_QUEUES = "queues"
 _SECRETS = "secrets.json"
 _OBJECTS_MANIFEST = "objects.json"
 _BATCH = 25  # BatchWriteItem's most items per request
+HIDDEN_WAIT_SECONDS = 5.0
 
 
 class SavedData:
     """The kept data of one local stack, in ``folder``."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.folder = folder
+        self._clock = clock
+        self._sleep = sleep
 
     def exists(self) -> bool:
         return (self.folder / _SECRETS).is_file()
@@ -64,6 +77,11 @@ class SavedData:
                 manifest[key] = {"file": path.name, "contentType": got.get("ContentType", "")}
             folder.mkdir(parents=True, exist_ok=True)
             (folder / _OBJECTS_MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+        (staging / _QUEUES).mkdir()
+        for name, url in _queues(template):
+            with (staging / _QUEUES / f"{name}.jsonl").open("w", encoding="utf-8") as out:
+                for message in _drain(clients.sqs, url, self._clock, self._sleep):
+                    out.write(json.dumps(message) + "\n")
         secrets = {
             logical_id: clients.secretsmanager.get_secret_value(SecretId=arn)["SecretString"]
             for logical_id, arn in _physical(template, "AWS::SecretsManager::Secret")
@@ -96,6 +114,12 @@ class SavedData:
                 body = (folder / "objects" / stored["file"]).read_bytes()
                 extra = {"ContentType": stored["contentType"]} if stored["contentType"] else {}
                 clients.s3.put_object(Bucket=bucket, Key=key, Body=body, **extra)
+        for name, url in _queues(template):
+            # Putting the objects back raised "Object Created" events: nothing new arrived, drop them.
+            clients.sqs.purge_queue(QueueUrl=url)
+            path = self.folder / _QUEUES / f"{name}.jsonl"
+            for line in path.read_text(encoding="utf-8").splitlines() if path.is_file() else []:
+                clients.sqs.send_message(QueueUrl=url, **json.loads(line))
         secrets = json.loads((self.folder / _SECRETS).read_text(encoding="utf-8"))
         for logical_id, arn in _physical(template, "AWS::SecretsManager::Secret"):
             if logical_id in secrets:
@@ -110,11 +134,53 @@ class Clients:
     dynamodb: Any
     s3: Any
     secretsmanager: Any
+    sqs: Any
 
 
 def _physical(template: Template, resource_type: str) -> list[tuple[str, str]]:
     named = template.resources_of_type(resource_type)
     return [(logical_id, template.physical[logical_id].ref) for logical_id in named]
+
+
+def _queues(template: Template) -> list[tuple[str, str]]:
+    """Every queue of the stack, named and at its URL: the template's, and the one each EventBridge
+    rule delivers to locally (``devstack.events``)."""
+    queues = _physical(template, "AWS::SQS::Queue")
+    for logical_id in template.resources_of_type("AWS::Events::Rule"):
+        queues.append(
+            (f"{logical_id}.delivery", template.physical[logical_id].attributes["DeliveryQueueUrl"])
+        )
+    return queues
+
+
+def _drain(
+    sqs: Any, url: str, clock: Callable[[], float], sleep: Callable[[float], None]
+) -> Iterator[dict[str, Any]]:
+    """Every message of the queue at ``url``, as ``SendMessage`` takes it back: those to receive now,
+    then those that come back from a function's hands within ``HIDDEN_WAIT_SECONDS``."""
+    deadline = clock() + HIDDEN_WAIT_SECONDS
+    taken = 0
+    while True:
+        received = sqs.receive_message(
+            QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=3600, MessageAttributeNames=["All"]
+        ).get("Messages", [])
+        for message in received:
+            attributes = message.get("MessageAttributes")
+            yield {
+                "MessageBody": message["Body"],
+                **({"MessageAttributes": attributes} if attributes else {}),
+            }
+        taken += len(received)
+        if received:
+            continue
+        counts = sqs.get_queue_attributes(
+            QueueUrl=url,
+            AttributeNames=["ApproximateNumberOfMessagesNotVisible", "ApproximateNumberOfMessagesDelayed"],
+        )["Attributes"]
+        elsewhere = int(counts["ApproximateNumberOfMessagesNotVisible"]) - taken
+        if elsewhere + int(counts["ApproximateNumberOfMessagesDelayed"]) <= 0 or clock() >= deadline:
+            return
+        sleep(0.1)
 
 
 def _scan(dynamodb: Any, table: str) -> Iterator[dict[str, Any]]:

@@ -137,13 +137,12 @@ class LocalStack:
             return session.client(service, endpoint_url=self.aws.url)  # type: ignore[call-overload]
 
         clients = Clients(
-            dynamodb=client("dynamodb"), s3=client("s3"), secretsmanager=client("secretsmanager")
+            dynamodb=client("dynamodb"),
+            s3=client("s3"),
+            secretsmanager=client("secretsmanager"),
+            sqs=client("sqs"),
         )
-        if saved.restore(self.template, clients):
-            # Putting the objects back raised "Object Created" events: nothing new arrived, drop them.
-            sqs = client("sqs")
-            for name in self.template.resources_of_type("AWS::Events::Rule"):
-                sqs.purge_queue(QueueUrl=self.template.physical[name].attributes["DeliveryQueueUrl"])
+        saved.restore(self.template, clients)
         # Runs at stop after everything registered later (functions, pollers, the API) has stopped.
         self._running.callback(saved.save, self.template, clients)
 
