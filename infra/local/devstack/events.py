@@ -3,8 +3,10 @@
 Each ``AWS::Events::Rule`` of the template exists in moto with its real event pattern; its
 Lambda targets are replaced by one local SQS queue, which a poller drains: every matched
 event (reshaped to exactly what AWS sends, see ``aws_shaped``) goes to each target function
-in parallel, as an asynchronous invocation does, retried twice on a function error.
-``Schedule`` events of functions run on their ``rate(...)``.
+in parallel, as an asynchronous invocation does: retried as the function's ``EventInvokeConfig``
+says (twice by default) on a function error, then its invocation record sent to the function's
+on-failure queue (``OnFailure``), or dropped if it has none. ``Schedule`` events of functions run
+on their ``rate(...)``, invoked the same way.
 
 Pollers receive with short polls (a long poll would hold the serialized moto server for its
 whole wait) only when there may be something to receive: between polls they wait on moto's own
@@ -21,14 +23,14 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from devstack.lambdas import LocalFunction, log_invocation
-from devstack.template import ACCOUNT_ID, REGION
+from devstack.template import ACCOUNT_ID, REGION, FunctionSpec
 
 log = logging.getLogger("devstack.events")
 
@@ -63,11 +65,63 @@ def aws_shaped(event: dict[str, Any]) -> dict[str, Any]:
     return shaped
 
 
+def failure_record(
+    spec: FunctionSpec, event: dict[str, Any], error: Mapping[str, Any], request_id: str, invocations: int
+) -> dict[str, Any]:
+    """The invocation record Lambda sends an on-failure destination when an asynchronous event has
+    failed every try: the function and why in ``requestContext``, the event as ``requestPayload``,
+    the function's error as ``responsePayload``."""
+    return {
+        "version": "1.0",
+        "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "requestContext": {
+            "requestId": request_id,
+            "functionArn": f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{spec.name}:$LATEST",
+            "condition": "RetriesExhausted",
+            "approximateInvokeCount": invocations,
+        },
+        "requestPayload": event,
+        "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+        "responsePayload": {
+            "errorMessage": error.get("errorMessage", ""),
+            "errorType": error.get("errorType", "Error"),
+            "requestId": request_id,
+            "stackTrace": error.get("stackTrace", []),
+        },
+    }
+
+
+class OnFailure:
+    """Lambda's on-failure destinations: the record of an event that failed every try goes to the
+    queue the function's ``EventInvokeConfig`` names (``queue_urls``: each queue's ARN to its URL)."""
+
+    def __init__(self, sqs: Any, queue_urls: Mapping[str, str]) -> None:
+        self._sqs = sqs
+        self._queue_urls = dict(queue_urls)
+
+    def send(self, function: LocalFunction, record: dict[str, Any]) -> None:
+        name, destination = function.spec.logical_id, function.spec.on_failure
+        if destination is None:
+            log.warning("%s: event dropped after its last try (no on-failure destination)", name)
+            return
+        try:
+            self._sqs.send_message(QueueUrl=self._queue_urls[destination], MessageBody=json.dumps(record))
+        except (BotoCoreError, ClientError) as error:
+            log.warning("%s: cannot send the failed event to %s: %s", name, destination, error)
+
+
 def invoke_async(
-    function: LocalFunction, event: dict[str, Any], sleep: Callable[[float], object] = time.sleep
+    function: LocalFunction,
+    event: dict[str, Any],
+    sleep: Callable[[float], object] = time.sleep,
+    on_failure: OnFailure | None = None,
 ) -> bool:
-    """Invoke as Lambda's asynchronous invocation does: retried on error; True if it succeeded."""
-    for attempt, delay in enumerate((0.0, *ASYNC_RETRY_DELAYS)):
+    """Invoke as Lambda's asynchronous invocation does: retried on error, then the event's record sent
+    to the function's on-failure destination; True if it succeeded."""
+    request_id = str(uuid.uuid4())
+    delays = (0.0, *ASYNC_RETRY_DELAYS[: function.spec.async_retries])
+    error: Mapping[str, Any] = {}
+    for attempt, delay in enumerate(delays):
         if delay:
             sleep(delay)
         outcome = function.invoke(event)
@@ -75,12 +129,12 @@ def invoke_async(
         log_invocation(log, function.spec.logical_id, "event", _describe(event), result, outcome)
         if outcome.error is None:
             return True
+        error = outcome.error
         log.warning(
-            "%s failed (attempt %d): %s",
-            function.spec.logical_id,
-            attempt + 1,
-            outcome.error.get("errorMessage"),
+            "%s failed (attempt %d): %s", function.spec.logical_id, attempt + 1, error.get("errorMessage")
         )
+    if on_failure is not None:
+        on_failure.send(function, failure_record(function.spec, event, error, request_id, len(delays)))
     return False
 
 
@@ -160,12 +214,14 @@ class RuleDelivery(_QueueReader):
         queue_url: str,
         targets: Sequence[LocalFunction],
         wait_for_messages: MessageWait,
+        on_failure: OnFailure | None = None,
     ) -> None:
         super().__init__(f"rule-{rule}", wait_for_messages)
         self.rule = rule
         self._sqs = sqs
         self._queue_url = queue_url
         self._targets = list(targets)
+        self._on_failure = on_failure
 
     def _poll_once(self) -> int:
         response = self._sqs.receive_message(QueueUrl=self._queue_url, MaxNumberOfMessages=10)
@@ -177,7 +233,12 @@ class RuleDelivery(_QueueReader):
 
     def deliver(self, event: dict[str, Any]) -> None:
         """Give ``event`` to every target at once, as EventBridge does."""
-        threads = [threading.Thread(target=invoke_async, args=(target, event)) for target in self._targets]
+        threads = [
+            threading.Thread(
+                target=invoke_async, args=(target, event), kwargs={"on_failure": self._on_failure}
+            )
+            for target in self._targets
+        ]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -208,15 +269,19 @@ def scheduled_event(rule_arn: str) -> dict[str, Any]:
 class Schedule(_Background):
     """Invokes a function every ``period`` seconds until stopped."""
 
-    def __init__(self, function: LocalFunction, period: float, rule_arn: str) -> None:
+    def __init__(
+        self, function: LocalFunction, period: float, rule_arn: str, on_failure: OnFailure | None = None
+    ) -> None:
         super().__init__(f"schedule-{function.spec.logical_id}")
         self._function = function
         self._period = period
         self._rule_arn = rule_arn
+        self._on_failure = on_failure
 
     def _run(self) -> None:
         while not self._stopped.wait(self._period):
-            invoke_async(self._function, scheduled_event(self._rule_arn), sleep=self._stopped.wait)
+            event = scheduled_event(self._rule_arn)
+            invoke_async(self._function, event, sleep=self._stopped.wait, on_failure=self._on_failure)
 
 
 def sqs_event(messages: Sequence[dict[str, Any]], queue_arn: str) -> dict[str, Any]:

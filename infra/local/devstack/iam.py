@@ -95,8 +95,10 @@ def _policy_templates() -> Any:
 
 def function_policy(template: Template, logical_id: str) -> Policy:
     """The statements of a function's ``Policies``, SAM's policy templates expanded, resolved against
-    ``template``'s provisioned resources."""
-    policies = template.resources[logical_id]["Properties"].get("Policies", [])
+    ``template``'s provisioned resources, and the ``sqs:SendMessage`` SAM adds for each queue its
+    ``EventInvokeConfig`` names as a destination."""
+    properties = template.resources[logical_id]["Properties"]
+    policies = properties.get("Policies", [])
     statements: list[Statement] = []
     for policy in policies if isinstance(policies, list) else [policies]:
         if not isinstance(policy, Mapping):
@@ -114,6 +116,10 @@ def function_policy(template: Template, logical_id: str) -> Policy:
                     tuple(_listed(statement["Resource"])),
                 )
             )
+    destinations = template.resolve(properties.get("EventInvokeConfig", {})).get("DestinationConfig", {})
+    for destination in destinations.values():
+        if destination.get("Type") == "SQS":
+            statements.append(Statement("Allow", ("sqs:SendMessage",), (destination["Destination"],)))
     return Policy(statements)
 
 

@@ -147,6 +147,7 @@ _QUEUE_ATTRIBUTES = (
     "ReceiveMessageWaitTimeSeconds",
     "VisibilityTimeout",
     "FifoQueue",
+    "SqsManagedSseEnabled",
 )
 
 
@@ -212,6 +213,15 @@ def _rule(provisioner: Provisioner, logical_id: str, properties: Mapping[str, An
     return PhysicalResource(ref=name, attributes={"Arn": arn, "DeliveryQueueUrl": queue_url})
 
 
+def _log_group(provisioner: Provisioner, logical_id: str, properties: Mapping[str, Any]) -> PhysicalResource:
+    """A name and an ARN only: Lambda writes the log groups, and locally nothing reads them (the HTTP
+    API's ``AccessLogSettings`` names its group's ARN)."""
+    name = properties.get("LogGroupName") or f"/{provisioner.local_name(logical_id)}"
+    return PhysicalResource(
+        ref=name, attributes={"Arn": f"arn:aws:logs:{REGION}:{ACCOUNT_ID}:log-group:{name}:*"}
+    )
+
+
 def _function(provisioner: Provisioner, logical_id: str, _properties: Mapping[str, Any]) -> PhysicalResource:
     name = provisioner.local_name(logical_id)
     return PhysicalResource(
@@ -227,4 +237,5 @@ _CREATORS: dict[str, Creator] = {
     "AWS::SSM::Parameter": _ssm_parameter,
     "AWS::Serverless::Function": _function,
     "AWS::Events::Rule": _rule,
+    "AWS::Logs::LogGroup": _log_group,
 }

@@ -20,7 +20,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from devstack.aws import LOCAL_CREDENTIALS, MotoServer
-from devstack.events import QueuePoller, RuleDelivery, Schedule, schedule_seconds, stop_all
+from devstack.events import OnFailure, QueuePoller, RuleDelivery, Schedule, schedule_seconds, stop_all
 from devstack.gemini import REQUEST_LOG_SIZE, LocalGemini
 from devstack.google import JWKS_MAX_AGE_SECONDS, LocalGoogleIssuer
 from devstack.guard import LocalCallersOnly
@@ -153,6 +153,13 @@ class LocalStack:
             for name, function in self.functions.items()
         }
         sqs = self.boto_session().client("sqs", endpoint_url=self.aws.url)
+        queues = {
+            physical.attributes["Arn"]: physical
+            for name, physical in self.template.physical.items()
+            if self.template.resources[name].get("Type") == "AWS::SQS::Queue"
+        }
+        # Where an asynchronous event that failed every try goes (each function's EventInvokeConfig).
+        on_failure = OnFailure(sqs, {arn: queue.ref for arn, queue in queues.items()})
         self.rules: dict[str, RuleDelivery] = {}
         for name, body in self.template.resources_of_type("AWS::Events::Rule").items():
             targets = [
@@ -160,21 +167,21 @@ class LocalStack:
             ]
             queue_url = self.template.physical[name].attributes["DeliveryQueueUrl"]
             self.rules[name] = RuleDelivery(
-                name, sqs, queue_url, targets, functools.partial(self.aws.wait_for_messages, queue_url)
+                name,
+                sqs,
+                queue_url,
+                targets,
+                functools.partial(self.aws.wait_for_messages, queue_url),
+                on_failure,
             )
         for function in self.functions.values():
             for event_name, event in function.spec.events.items():
                 period = schedule_seconds(str(event.get("Properties", {}).get("Schedule", "")))
                 if event.get("Type") == "Schedule" and period:
                     rule_arn = f"arn:aws:events:{REGION}:{ACCOUNT_ID}:rule/{function.spec.name}-{event_name}"
-                    schedule = Schedule(function, period, rule_arn)
+                    schedule = Schedule(function, period, rule_arn, on_failure)
                     schedule.start()
                     self._running.callback(schedule.stop)
-        queues = {
-            physical.attributes["Arn"]: physical
-            for name, physical in self.template.physical.items()
-            if self.template.resources[name].get("Type") == "AWS::SQS::Queue"
-        }
         pollers: list[QueuePoller] = []
         for function in self.functions.values():
             for event in function.spec.events.values():

@@ -84,6 +84,10 @@ class FunctionSpec:
     layer_dirs: tuple[Path, ...]
     environment: Mapping[str, str]
     events: Mapping[str, Mapping[str, Any]]
+    # Asynchronous invocations (``EventInvokeConfig``): the retries of a failed event, and the ARN of
+    # the queue its invocation record then goes to (``OnFailure``); None: the event is dropped.
+    async_retries: int = 2
+    on_failure: str | None = None
 
 
 class Template:
@@ -209,6 +213,7 @@ class Template:
                 **defaults.get("Environment", {}).get("Variables", {}),
                 **properties.get("Environment", {}).get("Variables", {}),
             }
+            invoke_config = self._evaluate(merged.get("EventInvokeConfig", {}))
             specs[logical_id] = FunctionSpec(
                 logical_id=logical_id,
                 name=f"{self.stack_name}-{logical_id}",
@@ -220,6 +225,8 @@ class Template:
                 layer_dirs=tuple(self._layer_dir(layer) for layer in merged.get("Layers", [])),
                 environment={key: _env_value(self._evaluate(value)) for key, value in environment.items()},
                 events=properties.get("Events", {}),
+                async_retries=int(invoke_config.get("MaximumRetryAttempts", 2)),
+                on_failure=_queue_destination(logical_id, invoke_config, "OnFailure"),
             )
         return specs
 
@@ -241,6 +248,19 @@ class Template:
                 method = str(properties.get("Method", "ANY")).upper()
                 routes.append(HttpRoute(function=logical_id, method=method, path=path))
         return routes
+
+
+def _queue_destination(function: str, invoke_config: Mapping[str, Any], condition: str) -> str | None:
+    """The ARN of the queue an ``EventInvokeConfig`` destination names; the local stack sends to queues
+    only, so another kind of destination is refused rather than ignored."""
+    destination = invoke_config.get("DestinationConfig", {}).get(condition)
+    if destination is None:
+        return None
+    if destination.get("Type") != "SQS" or "Destination" not in destination:
+        raise ValueError(
+            f"{function}: the local stack sends {condition} records to an SQS queue it names only"
+        )
+    return str(destination["Destination"])
 
 
 def _is_no_value(node: Any) -> bool:
