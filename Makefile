@@ -52,10 +52,25 @@ shells:
 test: $(STAMP) browser shells
 	$(PY) -m pytest
 
-lint: $(STAMP)
+# checkov pins dependencies of its own (boto3, pydantic...), so it lives in a venv of its own, made again
+# when the pinned version changes. --skip-download: nothing is fetched from Prisma Cloud.
+CHECKOV_VERSION := 3.3.30
+CHECKOV_VENV := .venv-checkov
+CHECKOV_MADE := $(CHECKOV_VENV)/.checkov-$(CHECKOV_VERSION)
+$(CHECKOV_MADE):
+	@test -n "$(PYTHON)" || { echo "no Python $(RUNTIME_PYTHON): see infra/find-python's advice above" >&2; exit 1; }
+	rm -rf $(CHECKOV_VENV)
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet checkov==$(CHECKOV_VERSION)
+	touch $@
+
+## ruff, mypy, and checkov on template.yaml (a check that does not fit is skipped in the template, with why)
+lint: $(STAMP) $(CHECKOV_MADE)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy layers/shared/imagegen infra/local/devstack infra/smoke.py infra/deploy.py functions
+	$(VENV)/bin/mypy layers/shared/imagegen infra/local/devstack infra/smoke.py infra/deploy.py \
+		infra/redrive_failed_events.py functions
+	$(CHECKOV_VENV)/bin/checkov -f template.yaml --framework cloudformation --quiet --compact --skip-download
 
 ## Regenerate the OpenAPI document from the code (docs/openapi.json; a test fails when it is stale)
 openapi: $(STAMP)
@@ -95,4 +110,4 @@ templates:
 	cd infra/web-templates && npm ci --silent --no-audit --no-fund && node compile.mjs
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
