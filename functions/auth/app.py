@@ -32,7 +32,12 @@ def sign_in_with_google(body: GoogleSignIn) -> dict[str, Any]:
 
 @app.post(
     f"{API_PREFIX}/auth/refresh",
-    **documented(TokenPair, Unauthorized, summary="New tokens for a refresh token (used once; again within 30 s, the same new tokens)", public=True),
+    **documented(
+        TokenPair,
+        Unauthorized,
+        summary="New tokens for a refresh token (used once; within 30 s, the same again)",
+        public=True,
+    ),
 )
 def refresh(body: RefreshRequest) -> dict[str, Any]:
     return services().auth.refresh(body.refresh_token).to_json()
