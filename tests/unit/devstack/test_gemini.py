@@ -1,19 +1,21 @@
-"""The local Gemini stand-in: Google's models, checks, shapes and refusals, faults, pictures, log."""
+"""The local Gemini stand-in: Google's models, versions, checks, shapes, refusals, faults, pictures, log."""
 
 from __future__ import annotations
 
 import base64
 import io
 import json
+import re
 import threading
 from typing import Any
 
 import pytest
 from PIL import Image
 from werkzeug.test import Client
-from werkzeug.wrappers import Request, Response
+from werkzeug.wrappers import Request
 
 from devstack.gemini import (
+    API_VERSIONS,
     FOURTEEN_RATIOS,
     RETIRED_MODELS,
     SERVED_MODELS,
@@ -22,6 +24,7 @@ from devstack.gemini import (
     generate_content_path,
     output_size,
     picture,
+    proto_bytes,
     reference_tiles,
 )
 from tests.images import BLUE, GREEN, RED, close_to, encode, png, solid
@@ -40,11 +43,7 @@ def gemini() -> LocalGemini:
 @pytest.fixture
 def client(gemini: LocalGemini) -> Client:
     def app(environ: dict[str, Any], start_response: Any) -> Any:
-        request = Request(environ)
-        response = (
-            gemini.handle(request) if request.path.startswith("/v1beta/models/") else Response(status=404)
-        )
-        return response(environ, start_response)
+        return gemini.handle(Request(environ))(environ, start_response)
 
     return Client(app)
 
@@ -79,12 +78,12 @@ def body(
 
 
 def post(
-    client: Client, payload: Any, model: str = FAST, key: str | None = KEY
+    client: Client, payload: Any, model: str = FAST, key: str | None = KEY, version: str = "v1beta"
 ) -> tuple[int, dict[str, Any]]:
     headers = {"x-goog-api-key": key} if key is not None else {}
     data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
     response = client.post(
-        generate_content_path(model), data=data, headers=headers, content_type="application/json"
+        generate_content_path(model, version), data=data, headers=headers, content_type="application/json"
     )
     return response.status_code, json.loads(response.get_data())
 
@@ -257,17 +256,18 @@ def test_a_replayed_image_without_its_signature_is_refused(client: Client) -> No
     assert "thought_signature" in reply["error"]["message"]
 
 
-@pytest.mark.parametrize("forge", ["another-model", "forged", "not base64!"])
+@pytest.mark.parametrize("forge", ["another-model", "forged", "one-byte-changed"])
 def test_a_signature_the_model_did_not_issue_is_refused(
     client: Client, gemini: LocalGemini, forge: str
 ) -> None:
     _, first = post(client, body("a red fox"))
     contents = replay(first)
     image_part = contents[1]["parts"][1]
+    issued = base64.b64decode(image_part["thoughtSignature"])
     image_part["thoughtSignature"] = {
         "another-model": gemini.sign(PRO),
         "forged": base64.b64encode(f"{FAST}:0000|{'x' * 16}".encode()).decode(),
-        "not base64!": "not base64!",
+        "one-byte-changed": base64.b64encode(issued[:-1] + bytes([issued[-1] ^ 1])).decode(),
     }[forge]
     contents.append({"role": "user", "parts": [text("give it a hat")]})
 
@@ -348,7 +348,6 @@ def test_the_request_log_summarizes_what_was_sent_newest_first(client: Client, g
             body(contents=[{"role": "user", "parts": [text("a")]}, {"role": "model", "parts": [text("b")]}]),
             id="ends-with-the-model",
         ),
-        pytest.param(body(generationConfig=None), id="no-generation-config"),
         pytest.param(body(generationConfig={"responseModalities": ["TEXT"]}), id="no-image-modality"),
         pytest.param(body(generationConfig={"responseModalities": "IMAGE"}), id="modalities-not-a-list"),
         pytest.param(
@@ -512,3 +511,362 @@ def test_every_signature_the_model_issues_it_accepts_back(gemini: LocalGemini) -
 
     assert all(gemini.accepts_signature(FAST, signature) for signature in signatures)
     assert not any(gemini.accepts_signature(PRO, signature) for signature in signatures[:50])
+
+
+# ---------------------------------------------------------------------------------------------
+# API versions: v1beta has everything; v1 only what Google's v1 protos have
+
+
+@pytest.mark.parametrize("version", API_VERSIONS)
+def test_both_versions_serve_the_models(client: Client, gemini: LocalGemini, version: str) -> None:
+    status, reply = post(client, {"contents": [{"parts": [text("a lighthouse")]}]}, version=version)
+
+    assert status == 200
+    assert image_of(reply).size == (1024, 1024)
+    assert gemini.requests(limit=1)[0]["apiVersion"] == version
+
+
+@pytest.mark.parametrize("version", API_VERSIONS)
+def test_the_method_may_follow_an_encoded_colon(client: Client, version: str) -> None:
+    response = client.post(
+        f"/{version}/models/{FAST}%3AgenerateContent",
+        data=json.dumps({"contents": [{"parts": [text("a lighthouse")]}]}),
+        headers={"x-goog-api-key": KEY},
+        content_type="application/json",
+    )
+
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("version", API_VERSIONS)
+def test_a_retired_model_is_not_found_in_the_version_asked(client: Client, version: str) -> None:
+    status, reply = post(client, body(), model="gemini-2.5-flash-image", version=version)
+
+    assert status == 404
+    assert f"not found for API version {version}," in reply["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"/v1alpha/models/{FAST}:generateContent",
+        f"/v1beta/models/{FAST}:streamGenerateContent",
+        f"/v1beta/models/{FAST}:countTokens",
+        "/v1beta/models",
+    ],
+)
+def test_other_paths_are_not_found(client: Client, path: str) -> None:
+    response = client.post(path, data=json.dumps(body()), headers={"x-goog-api-key": KEY})
+
+    assert response.status_code == 404
+    assert_google_error(json.loads(response.get_data()), 404, "NOT_FOUND")
+
+
+@pytest.mark.parametrize(
+    ("payload", "name", "where"),
+    [
+        (body(generationConfig={"imageConfig": {"aspectRatio": "16:9"}}), "imageConfig", "generation_config"),
+        (body(), "responseModalities", "generation_config"),
+        (
+            {"contents": [{"parts": [text("a fox")]}], "generationConfig": {"thinkingConfig": {}}},
+            "thinkingConfig",
+            "generation_config",
+        ),
+        (
+            {"contents": [{"parts": [text("a fox", thoughtSignature="c2ln")]}]},
+            "thoughtSignature",
+            "contents[0].parts[0]",
+        ),
+        ({"contents": [{"parts": [text("a fox", thought=False)]}]}, "thought", "contents[0].parts[0]"),
+    ],
+)
+def test_v1_does_not_know_the_v1beta_fields(client: Client, payload: Any, name: str, where: str) -> None:
+    status, reply = post(client, payload, version="v1")
+
+    assert status == 400
+    assert reply["error"]["message"] == (
+        f"Invalid JSON payload received. Unknown name \"{name}\" at '{where}': Cannot find field."
+    )
+    _, on_v1beta = post(client, payload, version="v1beta")
+    assert "Unknown name" not in json.dumps(on_v1beta)
+
+
+def test_v1_knows_neither_a_system_instruction_nor_tools(client: Client) -> None:
+    for name, value in {"systemInstruction": {"parts": [text("be brief")]}, "tools": []}.items():
+        status, reply = post(client, {**body(generationConfig={}), name: value}, version="v1")
+
+        assert status == 400
+        assert (
+            reply["error"]["message"]
+            == f'Invalid JSON payload received. Unknown name "{name}": Cannot find field.'
+        )
+
+
+def test_a_v1_reply_carries_no_signature_and_its_image_cannot_be_edited_on_v1(client: Client) -> None:
+    _, first = post(client, {"contents": [{"parts": [text("a red fox")]}]}, version="v1")
+    parts = first["candidates"][0]["content"]["parts"]
+    contents = [*replay(first), {"role": "user", "parts": [text("give it a hat")]}]
+
+    status, reply = post(client, {"contents": contents}, version="v1")
+
+    assert [set(part) for part in parts] == [{"text"}, {"inlineData"}]
+    assert status == 400
+    assert "missing a thought_signature" in reply["error"]["message"]
+
+
+def test_an_edit_with_input_images_works_on_v1(client: Client) -> None:
+    source = encode(solid(400, 300, RED), "PNG")
+
+    status, reply = post(client, {"contents": [{"parts": [text("wider"), inline(source)]}]}, version="v1")
+
+    assert status == 200
+    image = image_of(reply).convert("RGB")
+    assert image.size == output_size("4:3")
+    assert close_to(image.getpixel((image.width // 2, image.height // 2)), RED)
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        {},
+        {"generationConfig": None},
+        {"generationConfig": {}},
+        {"generationConfig": {"responseModalities": []}},
+    ],
+)
+def test_without_response_modalities_the_model_answers_with_an_image(
+    client: Client, config: dict[str, Any]
+) -> None:
+    # As Google's image guide shows: generate_content with no config at all draws.
+    status, reply = post(client, {"contents": [{"role": "user", "parts": [text("a lighthouse")]}], **config})
+
+    assert status == 200
+    assert image_of(reply).size == (1024, 1024)
+
+
+# ---------------------------------------------------------------------------------------------
+# Field names: camelCase or the proto's snake_case, at every depth, as Google's JSON parsing
+
+
+def snake_case(value: Any) -> Any:
+    """``value`` with every key in snake_case (what a client may send: Google takes both)."""
+    if isinstance(value, list):
+        return [snake_case(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    return {re.sub(r"(?<!^)([A-Z])", r"_\1", key).lower(): snake_case(item) for key, item in value.items()}
+
+
+def test_snake_case_names_at_every_depth_are_taken(client: Client, gemini: LocalGemini) -> None:
+    source = encode(solid(300, 300, BLUE), "PNG")
+    camel = body("a blue square", "16:9", "2K", images=(source,))
+    camel["generationConfig"]["temperature"] = 0.4
+
+    status, reply = post(client, snake_case(camel))
+
+    assert "inline_data" in json.dumps(snake_case(camel))
+    assert status == 200
+    image = image_of(reply).convert("RGB")
+    assert image.size == output_size("16:9", "2K")
+    assert close_to(image.getpixel((image.width // 2, image.height // 2)), BLUE)
+    # The log and the reply speak camelCase, as Google answers.
+    logged = gemini.requests(limit=1)[0]
+    assert logged["generationConfig"] == camel["generationConfig"]
+    assert logged["turns"][0]["parts"][1]["image"]["mimeType"] == "image/png"
+    assert "inlineData" in reply["candidates"][0]["content"]["parts"][1]
+
+
+def test_the_sdks_mixed_spelling_is_taken(client: Client) -> None:
+    # google-genai 3.6.1 sends {"inlineData": {"data": ..., "mime_type": ...}}.
+    part = {"inlineData": {"data": base64.b64encode(png(64, 48)).decode(), "mime_type": "image/png"}}
+
+    status, reply = post(client, body(contents=[{"parts": [text("wider"), part], "role": "user"}]))
+
+    assert status == 200
+    assert image_of(reply).size == output_size("4:3")
+
+
+@pytest.mark.parametrize(
+    ("payload", "where"),
+    [
+        ({**body(), "temprature": 1}, ""),
+        (
+            body(generationConfig={"responseModalities": ["IMAGE"], "aspectRatio": "1:1"}),
+            " at 'generation_config'",
+        ),
+        (
+            body(generationConfig={"responseModalities": ["IMAGE"], "imageConfig": {"size": "2K"}}),
+            " at 'generation_config.image_config'",
+        ),
+        (body(contents=[{"role": "user", "parts": [text("a")], "turn": 1}]), " at 'contents[0]'"),
+        (body(contents=[{"role": "user", "parts": [{"txt": "a fox"}]}]), " at 'contents[0].parts[0]'"),
+        (
+            body(
+                contents=[{"parts": [text("a"), {"inlineData": {"mimeType": "image/png", "bytes": "AA=="}}]}]
+            ),
+            " at 'contents[0].parts[1].inline_data'",
+        ),
+    ],
+)
+def test_an_unknown_name_is_refused_where_it_is(client: Client, payload: Any, where: str) -> None:
+    status, reply = post(client, payload)
+
+    assert status == 400
+    assert reply["error"]["message"].endswith(f"{where}: Cannot find field.")
+    assert reply["error"]["message"].startswith('Invalid JSON payload received. Unknown name "')
+
+
+def test_one_field_under_both_names_is_refused(client: Client) -> None:
+    config = {"responseModalities": ["IMAGE"], "imageConfig": {"aspectRatio": "1:1", "aspect_ratio": "16:9"}}
+
+    status, reply = post(client, body(generationConfig=config))
+
+    assert status == 400
+    assert "'generation_config.image_config.aspect_ratio' is given twice" in reply["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    ("extra", "name"),
+    [
+        ({"tools": [{"googleSearch": {}}]}, "tools"),
+        ({"systemInstruction": {"parts": [text("be a cat")]}}, "system_instruction"),
+        ({"cached_content": "cachedContents/x"}, "cached_content"),
+        (
+            {"generationConfig": {"responseMimeType": "application/json"}},
+            "generation_config.response_mime_type",
+        ),
+        (
+            {"generationConfig": {"responseSchema": {"type": "OBJECT", "properties": {"myName": {}}}}},
+            "generation_config.response_schema",
+        ),
+        (
+            {"contents": [{"parts": [text("a"), {"fileData": {"fileUri": "files/x"}}]}]},
+            "contents[0].parts[1].file_data",
+        ),
+        (
+            {"contents": [{"parts": [text("a"), {"functionCall": {"name": "f", "args": {"userKey": 1}}}]}]},
+            "contents[0].parts[1].function_call",
+        ),
+    ],
+)
+def test_what_google_takes_but_the_stand_in_does_not_implement_is_refused_plainly(
+    client: Client, extra: dict[str, Any], name: str
+) -> None:
+    status, reply = post(client, {**body(), **extra})
+
+    assert status == 400
+    assert reply["error"]["message"].startswith(f"'{name}' is not implemented by the local Gemini stand-in")
+
+
+def test_settings_that_change_nothing_drawn_are_taken_in_either_spelling(client: Client) -> None:
+    config = {
+        "responseModalities": ["TEXT", "IMAGE"],
+        "temperature": 1,
+        "top_p": "0.95",
+        "candidateCount": "1",
+        "seed": 7,
+        "thinking_config": {"thinkingLevel": "HIGH", "include_thoughts": False},
+        "stopSequences": ["END"],
+    }
+    settings = [{"category": "HARM_CATEGORY_HARASSMENT", "threshold": "BLOCK_NONE"}]
+
+    status, _ = post(client, {**body(generationConfig=config), "safety_settings": settings, "model": FAST})
+
+    assert status == 200
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ({"temperature": "hot"}, "Invalid value at 'generation_config.temperature' (TYPE_FLOAT), \"hot\""),
+        ({"seed": 1.5}, "Invalid value at 'generation_config.seed' (TYPE_INT32), 1.5"),
+        (
+            {"responseModalities": "IMAGE"},
+            "Invalid value at 'generation_config.response_modalities': expected a list",
+        ),
+        ({"imageConfig": "16:9"}, "Invalid value at 'generation_config.image_config' (type.googleapis.com/"),
+        ({"thinkingConfig": {"includeThoughts": "yes"}}, "(TYPE_BOOL)"),
+    ],
+)
+def test_a_value_of_the_wrong_type_is_refused_as_google_names_it(
+    client: Client, config: dict[str, Any], message: str
+) -> None:
+    status, reply = post(client, body(generationConfig={"responseModalities": ["IMAGE"], **config}))
+
+    assert status == 400
+    assert message in reply["error"]["message"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Bytes: standard or URL-safe base64, padded or not; signatures are checked as bytes
+
+
+def test_proto_bytes_take_every_spelling_google_takes() -> None:
+    data = bytes([0xFB, 0xFF, 0xBF, 0x00, 0x10])  # "+/+/" in one alphabet, "-_-_" in the other
+
+    spellings = {
+        base64.b64encode(data).decode(),
+        base64.b64encode(data).decode().rstrip("="),
+        base64.urlsafe_b64encode(data).decode(),
+        base64.urlsafe_b64encode(data).decode().rstrip("="),
+    }
+
+    assert len(spellings) == 4
+    assert {proto_bytes(spelling) for spelling in spellings} == {data}
+    assert proto_bytes("") == b""
+    for bad in ("not base64!", "+-AA", "A", "AAAA===", "AA AA"):
+        assert proto_bytes(bad) is None, bad
+
+
+@pytest.mark.parametrize("spelling", ["url-safe", "url-safe-unpadded", "standard-unpadded"])
+def test_a_signature_decoded_and_encoded_again_is_accepted(client: Client, spelling: str) -> None:
+    # The SDK's chat keeps a signature as bytes and sends it back as URL-safe base64.
+    _, first = post(client, body("a red fox"))
+    contents = replay(first)
+    for part in contents[1]["parts"]:
+        raw = base64.b64decode(part["thoughtSignature"])
+        encoded = base64.urlsafe_b64encode(raw) if spelling.startswith("url-safe") else base64.b64encode(raw)
+        part["thoughtSignature"] = (encoded.rstrip(b"=") if "unpadded" in spelling else encoded).decode()
+    contents.append({"role": "user", "parts": [text("give it a hat")]})
+
+    status, _ = post(client, body(contents=contents))
+
+    assert status == 200
+
+
+def test_a_signature_that_is_not_base64_is_a_bad_bytes_value(client: Client) -> None:
+    _, first = post(client, body("a red fox"))
+    contents = replay(first)
+    contents[1]["parts"][1]["thoughtSignature"] = "not base64!"
+    contents.append({"role": "user", "parts": [text("give it a hat")]})
+
+    status, reply = post(client, body(contents=contents))
+
+    assert status == 400
+    assert reply["error"]["message"].startswith(
+        "Invalid value at 'contents[1].parts[1].thought_signature' (TYPE_BYTES), Base64 decoding failed"
+    )
+
+
+def test_input_images_may_come_in_url_safe_base64(client: Client) -> None:
+    source = encode(solid(300, 200, GREEN), "PNG")
+    part = {
+        "inlineData": {"mimeType": "image/png", "data": base64.urlsafe_b64encode(source).decode().rstrip("=")}
+    }
+
+    status, reply = post(client, body(contents=[{"parts": [text("same"), part]}]))
+
+    assert status == 200
+    assert image_of(reply).size == output_size("3:2")
+
+
+def test_signatures_are_answered_in_standard_base64(client: Client) -> None:
+    signatures = []
+    for _ in range(20):
+        _, reply = post(client, body())
+        signatures += [part["thoughtSignature"] for part in reply["candidates"][0]["content"]["parts"]]
+
+    assert all(
+        base64.b64encode(base64.b64decode(signature)).decode() == signature for signature in signatures
+    )
+    assert any(set(signature) & {"+", "/"} for signature in signatures)  # the alphabet shows
