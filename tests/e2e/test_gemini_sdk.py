@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from devstack.gemini import output_size
 from devstack.stack import LocalStack
 from devstack.template import ROOT
@@ -65,3 +67,23 @@ def test_the_sdk_generates_edits_and_chat_edits_on_make_devs_gemini_as_the_readm
     assert (chat_edit["apiVersion"], chat_edit["status"]) == ("v1beta", 200)
     assert [turn["role"] for turn in chat_edit["turns"]] == ["user", "model", "user"]
     assert all(part["thoughtSignature"] for part in chat_edit["turns"][1]["parts"])
+
+
+def test_the_sdks_default_version_reaches_make_devs_gemini_and_is_answered_as_google_answers_it(
+    stack: LocalStack,
+) -> None:
+    from google import genai  # the SDK costs most of a second to import: this test's alone
+    from google.genai import errors, types
+
+    client = genai.Client(
+        api_key=stack.gemini.api_key, http_options=types.HttpOptions(base_url=f"{stack.api_url}/_dev/gemini")
+    )
+
+    made = client.models.generate_content(model="gemini-nano-banana-2.1", contents="a harbour wall")
+    sized = types.GenerateContentConfig(image_config=types.ImageConfig(image_size="2K"))
+    with pytest.raises(errors.ClientError) as refused:  # v1 has no image settings
+        client.models.generate_content(model="gemini-nano-banana-2.1", contents="a harbour", config=sized)
+
+    assert refused.value.code == 400
+    assert any(part.inline_data for part in made.parts or [])
+    assert [request["apiVersion"] for request in stack.gemini.requests(limit=2)] == ["v1", "v1"]

@@ -21,7 +21,7 @@ from werkzeug.wrappers import Request, Response
 
 from devstack.aws import LOCAL_CREDENTIALS, MotoServer
 from devstack.events import OnFailure, QueuePoller, RuleDelivery, Schedule, schedule_seconds, stop_all
-from devstack.gemini import REQUEST_LOG_SIZE, LocalGemini
+from devstack.gemini import API_VERSIONS, REQUEST_LOG_SIZE, LocalGemini
 from devstack.google import JWKS_MAX_AGE_SECONDS, LocalGoogleIssuer
 from devstack.guard import LocalCallersOnly
 from devstack.http_api import CorsConfiguration, HttpApiEmulator, LocalRoute
@@ -306,7 +306,10 @@ class LocalStack:
             ("GET", "/_dev/google/oauth2/v3/certs"): self._jwks,
             ("GET", "/_dev/google/gsi/client"): self._gsi_client,
             # Any model's generateContent: the stand-in answers for the ones Google serves, 404 otherwise.
-            ("POST", f"{LOCAL_GEMINI_PREFIX}/v1beta/models/*"): self.gemini.handle,
+            **{
+                ("POST", f"{LOCAL_GEMINI_PREFIX}/{version}/models/*"): self.gemini.handle
+                for version in API_VERSIONS
+            },
             ("GET", f"{LOCAL_GEMINI_PREFIX}/requests"): self._gemini_requests,
             ("POST", "/_dev/faults"): self._faults,
             ("POST", "/_dev/invoke/*"): self._invoke,
