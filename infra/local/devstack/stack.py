@@ -30,10 +30,13 @@ from devstack.lambdas import LocalFunction
 from devstack.persistence import Clients, SavedData
 from devstack.provision import Provisioner
 from devstack.site import content_type, site_config, site_file, site_headers
+from devstack.stripe import LocalStripe, new_secret_key, new_webhook_secret
 from devstack.template import ACCOUNT_ID, REGION, Template
 
 PAGES_DIR = Path(__file__).parent / "pages"
 LOCAL_GEMINI_PREFIX = "/_dev/gemini"
+LOCAL_STRIPE_PREFIX = "/_dev/stripe"
+STRIPE_WEBHOOK_PATH = "/api/v1/payments/stripe/webhook"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -106,6 +109,13 @@ class LocalStack:
         if self.data_dir is not None:
             self._keep_data(SavedData(self.data_dir))
         self.gemini = LocalGemini(api_key=self._gemini_key())
+        # Stripe's API, hosted checkout page and webhooks (the SDK's base address: stripe.base_url).
+        self.stripe = LocalStripe(
+            api_key=new_secret_key(),
+            webhook_secret=new_webhook_secret(),
+            webhook_url=f"{self.api_url}{STRIPE_WEBHOOK_PATH}",
+            base_url=f"{self.api_url}{LOCAL_STRIPE_PREFIX}",
+        )
         base_environment = self._lambda_base_environment()
         for logical_id, spec in self.template.functions().items():
             self.functions[logical_id] = LocalFunction(
@@ -128,6 +138,8 @@ class LocalStack:
         thread.start()
         self._running.callback(thread.join, 5)
         self._running.callback(server.shutdown)
+        self.stripe.start()
+        self._running.callback(self.stripe.stop)  # stops delivering before the API stops answering
 
     def _keep_data(self, saved: SavedData) -> None:
         """Put back what the last run kept, and keep what this one holds when it stops."""
@@ -311,6 +323,7 @@ class LocalStack:
                 for version in API_VERSIONS
             },
             ("GET", f"{LOCAL_GEMINI_PREFIX}/requests"): self._gemini_requests,
+            **self.stripe.routes(),
             ("POST", "/_dev/faults"): self._faults,
             ("POST", "/_dev/invoke/*"): self._invoke,
         }
