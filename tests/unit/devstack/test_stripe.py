@@ -507,6 +507,17 @@ def test_disputes_are_created_and_closed_won_or_lost(local: Local) -> None:
     assert again.status_code == 409
 
 
+def test_card_0259_pays_and_is_disputed_soon_after_as_stripe_s_test_card_is(local: Local) -> None:
+    session = local.session()
+
+    assert local.pay(session.id, card="4000 0000 0000 0259").status_code == 200
+
+    local.receiver.wait_for("checkout.session.completed")
+    dispute = local.receiver.wait_for("charge.dispute.created")[0]["data"]["object"]
+    assert (dispute["reason"], dispute["status"], dispute["amount"]) == ("fraudulent", "needs_response", 1000)
+    assert local.client.v1.disputes.retrieve(dispute["id"]).charge == dispute["charge"]
+
+
 def test_a_delivery_answered_500_is_retried_until_2xx_each_try_signed_anew(local: Local) -> None:
     local.receiver.statuses = [500, 503]
     session = local.session()
