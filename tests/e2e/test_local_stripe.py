@@ -135,3 +135,6 @@ def test_a_customer_pays_by_a_delayed_method_that_fails_later_and_can_cancel(
             break
         time.sleep(0.1)
     assert failed, "no checkout.session.async_payment_failed"
+    page.goto(delayed.url)
+    expect(page.get_by_role("heading", name="Your payment failed")).to_be_visible()
+    keep(page, "delayed-failed")

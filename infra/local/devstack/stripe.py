@@ -542,6 +542,9 @@ class LocalStripe:
         self.retry_delays = tuple(retry_delays)
         self.settle_seconds = settle_seconds
         self._clock = clock
+        # With the real clock the thread sleeps until the next thing due (or until woken by new
+        # work): an idle stand-in costs nothing. Another clock may jump: then it looks twice a second.
+        self._longest_sleep = None if clock is time.time else 0.5
         self._send = send or _post
         self._lock = threading.RLock()
         self._wake = threading.Event()
@@ -605,16 +608,17 @@ class LocalStripe:
             if not self._stopping.is_set():
                 self.run_due()
 
-    def _seconds_to_next(self) -> float:
-        """How long the thread may sleep: until the next thing due, at most half a second (a test's
-        clock may jump)."""
+    def _seconds_to_next(self) -> float | None:
+        """How long the thread may sleep: until the next thing due (None: until woken)."""
         with self._lock:
             dues = [timer.due for timer in self._timers[:1]]
             if self._delivering:
                 dues += [d.next_at for d in self._deliveries.values() if d.next_at is not None]
             dues += [s["expires_at"] for s in self._open_sessions()]
-            wait = min(dues, default=float("inf")) - self._clock()
-        return max(0.0, min(wait, 0.5))
+            wait = max(0.0, min(dues) - self._clock()) if dues else None
+        if self._longest_sleep is None:
+            return wait
+        return self._longest_sleep if wait is None else min(wait, self._longest_sleep)
 
     def run_due(self) -> None:
         """Do what is due now: expire sessions, run timers (settlements, disputes), deliver events."""
@@ -1975,17 +1979,16 @@ class LocalStripe:
                     assets=html.escape(self._assets),
                 )
                 return _html_page(f"Pay {self.business_name}", body, self._assets)
-            if state == "complete":
-                heading = (
-                    "Thanks for your payment"
-                    if session["payment_status"] == "paid"
-                    else "Your payment is processing"
-                )
-                text = (
-                    f"A payment of {html.escape(total)} to {html.escape(self.business_name)} was made."
-                    if session["payment_status"] == "paid"
-                    else "Your bank transfer has been submitted; you will hear once it has gone through."
-                )
+            intent = self._objects.get(session["payment_intent"] or "", {})
+            if state == "complete" and session["payment_status"] == "paid":
+                heading = "Thanks for your payment"
+                text = f"A payment of {html.escape(total)} to {html.escape(self.business_name)} was made."
+            elif state == "complete" and intent.get("status") == "processing":
+                heading = "Your payment is processing"
+                text = "Your bank payment has been submitted; you will hear once it has gone through."
+            elif state == "complete":
+                heading = "Your payment failed"
+                text = "Your bank did not make the payment. Nothing was taken."
             else:
                 heading, text = "This checkout session has expired", "Go back and start again to pay."
             link = _redirect(session) if state == "complete" else session["cancel_url"]
