@@ -741,3 +741,36 @@ def _expire(local: LocalStripe, session: dict[str, Any]) -> None:
         headers={"Authorization": f"Bearer {KEY}"},
     )
     assert local.handle(request).status_code == 200
+
+
+def test_every_field_the_stand_in_writes_is_one_of_stripe_s(local: Local) -> None:
+    """The SDK's classes are generated from Stripe's OpenAPI document: each field of each object the
+    stand-in answers with is one of theirs (so none is made up)."""
+    session = local.session()
+    local.pay(session.id)
+    intent_id = local.receiver.wait_for("payment_intent.succeeded")[0]["data"]["object"]["id"]
+    local.client.v1.refunds.create({"payment_intent": intent_id, "amount": 100})
+    dispute = local.control("POST", f"/payment_intents/{intent_id}/dispute", {}).json()["dispute"]
+    base = f"{local.base}/v1"
+
+    def raw(path: str) -> dict[str, Any]:
+        answer: dict[str, Any] = requests.get(f"{base}{path}", auth=(KEY, ""), timeout=10).json()
+        return answer
+
+    paid = raw(f"/checkout/sessions/{session.id}?expand[]=line_items&expand[]=payment_intent.latest_charge")
+    intent = paid["payment_intent"]
+    charge = intent["latest_charge"]
+    item = paid["line_items"]["data"][0]
+    objects = {
+        stripe.checkout.Session: paid,
+        stripe.PaymentIntent: intent,
+        stripe.Charge: charge,
+        stripe.Refund: raw(f"/charges/{charge['id']}?expand[]=refunds")["refunds"]["data"][0],
+        stripe.Dispute: raw(f"/disputes/{dispute['id']}"),
+        stripe.Event: raw("/events?limit=1")["data"][0],
+        stripe.LineItem: item,
+        stripe.Price: item["price"],
+    }
+    for kind, obj in objects.items():
+        fields = {name for klass in kind.__mro__ for name in getattr(klass, "__annotations__", {})}
+        assert set(obj) - {"line_items", "refunds"} <= fields, (kind.__name__, set(obj) - fields)
