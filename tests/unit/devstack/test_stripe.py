@@ -551,15 +551,7 @@ def test_a_connection_failure_is_retried_then_given_up_and_resent_by_hand() -> N
             raise ConnectionRefusedError("Connection refused")
         return 204, ""
 
-    local = LocalStripe(
-        KEY,
-        SECRET,
-        "http://127.0.0.1:9/hook",
-        "http://127.0.0.1:9/_dev/stripe",
-        clock=lambda: now[0],
-        send=send,
-        retry_delays=(10, 20),
-    )
+    local = offline(now, send, retry_delays=(10, 20))
     _expire(local, _create(local))
     for step in (0, 9, 1, 19, 1, 100):
         now[0] += step
@@ -612,14 +604,7 @@ def test_a_session_past_its_expiry_expires_with_its_event() -> None:
         sent.append(json.loads(body))
         return 200, ""
 
-    local = LocalStripe(
-        KEY,
-        SECRET,
-        "http://127.0.0.1:9/hook",
-        "http://127.0.0.1:9/_dev/stripe",
-        clock=lambda: now[0],
-        send=receive,
-    )
+    local = offline(now, receive)
     session = _create(local, expires_at=str(int(now[0]) + 1800))
     now[0] += 1799
     local.run_due()
@@ -698,6 +683,19 @@ def test_money_and_cards() -> None:
 
 
 # ------------------------------------------------------------------ helpers for the in-process tests
+def offline(now: list[float], send: Any, **options: Any) -> LocalStripe:
+    """A stand-in not served nor started, on a clock the test moves (``now[0]``): ``run_due`` by hand."""
+    return LocalStripe(
+        KEY,
+        SECRET,
+        "http://127.0.0.1:9/hook",
+        "http://127.0.0.1:9/_dev/stripe",
+        clock=lambda: now[0],
+        send=send,
+        **options,
+    )
+
+
 def _get(path: str) -> Request:
     return Request.from_values(
         path.split("?")[0],
