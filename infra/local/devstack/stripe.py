@@ -24,7 +24,7 @@ appends ``/v1/...`` to that address as it is, so the production code path is the
 
 Endpoints: ``POST /v1/checkout/sessions`` (``mode=payment`` with ``price_data`` line items),
 ``GET /v1/checkout/sessions[/{id}[/line_items]]``, ``POST /v1/checkout/sessions/{id}/expire``,
-``GET /v1/payment_intents/{id}``, ``GET /v1/charges/{id}``, ``POST /v1/refunds``,
+``GET /v1/payment_intents/{id}``, ``GET /v1/charges/{id}``, ``POST|GET /v1/refunds``,
 ``GET /v1/refunds/{id}``, ``GET /v1/disputes/{id}``, ``GET /v1/events[/{id}]``; ``expand`` on each.
 Objects have Stripe's shapes (its OpenAPI document's fields, for the fields they carry), ids,
 minor-unit amounts and Unix-second times; as in Stripe's current API versions, a session has no
@@ -556,6 +556,7 @@ class LocalStripe:
         self._session_order: list[str] = []
         self._session_of_intent: dict[str, str] = {}
         self._refunds_of_charge: dict[str, list[str]] = {}
+        self._refund_order: list[str] = []
         self._events: list[str] = []
         self._deliveries: dict[str, _Delivery] = {}
         self._idempotency: dict[str, _Saved] = {}
@@ -733,6 +734,7 @@ class LocalStripe:
             ("GET", f"/v1/payment_intents/{_ID}", self._retriever("payment_intent", "intent")),
             ("GET", f"/v1/charges/{_ID}", self._retriever("charge", "charge")),
             ("POST", "/v1/refunds", self._create_refund),
+            ("GET", "/v1/refunds", self._list_refunds),
             ("GET", f"/v1/refunds/{_ID}", self._retriever("refund", "refund")),
             ("GET", f"/v1/disputes/{_ID}", self._retriever("dispute", "dispute")),
             ("GET", f"/v1/events/{_ID}", self._retrieve_event),
@@ -1624,6 +1626,28 @@ class LocalStripe:
         refund = self.refund_charge(charge, amount, reason, metadata, cause)
         return self._rendered(refund, {"expand": params.get("expand", [])})
 
+    def _list_refunds(self, params: dict[str, Any], _: _Cause) -> dict[str, Any]:
+        _check_keys(
+            params,
+            "",
+            {"expand", "limit", "starting_after", "ending_before", "charge", "payment_intent", "created"},
+        )
+        created = _range(params.get("created"), "created")
+        charge = _string(params["charge"], "charge") if params.get("charge") else None
+        intent = _string(params["payment_intent"], "payment_intent") if params.get("payment_intent") else None
+        order = self._refund_order[::-1]
+        refunds = [
+            _public(self._objects[refund_id])
+            for refund_id in order
+            if (charge is None or self._objects[refund_id]["charge"] == charge)
+            and (intent is None or self._objects[refund_id]["payment_intent"] == intent)
+            and created(self._objects[refund_id]["created"])
+        ]
+        return self._rendered(
+            _page_of(copy.deepcopy(refunds), params, "/v1/refunds", "refund", order),
+            {"expand": params.get("expand", [])},
+        )
+
     def refund_charge(
         self,
         charge: dict[str, Any],
@@ -1686,6 +1710,7 @@ class LocalStripe:
         }
         self._objects[refund_id] = refund
         self._refunds_of_charge.setdefault(charge["id"], []).append(refund_id)
+        self._refund_order.append(refund_id)
         charge["amount_refunded"] += amount
         charge["refunded"] = charge["amount_refunded"] == charge["amount"]
         self._emit("refund.created", refund, cause)

@@ -454,6 +454,9 @@ def test_refunds_partial_then_full_send_charge_refunded(local: Local) -> None:
     charge = local.client.v1.charges.retrieve(partial.charge, {"expand": ["refunds"]})
     assert [refund.amount for refund in charge.refunds.data] == [700, 300]
     assert "refunds" not in local.client.v1.charges.retrieve(partial.charge)  # only when expanded
+    listed = local.client.v1.refunds.list({"charge": partial.charge, "limit": 100})
+    assert [refund.amount for refund in listed.data] == [700, 300]
+    assert local.client.v1.refunds.list({"payment_intent": "pi_other"}).data == []
     with pytest.raises(stripe.InvalidRequestError) as again:
         local.client.v1.refunds.create({"charge": partial.charge})
     assert again.value.code == "charge_already_refunded"
