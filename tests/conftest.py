@@ -15,6 +15,7 @@ from werkzeug.wrappers import Request, Response
 from devstack.gemini import LocalGemini
 from devstack.google import LocalGoogleIssuer
 from devstack.provision import Provisioner
+from devstack.stripe import LocalStripe
 from devstack.template import REGION, Template
 from imagegen import aws as aws_clients
 from imagegen import config, container
@@ -104,6 +105,34 @@ def gemini_server() -> Iterator[ServedGemini]:
         yield holder["served"]
 
 
+class ServedStripe:
+    """The local Stripe stand-in over HTTP; each test installs its own (its keys are the test's)."""
+
+    PREFIX = "/_dev/stripe"
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = f"{base_url}{self.PREFIX}"
+        self.current: LocalStripe | None = None
+
+
+@pytest.fixture(scope="session")
+def stripe_server() -> Iterator[ServedStripe]:
+    holder: dict[str, ServedStripe] = {}
+
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        request = Request(environ)
+        stripe = holder["served"].current
+        if stripe is not None and request.path.startswith(ServedStripe.PREFIX + "/"):
+            response = stripe.handle(request)
+        else:
+            response = Response("not found", status=404)
+        return response(environ, start_response)
+
+    with serving(app) as base_url:
+        holder["served"] = ServedStripe(base_url)
+        yield holder["served"]
+
+
 @pytest.fixture
 def aws() -> Iterator[None]:
     """moto in-process (not thread-safe: concurrency tests use the local stack instead)."""
@@ -113,8 +142,13 @@ def aws() -> Iterator[None]:
         reset_container()
 
 
-def template_parameters(issuer: LocalGoogleIssuer, gemini: ServedGemini) -> dict[str, str]:
+def template_parameters(
+    issuer: LocalGoogleIssuer, gemini: ServedGemini, stripe: ServedStripe
+) -> dict[str, str]:
     return {
+        "Payments": "enabled",
+        "StripeApiBase": stripe.base_url,
+        "CheckoutReturnUrl": "http://127.0.0.1:3000/app/",
         "GoogleClientId": issuer.client_id,
         "GoogleIssuers": issuer.issuer,
         "GoogleJwksUrl": issuer.jwks_url,
@@ -126,9 +160,11 @@ def template_parameters(issuer: LocalGoogleIssuer, gemini: ServedGemini) -> dict
 
 
 @pytest.fixture
-def template(aws: None, issuer: ServedIssuer, gemini_server: ServedGemini) -> Template:
+def template(
+    aws: None, issuer: ServedIssuer, gemini_server: ServedGemini, stripe_server: ServedStripe
+) -> Template:
     """The template with every resource created in moto."""
-    loaded = Template.load(template_parameters(issuer, gemini_server))
+    loaded = Template.load(template_parameters(issuer, gemini_server, stripe_server))
     Provisioner(loaded, boto3.session.Session()).provision()
     return loaded
 

@@ -4,16 +4,15 @@ Each request is charged, recorded and queued at most once per Idempotency-Key.
 """
 
 from http import HTTPStatus
-from typing import Annotated, Any
+from typing import Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.event_handler.openapi.params import Header
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from imagegen.api.auth import AuthenticatedCaller
 from imagegen.api.openapi import documented
-from imagegen.api.params import ResourceId
+from imagegen.api.params import IdempotencyKey, ResourceId
 from imagegen.api.resolver import API_PREFIX, build_api
 from imagegen.api.responses import GenerationAccepted
 from imagegen.container import services
@@ -26,9 +25,6 @@ from imagegen.services.generation import Generation
 
 logger = Logger()
 app = build_api(logger)
-
-IdempotencyKey = Annotated[str | None, Header(alias="idempotency-key", min_length=1, max_length=255)]
-
 
 # What a generation or an edit may be refused with, besides what every request with a body may.
 _REFUSALS = (InsufficientCoins, NotFound, Conflict, Invalid, RateLimited, Busy)

@@ -38,7 +38,7 @@ def test_the_history_is_newest_first_and_adds_up_to_the_balance(api: Api, user: 
     assert [entry["imageId"] for entry in entries] == [*reversed(uploads), None]
     assert [entry["amount"] for entry in entries] == [-50, -50, -50, 1000]
     assert [entry["balance"] for entry in entries] == [850, 900, 950, 1000]
-    assert set(entries[0]) == {"id", "amount", "balance", "reason", "imageId", "note", "createdAt"}
+    assert set(entries[0]) == {"id", "amount", "balance", "reason", "imageId", "orderId", "note", "createdAt"}
     assert sum(int(str(entry["amount"])) for entry in entries) == 850 == ledger_sum(api, user.user["id"])
 
 

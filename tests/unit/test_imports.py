@@ -23,7 +23,11 @@ NOT_AT_IMPORT = {
     "thumbnail": ("jwt", "requests", *IMAGING),
     "sweeper": ("jwt", "requests", *IMAGING),
     "generate_worker": ("jwt", "requests", *IMAGING),
+    # Loads Stripe's SDK once a route needs Stripe, never at import.
+    "payments": ("stripe", *IMAGING),
 }
+# Only the payments functions ever use Stripe's SDK.
+STRIPE_FUNCTIONS = {"payments", "payments_reconcile"}
 PROBE = "import json, sys, app; print(json.dumps(sorted(name for name in {names!r} if name in sys.modules)))"
 
 
@@ -38,3 +42,23 @@ def test_a_handler_imports_only_what_it_uses(function: str, names: tuple[str, ..
         check=True,
     )
     assert json.loads(completed.stdout) == []
+
+
+@pytest.mark.parametrize(
+    "function",
+    sorted(
+        path.name
+        for path in (ROOT / "functions").iterdir()
+        if (path / "app.py").is_file() and path.name not in STRIPE_FUNCTIONS
+    ),
+)
+def test_no_function_but_the_payments_ones_imports_stripe(function: str) -> None:
+    completed = subprocess.run(
+        [sys.executable, "-c", "import sys, app, imagegen.container; print('stripe' in sys.modules)"],
+        cwd=ROOT / "functions" / function,
+        env={"PYTHONPATH": str(ROOT / "layers" / "shared"), "POWERTOOLS_SERVICE_NAME": function},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert completed.stdout.strip() == "False"

@@ -75,12 +75,23 @@ def test_an_alarm_email_subscribes_to_the_topic_only_when_given() -> None:
     assert DOCUMENT["Outputs"]["AlarmTopicArn"]["Value"] == {"Ref": "AlarmTopic"}
 
 
-def test_every_alarm_is_on_the_dashboard() -> None:
-    body = RESOURCES["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
-    widgets = json.loads(body)["widgets"]  # the body is JSON once substituted; its ${...} are strings
+DASHBOARDS = [name for name, body in RESOURCES.items() if body["Type"] == "AWS::CloudWatch::Dashboard"]
+
+
+def widgets() -> list[dict[str, Any]]:
+    """Every widget of every dashboard (the payments have one of their own, when they exist)."""
+    return [
+        widget
+        for name in DASHBOARDS
+        # The body is JSON once substituted; its ${...} are strings.
+        for widget in json.loads(RESOURCES[name]["Properties"]["DashboardBody"]["Fn::Sub"])["widgets"]
+    ]
+
+
+def test_every_alarm_is_on_a_dashboard() -> None:
     shown = {
         re.sub(r".*:alarm:\$\{(\w+)\}$", r"\1", arn)
-        for widget in widgets
+        for widget in widgets()
         if widget["type"] == "alarm"
         for arn in widget["properties"]["alarms"]
     }
@@ -92,11 +103,10 @@ def test_every_alarm_has_a_section_in_the_runbook() -> None:
     assert set(ALARMS) <= headings
 
 
-def test_the_dashboard_shows_every_metric_the_service_writes() -> None:
-    body = RESOURCES["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+def test_the_dashboards_show_every_metric_the_service_writes() -> None:
     shown = {
         row[1]
-        for widget in json.loads(body)["widgets"]
+        for widget in widgets()
         if widget["type"] == "metric"
         for row in widget["properties"]["metrics"]
         if row[0] == "${AWS::StackName}"

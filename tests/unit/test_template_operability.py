@@ -80,7 +80,12 @@ def test_every_function_invoked_asynchronously_keeps_what_fails_its_retries_in_t
     None
 ):
     asynchronous = invoked_asynchronously()
-    assert asynchronous == {"MetadataFunction", "ThumbnailFunction", "SweeperFunction"}
+    assert asynchronous == {
+        "MetadataFunction",
+        "ThumbnailFunction",
+        "SweeperFunction",
+        "PaymentsReconcileFunction",
+    }
     for name in asynchronous:
         config = FUNCTIONS[name]["Properties"]["EventInvokeConfig"]
         assert config["MaximumRetryAttempts"] == 2

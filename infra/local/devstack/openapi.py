@@ -38,7 +38,8 @@ _RETRY_AFTER = {
 
 def generate(template: Template | None = None) -> str:
     """The document for the API functions of ``template``, as the JSON text that is published."""
-    template = template or Template.load({"GoogleClientId": "openapi"})
+    # Every route the API may have: the payments' too, which a stack has with Payments=enabled.
+    template = template or Template.load({"GoogleClientId": "openapi", "Payments": "enabled"})
     api_functions = sorted({route.function for route in template.http_routes()})
     document = api_document(
         [_resolver(template, function) for function in api_functions],

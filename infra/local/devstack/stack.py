@@ -11,7 +11,7 @@ import json
 import os
 import re
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -111,8 +111,8 @@ class LocalStack:
         self.gemini = LocalGemini(api_key=self._gemini_key())
         # Stripe's API, hosted checkout page and webhooks (the SDK's base address: stripe.base_url).
         self.stripe = LocalStripe(
-            api_key=new_secret_key(),
-            webhook_secret=new_webhook_secret(),
+            api_key=self._stripe_secret("StripeApiKeySecret", "sk_test_", new_secret_key),
+            webhook_secret=self._stripe_secret("StripeWebhookSecret", "whsec_", new_webhook_secret),
             webhook_url=f"{self.api_url}{STRIPE_WEBHOOK_PATH}",
             base_url=f"{self.api_url}{LOCAL_STRIPE_PREFIX}",
         )
@@ -254,6 +254,10 @@ class LocalStack:
                 }
             ),
             "GenerationDeadlineSeconds": "300",
+            # Coins are bought through the local Stripe, and buyers come back to the local front end.
+            "Payments": "enabled",
+            "StripeApiBase": f"{self.api_url}{LOCAL_STRIPE_PREFIX}",
+            "CheckoutReturnUrl": f"{self.api_url}/app/",
             **self._extra_parameters,
         }
 
@@ -280,6 +284,18 @@ class LocalStack:
             return self._gemini_api_key
         key: str = secrets.get_secret_value(SecretId=arn)["SecretString"]
         return key
+
+    def _stripe_secret(self, logical_id: str, prefix: str, new: Callable[[], str]) -> str:
+        """The value of one of the template's Stripe secrets, which the local Stripe is made with: the
+        one kept from the last run, or a new one shaped like Stripe's in place of the placeholder the
+        stack was provisioned with (so the payments function reads what the stand-in expects)."""
+        secrets = self.boto_session().client("secretsmanager", endpoint_url=self.aws.url)
+        arn = self.template.physical[logical_id].ref
+        value: str = secrets.get_secret_value(SecretId=arn)["SecretString"]
+        if not value.startswith(prefix):
+            value = new()
+            secrets.put_secret_value(SecretId=arn, SecretString=value)
+        return value
 
     def boto_session(self) -> boto3.session.Session:
         """A boto3 session for the local AWS (use with ``endpoint_url=stack.aws.url``)."""

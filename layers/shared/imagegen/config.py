@@ -18,6 +18,7 @@ from typing import Annotated, overload
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
 from imagegen.models import formats
+from imagegen.models.payments import CoinPacks
 
 
 def _split_csv(value: object) -> object:
@@ -137,6 +138,29 @@ class GeminiSettings(_Area):
     api_key_secret_arn: str = Field(alias="GEMINI_API_KEY_SECRET_ARN")
 
 
+class PaymentSettings(_Area):
+    """Coin packs sold through Stripe Checkout, their orders and Stripe's events."""
+
+    orders_table: str = Field(alias="ORDERS_TABLE")
+    events_table: str = Field(alias="PAYMENT_EVENTS_TABLE")
+    # The rate-limits and idempotency tables, as the payments use them: each user's checkouts of the
+    # day, and checkouts retried with their Idempotency-Key (named for that: a variable is one area's).
+    checkout_limits_table: str = Field(alias="CHECKOUT_LIMITS_TABLE")
+    checkout_idempotency_table: str = Field(alias="CHECKOUT_IDEMPOTENCY_TABLE")
+    coin_packs: CoinPacks = Field(alias="COIN_PACKS")
+    checkouts_per_day: int = Field(alias="CHECKOUTS_PER_DAY", ge=1)
+    return_url: str = Field(alias="CHECKOUT_RETURN_URL", pattern=r"^https?://\S+$")
+    stripe_api_key_secret_arn: str = Field(alias="STRIPE_API_KEY_SECRET_ARN")
+    stripe_webhook_secret_arn: str = Field(alias="STRIPE_WEBHOOK_SECRET_ARN")
+    # Empty: Stripe's own API; locally, the stack's stand-in.
+    stripe_api_base: str = Field(alias="STRIPE_API_BASE")
+
+    @field_validator("coin_packs", mode="before")
+    @classmethod
+    def _packs(cls, value: object) -> object:
+        return CoinPacks.parse(value) if isinstance(value, str) else value
+
+
 def variables(area: type[_Area]) -> list[str]:
     """The environment variables an area reads."""
     return [str(field.alias) for field in area.model_fields.values()]
@@ -192,6 +216,7 @@ class Settings:
     generation = _AreaOf(GenerationSettings)
     limits = _AreaOf(LimitSettings)
     gemini = _AreaOf(GeminiSettings)
+    payments = _AreaOf(PaymentSettings)
 
     def __init__(self, environ: Mapping[str, str]) -> None:
         self.environ = dict(environ)

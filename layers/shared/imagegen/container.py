@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from imagegen.services.generation import GenerationService
     from imagegen.services.generation_worker import GenerationWorker
     from imagegen.services.google_identity import GoogleTokenVerifier
+    from imagegen.services.payments import PaymentService
     from imagegen.services.pipeline import ImagePipeline
     from imagegen.services.rate_limits import RateLimits
     from imagegen.services.sweeper import Sweeper
@@ -287,13 +288,56 @@ class Services:
             on_retired_model=self._count_retired_model,
         )
 
+    @cached_property
+    def payments(self) -> PaymentService:
+        """Coin packs, checkouts and orders, and Stripe's events (only the payments functions load
+        Stripe's SDK, here)."""
+        from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
+        from imagegen.repositories.orders import OrderRepository, PaymentEventRepository
+        from imagegen.repositories.rate_limits import RateLimitRepository
+        from imagegen.services.payments import PaymentService
+        from imagegen.services.rate_limits import LimitedAction, RateLimits
+        from imagegen.services.stripe_gateway import StripeGateway
+
+        settings = self.settings
+        payments = settings.payments
+        gateway = StripeGateway(
+            api_key=lambda: self._secret_text(payments.stripe_api_key_secret_arn),
+            webhook_secrets=lambda: self._secret_text(payments.stripe_webhook_secret_arn).split(","),
+            api_base=payments.stripe_api_base or None,
+        )
+        return PaymentService(
+            packs=lambda: payments.coin_packs,
+            orders=OrderRepository(aws.dynamodb(), payments.orders_table),
+            events=PaymentEventRepository(aws.dynamodb(), payments.events_table),
+            users=UserRepository(aws.dynamodb(), settings.accounts.users_table),
+            coins=self.coins,
+            transactions=self.transactions,
+            gateway=lambda: gateway,
+            limits=RateLimits(
+                RateLimitRepository(aws.dynamodb(), payments.checkout_limits_table),
+                {LimitedAction.CHECKOUT: payments.checkouts_per_day},
+            ),
+            cursors=self.cursors,
+            return_url=payments.return_url,
+            count=self.count,
+            persistence=DynamoDBPersistenceLayer(
+                table_name=payments.checkout_idempotency_table, boto3_client=aws.dynamodb()
+            ),
+            idempotency=self.idempotency,
+        )
+
+    def _secret_text(self, arn: str) -> str:
+        """A secret's text, from Secrets Manager, cached for warm invocations (never logged)."""
+        return str(aws.secrets().get(arn, max_age=SECRET_MAX_AGE_SECONDS)).strip()
+
     def _count_retired_model(self, model: ModelSpec) -> None:
         """Count a request refused because Google no longer serves the model (alarmed on)."""
         self.count(Metric.RETIRED_MODEL, model=model.id, providerModel=model.provider_model)
 
     def _gemini_api_key(self) -> str:
-        value = aws.secrets().get(self.settings.gemini.api_key_secret_arn, max_age=SECRET_MAX_AGE_SECONDS)
-        return str(value)
+        return self._secret_text(self.settings.gemini.api_key_secret_arn)
 
 
 def build_services(settings: Settings, count: Count = metrics.count) -> Services:

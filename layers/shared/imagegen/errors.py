@@ -90,3 +90,11 @@ class RateLimited(Busy):
     def __init__(self, message: str, retry_after: int, limit: int, window_seconds: int) -> None:
         super().__init__(message, retry_after)
         self.details.update({"limit": limit, "windowSeconds": window_seconds})
+
+
+class PurchasesFrozen(Conflict):
+    """The user may not buy coins: a payment of theirs is disputed (or a dispute was lost)."""
+
+
+class PaymentsUnavailable(DomainError):
+    """The payment provider could not be reached or refused the request: nothing was charged."""

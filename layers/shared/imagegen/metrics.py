@@ -28,6 +28,13 @@ class Metric(StrEnum):
     UPLOADS_FAILED = "UploadsFailed"
     COINS_REFUNDED = "CoinsRefunded"  # the coins given back with failed images
     GENERATION_JOB_ERRORS = "GenerationJobErrors"  # a job that failed other than waiting for the model
+    COINS_PURCHASED = "CoinsPurchased"  # coins credited for paid orders
+    COINS_TAKEN_BACK = "CoinsTakenBack"  # coins taken back for refunded or disputed payments
+    PAYMENTS_FLAGGED = "PaymentsFlagged"  # a payment not credited: its amount or currency is not its order's
+    UNKNOWN_PAYMENT_EVENTS = "UnknownPaymentEvents"  # a Stripe event for an order the service does not know
+    PURCHASES_RECONCILED = (
+        "PurchasesReconciled"  # a paid order credited by the reconciliation: a lost webhook
+    )
 
 
 COMPLETED = {ImageType.GENERATED: Metric.GENERATIONS_COMPLETED, ImageType.UPLOADED: Metric.UPLOADS_COMPLETED}

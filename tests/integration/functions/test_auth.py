@@ -30,6 +30,7 @@ def test_sign_in_returns_the_new_user_and_tokens(invoke: Invoke, issuer: ServedI
         "roles",
         "language",
         "coins",
+        "purchasesFrozen",
         "createdAt",
         "updatedAt",
     }

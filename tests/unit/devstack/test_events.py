@@ -28,7 +28,7 @@ from devstack.template import Template
 from tests.unit.devstack.test_lambdas import spec
 
 FAILED_EVENTS_ARN = "arn:aws:sqs:us-east-1:123456789012:failed-events"
-ASYNCHRONOUS = {"MetadataFunction", "ThumbnailFunction", "SweeperFunction"}
+ASYNCHRONOUS = {"MetadataFunction", "ThumbnailFunction", "SweeperFunction", "PaymentsReconcileFunction"}
 
 MOTO_EVENT = {
     "version": "0",

@@ -55,6 +55,7 @@ def test_the_view_is_the_contract_shape() -> None:
         "roles": ["USER"],
         "language": "en",
         "coins": 7,
+        "purchasesFrozen": False,
         "createdAt": NOW,
         "updatedAt": NOW,
     }

@@ -250,7 +250,7 @@ def test_a_window_expires_through_the_ttl_once_its_latest_start_stops_counting(
     assert int(window["expiresAt"]["N"]) == START + 10 + WINDOW_SECONDS
 
 
-def test_every_action_needs_a_limit(services: Services) -> None:
+def test_an_action_without_a_limit_here_is_refused(services: Services, caller: Caller) -> None:
     repository = RateLimitRepository(aws.dynamodb(), services.settings.limits.table)
     with pytest.raises(ValueError, match="upload"):
-        RateLimits(repository, {LimitedAction.GENERATE: 1})
+        RateLimits(repository, {LimitedAction.GENERATE: 1}).slot(caller.user_id, LimitedAction.UPLOAD)

@@ -23,6 +23,7 @@ ERROR_STATUS: list[tuple[type[errors.DomainError], HTTPStatus, str]] = [
     (errors.Unauthorized, HTTPStatus.UNAUTHORIZED, "UNAUTHORIZED"),
     (errors.Forbidden, HTTPStatus.FORBIDDEN, "FORBIDDEN"),
     (errors.NotFound, HTTPStatus.NOT_FOUND, NOT_FOUND),
+    (errors.PurchasesFrozen, HTTPStatus.CONFLICT, "PURCHASES_FROZEN"),
     (errors.Conflict, HTTPStatus.CONFLICT, "CONFLICT"),
     (errors.InsufficientCoins, HTTPStatus.PAYMENT_REQUIRED, "INSUFFICIENT_COINS"),
     (errors.TooLarge, HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "TOO_LARGE"),
@@ -31,6 +32,7 @@ ERROR_STATUS: list[tuple[type[errors.DomainError], HTTPStatus, str]] = [
     (errors.Invalid, HTTPStatus.UNPROCESSABLE_ENTITY, VALIDATION_ERROR),
     (errors.RateLimited, HTTPStatus.TOO_MANY_REQUESTS, "RATE_LIMITED"),
     (errors.Busy, HTTPStatus.TOO_MANY_REQUESTS, "RATE_LIMITED"),
+    (errors.PaymentsUnavailable, HTTPStatus.SERVICE_UNAVAILABLE, "PAYMENTS_UNAVAILABLE"),
 ]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
 from pydantic import BeforeValidator, WithJsonSchema
 
 from imagegen.ids import ID_PATTERN, MAX_ID_LENGTH
@@ -30,3 +30,5 @@ PageLimit = Annotated[
 Cursor = Annotated[str | None, Query(max_length=2048)]
 # The start of an email address (an address is at most 254 characters).
 EmailPrefix = Annotated[str | None, Query(min_length=1, max_length=254)]
+# A client's key for a request it may send more than once (a retried click): acted on once.
+IdempotencyKey = Annotated[str | None, Header(alias="idempotency-key", min_length=1, max_length=255)]

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from imagegen.models.auth import TokenPair
 from imagegen.models.base import CamelModel
 from imagegen.models.images import ImageView, PresignedPost
+from imagegen.models.payments import OrderView
 from imagegen.models.users import UserView
 
 
@@ -93,3 +94,30 @@ class UploadAccepted(CamelModel):
     image: ImageView
     upload: PresignedPost
     user: UserView
+
+
+class CheckoutOpened(CamelModel):
+    """The order recorded, and Stripe's checkout page to send the buyer to."""
+
+    order: OrderView
+    checkout_url: str
+
+
+class OrderResponse(CamelModel):
+    """An order."""
+
+    order: OrderView
+
+
+class OrderPageResponse(CamelModel):
+    """A page of orders, newest first, and the cursor of the next page."""
+
+    orders: list[OrderView]
+    next_cursor: str | None
+
+
+class WebhookReceived(CamelModel):
+    """Stripe's event was verified and handled (or had been already)."""
+
+    received: Literal[True]
+    outcome: str

@@ -13,8 +13,12 @@ class LedgerReason(StrEnum):
     WELCOME = "welcome"
     GENERATE = "generate"
     UPLOAD = "upload"
-    REFUND = "refund"
+    REFUND = "refund"  # an image's coins back (it failed, or its upload was cancelled)
     GRANT = "grant"
+    PURCHASE = "purchase"  # a pack paid for
+    PURCHASE_REFUND = "purchase_refund"  # its payment refunded (in part or in full): coins taken back
+    DISPUTE = "dispute"  # its payment disputed by the card holder: coins taken back
+    DISPUTE_WON = "dispute_won"  # the dispute closed in the service's favour: coins given back
 
 
 class LedgerEntry(CamelModel):
@@ -27,6 +31,7 @@ class LedgerEntry(CamelModel):
     balance: int
     reason: LedgerReason
     image_id: str | None = None
+    order_id: str | None = None
     note: str | None = None
     seq: int = 0
     created_at: str
@@ -39,6 +44,7 @@ class LedgerEntry(CamelModel):
             balance=self.balance,
             reason=self.reason,
             image_id=self.image_id,
+            order_id=self.order_id,
             note=self.note,
             created_at=self.created_at,
         )
@@ -52,6 +58,7 @@ class Transaction(CamelModel):
     balance: int
     reason: LedgerReason
     image_id: str | None
+    order_id: str | None
     note: str | None
     created_at: str
 

@@ -27,10 +27,16 @@ class User(CamelModel):
     language: str = "en"
     created_at: str
     updated_at: str
+    # The disputes that stop this user buying coins: each opened by a card holder, until won.
+    purchases_frozen_by: frozenset[str] | None = None
 
     @property
     def is_admin(self) -> bool:
         return Role.ADMIN in self.roles
+
+    @property
+    def purchases_frozen(self) -> bool:
+        return bool(self.purchases_frozen_by)
 
 
 class AccountStats(CamelModel):
@@ -53,6 +59,7 @@ class UserView(CamelModel):
     roles: list[Role]
     language: str
     coins: int
+    purchases_frozen: bool = False  # a payment of theirs is disputed: they may not buy coins
     created_at: str
     updated_at: str
     stats: AccountStats | None = Field(default=None, exclude_if=lambda stats: stats is None)
@@ -67,6 +74,7 @@ class UserView(CamelModel):
             roles=user.roles,
             language=user.language,
             coins=coins,
+            purchases_frozen=user.purchases_frozen,
             created_at=user.created_at,
             updated_at=user.updated_at,
             stats=stats,

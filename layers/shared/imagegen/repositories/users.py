@@ -20,6 +20,7 @@ from imagegen.repositories.dynamo import (
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
+PURCHASES_FROZEN = "purchases frozen"  # the write's name, as a cancelled transaction reports it
 USERS_BY_CREATION = "UsersByCreation"
 USERS_BY_EMAIL = "UsersByEmail"
 _USER_ENTITY = "USER"
@@ -134,6 +135,23 @@ class UserRepository:
             ReturnValues="ALL_NEW",
         )
         return User.model_validate(updated) if updated is not None else None
+
+    def purchases_frozen_write(self, user_id: str, dispute_id: str, frozen: bool, updated_at: str) -> Write:
+        """The write that freezes the user's purchases for a dispute (or lifts that dispute's freeze),
+        beside the movement of its coins."""
+        operation = "ADD" if frozen else "DELETE"
+        return Write(
+            PURCHASES_FROZEN,
+            {
+                "Update": {
+                    "TableName": self._table,
+                    "Key": to_item({"pk": user_key(user_id)}),
+                    "UpdateExpression": f"SET updatedAt = :at {operation} purchasesFrozenBy :dispute",
+                    "ConditionExpression": "attribute_exists(pk)",
+                    "ExpressionAttributeValues": to_values({":at": updated_at, ":dispute": {dispute_id}}),
+                }
+            },
+        )
 
     def list_page(
         self, limit: int, start_key: dict[str, Any] | None

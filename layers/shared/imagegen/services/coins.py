@@ -64,6 +64,10 @@ class CoinService:
         """One page of the user's ledger, newest first, and where to continue."""
         return self._repository.list_entries(user_id, limit, start_key)
 
+    def entry(self, user_id: str, operation: str) -> LedgerEntry | None:
+        """The ledger entry recording ``operation``, if it happened."""
+        return self._repository.get_entry(user_id, operation)
+
     def balances(self, user_ids: Sequence[str]) -> dict[str, int]:
         """The balances of many users at once (0 for users without a coin account)."""
         found = self._repository.get_balances(user_ids)
@@ -123,6 +127,27 @@ class CoinService:
             user_id, amount, LedgerReason.REFUND, f"refund#{image_id}", image_id, None, with_writes, counters
         )
 
+    def settle_order(
+        self,
+        user_id: str,
+        amount: int,
+        reason: LedgerReason,
+        operation: str,
+        order_id: str,
+        with_writes: Sequence[Write] = (),
+    ) -> LedgerEntry:
+        """Move ``amount`` coins (signed) for ``order_id``: its payment credited, coins taken back for
+        a refund or a dispute of it, or given back when a dispute is won; once per ``operation``
+        however often asked, in one transaction with ``with_writes``.
+
+        Taking back never fails for want of coins: the coins may have been spent, and the balance
+        then goes below zero (the ledger still sums to it; charges are refused until it is above
+        their cost again). ``TransactionCancelled`` when one of ``with_writes`` is refused.
+        """
+        return self._move(
+            user_id, amount, reason, operation, None, None, with_writes, order_id=order_id, below_zero=True
+        )
+
     def grant(self, user_id: str, amount: int, note: str, grant_id: str | None = None) -> LedgerEntry:
         """Add (or, negative, take) coins by an admin's decision; never below zero."""
         operation = f"grant#{grant_id or new_id()}"
@@ -138,6 +163,8 @@ class CoinService:
         note: str | None,
         with_writes: Sequence[Write],
         counters: Mapping[str, int] | None = None,
+        order_id: str | None = None,
+        below_zero: bool = False,
     ) -> LedgerEntry:
         budget = min(self._budget, self._seconds_left() - RESERVED_AFTER_MOVE_SECONDS)
         deadline = self._clock() + budget
@@ -148,7 +175,7 @@ class CoinService:
             account = self._repository.get_account(user_id)
             if account is None:
                 raise NotFound("This user has no coin account.")
-            if account.balance + amount < 0:
+            if account.balance + amount < 0 and not below_zero:
                 earlier = self._repository.get_entry(user_id, operation)
                 if earlier:
                     return earlier
@@ -160,6 +187,7 @@ class CoinService:
                 balance=account.balance + amount,
                 reason=reason,
                 image_id=image_id,
+                order_id=order_id,
                 note=note,
                 seq=account.seq + 1,
                 created_at=not_before(account.updated_at),

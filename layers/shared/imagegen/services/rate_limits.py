@@ -1,5 +1,5 @@
 """Per-user rate limits: how many generations (edits included) and uploads one user may start in
-any 60 seconds.
+any 60 seconds, and how many checkouts in any day.
 
 A sliding window, exact: each user and action keeps the start times of their latest requests, and
 a request is admitted only while fewer than the limit started in the 60 seconds before it. (Fixed
@@ -29,19 +29,29 @@ if TYPE_CHECKING:
     from imagegen.repositories.rate_limits import RateLimitRepository
 
 WINDOW_SECONDS = 60
-_WINDOW_MS = WINDOW_SECONDS * 1000
+DAY_SECONDS = 24 * 3600
 
 
 class LimitedAction(StrEnum):
-    """What the limits count, each against its own allowance."""
+    """What the limits count, each against its own allowance in its own window."""
 
     GENERATE = "generate"  # generations and edits alike: each is a call of the model
     UPLOAD = "upload"
+    CHECKOUT = "checkout"  # a checkout opened to buy coins
 
     @property
     def counted(self) -> str:
         """What a user is told the limit counts."""
-        return "generations or edits" if self is LimitedAction.GENERATE else "uploads"
+        return {"generate": "generations or edits", "upload": "uploads", "checkout": "checkouts"}[self.value]
+
+    @property
+    def window_seconds(self) -> int:
+        return DAY_SECONDS if self is LimitedAction.CHECKOUT else WINDOW_SECONDS
+
+    @property
+    def per(self) -> str:
+        """The window, as a user is told it."""
+        return "a day" if self is LimitedAction.CHECKOUT else "a minute"
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,34 +69,36 @@ class RateLimits:
     def __init__(
         self,
         repository: RateLimitRepository,
-        per_minute: Mapping[LimitedAction, int],
+        limits: Mapping[LimitedAction, int],
         clock: Callable[[], float] = time.time,
     ) -> None:
-        missing = set(LimitedAction) - set(per_minute)
-        if missing:
-            raise ValueError(f"no limit for {sorted(missing)}")
+        """``limits``: how many of each action (those this function limits) one user may start in
+        the action's window."""
         self._repository = repository
-        self._per_minute = dict(per_minute)
+        self._limits = dict(limits)
         self._clock = clock
 
     def slot(self, user_id: str, action: LimitedAction) -> Slot:
         """A place for one more ``action`` of ``user_id`` now; ``RateLimited``, with nothing written,
-        when the limit of them started in the last 60 seconds."""
+        when the limit of them started in the action's window (the last 60 seconds, or day)."""
+        if action not in self._limits:
+            raise ValueError(f"no limit for {action.value} here")
         now = int(self._clock() * 1000)
-        limit = self._per_minute[action]
+        limit = self._limits[action]
+        window = action.window_seconds * 1000
         key = f"{user_id}#{action.value}"
         read = self._repository.starts(key)
-        counted = sorted(start for start in read.times if start > now - _WINDOW_MS)
+        counted = sorted(start for start in read.times if start > now - window)
         if len(counted) >= limit:
             # A place frees when the start that keeps the window full leaves it.
-            frees_at = counted[len(counted) - limit] + _WINDOW_MS
+            frees_at = counted[len(counted) - limit] + window
             retry_after = max(1, math.ceil((frees_at - now) / 1000))
             raise RateLimited(
-                f"You may start {limit} {action.counted} a minute; nothing was charged. "
+                f"You may start {limit} {action.counted} {action.per}; nothing was charged. "
                 f"Try again in {retry_after} s.",
                 retry_after=retry_after,
                 limit=limit,
-                window_seconds=WINDOW_SECONDS,
+                window_seconds=action.window_seconds,
             )
-        expires_at = math.ceil((now + _WINDOW_MS) / 1000)  # when this start stops counting
+        expires_at = math.ceil((now + window) / 1000)  # when this start stops counting
         return Slot(self._repository.record_write(key, read, (*counted, now), expires_at))

@@ -1,0 +1,245 @@
+"""Stripe, behind the few calls the payments use: open a Checkout Session, read one back, read a
+payment's charge and refunds, list the sessions completed lately, and verify a webhook's signature.
+
+Through Stripe's official SDK (``stripe``), imported by the payments functions alone (the others
+never load it). Only the fields the service relies on come out of here, as plain dataclasses, so
+nothing else knows Stripe's objects; every failure to reach Stripe, or a refusal by it, is
+``PaymentsUnavailable``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import stripe
+
+from imagegen.errors import PaymentsUnavailable
+
+# An API function has 10 s; a checkout must leave it time to answer (the SDK retries once, with
+# its idempotency key, on a network error or a 409/429/5xx).
+TIMEOUT_SECONDS = 4
+MAX_NETWORK_RETRIES = 1
+# Stripe's own words for the metadata of a payment, written on the session and its payment intent.
+ORDER_KEY, USER_KEY = "order_id", "user_id"
+
+
+class InvalidSignature(Exception):
+    """A webhook whose ``Stripe-Signature`` does not check with any of the endpoint's secrets, or is
+    older than the tolerance."""
+
+
+@dataclass(frozen=True, slots=True)
+class OpenedCheckout:
+    session_id: str
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class SessionState:
+    """A Checkout Session as far as fulfilment cares."""
+
+    session_id: str
+    status: str  # open | complete | expired
+    payment_status: str  # paid | unpaid | no_payment_required
+    amount_total: int | None
+    currency: str | None
+    payment_intent_id: str | None
+    order_id: str | None
+    user_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class RefundState:
+    refund_id: str
+    amount: int
+    status: str  # succeeded | pending | failed | canceled | requires_action
+
+
+@dataclass(frozen=True, slots=True)
+class ChargeState:
+    charge_id: str
+    payment_intent_id: str | None
+    amount: int
+
+
+@dataclass(frozen=True, slots=True)
+class Checkout:
+    """What a Checkout Session is opened for."""
+
+    order_id: str
+    user_id: str
+    product: str
+    amount: int
+    currency: str
+    success_url: str
+    cancel_url: str
+    expires_at: int
+    customer_email: str | None = None
+
+
+def _id(value: Any) -> str | None:
+    """An expandable field's id, whether Stripe sent the id or the object."""
+    if value is None or isinstance(value, str):
+        return value
+    return str(value["id"])
+
+
+class StripeGateway:
+    """The Stripe API as the payments use it."""
+
+    def __init__(
+        self,
+        api_key: Callable[[], str],
+        webhook_secrets: Callable[[], Sequence[str]],
+        api_base: str | None = None,
+        tolerance_seconds: int = 300,
+    ) -> None:
+        self._api_key = api_key
+        self._webhook_secrets = webhook_secrets
+        self._api_base = api_base
+        self._tolerance = tolerance_seconds
+        self._client: stripe.StripeClient | None = None
+
+    def _stripe(self) -> stripe.StripeClient:
+        if self._client is None:
+            self._client = stripe.StripeClient(
+                self._api_key(),
+                base_addresses={"api": self._api_base} if self._api_base else {},
+                http_client=stripe.RequestsClient(timeout=TIMEOUT_SECONDS),
+                max_network_retries=MAX_NETWORK_RETRIES,
+            )
+        return self._client
+
+    def open_checkout(self, checkout: Checkout) -> OpenedCheckout:
+        """A hosted Checkout Session for one pack; the order id is Stripe's idempotency key, so a
+        retried checkout opens the same session."""
+        metadata = {ORDER_KEY: checkout.order_id, USER_KEY: checkout.user_id}
+        params: dict[str, Any] = {
+            "mode": "payment",
+            "line_items": [
+                {
+                    "quantity": 1,
+                    "price_data": {
+                        "currency": checkout.currency,
+                        "unit_amount": checkout.amount,
+                        "product_data": {"name": checkout.product},
+                    },
+                }
+            ],
+            "client_reference_id": checkout.order_id,
+            "metadata": metadata,
+            "payment_intent_data": {"metadata": metadata},
+            "success_url": checkout.success_url,
+            "cancel_url": checkout.cancel_url,
+            "expires_at": checkout.expires_at,
+        }
+        if checkout.customer_email:
+            params["customer_email"] = checkout.customer_email
+        try:
+            session = self._stripe().v1.checkout.sessions.create(
+                params=params,  # type: ignore[arg-type]
+                options={"idempotency_key": f"checkout-{checkout.order_id}"},
+            )
+        except stripe.StripeError as error:
+            raise _unavailable(error) from error
+        if not session.url:
+            raise PaymentsUnavailable("Stripe opened a checkout without a page to send you to.")
+        return OpenedCheckout(session_id=session.id, url=session.url)
+
+    def session(self, session_id: str) -> SessionState:
+        """The Checkout Session as Stripe has it now."""
+        try:
+            session = self._stripe().v1.checkout.sessions.retrieve(session_id)
+        except stripe.StripeError as error:
+            raise _unavailable(error) from error
+        return session_of(session.to_dict())
+
+    def completed_sessions(self, since: int) -> Iterator[SessionState]:
+        """The Checkout Sessions completed since ``since`` (unix seconds), newest first."""
+        try:
+            listed = self._stripe().v1.checkout.sessions.list(
+                params={"status": "complete", "created": {"gte": since}, "limit": 100}
+            )
+            for session in listed.auto_paging_iter():
+                yield session_of(session.to_dict())
+        except stripe.StripeError as error:
+            raise _unavailable(error) from error
+
+    def order_of_payment(self, payment_intent_id: str) -> tuple[str | None, str | None]:
+        """The order and user a payment intent's metadata names."""
+        try:
+            intent = self._stripe().v1.payment_intents.retrieve(payment_intent_id)
+        except stripe.StripeError as error:
+            raise _unavailable(error) from error
+        metadata = intent.to_dict().get("metadata")
+        return _metadata(metadata, ORDER_KEY), _metadata(metadata, USER_KEY)
+
+    def charge(self, charge_id: str) -> ChargeState:
+        try:
+            charge = self._stripe().v1.charges.retrieve(charge_id)
+        except stripe.StripeError as error:
+            raise _unavailable(error) from error
+        return ChargeState(
+            charge_id=charge.id, payment_intent_id=_id(charge.payment_intent), amount=charge.amount
+        )
+
+    def refunds(self, charge_id: str) -> list[RefundState]:
+        """Every refund of a charge, as Stripe has them now."""
+        try:
+            listed = self._stripe().v1.refunds.list(params={"charge": charge_id, "limit": 100})
+            return [
+                RefundState(refund_id=refund.id, amount=refund.amount, status=str(refund.status))
+                for refund in listed.auto_paging_iter()
+            ]
+        except stripe.StripeError as error:
+            raise _unavailable(error) from error
+
+    def verify_event(self, payload: bytes, signature: str | None) -> dict[str, Any]:
+        """The event a webhook delivers, once its signature checks with one of the endpoint's secrets
+        (two while one is rotated) within the tolerance; ``InvalidSignature`` otherwise."""
+        if not signature:
+            raise InvalidSignature("No Stripe-Signature header.")
+        text = payload.decode("utf-8", errors="replace")
+        for secret in self._webhook_secrets():
+            try:
+                stripe.WebhookSignature.verify_header(text, signature, secret, self._tolerance)
+            except stripe.SignatureVerificationError:
+                continue
+            try:
+                event: dict[str, Any] = json.loads(text)
+            except ValueError as error:
+                raise InvalidSignature("The payload is not JSON.") from error
+            return event
+        raise InvalidSignature("The signature does not check with the endpoint's secrets, or is too old.")
+
+
+def _metadata(metadata: Any, key: str) -> str | None:
+    """One value of an object's metadata, None if absent."""
+    value = metadata.get(key) if metadata else None
+    return str(value) if value is not None else None
+
+
+def session_of(session: Any) -> SessionState:
+    """What fulfilment needs of a Checkout Session, as an event carries it (or the SDK's, as a dict)."""
+    return SessionState(
+        session_id=str(session["id"]),
+        status=str(session.get("status")),
+        payment_status=str(session.get("payment_status")),
+        amount_total=session.get("amount_total"),
+        currency=session.get("currency"),
+        payment_intent_id=_id(session.get("payment_intent")),
+        order_id=_metadata(session.get("metadata"), ORDER_KEY) or session.get("client_reference_id"),
+        user_id=_metadata(session.get("metadata"), USER_KEY),
+    )
+
+
+def _unavailable(error: stripe.StripeError) -> PaymentsUnavailable:
+    # Stripe's message may name the key's last characters or the request: never sent to the client.
+    return PaymentsUnavailable(
+        "Payments are unavailable right now; nothing was charged. Try again in a moment.",
+        {"provider": type(error).__name__},
+        retry_after=30,
+    )
