@@ -207,6 +207,7 @@ class Journey:
     # Ids of images this run made and has not deleted yet: the cleanup's list.
     leftovers: list[str] = field(default_factory=list)
     signed_in: bool = False
+    packs: list[Json] = field(default_factory=list)
 
     def health(self) -> str:
         """GET /health answers 200 {"status": "ok"}."""
@@ -370,6 +371,57 @@ class Journey:
                 raise SmokeFailure(f"GET of deleted image {image_id}: 404 with code {code!r}")
         return f"{count} images"
 
+    def coin_packs(self) -> str:
+        """GET /coin-packs lists the packs on sale (404: the stack sells none, Payments=disabled)."""
+        response = self.api.raw("GET", f"{self.api.base_url}/api/v1/coin-packs")
+        if response.status_code == 404:
+            return "payments disabled"
+        if response.status_code != 200:
+            raise SmokeFailure(f"GET /api/v1/coin-packs answered {describe(response)}")
+        self.packs = json_of(response)["packs"]
+        if not self.packs:
+            raise SmokeFailure("no coin pack on sale")
+        return ", ".join(f"{pack['id']} {pack['coins']} coins" for pack in self.packs)
+
+    def buy(self) -> str:
+        """Locally (the local Stripe pays the checkout as its page does): POST /coins/checkout, pay
+        with Stripe's test card, and the order ends PAID with the pack's coins credited once. A
+        deployed stack is not charged a real card: the step is skipped there."""
+        if not self.packs:
+            return "skipped: no packs"
+        pay_url = f"{self.api.base_url}/_dev/stripe/checkout/sessions/{{}}/pay"
+        pack = min(self.packs, key=lambda pack: int(pack["price"]["amount"]))
+        before = int(json_of(self.api.call("GET", "/users/me", 200))["user"]["coins"])
+        opened = json_of(
+            self.api.call(
+                "POST",
+                "/coins/checkout",
+                201,
+                headers={"Idempotency-Key": f"smoke-{uuid.uuid4()}"},
+                json={"packId": pack["id"]},
+            )
+        )
+        order = opened["order"]
+        paid = self.api.raw(
+            "POST", pay_url.format(order["stripeSessionId"]), json={"card": "4242424242424242"}
+        )
+        if paid.status_code == 404:
+            return f"checkout {order['id']} opened; not paid: a deployed stack is paid by people"
+        if paid.status_code != 200:
+            raise SmokeFailure(f"the local Stripe would not pay the checkout: {describe(paid)}")
+        deadline = time.monotonic() + self.wait_seconds
+        while True:
+            order = json_of(self.api.call("GET", f"/coins/orders/{order['id']}", 200))["order"]
+            if order["status"] != "CREATED" or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        if order["status"] != "PAID":
+            raise SmokeFailure(f"order {order['id']} is {order['status']} after paying, not PAID")
+        after = int(json_of(self.api.call("GET", "/users/me", 200))["user"]["coins"])
+        if after != before + int(pack["coins"]):
+            raise SmokeFailure(f"balance {after} after buying {pack['coins']} coins on {before}")
+        return f"{pack['id']}: {before} -> {after} coins"
+
     def logout(self) -> str:
         """POST /auth/logout: 204, and the access token stops working."""
         self.api.call("POST", "/auth/logout", 204)
@@ -393,6 +445,8 @@ class Journey:
             ("list", self.gallery),
             ("ledger", self.ledger),
             ("delete", self.delete),
+            ("coin packs", self.coin_packs),
+            ("buy a pack", self.buy),
             ("logout", self.logout),
         ]
 
