@@ -81,7 +81,9 @@ def test_passes_every_step_and_leaves_nothing(
     assert len(made) == 2, output
     for image_id in made:
         assert objects_of(stack, image_id) == [], f"image {image_id} left objects behind"
-    assert re.search(r"^ok  buy a pack \(\d+ ms\): starter: \d+ -> \d+ coins$", output, re.M), output
+    bought = re.search(r"^ok  buy a pack \(\d+ ms\)  starter: (\d+) -> (\d+) coins$", output, re.M)
+    assert bought, output
+    assert int(bought[2]) - int(bought[1]) == 500  # the starter pack's coins, once
 
 
 def test_a_url_with_trailing_api_prefix_is_accepted(
