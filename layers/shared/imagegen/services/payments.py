@@ -21,6 +21,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
     IdempotencyValidationError,
 )
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from imagegen.errors import BadRequest, Conflict, Invalid, NotFound, PaymentsUnavailable, PurchasesFrozen
 from imagegen.ids import new_id, now_iso
@@ -58,6 +59,42 @@ SETTLED = frozenset({OrderStatus.PAID, OrderStatus.REFUNDED, OrderStatus.DISPUTE
 class CheckoutStarted:
     order: Order
     checkout_url: str
+
+
+class _Read(BaseModel):
+    """What the service reads of Stripe's objects: the fields named, anything else ignored."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class _EventObject(_Read):
+    id: str
+
+
+class _EventData(_Read):
+    object: _EventObject
+
+
+class StripeEvent(_Read):
+    """An event as Stripe sends it, as far as telling what it is about."""
+
+    id: str
+    type: str
+    data: _EventData
+
+
+class _Payment(_Read):
+    """A charge or a dispute: the payment it concerns, and its amount (minor units)."""
+
+    id: str
+    amount: int
+    payment_intent: str | _EventObject | None = None
+    status: str | None = None
+
+    @property
+    def intent_id(self) -> str | None:
+        intent = self.payment_intent
+        return intent.id if isinstance(intent, _EventObject) else intent
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,12 +283,10 @@ class PaymentService:
             event = self._gateway().verify_event(payload, signature)
         except InvalidSignature as error:
             raise BadRequest(f"Not a Stripe event for this endpoint: {error}") from error
-        if (
-            not isinstance(event, dict)
-            or not isinstance(event.get("id"), str)
-            or not isinstance(event.get("type"), str)
-        ):
-            raise BadRequest("Not a Stripe event: it has no id or type.")
+        try:
+            StripeEvent.model_validate(event)
+        except ValidationError as error:
+            raise BadRequest("Not a Stripe event: it has no id, type or object.") from error
         return HandledEvent(event["id"], event["type"], self.handle_event(event))
 
     def handle_event(self, event: dict[str, Any]) -> str:
@@ -277,7 +312,7 @@ class PaymentService:
         return outcome
 
     def _session_paid(self, subject: dict[str, Any]) -> str:
-        session = session_of(subject)
+        session = _session(subject)
         order = self._known(session.order_id)
         if order is None:
             return "unknown order"
@@ -286,18 +321,19 @@ class PaymentService:
         return "credited" if self._fulfil(order, session) else "already credited"
 
     def _session_ended(self, subject: dict[str, Any], status: OrderStatus) -> str:
-        order = self._known(session_of(subject).order_id)
+        order = self._known(_session(subject).order_id)
         if order is None:
             return "unknown order"
         ended = self._orders.end_unpaid(order.order_id, status, now_iso())
         return status.value.lower() if ended else "already settled"
 
     def _charge_refunded(self, subject: dict[str, Any]) -> str:
-        order = self._paid_order_of(subject.get("payment_intent"))
+        charge = _payment(subject)
+        order = self._paid_order_of(charge.intent_id)
         if order is None:
             return "unknown order"
         taken = 0
-        for refund in self._gateway().refunds(str(subject["id"])):
+        for refund in self._gateway().refunds(charge.id):
             if refund.status in ("succeeded", "pending"):  # a pending refund is on its way to the card
                 operation = f"purchase-refund#{refund.refund_id}"
                 taken += self._take_back(
@@ -306,13 +342,12 @@ class PaymentService:
         return f"took back {taken} coins"
 
     def _dispute_created(self, subject: dict[str, Any]) -> str:
-        order = self._paid_order_of(subject.get("payment_intent"))
+        dispute = _payment(subject)
+        order = self._paid_order_of(dispute.intent_id)
         if order is None:
             return "unknown order"
-        dispute_id = str(subject["id"])
-        taken = self._take_back(
-            order.order_id, int(subject["amount"]), LedgerReason.DISPUTE, f"dispute#{dispute_id}"
-        )
+        dispute_id = dispute.id
+        taken = self._take_back(order.order_id, dispute.amount, LedgerReason.DISPUTE, f"dispute#{dispute_id}")
         # Frozen whatever the coins did (the dispute may take nothing left to take).
         self._transactions.write(
             [self._users.purchases_frozen_write(order.user_id, dispute_id, frozen=True, updated_at=now_iso())]
@@ -320,13 +355,14 @@ class PaymentService:
         return f"took back {taken} coins, purchases frozen"
 
     def _dispute_closed(self, subject: dict[str, Any]) -> str:
-        if subject.get("status") != "won":
+        dispute = _payment(subject)
+        if dispute.status != "won":
             return "lost: the coins stay taken back, purchases frozen"
-        order = self._paid_order_of(subject.get("payment_intent"))
+        order = self._paid_order_of(dispute.intent_id)
         if order is None:
             return "unknown order"
-        dispute_id = str(subject["id"])
-        given = self._give_back(order.order_id, int(subject["amount"]), dispute_id)
+        dispute_id = dispute.id
+        given = self._give_back(order.order_id, dispute.amount, dispute_id)
         self._transactions.write(
             [
                 self._users.purchases_frozen_write(
@@ -443,10 +479,9 @@ class PaymentService:
             self._count(Metric.UNKNOWN_PAYMENT_EVENTS, order_id=order_id or "")
         return order
 
-    def _paid_order_of(self, payment_intent: Any) -> Order | None:
+    def _paid_order_of(self, intent: str | None) -> Order | None:
         """The order a payment belongs to, fulfilled first if its completion has not been handled yet
         (a refund or a dispute may arrive before it)."""
-        intent = payment_intent if isinstance(payment_intent, str) else (payment_intent or {}).get("id")
         if not intent:
             return self._known(None)
         order_id, _ = self._gateway().order_of_payment(intent)
@@ -462,3 +497,19 @@ class PaymentService:
 def _coins_for(order: Order, amount: int) -> int:
     """The coins ``amount`` (minor units) of the order's price pays for, rounded down."""
     return order.coins * amount // order.price.amount
+
+
+def _payment(subject: dict[str, Any]) -> _Payment:
+    """A charge's or a dispute's fields, as the event carries them; ``BadRequest`` if it lacks them."""
+    try:
+        return _Payment.model_validate(subject)
+    except ValidationError as error:
+        raise BadRequest("A Stripe event about a payment without its id or amount.") from error
+
+
+def _session(subject: dict[str, Any]) -> SessionState:
+    """A Checkout Session's fields, as the event carries them; ``BadRequest`` if it lacks them."""
+    try:
+        return session_of(subject)
+    except ValidationError as error:
+        raise BadRequest("A Stripe event about a Checkout Session not shaped as Stripe's are.") from error

@@ -10,11 +10,12 @@ nothing else knows Stripe's objects; every failure to reach Stripe, or a refusal
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import stripe
+from pydantic import BaseModel, ConfigDict
 
 from imagegen.errors import PaymentsUnavailable
 
@@ -59,13 +60,6 @@ class RefundState:
 
 
 @dataclass(frozen=True, slots=True)
-class ChargeState:
-    charge_id: str
-    payment_intent_id: str | None
-    amount: int
-
-
-@dataclass(frozen=True, slots=True)
 class Checkout:
     """What a Checkout Session is opened for."""
 
@@ -78,13 +72,6 @@ class Checkout:
     cancel_url: str
     expires_at: int
     customer_email: str | None = None
-
-
-def _id(value: Any) -> str | None:
-    """An expandable field's id, whether Stripe sent the id or the object."""
-    if value is None or isinstance(value, str):
-        return value
-    return str(value["id"])
 
 
 class StripeGateway:
@@ -174,17 +161,8 @@ class StripeGateway:
             intent = self._stripe().v1.payment_intents.retrieve(payment_intent_id)
         except stripe.StripeError as error:
             raise _unavailable(error) from error
-        metadata = intent.to_dict().get("metadata")
-        return _metadata(metadata, ORDER_KEY), _metadata(metadata, USER_KEY)
-
-    def charge(self, charge_id: str) -> ChargeState:
-        try:
-            charge = self._stripe().v1.charges.retrieve(charge_id)
-        except stripe.StripeError as error:
-            raise _unavailable(error) from error
-        return ChargeState(
-            charge_id=charge.id, payment_intent_id=_id(charge.payment_intent), amount=charge.amount
-        )
+        metadata = _Metadata.model_validate(intent.to_dict()).metadata or {}
+        return metadata.get(ORDER_KEY), metadata.get(USER_KEY)
 
     def refunds(self, charge_id: str) -> list[RefundState]:
         """Every refund of a charge, as Stripe has them now."""
@@ -216,23 +194,45 @@ class StripeGateway:
         raise InvalidSignature("The signature does not check with the endpoint's secrets, or is too old.")
 
 
-def _metadata(metadata: Any, key: str) -> str | None:
-    """One value of an object's metadata, None if absent."""
-    value = metadata.get(key) if metadata else None
-    return str(value) if value is not None else None
+class _Read(BaseModel):
+    """Fields read from Stripe's objects, checked; anything else is ignored."""
+
+    model_config = ConfigDict(extra="ignore")
 
 
-def session_of(session: Any) -> SessionState:
-    """What fulfilment needs of a Checkout Session, as an event carries it (or the SDK's, as a dict)."""
+class _Metadata(_Read):
+    metadata: dict[str, str] | None = None
+
+
+class _Expanded(_Read):
+    id: str
+
+
+class _Session(_Metadata):
+    id: str
+    status: str | None = None
+    payment_status: str | None = None
+    amount_total: int | None = None
+    currency: str | None = None
+    payment_intent: str | _Expanded | None = None
+    client_reference_id: str | None = None
+
+
+def session_of(session: Mapping[str, Any]) -> SessionState:
+    """What fulfilment needs of a Checkout Session, as an event carries it (or the SDK's, as a dict);
+    pydantic's ``ValidationError`` if it is not shaped as Stripe's are."""
+    read = _Session.model_validate(session)
+    metadata = read.metadata or {}
+    intent = read.payment_intent
     return SessionState(
-        session_id=str(session["id"]),
-        status=str(session.get("status")),
-        payment_status=str(session.get("payment_status")),
-        amount_total=session.get("amount_total"),
-        currency=session.get("currency"),
-        payment_intent_id=_id(session.get("payment_intent")),
-        order_id=_metadata(session.get("metadata"), ORDER_KEY) or session.get("client_reference_id"),
-        user_id=_metadata(session.get("metadata"), USER_KEY),
+        session_id=read.id,
+        status=str(read.status),
+        payment_status=str(read.payment_status),
+        amount_total=read.amount_total,
+        currency=read.currency,
+        payment_intent_id=intent.id if isinstance(intent, _Expanded) else intent,
+        order_id=metadata.get(ORDER_KEY) or read.client_reference_id,
+        user_id=metadata.get(USER_KEY),
     )
 
 
