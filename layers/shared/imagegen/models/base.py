@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+import json
+from typing import ClassVar, Self
+
+from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic.alias_generators import to_camel
 
 
@@ -34,3 +37,25 @@ class RequestModel(BaseModel):
         strict=True,
         defer_build=True,
     )
+
+
+class ConfiguredList(CamelModel):
+    """A list that ops configure as JSON (the model catalog, the coin packs), held in one field:
+    validated whenever it is loaded, and refused loudly, saying what is wrong, rather than half-used."""
+
+    @classmethod
+    def parse(cls, text: str) -> Self:
+        """The list in ``text`` (JSON); the class's ``invalid`` error says what is wrong with it."""
+        (field,) = cls.model_fields
+        try:
+            return cls.model_validate({field: json.loads(text)})
+        except ValidationError as error:
+            problems = "; ".join(
+                f"{'.'.join(str(part) for part in item['loc'])}: {item['msg']}" for item in error.errors()
+            )
+            raise cls.invalid(f"{cls.described} not valid: {problems}") from error
+        except ValueError as error:
+            raise cls.invalid(f"{cls.described} not JSON: {error}") from error
+
+    invalid: ClassVar[type[ValueError]] = ValueError
+    described: ClassVar[str] = "The list is"  # how the errors name it

@@ -13,13 +13,12 @@ Gemini client sends what it says.
 
 from __future__ import annotations
 
-import json
 import math
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field, StringConstraints, ValidationError, model_validator
+from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
-from imagegen.models.base import CamelModel
+from imagegen.models.base import CamelModel, ConfiguredList
 from imagegen.models.images import MAX_REFERENCES
 
 ImageSize = Literal["1K", "2K", "4K"]
@@ -119,10 +118,12 @@ def _log_ratio(ratio: str) -> float:
     return math.log(int(across) / int(down))
 
 
-class ModelCatalog(CamelModel):
+class ModelCatalog(ConfiguredList):
     """Every model offered, exactly one of them the default."""
 
     model_config = ConfigDict(extra="forbid")
+    invalid = CatalogInvalid
+    described = "The model catalog is"
 
     models: list[ModelSpec] = Field(min_length=1)
 
@@ -135,19 +136,6 @@ class ModelCatalog(CamelModel):
         if len(defaults) != 1:
             raise ValueError(f"exactly one model must be the default, not {len(defaults)}")
         return self
-
-    @classmethod
-    def parse(cls, text: str) -> ModelCatalog:
-        """The catalog in ``text``, a JSON list of models; ``CatalogInvalid`` says what is wrong with it."""
-        try:
-            return cls.model_validate({"models": json.loads(text)})
-        except ValidationError as error:
-            problems = "; ".join(
-                f"{'.'.join(str(part) for part in item['loc'])}: {item['msg']}" for item in error.errors()
-            )
-            raise CatalogInvalid(f"The model catalog is not valid: {problems}") from error
-        except ValueError as error:
-            raise CatalogInvalid(f"The model catalog is not JSON: {error}") from error
 
     @property
     def default(self) -> ModelSpec:

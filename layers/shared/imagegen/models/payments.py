@@ -9,13 +9,12 @@ that credits its coins (exactly once, in the transaction of its ledger entry) an
 
 from __future__ import annotations
 
-import json
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import ConfigDict, Field, StringConstraints, ValidationError, model_validator
+from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
-from imagegen.models.base import CamelModel, RequestModel
+from imagegen.models.base import CamelModel, ConfiguredList, RequestModel
 
 PackId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,31}$")]
 # ISO 4217, lower case as Stripe writes it.
@@ -46,10 +45,12 @@ class CoinPack(CamelModel):
     price: Price
 
 
-class CoinPacks(CamelModel):
+class CoinPacks(ConfiguredList):
     """Every pack on sale, in the order the shop shows them."""
 
     model_config = ConfigDict(extra="forbid")
+    invalid = CoinPacksInvalid
+    described = "The coin packs are"
 
     packs: list[CoinPack] = Field(min_length=1, max_length=20)
 
@@ -59,19 +60,6 @@ class CoinPacks(CamelModel):
         if len(set(ids)) != len(ids):
             raise ValueError("two packs have the same id")
         return self
-
-    @classmethod
-    def parse(cls, text: str) -> CoinPacks:
-        """The packs in ``text``, a JSON list; ``CoinPacksInvalid`` says what is wrong with it."""
-        try:
-            return cls.model_validate({"packs": json.loads(text)})
-        except ValidationError as error:
-            problems = "; ".join(
-                f"{'.'.join(str(part) for part in item['loc'])}: {item['msg']}" for item in error.errors()
-            )
-            raise CoinPacksInvalid(f"The coin packs are not valid: {problems}") from error
-        except ValueError as error:
-            raise CoinPacksInvalid(f"The coin packs are not JSON: {error}") from error
 
     def get(self, pack_id: str) -> CoinPack | None:
         return next((pack for pack in self.packs if pack.id == pack_id), None)

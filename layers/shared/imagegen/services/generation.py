@@ -15,11 +15,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.utilities.idempotency import idempotent_function
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-    IdempotencyValidationError,
-)
 from botocore.exceptions import BotoCoreError, ClientError
 
 from imagegen.errors import Conflict, Invalid, NotFound
@@ -41,6 +36,7 @@ from imagegen.models.images import (
     default_title,
 )
 from imagegen.repositories.dynamo import TransactionCancelled
+from imagegen.services.idempotency import at_most_once
 from imagegen.services.rate_limits import LimitedAction
 from imagegen.services.storage import object_key
 
@@ -137,26 +133,14 @@ class GenerationService:
 
         made: list[Generation] = []
 
-        @idempotent_function(
-            data_keyword_argument="command", persistence_store=self._persistence, config=self._idempotency
-        )
-        def create_once(command: dict[str, Any]) -> dict[str, Any]:  # noqa: ARG001 - the idempotency key
+        def create() -> dict[str, Any]:
             made.append(self._create(caller, request, source_id))
             return {"imageId": made[0].image.image_id}
 
-        command = {
-            "userId": caller.user_id,
-            "key": idempotency_key,
-            "request": {**request.model_dump(mode="json"), "sourceImageId": source_id},
-        }
-        try:
-            first = create_once(command=command)
-        except IdempotencyValidationError as error:
-            raise Conflict("This Idempotency-Key was already used with another request.") from error
-        except IdempotencyAlreadyInProgressError as error:
-            raise Conflict(
-                "A request with this Idempotency-Key is still in progress.", retry_after=1
-            ) from error
+        body = {**request.model_dump(mode="json"), "sourceImageId": source_id}
+        first = at_most_once(
+            self._persistence, self._idempotency, caller.user_id, idempotency_key, body, create
+        )
         if made:
             return made[0]
         image = self._repository.get(caller.user_id, str(first["imageId"]))  # a replay: as it is now

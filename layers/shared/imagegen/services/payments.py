@@ -16,11 +16,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.utilities.idempotency import idempotent_function
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-    IdempotencyValidationError,
-)
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from imagegen.errors import BadRequest, Conflict, Invalid, NotFound, PaymentsUnavailable, PurchasesFrozen
@@ -29,6 +24,7 @@ from imagegen.metrics import Metric
 from imagegen.models.coins import LedgerReason
 from imagegen.models.payments import CoinPacks, Order, OrderStatus, OrderView
 from imagegen.repositories.dynamo import TransactionCancelled
+from imagegen.services.idempotency import at_most_once
 from imagegen.services.rate_limits import LimitedAction
 from imagegen.services.stripe_gateway import Checkout, InvalidSignature, SessionState, session_of
 
@@ -162,22 +158,18 @@ class PaymentService:
             return self._checkout(caller, pack_id)
         started: list[CheckoutStarted] = []
 
-        @idempotent_function(
-            data_keyword_argument="command", persistence_store=self._persistence, config=self._idempotency
-        )
-        def checkout_once(command: dict[str, Any]) -> dict[str, Any]:  # noqa: ARG001 - the idempotency key
+        def check_out() -> dict[str, Any]:
             started.append(self._checkout(caller, pack_id))
             return {"orderId": started[0].order.order_id, "checkoutUrl": started[0].checkout_url}
 
-        command = {"userId": caller.user_id, "key": idempotency_key, "request": {"checkout": pack_id}}
-        try:
-            first = checkout_once(command=command)
-        except IdempotencyValidationError as error:
-            raise Conflict("This Idempotency-Key was already used with another request.") from error
-        except IdempotencyAlreadyInProgressError as error:
-            raise Conflict(
-                "A request with this Idempotency-Key is still in progress.", retry_after=1
-            ) from error
+        first = at_most_once(
+            self._persistence,
+            self._idempotency,
+            caller.user_id,
+            idempotency_key,
+            {"checkout": pack_id},
+            check_out,
+        )
         if started:
             return started[0]
         order = self._orders.get(str(first["orderId"]))

@@ -1,0 +1,47 @@
+"""A request acted on at most once per ``Idempotency-Key``: its first answer replayed to a retry.
+
+Powertools' idempotency stores the first answer under the caller's user and key, with the request
+it answered; the same key with another request, or while the first is still running, is refused
+(``Conflict``), as the contract says.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from aws_lambda_powertools.utilities.idempotency import idempotent_function
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyValidationError,
+)
+
+from imagegen.errors import Conflict
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
+    from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
+
+
+def at_most_once(
+    persistence: BasePersistenceLayer,
+    config: IdempotencyConfig,
+    user_id: str,
+    key: str,
+    request: dict[str, Any],
+    work: Callable[[], dict[str, Any]],
+) -> dict[str, Any]:
+    """``work()``'s answer (what it made, as JSON to store), run only the first time ``user_id``
+    sends ``key`` with ``request``; a retry gets the stored answer without running it."""
+
+    @idempotent_function(data_keyword_argument="command", persistence_store=persistence, config=config)
+    def run(command: dict[str, Any]) -> dict[str, Any]:  # noqa: ARG001 - what the answer is stored under
+        return work()
+
+    try:
+        answer: dict[str, Any] = run(command={"userId": user_id, "key": key, "request": request})
+    except IdempotencyValidationError as error:
+        raise Conflict("This Idempotency-Key was already used with another request.") from error
+    except IdempotencyAlreadyInProgressError as error:
+        raise Conflict("A request with this Idempotency-Key is still in progress.", retry_after=1) from error
+    return answer
