@@ -4,6 +4,7 @@ or the reconciliation, and the webhook and the way back racing for one order."""
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 from collections.abc import Callable, Iterator
@@ -13,6 +14,7 @@ from typing import Any
 import pytest
 
 from devstack.stripe import signature_header
+from devstack.template import ROOT
 from tests.e2e.conftest import Api, Session, balance, error_code, new_email
 
 VISA = "4242424242424242"
@@ -232,3 +234,33 @@ def test_the_webhook_and_the_way_back_racing_for_one_order_credit_it_once(
         if entry["reason"] == "purchase"
     ]
     assert len(purchases) == 1
+
+
+def test_an_event_api_gateway_hands_on_as_base64_is_verified_on_its_bytes(api: Api) -> None:
+    """API Gateway hands a body on base64-encoded when it is not text: the signature is checked on
+    the bytes Stripe sent. The sample event (events/payments/stripe_webhook.json) is one, signed here
+    with the local endpoint's secret, as the function receives it."""
+    payload = json.dumps(
+        {"id": "evt_binary", "type": "balance.available", "data": {"object": {"id": "txn_1"}}}
+    )
+    event = json.loads((ROOT / "events/payments/stripe_webhook.json").read_text())
+    event["body"] = base64.b64encode(payload.encode()).decode()
+    event["headers"]["stripe-signature"] = signature_header(
+        payload, api.stack.stripe.webhook_secret, int(time.time())
+    )
+    json_type = {"Content-Type": "application/json"}
+
+    answer = api.call(
+        "POST", "/_dev/invoke/PaymentsFunction", data=json.dumps(event), headers=json_type
+    ).json()
+    forged = {**event, "body": base64.b64encode(payload.replace("balance", "payout").encode()).decode()}
+    refused = api.call(
+        "POST", "/_dev/invoke/PaymentsFunction", data=json.dumps(forged), headers=json_type
+    ).json()
+
+    assert event["isBase64Encoded"] is True
+    assert (answer["result"]["statusCode"], json.loads(answer["result"]["body"])["outcome"]) == (
+        200,
+        "ignored",
+    )
+    assert refused["result"]["statusCode"] == 400

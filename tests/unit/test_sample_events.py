@@ -9,7 +9,10 @@ from devstack.template import Template
 
 
 def test_every_route_has_a_sample_event() -> None:
-    routes = {route.route_key for route in Template.load({"GoogleClientId": "events"}).http_routes()}
+    routes = {
+        route.route_key
+        for route in Template.load({"GoogleClientId": "events", "Payments": "enabled"}).http_routes()
+    }
     samples = {json.loads(path.read_text()).get("routeKey") for path in EVENTS.rglob("*.json")}
 
     assert routes - samples == set()
@@ -20,5 +23,6 @@ def test_every_event_driven_function_has_a_sample_event() -> None:
         "generate_worker/sqs_batch.json",
         "pipeline/object_created.json",
         "sweeper/scheduled.json",
+        "payments_reconcile/scheduled.json",
     ):
         assert json.loads((EVENTS / sample).read_text())

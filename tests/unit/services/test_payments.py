@@ -451,3 +451,38 @@ def test_an_admin_sees_any_order_and_a_stranger_none(shop: Shop, caller: Caller,
         shop.payments.order(stranger, started.order.order_id)
     with pytest.raises(Exception, match="No such"):
         shop.payments.orders_page(stranger, caller.user_id, 10, None)
+
+
+def test_a_completion_after_the_checkout_expired_is_still_credited(shop: Shop, caller: Caller) -> None:
+    """Stripe took the money: whatever the service had concluded of the checkout meanwhile."""
+    started = shop.payments.checkout(caller, "starter")
+    expired = {
+        "id": "evt_expired",
+        "type": "checkout.session.expired",
+        "data": {
+            "object": {
+                "id": started.order.stripe_session_id,
+                "metadata": {"order_id": started.order.order_id},
+            }
+        },
+    }
+    shop.payments.receive(*signed(shop, expired))
+    assert shop.payments.order(caller, started.order.order_id).status is OrderStatus.EXPIRED
+    paid = {
+        "id": "evt_paid_late",
+        "type": "checkout.session.completed",
+        "data": {
+            "object": {
+                "id": started.order.stripe_session_id,
+                "payment_status": "paid",
+                "status": "complete",
+                "amount_total": 199,
+                "currency": "usd",
+                "metadata": {"order_id": started.order.order_id, "user_id": caller.user_id},
+            }
+        },
+    }
+
+    assert shop.payments.receive(*signed(shop, paid)).outcome == "credited"
+    assert shop.payments.order(caller, started.order.order_id).status is OrderStatus.PAID
+    assert balance(shop.services, caller) == 1500
