@@ -1,19 +1,30 @@
-// The page's address: the view shown (#coins, #admin; the gallery without one) and the image open
-// (#image/<id>), so a reload keeps the place, the back button goes back (closing an open image
-// first) and an image opened from a link closes onto the page, not out of it.
+// The page's address: the view shown (#coins, #buy, #admin; the gallery without one), the image open
+// (#image/<id>) and the order come back from Stripe's checkout (#order/<id>, #order/<id>/cancelled:
+// the Buy coins view with that order's outcome), so a reload keeps the place, the back button goes
+// back (closing an open image first) and an image opened from a link closes onto the page, not out of it.
 
-const VIEWS = new Set(["gallery", "coins", "admin"]);
+const VIEWS = new Set(["gallery", "coins", "buy", "admin"]);
 
-/** Where the address points: `{ view }`, or `{ image }` (an image's id; the view stays as it is). */
+/** Where the address points: `{ view }`, `{ image }` (an image's id; the view stays as it is), or
+ * the Buy coins view with `{ order: { id, cancelled } }`. */
 export function placeOf(hash = window.location.hash) {
-  const [kind, id] = hash.replace(/^#/, "").split("/");
-  if (kind === "image" && id) return { image: decodeURIComponent(id), view: null };
-  return { image: null, view: VIEWS.has(kind) ? kind : "gallery" };
+  const [kind, id, after] = hash.replace(/^#/, "").split("/");
+  if (kind === "image" && id) return { image: decodeURIComponent(id), view: null, order: null };
+  if (kind === "order" && id) {
+    return { image: null, view: "buy", order: { id: decodeURIComponent(id), cancelled: after === "cancelled" } };
+  }
+  return { image: null, view: VIEWS.has(kind) ? kind : "gallery", order: null };
 }
 
-/** Show `view` in the address, as a step the back button undoes. */
+/** Show `view` in the address, as a step the back button undoes (from an order's outcome too). */
 export function addressView(view) {
-  if (placeOf().view !== view) window.location.hash = view === "gallery" ? "" : view;
+  const target = view === "gallery" ? "" : view;
+  if (window.location.hash.replace(/^#/, "") !== target) window.location.hash = target;
+}
+
+/** The address of an order's outcome (where Stripe's checkout sends the buyer back). */
+export function orderAddress(id) {
+  return `#order/${encodeURIComponent(id)}`;
 }
 
 const imageAddress = (id) => `#image/${encodeURIComponent(id)}`;

@@ -1,10 +1,11 @@
-// A listing read page by page through its cursor, each item once: the gallery, the coin history
-// and the admin's users.
+// A listing read page by page through its cursor, each item once: the gallery, the coin history,
+// the orders and the admin's users.
 import { SessionEnded } from "./api.js";
 import { said, state } from "./store.js";
 
 /**
  * A mixin for a view that lists `field` of `GET path`, page by page ("Load more", or scrolling).
+ * - `path`: the route, or `path(view)` for one that depends on the view (a user's orders);
  * - `query(view)`: the view's own query (its filters, a search);
  * - `size`: items a page;
  * - `keep(item)`: what is listed for an item (the gallery lists the page's one object per image).
@@ -48,7 +49,7 @@ export function pagedList(path, field, { query = () => ({}), size = 20, keep = (
         const generation = this.generation;
         this.loading = true;
         try {
-          const page = await state.api.request("GET", path, undefined, {
+          const page = await state.api.request("GET", typeof path === "function" ? path(this) : path, undefined, {
             query: { limit: size, cursor: this.cursor, ...query(this) },
           });
           if (generation !== this.generation) return;

@@ -1,16 +1,20 @@
-// What the whole page shares: the session's user, the models, the images it knows (one object per
-// image, updated in place wherever it is shown) and the references picked for the next request.
+// What the whole page shares: the session's user, the models, the coin packs, the images and orders
+// it knows (one object each, updated in place wherever it is shown) and the references picked for
+// the next request.
 import { reactive } from "./vendor/vue.runtime.esm-browser.prod.js";
 
 export const UNFINISHED = new Set(["PENDING", "PROCESSING"]);
 
 // `references`: the images picked ("Use as reference") for the next generation or edit, in order.
-export const state = reactive({ config: null, api: null, user: null, ended: "", models: [], references: [] });
+// `packs`: the coin packs on sale; null until read, [] when coins cannot be bought (payments off).
+export const state = reactive({ config: null, api: null, user: null, ended: "", models: [], packs: null, references: [] });
 // Every image the page knows, by id: one object per image, updated in place wherever it is shown.
 export const images = reactive(new Map());
 
 // The images deleted while the page is open, by id (the coin history still names them).
 export const deleted = reactive(new Set());
+// Every order the page knows, by id (the coin history names the order of a purchase, a refund, a dispute).
+export const orders = reactive(new Map());
 
 // Whoever shows new images (the gallery) hears of each one made, wherever it was made, even when
 // the view that made it is gone by the time the API answered; and of each one deleted.
@@ -53,6 +57,7 @@ export function forgetUser() {
   state.references.splice(0);
   images.clear();
   deleted.clear();
+  orders.clear();
 }
 
 export function isReference(image) {
@@ -98,16 +103,82 @@ export function remember(image) {
   return images.get(image.id);
 }
 
-/** The message to show for an error, in the API's words (and what to do about running out of coins). */
+/** The message to show for an error, in the API's words (and what to do about running out of coins:
+ * where coins can be bought, the control shows a "Buy coins" link beside it, see `offersPacks`). */
 export function said(error) {
   if (error && error.code === "VALIDATION_ERROR" && Array.isArray(error.details.fields)) {
     return [error.message, ...error.details.fields.map((field) => field.message)].join(" ");
   }
   if (error && error.code === "INSUFFICIENT_COINS") {
     if (state.user && Number.isInteger(error.details.balance)) state.user.coins = error.details.balance;
+    if (canBuy()) return error.message;
     return `${error.message} Ask an admin for coins; a generation or upload that fails gives its coins back.`;
   }
   return (error && error.message) || "Something went wrong.";
+}
+
+/** Whether an error is a 402 to answer with the packs ("Buy coins" beside it). */
+export function offersPacks(error) {
+  return Boolean(error && error.code === "INSUFFICIENT_COINS" && canBuy());
+}
+
+/** The coin packs on sale, read once per page ([] where the service sells none: its payment routes
+ * are off, 404). A failure to read them is not remembered: the next call asks again. */
+export async function loadPacks() {
+  if (state.packs === null) {
+    try {
+      state.packs = (await state.api.request("GET", "/coin-packs", undefined, { anonymous: true })).packs;
+    } catch (error) {
+      if (error.status !== 404) throw error;
+      state.packs = [];
+    }
+  }
+  return state.packs;
+}
+
+/** Whether coins can be bought here (packs on sale). */
+export function canBuy() {
+  return Array.isArray(state.packs) && state.packs.length > 0;
+}
+
+/** A pack's name by its id (an order names its pack by id; a pack no longer on sale, by that id). */
+export function packName(id) {
+  const pack = (state.packs || []).find((each) => each.id === id);
+  return pack ? pack.name : id;
+}
+
+export function rememberOrder(order) {
+  const known = orders.get(order.id);
+  if (known) {
+    Object.assign(known, order);
+    return known;
+  }
+  orders.set(order.id, { ...order });
+  return orders.get(order.id);
+}
+
+// Stripe's minor units (the API's `price.amount`): most currencies in hundredths, these in whole
+// units or thousandths (https://docs.stripe.com/currencies#zero-decimal). Not what Intl shows: it
+// writes HUF and ISK without decimals, which Stripe counts in hundredths all the same.
+const WHOLE_UNITS = new Set("bif clp djf gnf jpy kmf krw mga pyg rwf ugx vnd vuv xaf xof xpf".split(" "));
+const THOUSANDTHS = new Set("bhd jod kwd omr tnd".split(" "));
+
+/** The page's languages for numbers: the browser's, then the page's. */
+function locales() {
+  return [...(navigator.languages || []), navigator.language, document.documentElement.lang].filter(Boolean);
+}
+
+/** An amount in a currency's minor unit as the reader writes money: `money({amount: 199, currency: "usd"})`
+ * is "$1.99" in the US, "1,99 $US" in France. */
+export function money({ amount, currency }) {
+  const code = currency.toLowerCase();
+  const exponent = WHOLE_UNITS.has(code) ? 0 : THOUSANDTHS.has(code) ? 3 : 2;
+  return new Intl.NumberFormat(locales(), { style: "currency", currency: code.toUpperCase() }).format(amount / 10 ** exponent);
+}
+
+/** When something happened, to the minute, as the reader writes dates. */
+export function when(iso) {
+  return new Date(iso).toLocaleString(locales(), { dateStyle: "medium", timeStyle: "short" });
 }
 
 export function endSession(error) {

@@ -1,12 +1,14 @@
-// Admins: users searched, coins granted or taken with a reason, roles, a user's images.
+// Admins: users searched, coins granted or taken with a reason, roles, a user's images and orders.
 import { SessionEnded } from "../api.js";
 import { coins, imageName, said, state, updateUser } from "../store.js";
 import { pagedList } from "../paged-list.js";
+import { Orders } from "./orders.js";
 import { render } from "./admin.render.js"; // its markup: admin.template.html, compiled by `make templates`
 
 const SEARCH_DELAY_MS = 250; // typing is searched once it pauses
 
 export const Admin = {
+  components: { Orders },
   // The search is the API's: users whose email starts with what is typed, however many there are.
   mixins: [pagedList("/users", "users", { query: (view) => (view.search ? { email: view.search } : {}) })],
   data: () => ({ search: "", chosen: null, amount: 100, reason: "", confirming: false, notice: "", failed: "", images: [] }),

@@ -1,31 +1,65 @@
-// The coin history, each entry with the image it concerns.
+// The coin history, each entry with the image or the order it concerns.
+import { orderAddress } from "../address.js";
 import { SessionEnded } from "../api.js";
 import { pagedList } from "../paged-list.js";
-import { deleted, imageName, images, remember, said, state } from "../store.js";
+import { canBuy, coins, deleted, imageName, images, loadPacks, money, orders, packName, remember, rememberOrder, said, state, when } from "../store.js";
 import { render } from "./coins.render.js"; // its markup: coins.template.html, compiled by `make templates`
 
-const REASONS = { welcome: "Welcome coins", generate: "Generation", upload: "Upload", refund: "Refund", grant: "Granted by an admin" };
+const REASONS = {
+  welcome: "Welcome coins",
+  generate: "Generation",
+  upload: "Upload",
+  refund: "Refund",
+  grant: "Granted by an admin",
+  purchase: "Bought coins", // "Bought Starter" once its order is known
+  purchase_refund: "Refund of a purchase",
+  dispute: "Disputed payment",
+  dispute_won: "Dispute won",
+};
 
 export const Coins = {
   mixins: [pagedList("/users/me/transactions", "transactions")],
   emits: ["open"],
+  computed: {
+    canBuy,
+    owing() {
+      return state.user.coins < 0;
+    },
+  },
+  created() {
+    loadPacks().catch(() => {}); // the packs' names, for the purchases
+  },
   methods: {
     imageName,
+    coins,
+    money,
+    packName,
+    orderAddress,
+    when,
     image(entry) {
       return images.get(entry.imageId);
     },
     gone(entry) {
       return deleted.has(entry.imageId);
     },
-    /** Each entry names its image. Those the page does not know yet are read: the newest of the
-     * gallery in one request (most entries concern recent images), the rest one by one. */
+    order(entry) {
+      return entry.orderId ? orders.get(entry.orderId) : undefined;
+    },
+    /** Each entry names its image or order. Those the page does not know yet are read: the newest of
+     * the gallery (or of the orders) in one request (most entries concern recent ones), the rest one by one. */
     async loaded() {
       const unknown = () => [...new Set(this.items.map((entry) => entry.imageId))].filter((id) => id && !images.has(id) && !deleted.has(id));
+      const unknownOrders = () => [...new Set(this.items.map((entry) => entry.orderId))].filter((id) => id && !orders.has(id));
+      const firstPages = [];
       if (unknown().length > 2) {
-        await state.api.request("GET", "/images", undefined, { query: { limit: 100 } }).then((page) => page.images.forEach(remember), () => {});
+        firstPages.push(state.api.request("GET", "/images", undefined, { query: { limit: 100 } }).then((page) => page.images.forEach(remember), () => {}));
       }
-      await Promise.all(
-        unknown().map((id) =>
+      if (unknownOrders().length > 2) {
+        firstPages.push(state.api.request("GET", "/users/me/orders", undefined, { query: { limit: 100 } }).then((page) => page.orders.forEach(rememberOrder), () => {}));
+      }
+      await Promise.all(firstPages);
+      await Promise.all([
+        ...unknown().map((id) =>
           state.api.request("GET", `/images/${id}`).then(
             (body) => remember(body.image),
             (error) => {
@@ -33,12 +67,12 @@ export const Coins = {
             },
           ),
         ),
-      );
-    },
-    when(iso) {
-      return new Date(iso).toLocaleString();
+        ...unknownOrders().map((id) => state.api.request("GET", `/coins/orders/${encodeURIComponent(id)}`).then((body) => rememberOrder(body.order), () => {})),
+      ]);
     },
     reason(entry) {
+      const order = this.order(entry);
+      if (entry.reason === "purchase" && order) return `Bought ${packName(order.packId)}`;
       return REASONS[entry.reason] || entry.reason;
     },
     async open(entry) {

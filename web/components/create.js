@@ -1,13 +1,15 @@
 // Generate: model, size, ratio and references, the price on the button.
 import { SessionEnded } from "../api.js";
-import { defaultModel, loadModels, made, said, state, updateUser } from "../store.js";
+import { canBuy, defaultModel, loadModels, made, offersPacks, said, state, updateUser } from "../store.js";
 import { References } from "./references.js";
 import { render } from "./create.render.js"; // its markup: create.template.html, compiled by `make templates`
 
 export const Create = {
   components: { References },
-  data: () => ({ refused: [], model: "", imageSize: "", aspectRatio: "", prompt: "", error: "", busy: false }),
+  // `short`: the error is a 402, answered with a "Buy coins" link.
+  data: () => ({ refused: [], model: "", imageSize: "", aspectRatio: "", prompt: "", error: "", short: false, busy: false }),
   computed: {
+    canBuy,
     models() {
       return state.models;
     },
@@ -42,6 +44,7 @@ export const Create = {
         const headers = { "Idempotency-Key": crypto.randomUUID() }; // a retried click charges once
         const accepted = await state.api.request("POST", "/images/generate", body, { headers });
         this.error = "";
+        this.short = false;
         this.refused = [];
         state.references.splice(0); // used
         updateUser(accepted.user);
@@ -49,6 +52,7 @@ export const Create = {
       } catch (error) {
         if (error instanceof SessionEnded) return;
         this.error = said(error);
+        this.short = offersPacks(error);
         this.refused = error.details.imageIds || [];
       } finally {
         this.busy = false;

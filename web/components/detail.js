@@ -10,6 +10,7 @@ import {
   loadModels,
   made,
   modelName,
+  offersPacks,
   refreshUser,
   remember,
   said,
@@ -31,6 +32,7 @@ function freshFor(image) {
     title: image.title || "",
     description: image.description || "",
     error: "",
+    short: false, // the error is a 402, answered with a "Buy coins" link
     saved: false,
     confirming: false,
     copied: false,
@@ -177,10 +179,14 @@ export const Detail = {
       try {
         await action(image);
         this.error = "";
+        this.short = false;
       } catch (error) {
         if (error instanceof SessionEnded) return;
         if (error.code === "NOT_FOUND") this.gone(image.id);
-        else this.error = said(error);
+        else {
+          this.error = said(error);
+          this.short = offersPacks(error);
+        }
       } finally {
         this.busy = false;
       }

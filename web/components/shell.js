@@ -1,8 +1,9 @@
 // The signed-in page: its views and the header.
 import { addressView, placeOf } from "../address.js";
 import { SessionEnded } from "../api.js";
-import { forgetUser, remember, said, state } from "../store.js";
+import { canBuy, forgetUser, loadPacks, remember, said, state } from "../store.js";
 import { Admin } from "./admin.js";
+import { Buy } from "./buy.js";
 import { Coins } from "./coins.js";
 import { Create } from "./create.js";
 import { Detail } from "./detail.js";
@@ -11,9 +12,11 @@ import { Upload } from "./upload.js";
 import { render } from "./shell.render.js"; // its markup: shell.template.html, compiled by `make templates`
 
 export const Shell = {
-  components: { Create, Upload, Gallery, Coins, Admin, Detail },
-  data: () => ({ view: placeOf().view || "gallery", opened: null, notice: "" }),
+  components: { Create, Upload, Gallery, Coins, Buy, Admin, Detail },
+  // `order`: the order come back from Stripe's checkout, `{ id, cancelled }`, shown in the Buy coins view.
+  data: () => ({ view: placeOf().view || "gallery", order: placeOf().order, opened: null, notice: "" }),
   computed: {
+    canBuy,
     admin() {
       return state.user.roles.includes("ADMIN");
     },
@@ -25,10 +28,13 @@ export const Shell = {
   mounted() {
     this.followAddress = () => {
       const place = placeOf();
-      if (place.view) this.view = place.view;
-      else if (!document.querySelector("dialog.detail[open]")) this.openLinked(place.image); // a link followed
+      if (place.view) {
+        this.view = place.view;
+        this.order = place.order;
+      } else if (!document.querySelector("dialog.detail[open]")) this.openLinked(place.image); // a link followed
     };
     window.addEventListener("hashchange", this.followAddress);
+    loadPacks().catch(() => {}); // whether coins can be bought: a 402 then offers the packs
     const linked = placeOf().image;
     if (linked) this.openLinked(linked);
   },

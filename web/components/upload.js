@@ -1,7 +1,7 @@
 // Upload: files picked or dropped, each POSTed to its presigned form with its progress and verdict.
 import { reactive } from "../vendor/vue.runtime.esm-browser.prod.js";
 import { ApiError, SessionEnded } from "../api.js";
-import { coins, forget, images, made, refreshUser, said, state, UNFINISHED, updateUser } from "../store.js";
+import { coins, forget, images, made, offersPacks, refreshUser, said, state, UNFINISHED, updateUser } from "../store.js";
 import { render } from "./upload.render.js"; // its markup: upload.template.html, compiled by `make templates`
 
 /** POST a file to its presigned form as a browser form does (the signed fields first, the file last),
@@ -69,7 +69,8 @@ export const Upload = {
     },
     async add(files) {
       const sent = [...files].map((file) => {
-        const entry = reactive({ key: crypto.randomUUID(), name: file.name, progress: 0, step: "sending", message: "", imageId: null });
+        // `short`: refused for want of coins (a 402), answered with a "Buy coins" link.
+        const entry = reactive({ key: crypto.randomUUID(), name: file.name, progress: 0, step: "sending", message: "", short: false, imageId: null });
         this.sending.unshift(entry);
         return this.send(entry, file);
       });
@@ -108,6 +109,7 @@ export const Upload = {
         if (error instanceof SessionEnded) return;
         entry.step = "refused";
         entry.message = said(error);
+        entry.short = offersPacks(error);
         if (entry.imageId) entry.message += await this.cancel(entry.imageId);
       }
     },

@@ -1,0 +1,38 @@
+// A user's orders, newest first (the buyer's, or for an admin another user's): when, which pack, its
+// price and where it stands, in words.
+import { orderAddress } from "../address.js";
+import { pagedList } from "../paged-list.js";
+import { coins, loadPacks, money, packName, rememberOrder, when } from "../store.js";
+import { render } from "./orders.render.js"; // its markup: orders.template.html, compiled by `make templates`
+
+const STATUS = {
+  CREATED: "Not paid yet", // its checkout is open, or being confirmed
+  PAID: "Paid",
+  FAILED: "Failed: not paid",
+  EXPIRED: "Expired: not paid",
+  REFUNDED: "Refunded",
+  DISPUTED: "Disputed",
+};
+
+export const Orders = {
+  mixins: [pagedList((view) => `/users/${encodeURIComponent(view.user)}/orders`, "orders", { size: 10, keep: rememberOrder })],
+  // `linked`: each order links to its outcome (the buyer's own orders).
+  props: { user: { type: String, default: "me" }, heading: { type: String, default: "Orders" }, linked: { type: Boolean, default: false } },
+  created() {
+    loadPacks().catch(() => {}); // the packs' names; an order names its pack by id
+  },
+  methods: {
+    coins,
+    money,
+    packName,
+    when,
+    orderAddress,
+    status(order) {
+      if (order.status === "PAID" && order.amountRefunded > 0) {
+        return `Paid, ${money({ amount: order.amountRefunded, currency: order.price.currency })} refunded`;
+      }
+      return STATUS[order.status] || order.status;
+    },
+  },
+  render,
+};
