@@ -156,7 +156,8 @@ def test_an_error_is_shown_by_its_button_in_the_apis_words_and_cleared_by_the_ne
     page.get_by_label("Prompt").fill("a harbour")
     page.get_by_role("button", name="Generate · 100 coins").click()
     alert = form.get_by_role("alert")
-    expect(alert).to_contain_text("This costs 100 coins and the balance is 50. Ask an admin for coins")
+    expect(alert).to_contain_text("This costs 100 coins and the balance is 50.")
+    expect(alert.get_by_role("link", name="Buy coins")).to_be_visible()  # the packs (test_web_payments)
     expect(page.get_by_label("Coins")).to_have_text("50 coins")  # as the refusal said
     expect(form.get_by_text("not enough coins: you have 50")).to_be_visible()
     keep(page, "5-out-of-coins")
@@ -359,7 +360,7 @@ def test_an_image_made_while_its_dialog_closes_still_reaches_the_gallery(page: P
 def test_the_coin_history_names_the_image_each_entry_concerns(page: Page, api: Api) -> None:
     with_images(page, api, "a postcard")
 
-    page.get_by_role("navigation", name="Views").get_by_role("button", name="Coins").click()
+    page.get_by_role("navigation", name="Views").get_by_role("button", name="Coins", exact=True).click()
     history = page.get_by_role("region", name="Coin history")
     rows = history.get_by_role("row")
     expect(rows).to_have_count(3)  # the header, the upload, the welcome
@@ -499,7 +500,7 @@ def test_a_refused_prompt_ends_failed_with_its_reason_and_the_coins_back(page: P
     expect(failed).to_have_attribute("data-status", "FAILED", timeout=FINISHED)
     expect(failed.locator(".error")).not_to_be_empty()
     expect(page.get_by_label("Coins")).to_have_text("1000 coins")  # refunded, and the page knows
-    page.get_by_role("navigation", name="Views").get_by_role("button", name="Coins").click()
+    page.get_by_role("navigation", name="Views").get_by_role("button", name="Coins", exact=True).click()
     expect(page.get_by_role("region", name="Coin history").get_by_role("row").nth(1)).to_contain_text(
         "Refund"
     )
@@ -597,7 +598,7 @@ def test_every_view_fits_a_phone_without_sideways_scrolling(page: Page, api: Api
     }
 
     for view, content in filled.items():
-        views.get_by_role("button", name=view).click()
+        views.get_by_role("button", name=view, exact=True).click()
         expect(content).to_be_visible()
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), view
         keep(page, f"13-phone-{view.lower()}")
@@ -658,7 +659,7 @@ def test_a_keyboard_alone_signs_in_generates_opens_renames_and_signs_out(page: P
     page.keyboard.press("Space")
     expect(picker).to_have_attribute("aria-pressed", "true")
 
-    coins = page.get_by_role("navigation", name="Views").get_by_role("button", name="Coins")
+    coins = page.get_by_role("navigation", name="Views").get_by_role("button", name="Coins", exact=True)
     page.keyboard.press("Shift+Tab")  # back up the page to the views
     for _ in range(80):
         if coins.evaluate("element => element === document.activeElement"):
@@ -785,7 +786,7 @@ def test_the_page_runs_under_the_sites_content_security_policy_and_no_string_run
     assert "'unsafe-inline'" not in policy
     # Vue's runtime and the templates compiled ahead of time, the API, the images bucket: all allowed.
     sign_in(page, api, new_email())
-    page.get_by_role("navigation", name="Views").get_by_role("button", name="Coins").click()
+    page.get_by_role("navigation", name="Views").get_by_role("button", name="Coins", exact=True).click()
     expect(page.get_by_role("region", name="Coin history")).to_contain_text("Welcome coins")
     assert page.evaluate("window.violations") == []
 
@@ -838,7 +839,7 @@ def test_the_access_token_is_refreshed_before_it_expires(page: Page, api: Api) -
     )
 
     page.clock.fast_forward(first["expiresAt"] - page.evaluate("Date.now()") - 30_000)  # 30 s left
-    page.get_by_role("navigation", name="Views").get_by_role("button", name="Coins").click()
+    page.get_by_role("navigation", name="Views").get_by_role("button", name="Coins", exact=True).click()
 
     expect(page.get_by_role("region", name="Coin history")).to_contain_text("Welcome coins")
     assert len(refreshes) == 1  # once, however many calls the view made
@@ -867,7 +868,7 @@ def test_the_address_keeps_the_view_and_the_back_button_closes_an_open_image(pag
     _, [image] = with_images(page, api, "a linked harbour")
     views = page.get_by_role("navigation", name="Views")
 
-    views.get_by_role("button", name="Coins").click()
+    views.get_by_role("button", name="Coins", exact=True).click()
     expect(page).to_have_url(f"{api.stack.api_url}/app/#coins")
     page.reload()  # the same place
     expect(page.get_by_role("region", name="Coin history")).to_be_visible()
@@ -1011,7 +1012,7 @@ def test_an_image_deleted_in_another_tab_leaves_this_one_when_acted_on(page: Pag
 
 def test_versions_opened_from_the_coin_history_finish_by_themselves(page: Page, api: Api) -> None:
     with_images(page, api, "a plain wall")
-    page.get_by_role("navigation", name="Views").get_by_role("button", name="Coins").click()
+    page.get_by_role("navigation", name="Views").get_by_role("button", name="Coins", exact=True).click()
     page.get_by_role("region", name="Coin history").get_by_role("button", name="Open a plain wall").click()
 
     detail = page.get_by_role("dialog", name="a plain wall")
