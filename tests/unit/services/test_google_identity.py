@@ -5,6 +5,7 @@ import hashlib
 import hmac
 import json
 import time
+from dataclasses import dataclass
 
 import jwt
 import pytest
@@ -71,13 +72,21 @@ def test_the_bare_google_issuer_form_is_accepted_when_configured(issuer: ServedI
     )
 
 
+@dataclass(frozen=True)
+class FromNow:
+    """A time claim this many seconds from when the test runs (not from when tests are collected:
+    a long run would turn "in the future" into the past)."""
+
+    seconds: int
+
+
 @pytest.mark.parametrize(
     ("case", "claims"),
     [
         ("wrong audience", {"aud": "someone-else.apps.googleusercontent.com"}),
         ("wrong issuer", {"iss": "https://evil.example.com"}),
-        ("expired", {"exp": int(time.time()) - 120, "iat": int(time.time()) - 3720}),
-        ("issued in the future", {"iat": int(time.time()) + 600}),
+        ("expired", {"exp": FromNow(-120), "iat": FromNow(-3720)}),
+        ("issued in the future", {"iat": FromNow(600)}),
         ("email not verified", {"email_verified": False}),
         ("email verified as a string 'false'", {"email_verified": "false"}),
         ("no email", {"email": None}),
@@ -87,6 +96,10 @@ def test_the_bare_google_issuer_form_is_accepted_when_configured(issuer: ServedI
 def test_tokens_with_bad_claims_are_refused(
     verifier: GoogleTokenVerifier, issuer: ServedIssuer, case: str, claims: dict[str, object]
 ) -> None:
+    claims = {
+        name: int(time.time()) + value.seconds if isinstance(value, FromNow) else value
+        for name, value in claims.items()
+    }
     token = issuer.id_token("a@example.com", **claims)
     if None in claims.values():  # drop the claim entirely
         payload = jwt.decode(token, options={"verify_signature": False})
