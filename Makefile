@@ -68,13 +68,13 @@ $(CHECKOV_MADE):
 lint: $(STAMP) $(CHECKOV_MADE)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy layers/shared/imagegen infra/local/devstack infra/smoke.py infra/deploy.py \
+	$(VENV)/bin/mypy layers/shared/imagegen infra/local/devstack infra/local/standins infra/tools/stacktools infra/smoke.py infra/deploy.py \
 		infra/redrive_failed_events.py functions
 	$(CHECKOV_VENV)/bin/checkov -f template.yaml --framework cloudformation --quiet --compact --skip-download
 
 ## Regenerate the OpenAPI document from the code (docs/openapi.json; a test fails when it is stale)
 openapi: $(STAMP)
-	$(PY) -m devstack.openapi
+	$(PY) -m stacktools.openapi
 
 validate: $(STAMP)
 	$(VENV)/bin/cfn-lint template.yaml

@@ -27,7 +27,7 @@ from bench.layer import layer_size
 from bench.report import Report
 from bench.warm import gallery_scaling, warm_overhead
 from devstack.stack import LocalStack
-from devstack.template import ROOT
+from stacktools.template import ROOT
 
 # What a page of 100 images may spend building its views, presigned URLs included.
 SIGNING_GOAL_MS = 5.0

@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.report import Report
-from devstack.build import build, build_layer
-from devstack.template import Template
+from stacktools.build import build, build_layer
+from stacktools.template import Template
 
 RATIO_GOAL = 1.15
 RUNS = 7

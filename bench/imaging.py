@@ -173,7 +173,7 @@ MEMORY_SHARE_GOAL = 0.5
 
 
 def main(report: Report) -> None:
-    from devstack.template import load_template
+    from stacktools.template import load_template
 
     rows, versus = [], []
     four_k: dict[str, dict[str, float]] = {}

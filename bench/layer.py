@@ -9,7 +9,7 @@ import zipfile
 from pathlib import Path
 
 from bench.report import Report
-from devstack.build import build_layer
+from stacktools.build import build_layer
 
 LAMBDA_UNZIPPED_LIMIT_MB = 250  # a function and all its layers, unzipped
 SHARE_GOAL = 0.5  # half of the limit left for the functions and whatever comes next

@@ -27,8 +27,8 @@ import requests
 
 from bench.report import Report
 from devstack.lambdas import LambdaContext
-from devstack.samples import sample_event
 from devstack.stack import LocalStack
+from stacktools.samples import sample_event
 
 OVERHEAD_GOAL_MS = 2.0
 SCALING_GOAL = 1.2

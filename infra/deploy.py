@@ -34,8 +34,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from devstack.site import content_type, site_config, site_files
-from devstack.template import ROOT, load_template
+from stacktools.site import content_type, site_config, site_files
+from stacktools.template import ROOT, load_template
 
 # Environment variable -> template parameter.
 FROM_ENVIRONMENT = {

@@ -12,16 +12,16 @@ import pytest
 from moto import mock_aws
 from werkzeug.wrappers import Request, Response
 
-from devstack.gemini import LocalGemini
-from devstack.google import LocalGoogleIssuer
 from devstack.provision import Provisioner
-from devstack.stripe import LocalStripe
-from devstack.template import REGION, Template
 from imagegen import aws as aws_clients
 from imagegen import config, container
 from imagegen.config import Settings
 from imagegen.container import Services, build_services
 from imagegen.metrics import Metric
+from stacktools.template import REGION, Template
+from standins.gemini import LocalGemini
+from standins.google import LocalGoogleIssuer
+from standins.stripe import LocalStripe
 from tests.loopback import serving
 
 ADMIN_EMAIL = "admin@example.com"

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import ModuleType
 
-from devstack.template import ROOT
+from stacktools.template import ROOT
 
 
 @contextmanager

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from werkzeug.wrappers import Request, Response
 
-from devstack.gemini import LocalGemini
 from devstack.guard import LocalCallersOnly
 from devstack.stack import LOCAL_GEMINI_PREFIX
+from standins.gemini import LocalGemini
 from tests.loopback import serving
 
 KEY = "contract-gemini-key"

@@ -22,7 +22,6 @@ from google import genai
 from google.genai import errors, types
 from PIL import Image
 
-from devstack.gemini import output_size
 from imagegen.services.gemini import (
     GeminiClient,
     GenerationFailed,
@@ -34,6 +33,7 @@ from imagegen.services.gemini import (
     Part,
     Turn,
 )
+from standins.gemini import output_size
 from tests.contract.conftest import KEY, ServedGemini
 from tests.images import BLUE, GREEN, RED, close_to, encode, solid
 

@@ -9,7 +9,7 @@ import jwt
 import pytest
 import requests
 
-from devstack.google import SigningKey
+from standins.google import SigningKey
 from tests.e2e.conftest import Api, error_code, new_email
 
 

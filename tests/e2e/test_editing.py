@@ -11,7 +11,7 @@ import pytest
 import requests
 from PIL import Image
 
-from devstack.gemini import reference_tiles
+from standins.gemini import reference_tiles
 from tests import images
 from tests.e2e.conftest import Api, Session, balance, error_code, upload, wait_for_image
 from tests.images import BLUE, GREEN, RED, close_to

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from devstack.gemini import output_size
 from devstack.stack import LocalStack
-from devstack.template import ROOT
+from stacktools.template import ROOT
+from standins.gemini import output_size
 from tests import images
 
 # What the README's block made, printed for the test to read.

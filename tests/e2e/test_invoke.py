@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 
-from devstack.template import ROOT
+from stacktools.template import ROOT
 from tests.e2e.conftest import Api, error_code
 
 JSON = {"Content-Type": "application/json"}

@@ -11,7 +11,7 @@ import stripe
 from playwright.sync_api import ConsoleMessage, Page, expect
 
 from devstack.stack import LocalStack
-from devstack.template import ROOT
+from stacktools.template import ROOT
 
 ARTIFACTS = ROOT / "test-artifacts" / "stripe"
 

@@ -20,7 +20,7 @@ from playwright.sync_api import Browser, Page
 from devstack.aws import LOCAL_CREDENTIALS
 from devstack.sigv4 import ALGORITHM
 from devstack.stack import LocalStack
-from devstack.template import REGION
+from stacktools.template import REGION
 from tests.e2e.conftest import CHROMIUM_ARGS, Api, chromium, error_code, new_email, upload, wait_for_image
 from tests.images import jpeg
 

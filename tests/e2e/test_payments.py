@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from devstack.stripe import signature_header
-from devstack.template import ROOT
+from stacktools.template import ROOT
+from standins.stripe import signature_header
 from tests.e2e.conftest import Api, Session, balance, error_code, new_email
 
 VISA = "4242424242424242"

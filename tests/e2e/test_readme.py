@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from devstack.template import ROOT
+from stacktools.template import ROOT
 from tests import images
 from tests.e2e.conftest import Api, wait_for_image
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import ConsoleMessage, Locator, Page, Route, expect
 
-from devstack.template import ROOT
+from stacktools.template import ROOT
 from tests import images
 from tests.e2e.conftest import ADMIN_EMAIL, Api, Session, upload, wait_for_image
 

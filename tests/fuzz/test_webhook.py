@@ -11,7 +11,7 @@ from typing import Any
 import hypothesis
 from hypothesis import strategies as st
 
-from devstack.stripe import signature_header
+from standins.stripe import signature_header
 from tests.e2e.conftest import Api, Session
 from tests.fuzz.conftest import every_user
 

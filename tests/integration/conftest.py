@@ -15,9 +15,9 @@ import pytest
 
 from devstack.iam import checker, function_policy
 from devstack.lambdas import LambdaContext
-from devstack.samples import sample_event
-from devstack.template import Template
 from imagegen import aws as aws_clients
+from stacktools.samples import sample_event
+from stacktools.template import Template
 from tests.conftest import ServedIssuer, reset_container
 
 Invoke = Callable[..., dict[str, Any]]

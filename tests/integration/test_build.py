@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from devstack.build import build, build_layer, runtime_version
-from devstack.template import ROOT, load_template
+from stacktools.build import build, build_layer, runtime_version
+from stacktools.template import ROOT, load_template
 
 UNCHECKED_HASH = 0b01  # PEP 552 flags: hash-based, source not checked
 

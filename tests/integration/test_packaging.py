@@ -10,12 +10,18 @@ import sys
 import zipfile
 from pathlib import Path
 
-from devstack.template import ROOT
+from stacktools.template import ROOT
 
 
 def project_copy(folder: Path) -> Path:
     """What the build reads, copied: setuptools builds in the project's folder (its build/)."""
-    for path in ("pyproject.toml", "layers/shared", "infra/local/devstack"):
+    for path in (
+        "pyproject.toml",
+        "layers/shared",
+        "infra/local/devstack",
+        "infra/local/standins",
+        "infra/tools/stacktools",
+    ):
         source, copy = ROOT / path, folder / path
         if source.is_dir():
             shutil.copytree(source, copy, ignore=shutil.ignore_patterns("__pycache__"))
@@ -41,5 +47,5 @@ def test_the_package_builds_without_warnings_and_with_its_data_files(tmp_path: P
     assert not re.search(r"\w+Warning\b", output), output
     [wheel] = wheels.glob("imagegen-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
-    assert "devstack/pages/gsi-client.js" in names
+    assert "standins/pages/gsi-client.js" in names
     assert "imagegen/api/openapi.json" in names

@@ -6,7 +6,6 @@ from collections.abc import Callable
 
 import pytest
 
-from devstack.gemini import LocalGemini
 from imagegen import aws
 from imagegen.container import Services
 from imagegen.models.auth import Caller, GoogleIdentity
@@ -16,6 +15,7 @@ from imagegen.repositories.coins import CoinRepository
 from imagegen.services.gemini import GeminiClient
 from imagegen.services.generation_worker import GenerationWorker
 from imagegen.services.pipeline import Outcome
+from standins.gemini import LocalGemini
 from tests import images
 
 

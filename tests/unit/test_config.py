@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 from pydantic import BaseModel
 
-from devstack.template import Template
 from imagegen import config
 from imagegen.config import (
     AREAS,
@@ -18,6 +17,7 @@ from imagegen.config import (
     read_area,
     variables,
 )
+from stacktools.template import Template
 
 SERVICE_ONLY = {"STAGE": "test", "SERVICE_VERSION": "1.2.3"}
 TOKENS = {

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from devstack.template import ROOT
+from stacktools.template import ROOT
 
 IMAGING = ("PIL", "pyvips")
 # What each handler must not load at import, and why.
@@ -62,3 +62,17 @@ def test_no_function_but_the_payments_ones_imports_stripe(function: str) -> None
         check=True,
     )
     assert completed.stdout.strip() == "False"
+
+
+def test_the_deploy_tool_loads_nothing_of_the_local_emulator() -> None:
+    """An upgrade of moto, or a change of the local stack, is never deploy work."""
+    probe = (
+        "import json, runpy, sys; "
+        f"runpy.run_path({str(ROOT / 'infra' / 'deploy.py')!r}, run_name='deploy'); "
+        "print(json.dumps(sorted(name for name in sys.modules if name.split('.')[0] in "
+        "('devstack', 'standins', 'moto', 'werkzeug'))))"
+    )
+    completed = subprocess.run(  # noqa: S603 - this interpreter on our own tool
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
+    assert json.loads(completed.stdout) == []

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from devstack.samples import EVENTS
-from devstack.template import Template
+from stacktools.samples import EVENTS
+from stacktools.template import Template
 
 
 def test_every_route_has_a_sample_event() -> None:

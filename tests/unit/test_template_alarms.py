@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from devstack.template import load_template
 from imagegen.metrics import Metric
+from stacktools.template import load_template
 
 RUNBOOK = Path(__file__).parents[2] / "docs" / "runbook.md"
 STACK_NAMESPACE = {"Ref": "AWS::StackName"}

@@ -7,7 +7,7 @@ import json
 import re
 from typing import Any
 
-from devstack.template import load_template
+from stacktools.template import load_template
 
 DOCUMENT = load_template()
 RESOURCES: dict[str, Any] = DOCUMENT["Resources"]

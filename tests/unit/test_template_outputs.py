@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from devstack.template import load_template
+from stacktools.template import load_template
 
 TOUCHED = ("AWS::SecretsManager::Secret", "AWS::SQS::Queue", "AWS::S3::Bucket", "AWS::Serverless::HttpApi")
 

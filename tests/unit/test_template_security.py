@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from devstack.template import ROOT, load_template
+from stacktools.template import ROOT, load_template
 
 DOCUMENT = load_template()
 RESOURCES: dict[str, Any] = DOCUMENT["Resources"]

@@ -24,7 +24,7 @@ from types import FrameType
 
 from devstack.aws import LOCAL_CREDENTIALS
 from devstack.stack import LocalStack
-from devstack.template import load_template
+from stacktools.template import load_template
 
 # An origin is a scheme, a host and maybe a port: no path, no trailing slash (browsers send it so).
 _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")

@@ -27,7 +27,7 @@ from devstack import moto_transactions
 from devstack.guard import LocalCallersOnly
 from devstack.s3_post import BrowserUploads, upload_bucket
 from devstack.sigv4 import SignedCallsOnly
-from devstack.template import REGION
+from stacktools.template import REGION
 
 # The one key pair the local AWS knows: the functions, the stack's tools and the tests sign with it.
 LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}

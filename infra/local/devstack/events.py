@@ -30,7 +30,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from devstack.lambdas import LocalFunction, log_invocation
-from devstack.template import ACCOUNT_ID, REGION, FunctionSpec
+from stacktools.template import ACCOUNT_ID, REGION, FunctionSpec
 
 log = logging.getLogger("devstack.events")
 

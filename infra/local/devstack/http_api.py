@@ -25,7 +25,7 @@ from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Request, Response
 
 from devstack.lambdas import Invocation, LocalFunction, log_invocation
-from devstack.template import ACCOUNT_ID, HttpRoute
+from stacktools.template import ACCOUNT_ID, HttpRoute
 
 log = logging.getLogger("devstack.api")
 

@@ -24,7 +24,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from devstack.template import ACCOUNT_ID, REGION, Template
+from stacktools.template import ACCOUNT_ID, REGION, Template
 
 PARTITION = "aws"
 

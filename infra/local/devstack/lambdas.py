@@ -26,7 +26,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from devstack.iam import Policy, enforce
-from devstack.template import ACCOUNT_ID, REGION, FunctionSpec
+from stacktools.template import ACCOUNT_ID, REGION, FunctionSpec
 
 _PRELOAD = [
     "boto3",

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from devstack.template import Template
+from stacktools.template import Template
 
 _TABLES = "tables"
 _BUCKETS = "buckets"

@@ -15,7 +15,7 @@ from typing import Any
 
 import boto3
 
-from devstack.template import ACCOUNT_ID, REGION, PhysicalResource, Template
+from stacktools.template import ACCOUNT_ID, REGION, PhysicalResource, Template
 
 Creator = Callable[["Provisioner", str, Mapping[str, Any]], PhysicalResource]
 

@@ -21,19 +21,18 @@ from werkzeug.wrappers import Request, Response
 
 from devstack.aws import LOCAL_CREDENTIALS, MotoServer
 from devstack.events import OnFailure, QueuePoller, RuleDelivery, Schedule, schedule_seconds, stop_all
-from devstack.gemini import API_VERSIONS, REQUEST_LOG_SIZE, LocalGemini
-from devstack.google import JWKS_MAX_AGE_SECONDS, LocalGoogleIssuer
 from devstack.guard import LocalCallersOnly
 from devstack.http_api import CorsConfiguration, HttpApiEmulator, LocalRoute
 from devstack.iam import function_policy
 from devstack.lambdas import LocalFunction
 from devstack.persistence import Clients, SavedData
 from devstack.provision import Provisioner
-from devstack.site import content_type, site_config, site_file, site_headers
-from devstack.stripe import LocalStripe, new_secret_key, new_webhook_secret
-from devstack.template import ACCOUNT_ID, REGION, Template
+from stacktools.site import content_type, site_config, site_file, site_headers
+from stacktools.template import ACCOUNT_ID, REGION, Template
+from standins.gemini import API_VERSIONS, REQUEST_LOG_SIZE, LocalGemini
+from standins.google import JWKS_MAX_AGE_SECONDS, LocalGoogleIssuer, sign_in_script
+from standins.stripe import LocalStripe, new_secret_key, new_webhook_secret
 
-PAGES_DIR = Path(__file__).parent / "pages"
 LOCAL_GEMINI_PREFIX = "/_dev/gemini"
 LOCAL_STRIPE_PREFIX = "/_dev/stripe"
 STRIPE_WEBHOOK_PATH = "/api/v1/payments/stripe/webhook"
@@ -424,8 +423,7 @@ class LocalStack:
             "origins": list(self.template.parameters["AllowedOrigins"]),
             "tokenUrl": f"{self.api_url}/_dev/id-token",
         }
-        script = (PAGES_DIR / "gsi-client.js").read_text().replace("__REGISTERED__", json.dumps(registered))
-        return Response(script, content_type="text/javascript; charset=utf-8")
+        return Response(sign_in_script(registered), content_type="text/javascript; charset=utf-8")
 
     def _id_token(self, request: Request) -> Response:
         body = _json_object(request)

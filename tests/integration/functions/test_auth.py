@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from devstack.samples import sample_event
+from stacktools.samples import sample_event
 from tests.conftest import ServedIssuer
 from tests.integration.conftest import Invoke, SignedIn, body_of
 

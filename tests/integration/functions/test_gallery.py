@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from devstack.samples import sample_event
-from devstack.template import Template
+from stacktools.samples import sample_event
+from stacktools.template import Template
 from tests import images
 from tests.conftest import ADMIN_EMAIL
 from tests.integration.conftest import Invoke, SignedIn, body_of, completed_upload

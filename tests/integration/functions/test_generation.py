@@ -10,9 +10,9 @@ from typing import Any
 import boto3
 import pytest
 
-from devstack.gemini import LocalGemini
-from devstack.samples import sample_event
-from devstack.template import Template
+from stacktools.samples import sample_event
+from stacktools.template import Template
+from standins.gemini import LocalGemini
 from tests import images
 from tests.integration.conftest import Invoke, SignedIn, body_of, completed_upload
 

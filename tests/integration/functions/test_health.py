@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import json
 
-from devstack.samples import sample_event
 from imagegen.api.openapi import DOCUMENT_PATH
+from stacktools.samples import sample_event
 from tests.integration.conftest import Invoke, body_of
 
 

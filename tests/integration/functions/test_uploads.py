@@ -8,8 +8,8 @@ from typing import Any
 
 import boto3
 
-from devstack.samples import sample_event
-from devstack.template import Template
+from stacktools.samples import sample_event
+from stacktools.template import Template
 from tests import images
 from tests.integration.conftest import (
     Invoke,

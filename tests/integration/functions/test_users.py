@@ -4,7 +4,7 @@ from collections.abc import Callable
 
 import pytest
 
-from devstack.samples import sample_event
+from stacktools.samples import sample_event
 from tests.conftest import ADMIN_EMAIL
 from tests.integration.conftest import Invoke, SignedIn, body_of
 

@@ -8,7 +8,7 @@ import boto3
 import pytest
 
 from devstack.aws import LOCAL_CREDENTIALS, MotoServer
-from devstack.template import REGION
+from stacktools.template import REGION
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ from devstack.events import (
 )
 from devstack.iam import Permission, function_policy
 from devstack.lambdas import LocalFunction
-from devstack.template import Template
+from stacktools.template import Template
 from tests.unit.devstack.test_lambdas import spec
 
 FAILED_EVENTS_ARN = "arn:aws:sqs:us-east-1:123456789012:failed-events"

@@ -14,7 +14,7 @@ from PIL import Image
 from werkzeug.test import Client
 from werkzeug.wrappers import Request
 
-from devstack.gemini import (
+from standins.gemini import (
     API_VERSIONS,
     FOURTEEN_RATIOS,
     RETIRED_MODELS,

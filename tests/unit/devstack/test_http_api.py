@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 
 from devstack.http_api import CorsConfiguration, HttpApiEmulator
 from devstack.lambdas import Invocation
-from devstack.template import HttpRoute
+from stacktools.template import HttpRoute
 
 
 class RecordingFunction:

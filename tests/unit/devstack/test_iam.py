@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from devstack.iam import Permission, Policy, Statement, UnknownOperation, function_policy, permissions_for
-from devstack.template import Template
+from stacktools.template import Template
 
 REGION, ACCOUNT = "us-east-1", "123456789012"
 TABLE = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table"

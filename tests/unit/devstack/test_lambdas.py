@@ -8,7 +8,7 @@ import pytest
 
 from devstack.iam import Policy, Statement
 from devstack.lambdas import LocalFunction
-from devstack.template import FunctionSpec
+from stacktools.template import FunctionSpec
 
 HANDLERS = Path(__file__).parent / "handlers"
 

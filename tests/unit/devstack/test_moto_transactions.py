@@ -10,7 +10,7 @@ import boto3
 import pytest
 
 from devstack.aws import LOCAL_CREDENTIALS, MotoServer
-from devstack.template import REGION
+from stacktools.template import REGION
 
 # moto's backends are per process: every MotoServer of a test run shares its tables.
 WALLETS, CLAIMS = f"wallets-{uuid.uuid4().hex[:8]}", f"claims-{uuid.uuid4().hex[:8]}"

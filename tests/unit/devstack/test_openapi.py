@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from openapi_spec_validator import validate
 
-from devstack.openapi import generate
-from devstack.template import ROOT, Template
 from imagegen.api.openapi import DOCUMENT_PATH
+from stacktools.openapi import generate
+from stacktools.template import ROOT, Template
 
 METHODS = {"get", "put", "post", "delete", "patch"}
 

@@ -21,8 +21,8 @@ from werkzeug.test import Client, TestResponse
 
 from devstack.aws import LOCAL_CREDENTIALS
 from devstack.s3_post import BrowserUploads, signing_key, verify_signature
-from devstack.template import REGION
 from imagegen.services.storage import ImageStorage
+from stacktools.template import REGION
 
 BUCKET = "local-images"
 KEY = "incoming/USER1/IMAGE1.png"

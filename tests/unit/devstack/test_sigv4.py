@@ -18,8 +18,8 @@ from botocore.exceptions import ClientError
 from devstack.aws import LOCAL_CREDENTIALS
 from devstack.s3_post import upload_bucket
 from devstack.sigv4 import SignedCallsOnly
-from devstack.template import REGION
 from imagegen.services.url_signing import GetUrlSigner
+from stacktools.template import REGION
 from tests.loopback import serving
 
 ACCESS_KEY, SECRET_KEY = LOCAL_CREDENTIALS["AWS_ACCESS_KEY_ID"], LOCAL_CREDENTIALS["AWS_SECRET_ACCESS_KEY"]

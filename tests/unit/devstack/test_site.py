@@ -4,8 +4,8 @@ import copy
 
 import pytest
 
-from devstack.site import SITE_HEADERS_POLICY, site_file, site_files, site_headers
-from devstack.template import TEMPLATE_PATH, load_template
+from stacktools.site import SITE_HEADERS_POLICY, site_file, site_files, site_headers
+from stacktools.template import TEMPLATE_PATH, load_template
 
 API = "http://127.0.0.1:3000"
 IMAGES = "http://127.0.0.1:4566"

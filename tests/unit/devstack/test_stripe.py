@@ -15,7 +15,7 @@ import requests
 import stripe
 from werkzeug.wrappers import Request, Response
 
-from devstack.stripe import (
+from standins.stripe import (
     LocalStripe,
     decode_form,
     format_amount,

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from devstack.template import PhysicalResource, Template, load_template
+from stacktools.template import PhysicalResource, Template, load_template
 
 DOCUMENT = {
     "Parameters": {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from devstack.template import ROOT, Template
+from stacktools.template import ROOT, Template
 
 REFERENCE = ROOT / "docs" / "api.md"
 

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from devstack.gemini import RETIRED_MODELS, SERVED_MODELS
-from devstack.template import TEMPLATE_PATH, load_template
 from imagegen.models.catalog import CatalogInvalid, ModelCatalog
+from stacktools.template import TEMPLATE_PATH, load_template
+from standins.gemini import RETIRED_MODELS, SERVED_MODELS
 
 
 def todays() -> list[dict[str, Any]]:

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from devstack.template import load_template
 from imagegen.config import MissingSettings, PaymentSettings, read_area
 from imagegen.models.payments import CoinPacks, CoinPacksInvalid
+from stacktools.template import load_template
 
 PACK = {"id": "starter", "name": "Starter", "coins": 500, "price": {"amount": 199, "currency": "usd"}}
 

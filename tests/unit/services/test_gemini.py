@@ -15,7 +15,6 @@ import pytest
 from PIL import Image
 from werkzeug.wrappers import Request, Response
 
-from devstack.gemini import LocalGemini
 from imagegen.services.gemini import (
     RETRYABLE_STATUSES,
     GeminiClient,
@@ -29,6 +28,7 @@ from imagegen.services.gemini import (
     Turn,
     classify_reply,
 )
+from standins.gemini import LocalGemini
 from tests.loopback import serving
 
 KEY = "test-gemini-key"

@@ -11,13 +11,13 @@ import pytest
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 from botocore.exceptions import ClientError
 
-from devstack.gemini import LocalGemini
 from imagegen import aws
 from imagegen.container import Services
 from imagegen.errors import Conflict, InsufficientCoins, Invalid, NotFound
 from imagegen.models.auth import Caller
 from imagegen.models.images import GenerateRequest, GenerationJob, ImageStatus, JobOutcome
 from imagegen.services.generation import QUEUE_FAILED, GenerationQueue, GenerationService
+from standins.gemini import LocalGemini
 from tests import images
 from tests.unit.conftest import UploadImage
 

@@ -12,7 +12,6 @@ import pytest
 from botocore.exceptions import ClientError
 from PIL import Image as PILImage
 
-from devstack.gemini import LocalGemini, reference_tiles
 from imagegen import aws
 from imagegen.container import Services
 from imagegen.models.auth import Caller
@@ -29,6 +28,7 @@ from imagegen.services.generation_worker import (
 )
 from imagegen.services.pipeline import Outcome
 from imagegen.services.storage import turn_key
+from standins.gemini import LocalGemini, reference_tiles
 from tests import images
 from tests.images import BLUE, GREEN, RED, close_to
 from tests.unit.conftest import MakeWorker, UploadImage

@@ -12,9 +12,9 @@ import pytest
 import requests
 from cryptography.hazmat.primitives import serialization
 
-from devstack.google import SigningKey
 from imagegen.errors import Unauthorized
 from imagegen.services.google_identity import GoogleTokenVerifier, JwksCache
+from standins.google import SigningKey
 from tests.conftest import ServedIssuer
 
 

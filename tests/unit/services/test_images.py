@@ -6,7 +6,6 @@ from collections.abc import Callable
 
 import pytest
 
-from devstack.gemini import LocalGemini
 from imagegen import aws
 from imagegen.container import Services
 from imagegen.errors import NotFound
@@ -22,6 +21,7 @@ from imagegen.models.images import (
 from imagegen.services.gemini import GeminiClient, ImageRequest, ModelReply
 from imagegen.services.pipeline import Outcome
 from imagegen.services.storage import thumbnail_key
+from standins.gemini import LocalGemini
 from tests import images
 from tests.unit.conftest import MakeWorker
 

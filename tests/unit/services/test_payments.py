@@ -15,8 +15,6 @@ import boto3
 import pytest
 import stripe as stripe_sdk
 
-from devstack.stripe import LocalStripe, new_secret_key, new_webhook_secret, signature_header
-from devstack.template import Template
 from imagegen.container import Services
 from imagegen.errors import (
     BadRequest,
@@ -31,6 +29,8 @@ from imagegen.models.auth import Caller
 from imagegen.models.coins import LedgerReason
 from imagegen.models.payments import OrderStatus
 from imagegen.services.payments import CheckoutStarted
+from stacktools.template import Template
+from standins.stripe import LocalStripe, new_secret_key, new_webhook_secret, signature_header
 from tests.conftest import CountedMetrics, ServedStripe
 
 VISA = "4242424242424242"

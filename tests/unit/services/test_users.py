@@ -4,12 +4,12 @@ from collections.abc import Callable
 
 import pytest
 
-from devstack.google import LocalGoogleIssuer
 from imagegen.container import Services
 from imagegen.errors import BadRequest, Conflict, NotFound
 from imagegen.models.auth import Caller, GoogleIdentity
 from imagegen.models.users import Role, UserUpdate
 from imagegen.services.users import language_of
+from standins.google import LocalGoogleIssuer
 from tests.conftest import ADMIN_EMAIL
 
 

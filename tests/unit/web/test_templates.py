@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from devstack.template import ROOT
+from stacktools.template import ROOT
 
 WEB = ROOT / "web"
 VENDOR = WEB / "vendor"

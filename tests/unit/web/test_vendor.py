@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from devstack.template import ROOT
+from stacktools.template import ROOT
 
 VENDOR = ROOT / "web" / "vendor"
 PINNED = json.loads((VENDOR / "vendor.json").read_text(encoding="utf-8"))

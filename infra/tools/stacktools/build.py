@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from devstack.template import ROOT, load_template
+from stacktools.template import ROOT, load_template
 
 MAKE = shutil.which("make") or "make"
 

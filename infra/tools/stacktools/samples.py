@@ -8,7 +8,7 @@ import json
 from functools import cache
 from typing import Any
 
-from devstack.template import ROOT
+from stacktools.template import ROOT
 
 EVENTS = ROOT / "events"
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from pathlib import Path
 from typing import Any
 
 import jwt
@@ -96,3 +97,12 @@ class LocalGoogleIssuer:
         }
         signer = key or self.keys[-1]
         return jwt.encode(payload, signer.private_key, algorithm="RS256", headers={"kid": signer.kid})
+
+
+SIGN_IN_SCRIPT = Path(__file__).parent / "pages" / "gsi-client.js"
+
+
+def sign_in_script(registered: dict[str, Any]) -> str:
+    """The stand-in for Google's sign-in script (``https://accounts.google.com/gsi/client``), knowing
+    the client id, origins and token URL ``registered`` with it, as Google's knows a project's."""
+    return SIGN_IN_SCRIPT.read_text().replace("__REGISTERED__", json.dumps(registered))

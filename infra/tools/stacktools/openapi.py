@@ -1,4 +1,4 @@
-"""The API's OpenAPI document, generated from the code: ``make openapi`` (``python -m devstack.openapi``).
+"""The API's OpenAPI document, generated from the code: ``make openapi`` (``python -m stacktools.openapi``).
 
 Each function's resolver describes its own routes (Powertools, from the handlers' signatures, models
 and ``documented`` declarations); this merges them and adds what the shared resolver answers for every
@@ -19,12 +19,12 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.event_handler.openapi.merge import OpenAPIMerge
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 
-from devstack.template import Template
 from imagegen import errors
 from imagegen.api.errors import INTERNAL, INVALID_JSON, VALIDATION_ERROR, error_code
 from imagegen.api.openapi import BEARER_AUTH, DOCUMENT_PATH, ERROR_CODES
 from imagegen.api.resolver import ApiResolver
 from imagegen.api.responses import ErrorEnvelope
+from stacktools.template import Template
 
 _JSON = "application/json"
 _ENVELOPE_REF = "#/components/schemas/ErrorEnvelope"

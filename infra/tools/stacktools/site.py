@@ -10,7 +10,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from devstack.template import ROOT
+from stacktools.template import ROOT
 
 WEB_DIR = ROOT / "web"
 SITE_HEADERS_POLICY = "WebResponseHeaders"  # the template's CloudFront response headers for the site

@@ -1,0 +1,4 @@
+"""The project's own tools for its stack, apart from the local emulator: reading ``template.yaml``
+(``template``), the front end as a site (``site``), the OpenAPI document (``openapi``), building
+the layer (``build``) and the sample events (``samples``). ``infra/deploy.py`` and ``make openapi``
+use these alone; the local stack (``devstack``) builds on them, never the other way round."""
