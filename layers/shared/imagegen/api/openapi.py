@@ -35,7 +35,7 @@ def documented(
     """Route arguments describing what it answers: ``success`` (a model, or None for no body) with
     ``status``, and the domain errors it may refuse with. Whatever every route of its kind answers
     (401 unless ``public``, 422 for bad parameters, 400/413/415 for bodies, 500) the generator adds
-    (``devstack.openapi``)."""
+    (``stacktools.openapi``)."""
     responses: dict[int, Any] = {
         status.value: (
             {"description": _first_paragraph(success), "content": {_JSON: {"model": success}}}
