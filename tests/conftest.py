@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import boto3
@@ -75,62 +76,49 @@ def issuer() -> Iterator[ServedIssuer]:
         yield holder["issuer"]
 
 
-class ServedGemini:
-    """The local Gemini stand-in over HTTP; each test installs its own (its key is the test's secret)."""
+class ServedStandIn[StandIn: (LocalGemini, LocalStripe)]:
+    """A stand-in served over HTTP under ``prefix``; each test installs its own (its keys are the
+    test's), and requests go to the one installed."""
 
-    def __init__(self, base_url: str) -> None:
-        self.base_url = base_url
-        self.current: LocalGemini | None = None
+    def __init__(self, base_url: str, prefix: str) -> None:
+        self.base_url = f"{base_url}{prefix}"
+        self.prefix = prefix
+        self.current: StandIn | None = None
 
-    def install(self, api_key: str) -> LocalGemini:
-        self.current = LocalGemini(api_key=api_key)
-        return self.current
+
+@contextmanager
+def served_stand_in[StandIn: (LocalGemini, LocalStripe)](prefix: str) -> Iterator[ServedStandIn[StandIn]]:
+    holder: dict[str, ServedStandIn[StandIn]] = {}
+
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        request = Request(environ)
+        current = holder["served"].current
+        if current is not None and request.path.startswith(prefix + "/"):
+            response = current.handle(request)
+        else:
+            response = Response("not found", status=404)
+        return response(environ, start_response)
+
+    with serving(app) as base_url:
+        holder["served"] = ServedStandIn(base_url, prefix)
+        yield holder["served"]
+
+
+ServedGemini = ServedStandIn[LocalGemini]
+ServedStripe = ServedStandIn[LocalStripe]
 
 
 @pytest.fixture(scope="session")
 def gemini_server() -> Iterator[ServedGemini]:
-    holder: dict[str, ServedGemini] = {}
-
-    def app(environ: dict[str, Any], start_response: Any) -> Any:
-        request = Request(environ)
-        gemini = holder["served"].current
-        if gemini is not None and request.path.startswith("/v1beta/models/"):
-            response = gemini.handle(request)
-        else:
-            response = Response("not found", status=404)
-        return response(environ, start_response)
-
-    with serving(app) as base_url:
-        holder["served"] = ServedGemini(base_url)
-        yield holder["served"]
-
-
-class ServedStripe:
-    """The local Stripe stand-in over HTTP; each test installs its own (its keys are the test's)."""
-
-    PREFIX = "/_dev/stripe"
-
-    def __init__(self, base_url: str) -> None:
-        self.base_url = f"{base_url}{self.PREFIX}"
-        self.current: LocalStripe | None = None
+    """Google's API is served at the root: the client is given the base URL and adds the version."""
+    with served_stand_in("") as served:
+        yield served
 
 
 @pytest.fixture(scope="session")
 def stripe_server() -> Iterator[ServedStripe]:
-    holder: dict[str, ServedStripe] = {}
-
-    def app(environ: dict[str, Any], start_response: Any) -> Any:
-        request = Request(environ)
-        stripe = holder["served"].current
-        if stripe is not None and request.path.startswith(ServedStripe.PREFIX + "/"):
-            response = stripe.handle(request)
-        else:
-            response = Response("not found", status=404)
-        return response(environ, start_response)
-
-    with serving(app) as base_url:
-        holder["served"] = ServedStripe(base_url)
-        yield holder["served"]
+    with served_stand_in("/_dev/stripe") as served:
+        yield served
 
 
 @pytest.fixture
@@ -173,9 +161,10 @@ def template(
 def gemini(template: Template, gemini_server: ServedGemini) -> LocalGemini:
     """The Gemini stand-in of this test, accepting the key in the template's Gemini secret."""
     arn = template.physical["GeminiApiKeySecret"].ref
-    return gemini_server.install(
-        boto3.client("secretsmanager").get_secret_value(SecretId=arn)["SecretString"]
+    gemini_server.current = LocalGemini(
+        api_key=boto3.client("secretsmanager").get_secret_value(SecretId=arn)["SecretString"]
     )
+    return gemini_server.current
 
 
 @pytest.fixture

@@ -244,24 +244,31 @@ def signed(
     )
 
 
-def test_a_forged_stale_or_unsigned_webhook_is_refused_and_changes_nothing(
-    shop: Shop, caller: Caller
-) -> None:
-    started = shop.payments.checkout(caller, "starter")
-    event = {
-        "id": "evt_forged",
+def paid_session(
+    event_id: str, started: CheckoutStarted, caller: Caller, amount: int = 199
+) -> dict[str, Any]:
+    """The event Stripe sends when the checkout of ``started`` is paid ``amount`` cents."""
+    return {
+        "id": event_id,
         "type": "checkout.session.completed",
         "data": {
             "object": {
                 "id": started.order.stripe_session_id,
                 "payment_status": "paid",
                 "status": "complete",
-                "amount_total": 199,
+                "amount_total": amount,
                 "currency": "usd",
                 "metadata": {"order_id": started.order.order_id, "user_id": caller.user_id},
             }
         },
     }
+
+
+def test_a_forged_stale_or_unsigned_webhook_is_refused_and_changes_nothing(
+    shop: Shop, caller: Caller
+) -> None:
+    started = shop.payments.checkout(caller, "starter")
+    event = paid_session("evt_forged", started, caller)
     for payload, signature in (
         signed(shop, event, secret="whsec_guessed"),
         signed(shop, event, at=int(time.time()) - 301),
@@ -288,20 +295,7 @@ def test_a_payment_that_is_not_the_orders_is_flagged_not_credited(
     shop: Shop, caller: Caller, counted: CountedMetrics
 ) -> None:
     started = shop.payments.checkout(caller, "studio")
-    event = {
-        "id": "evt_cheap",
-        "type": "checkout.session.completed",
-        "data": {
-            "object": {
-                "id": started.order.stripe_session_id,
-                "payment_status": "paid",
-                "status": "complete",
-                "amount_total": 199,  # not the studio's 1499
-                "currency": "usd",
-                "metadata": {"order_id": started.order.order_id, "user_id": caller.user_id},
-            }
-        },
-    }
+    event = paid_session("evt_cheap", started, caller, amount=199)  # not the studio's 1499
 
     shop.payments.receive(*signed(shop, event))
 
@@ -468,20 +462,7 @@ def test_a_completion_after_the_checkout_expired_is_still_credited(shop: Shop, c
     }
     shop.payments.receive(*signed(shop, expired))
     assert shop.payments.order(caller, started.order.order_id).status is OrderStatus.EXPIRED
-    paid = {
-        "id": "evt_paid_late",
-        "type": "checkout.session.completed",
-        "data": {
-            "object": {
-                "id": started.order.stripe_session_id,
-                "payment_status": "paid",
-                "status": "complete",
-                "amount_total": 199,
-                "currency": "usd",
-                "metadata": {"order_id": started.order.order_id, "user_id": caller.user_id},
-            }
-        },
-    }
+    paid = paid_session("evt_paid_late", started, caller)
 
     assert shop.payments.receive(*signed(shop, paid)).outcome == "credited"
     assert shop.payments.order(caller, started.order.order_id).status is OrderStatus.PAID
