@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import requests
 from PIL import Image
@@ -28,6 +29,9 @@ from bench.report import Report
 from bench.warm import gallery_scaling, warm_overhead
 from devstack.stack import LocalStack
 from stacktools.template import ROOT
+
+if TYPE_CHECKING:
+    from imagegen.composition import Composition
 
 # What a page of 100 images may spend building its views, presigned URLs included.
 SIGNING_GOAL_MS = 5.0
@@ -82,26 +86,24 @@ def request_latency(report: Report, stack: LocalStack, count: int = 200) -> None
     )
 
 
-def point_at(stack: LocalStack) -> None:
-    """This process's container on the stack's AWS, with every function's settings: the later
-    figures call the services as functions do."""
-    from imagegen import config, container
+def point_at(stack: LocalStack) -> Composition:
+    """This process on the stack's AWS, with every function's settings, and its parts: the figures
+    that call use cases call them as functions do."""
+    from imagegen.composition import Composition
 
     os.environ.update(stack.env_of_every_function())
-    config.get_settings.cache_clear()
-    container.services.cache_clear()
+    return Composition()
 
 
 def coin_contention(report: Report, stack: LocalStack, racers: int = 30, affordable: int = 10) -> None:
     """``racers`` charges at once on one balance that covers ``affordable`` of them."""
-    from imagegen import container
     from imagegen.errors import Busy, InsufficientCoins
     from imagegen.models.coins import LedgerReason
 
-    point_at(stack)
-    coins = container.services().coins
+    parts = point_at(stack)
+    coins = parts.coins
     user_id = f"BENCH{uuid.uuid4().hex[:8]}"
-    container.services().transactions.write(coins.open_account(user_id, affordable * 100))
+    parts.transactions.write(coins.open_account(user_id, affordable * 100))
 
     def charge(index: int) -> bool:
         try:
@@ -140,15 +142,13 @@ BURST_P95_GOAL_MS = 5000
 def wallet_burst(report: Report, stack: LocalStack, burst: int = 40) -> None:
     """``burst`` generate requests at once for one user who can afford them all, through the API,
     on warm functions: each answers 202, or 429 with Retry-After having charged nothing; no 5xx.
-    Runs after ``coin_contention``, which pointed this process's services at the stack."""
-    from imagegen import container
-
+    """
     base = f"{stack.api_url}/api/v1"
     email = f"burst-{uuid.uuid4().hex[:8]}@example.com"
     id_token = requests.post(f"{stack.api_url}/_dev/id-token", json={"email": email}, timeout=30).json()
     signed_in = requests.post(f"{base}/auth/google", json=id_token, timeout=30).json()
     auth = {"Authorization": f"Bearer {signed_in['token']}"}
-    container.services().coins.grant(signed_in["user"]["id"], 100 * (burst + 10), note="bench")
+    point_at(stack).coins.grant(signed_in["user"]["id"], 100 * (burst + 10), note="bench")
 
     def generate(index: int) -> tuple[int, float]:
         started = time.perf_counter()
@@ -185,13 +185,12 @@ def wallet_burst(report: Report, stack: LocalStack, burst: int = 40) -> None:
     )
 
 
-def gallery_page_signing(report: Report, images: int = 100) -> None:
+def gallery_page_signing(report: Report, stack: LocalStack, images: int = 100) -> None:
     """What a full gallery page costs in presigning: two GET URLs per image, computed locally, beside
     what botocore's ``generate_presigned_url`` takes for the same URLs."""
-    from imagegen import aws, container
     from imagegen.models.images import Image, ImageMetadata, ImageStatus, ImageType
 
-    services = container.services()  # the environment was pointed at the stack by coin_contention
+    services = point_at(stack)
     image = Image(
         user_id="U",
         image_id="01JABCDEFGHJKMNPQRSTVWXYZ1",
@@ -216,7 +215,7 @@ def gallery_page_signing(report: Report, images: int = 100) -> None:
             (image.object_key, "image/jpeg"),
             (image.thumbnail_key or "", "image/webp"),
         ):
-            aws.s3().generate_presigned_url(
+            services.aws.s3.generate_presigned_url(
                 "get_object", Params={"Bucket": bucket, "Key": key, "ResponseContentType": content_type}
             )
     botocore = (time.perf_counter() - started) * 1000
@@ -250,9 +249,7 @@ def to_completed(report: Report, stack: LocalStack, count: int = 20) -> None:
     id_token = http.post(f"{stack.api_url}/_dev/id-token", json={"email": "bench-up@example.com"}).json()
     signed_in = http.post(f"{base}/auth/google", json=id_token).json()
     auth = {"Authorization": f"Bearer {signed_in['token']}"}
-    from imagegen import container  # pointed at the stack by coin_contention
-
-    container.services().coins.grant(signed_in["user"]["id"], 1000 * count, note="bench")
+    point_at(stack).coins.grant(signed_in["user"]["id"], 1000 * count, note="bench")
     picture = io.BytesIO()
     Image.new("RGB", (640, 480), (200, 80, 40)).save(picture, "PNG")
 
@@ -357,7 +354,7 @@ def main() -> None:
         request_latency(report, stack)
         coin_contention(report, stack)
         wallet_burst(report, stack)
-        gallery_page_signing(report)
+        gallery_page_signing(report, stack)
         warm_overhead(report, stack)
         gallery_scaling(report, stack)
         to_completed(report, stack)
@@ -375,9 +372,10 @@ def record(report: Report) -> None:
         "# Benchmarks\n\n"
         "The last run of `make bench` (`python -m bench`), which writes this file; every figure is\n"
         "measured on loopback against the local stack, beside its goal where it has one, and the\n"
-        "goals are listed at the end, met or not. The `(Powertools alone)` row of the cold starts is\n"
-        "boto3, the same clients and Powertools' logger and validating resolver with no route: what\n"
-        "a function costs beyond it is ours. README.md (Performance notes) says what decided what.\n\n"
+        "goals are listed at the end, met or not. A cold start's floor is what the function must load\n"
+        "anyway: boto3 with the same clients, pydantic, Powertools' Logger and the Powertools utility\n"
+        "of its kind; what it costs beyond that is ours. README.md (Performance notes) says what\n"
+        "decided what.\n\n"
         f"Run on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.\n\n"
         f"```\n{report.text.strip()}\n```\n"
     )

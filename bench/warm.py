@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 
@@ -29,6 +29,9 @@ from bench.report import Report
 from devstack.lambdas import LambdaContext
 from devstack.stack import LocalStack
 from stacktools.samples import sample_event
+
+if TYPE_CHECKING:
+    from imagegen.composition import Composition
 
 OVERHEAD_GOAL_MS = 2.0
 SCALING_GOAL = 1.2
@@ -53,15 +56,14 @@ class AwsClock:
         self.spent_ms += (time.perf_counter() - self._local.started) * 1000
 
 
-def handler_of(path: str, logical_id: str) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
-    """The ``lambda_handler`` of the function whose code is at ``path``."""
+def function_of(path: str, logical_id: str) -> ModuleType:
+    """The function whose code is at ``path``, loaded (its ``lambda_handler``, its ``composition``)."""
     module_spec = importlib.util.spec_from_file_location(f"bench_{logical_id}", path)
     assert module_spec
     assert module_spec.loader
     module: ModuleType = importlib.util.module_from_spec(module_spec)
     module_spec.loader.exec_module(module)
-    handler: Callable[[dict[str, Any], Any], dict[str, Any]] = module.lambda_handler
-    return handler
+    return module
 
 
 @contextlib.contextmanager
@@ -91,13 +93,11 @@ def signed_in(stack: LocalStack, email: str) -> tuple[str, str]:
     return answer["token"], answer["user"]["id"]
 
 
-def seed_images(user_id: str, count: int) -> list[str]:
+def seed_images(services: Composition, user_id: str, count: int) -> list[str]:
     """``count`` COMPLETED images for ``user_id``, written straight to the table; their ids."""
-    from imagegen import aws, container
     from imagegen.ids import new_id, now_iso
     from imagegen.models.images import Image, ImageMetadata, ImageStatus, ImageType
 
-    services = container.services()
     table = services.settings.images.table
     made: list[str] = []
     for start in range(0, count, 25):
@@ -122,7 +122,7 @@ def seed_images(user_id: str, count: int) -> list[str]:
             item = services.image_records.create_write(image).item["Put"]["Item"]
             item.pop("unfinished", None)  # as ImageRepository.complete leaves a finished image
             requests_.append({"PutRequest": {"Item": item}})
-        aws.dynamodb().batch_write_item(RequestItems={table: requests_})
+        services.aws.dynamodb.batch_write_item(RequestItems={table: requests_})
     return made
 
 
@@ -130,15 +130,16 @@ def warm_overhead(report: Report, stack: LocalStack, calls: int = 200) -> None:
     """Each API handler's warm p50, minus its AWS calls, held to its goal. The handlers run in a
     process of their own, as in Lambda: the local stack's AWS, its queue pollers and its functions
     share no interpreter (nor its lock) with them."""
-    from imagegen import container
+    from imagegen.composition import Composition
 
+    services = Composition()  # this process was pointed at the stack
     token, user_id = signed_in(stack, "bench-warm@example.com")
-    container.services().coins.grant(user_id, 1000 * calls, note="bench")
+    services.coins.grant(user_id, 1000 * calls, note="bench")
     plan = {
         "calls": calls,
         "token": token,
-        "image": seed_images(user_id, 20)[-1],
-        "doomed": seed_images(user_id, calls + 5),  # one image to delete per call
+        "image": seed_images(services, user_id, 20)[-1],
+        "doomed": seed_images(services, user_id, calls + 5),  # one image to delete per call
         "idToken": requests.post(
             f"{stack.api_url}/_dev/id-token", json={"email": "bench-warm@example.com"}, timeout=30
         ).json()["token"],
@@ -183,8 +184,6 @@ def warm_overhead(report: Report, stack: LocalStack, calls: int = 200) -> None:
 
 def measure_overheads(plan: dict[str, Any]) -> list[dict[str, Any]]:
     """In the child: every case, warmed, then timed ``calls`` times with its AWS calls apart."""
-    from imagegen import aws
-
     token, doomed = plan["token"], iter(plan["doomed"])
     upload = {"filename": "a.png", "contentType": "image/png", "size": 1000}
     cases: list[tuple[str, str, Callable[[], dict[str, Any]]]] = [
@@ -230,24 +229,25 @@ def measure_overheads(plan: dict[str, Any]) -> list[dict[str, Any]]:
     ]
     clock = AwsClock()
     watched: set[int] = set()
-    handlers: dict[str, Callable[[dict[str, Any], Any], dict[str, Any]]] = {}
+    functions: dict[str, ModuleType] = {}
     measured = []
     for logical_id, route, event in cases:
-        handler = handlers.setdefault(logical_id, handler_of(plan["handlers"][logical_id], logical_id))
+        function = functions.setdefault(logical_id, function_of(plan["handlers"][logical_id], logical_id))
+        composition = getattr(function, "composition", None)  # the health check has none
         context = LambdaContext(function_name=logical_id)
         totals, overheads = [], []
         with quiet_stdout():
             for attempt in range(plan["calls"] + 5):
                 prepared = event()
-                if attempt == 4:  # warm now: every client this handler uses exists, watch them all
+                if attempt == 4 and composition is not None:  # warm now: watch every client it may use
                     for service in ("dynamodb", "s3", "sqs", "secretsmanager", "ssm"):
-                        client = aws.client(service)
+                        client = composition.aws.client(service)
                         if id(client) not in watched:
                             clock.watch(client)
                             watched.add(id(client))
                 spent_before = clock.spent_ms
                 started = time.perf_counter()
-                answer = handler(prepared, context)
+                answer = function.lambda_handler(prepared, context)
                 total = (time.perf_counter() - started) * 1000
                 assert answer["statusCode"] < 300, (route, answer)
                 if attempt >= 5:
@@ -268,11 +268,14 @@ def gallery_scaling(
     report: Report, stack: LocalStack, large: int = 10_000, small: int = 20, rounds: int = 40
 ) -> None:
     """The first page of a gallery of ``large`` images against one of ``small``, through the API."""
+    from imagegen.composition import Composition
+
+    services = Composition()  # this process was pointed at the stack
     base = f"{stack.api_url}/api/v1"
     galleries = {}
     for size in (large, small):
         token, user_id = signed_in(stack, f"bench-gallery-{size}@example.com")
-        seed_images(user_id, size)
+        seed_images(services, user_id, size)
         galleries[size] = {"Authorization": f"Bearer {token}"}
     http = requests.Session()
     samples: dict[int, list[float]] = {large: [], small: []}

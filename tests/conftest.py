@@ -4,6 +4,7 @@ moto in-process with the template's resources, and the services wired to them.""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -14,10 +15,9 @@ from moto import mock_aws
 from werkzeug.wrappers import Request, Response
 
 from devstack.provision import Provisioner
-from imagegen import aws as aws_clients
-from imagegen import config, container
+from imagegen.aws import AwsClients
+from imagegen.composition import Composition
 from imagegen.config import Settings
-from imagegen.container import Services, build_services
 from imagegen.metrics import Metric
 from stacktools.template import REGION, Template
 from standins.gemini import LocalGemini
@@ -40,14 +40,6 @@ def _never_real_aws(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv(name, value)
     for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_SESSION_TOKEN"):
         monkeypatch.delenv(name, raising=False)
-
-
-def reset_container() -> None:
-    """Forget what a container cached (settings, clients, services, secrets): a cold start."""
-    container.services.cache_clear()
-    config.get_settings.cache_clear()
-    for cached in (aws_clients.session, aws_clients.client, aws_clients.secrets, aws_clients.ssm):
-        cached.cache_clear()
 
 
 class ServedIssuer(LocalGoogleIssuer):
@@ -125,9 +117,7 @@ def stripe_server() -> Iterator[ServedStripe]:
 def aws() -> Iterator[None]:
     """moto in-process (not thread-safe: concurrency tests use the local stack instead)."""
     with mock_aws():
-        reset_container()
         yield
-        reset_container()
 
 
 def template_parameters(
@@ -201,6 +191,25 @@ def counted() -> CountedMetrics:
     return CountedMetrics()
 
 
+class MovedClock:
+    """The real time, moved on by what the test says has passed."""
+
+    def __init__(self) -> None:
+        self.moved = 0.0
+
+    def __call__(self) -> float:
+        return time.time() + self.moved
+
+    def move(self, seconds: float) -> None:
+        self.moved += seconds
+
+
 @pytest.fixture
-def services(settings: Settings, counted: CountedMetrics) -> Services:
-    return build_services(settings, count=counted)
+def wall_clock() -> MovedClock:
+    return MovedClock()
+
+
+@pytest.fixture
+def services(settings: Settings, counted: CountedMetrics, wall_clock: MovedClock) -> Composition:
+    """A container's parts, on moto, counting into ``counted``, its sessions on ``wall_clock``."""
+    return Composition(settings, AwsClients(), count=counted, clock=wall_clock)

@@ -1,32 +1,48 @@
 """Sign-in with Google, token refresh, logout, and the signed-in user."""
 
 from http import HTTPStatus
-from typing import Any
+from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.depends import Depends
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from imagegen.api.auth import AuthenticatedCaller
 from imagegen.api.openapi import documented
 from imagegen.api.resolver import API_PREFIX, build_api
-from imagegen.api.responses import SignedIn, UserResponse
-from imagegen.container import services
+from imagegen.api.responses.users import SignedIn, UserResponse
+from imagegen.composition import Composition
 from imagegen.errors import Conflict, Unauthorized
 from imagegen.models.auth import GoogleSignIn, RefreshRequest, TokenPair
+from imagegen.services.auth import AuthService
+from imagegen.services.users import UserService
 
 logger = Logger()
-app = build_api(logger)
+composition = Composition()  # each part built when a request first needs it
+app = build_api(logger, authenticator_of=lambda: composition.auth, invocation=composition.invocation)
+
+
+def auth_service() -> AuthService:
+    return composition.auth
+
+
+def user_service() -> UserService:
+    return composition.users
+
+
+Auth = Annotated[AuthService, Depends(auth_service)]
+Users = Annotated[UserService, Depends(user_service)]
 
 
 @app.post(
     f"{API_PREFIX}/auth/google",
     **documented(SignedIn, Unauthorized, Conflict, summary="Sign in with a Google ID token", public=True),
 )
-def sign_in_with_google(body: GoogleSignIn) -> dict[str, Any]:
-    signed_in = services().auth.sign_in_with_google(body.token)
-    user = services().users.view(signed_in.user)
+def sign_in_with_google(body: GoogleSignIn, auth: Auth, users: Users) -> dict[str, Any]:
+    signed_in = auth.sign_in_with_google(body.token)
+    user = users.view(signed_in.user)
     return SignedIn(user=user, **dict(signed_in.tokens)).to_json()
 
 
@@ -39,15 +55,15 @@ def sign_in_with_google(body: GoogleSignIn) -> dict[str, Any]:
         public=True,
     ),
 )
-def refresh(body: RefreshRequest) -> dict[str, Any]:
-    return services().auth.refresh(body.refresh_token).to_json()
+def refresh(body: RefreshRequest, auth: Auth) -> dict[str, Any]:
+    return auth.refresh(body.refresh_token).to_json()
 
 
 @app.post(
     f"{API_PREFIX}/auth/logout", **documented(None, summary="End the session", status=HTTPStatus.NO_CONTENT)
 )
-def logout(caller: AuthenticatedCaller) -> Response[str]:
-    services().auth.logout(caller)
+def logout(caller: AuthenticatedCaller, auth: Auth) -> Response[str]:
+    auth.logout(caller)
     return Response(status_code=204, body="")
 
 

@@ -4,9 +4,10 @@ Each request is charged, recorded and queued at most once per Idempotency-Key.
 """
 
 from http import HTTPStatus
-from typing import Any
+from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler.depends import Depends
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -14,32 +15,51 @@ from imagegen.api.auth import AuthenticatedCaller
 from imagegen.api.openapi import documented
 from imagegen.api.params import IdempotencyKey, ResourceId
 from imagegen.api.resolver import API_PREFIX, build_api
-from imagegen.api.responses import GenerationAccepted
-from imagegen.container import services
+from imagegen.api.responses.images import GenerationAccepted
+from imagegen.composition import CatalogSource, Composition
 from imagegen.errors import Busy, Conflict, InsufficientCoins, Invalid, NotFound, RateLimited
 from imagegen.models.auth import Caller
 from imagegen.models.catalog import ModelList
 from imagegen.models.images import GenerateRequest
 from imagegen.models.users import UserView
-from imagegen.services.generation import Generation
+from imagegen.services.generation import Generation, GenerationService
+from imagegen.services.images import ImageService
 
 logger = Logger()
-app = build_api(logger)
+composition = Composition()  # each part built when a request first needs it
+app = build_api(logger, authenticator_of=lambda: composition.auth, invocation=composition.invocation)
+
+
+def generation_service() -> GenerationService:
+    return composition.generation
+
+
+def image_service() -> ImageService:
+    return composition.images
+
+
+def model_catalog() -> CatalogSource:
+    return composition.catalog
+
+
+Generations = Annotated[GenerationService, Depends(generation_service)]
+Images = Annotated[ImageService, Depends(image_service)]
+Catalog = Annotated[CatalogSource, Depends(model_catalog)]
 
 # What a generation or an edit may be refused with, besides what every request with a body may.
 _REFUSALS = (InsufficientCoins, NotFound, Conflict, Invalid, RateLimited, Busy)
 
 
-def _accepted(caller: Caller, generation: Generation) -> tuple[dict[str, Any], int]:
+def _accepted(images: ImageService, caller: Caller, generation: Generation) -> tuple[dict[str, Any], int]:
     accepted = GenerationAccepted(
-        image=services().images.view(generation.image), user=UserView.of(caller.user, generation.balance)
+        image=images.view(generation.image), user=UserView.of(caller.user, generation.balance)
     )
     return accepted.to_json(), HTTPStatus.ACCEPTED
 
 
 @app.get(f"{API_PREFIX}/models", **documented(ModelList, summary="The models offered", public=True))
-def list_models() -> dict[str, Any]:
-    return services().catalog().view().to_json()
+def list_models(catalog: Catalog) -> dict[str, Any]:
+    return catalog().view().to_json()
 
 
 @app.post(
@@ -49,9 +69,13 @@ def list_models() -> dict[str, Any]:
     ),
 )
 def generate(
-    caller: AuthenticatedCaller, body: GenerateRequest, idempotency_key: IdempotencyKey = None
+    caller: AuthenticatedCaller,
+    body: GenerateRequest,
+    generations: Generations,
+    images: Images,
+    idempotency_key: IdempotencyKey = None,
 ) -> tuple[dict[str, Any], int]:
-    return _accepted(caller, services().generation.generate(caller, body, idempotency_key))
+    return _accepted(images, caller, generations.generate(caller, body, idempotency_key))
 
 
 @app.post(
@@ -64,12 +88,14 @@ def edit(
     caller: AuthenticatedCaller,
     image_id: ResourceId,
     body: GenerateRequest,
+    generations: Generations,
+    images: Images,
     idempotency_key: IdempotencyKey = None,
 ) -> tuple[dict[str, Any], int]:
-    return _accepted(caller, services().generation.edit(caller, image_id, body, idempotency_key))
+    return _accepted(images, caller, generations.edit(caller, image_id, body, idempotency_key))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    services().idempotency.register_lambda_context(context)
+    composition.idempotency.register_lambda_context(context)
     return app.resolve(event, context)

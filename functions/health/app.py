@@ -11,10 +11,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from imagegen.api.openapi import documented, published_document
 from imagegen.api.resolver import API_PREFIX, build_api
-from imagegen.api.responses import ApiDescription, HealthStatus
-from imagegen.config import get_settings
+from imagegen.api.responses.service import ApiDescription, HealthStatus
+from imagegen.config import environment_settings
 
 logger = Logger()
+settings = environment_settings()  # read once; the health check builds nothing else
 app = build_api(logger)
 
 
@@ -22,7 +23,7 @@ app = build_api(logger)
     f"{API_PREFIX}/health", **documented(HealthStatus, summary="Whether the service answers", public=True)
 )
 def health() -> dict[str, Any]:
-    return HealthStatus(status="ok", version=get_settings().service.version).to_json()
+    return HealthStatus(status="ok", version=settings.service.version).to_json()
 
 
 @app.get(

@@ -4,6 +4,7 @@
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler.depends import Depends
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -12,20 +13,30 @@ from imagegen.api.auth import AuthenticatedCaller
 from imagegen.api.openapi import documented
 from imagegen.api.params import Cursor, PageLimit, ResourceId
 from imagegen.api.resolver import API_PREFIX, build_api
-from imagegen.api.responses import ImageResponse
-from imagegen.container import services
+from imagegen.api.responses.images import ImageResponse
+from imagegen.composition import Composition
 from imagegen.errors import Forbidden, NotFound
 from imagegen.models.auth import Caller
 from imagegen.models.images import ImagePage, ImageStatus, ImageType, ImageUpdate
+from imagegen.services.images import ImageService
 
 logger = Logger()
-app = build_api(logger)
+composition = Composition()  # each part built when a request first needs it
+app = build_api(logger, authenticator_of=lambda: composition.auth, invocation=composition.invocation)
+
+
+def image_service() -> ImageService:
+    return composition.images
+
+
+Images = Annotated[ImageService, Depends(image_service)]
 
 TypeFilter = Annotated[ImageType | None, Query()]
 StatusFilter = Annotated[ImageStatus | None, Query()]
 
 
 def _page(
+    images: ImageService,
     caller: Caller,
     limit: int,
     cursor: str | None,
@@ -33,27 +44,27 @@ def _page(
     type_: ImageType | None,
     status: ImageStatus | None,
 ) -> dict[str, Any]:
-    page = services().images.list_page(caller, limit, cursor, owner_id, image_type=type_, status=status)
+    page = images.list_page(caller, limit, cursor, owner_id, image_type=type_, status=status)
     return page.to_json()
 
 
 @app.get(f"{API_PREFIX}/images", **documented(ImagePage, summary="The caller's images, newest first"))
 def list_images(
     caller: AuthenticatedCaller,
+    images: Images,
     limit: PageLimit = 20,
     cursor: Cursor = None,
     type: TypeFilter = None,  # the API names it so
     status: StatusFilter = None,
 ) -> dict[str, Any]:
-    return _page(caller, limit, cursor, None, type, status)
+    return _page(images, caller, limit, cursor, None, type, status)
 
 
 @app.get(
     f"{API_PREFIX}/images/<image_id>",
     **documented(ImageResponse, NotFound, summary="One of the caller's images"),
 )
-def get_image(caller: AuthenticatedCaller, image_id: ResourceId) -> dict[str, Any]:
-    images = services().images
+def get_image(caller: AuthenticatedCaller, image_id: ResourceId, images: Images) -> dict[str, Any]:
     return ImageResponse(image=images.view(images.get(caller, image_id))).to_json()
 
 
@@ -62,17 +73,22 @@ def get_image(caller: AuthenticatedCaller, image_id: ResourceId) -> dict[str, An
     **documented(ImagePage, NotFound, summary="The edit thread an image belongs to, oldest first"),
 )
 def image_thread(
-    caller: AuthenticatedCaller, image_id: ResourceId, limit: PageLimit = 20, cursor: Cursor = None
+    caller: AuthenticatedCaller,
+    image_id: ResourceId,
+    images: Images,
+    limit: PageLimit = 20,
+    cursor: Cursor = None,
 ) -> dict[str, Any]:
-    return services().images.thread_page(caller, image_id, limit, cursor).to_json()
+    return images.thread_page(caller, image_id, limit, cursor).to_json()
 
 
 @app.put(
     f"{API_PREFIX}/images/<image_id>",
     **documented(ImageResponse, NotFound, summary="Rename or describe one of the caller's images"),
 )
-def update_image(caller: AuthenticatedCaller, image_id: ResourceId, body: ImageUpdate) -> dict[str, Any]:
-    images = services().images
+def update_image(
+    caller: AuthenticatedCaller, image_id: ResourceId, body: ImageUpdate, images: Images
+) -> dict[str, Any]:
     return ImageResponse(image=images.view(images.update(caller, image_id, body))).to_json()
 
 
@@ -83,12 +99,13 @@ def update_image(caller: AuthenticatedCaller, image_id: ResourceId, body: ImageU
 def list_user_images(
     caller: AuthenticatedCaller,
     user_id: ResourceId,
+    images: Images,
     limit: PageLimit = 20,
     cursor: Cursor = None,
     type: TypeFilter = None,  # the API names it so
     status: StatusFilter = None,
 ) -> dict[str, Any]:
-    return _page(caller, limit, cursor, caller.named(user_id), type, status)
+    return _page(images, caller, limit, cursor, caller.named(user_id), type, status)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -3,19 +3,30 @@ complete or fail its image (an upload's checked bytes are promoted to images/)."
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.data_classes import S3EventBridgeNotificationEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from imagegen.container import services
+from imagegen.composition import Composition
+
+if TYPE_CHECKING:
+    from imagegen.services.pipeline import ImagePipeline
 
 logger = Logger()
+composition = Composition()  # the pipeline is built on the first event
+
+
+def measure(event: S3EventBridgeNotificationEvent, pipeline: ImagePipeline) -> dict[str, str]:
+    """The object of ``event`` through ``pipeline``: its key and what became of it."""
+    key = event.detail.object.key
+    outcome = pipeline.measure(key)
+    logger.info("measured", extra={"key": key, "outcome": outcome.value})
+    return {"key": key, "outcome": outcome.value}
 
 
 @logger.inject_lambda_context
 @event_source(data_class=S3EventBridgeNotificationEvent)
 def lambda_handler(event: S3EventBridgeNotificationEvent, context: LambdaContext) -> dict[str, str]:
-    key = event.detail.object.key
-    outcome = services().pipeline.measure(key)
-    logger.info("measured", extra={"key": key, "outcome": outcome.value})
-    return {"key": key, "outcome": outcome.value}
+    return measure(event, composition.pipeline)

@@ -1,23 +1,39 @@
 """POST /api/v1/images/upload: charge the upload, record the image, and sign a POST for the browser."""
 
 from http import HTTPStatus
-from typing import Any
+from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler.depends import Depends
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from imagegen.api.auth import AuthenticatedCaller
 from imagegen.api.openapi import documented
 from imagegen.api.resolver import API_PREFIX, build_api
-from imagegen.api.responses import UploadAccepted
-from imagegen.container import services
+from imagegen.api.responses.images import UploadAccepted
+from imagegen.composition import Composition
 from imagegen.errors import Busy, InsufficientCoins, RateLimited, TooLarge, UnsupportedMediaType
 from imagegen.models.images import UploadRequest
 from imagegen.models.users import UserView
+from imagegen.services.images import ImageService
+from imagegen.services.uploads import UploadService
 
 logger = Logger()
-app = build_api(logger)
+composition = Composition()  # each part built when a request first needs it
+app = build_api(logger, authenticator_of=lambda: composition.auth, invocation=composition.invocation)
+
+
+def upload_service() -> UploadService:
+    return composition.uploads
+
+
+def image_service() -> ImageService:
+    return composition.images
+
+
+Uploads = Annotated[UploadService, Depends(upload_service)]
+Images = Annotated[ImageService, Depends(image_service)]
 
 
 @app.post(
@@ -33,10 +49,12 @@ app = build_api(logger)
         status=HTTPStatus.CREATED,
     ),
 )
-def request_upload(caller: AuthenticatedCaller, body: UploadRequest) -> tuple[dict[str, Any], int]:
-    upload = services().uploads.request_upload(caller, body)
+def request_upload(
+    caller: AuthenticatedCaller, body: UploadRequest, uploads: Uploads, images: Images
+) -> tuple[dict[str, Any], int]:
+    upload = uploads.request_upload(caller, body)
     accepted = UploadAccepted(
-        image=services().images.view(upload.image),
+        image=images.view(upload.image),
         upload=upload.post,
         user=UserView.of(caller.user, upload.balance),
     )

@@ -1,8 +1,9 @@
 """The signed-in user's profile and coin history, and the admin's view of all users and their coins."""
 
-from typing import Any
+from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler.depends import Depends
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -10,14 +11,23 @@ from imagegen.api.auth import AdminCaller, AuthenticatedCaller
 from imagegen.api.openapi import documented
 from imagegen.api.params import Cursor, EmailPrefix, PageLimit, ResourceId
 from imagegen.api.resolver import API_PREFIX, build_api
-from imagegen.api.responses import UserResponse
-from imagegen.container import services
+from imagegen.api.responses.users import UserResponse
+from imagegen.composition import Composition
 from imagegen.errors import Busy, Conflict, Forbidden, NotFound
 from imagegen.models.coins import CoinGrant, TransactionPage
 from imagegen.models.users import UserPage, UserUpdate
+from imagegen.services.users import UserService
 
 logger = Logger()
-app = build_api(logger)
+composition = Composition()  # each part built when a request first needs it
+app = build_api(logger, authenticator_of=lambda: composition.auth, invocation=composition.invocation)
+
+
+def user_service() -> UserService:
+    return composition.users
+
+
+Users = Annotated[UserService, Depends(user_service)]
 
 
 @app.get(
@@ -32,9 +42,9 @@ def my_profile(caller: AuthenticatedCaller) -> dict[str, Any]:
     **documented(TransactionPage, summary="The caller's coin history, newest first"),
 )
 def my_transactions(
-    caller: AuthenticatedCaller, limit: PageLimit = 20, cursor: Cursor = None
+    caller: AuthenticatedCaller, users: Users, limit: PageLimit = 20, cursor: Cursor = None
 ) -> dict[str, Any]:
-    return services().users.ledger(caller, limit, cursor).to_json()
+    return users.ledger(caller, limit, cursor).to_json()
 
 
 @app.get(
@@ -46,16 +56,19 @@ def my_transactions(
     ),
 )
 def list_users(
-    caller: AdminCaller, limit: PageLimit = 20, cursor: Cursor = None, email: EmailPrefix = None
+    caller: AdminCaller,
+    users: Users,
+    limit: PageLimit = 20,
+    cursor: Cursor = None,
+    email: EmailPrefix = None,
 ) -> dict[str, Any]:
-    return services().users.list_page(caller, limit, cursor, email).to_json()
+    return users.list_page(caller, limit, cursor, email).to_json()
 
 
 @app.get(
     f"{API_PREFIX}/users/<user_id>", **documented(UserResponse, Forbidden, NotFound, summary="A user (admin)")
 )
-def get_user(admin: AdminCaller, user_id: ResourceId) -> dict[str, Any]:
-    users = services().users
+def get_user(admin: AdminCaller, user_id: ResourceId, users: Users) -> dict[str, Any]:
     return UserResponse(user=users.view(users.get(admin.named(user_id)))).to_json()
 
 
@@ -65,8 +78,7 @@ def get_user(admin: AdminCaller, user_id: ResourceId) -> dict[str, Any]:
         UserResponse, Forbidden, NotFound, Conflict, summary="Change a user's roles or profile (admin)"
     ),
 )
-def update_user(caller: AdminCaller, user_id: ResourceId, body: UserUpdate) -> dict[str, Any]:
-    users = services().users
+def update_user(caller: AdminCaller, user_id: ResourceId, body: UserUpdate, users: Users) -> dict[str, Any]:
     return UserResponse(user=users.view(users.update(caller, caller.named(user_id), body))).to_json()
 
 
@@ -76,8 +88,8 @@ def update_user(caller: AdminCaller, user_id: ResourceId, body: UserUpdate) -> d
         UserResponse, Forbidden, NotFound, Conflict, Busy, summary="Grant or take coins, saying why (admin)"
     ),
 )
-def grant_coins(admin: AdminCaller, user_id: ResourceId, body: CoinGrant) -> dict[str, Any]:
-    return UserResponse(user=services().users.grant_coins(admin.named(user_id), body)).to_json()
+def grant_coins(admin: AdminCaller, user_id: ResourceId, body: CoinGrant, users: Users) -> dict[str, Any]:
+    return UserResponse(user=users.grant_coins(admin.named(user_id), body)).to_json()
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -6,7 +6,6 @@ import importlib.util
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -15,49 +14,59 @@ import pytest
 
 from devstack.iam import checker, function_policy
 from devstack.lambdas import LambdaContext
-from imagegen import aws as aws_clients
 from stacktools.samples import sample_event
-from stacktools.template import Template
-from tests.conftest import ServedIssuer, reset_container
-
-Invoke = Callable[..., dict[str, Any]]
+from stacktools.template import FunctionSpec, Template
+from tests.conftest import ServedIssuer
 
 
-_modules: dict[Path, ModuleType] = {}
+def cold_start(template: Template, logical_id: str, spec: FunctionSpec) -> ModuleType:
+    """The function's app.py, loaded afresh from where the template says it is (a new container: its
+    composition reads the environment set now), every AWS call it makes held to its template
+    policies, as the local stack holds them."""
+    path = spec.code_dir / f"{spec.handler.split('.')[0]}.py"
+    loader = importlib.util.spec_from_file_location(f"function_{logical_id}", path)
+    assert loader
+    assert loader.loader
+    module = importlib.util.module_from_spec(loader)
+    loader.loader.exec_module(module)
+    composition = getattr(module, "composition", None)
+    if composition is not None:  # the health check has no AWS clients
+        composition.aws.session.events.register(
+            "before-parameter-build", checker(function_policy(template, logical_id), spec.name)
+        )
+    return module
 
 
-def _handler_module(path: Path, name: str) -> ModuleType:
-    """The function's app.py, loaded from where the template says it is."""
-    if path not in _modules:
-        spec = importlib.util.spec_from_file_location(f"function_{name}", path)
-        assert spec
-        assert spec.loader
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        _modules[path] = module
-    return _modules[path]
+class Invoke:
+    """``invoke("AuthFunction", event)``: the function's handler run on ``event`` with its template env,
+    every AWS call it makes held to its template policies (as the local stack holds them). Each function
+    starts cold in each test, and stays warm within it."""
+
+    def __init__(self, template: Template, monkeypatch: pytest.MonkeyPatch) -> None:
+        self._template = template
+        self._functions = template.functions()
+        self._monkeypatch = monkeypatch
+        self._warm: dict[str, ModuleType] = {}
+
+    def function(self, logical_id: str) -> ModuleType:
+        """The function's loaded app.py (its ``app``, its dependencies), as its next call will find it."""
+        spec = self._functions[logical_id]
+        for name, value in spec.environment.items():
+            self._monkeypatch.setenv(name, value)
+        if logical_id not in self._warm:
+            self._warm[logical_id] = cold_start(self._template, logical_id, spec)
+        return self._warm[logical_id]
+
+    def __call__(self, logical_id: str, event: dict[str, Any]) -> dict[str, Any]:
+        module = self.function(logical_id)
+        spec = self._functions[logical_id]
+        response: dict[str, Any] = module.lambda_handler(event, LambdaContext(function_name=spec.name))
+        return response
 
 
 @pytest.fixture
 def invoke(template: Template, monkeypatch: pytest.MonkeyPatch) -> Invoke:
-    """``invoke("AuthFunction", event)``: the function's handler run on ``event`` with its template env,
-    every AWS call it makes held to its template policies (as the local stack holds them)."""
-    functions = template.functions()
-
-    def call(logical_id: str, event: dict[str, Any]) -> dict[str, Any]:
-        spec = functions[logical_id]
-        for name, value in spec.environment.items():
-            monkeypatch.setenv(name, value)
-        reset_container()
-        # The container's clients, made from its session after this, carry the check.
-        aws_clients.session().events.register(
-            "before-parameter-build", checker(function_policy(template, logical_id), spec.name)
-        )
-        module = _handler_module(spec.code_dir / f"{spec.handler.split('.')[0]}.py", logical_id)
-        response: dict[str, Any] = module.lambda_handler(event, LambdaContext(function_name=spec.name))
-        return response
-
-    return call
+    return Invoke(template, monkeypatch)
 
 
 def body_of(response: dict[str, Any]) -> Any:

@@ -6,8 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from imagegen import aws
-from imagegen.container import Services
+from imagegen.composition import Composition
 from imagegen.models.auth import Caller, GoogleIdentity
 from imagegen.models.catalog import ModelCatalog
 from imagegen.models.images import Image, UploadRequest
@@ -20,7 +19,7 @@ from tests import images
 
 
 @pytest.fixture
-def open_account(services: Services) -> Callable[[str, int], None]:
+def open_account(services: Composition) -> Callable[[str, int], None]:
     """Open a coin account for ``user_id`` holding ``coins`` (its first ledger entry)."""
 
     def open_(user_id: str, coins: int) -> None:
@@ -30,11 +29,11 @@ def open_account(services: Services) -> Callable[[str, int], None]:
 
 
 @pytest.fixture
-def ledger_sum(services: Services) -> Callable[[str], int]:
+def ledger_sum(services: Composition) -> Callable[[str], int]:
     """The sum of every ledger entry of a user, walking all pages."""
 
     def total(user_id: str) -> int:
-        repository = CoinRepository(aws.dynamodb(), services.settings.coins.table)
+        repository = CoinRepository(services.aws.dynamodb, services.settings.coins.table)
         amount, start = 0, None
         while True:
             entries, start = repository.list_entries(user_id, limit=7, start_key=start)
@@ -45,7 +44,7 @@ def ledger_sum(services: Services) -> Callable[[str], int]:
     return total
 
 
-def signed_up(services: Services, subject: str, email: str, first_name: str) -> Caller:
+def signed_up(services: Composition, subject: str, email: str, first_name: str) -> Caller:
     """A user signed up through Google holding the welcome coins, as an authenticated caller."""
     user = services.users.sign_in(
         GoogleIdentity(subject=subject, email=email, first_name=first_name, last_name="Lovelace")
@@ -54,13 +53,13 @@ def signed_up(services: Services, subject: str, email: str, first_name: str) -> 
 
 
 @pytest.fixture
-def caller(services: Services) -> Caller:
+def caller(services: Composition) -> Caller:
     """A signed-up user holding the welcome coins, as an authenticated caller."""
     return signed_up(services, "4242", "ada@example.com", "Ada")
 
 
 @pytest.fixture
-def stranger(services: Services) -> Caller:
+def stranger(services: Composition) -> Caller:
     """Another signed-up user."""
     return signed_up(services, "1717", "byron@example.com", "Byron")
 
@@ -69,7 +68,7 @@ UploadImage = Callable[..., Image]
 
 
 @pytest.fixture
-def completed_upload(services: Services) -> UploadImage:
+def completed_upload(services: Composition) -> UploadImage:
     """``completed_upload(caller, data)``: an upload as a browser makes it, its bytes put where the POST
     puts them, measured by the pipeline: the caller's COMPLETED image."""
 
@@ -78,7 +77,7 @@ def completed_upload(services: Services) -> UploadImage:
         body = {"filename": "file", "contentType": content_type, "size": len(data)}
         upload = services.uploads.request_upload(caller, UploadRequest.model_validate(body))
         image, arrival = upload.image, upload.post.fields["key"]
-        aws.s3().put_object(
+        services.aws.s3.put_object(
             Bucket=services.settings.images.bucket, Key=arrival, Body=data, ContentType=content_type
         )
         assert services.pipeline.measure(arrival) is Outcome.COMPLETED
@@ -93,7 +92,7 @@ MakeWorker = Callable[..., GenerationWorker]
 
 
 @pytest.fixture
-def make_worker(services: Services, gemini: LocalGemini) -> MakeWorker:
+def make_worker(services: Composition, gemini: LocalGemini) -> MakeWorker:
     """``make_worker(catalog=..., gemini_client=..., on_retired=...)``: the generation worker of
     ``services`` with any of its parts replaced (the catalog's source, as after ops changed it; a
     client that does something while the model draws; a recorder of the models reported retired)."""

@@ -1,20 +1,18 @@
-"""The container's AWS clients: made once, all from one boto3 session (a session each costs its own
+"""A container's AWS clients: made once, all from one boto3 session (a session each costs its own
 credential and endpoint resolution on every cold start)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
 
-from imagegen import aws
-from tests.conftest import reset_container
+from imagegen.aws import AwsClients
 
 
 @pytest.fixture
-def sessions_made(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Any]]:
+def sessions_made(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     """Every boto3 session made while the test runs."""
     made: list[Any] = []
 
@@ -23,15 +21,14 @@ def sessions_made(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Any]]:
             super().__init__(*args, **kwargs)
             made.append(self)
 
-    reset_container()
     monkeypatch.setattr(boto3.session, "Session", CountedSession)
-    yield made
-    reset_container()
+    return made
 
 
 def test_every_client_and_provider_comes_from_one_session(sessions_made: list[Any]) -> None:
-    clients = [aws.dynamodb(), aws.s3(), aws.sqs(), aws.client("secretsmanager"), aws.client("ssm")]
-    secrets, parameters = aws.secrets(), aws.ssm()
+    aws = AwsClients()
+    clients = [aws.dynamodb, aws.s3, aws.sqs, aws.client("secretsmanager"), aws.client("ssm")]
+    secrets, parameters = aws.secrets, aws.ssm
 
     assert len(sessions_made) == 1
     assert secrets.client is aws.client("secretsmanager")
@@ -40,6 +37,14 @@ def test_every_client_and_provider_comes_from_one_session(sessions_made: list[An
 
 
 def test_a_client_is_made_once_per_container(sessions_made: list[Any]) -> None:
-    assert aws.s3() is aws.s3()
-    assert aws.secrets() is aws.secrets()
+    aws = AwsClients()
+
+    assert aws.s3 is aws.s3
+    assert aws.secrets is aws.secrets
     assert len(sessions_made) == 1
+
+
+def test_no_session_is_made_before_a_client_is_asked_for(sessions_made: list[Any]) -> None:
+    AwsClients()
+
+    assert sessions_made == []

@@ -54,7 +54,7 @@ def test_a_handler_imports_only_what_it_uses(function: str, names: tuple[str, ..
 )
 def test_no_function_but_the_payments_ones_imports_stripe(function: str) -> None:
     completed = subprocess.run(
-        [sys.executable, "-c", "import sys, app, imagegen.container; print('stripe' in sys.modules)"],
+        [sys.executable, "-c", "import sys, app, imagegen.composition; print('stripe' in sys.modules)"],
         cwd=ROOT / "functions" / function,
         env={"PYTHONPATH": str(ROOT / "layers" / "shared"), "POWERTOOLS_SERVICE_NAME": function},
         capture_output=True,

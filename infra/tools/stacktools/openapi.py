@@ -23,7 +23,7 @@ from imagegen import errors
 from imagegen.api.errors import INTERNAL, INVALID_JSON, VALIDATION_ERROR, error_code
 from imagegen.api.openapi import BEARER_AUTH, DOCUMENT_PATH, ERROR_CODES
 from imagegen.api.resolver import ApiResolver
-from imagegen.api.responses import ErrorEnvelope
+from imagegen.api.responses.envelope import ErrorEnvelope
 from stacktools.template import Template
 
 _JSON = "application/json"

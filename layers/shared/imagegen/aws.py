@@ -1,15 +1,15 @@
-"""AWS clients, created lazily once per container, all from one boto3 session.
+"""A container's AWS clients, made lazily, all from one boto3 session.
 
 A session per client costs its own credential and endpoint resolution (three clients took 283 ms
 that way against 160 ms from one session), so every client, and Powertools' secret and parameter
-providers, come from ``session()``. boto3 honours ``AWS_ENDPOINT_URL`` itself, which is how the
+providers, come from one session. boto3 honours ``AWS_ENDPOINT_URL`` itself, which is how the
 local stack points every client at its AWS emulation without any local-only code here.
 """
 
 from __future__ import annotations
 
 import threading
-from functools import cache
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -27,65 +27,66 @@ _CLIENT_OPTIONS: dict[str, Any] = {
 }
 # Presigned URLs must be SigV4 (regional buckets refuse SigV2) and valid for the browser.
 _SERVICE_OPTIONS: dict[str, dict[str, Any]] = {"s3": {"signature_version": "s3v4"}}
-# A session is not thread-safe: clients are made from it one at a time (clients themselves are).
-_lock = threading.Lock()
 
 
-@cache
-def session() -> boto3.session.Session:
-    """The boto3 session of this container, made on first use: boto3 itself is imported then, so a
-    function that calls no AWS service (the health check) never loads it."""
-    import boto3
+class AwsClients:
+    """The clients of one container, each made on first use and kept for warm invocations.
 
-    return boto3.session.Session()
+    boto3 itself is imported on first use, so a function that calls no AWS service (the health
+    check) never loads it.
+    """
 
+    def __init__(self) -> None:
+        self._clients: dict[str, Any] = {}
+        # A session is not thread-safe: clients are made from it one at a time (clients themselves are).
+        self._lock = threading.Lock()
 
-def credentials() -> ReadOnlyCredentials:
-    """The container's AWS credentials as of now (botocore refreshes temporary ones), as every client
-    of ``session()`` signs with them."""
-    current = session().get_credentials()
-    if current is None:
-        raise RuntimeError("no AWS credentials")
-    return current.get_frozen_credentials()
+    @cached_property
+    def session(self) -> boto3.session.Session:
+        import boto3
 
+        return boto3.session.Session()
 
-@cache
-def client(service: str) -> Any:
-    """A cached boto3 client for ``service`` (``dynamodb``, ``s3``, ``sqs``...), from ``session()``."""
-    from botocore.config import Config
+    def credentials(self) -> ReadOnlyCredentials:
+        """The AWS credentials as of now (botocore refreshes temporary ones), as every client signs."""
+        current = self.session.get_credentials()
+        if current is None:
+            raise RuntimeError("no AWS credentials")
+        return current.get_frozen_credentials()
 
-    config = Config(**_CLIENT_OPTIONS, **_SERVICE_OPTIONS.get(service, {}))
-    with _lock:
-        return session().client(service, config=config)  # type: ignore[call-overload]
+    def client(self, service: str) -> Any:
+        """The client for ``service`` (``dynamodb``, ``s3``, ``sqs``...), made once."""
+        with self._lock:
+            if service not in self._clients:
+                from botocore.config import Config
 
+                config = Config(**_CLIENT_OPTIONS, **_SERVICE_OPTIONS.get(service, {}))
+                self._clients[service] = self.session.client(service, config=config)  # type: ignore[call-overload]
+            return self._clients[service]
 
-@cache
-def secrets() -> SecretsProvider:
-    """Powertools' Secrets Manager provider (it caches values by ``max_age``), on this container's
-    client."""
-    from aws_lambda_powertools.utilities.parameters import SecretsProvider
+    @property
+    def dynamodb(self) -> DynamoDBClient:
+        return self.client("dynamodb")  # type: ignore[no-any-return]
 
-    return SecretsProvider(boto3_client=client("secretsmanager"))
+    @property
+    def sqs(self) -> SQSClient:
+        return self.client("sqs")  # type: ignore[no-any-return]
 
+    @property
+    def s3(self) -> S3Client:
+        """SigV4, for presigning too."""
+        return self.client("s3")  # type: ignore[no-any-return]
 
-@cache
-def ssm() -> SSMProvider:
-    """Powertools' SSM parameter provider (it caches values by ``max_age``), on this container's client."""
-    from aws_lambda_powertools.utilities.parameters import SSMProvider
+    @cached_property
+    def secrets(self) -> SecretsProvider:
+        """Powertools' Secrets Manager provider (it caches values by ``max_age``)."""
+        from aws_lambda_powertools.utilities.parameters import SecretsProvider
 
-    return SSMProvider(boto3_client=client("ssm"))
+        return SecretsProvider(boto3_client=self.client("secretsmanager"))
 
+    @cached_property
+    def ssm(self) -> SSMProvider:
+        """Powertools' SSM parameter provider (it caches values by ``max_age``)."""
+        from aws_lambda_powertools.utilities.parameters import SSMProvider
 
-def dynamodb() -> DynamoDBClient:
-    """The DynamoDB client of this container."""
-    return client("dynamodb")  # type: ignore[no-any-return]
-
-
-def sqs() -> SQSClient:
-    """The SQS client of this container."""
-    return client("sqs")  # type: ignore[no-any-return]
-
-
-def s3() -> S3Client:
-    """The S3 client of this container (SigV4, for presigning too)."""
-    return client("s3")  # type: ignore[no-any-return]
+        return SSMProvider(boto3_client=self.client("ssm"))

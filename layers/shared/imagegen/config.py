@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from functools import cache
 from typing import Annotated, overload
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
@@ -229,7 +228,6 @@ AREAS: tuple[type[_Area], ...] = tuple(
 """Every area, in the order ``Settings`` lists them."""
 
 
-@cache
-def get_settings() -> Settings:
-    """The settings of this container (each area validated on first use), kept for warm invocations."""
+def environment_settings() -> Settings:
+    """The settings of this process's environment (each area validated on first use): a container's."""
     return Settings(os.environ)

@@ -13,8 +13,6 @@ import logging
 from enum import StrEnum
 from typing import Protocol
 
-from imagegen.models.images import ImageType
-
 _log = logging.getLogger(__name__)
 
 
@@ -35,10 +33,6 @@ class Metric(StrEnum):
     PURCHASES_RECONCILED = (
         "PurchasesReconciled"  # a paid order credited by the reconciliation: a lost webhook
     )
-
-
-COMPLETED = {ImageType.GENERATED: Metric.GENERATIONS_COMPLETED, ImageType.UPLOADED: Metric.UPLOADS_COMPLETED}
-FAILED = {ImageType.GENERATED: Metric.GENERATIONS_FAILED, ImageType.UPLOADED: Metric.UPLOADS_FAILED}
 
 
 class Count(Protocol):

@@ -128,12 +128,12 @@ def test_logout_without_a_token_is_401(invoke: Invoke) -> None:
 def test_an_unexpected_failure_is_500_with_nothing_internal_and_a_logged_request_id(
     invoke: Invoke, issuer: ServedIssuer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from imagegen.services.auth import AuthService
+    class BurningAuth:
+        def sign_in_with_google(self, token: str) -> None:
+            raise RuntimeError("table imagegen-users-secret-name is on fire")
 
-    def explode(*_: object) -> None:
-        raise RuntimeError("table imagegen-users-secret-name is on fire")
-
-    monkeypatch.setattr(AuthService, "sign_in_with_google", explode)
+    auth = invoke.function("AuthFunction")
+    auth.app.dependency_overrides[auth.auth_service] = BurningAuth
     event = sample_event("auth/sign_in_with_google.json", body={"token": issuer.id_token("a@example.com")})
     for handler in logging.getLogger("auth").handlers:  # Powertools keeps the stream it first saw
         if isinstance(handler, logging.StreamHandler):

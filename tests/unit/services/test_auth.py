@@ -4,15 +4,15 @@ from collections.abc import Callable
 
 import pytest
 
-from imagegen.container import Services
+from imagegen.composition import Composition
 from imagegen.errors import TokenExpired, Unauthorized
 from imagegen.services.auth import REFRESH_REUSE_GRACE_SECONDS, SignIn
 from imagegen.services.tokens import AccessTokens
-from tests.conftest import ServedIssuer
+from tests.conftest import MovedClock, ServedIssuer
 
 
 @pytest.fixture
-def signed_in(services: Services, issuer: ServedIssuer) -> SignIn:
+def signed_in(services: Composition, issuer: ServedIssuer) -> SignIn:
     return services.auth.sign_in_with_google(issuer.id_token("ada@example.com", "Ada", "Lovelace"))
 
 
@@ -20,7 +20,7 @@ def bearer(token: str) -> str:
     return f"Bearer {token}"
 
 
-def test_signing_in_gives_tokens_that_authenticate_the_user(services: Services, signed_in: SignIn) -> None:
+def test_signing_in_gives_tokens_that_authenticate_the_user(services: Composition, signed_in: SignIn) -> None:
     caller = services.auth.authenticate(bearer(signed_in.tokens.token))
 
     assert caller.user_id == signed_in.user.id
@@ -28,19 +28,21 @@ def test_signing_in_gives_tokens_that_authenticate_the_user(services: Services, 
     assert signed_in.tokens.expires_in == 900
 
 
-def test_each_sign_in_is_its_own_session(services: Services, issuer: ServedIssuer, signed_in: SignIn) -> None:
+def test_each_sign_in_is_its_own_session(
+    services: Composition, issuer: ServedIssuer, signed_in: SignIn
+) -> None:
     other = services.auth.sign_in_with_google(issuer.id_token("ada@example.com"))
     services.auth.logout(services.auth.authenticate(bearer(other.tokens.token)))
 
     assert services.auth.authenticate(bearer(signed_in.tokens.token)).user_id == signed_in.user.id
 
 
-def test_a_bad_google_token_signs_nobody_in(services: Services, issuer: ServedIssuer) -> None:
+def test_a_bad_google_token_signs_nobody_in(services: Composition, issuer: ServedIssuer) -> None:
     with pytest.raises(Unauthorized):
         services.auth.sign_in_with_google(issuer.id_token("ada@example.com", aud="another-app"))
 
 
-def test_refreshing_rotates_the_refresh_token(services: Services, signed_in: SignIn) -> None:
+def test_refreshing_rotates_the_refresh_token(services: Composition, signed_in: SignIn) -> None:
     renewed = services.auth.refresh(signed_in.tokens.refresh_token)
 
     assert renewed.refresh_token != signed_in.tokens.refresh_token
@@ -52,18 +54,13 @@ Later = Callable[[float], None]
 
 
 @pytest.fixture
-def later(services: Services, monkeypatch: pytest.MonkeyPatch) -> Later:
-    """``later(seconds)``: the auth service's clock moved on."""
-    real_clock = services.auth._clock
-
-    def move(seconds: float) -> None:
-        monkeypatch.setattr(services.auth, "_clock", lambda: real_clock() + seconds)
-
-    return move
+def later(wall_clock: MovedClock) -> Later:
+    """``later(seconds)``: the sessions' clock moved on."""
+    return wall_clock.move
 
 
 def test_a_refresh_token_presented_again_at_once_gets_the_same_new_pair(
-    services: Services, signed_in: SignIn, later: Later
+    services: Composition, signed_in: SignIn, later: Later
 ) -> None:
     renewed = services.auth.refresh(signed_in.tokens.refresh_token)
     later(REFRESH_REUSE_GRACE_SECONDS - 2)  # a second tab, or a retry after a lost answer (in whole seconds)
@@ -76,7 +73,7 @@ def test_a_refresh_token_presented_again_at_once_gets_the_same_new_pair(
 
 
 def test_reusing_a_refresh_token_after_the_grace_revokes_the_whole_session(
-    services: Services, signed_in: SignIn, later: Later
+    services: Composition, signed_in: SignIn, later: Later
 ) -> None:
     renewed = services.auth.refresh(signed_in.tokens.refresh_token)
     later(REFRESH_REUSE_GRACE_SECONDS)
@@ -91,7 +88,7 @@ def test_reusing_a_refresh_token_after_the_grace_revokes_the_whole_session(
 
 
 def test_a_token_older_than_the_one_just_replaced_revokes_the_session_even_at_once(
-    services: Services, signed_in: SignIn
+    services: Composition, signed_in: SignIn
 ) -> None:
     renewed = services.auth.refresh(signed_in.tokens.refresh_token)
     latest = services.auth.refresh(renewed.refresh_token)
@@ -102,7 +99,7 @@ def test_a_token_older_than_the_one_just_replaced_revokes_the_session_even_at_on
         services.auth.authenticate(bearer(latest.token))
 
 
-def test_within_the_grace_a_revoked_session_stays_revoked(services: Services, signed_in: SignIn) -> None:
+def test_within_the_grace_a_revoked_session_stays_revoked(services: Composition, signed_in: SignIn) -> None:
     renewed = services.auth.refresh(signed_in.tokens.refresh_token)
     services.auth.logout(services.auth.authenticate(bearer(renewed.token)))
 
@@ -110,7 +107,7 @@ def test_within_the_grace_a_revoked_session_stays_revoked(services: Services, si
         services.auth.refresh(signed_in.tokens.refresh_token)
 
 
-def test_logout_ends_access_and_refresh_at_once(services: Services, signed_in: SignIn) -> None:
+def test_logout_ends_access_and_refresh_at_once(services: Composition, signed_in: SignIn) -> None:
     services.auth.logout(services.auth.authenticate(bearer(signed_in.tokens.token)))
 
     with pytest.raises(Unauthorized):
@@ -119,13 +116,13 @@ def test_logout_ends_access_and_refresh_at_once(services: Services, signed_in: S
         services.auth.refresh(signed_in.tokens.refresh_token)
 
 
-def test_an_expired_session_cannot_refresh(services: Services, signed_in: SignIn, later: Later) -> None:
+def test_an_expired_session_cannot_refresh(services: Composition, signed_in: SignIn, later: Later) -> None:
     later(31 * 24 * 3600)
     with pytest.raises(Unauthorized):
         services.auth.refresh(signed_in.tokens.refresh_token)
 
 
-def test_an_expired_access_token_says_so(services: Services, signed_in: SignIn) -> None:
+def test_an_expired_access_token_says_so(services: Composition, signed_in: SignIn) -> None:
     settings = services.settings
     stale = AccessTokens(
         lambda: services.auth._access._signing_key(),
@@ -139,7 +136,7 @@ def test_an_expired_access_token_says_so(services: Services, signed_in: SignIn) 
 
 
 def test_an_access_token_naming_another_users_session_is_refused(
-    services: Services, issuer: ServedIssuer, signed_in: SignIn
+    services: Composition, issuer: ServedIssuer, signed_in: SignIn
 ) -> None:
     other = services.auth.sign_in_with_google(issuer.id_token("bob@example.com"))
     session_of_ada = signed_in.tokens.refresh_token.split(".")[0]
@@ -151,23 +148,23 @@ def test_an_access_token_naming_another_users_session_is_refused(
 @pytest.mark.parametrize(
     "header", [None, "", "Bearer", "Bearer ", "Basic abc", "Token x", "Bearer not.a.jwt"]
 )
-def test_missing_or_malformed_authorization_is_refused(services: Services, header: str | None) -> None:
+def test_missing_or_malformed_authorization_is_refused(services: Composition, header: str | None) -> None:
     with pytest.raises(Unauthorized):
         services.auth.authenticate(header)
 
 
-def test_the_scheme_is_case_insensitive(services: Services, signed_in: SignIn) -> None:
+def test_the_scheme_is_case_insensitive(services: Composition, signed_in: SignIn) -> None:
     assert services.auth.authenticate(f"bearer {signed_in.tokens.token}").user_id == signed_in.user.id
 
 
 @pytest.mark.parametrize("token", ["", "nodot", "unknown-session." + "x" * 43])
-def test_unknown_refresh_tokens_are_refused(services: Services, token: str) -> None:
+def test_unknown_refresh_tokens_are_refused(services: Composition, token: str) -> None:
     with pytest.raises(Unauthorized):
         services.auth.refresh(token)
 
 
 def test_a_guessed_refresh_token_for_a_real_session_is_refused_and_ends_nothing(
-    services: Services, signed_in: SignIn
+    services: Composition, signed_in: SignIn
 ) -> None:
     session_id = signed_in.tokens.refresh_token.partition(".")[0]
     for guess in (

@@ -5,8 +5,7 @@ from collections.abc import Callable
 
 import pytest
 
-from imagegen import aws
-from imagegen.container import Services
+from imagegen.composition import Composition
 from imagegen.errors import Busy, InsufficientCoins, NotFound
 from imagegen.ids import new_id
 from imagegen.models.coins import Account, LedgerEntry, LedgerReason
@@ -25,14 +24,14 @@ def funded(open_account: Callable[[str, int], None]) -> str:
 
 
 def test_opening_an_account_records_the_welcome_entry(
-    services: Services, funded: str, ledger_sum: Callable[[str], int]
+    services: Composition, funded: str, ledger_sum: Callable[[str], int]
 ) -> None:
     assert services.coins.balance(funded) == 300
     assert ledger_sum(funded) == 300
 
 
 def test_charge_takes_the_amount_and_records_the_balance_after(
-    services: Services, funded: str, ledger_sum: Callable[[str], int]
+    services: Composition, funded: str, ledger_sum: Callable[[str], int]
 ) -> None:
     entry = services.coins.charge(funded, 100, LedgerReason.GENERATE, image_id="IMG1")
 
@@ -42,7 +41,7 @@ def test_charge_takes_the_amount_and_records_the_balance_after(
 
 
 def test_a_charge_short_of_coins_changes_nothing(
-    services: Services, funded: str, ledger_sum: Callable[[str], int]
+    services: Composition, funded: str, ledger_sum: Callable[[str], int]
 ) -> None:
     with pytest.raises(InsufficientCoins) as refused:
         services.coins.charge(funded, 301, LedgerReason.GENERATE, image_id="IMG1")
@@ -52,13 +51,13 @@ def test_a_charge_short_of_coins_changes_nothing(
     assert ledger_sum(funded) == 300
 
 
-def test_a_charge_can_take_the_balance_to_exactly_zero(services: Services, funded: str) -> None:
+def test_a_charge_can_take_the_balance_to_exactly_zero(services: Composition, funded: str) -> None:
     services.coins.charge(funded, 300, LedgerReason.UPLOAD, image_id="IMG1")
     assert services.coins.balance(funded) == 0
 
 
 def test_the_same_charge_twice_is_taken_once(
-    services: Services, funded: str, ledger_sum: Callable[[str], int]
+    services: Composition, funded: str, ledger_sum: Callable[[str], int]
 ) -> None:
     first = services.coins.charge(funded, 100, LedgerReason.GENERATE, image_id="IMG1")
     again = services.coins.charge(funded, 100, LedgerReason.GENERATE, image_id="IMG1")
@@ -69,14 +68,14 @@ def test_the_same_charge_twice_is_taken_once(
 
 
 def test_a_repeated_charge_is_recognised_even_once_the_balance_is_short(
-    services: Services, funded: str
+    services: Composition, funded: str
 ) -> None:
     first = services.coins.charge(funded, 300, LedgerReason.GENERATE, image_id="IMG1")
     assert services.coins.charge(funded, 300, LedgerReason.GENERATE, image_id="IMG1").id == first.id
 
 
 def test_a_refund_is_given_at_most_once(
-    services: Services, funded: str, ledger_sum: Callable[[str], int]
+    services: Composition, funded: str, ledger_sum: Callable[[str], int]
 ) -> None:
     services.coins.charge(funded, 100, LedgerReason.GENERATE, image_id="IMG1")
     first = services.coins.refund(funded, 100, image_id="IMG1")
@@ -89,7 +88,7 @@ def test_a_refund_is_given_at_most_once(
 
 
 def test_a_grant_can_take_coins_but_never_below_zero(
-    services: Services, funded: str, ledger_sum: Callable[[str], int]
+    services: Composition, funded: str, ledger_sum: Callable[[str], int]
 ) -> None:
     services.coins.grant(funded, -250, note="correction")
     with pytest.raises(InsufficientCoins):
@@ -99,19 +98,19 @@ def test_a_grant_can_take_coins_but_never_below_zero(
     assert ledger_sum(funded) == 50
 
 
-def test_grants_with_the_same_id_happen_once(services: Services, funded: str) -> None:
+def test_grants_with_the_same_id_happen_once(services: Composition, funded: str) -> None:
     services.coins.grant(funded, 40, note="gift", grant_id="G1")
     services.coins.grant(funded, 40, note="gift", grant_id="G1")
     assert services.coins.balance(funded) == 340
 
 
-def test_moving_coins_of_a_user_without_an_account_is_not_found(services: Services) -> None:
+def test_moving_coins_of_a_user_without_an_account_is_not_found(services: Composition) -> None:
     with pytest.raises(NotFound):
         services.coins.charge("NOBODY", 1, LedgerReason.GENERATE, image_id="IMG1")
 
 
 def test_a_refused_write_of_the_caller_cancels_the_charge_and_is_reported_by_name(
-    services: Services, funded: str, ledger_sum: Callable[[str], int]
+    services: Composition, funded: str, ledger_sum: Callable[[str], int]
 ) -> None:
     existing = Image(
         user_id=funded,
@@ -151,8 +150,8 @@ class FakeClock:
 class RacedRepository(CoinRepository):
     """A coin repository after whose first ``races`` reads another request moves the wallet."""
 
-    def __init__(self, services: Services, race: Callable[[], None], races: int = 1) -> None:
-        super().__init__(aws.dynamodb(), services.settings.coins.table)
+    def __init__(self, services: Composition, race: Callable[[], None], races: int = 1) -> None:
+        super().__init__(services.aws.dynamodb, services.settings.coins.table)
         self._race = race
         self.races_left = races
 
@@ -165,7 +164,7 @@ class RacedRepository(CoinRepository):
 
 
 def test_a_wallet_changed_between_read_and_write_is_read_again(
-    services: Services, funded: str, ledger_sum: Callable[[str], int]
+    services: Composition, funded: str, ledger_sum: Callable[[str], int]
 ) -> None:
     raced = RacedRepository(services, lambda: services.coins.grant(funded, 7, note="meanwhile"))
     coins = CoinService(raced, services.transactions)
@@ -179,7 +178,7 @@ def test_a_wallet_changed_between_read_and_write_is_read_again(
 
 
 def test_a_wallet_back_at_the_balance_that_was_read_is_still_read_again(
-    services: Services, funded: str
+    services: Composition, funded: str
 ) -> None:
     """Two movements meanwhile that cancel out leave the balance as it was read, not the ledger."""
 
@@ -196,7 +195,7 @@ def test_a_wallet_back_at_the_balance_that_was_read_is_still_read_again(
 
 
 def test_a_wallet_that_keeps_changing_past_the_deadline_is_busy_and_nothing_is_charged(
-    services: Services, funded: str, ledger_sum: Callable[[str], int]
+    services: Composition, funded: str, ledger_sum: Callable[[str], int]
 ) -> None:
     clock = FakeClock()
     raced = RacedRepository(services, lambda: services.coins.grant(funded, 1, note="meanwhile"), races=1000)
@@ -214,13 +213,13 @@ def test_a_wallet_that_keeps_changing_past_the_deadline_is_busy_and_nothing_is_c
 
 
 def test_a_wallet_from_before_sequences_moves_and_starts_counting(
-    services: Services, ledger_sum: Callable[[str], int]
+    services: Composition, ledger_sum: Callable[[str], int]
 ) -> None:
     table = services.settings.coins.table
-    aws.dynamodb().put_item(
+    services.aws.dynamodb.put_item(
         TableName=table, Item=to_item({"userId": USER, "sk": "BALANCE", "balance": 300, "updatedAt": "x"})
     )
-    aws.dynamodb().put_item(
+    services.aws.dynamodb.put_item(
         TableName=table,
         Item=to_item(
             {
@@ -243,7 +242,7 @@ def test_a_wallet_from_before_sequences_moves_and_starts_counting(
     assert_chain(services, USER)
 
 
-def test_many_movements_read_newest_first_as_a_chain(services: Services, funded: str) -> None:
+def test_many_movements_read_newest_first_as_a_chain(services: Composition, funded: str) -> None:
     for index in range(12):
         services.coins.charge(funded, 10, LedgerReason.GENERATE, image_id=f"IMG{index}")
         services.coins.refund(funded, 5 * (index % 2), image_id=f"IMG{index}")
@@ -252,7 +251,7 @@ def test_many_movements_read_newest_first_as_a_chain(services: Services, funded:
     assert [entry.seq for entry in entries] == list(range(len(entries), 0, -1))
 
 
-def assert_chain(services: Services, user_id: str) -> list[LedgerEntry]:
+def assert_chain(services: Composition, user_id: str) -> list[LedgerEntry]:
     """The whole ledger, newest first, checked to be a chain of balances, sequence and times."""
     entries, _ = services.coins.entries(user_id, 100, None)
     for newer, older in itertools.pairwise(entries):
@@ -262,7 +261,9 @@ def assert_chain(services: Services, user_id: str) -> list[LedgerEntry]:
     return entries
 
 
-def test_balances_of_many_users_at_once(services: Services, open_account: Callable[[str, int], None]) -> None:
+def test_balances_of_many_users_at_once(
+    services: Composition, open_account: Callable[[str, int], None]
+) -> None:
     users = [f"U{index:03}" for index in range(130)]  # more than one BatchGetItem holds
     for index, user_id in enumerate(users):
         open_account(user_id, index)
@@ -273,11 +274,11 @@ def test_balances_of_many_users_at_once(services: Services, open_account: Callab
 
 
 def test_a_function_near_its_timeout_moves_no_coin_and_says_busy(
-    services: Services, funded: str, ledger_sum: Callable[[str], int]
+    services: Composition, funded: str, ledger_sum: Callable[[str], int]
 ) -> None:
     """A charge it could not follow up (queue the image, answer) before being killed is not begun."""
     coins = CoinService(
-        CoinRepository(aws.dynamodb(), services.settings.coins.table),
+        CoinRepository(services.aws.dynamodb, services.settings.coins.table),
         services.transactions,
         seconds_left=lambda: 2.5,
     )
@@ -287,7 +288,7 @@ def test_a_function_near_its_timeout_moves_no_coin_and_says_busy(
 
     assert services.coins.balance(funded) == 300 == ledger_sum(funded)
     with_time = CoinService(
-        CoinRepository(aws.dynamodb(), services.settings.coins.table),
+        CoinRepository(services.aws.dynamodb, services.settings.coins.table),
         services.transactions,
         seconds_left=lambda: 9.0,
     )

@@ -11,8 +11,7 @@ import pytest
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 from botocore.exceptions import ClientError
 
-from imagegen import aws
-from imagegen.container import Services
+from imagegen.composition import Composition
 from imagegen.errors import Conflict, InsufficientCoins, Invalid, NotFound
 from imagegen.models.auth import Caller
 from imagegen.models.images import GenerateRequest, GenerationJob, ImageStatus, JobOutcome
@@ -28,8 +27,8 @@ def ask(prompt: str = "a lighthouse", **extra: Any) -> GenerateRequest:
     return GenerateRequest.model_validate({"prompt": prompt, **extra})
 
 
-def queued(services: Services) -> list[dict[str, object]]:
-    messages = aws.sqs().receive_message(
+def queued(services: Composition) -> list[dict[str, object]]:
+    messages = services.aws.sqs.receive_message(
         QueueUrl=services.settings.generation.queue_url, MaxNumberOfMessages=10
     )
     return [json.loads(message["Body"]) for message in messages.get("Messages", [])]
@@ -40,7 +39,7 @@ def fields(error: pytest.ExceptionInfo[Invalid]) -> list[str]:
 
 
 def test_a_request_is_charged_recorded_and_queued_with_the_defaults(
-    services: Services, caller: Caller, ledger_sum: LedgerSum
+    services: Composition, caller: Caller, ledger_sum: LedgerSum
 ) -> None:
     generation = services.generation.generate(caller, ask("  a lighthouse  "))
 
@@ -63,7 +62,7 @@ def test_a_request_is_charged_recorded_and_queued_with_the_defaults(
     ],
 )
 def test_the_charge_is_the_catalogs_price_for_the_model_and_size(
-    services: Services, caller: Caller, ledger_sum: LedgerSum, model: str, size: str, ratio: str, cost: int
+    services: Composition, caller: Caller, ledger_sum: LedgerSum, model: str, size: str, ratio: str, cost: int
 ) -> None:
     generation = services.generation.generate(caller, ask(model=model, imageSize=size, aspectRatio=ratio))
 
@@ -89,7 +88,7 @@ def test_the_charge_is_the_catalogs_price_for_the_model_and_size(
     ],
 )
 def test_what_the_catalog_does_not_offer_is_invalid_and_charges_nothing(
-    services: Services, caller: Caller, extra: dict[str, str], field: str
+    services: Composition, caller: Caller, extra: dict[str, str], field: str
 ) -> None:
     with pytest.raises(Invalid) as invalid:
         services.generation.generate(caller, ask(**extra))
@@ -100,7 +99,7 @@ def test_what_the_catalog_does_not_offer_is_invalid_and_charges_nothing(
 
 
 def test_references_are_the_callers_completed_images_in_order(
-    services: Services, caller: Caller, completed_upload: UploadImage
+    services: Composition, caller: Caller, completed_upload: UploadImage
 ) -> None:
     first, second = completed_upload(caller), completed_upload(caller)
 
@@ -113,7 +112,7 @@ def test_references_are_the_callers_completed_images_in_order(
 
 
 def test_references_that_are_not_the_callers_completed_images_are_named(
-    services: Services, caller: Caller, stranger: Caller, completed_upload: UploadImage
+    services: Composition, caller: Caller, stranger: Caller, completed_upload: UploadImage
 ) -> None:
     mine = completed_upload(caller)
     theirs = completed_upload(stranger)
@@ -131,7 +130,7 @@ def test_references_that_are_not_the_callers_completed_images_are_named(
 
 
 def test_more_references_than_the_model_takes_are_invalid(
-    services: Services, caller: Caller, completed_upload: UploadImage
+    services: Composition, caller: Caller, completed_upload: UploadImage
 ) -> None:
     services.coins.grant(caller.user_id, 1000, note="uploads")
     ids = [completed_upload(caller).image_id for _ in range(14)]
@@ -145,7 +144,7 @@ def test_more_references_than_the_model_takes_are_invalid(
 
 
 def test_an_edit_joins_the_sources_thread_at_the_ratio_nearest_the_source(
-    services: Services, caller: Caller, completed_upload: UploadImage
+    services: Composition, caller: Caller, completed_upload: UploadImage
 ) -> None:
     source = completed_upload(caller, images.png(400, 100))
 
@@ -158,7 +157,7 @@ def test_an_edit_joins_the_sources_thread_at_the_ratio_nearest_the_source(
 
 
 def test_an_edit_of_an_edit_stays_in_the_first_images_thread(
-    services: Services, caller: Caller, completed_upload: UploadImage
+    services: Composition, caller: Caller, completed_upload: UploadImage
 ) -> None:
     source = completed_upload(caller)
     edit = services.generation.edit(caller, source.image_id, ask("first change")).image
@@ -176,7 +175,7 @@ def test_an_edit_of_an_edit_stays_in_the_first_images_thread(
 
 
 def test_the_source_of_an_edit_must_be_the_callers_and_completed(
-    services: Services, caller: Caller, stranger: Caller, completed_upload: UploadImage
+    services: Composition, caller: Caller, stranger: Caller, completed_upload: UploadImage
 ) -> None:
     theirs = completed_upload(stranger)
     pending = services.generation.generate(caller, ask()).image
@@ -193,7 +192,7 @@ def test_the_source_of_an_edit_must_be_the_callers_and_completed(
 
 
 def test_an_edit_with_all_its_references_stays_within_the_models_input_images(
-    services: Services, caller: Caller, gemini: LocalGemini, completed_upload: UploadImage
+    services: Composition, caller: Caller, gemini: LocalGemini, completed_upload: UploadImage
 ) -> None:
     services.coins.grant(caller.user_id, 1000, note="uploads")
     source = completed_upload(caller)
@@ -214,7 +213,7 @@ def test_an_edit_with_all_its_references_stays_within_the_models_input_images(
     assert sum("image" in part for part in sent["turns"][-1]["parts"]) == 14
 
 
-def test_short_of_coins_writes_and_queues_nothing(services: Services, caller: Caller) -> None:
+def test_short_of_coins_writes_and_queues_nothing(services: Composition, caller: Caller) -> None:
     services.coins.grant(caller.user_id, -950, note="leave 50")
     with pytest.raises(InsufficientCoins):
         services.generation.generate(caller, ask())
@@ -223,7 +222,7 @@ def test_short_of_coins_writes_and_queues_nothing(services: Services, caller: Ca
 
 
 def test_a_job_that_cannot_be_queued_is_failed_and_refunded_before_answering(
-    services: Services, caller: Caller, ledger_sum: LedgerSum
+    services: Composition, caller: Caller, ledger_sum: LedgerSum
 ) -> None:
     class UnreachableQueue(GenerationQueue):
         def send(self, job: GenerationJob) -> None:
@@ -233,11 +232,11 @@ def test_a_job_that_cannot_be_queued_is_failed_and_refunded_before_answering(
         services.image_records,
         services.images,
         services.coins,
-        UnreachableQueue(aws.sqs(), services.settings.generation.queue_url),
+        UnreachableQueue(services.aws.sqs, services.settings.generation.queue_url),
         services.catalog,
         services.rate_limits,
         DynamoDBPersistenceLayer(
-            table_name=services.settings.generation.idempotency_table, boto3_client=aws.dynamodb()
+            table_name=services.settings.generation.idempotency_table, boto3_client=services.aws.dynamodb
         ),
         services.idempotency,
     )
@@ -249,7 +248,7 @@ def test_a_job_that_cannot_be_queued_is_failed_and_refunded_before_answering(
     assert services.coins.balance(caller.user_id) == 1000 == ledger_sum(caller.user_id)
 
 
-def test_an_idempotency_key_makes_one_image_per_user_and_body(services: Services, caller: Caller) -> None:
+def test_an_idempotency_key_makes_one_image_per_user_and_body(services: Composition, caller: Caller) -> None:
     first = services.generation.generate(caller, ask(), idempotency_key="K1")
     again = services.generation.generate(caller, ask(), idempotency_key="K1")
     with pytest.raises(Conflict):
@@ -263,7 +262,7 @@ def test_an_idempotency_key_makes_one_image_per_user_and_body(services: Services
 
 
 def test_an_idempotency_key_on_an_edit_is_bound_to_its_source(
-    services: Services, caller: Caller, completed_upload: UploadImage
+    services: Composition, caller: Caller, completed_upload: UploadImage
 ) -> None:
     one, other = completed_upload(caller), completed_upload(caller)
     balance = services.coins.balance(caller.user_id)
@@ -279,7 +278,7 @@ def test_an_idempotency_key_on_an_edit_is_bound_to_its_source(
     assert services.coins.balance(caller.user_id) == balance - 100
 
 
-def test_a_refused_request_under_a_key_can_be_retried(services: Services, caller: Caller) -> None:
+def test_a_refused_request_under_a_key_can_be_retried(services: Composition, caller: Caller) -> None:
     services.coins.grant(caller.user_id, -950, note="leave 50")
     with pytest.raises(InsufficientCoins):
         services.generation.generate(caller, ask(), idempotency_key="K2")
@@ -291,7 +290,7 @@ def test_a_refused_request_under_a_key_can_be_retried(services: Services, caller
 
 
 def test_images_of_a_thread_page_oldest_first(
-    services: Services, caller: Caller, stranger: Caller, completed_upload: UploadImage
+    services: Composition, caller: Caller, stranger: Caller, completed_upload: UploadImage
 ) -> None:
     source = completed_upload(caller)
     edits = [services.generation.edit(caller, source.image_id, ask(f"edit {n}")).image for n in range(4)]
@@ -311,7 +310,7 @@ def test_images_of_a_thread_page_oldest_first(
 
 
 def test_deleting_an_image_of_a_thread_leaves_the_others(
-    services: Services, caller: Caller, completed_upload: UploadImage
+    services: Composition, caller: Caller, completed_upload: UploadImage
 ) -> None:
     source = completed_upload(caller)
     edits = [services.generation.edit(caller, source.image_id, ask(f"edit {n}")).image for n in range(2)]
@@ -326,10 +325,10 @@ def test_deleting_an_image_of_a_thread_leaves_the_others(
 
 
 def test_an_image_from_before_threads_starts_one_when_it_is_edited(
-    services: Services, caller: Caller, completed_upload: UploadImage
+    services: Composition, caller: Caller, completed_upload: UploadImage
 ) -> None:
     legacy = completed_upload(caller)
-    aws.dynamodb().update_item(
+    services.aws.dynamodb.update_item(
         TableName=services.settings.images.table,
         Key={"userId": {"S": caller.user_id}, "imageId": {"S": legacy.image_id}},
         UpdateExpression="REMOVE threadId, referenceImageIds",

@@ -12,8 +12,7 @@ import pytest
 from botocore.exceptions import ClientError
 from PIL import Image as PILImage
 
-from imagegen import aws
-from imagegen.container import Services
+from imagegen.composition import Composition
 from imagegen.models.auth import Caller
 from imagegen.models.catalog import CatalogInvalid, ModelCatalog
 from imagegen.models.images import GenerateRequest, GenerationJob, Image, ImageStatus, JobOutcome
@@ -44,13 +43,13 @@ def job(image: Image) -> GenerationJob:
     return GenerationJob(user_id=image.user_id, image_id=image.image_id)
 
 
-def record(services: Services, image: Image) -> Image:
+def record(services: Composition, image: Image) -> Image:
     found = services.image_records.get(image.user_id, image.image_id)
     assert found is not None
     return found
 
 
-def drawn(services: Services, image: Image) -> Image:
+def drawn(services: Composition, image: Image) -> Image:
     """Run the worker on ``image``'s job, then the pipeline: the image as it ends."""
     assert services.generation_worker.process(job(image), receive_count=1) is JobOutcome.STORED
     stored = record(services, image)
@@ -58,12 +57,12 @@ def drawn(services: Services, image: Image) -> Image:
     return record(services, image)
 
 
-def picture(services: Services, image: Image) -> PILImage.Image:
+def picture(services: Composition, image: Image) -> PILImage.Image:
     return PILImage.open(io.BytesIO(services.storage.read(image.object_key)))
 
 
 def test_the_worker_draws_the_model_size_and_ratio_of_the_record(
-    services: Services, caller: Caller, gemini: LocalGemini
+    services: Composition, caller: Caller, gemini: LocalGemini
 ) -> None:
     image = services.generation.generate(caller, ask(imageSize="2K", aspectRatio="4:1")).image
 
@@ -83,7 +82,7 @@ def test_the_worker_draws_the_model_size_and_ratio_of_the_record(
 
 
 def test_the_models_turn_is_kept_beside_the_image_with_its_signatures(
-    services: Services, caller: Caller, gemini: LocalGemini
+    services: Composition, caller: Caller, gemini: LocalGemini
 ) -> None:
     image = drawn(services, services.generation.generate(caller, ask("a red fox", model="pro")).image)
 
@@ -95,7 +94,7 @@ def test_the_models_turn_is_kept_beside_the_image_with_its_signatures(
 
 
 def test_an_upload_is_edited_from_a_downscaled_copy_with_its_references_after_it(
-    services: Services, caller: Caller, gemini: LocalGemini, completed_upload: UploadImage
+    services: Composition, caller: Caller, gemini: LocalGemini, completed_upload: UploadImage
 ) -> None:
     source = completed_upload(caller, images.png(3000, 2000, color=RED))
     first = completed_upload(caller, images.encode(images.solid(200, 200, BLUE), "JPEG"), "image/jpeg")
@@ -121,7 +120,7 @@ def test_an_upload_is_edited_from_a_downscaled_copy_with_its_references_after_it
 
 
 def test_an_edit_of_the_models_image_replays_its_turn(
-    services: Services, caller: Caller, gemini: LocalGemini
+    services: Composition, caller: Caller, gemini: LocalGemini
 ) -> None:
     generated = drawn(services, services.generation.generate(caller, ask("a red fox")).image)
     edit = services.generation.edit(caller, generated.image_id, ask("give it a hat")).image
@@ -143,7 +142,7 @@ def test_an_edit_of_the_models_image_replays_its_turn(
 
 
 def test_a_chain_of_edits_replays_the_previous_edit(
-    services: Services, caller: Caller, gemini: LocalGemini, completed_upload: UploadImage
+    services: Composition, caller: Caller, gemini: LocalGemini, completed_upload: UploadImage
 ) -> None:
     upload = completed_upload(caller)
     first = drawn(services, services.generation.edit(caller, upload.image_id, ask("sepia")).image)
@@ -158,7 +157,7 @@ def test_a_chain_of_edits_replays_the_previous_edit(
 
 
 def test_another_models_image_is_given_as_an_input_not_replayed(
-    services: Services, caller: Caller, gemini: LocalGemini
+    services: Composition, caller: Caller, gemini: LocalGemini
 ) -> None:
     generated = drawn(services, services.generation.generate(caller, ask("a red fox")).image)
     edit = services.generation.edit(caller, generated.image_id, ask("in oils", model="pro")).image
@@ -172,7 +171,7 @@ def test_another_models_image_is_given_as_an_input_not_replayed(
 
 
 def test_a_source_deleted_after_the_request_fails_and_refunds(
-    services: Services,
+    services: Composition,
     caller: Caller,
     gemini: LocalGemini,
     completed_upload: UploadImage,
@@ -190,7 +189,7 @@ def test_a_source_deleted_after_the_request_fails_and_refunds(
 
 
 def test_a_reference_deleted_after_the_request_fails_and_refunds(
-    services: Services, caller: Caller, gemini: LocalGemini, completed_upload: UploadImage
+    services: Composition, caller: Caller, gemini: LocalGemini, completed_upload: UploadImage
 ) -> None:
     reference = completed_upload(caller)
     image = services.generation.generate(caller, ask(referenceImageIds=[reference.image_id])).image
@@ -203,14 +202,14 @@ def test_a_reference_deleted_after_the_request_fails_and_refunds(
     assert gemini.calls == 0
 
 
-def catalog_where_fast_is(provider_model: str, services: Services) -> ModelCatalog:
+def catalog_where_fast_is(provider_model: str, services: Composition) -> ModelCatalog:
     models = [model.model_dump(by_alias=True) for model in services.catalog().models]
     models[0]["providerModel"] = provider_model
     return ModelCatalog.parse(json.dumps(models))
 
 
 def test_a_model_google_shut_down_fails_refunds_and_is_reported(
-    services: Services, caller: Caller, gemini: LocalGemini, ledger_sum: LedgerSum, make_worker: MakeWorker
+    services: Composition, caller: Caller, gemini: LocalGemini, ledger_sum: LedgerSum, make_worker: MakeWorker
 ) -> None:
     image = services.generation.generate(caller, ask()).image
     retired: list[str] = []
@@ -231,7 +230,7 @@ def test_a_model_google_shut_down_fails_refunds_and_is_reported(
 
 
 def test_a_model_taken_out_of_the_catalog_fails_and_refunds(
-    services: Services, caller: Caller, gemini: LocalGemini, make_worker: MakeWorker
+    services: Composition, caller: Caller, gemini: LocalGemini, make_worker: MakeWorker
 ) -> None:
     image = services.generation.generate(caller, ask(model="lite")).image
     without_lite = ModelCatalog.parse(
@@ -250,7 +249,7 @@ def test_a_model_taken_out_of_the_catalog_fails_and_refunds(
 
 
 def test_a_refused_prompt_fails_and_refunds(
-    services: Services, caller: Caller, gemini: LocalGemini, ledger_sum: LedgerSum
+    services: Composition, caller: Caller, gemini: LocalGemini, ledger_sum: LedgerSum
 ) -> None:
     image = services.generation.generate(caller, ask("something forbidden")).image
 
@@ -263,7 +262,7 @@ def test_a_refused_prompt_fails_and_refunds(
 
 
 def test_an_unavailable_model_is_retried_by_the_next_delivery(
-    services: Services, caller: Caller, gemini: LocalGemini
+    services: Composition, caller: Caller, gemini: LocalGemini
 ) -> None:
     image = services.generation.generate(caller, ask()).image
     gemini.fail_next(3, 503)  # every in-invocation attempt of the first delivery
@@ -275,7 +274,7 @@ def test_an_unavailable_model_is_retried_by_the_next_delivery(
 
 
 def test_the_last_delivery_fails_and_refunds_exactly_once(
-    services: Services, caller: Caller, gemini: LocalGemini, ledger_sum: LedgerSum
+    services: Composition, caller: Caller, gemini: LocalGemini, ledger_sum: LedgerSum
 ) -> None:
     image = services.generation.generate(caller, ask()).image
     gemini.fail_next(100, 500)
@@ -290,7 +289,7 @@ def test_the_last_delivery_fails_and_refunds_exactly_once(
     assert services.coins.balance(caller.user_id) == 1000 == ledger_sum(caller.user_id)
 
 
-def test_a_deleted_image_is_not_drawn(services: Services, caller: Caller, gemini: LocalGemini) -> None:
+def test_a_deleted_image_is_not_drawn(services: Composition, caller: Caller, gemini: LocalGemini) -> None:
     image = services.generation.generate(caller, ask()).image
     services.images.delete(caller, image.image_id)
 
@@ -299,7 +298,7 @@ def test_a_deleted_image_is_not_drawn(services: Services, caller: Caller, gemini
 
 
 def test_an_image_deleted_while_the_model_draws_keeps_nothing(
-    services: Services, caller: Caller, gemini: LocalGemini, monkeypatch: pytest.MonkeyPatch
+    services: Composition, caller: Caller, gemini: LocalGemini, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     image = services.generation.generate(caller, ask()).image
     write = services.storage.write
@@ -312,22 +311,22 @@ def test_an_image_deleted_while_the_model_draws_keeps_nothing(
     monkeypatch.setattr(services.storage, "write", delete_after_the_turn)
 
     assert services.generation_worker.process(job(image), receive_count=1) is JobOutcome.SKIPPED
-    assert aws.s3().list_objects_v2(Bucket=services.settings.images.bucket).get("KeyCount") == 0
+    assert services.aws.s3.list_objects_v2(Bucket=services.settings.images.bucket).get("KeyCount") == 0
 
 
 def test_deleting_a_generated_image_removes_its_turn(
-    services: Services, caller: Caller, gemini: LocalGemini
+    services: Composition, caller: Caller, gemini: LocalGemini
 ) -> None:
     image = drawn(services, services.generation.generate(caller, ask()).image)
     assert services.storage.read_if_exists(turn_key(caller.user_id, image.image_id)) is not None
 
     services.images.delete(caller, image.image_id)
 
-    assert aws.s3().list_objects_v2(Bucket=services.settings.images.bucket).get("KeyCount") == 0
+    assert services.aws.s3.list_objects_v2(Bucket=services.settings.images.bucket).get("KeyCount") == 0
 
 
 def test_a_catalog_that_fails_to_load_leaves_the_job_for_redelivery(
-    services: Services, caller: Caller, gemini: LocalGemini, make_worker: MakeWorker
+    services: Composition, caller: Caller, gemini: LocalGemini, make_worker: MakeWorker
 ) -> None:
     image = services.generation.generate(caller, ask()).image
 
@@ -342,7 +341,7 @@ def test_a_catalog_that_fails_to_load_leaves_the_job_for_redelivery(
 
 
 def test_an_unforeseen_error_hands_the_image_back_and_the_last_delivery_refunds(
-    services: Services,
+    services: Composition,
     caller: Caller,
     gemini: LocalGemini,
     make_worker: MakeWorker,
@@ -372,7 +371,7 @@ def test_an_unforeseen_error_hands_the_image_back_and_the_last_delivery_refunds(
 
 @pytest.mark.parametrize("unwritable", ["turns/", "images/"])
 def test_what_cannot_be_stored_is_retried_then_refunded_leaving_nothing(
-    services: Services,
+    services: Composition,
     caller: Caller,
     gemini: LocalGemini,
     ledger_sum: LedgerSum,
@@ -394,15 +393,15 @@ def test_what_cannot_be_stored_is_retried_then_refunded_leaving_nothing(
     assert services.generation_worker.process(job(image), receive_count=last) is JobOutcome.FAILED
 
     assert record(services, image).error == STORAGE_FAILED
-    assert aws.s3().list_objects_v2(Bucket=services.settings.images.bucket).get("KeyCount") == 0
+    assert services.aws.s3.list_objects_v2(Bucket=services.settings.images.bucket).get("KeyCount") == 0
     assert services.coins.balance(caller.user_id) == 1000 == ledger_sum(caller.user_id)
 
 
 def test_an_edit_of_an_image_without_a_kept_turn_gives_it_as_an_input(
-    services: Services, caller: Caller, gemini: LocalGemini
+    services: Composition, caller: Caller, gemini: LocalGemini
 ) -> None:
     generated = drawn(services, services.generation.generate(caller, ask("a red fox")).image)
-    aws.dynamodb().update_item(  # as an image made before turns were kept
+    services.aws.dynamodb.update_item(  # as an image made before turns were kept
         TableName=services.settings.images.table,
         Key={"userId": {"S": caller.user_id}, "imageId": {"S": generated.image_id}},
         UpdateExpression="REMOVE turnKey",

@@ -6,8 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from imagegen import aws
-from imagegen.container import Services
+from imagegen.composition import Composition
 from imagegen.errors import NotFound
 from imagegen.models.auth import Caller
 from imagegen.models.images import (
@@ -26,19 +25,19 @@ from tests import images
 from tests.unit.conftest import MakeWorker
 
 
-def keys(services: Services) -> list[str]:
-    listed = aws.s3().list_objects_v2(Bucket=services.settings.images.bucket).get("Contents", [])
+def keys(services: Composition) -> list[str]:
+    listed = services.aws.s3.list_objects_v2(Bucket=services.settings.images.bucket).get("Contents", [])
     return [item["Key"] for item in listed]
 
 
-def uploaded(services: Services, caller: Caller, arrived: bool = True) -> str:
+def uploaded(services: Composition, caller: Caller, arrived: bool = True) -> str:
     """An upload's image id: COMPLETED once its file ``arrived``, else PENDING."""
     data = images.jpeg()
     body = {"filename": "a.jpg", "contentType": "image/jpeg", "size": len(data)}
     upload = services.uploads.request_upload(caller, UploadRequest.model_validate(body))
     if not arrived:
         return upload.image.image_id
-    aws.s3().put_object(
+    services.aws.s3.put_object(
         Bucket=services.settings.images.bucket,
         Key=upload.post.fields["key"],
         Body=data,
@@ -48,7 +47,7 @@ def uploaded(services: Services, caller: Caller, arrived: bool = True) -> str:
     return upload.image.image_id
 
 
-def test_a_deleted_image_is_gone_with_its_files(services: Services, caller: Caller) -> None:
+def test_a_deleted_image_is_gone_with_its_files(services: Composition, caller: Caller) -> None:
     image_id = uploaded(services, caller)
     image = services.images.get(caller, image_id)
     services.pipeline.thumbnail(image.object_key)
@@ -65,7 +64,7 @@ def test_a_deleted_image_is_gone_with_its_files(services: Services, caller: Call
 
 
 def test_deleting_an_upload_whose_file_never_arrived_refunds_it_with_its_removal(
-    services: Services, caller: Caller, ledger_sum: Callable[[str], int]
+    services: Composition, caller: Caller, ledger_sum: Callable[[str], int]
 ) -> None:
     image_id = uploaded(services, caller, arrived=False)
     assert services.coins.balance(caller.user_id) == 950
@@ -86,7 +85,7 @@ def test_deleting_an_upload_whose_file_never_arrived_refunds_it_with_its_removal
 
 
 def test_a_file_arriving_after_its_upload_was_cancelled_is_deleted_unread(
-    services: Services, caller: Caller
+    services: Composition, caller: Caller
 ) -> None:
     data = images.jpeg()
     body = {"filename": "a.jpg", "contentType": "image/jpeg", "size": len(data)}
@@ -94,14 +93,14 @@ def test_a_file_arriving_after_its_upload_was_cancelled_is_deleted_unread(
     services.images.delete(caller, upload.image.image_id)
     arrival = upload.post.fields["key"]
     bucket = services.settings.images.bucket
-    aws.s3().put_object(Bucket=bucket, Key=arrival, Body=data, ContentType="image/jpeg")
+    services.aws.s3.put_object(Bucket=bucket, Key=arrival, Body=data, ContentType="image/jpeg")
 
     assert services.pipeline.measure(arrival) is Outcome.IGNORED
     assert keys(services) == []
     assert services.coins.balance(caller.user_id) == 1000  # refunded once, by the delete
 
 
-def test_deleting_a_generation_still_queued_refunds_nothing(services: Services, caller: Caller) -> None:
+def test_deleting_a_generation_still_queued_refunds_nothing(services: Composition, caller: Caller) -> None:
     request = GenerateRequest.model_validate({"prompt": "a lighthouse"})
     generation = services.generation.generate(caller, request)
     assert generation.image.status is ImageStatus.PENDING
@@ -112,7 +111,7 @@ def test_deleting_a_generation_still_queued_refunds_nothing(services: Services, 
 
 
 def test_a_delete_interrupted_after_its_tombstone_is_finished_by_a_retry(
-    services: Services, caller: Caller, monkeypatch: pytest.MonkeyPatch
+    services: Composition, caller: Caller, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     image_id = uploaded(services, caller)
 
@@ -130,7 +129,7 @@ def test_a_delete_interrupted_after_its_tombstone_is_finished_by_a_retry(
     assert keys(services) == []
 
 
-def test_pipeline_events_after_a_delete_write_nothing(services: Services, caller: Caller) -> None:
+def test_pipeline_events_after_a_delete_write_nothing(services: Composition, caller: Caller) -> None:
     image_id = uploaded(services, caller)
     key = services.images.get(caller, image_id).object_key
     services.image_records.mark_deleting(
@@ -144,7 +143,7 @@ def test_pipeline_events_after_a_delete_write_nothing(services: Services, caller
 
 
 def test_a_thumbnail_racing_a_delete_is_removed(
-    services: Services, caller: Caller, monkeypatch: pytest.MonkeyPatch
+    services: Composition, caller: Caller, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The thumbnail function read the image before the delete, and writes after it."""
     image_id = uploaded(services, caller)
@@ -162,7 +161,7 @@ def test_a_thumbnail_racing_a_delete_is_removed(
 
 
 def test_a_generation_racing_a_delete_leaves_no_object(
-    services: Services, caller: Caller, gemini: LocalGemini, make_worker: MakeWorker
+    services: Composition, caller: Caller, gemini: LocalGemini, make_worker: MakeWorker
 ) -> None:
     image = services.generation.generate(caller, GenerateRequest.model_validate({"prompt": "a boat"})).image
     job = GenerationJob(user_id=caller.user_id, image_id=image.image_id)
@@ -182,7 +181,7 @@ def test_a_generation_racing_a_delete_leaves_no_object(
 
 
 def test_the_worker_stores_nothing_for_an_image_deleted_before_it_started(
-    services: Services, caller: Caller, gemini: LocalGemini
+    services: Composition, caller: Caller, gemini: LocalGemini
 ) -> None:
     image = services.generation.generate(caller, GenerateRequest.model_validate({"prompt": "a boat"})).image
     services.images.delete(caller, image.image_id)
@@ -192,7 +191,7 @@ def test_the_worker_stores_nothing_for_an_image_deleted_before_it_started(
     assert gemini.calls == 0
 
 
-def test_an_edit_changes_only_title_and_description(services: Services, caller: Caller) -> None:
+def test_an_edit_changes_only_title_and_description(services: Composition, caller: Caller) -> None:
     image_id = uploaded(services, caller)
     edited = services.images.update(
         caller, image_id, ImageUpdate.model_validate({"title": "New", "description": "D"})
@@ -201,7 +200,7 @@ def test_an_edit_changes_only_title_and_description(services: Services, caller: 
 
 
 def test_stats_follow_creation_refunds_and_deletes(
-    services: Services, caller: Caller, ledger_sum: Callable[[str], int]
+    services: Composition, caller: Caller, ledger_sum: Callable[[str], int]
 ) -> None:
     kept, gone = uploaded(services, caller, arrived=False), uploaded(services, caller)
     services.images.fail(services.images.get(caller, kept), "broken", expected=ImageStatus.PENDING)

@@ -15,7 +15,7 @@ import boto3
 import pytest
 import stripe as stripe_sdk
 
-from imagegen.container import Services
+from imagegen.composition import Composition
 from imagegen.errors import (
     BadRequest,
     InsufficientCoins,
@@ -41,7 +41,7 @@ DECLINED = "4000000000000002"
 class Shop:
     """The service's payments, the local Stripe they talk to, and what its webhooks were answered."""
 
-    services: Services
+    services: Composition
     stripe: LocalStripe
     answers: list[tuple[int, str]]
 
@@ -78,7 +78,7 @@ def put_secret(template: Template, logical_id: str, value: str) -> None:
 
 
 @pytest.fixture
-def shop(template: Template, services: Services, stripe_server: ServedStripe) -> Shop:
+def shop(template: Template, services: Composition, stripe_server: ServedStripe) -> Shop:
     api_key, webhook_secret = new_secret_key(), new_webhook_secret()
     put_secret(template, "StripeApiKeySecret", api_key)
     put_secret(template, "StripeWebhookSecret", webhook_secret)
@@ -105,11 +105,11 @@ def shop(template: Template, services: Services, stripe_server: ServedStripe) ->
     return Shop(services, local, answers)
 
 
-def balance(services: Services, caller: Caller) -> int:
+def balance(services: Composition, caller: Caller) -> int:
     return services.coins.balance(caller.user_id)
 
 
-def ledger(services: Services, caller: Caller) -> list[tuple[str, int, str | None]]:
+def ledger(services: Composition, caller: Caller) -> list[tuple[str, int, str | None]]:
     entries, _ = services.coins.entries(caller.user_id, limit=50, start_key=None)
     return [(entry.reason.value, entry.amount, entry.order_id) for entry in entries]
 

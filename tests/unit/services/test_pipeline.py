@@ -9,8 +9,7 @@ from collections.abc import Callable
 import pytest
 from PIL import Image as PILImage
 
-from imagegen import aws
-from imagegen.container import Services
+from imagegen.composition import Composition
 from imagegen.metrics import Metric
 from imagegen.models.auth import Caller
 from imagegen.models.images import GenerateRequest, Image, ImageStatus, UploadRequest
@@ -23,7 +22,7 @@ LedgerSum = Callable[[str], int]
 
 
 def uploaded(
-    services: Services,
+    services: Composition,
     caller: Caller,
     data: bytes,
     content_type: str = "image/jpeg",
@@ -43,14 +42,14 @@ def arrival(image: Image) -> str:
     return incoming_key(image.user_id, image.image_id)
 
 
-def arrive(services: Services, image: Image, data: bytes, content_type: str) -> None:
+def arrive(services: Composition, image: Image, data: bytes, content_type: str) -> None:
     """A file POSTed to the upload of ``image`` (a first, or another while its POST is still valid)."""
-    aws.s3().put_object(
+    services.aws.s3.put_object(
         Bucket=services.settings.images.bucket, Key=arrival(image), Body=data, ContentType=content_type
     )
 
 
-def generated_bytes(services: Services, caller: Caller, data: bytes) -> Image:
+def generated_bytes(services: Composition, caller: Caller, data: bytes) -> Image:
     """A generated image PROCESSING, its bytes written by the worker under its ``images/`` key."""
     image = services.generation.generate(caller, GenerateRequest(prompt="static")).image
     records = services.image_records
@@ -62,16 +61,16 @@ def generated_bytes(services: Services, caller: Caller, data: bytes) -> Image:
     return record(services, image)
 
 
-def stored(services: Services, key: str) -> bytes | None:
+def stored(services: Composition, key: str) -> bytes | None:
     fetched = services.storage.fetch(key, max_bytes=2**31)
     return fetched.data if fetched else None
 
 
-def exists(services: Services, key: str) -> bool:
+def exists(services: Composition, key: str) -> bool:
     return stored(services, key) is not None
 
 
-def record(services: Services, image: Image) -> Image:
+def record(services: Composition, image: Image) -> Image:
     found = services.image_records.get(image.user_id, image.image_id)
     assert found is not None
     return found
@@ -81,7 +80,7 @@ def record(services: Services, image: Image) -> Image:
     ("orientation", "size"), [(1, (64, 32)), (3, (64, 32)), (6, (32, 64)), (8, (32, 64))]
 )
 def test_a_photo_is_measured_upright_and_completed(
-    services: Services, caller: Caller, counted: CountedMetrics, orientation: int, size: tuple[int, int]
+    services: Composition, caller: Caller, counted: CountedMetrics, orientation: int, size: tuple[int, int]
 ) -> None:
     data = images.jpeg(64, 32, orientation=orientation)
     image = uploaded(services, caller, data)
@@ -115,7 +114,7 @@ def test_a_photo_is_measured_upright_and_completed(
     ids=["text named .png", "truncated jpeg", "decompression bomb", "png declared as jpeg"],
 )
 def test_a_bad_file_fails_is_refunded_once_and_is_removed(
-    services: Services,
+    services: Composition,
     caller: Caller,
     ledger_sum: LedgerSum,
     counted: CountedMetrics,
@@ -139,7 +138,9 @@ def test_a_bad_file_fails_is_refunded_once_and_is_removed(
     assert counted.totals() == {Metric.UPLOADS_FAILED: 1, Metric.COINS_REFUNDED: 50}
 
 
-def test_a_file_larger_than_declared_fails(services: Services, caller: Caller, ledger_sum: LedgerSum) -> None:
+def test_a_file_larger_than_declared_fails(
+    services: Composition, caller: Caller, ledger_sum: LedgerSum
+) -> None:
     data = images.jpeg()
     image = uploaded(services, caller, data, declared_size=len(data) - 1)
 
@@ -151,7 +152,7 @@ def test_a_file_larger_than_declared_fails(services: Services, caller: Caller, l
     assert services.coins.balance(caller.user_id) == 1000 == ledger_sum(caller.user_id)
 
 
-def test_a_file_sent_with_another_content_type_fails(services: Services, caller: Caller) -> None:
+def test_a_file_sent_with_another_content_type_fails(services: Composition, caller: Caller) -> None:
     image = uploaded(services, caller, images.jpeg(), sent_as="text/html")
 
     assert services.pipeline.measure(arrival(image)) is Outcome.FAILED
@@ -160,9 +161,9 @@ def test_a_file_sent_with_another_content_type_fails(services: Services, caller:
     assert "text/html" in failed.error
 
 
-def test_an_object_whose_image_was_deleted_is_removed(services: Services, caller: Caller) -> None:
+def test_an_object_whose_image_was_deleted_is_removed(services: Composition, caller: Caller) -> None:
     image = uploaded(services, caller, images.jpeg())
-    aws.dynamodb().delete_item(
+    services.aws.dynamodb.delete_item(
         TableName=services.settings.images.table,
         Key={"userId": {"S": image.user_id}, "imageId": {"S": image.image_id}},
     )
@@ -173,7 +174,7 @@ def test_an_object_whose_image_was_deleted_is_removed(services: Services, caller
 
 
 def test_a_late_upload_after_the_image_failed_is_removed_and_refunds_nothing_more(
-    services: Services, caller: Caller, ledger_sum: LedgerSum
+    services: Composition, caller: Caller, ledger_sum: LedgerSum
 ) -> None:
     image = uploaded(services, caller, images.jpeg())
     services.images.fail(image, "The upload never arrived.", expected=ImageStatus.PENDING)
@@ -187,7 +188,7 @@ def test_a_late_upload_after_the_image_failed_is_removed_and_refunds_nothing_mor
 
 
 def test_the_thumbnail_is_a_512_px_upright_webp_recorded_on_the_image(
-    services: Services, caller: Caller
+    services: Composition, caller: Caller
 ) -> None:
     image = uploaded(services, caller, images.jpeg(2000, 1000, orientation=6, gps=True))
     assert services.pipeline.measure(arrival(image)) is Outcome.COMPLETED
@@ -207,7 +208,7 @@ def test_the_thumbnail_is_a_512_px_upright_webp_recorded_on_the_image(
 
 
 def test_both_functions_on_one_event_update_only_their_own_attributes(
-    services: Services, caller: Caller
+    services: Composition, caller: Caller
 ) -> None:
     image = generated_bytes(services, caller, images.png_with_alpha())
 
@@ -221,7 +222,7 @@ def test_both_functions_on_one_event_update_only_their_own_attributes(
 
 
 def test_no_thumbnail_is_kept_for_an_image_that_failed_meanwhile(
-    services: Services, caller: Caller, monkeypatch: pytest.MonkeyPatch
+    services: Composition, caller: Caller, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The thumbnail function read the image before the metadata function failed it."""
     image = generated_bytes(services, caller, images.png())
@@ -238,7 +239,7 @@ def test_no_thumbnail_is_kept_for_an_image_that_failed_meanwhile(
     assert record(services, image).thumbnail_key is None
 
 
-def test_failing_removes_a_thumbnail_written_before(services: Services, caller: Caller) -> None:
+def test_failing_removes_a_thumbnail_written_before(services: Composition, caller: Caller) -> None:
     image = generated_bytes(services, caller, images.png())
     assert services.pipeline.thumbnail(image.object_key) is Outcome.THUMBNAILED
 
@@ -248,7 +249,7 @@ def test_failing_removes_a_thumbnail_written_before(services: Services, caller: 
 
 
 def test_an_upload_is_never_thumbnailed_before_its_bytes_are_checked(
-    services: Services, caller: Caller
+    services: Composition, caller: Caller
 ) -> None:
     image = uploaded(services, caller, images.png(), "image/jpeg")  # a PNG declared as JPEG
 
@@ -258,7 +259,7 @@ def test_an_upload_is_never_thumbnailed_before_its_bytes_are_checked(
 
 
 def test_a_second_file_posted_after_completion_changes_nothing_served(
-    services: Services, caller: Caller
+    services: Composition, caller: Caller
 ) -> None:
     checked = images.jpeg(64, 32)
     image = uploaded(services, caller, checked)
@@ -275,7 +276,7 @@ def test_a_second_file_posted_after_completion_changes_nothing_served(
 
 
 def test_of_two_files_of_one_upload_only_the_first_promoted_is_served_and_described(
-    services: Services, caller: Caller
+    services: Composition, caller: Caller
 ) -> None:
     """Two POSTs of one upload raced: the other file was promoted while this one was being checked."""
     first, second = images.jpeg(64, 32), images.jpeg(40, 40)
@@ -307,7 +308,7 @@ def test_of_two_files_of_one_upload_only_the_first_promoted_is_served_and_descri
         "other",
     ],
 )
-def test_keys_that_are_not_originals_are_ignored(services: Services, key: str) -> None:
+def test_keys_that_are_not_originals_are_ignored(services: Composition, key: str) -> None:
     assert parse_object_key(key) is None
     assert parse_incoming_key(key) is None
     assert services.pipeline.measure(key) is Outcome.IGNORED
@@ -315,7 +316,7 @@ def test_keys_that_are_not_originals_are_ignored(services: Services, key: str) -
 
 
 def test_generated_images_are_counted_as_generations(
-    services: Services, caller: Caller, counted: CountedMetrics
+    services: Composition, caller: Caller, counted: CountedMetrics
 ) -> None:
     good = generated_bytes(services, caller, images.png(64, 64))
     broken = generated_bytes(services, caller, b"not a png at all")
@@ -329,7 +330,9 @@ def test_generated_images_are_counted_as_generations(
     }
 
 
-def test_a_generated_image_may_be_larger_than_the_largest_upload(services: Services, caller: Caller) -> None:
+def test_a_generated_image_may_be_larger_than_the_largest_upload(
+    services: Composition, caller: Caller
+) -> None:
     # A 4K photographic PNG from the model can outgrow MaxUploadBytes; noise does not compress.
     side = 2700
     noise = PILImage.frombytes("RGB", (side, side), os.urandom(side * side * 3))

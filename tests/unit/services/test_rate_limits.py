@@ -9,8 +9,7 @@ from dataclasses import dataclass
 import pytest
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
-from imagegen import aws
-from imagegen.container import Services
+from imagegen.composition import Composition
 from imagegen.errors import InsufficientCoins, RateLimited
 from imagegen.models.auth import Caller
 from imagegen.models.images import GenerateRequest, UploadRequest
@@ -43,12 +42,12 @@ class Limited:
     generation: GenerationService
 
 
-def limited_services(services: Services, repository: RateLimitRepository | None = None) -> Limited:
+def limited_services(services: Composition, repository: RateLimitRepository | None = None) -> Limited:
     """The upload and generation services under small limits, on a clock of the test's, their windows
     kept in ``repository`` (the table's by default)."""
     clock = Clock()
     limits = RateLimits(
-        repository or RateLimitRepository(aws.dynamodb(), services.settings.limits.table),
+        repository or RateLimitRepository(services.aws.dynamodb, services.settings.limits.table),
         {LimitedAction.GENERATE: GENERATIONS, LimitedAction.UPLOAD: UPLOADS},
         clock=clock,
     )
@@ -66,11 +65,11 @@ def limited_services(services: Services, repository: RateLimitRepository | None 
         services.image_records,
         services.images,
         services.coins,
-        GenerationQueue(aws.sqs(), settings.generation.queue_url),
+        GenerationQueue(services.aws.sqs, settings.generation.queue_url),
         services.catalog,
         limits,
         DynamoDBPersistenceLayer(
-            table_name=settings.generation.idempotency_table, boto3_client=aws.dynamodb()
+            table_name=settings.generation.idempotency_table, boto3_client=services.aws.dynamodb
         ),
         services.idempotency,
     )
@@ -78,7 +77,7 @@ def limited_services(services: Services, repository: RateLimitRepository | None 
 
 
 @pytest.fixture
-def limited(services: Services) -> Limited:
+def limited(services: Composition) -> Limited:
     return limited_services(services)
 
 
@@ -90,7 +89,7 @@ def generate_request(prompt: str = "a lighthouse") -> GenerateRequest:
     return GenerateRequest.model_validate({"prompt": prompt})
 
 
-def image_count(services: Services, caller: Caller) -> int:
+def image_count(services: Composition, caller: Caller) -> int:
     return len(services.image_records.list_page(caller.user_id, 100, None)[0])
 
 
@@ -102,7 +101,7 @@ def uploads_at(limited: Limited, caller: Caller, *seconds: float) -> None:
 
 
 def test_an_upload_past_the_limit_is_refused_with_nothing_charged_or_written(
-    services: Services, limited: Limited, caller: Caller, ledger_sum: Callable[[str], int]
+    services: Composition, limited: Limited, caller: Caller, ledger_sum: Callable[[str], int]
 ) -> None:
     uploads_at(limited, caller, 0, 10, 20)
     balance = services.coins.balance(caller.user_id)
@@ -118,7 +117,7 @@ def test_an_upload_past_the_limit_is_refused_with_nothing_charged_or_written(
 
 
 def test_a_place_frees_a_minute_after_the_start_that_took_it(
-    services: Services, limited: Limited, caller: Caller
+    services: Composition, limited: Limited, caller: Caller
 ) -> None:
     uploads_at(limited, caller, 0, 10, 20)
 
@@ -134,7 +133,9 @@ def test_a_place_frees_a_minute_after_the_start_that_took_it(
     assert image_count(services, caller) == UPLOADS + 3
 
 
-def test_no_minute_boundary_doubles_the_limit(services: Services, limited: Limited, caller: Caller) -> None:
+def test_no_minute_boundary_doubles_the_limit(
+    services: Composition, limited: Limited, caller: Caller
+) -> None:
     uploads_at(limited, caller, 0, 0.5, 0.9)  # the last second of a clock minute
 
     for second in (1, 2, 30, 59.8):  # the next minute: a fixed window would admit three more
@@ -159,9 +160,9 @@ class LetsAnotherInFirst(RateLimitRepository):
 
 
 def test_two_requests_racing_for_the_last_place_cannot_both_take_it(
-    services: Services, caller: Caller, ledger_sum: Callable[[str], int]
+    services: Composition, caller: Caller, ledger_sum: Callable[[str], int]
 ) -> None:
-    repository = LetsAnotherInFirst(aws.dynamodb(), services.settings.limits.table)
+    repository = LetsAnotherInFirst(services.aws.dynamodb, services.settings.limits.table)
     limited = limited_services(services, repository)
     uploads_at(limited, caller, 0, 1)
     repository.other = lambda: limited.uploads.request_upload(caller, upload_request())
@@ -173,8 +174,10 @@ def test_two_requests_racing_for_the_last_place_cannot_both_take_it(
     assert services.coins.balance(caller.user_id) == 1000 - 50 * UPLOADS == ledger_sum(caller.user_id)
 
 
-def test_a_request_that_lost_a_place_it_read_takes_the_next_one(services: Services, caller: Caller) -> None:
-    repository = LetsAnotherInFirst(aws.dynamodb(), services.settings.limits.table)
+def test_a_request_that_lost_a_place_it_read_takes_the_next_one(
+    services: Composition, caller: Caller
+) -> None:
+    repository = LetsAnotherInFirst(services.aws.dynamodb, services.settings.limits.table)
     limited = limited_services(services, repository)
     repository.other = lambda: limited.uploads.request_upload(caller, upload_request())
 
@@ -184,7 +187,7 @@ def test_a_request_that_lost_a_place_it_read_takes_the_next_one(services: Servic
 
 
 def test_generations_and_edits_share_one_allowance_and_uploads_have_their_own(
-    services: Services, limited: Limited, caller: Caller, completed_upload: UploadImage
+    services: Composition, limited: Limited, caller: Caller, completed_upload: UploadImage
 ) -> None:
     photo = completed_upload(caller)  # through the container's own limits, on the real clock
     limited.generation.generate(caller, generate_request())
@@ -204,7 +207,7 @@ def test_generations_and_edits_share_one_allowance_and_uploads_have_their_own(
 
 
 def test_each_user_has_an_allowance_of_their_own(
-    services: Services, limited: Limited, caller: Caller, stranger: Caller
+    services: Composition, limited: Limited, caller: Caller, stranger: Caller
 ) -> None:
     for _ in range(UPLOADS):
         limited.uploads.request_upload(caller, upload_request())
@@ -213,7 +216,7 @@ def test_each_user_has_an_allowance_of_their_own(
 
 
 def test_a_request_refused_for_want_of_coins_takes_no_place_in_the_window(
-    services: Services, limited: Limited, caller: Caller
+    services: Composition, limited: Limited, caller: Caller
 ) -> None:
     services.coins.grant(caller.user_id, -1000, note="empty the wallet")
     for _ in range(UPLOADS + 1):
@@ -227,7 +230,7 @@ def test_a_request_refused_for_want_of_coins_takes_no_place_in_the_window(
 
 
 def test_a_request_replayed_by_its_idempotency_key_is_not_counted_again(
-    services: Services, limited: Limited, caller: Caller
+    services: Composition, limited: Limited, caller: Caller
 ) -> None:
     first = limited.generation.generate(caller, generate_request(), idempotency_key="K1")
     for _ in range(3):
@@ -238,11 +241,11 @@ def test_a_request_replayed_by_its_idempotency_key_is_not_counted_again(
 
 
 def test_a_window_expires_through_the_ttl_once_its_latest_start_stops_counting(
-    services: Services, limited: Limited, caller: Caller
+    services: Composition, limited: Limited, caller: Caller
 ) -> None:
     uploads_at(limited, caller, 0, 10)
 
-    (window,) = aws.dynamodb().scan(TableName=services.settings.limits.table)["Items"]
+    (window,) = services.aws.dynamodb.scan(TableName=services.settings.limits.table)["Items"]
     assert [int(start["N"]) for start in window["starts"]["L"]] == [
         int(START * 1000),
         int(START * 1000) + 10_000,
@@ -250,7 +253,7 @@ def test_a_window_expires_through_the_ttl_once_its_latest_start_stops_counting(
     assert int(window["expiresAt"]["N"]) == START + 10 + WINDOW_SECONDS
 
 
-def test_an_action_without_a_limit_here_is_refused(services: Services, caller: Caller) -> None:
-    repository = RateLimitRepository(aws.dynamodb(), services.settings.limits.table)
+def test_an_action_without_a_limit_here_is_refused(services: Composition, caller: Caller) -> None:
+    repository = RateLimitRepository(services.aws.dynamodb, services.settings.limits.table)
     with pytest.raises(ValueError, match="upload"):
         RateLimits(repository, {LimitedAction.GENERATE: 1}).slot(caller.user_id, LimitedAction.UPLOAD)

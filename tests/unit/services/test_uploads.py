@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from imagegen.container import Services
+from imagegen.composition import Composition
 from imagegen.errors import InsufficientCoins, TooLarge, UnsupportedMediaType
 from imagegen.ids import utc_now
 from imagegen.models.auth import Caller
@@ -31,7 +31,7 @@ def policy_of(fields: dict[str, str]) -> dict[str, object]:
 
 
 def test_an_upload_is_charged_recorded_and_signed_for_exactly_its_file(
-    services: Services, caller: Caller, ledger_sum: Callable[[str], int]
+    services: Composition, caller: Caller, ledger_sum: Callable[[str], int]
 ) -> None:
     upload = services.uploads.request_upload(caller, request())
 
@@ -68,7 +68,7 @@ def test_an_upload_is_charged_recorded_and_signed_for_exactly_its_file(
     ],
 )
 def test_refused_uploads_charge_and_write_nothing(
-    services: Services, caller: Caller, changes: dict[str, object], error: type[Exception]
+    services: Composition, caller: Caller, changes: dict[str, object], error: type[Exception]
 ) -> None:
     with pytest.raises(error):
         services.uploads.request_upload(caller, request(**changes))
@@ -76,19 +76,19 @@ def test_refused_uploads_charge_and_write_nothing(
     assert not list(services.image_records.unfinished_before(ImageStatus.PENDING, "9999"))
 
 
-def test_the_largest_upload_is_accepted(services: Services, caller: Caller) -> None:
+def test_the_largest_upload_is_accepted(services: Composition, caller: Caller) -> None:
     upload = services.uploads.request_upload(caller, request(size=20 * 1024 * 1024))
     assert ["content-length-range", 1, 20 * 1024 * 1024] in policy_of(upload.post.fields)["conditions"]  # type: ignore[operator]
 
 
-def test_content_types_are_compared_without_case(services: Services, caller: Caller) -> None:
+def test_content_types_are_compared_without_case(services: Composition, caller: Caller) -> None:
     assert services.uploads.request_upload(
         caller, request(contentType="IMAGE/PNG")
     ).image.object_key.endswith(".png")
 
 
 def test_short_of_coins_is_refused_and_writes_nothing(
-    services: Services, caller: Caller, ledger_sum: Callable[[str], int]
+    services: Composition, caller: Caller, ledger_sum: Callable[[str], int]
 ) -> None:
     services.coins.grant(caller.user_id, -980, note="leave 20")
     with pytest.raises(InsufficientCoins):

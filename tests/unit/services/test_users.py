@@ -4,11 +4,12 @@ from collections.abc import Callable
 
 import pytest
 
-from imagegen.container import Services
+from imagegen.composition import Composition
 from imagegen.errors import BadRequest, Conflict, NotFound
 from imagegen.models.auth import Caller, GoogleIdentity
 from imagegen.models.users import Role, UserUpdate
-from imagegen.services.users import language_of
+from imagegen.repositories.users import UserRepository
+from imagegen.services.users import UserService, language_of
 from standins.google import LocalGoogleIssuer
 from tests.conftest import ADMIN_EMAIL
 
@@ -24,7 +25,7 @@ def identity(email: str, subject: str | None = None, locale: str | None = "en") 
 
 
 def test_first_sign_in_creates_the_user_with_the_welcome_coins(
-    services: Services, ledger_sum: Callable[[str], int]
+    services: Composition, ledger_sum: Callable[[str], int]
 ) -> None:
     user = services.users.sign_in(identity("ada@example.com", locale="fr-CA"))
 
@@ -40,7 +41,7 @@ def test_first_sign_in_creates_the_user_with_the_welcome_coins(
 
 
 def test_signing_in_again_finds_the_same_user_and_credits_nothing(
-    services: Services, ledger_sum: Callable[[str], int]
+    services: Composition, ledger_sum: Callable[[str], int]
 ) -> None:
     first = services.users.sign_in(identity("ada@example.com"))
     again = services.users.sign_in(identity("ada@example.com"))
@@ -50,47 +51,61 @@ def test_signing_in_again_finds_the_same_user_and_credits_nothing(
     assert ledger_sum(first.id) == 1000
 
 
-def test_an_email_listed_in_admin_emails_gets_the_admin_role(services: Services) -> None:
+def users_with(
+    services: Composition,
+    admin_emails: frozenset[str] | None = None,
+    repository: UserRepository | None = None,
+) -> UserService:
+    """The user service on the same tables, with the admins or the repository of the test."""
+    accounts = services.settings.accounts
+    return UserService(
+        repository or UserRepository(services.aws.dynamodb, accounts.users_table),
+        services.coins,
+        services.transactions,
+        services.cursors,
+        admin_emails=accounts.admin_email_set if admin_emails is None else admin_emails,
+        welcome_coins=accounts.welcome_coins,
+    )
+
+
+def test_an_email_listed_in_admin_emails_gets_the_admin_role(services: Composition) -> None:
     assert services.users.sign_in(identity(ADMIN_EMAIL)).roles == [Role.USER, Role.ADMIN]
 
 
 def test_a_user_listed_as_admin_after_their_first_sign_in_is_promoted_at_the_next(
-    services: Services, monkeypatch: pytest.MonkeyPatch
+    services: Composition,
 ) -> None:
-    monkeypatch.setattr(services.users, "_admin_emails", frozenset())
-    user = services.users.sign_in(identity("late@example.com"))
+    user = users_with(services, admin_emails=frozenset()).sign_in(identity("late@example.com"))
     assert not user.is_admin
-    monkeypatch.setattr(services.users, "_admin_emails", frozenset({"late@example.com"}))
+    listed = users_with(services, admin_emails=frozenset({"late@example.com"}))  # the next deployment
 
-    assert services.users.sign_in(identity("late@example.com")).is_admin
+    assert listed.sign_in(identity("late@example.com")).is_admin
     assert services.users.get(user.id).roles == [Role.USER, Role.ADMIN]
 
 
-def test_an_email_already_held_by_another_google_account_is_a_conflict(services: Services) -> None:
+def test_an_email_already_held_by_another_google_account_is_a_conflict(services: Composition) -> None:
     services.users.sign_in(identity("ada@example.com", subject="111"))
     with pytest.raises(Conflict):
         services.users.sign_in(identity("ada@example.com", subject="222"))
 
 
 def test_a_first_sign_in_that_loses_a_race_uses_the_winners_user(
-    services: Services, ledger_sum: Callable[[str], int], monkeypatch: pytest.MonkeyPatch
+    services: Composition, ledger_sum: Callable[[str], int]
 ) -> None:
     """Both sign-ins see no user; the other one creates it first; ours must not make a second."""
-    repository = services.users._repository
-    lookup = repository.find_id_by_google_subject
     winner: list[str] = []
 
-    def lookup_while_another_signs_in(subject: str) -> str | None:
-        if not winner:
-            monkeypatch.setattr(repository, "find_id_by_google_subject", lookup)
-            winner.append(services.users.sign_in(identity("ada@example.com")).id)
-            monkeypatch.setattr(repository, "find_id_by_google_subject", lookup_while_another_signs_in)
-            return None
-        return lookup(subject)
+    class AnotherSignsInFirst(UserRepository):
+        def find_id_by_google_subject(self, subject: str) -> str | None:
+            if not winner:
+                winner.append(services.users.sign_in(identity("ada@example.com")).id)
+                return None
+            return super().find_id_by_google_subject(subject)
 
-    monkeypatch.setattr(repository, "find_id_by_google_subject", lookup_while_another_signs_in)
+    accounts = services.settings.accounts
+    racing = users_with(services, repository=AnotherSignsInFirst(services.aws.dynamodb, accounts.users_table))
 
-    loser = services.users.sign_in(identity("ada@example.com"))
+    loser = racing.sign_in(identity("ada@example.com"))
 
     assert loser.id == winner[0]
     assert services.coins.balance(loser.id) == 1000
@@ -106,11 +121,11 @@ def test_language_comes_from_the_locale(locale: str | None, language: str) -> No
 
 
 @pytest.fixture
-def admin(services: Services) -> Caller:
+def admin(services: Composition) -> Caller:
     return Caller(user=services.users.sign_in(identity(ADMIN_EMAIL)), session_id="S", balance=1000)
 
 
-def test_an_admin_changes_a_profile_and_roles(services: Services, admin: Caller) -> None:
+def test_an_admin_changes_a_profile_and_roles(services: Composition, admin: Caller) -> None:
     user = services.users.sign_in(identity("ada@example.com"))
 
     updated = services.users.update(
@@ -125,18 +140,18 @@ def test_an_admin_changes_a_profile_and_roles(services: Services, admin: Caller)
     assert services.users.get(user.id) == updated
 
 
-def test_an_admin_cannot_remove_their_own_admin_role(services: Services, admin: Caller) -> None:
+def test_an_admin_cannot_remove_their_own_admin_role(services: Composition, admin: Caller) -> None:
     with pytest.raises(Conflict):
         services.users.update(admin, admin.user_id, UserUpdate.model_validate({"roles": ["USER"]}))
     assert services.users.get(admin.user_id).is_admin
 
 
-def test_updating_a_missing_user_is_not_found(services: Services, admin: Caller) -> None:
+def test_updating_a_missing_user_is_not_found(services: Composition, admin: Caller) -> None:
     with pytest.raises(NotFound):
         services.users.update(admin, "NOPE", UserUpdate.model_validate({"firstName": "X"}))
 
 
-def test_the_user_listing_pages_through_everyone_newest_first(services: Services, admin: Caller) -> None:
+def test_the_user_listing_pages_through_everyone_newest_first(services: Composition, admin: Caller) -> None:
     created = [services.users.sign_in(identity(f"user{index}@example.com")).id for index in range(7)]
     seen, cursor = [], None
     while True:
@@ -150,7 +165,7 @@ def test_the_user_listing_pages_through_everyone_newest_first(services: Services
 
 
 def test_an_email_search_pages_through_the_matching_users_in_email_order(
-    services: Services, admin: Caller
+    services: Composition, admin: Caller
 ) -> None:
     for email in (
         "bea@example.com",
@@ -172,7 +187,7 @@ def test_an_email_search_pages_through_the_matching_users_in_email_order(
     assert services.users.list_page(admin, limit=5, cursor=None, email="zed").users == []
 
 
-def test_a_search_cursor_continues_only_its_own_search(services: Services, admin: Caller) -> None:
+def test_a_search_cursor_continues_only_its_own_search(services: Composition, admin: Caller) -> None:
     for email in ("bea@example.com", "ben@example.com", "bert@example.com"):
         services.users.sign_in(identity(email))
     cursor = services.users.list_page(admin, limit=1, cursor=None, email="be").next_cursor
@@ -183,7 +198,7 @@ def test_a_search_cursor_continues_only_its_own_search(services: Services, admin
         services.users.list_page(admin, limit=1, cursor=cursor)
 
 
-def test_a_cursor_is_bound_to_the_admin_who_got_it(services: Services, admin: Caller) -> None:
+def test_a_cursor_is_bound_to_the_admin_who_got_it(services: Composition, admin: Caller) -> None:
     for index in range(3):
         services.users.sign_in(identity(f"user{index}@example.com"))
     cursor = services.users.list_page(admin, limit=1, cursor=None).next_cursor

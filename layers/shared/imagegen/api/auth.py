@@ -5,12 +5,12 @@ annotations of a route and its dependencies with ``typing.get_type_hints`` on ev
 which compiles each one again when it is a string (about 0.2 ms a request).
 """
 
-from typing import TYPE_CHECKING, Annotated
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated, Protocol
 
 from aws_lambda_powertools.event_handler import Request
 from aws_lambda_powertools.event_handler.depends import Depends
 
-from imagegen.container import services
 from imagegen.errors import Forbidden
 from imagegen.models.auth import Caller
 
@@ -20,14 +20,21 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
 
 
-def request_caller(event: "BaseProxyEvent") -> Caller:
-    """The verified caller of a request: a valid access token whose session is still live."""
-    return services().auth.authenticate(event.headers.get("authorization"))
+class Authenticator(Protocol):
+    """Who calls: a valid access token whose session is still live (``AuthService``)."""
+
+    def authenticate(self, authorization: str | None) -> Caller: ...
 
 
-def current_caller(request: Request) -> Caller:
+def authenticator() -> Authenticator:
+    """The API's authenticator: ``build_api(authenticator_of=...)`` provides it, as a dependency override
+    (and a test overrides it the same way)."""
+    raise LookupError("this API was built without an authenticator: build_api(..., authenticator_of=...)")
+
+
+def current_caller(request: Request, auth: Annotated[Authenticator, Depends(authenticator)]) -> Caller:
     """The verified caller, as a route's dependency."""
-    return request_caller(request.resolved_event)
+    return auth.authenticate(request.resolved_event.headers.get("authorization"))
 
 
 def current_admin(caller: Annotated[Caller, Depends(current_caller)]) -> Caller:
@@ -37,12 +44,14 @@ def current_admin(caller: Annotated[Caller, Depends(current_caller)]) -> Caller:
     return caller
 
 
-def check_caller_first(route: "Route | None", event: "BaseProxyEvent") -> None:
+def check_caller_first(
+    route: "Route | None", event: "BaseProxyEvent", auth: Callable[[], Authenticator]
+) -> None:
     """Refuse a request as ``route``'s dependencies would (401 for a stranger, 403 for a user on an
     admin's route), for a request refused before they ran: a stranger learns nothing of a body's
     schema, nor whether a path id is well-formed."""
     if _depends_on(route, current_caller):
-        caller = request_caller(event)
+        caller = auth().authenticate(event.headers.get("authorization"))
         if _depends_on(route, current_admin):
             current_admin(caller)
 

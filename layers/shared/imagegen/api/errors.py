@@ -8,7 +8,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response, content_types
 
 from imagegen import errors
-from imagegen.api.responses import ErrorBody, ErrorEnvelope
+from imagegen.api.responses.envelope import ErrorBody, ErrorEnvelope
 
 # Codes of refusals made by the resolver itself, not by a domain error.
 INVALID_JSON = "INVALID_JSON"

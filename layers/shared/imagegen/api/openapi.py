@@ -15,7 +15,7 @@ from pydantic import BaseModel
 
 from imagegen import errors
 from imagegen.api.errors import error_code
-from imagegen.api.responses import ErrorEnvelope
+from imagegen.api.responses.envelope import ErrorEnvelope
 
 BEARER_AUTH = "bearerAuth"
 ERROR_CODES = "x-error-codes"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -14,7 +14,7 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from imagegen.api.auth import check_caller_first
+from imagegen.api.auth import Authenticator, authenticator, check_caller_first
 from imagegen.api.bodies import body_text, parse_json
 from imagegen.api.errors import (
     INTERNAL,
@@ -27,8 +27,8 @@ from imagegen.api.errors import (
     field_errors,
 )
 from imagegen.api.openapi import allowed_methods
-from imagegen.container import services
 from imagegen.errors import DomainError, TooLarge, UnsupportedMediaType
+from imagegen.invocation import Invocation
 
 API_PREFIX = "/api/v1"
 MAX_REQUEST_BODY_BYTES = 64 * 1024
@@ -38,8 +38,9 @@ _JSON = re.compile(r"^application/json\s*(;.*)?$")
 class ApiResolver(APIGatewayHttpResolver):
     """The HTTP API resolver, refusing bodies that are too large or not JSON before anything parses them."""
 
-    def __init__(self) -> None:
+    def __init__(self, invocation: Invocation) -> None:
         super().__init__(enable_validation=True, json_body_deserializer=parse_json)
+        self._invocation = invocation
 
     def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
         response = self._answer(event, context)
@@ -64,7 +65,7 @@ class ApiResolver(APIGatewayHttpResolver):
         event = {**event, "body": body or None, "isBase64Encoded": False}
         if content_type:
             event["headers"] = {**headers, "content-type": content_type}
-        services().invocation.start(context)
+        self._invocation.start(context)
         return super().resolve(event, context)
 
 
@@ -79,9 +80,20 @@ def _refused(error: DomainError) -> dict[str, Any]:
     }
 
 
-def build_api(logger: Logger) -> ApiResolver:
-    """An HTTP API resolver with validation, and every failure answered in the error envelope."""
-    app = ApiResolver()
+def build_api(
+    logger: Logger,
+    *,
+    authenticator_of: Callable[[], Authenticator] | None = None,
+    invocation: Invocation | None = None,
+) -> ApiResolver:
+    """An HTTP API resolver with validation, and every failure answered in the error envelope.
+
+    ``authenticator_of`` gives the routes' callers their ``Authenticator`` (an API with no signed-in
+    route needs none); ``invocation`` is started with each request's Lambda context.
+    """
+    app = ApiResolver(invocation if invocation is not None else Invocation())
+    if authenticator_of is not None:
+        app.dependency_overrides[authenticator] = authenticator_of
 
     @app.exception_handler(DomainError)
     def _domain_error(error: DomainError) -> Response[Any]:
@@ -91,7 +103,11 @@ def build_api(logger: Logger) -> ApiResolver:
     def _invalid_request(error: RequestValidationError) -> Response[Any]:
         # Who may call a route is answered before what is wrong with the request.
         try:
-            check_caller_first(app.context.get("_route"), app.current_event)
+            check_caller_first(
+                app.context.get("_route"),
+                app.current_event,
+                app.dependency_overrides.get(authenticator, authenticator),
+            )
         except DomainError as refused:
             return domain_error_response(refused)
         errors = list(error.errors())

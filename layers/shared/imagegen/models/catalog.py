@@ -1,7 +1,7 @@
 """The model catalog: the image models the service offers, under stable ids of its own.
 
 Configuration, not code: the template's ``ModelCatalog`` parameter (JSON) is stored in an SSM
-parameter that every function needing it reads (``container.Services.catalog``), so ops can
+parameter that every function needing it reads (``composition.Composition.catalog``), so ops can
 follow Google's model changes without a release. It is validated whenever it is loaded; a
 bad catalog is refused loudly (``CatalogInvalid``) rather than half-used.
 

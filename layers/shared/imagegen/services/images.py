@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from imagegen.errors import Forbidden, NotFound
 from imagegen.ids import now_iso
-from imagegen.metrics import COMPLETED, FAILED, Metric
+from imagegen.metrics import Metric
 from imagegen.models.coins import LedgerReason
 from imagegen.models.images import (
     Image,
@@ -32,6 +32,10 @@ if TYPE_CHECKING:
     from imagegen.services.cursors import CursorCodec
     from imagegen.services.rate_limits import Slot
     from imagegen.services.storage import ImageStorage
+
+# What a finished image counts, by how it was made.
+COMPLETED = {ImageType.GENERATED: Metric.GENERATIONS_COMPLETED, ImageType.UPLOADED: Metric.UPLOADS_COMPLETED}
+FAILED = {ImageType.GENERATED: Metric.GENERATIONS_FAILED, ImageType.UPLOADED: Metric.UPLOADS_FAILED}
 
 
 class ImageService:

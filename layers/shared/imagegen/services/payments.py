@@ -25,8 +25,8 @@ from imagegen.models.coins import LedgerReason
 from imagegen.models.payments import CoinPacks, Order, OrderStatus, OrderView
 from imagegen.repositories.dynamo import TransactionCancelled
 from imagegen.services.idempotency import at_most_once
+from imagegen.services.payment_gateway import Checkout, InvalidSignature, SessionState, session_of
 from imagegen.services.rate_limits import LimitedAction
-from imagegen.services.stripe_gateway import Checkout, InvalidSignature, SessionState, session_of
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
@@ -39,8 +39,8 @@ if TYPE_CHECKING:
     from imagegen.repositories.users import UserRepository
     from imagegen.services.coins import CoinService
     from imagegen.services.cursors import CursorCodec
+    from imagegen.services.payment_gateway import PaymentGateway
     from imagegen.services.rate_limits import RateLimits
-    from imagegen.services.stripe_gateway import StripeGateway
 
 # Stripe's shortest expiry, so an abandoned checkout ends soon: Stripe refuses less than 30 minutes
 # from the session's creation, on its own clock, so a minute's margin.
@@ -117,7 +117,7 @@ class PaymentService:
         users: UserRepository,
         coins: CoinService,
         transactions: Transactions,
-        gateway: Callable[[], StripeGateway],
+        gateway: Callable[[], PaymentGateway],
         limits: RateLimits,
         cursors: CursorCodec,
         return_url: str,

@@ -10,72 +10,32 @@ nothing else knows Stripe's objects; every failure to reach Stripe, or a refusal
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import stripe
-from pydantic import BaseModel, ConfigDict
 
 from imagegen.errors import PaymentsUnavailable
+from imagegen.services.payment_gateway import (
+    ORDER_KEY,
+    USER_KEY,
+    Checkout,
+    InvalidSignature,
+    Metadata,
+    OpenedCheckout,
+    RefundState,
+    SessionState,
+    session_of,
+)
 
 # An API function has 10 s; a checkout must leave it time to answer (the SDK retries once, with
 # its idempotency key, on a network error or a 409/429/5xx).
 TIMEOUT_SECONDS = 4
 MAX_NETWORK_RETRIES = 1
-# Stripe's own words for the metadata of a payment, written on the session and its payment intent.
-ORDER_KEY, USER_KEY = "order_id", "user_id"
-
-
-class InvalidSignature(Exception):
-    """A webhook whose ``Stripe-Signature`` does not check with any of the endpoint's secrets, or is
-    older than the tolerance."""
-
-
-@dataclass(frozen=True, slots=True)
-class OpenedCheckout:
-    session_id: str
-    url: str
-
-
-@dataclass(frozen=True, slots=True)
-class SessionState:
-    """A Checkout Session as far as fulfilment cares."""
-
-    session_id: str
-    status: str  # open | complete | expired
-    payment_status: str  # paid | unpaid | no_payment_required
-    amount_total: int | None
-    currency: str | None
-    payment_intent_id: str | None
-    order_id: str | None
-    user_id: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class RefundState:
-    refund_id: str
-    amount: int
-    status: str  # succeeded | pending | failed | canceled | requires_action
-
-
-@dataclass(frozen=True, slots=True)
-class Checkout:
-    """What a Checkout Session is opened for."""
-
-    order_id: str
-    user_id: str
-    product: str
-    amount: int
-    currency: str
-    success_url: str
-    cancel_url: str
-    expires_at: int
-    customer_email: str | None = None
 
 
 class StripeGateway:
-    """The Stripe API as the payments use it."""
+    """The Stripe API as the payments use it (a ``PaymentGateway``)."""
 
     def __init__(
         self,
@@ -161,7 +121,7 @@ class StripeGateway:
             intent = self._stripe().v1.payment_intents.retrieve(payment_intent_id)
         except stripe.StripeError as error:
             raise _unavailable(error) from error
-        metadata = _Metadata.model_validate(intent.to_dict()).metadata or {}
+        metadata = Metadata.model_validate(intent.to_dict()).metadata or {}
         return metadata.get(ORDER_KEY), metadata.get(USER_KEY)
 
     def refunds(self, charge_id: str) -> list[RefundState]:
@@ -192,48 +152,6 @@ class StripeGateway:
                 raise InvalidSignature("The payload is not JSON.") from error
             return event
         raise InvalidSignature("The signature does not check with the endpoint's secrets, or is too old.")
-
-
-class _Read(BaseModel):
-    """Fields read from Stripe's objects, checked; anything else is ignored."""
-
-    model_config = ConfigDict(extra="ignore")
-
-
-class _Metadata(_Read):
-    metadata: dict[str, str] | None = None
-
-
-class _Expanded(_Read):
-    id: str
-
-
-class _Session(_Metadata):
-    id: str
-    status: str | None = None
-    payment_status: str | None = None
-    amount_total: int | None = None
-    currency: str | None = None
-    payment_intent: str | _Expanded | None = None
-    client_reference_id: str | None = None
-
-
-def session_of(session: Mapping[str, Any]) -> SessionState:
-    """What fulfilment needs of a Checkout Session, as an event carries it (or the SDK's, as a dict);
-    pydantic's ``ValidationError`` if it is not shaped as Stripe's are."""
-    read = _Session.model_validate(session)
-    metadata = read.metadata or {}
-    intent = read.payment_intent
-    return SessionState(
-        session_id=read.id,
-        status=str(read.status),
-        payment_status=str(read.payment_status),
-        amount_total=read.amount_total,
-        currency=read.currency,
-        payment_intent_id=intent.id if isinstance(intent, _Expanded) else intent,
-        order_id=metadata.get(ORDER_KEY) or read.client_reference_id,
-        user_id=metadata.get(USER_KEY),
-    )
 
 
 def _unavailable(error: stripe.StripeError) -> PaymentsUnavailable:

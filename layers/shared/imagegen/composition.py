@@ -1,47 +1,48 @@
-"""Builds the services of this container on first use, from the settings.
+"""What a function is made of: its settings, its AWS clients, and the use cases it calls, each built the
+first time something asks for it.
 
-Handlers call ``services()``; each service (and the AWS clients behind it) is built the
-first time something asks for it, so a function pays only for what it uses. The services only some
-functions use (sign-in and tokens, generation and its idempotency, the worker and Gemini, the
-image pipeline and its imaging libraries, the sweeper, uploads) are imported where they are built:
-listing images imports none of the others, and the pipeline's functions no JWT library. Tests
-build their own ``Services`` (or clear this cache) after pointing the environment at moto.
+A function's ``app.py`` makes one ``Composition`` when it is loaded (nothing is built then) and hands
+each route the parts it uses through Powertools' ``Depends`` (tests swap them through
+``app.dependency_overrides``), or each event handler through a parameter. A part's modules are
+imported where it is built, so a function loads only its own use cases, models and adapters:
+listing images imports none of sign-in's, and the pipeline's functions no JWT library. A test
+makes a ``Composition`` of its own, or loads a function afresh, for a cold start.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import timedelta
-from functools import cache, cached_property
+from functools import cached_property
 from typing import TYPE_CHECKING
 
-from imagegen import aws, metrics
-from imagegen.config import Settings, get_settings
+from imagegen import metrics
+from imagegen.aws import AwsClients
+from imagegen.config import Settings, environment_settings
 from imagegen.invocation import Invocation
-from imagegen.metrics import Count, Metric
-from imagegen.models.catalog import ModelCatalog, ModelSpec
-from imagegen.repositories.coins import CoinRepository
-from imagegen.repositories.dynamo import Transactions
-from imagegen.repositories.images import ImageRepository
-from imagegen.repositories.users import UserRepository
-from imagegen.services.coins import CoinService
-from imagegen.services.cursors import CursorCodec
-from imagegen.services.images import ImageService
-from imagegen.services.storage import ImageStorage
-from imagegen.services.users import UserService
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
 
+    from imagegen.metrics import Count
+    from imagegen.models.catalog import ModelCatalog, ModelSpec
+    from imagegen.repositories.dynamo import Transactions
+    from imagegen.repositories.images import ImageRepository
     from imagegen.services.auth import AuthService
+    from imagegen.services.coins import CoinService
+    from imagegen.services.cursors import CursorCodec
     from imagegen.services.generation import GenerationService
     from imagegen.services.generation_worker import GenerationWorker
     from imagegen.services.google_identity import GoogleTokenVerifier
+    from imagegen.services.images import ImageService
     from imagegen.services.payments import PaymentService
     from imagegen.services.pipeline import ImagePipeline
     from imagegen.services.rate_limits import RateLimits
+    from imagegen.services.storage import ImageStorage
     from imagegen.services.sweeper import Sweeper
     from imagegen.services.uploads import UploadService
+    from imagegen.services.users import UserService
 
 SECRET_MAX_AGE_SECONDS = 300
 # How soon a change of the model catalog's SSM parameter reaches a warm container.
@@ -51,9 +52,9 @@ IDEMPOTENCY_TTL_SECONDS = 24 * 3600
 UPLOAD_SWEEP_MARGIN = timedelta(minutes=10)
 
 
-def token_secret(settings: Settings) -> str:
+def token_secret(settings: Settings, aws: AwsClients) -> str:
     """The service's signing secret, from Secrets Manager, cached for warm invocations."""
-    value = aws.secrets().get(settings.tokens.secret_arn, max_age=SECRET_MAX_AGE_SECONDS)
+    value = aws.secrets.get(settings.tokens.secret_arn, max_age=SECRET_MAX_AGE_SECONDS)
     if not isinstance(value, str) or len(value) < 32:
         raise RuntimeError("the token signing secret must be a string of at least 32 characters")
     return value
@@ -72,27 +73,42 @@ class CatalogSource:
         self._catalog: ModelCatalog | None = None
 
     def __call__(self) -> ModelCatalog:
+        from imagegen.models.catalog import ModelCatalog
+
         text = self._fetch()
         if self._catalog is None or text != self._text:
             self._catalog, self._text = ModelCatalog.parse(text), text
         return self._catalog
 
 
-class Services:
-    """Everything the handlers call, each built once per container when first used."""
+class Composition:
+    """The parts of one container, each built once, when first used.
 
-    def __init__(self, settings: Settings, count: Count = metrics.count) -> None:
-        self.settings = settings
+    ``settings`` default to the process's environment and ``aws`` to clients made from it;
+    ``count`` writes CloudWatch metrics and ``clock`` tells the sessions' time (tests pass a recorder
+    and a clock they move).
+    """
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        aws: AwsClients | None = None,
+        count: Count = metrics.count,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.settings = settings if settings is not None else environment_settings()
+        self.aws = aws if aws is not None else AwsClients()
         self.count = count
+        self.clock = clock
 
     def _secret(self) -> str:
-        return token_secret(self.settings)
+        return token_secret(self.settings, self.aws)
 
     @cached_property
     def catalog(self) -> CatalogSource:
         """The model catalog of the ``MODEL_CATALOG_PARAMETER`` SSM parameter: call it for the current one."""
         name = self.settings.generation.model_catalog_parameter
-        return CatalogSource(lambda: str(aws.ssm().get(name, max_age=CATALOG_MAX_AGE_SECONDS)))
+        return CatalogSource(lambda: str(self.aws.ssm.get(name, max_age=CATALOG_MAX_AGE_SECONDS)))
 
     @cached_property
     def invocation(self) -> Invocation:
@@ -101,24 +117,34 @@ class Services:
 
     @cached_property
     def transactions(self) -> Transactions:
-        return Transactions(aws.dynamodb())
+        from imagegen.repositories.dynamo import Transactions
+
+        return Transactions(self.aws.dynamodb)
 
     @cached_property
     def cursors(self) -> CursorCodec:
+        from imagegen.services.cursors import CursorCodec
+
         return CursorCodec(self._secret)
 
     @cached_property
     def coins(self) -> CoinService:
+        from imagegen.repositories.coins import CoinRepository
+        from imagegen.services.coins import CoinService
+
         return CoinService(
-            CoinRepository(aws.dynamodb(), self.settings.coins.table),
+            CoinRepository(self.aws.dynamodb, self.settings.coins.table),
             self.transactions,
             seconds_left=self.invocation.seconds_left,
         )
 
     @cached_property
     def users(self) -> UserService:
+        from imagegen.repositories.users import UserRepository
+        from imagegen.services.users import UserService
+
         return UserService(
-            UserRepository(aws.dynamodb(), self.settings.accounts.users_table),
+            UserRepository(self.aws.dynamodb, self.settings.accounts.users_table),
             self.coins,
             self.transactions,
             self.cursors,
@@ -151,9 +177,9 @@ class Services:
         return AuthService(
             lambda: self.google,
             self.users,
-            SessionRepository(aws.dynamodb(), settings.accounts.sessions_table),
+            SessionRepository(self.aws.dynamodb, settings.accounts.sessions_table),
             CallerRepository(
-                aws.dynamodb(),
+                self.aws.dynamodb,
                 settings.accounts.sessions_table,
                 settings.accounts.users_table,
                 settings.coins.table,
@@ -161,20 +187,30 @@ class Services:
             access,
             RefreshTokens(self._secret),
             settings.tokens.refresh_ttl_seconds,
+            clock=self.clock,
         )
 
     @cached_property
     def image_records(self) -> ImageRepository:
-        return ImageRepository(aws.dynamodb(), self.settings.images.table)
+        from imagegen.repositories.images import ImageRepository
+
+        return ImageRepository(self.aws.dynamodb, self.settings.images.table)
 
     @cached_property
     def storage(self) -> ImageStorage:
+        from imagegen.services.storage import ImageStorage
+
         return ImageStorage(
-            aws.s3(), self.settings.images.bucket, self.settings.images.url_ttl_seconds, aws.credentials
+            self.aws.s3,
+            self.settings.images.bucket,
+            self.settings.images.url_ttl_seconds,
+            self.aws.credentials,
         )
 
     @cached_property
     def images(self) -> ImageService:
+        from imagegen.services.images import ImageService
+
         return ImageService(
             self.image_records, self.storage, self.coins, self.transactions, self.cursors, self.count
         )
@@ -187,7 +223,7 @@ class Services:
 
         limits = self.settings.limits
         return RateLimits(
-            RateLimitRepository(aws.dynamodb(), limits.table),
+            RateLimitRepository(self.aws.dynamodb, limits.table),
             {
                 LimitedAction.GENERATE: limits.generations_per_minute,
                 LimitedAction.UPLOAD: limits.uploads_per_minute,
@@ -241,13 +277,13 @@ class Services:
 
         generation = self.settings.generation
         persistence = DynamoDBPersistenceLayer(
-            table_name=generation.idempotency_table, boto3_client=aws.dynamodb()
+            table_name=generation.idempotency_table, boto3_client=self.aws.dynamodb
         )
         return GenerationService(
             self.image_records,
             self.images,
             self.coins,
-            GenerationQueue(aws.sqs(), generation.queue_url),
+            GenerationQueue(self.aws.sqs, generation.queue_url),
             self.catalog,
             self.rate_limits,
             persistence=persistence,
@@ -296,6 +332,7 @@ class Services:
 
         from imagegen.repositories.orders import OrderRepository, PaymentEventRepository
         from imagegen.repositories.rate_limits import RateLimitRepository
+        from imagegen.repositories.users import UserRepository
         from imagegen.services.payments import PaymentService
         from imagegen.services.rate_limits import LimitedAction, RateLimits
         from imagegen.services.stripe_gateway import StripeGateway
@@ -309,43 +346,34 @@ class Services:
         )
         return PaymentService(
             packs=lambda: payments.coin_packs,
-            orders=OrderRepository(aws.dynamodb(), payments.orders_table),
-            events=PaymentEventRepository(aws.dynamodb(), payments.events_table),
-            users=UserRepository(aws.dynamodb(), settings.accounts.users_table),
+            orders=OrderRepository(self.aws.dynamodb, payments.orders_table),
+            events=PaymentEventRepository(self.aws.dynamodb, payments.events_table),
+            users=UserRepository(self.aws.dynamodb, settings.accounts.users_table),
             coins=self.coins,
             transactions=self.transactions,
             gateway=lambda: gateway,
             limits=RateLimits(
-                RateLimitRepository(aws.dynamodb(), payments.checkout_limits_table),
+                RateLimitRepository(self.aws.dynamodb, payments.checkout_limits_table),
                 {LimitedAction.CHECKOUT: payments.checkouts_per_day},
             ),
             cursors=self.cursors,
             return_url=payments.return_url,
             count=self.count,
             persistence=DynamoDBPersistenceLayer(
-                table_name=payments.checkout_idempotency_table, boto3_client=aws.dynamodb()
+                table_name=payments.checkout_idempotency_table, boto3_client=self.aws.dynamodb
             ),
             idempotency=self.idempotency,
         )
 
     def _secret_text(self, arn: str) -> str:
         """A secret's text, from Secrets Manager, cached for warm invocations (never logged)."""
-        return str(aws.secrets().get(arn, max_age=SECRET_MAX_AGE_SECONDS)).strip()
+        return str(self.aws.secrets.get(arn, max_age=SECRET_MAX_AGE_SECONDS)).strip()
 
     def _count_retired_model(self, model: ModelSpec) -> None:
         """Count a request refused because Google no longer serves the model (alarmed on)."""
+        from imagegen.metrics import Metric
+
         self.count(Metric.RETIRED_MODEL, model=model.id, providerModel=model.provider_model)
 
     def _gemini_api_key(self) -> str:
         return self._secret_text(self.settings.gemini.api_key_secret_arn)
-
-
-def build_services(settings: Settings, count: Count = metrics.count) -> Services:
-    """The services for ``settings`` (each built on first use), counting metrics with ``count``."""
-    return Services(settings, count)
-
-
-@cache
-def services() -> Services:
-    """The services of this container, kept for warm invocations."""
-    return build_services(get_settings())

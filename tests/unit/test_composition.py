@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from imagegen.container import CatalogSource
+from imagegen.composition import CatalogSource
 from imagegen.models.catalog import CatalogInvalid
 from tests.unit.models.test_catalog import todays
 

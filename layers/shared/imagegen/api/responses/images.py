@@ -1,0 +1,29 @@
+"""Answers about images: one image, a generation accepted, an upload accepted."""
+
+from __future__ import annotations
+
+from imagegen.models.base import CamelModel
+from imagegen.models.images import ImageView, PresignedPost
+from imagegen.models.users import UserView
+
+
+class ImageResponse(CamelModel):
+    """One image."""
+
+    image: ImageView
+
+
+class GenerationAccepted(CamelModel):
+    """The image is recorded (``PENDING``), charged and queued; ``user.coins`` is the balance after."""
+
+    image: ImageView
+    user: UserView
+
+
+class UploadAccepted(CamelModel):
+    """The upload is recorded (``PENDING``) and charged: POST ``upload.fields`` then the file to
+    ``upload.url`` before ``upload.expiresAt``; ``user.coins`` is the balance after."""
+
+    image: ImageView
+    upload: PresignedPost
+    user: UserView

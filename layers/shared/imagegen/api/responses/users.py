@@ -1,0 +1,19 @@
+"""Answers about users: a profile, and a sign-in."""
+
+from __future__ import annotations
+
+from imagegen.models.auth import TokenPair
+from imagegen.models.base import CamelModel
+from imagegen.models.users import UserView
+
+
+class UserResponse(CamelModel):
+    """One user, with the balance (and ``stats``, on the caller's own profile)."""
+
+    user: UserView
+
+
+class SignedIn(TokenPair):
+    """The user signed in, and the tokens of the new session."""
+
+    user: UserView
