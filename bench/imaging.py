@@ -74,7 +74,7 @@ def naive_thumbnail(data: bytes) -> bytes:
     """What a thumbnail costs done the obvious way: decode in full, then resize."""
     import io
 
-    from imagegen.services.imaging import THUMBNAIL_QUALITY, THUMBNAIL_SIZE
+    from imagegen.adapters.imaging import THUMBNAIL_QUALITY, THUMBNAIL_SIZE
 
     with Image.open(io.BytesIO(data)) as image:
         image.load()
@@ -89,7 +89,7 @@ def libvips_thumbnail(data: bytes) -> bytes:
     """libvips' thumbnail (shrink-on-load, streaming), saved as our thumbnails are."""
     import pyvips
 
-    from imagegen.services.imaging import THUMBNAIL_METHOD, THUMBNAIL_QUALITY, THUMBNAIL_SIZE
+    from imagegen.adapters.imaging import THUMBNAIL_METHOD, THUMBNAIL_QUALITY, THUMBNAIL_SIZE
 
     thumbnail = pyvips.Image.thumbnail_buffer(data, THUMBNAIL_SIZE)
     return bytes(thumbnail.webpsave_buffer(Q=THUMBNAIL_QUALITY, effort=THUMBNAIL_METHOD, keep=0))
@@ -107,7 +107,7 @@ def measure(operation: str, path: str) -> None:
     """In the child: time ``operation`` on the file, and the memory its first run took."""
     import pyvips  # loaded before the baseline on every side, so no side counts libvips' own footprint
 
-    from imagegen.services.imaging import inspect_image, make_thumbnail, model_input
+    from imagegen.adapters.imaging import inspect_image, make_thumbnail, model_input
 
     pyvips.cache_set_max(0)  # no side may reuse an earlier run's work
     data = Path(path).read_bytes()

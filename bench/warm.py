@@ -119,10 +119,10 @@ def seed_images(services: Composition, user_id: str, count: int) -> list[str]:
                 created_at=now_iso(),
                 updated_at=now_iso(),
             )
-            item = services.image_records.create_write(image).item["Put"]["Item"]
+            item = dict(services.image_records.create_write(image).item["Put"]["Item"])
             item.pop("unfinished", None)  # as ImageRepository.complete leaves a finished image
             requests_.append({"PutRequest": {"Item": item}})
-        services.aws.dynamodb.batch_write_item(RequestItems={table: requests_})
+        services.aws.dynamodb.batch_write_item(RequestItems={table: requests_})  # type: ignore[dict-item]
     return made
 
 

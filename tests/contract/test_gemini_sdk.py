@@ -1,7 +1,7 @@
 """Google's own SDK (google-genai, pinned in pyproject's dev extra) against the local Gemini
 stand-in: what the SDK sends, the stand-in takes as Google does, and it answers as Google does.
 
-Each case runs through the SDK and through our own client (``imagegen.services.gemini``) with
+Each case runs through the SDK and through our own client (``imagegen.adapters.gemini``) with
 the same outcome. The two do not send the same JSON (the SDK writes ``mime_type`` and sends
 signatures back in URL-safe base64; ours writes ``mimeType`` and returns them as received):
 the stand-in takes both, because Google's JSON parsing does.
@@ -22,7 +22,7 @@ from google import genai
 from google.genai import errors, types
 from PIL import Image
 
-from imagegen.services.gemini import (
+from imagegen.adapters.gemini import (
     GeminiClient,
     GenerationFailed,
     GenerationRefused,

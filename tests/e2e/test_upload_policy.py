@@ -13,7 +13,7 @@ import pytest
 import requests
 from botocore.config import Config
 
-from imagegen.services.storage import ImageStorage
+from imagegen.adapters.storage import ImageStorage
 from tests import images
 from tests.e2e.conftest import Api, Session, balance, upload, wait_for_image
 

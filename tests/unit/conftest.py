@@ -6,12 +6,12 @@ from collections.abc import Callable
 
 import pytest
 
+from imagegen.adapters.gemini import GeminiClient
 from imagegen.composition import Composition
 from imagegen.models.auth import Caller, GoogleIdentity
 from imagegen.models.catalog import ModelCatalog
 from imagegen.models.images import Image, UploadRequest
 from imagegen.repositories.coins import CoinRepository
-from imagegen.services.gemini import GeminiClient
 from imagegen.services.generation_worker import GenerationWorker
 from imagegen.services.pipeline import Outcome
 from standins.gemini import LocalGemini

@@ -25,6 +25,8 @@ from imagegen.invocation import Invocation
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
 
+    from imagegen.adapters.google_identity import GoogleTokenVerifier
+    from imagegen.adapters.storage import ImageStorage
     from imagegen.metrics import Count
     from imagegen.models.catalog import ModelCatalog, ModelSpec
     from imagegen.repositories.dynamo import Transactions
@@ -34,12 +36,10 @@ if TYPE_CHECKING:
     from imagegen.services.cursors import CursorCodec
     from imagegen.services.generation import GenerationService
     from imagegen.services.generation_worker import GenerationWorker
-    from imagegen.services.google_identity import GoogleTokenVerifier
     from imagegen.services.images import ImageService
     from imagegen.services.payments import PaymentService
     from imagegen.services.pipeline import ImagePipeline
     from imagegen.services.rate_limits import RateLimits
-    from imagegen.services.storage import ImageStorage
     from imagegen.services.sweeper import Sweeper
     from imagegen.services.uploads import UploadService
     from imagegen.services.users import UserService
@@ -155,7 +155,7 @@ class Composition:
     @cached_property
     def google(self) -> GoogleTokenVerifier:
         """Google ID tokens' verifier: only the sign-in function builds it (and needs its settings)."""
-        from imagegen.services.google_identity import GoogleTokenVerifier, JwksCache
+        from imagegen.adapters.google_identity import GoogleTokenVerifier, JwksCache
 
         google = self.settings.google
         return GoogleTokenVerifier(
@@ -165,10 +165,11 @@ class Composition:
     @cached_property
     def auth(self) -> AuthService:
         """Sessions and tokens (PyJWT and its cryptography load here: event-driven functions never do)."""
+        from imagegen.adapters.access_tokens import AccessTokens
         from imagegen.repositories.callers import CallerRepository
         from imagegen.repositories.sessions import SessionRepository
         from imagegen.services.auth import AuthService
-        from imagegen.services.tokens import AccessTokens, RefreshTokens
+        from imagegen.services.tokens import RefreshTokens
 
         settings = self.settings
         access = AccessTokens(
@@ -198,7 +199,7 @@ class Composition:
 
     @cached_property
     def storage(self) -> ImageStorage:
-        from imagegen.services.storage import ImageStorage
+        from imagegen.adapters.storage import ImageStorage
 
         return ImageStorage(
             self.aws.s3,
@@ -273,7 +274,8 @@ class Composition:
     def generation(self) -> GenerationService:
         from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
-        from imagegen.services.generation import GenerationQueue, GenerationService
+        from imagegen.adapters.queue import GenerationQueue
+        from imagegen.services.generation import GenerationService
 
         generation = self.settings.generation
         persistence = DynamoDBPersistenceLayer(
@@ -303,7 +305,7 @@ class Composition:
 
     @cached_property
     def generation_worker(self) -> GenerationWorker:
-        from imagegen.services.gemini import GeminiClient
+        from imagegen.adapters.gemini import GeminiClient
         from imagegen.services.generation_worker import GenerationWorker
 
         settings = self.settings
@@ -330,12 +332,12 @@ class Composition:
         Stripe's SDK, here)."""
         from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
+        from imagegen.adapters.stripe_gateway import StripeGateway
         from imagegen.repositories.orders import OrderRepository, PaymentEventRepository
         from imagegen.repositories.rate_limits import RateLimitRepository
         from imagegen.repositories.users import UserRepository
         from imagegen.services.payments import PaymentService
         from imagegen.services.rate_limits import LimitedAction, RateLimits
-        from imagegen.services.stripe_gateway import StripeGateway
 
         settings = self.settings
         payments = settings.payments

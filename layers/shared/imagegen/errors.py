@@ -98,3 +98,17 @@ class PurchasesFrozen(Conflict):
 
 class PaymentsUnavailable(DomainError):
     """The payment provider could not be reached or refused the request: nothing was charged."""
+
+
+class OutsideServiceFailed(Exception):
+    """A service the use cases depend on (S3, SQS) failed or refused: not the caller's fault, nor
+    reported to them as a ``DomainError`` (the API answers 500). Adapters raise it from their
+    service's own errors, so that use cases decide what to do without knowing any SDK."""
+
+
+class StorageUnavailable(OutsideServiceFailed):
+    """The images bucket could not be read or written."""
+
+
+class QueueUnavailable(OutsideServiceFailed):
+    """The generate queue did not take a message."""

@@ -21,7 +21,7 @@ from werkzeug.test import Client, TestResponse
 
 from devstack.aws import LOCAL_CREDENTIALS
 from devstack.s3_post import BrowserUploads, signing_key, verify_signature
-from imagegen.services.storage import ImageStorage
+from imagegen.adapters.storage import ImageStorage
 from stacktools.template import REGION
 
 BUCKET = "local-images"

@@ -18,7 +18,7 @@ from botocore.exceptions import ClientError
 from devstack.aws import LOCAL_CREDENTIALS
 from devstack.s3_post import upload_bucket
 from devstack.sigv4 import SignedCallsOnly
-from imagegen.services.url_signing import GetUrlSigner
+from imagegen.adapters.url_signing import GetUrlSigner
 from stacktools.template import REGION
 from tests.loopback import serving
 

@@ -4,10 +4,10 @@ from collections.abc import Callable
 
 import pytest
 
+from imagegen.adapters.access_tokens import AccessTokens
 from imagegen.composition import Composition
 from imagegen.errors import TokenExpired, Unauthorized
 from imagegen.services.auth import REFRESH_REUSE_GRACE_SECONDS, SignIn
-from imagegen.services.tokens import AccessTokens
 from tests.conftest import MovedClock, ServedIssuer
 
 

@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
-from botocore.exceptions import ClientError
 
+from imagegen.adapters.queue import GenerationQueue
 from imagegen.composition import Composition
-from imagegen.errors import Conflict, InsufficientCoins, Invalid, NotFound
+from imagegen.errors import Conflict, InsufficientCoins, Invalid, NotFound, QueueUnavailable
 from imagegen.models.auth import Caller
 from imagegen.models.images import GenerateRequest, GenerationJob, ImageStatus, JobOutcome
-from imagegen.services.generation import QUEUE_FAILED, GenerationQueue, GenerationService
+from imagegen.services.generation import QUEUE_FAILED, GenerationService
 from standins.gemini import LocalGemini
 from tests import images
 from tests.unit.conftest import UploadImage
@@ -224,15 +224,11 @@ def test_short_of_coins_writes_and_queues_nothing(services: Composition, caller:
 def test_a_job_that_cannot_be_queued_is_failed_and_refunded_before_answering(
     services: Composition, caller: Caller, ledger_sum: LedgerSum
 ) -> None:
-    class UnreachableQueue(GenerationQueue):
-        def send(self, job: GenerationJob) -> None:
-            raise ClientError({"Error": {"Code": "ServiceUnavailable", "Message": "down"}}, "SendMessage")
-
     generation = GenerationService(
         services.image_records,
         services.images,
         services.coins,
-        UnreachableQueue(services.aws.sqs, services.settings.generation.queue_url),
+        GenerationQueue(services.aws.sqs, f"{services.settings.generation.queue_url}-gone"),  # SQS refuses
         services.catalog,
         services.rate_limits,
         DynamoDBPersistenceLayer(
@@ -240,7 +236,7 @@ def test_a_job_that_cannot_be_queued_is_failed_and_refunded_before_answering(
         ),
         services.idempotency,
     )
-    with pytest.raises(ClientError):
+    with pytest.raises(QueueUnavailable):
         generation.generate(caller, ask())
 
     (image,) = services.image_records.list_page(caller.user_id, 10, None)[0]

@@ -9,15 +9,16 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
 from PIL import Image as PILImage
 
+from imagegen.adapters.gemini import GeminiClient, ImageRequest, ModelReply
 from imagegen.composition import Composition
+from imagegen.errors import StorageUnavailable
 from imagegen.models.auth import Caller
 from imagegen.models.catalog import CatalogInvalid, ModelCatalog
 from imagegen.models.images import GenerateRequest, GenerationJob, Image, ImageStatus, JobOutcome
+from imagegen.models.keys import turn_key
 from imagegen.models.turns import ModelTurn
-from imagegen.services.gemini import GeminiClient, ImageRequest, ModelReply
 from imagegen.services.generation_worker import (
     MODEL_RETIRED,
     MODEL_UNAVAILABLE,
@@ -26,7 +27,6 @@ from imagegen.services.generation_worker import (
     STORAGE_FAILED,
 )
 from imagegen.services.pipeline import Outcome
-from imagegen.services.storage import turn_key
 from standins.gemini import LocalGemini, reference_tiles
 from tests import images
 from tests.images import BLUE, GREEN, RED, close_to
@@ -383,7 +383,7 @@ def test_what_cannot_be_stored_is_retried_then_refunded_leaving_nothing(
 
     def slow_down(key: str, data: bytes, content_type: str) -> None:
         if key.startswith(unwritable):
-            raise ClientError({"Error": {"Code": "SlowDown", "Message": "slow down"}}, "PutObject")
+            raise StorageUnavailable("the images bucket failed: SlowDown")
         write(key, data, content_type)
 
     monkeypatch.setattr(services.storage, "write", slow_down)

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
+from imagegen.adapters.gemini import GeminiClient, ImageRequest, ModelReply
 from imagegen.composition import Composition
 from imagegen.errors import NotFound
 from imagegen.models.auth import Caller
@@ -17,9 +18,8 @@ from imagegen.models.images import (
     JobOutcome,
     UploadRequest,
 )
-from imagegen.services.gemini import GeminiClient, ImageRequest, ModelReply
+from imagegen.models.keys import thumbnail_key
 from imagegen.services.pipeline import Outcome
-from imagegen.services.storage import thumbnail_key
 from standins.gemini import LocalGemini
 from tests import images
 from tests.unit.conftest import MakeWorker

@@ -13,8 +13,8 @@ from imagegen.composition import Composition
 from imagegen.metrics import Metric
 from imagegen.models.auth import Caller
 from imagegen.models.images import GenerateRequest, Image, ImageStatus, UploadRequest
+from imagegen.models.keys import incoming_key, thumbnail_key, turn_key
 from imagegen.services.pipeline import Outcome, parse_incoming_key, parse_object_key
-from imagegen.services.storage import incoming_key, thumbnail_key, turn_key
 from tests import images
 from tests.conftest import CountedMetrics
 

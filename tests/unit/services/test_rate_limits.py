@@ -9,12 +9,13 @@ from dataclasses import dataclass
 import pytest
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
+from imagegen.adapters.queue import GenerationQueue
 from imagegen.composition import Composition
 from imagegen.errors import InsufficientCoins, RateLimited
 from imagegen.models.auth import Caller
 from imagegen.models.images import GenerateRequest, UploadRequest
 from imagegen.repositories.rate_limits import RateLimitRepository, Starts
-from imagegen.services.generation import GenerationQueue, GenerationService
+from imagegen.services.generation import GenerationService
 from imagegen.services.rate_limits import WINDOW_SECONDS, LimitedAction, RateLimits
 from imagegen.services.uploads import UploadService
 from tests.unit.conftest import UploadImage

@@ -19,11 +19,12 @@ from imagegen.services.tokens import RefreshToken
 REFRESH_REUSE_GRACE_SECONDS = 30
 
 if TYPE_CHECKING:
+    from imagegen.adapters.access_tokens import AccessTokens
+    from imagegen.adapters.google_identity import GoogleTokenVerifier
     from imagegen.models.users import User
     from imagegen.repositories.callers import CallerRepository
     from imagegen.repositories.sessions import SessionRepository
-    from imagegen.services.google_identity import GoogleTokenVerifier
-    from imagegen.services.tokens import AccessTokens, RefreshTokens
+    from imagegen.services.tokens import RefreshTokens
     from imagegen.services.users import UserService
 
 

@@ -13,11 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from imagegen.errors import Conflict, Invalid, NotFound
+from imagegen.errors import Conflict, Invalid, NotFound, QueueUnavailable
 from imagegen.ids import new_id, now_iso
 from imagegen.models.catalog import (
     DEFAULT_ASPECT_RATIO,
@@ -35,21 +33,29 @@ from imagegen.models.images import (
     ImageType,
     default_title,
 )
+from imagegen.models.keys import object_key
 from imagegen.repositories.dynamo import TransactionCancelled
 from imagegen.services.idempotency import at_most_once
 from imagegen.services.rate_limits import LimitedAction
-from imagegen.services.storage import object_key
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
     from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
-    from mypy_boto3_sqs import SQSClient
 
     from imagegen.models.auth import Caller
     from imagegen.repositories.images import ImageRepository
     from imagegen.services.coins import CoinService
     from imagegen.services.images import ImageService
     from imagegen.services.rate_limits import RateLimits
+
+
+class JobQueue(Protocol):
+    """Where an accepted image waits to be drawn (``adapters.queue.GenerationQueue``)."""
+
+    def send(self, job: GenerationJob) -> None:
+        """Queue ``job``; ``QueueUnavailable`` if it was not taken."""
+        ...
+
 
 QUEUE_FAILED = "The generation could not be queued; your coins were refunded."
 
@@ -69,17 +75,6 @@ class _Choice:
     aspect_ratio: str
 
 
-class GenerationQueue:
-    """The generate queue."""
-
-    def __init__(self, client: SQSClient, queue_url: str) -> None:
-        self._client = client
-        self._url = queue_url
-
-    def send(self, job: GenerationJob) -> None:
-        self._client.send_message(QueueUrl=self._url, MessageBody=job.model_dump_json(by_alias=True))
-
-
 class GenerationService:
     """Accepts generation and edit requests: checked, charged once, recorded, queued."""
 
@@ -88,7 +83,7 @@ class GenerationService:
         repository: ImageRepository,
         images: ImageService,
         coins: CoinService,
-        queue: GenerationQueue,
+        queue: JobQueue,
         catalog: Callable[[], ModelCatalog],
         limits: RateLimits,
         persistence: BasePersistenceLayer,
@@ -190,7 +185,7 @@ class GenerationService:
             raise
         try:
             self._queue.send(GenerationJob(user_id=caller.user_id, image_id=image_id))
-        except (BotoCoreError, ClientError):
+        except QueueUnavailable:
             self._images.fail(image, QUEUE_FAILED, expected=ImageStatus.PENDING)
             raise
         return Generation(image=image, balance=balance)

@@ -23,14 +23,9 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
 
-from imagegen.ids import now_iso
-from imagegen.models.catalog import DEFAULT_ASPECT_RATIO, DEFAULT_IMAGE_SIZE, ModelCatalog, ModelSpec
-from imagegen.models.images import GenerationJob, Image, ImageStatus, JobOutcome
-from imagegen.models.turns import ModelTurn, TurnPart
-from imagegen.services.gemini import (
+from imagegen.adapters.gemini import (
     GenerationFailed,
     GenerationRefused,
     GenerationUnavailable,
@@ -41,14 +36,19 @@ from imagegen.services.gemini import (
     Part,
     Turn,
 )
-from imagegen.services.imaging import ImageRejected, model_input, model_input_size
-from imagegen.services.storage import object_key, turn_key
+from imagegen.adapters.imaging import ImageRejected, model_input, model_input_size
+from imagegen.errors import StorageUnavailable
+from imagegen.ids import now_iso
+from imagegen.models.catalog import DEFAULT_ASPECT_RATIO, DEFAULT_IMAGE_SIZE, ModelCatalog, ModelSpec
+from imagegen.models.images import GenerationJob, Image, ImageStatus, JobOutcome
+from imagegen.models.keys import object_key, turn_key
+from imagegen.models.turns import ModelTurn, TurnPart
 
 if TYPE_CHECKING:
+    from imagegen.adapters.gemini import GeminiClient
+    from imagegen.adapters.storage import ImageStorage
     from imagegen.repositories.images import ImageRepository
-    from imagegen.services.gemini import GeminiClient
     from imagegen.services.images import ImageService
-    from imagegen.services.storage import ImageStorage
 
 MODEL_UNAVAILABLE = "The image model stayed unavailable; your coins were refunded."
 STORAGE_FAILED = "The image could not be made or stored; your coins were refunded."
@@ -132,7 +132,7 @@ class GenerationWorker:
             return JobOutcome.FAILED
         except GenerationUnavailable:
             return self._retry_or_fail(image, receive_count, MODEL_UNAVAILABLE)
-        except (BotoCoreError, ClientError):
+        except StorageUnavailable:
             return self._retry_or_fail(image, receive_count, STORAGE_FAILED)
         return self._store(image, model, reply, receive_count)
 
@@ -213,7 +213,7 @@ class GenerationWorker:
                 _turn_of(model, image, reply).model_dump_json(by_alias=True).encode(),
                 "application/json",
             )
-        except (BotoCoreError, ClientError):
+        except StorageUnavailable:
             return self._retry_or_fail(image, receive_count, STORAGE_FAILED)
         # The record names the key before the object exists, so the pipeline finds its image.
         if not self._repository.set_object_key(image.user_id, image.image_id, key, turn, now_iso()):
@@ -221,7 +221,7 @@ class GenerationWorker:
             return JobOutcome.SKIPPED
         try:
             self._storage.write(key, reply.image.data, reply.image.mime_type)
-        except (BotoCoreError, ClientError):
+        except StorageUnavailable:
             stored = image.model_copy(update={"object_key": key})
             return self._retry_or_fail(stored, receive_count, STORAGE_FAILED)
         return JobOutcome.STORED

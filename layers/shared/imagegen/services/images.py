@@ -20,10 +20,11 @@ from imagegen.models.images import (
     created_counters,
     deleted_counters,
 )
+from imagegen.models.keys import derived_keys
 from imagegen.repositories.dynamo import TransactionCancelled
-from imagegen.services.storage import derived_keys
 
 if TYPE_CHECKING:
+    from imagegen.adapters.storage import ImageStorage
     from imagegen.metrics import Count
     from imagegen.models.auth import Caller
     from imagegen.repositories.dynamo import Transactions, Write
@@ -31,7 +32,6 @@ if TYPE_CHECKING:
     from imagegen.services.coins import CoinService
     from imagegen.services.cursors import CursorCodec
     from imagegen.services.rate_limits import Slot
-    from imagegen.services.storage import ImageStorage
 
 # What a finished image counts, by how it was made.
 COMPLETED = {ImageType.GENERATED: Metric.GENERATIONS_COMPLETED, ImageType.UPLOADED: Metric.UPLOADS_COMPLETED}

@@ -24,16 +24,16 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from imagegen.adapters.imaging import ImageRejected, inspect_image, make_thumbnail
 from imagegen.ids import now_iso
 from imagegen.models import formats
 from imagegen.models.images import Image, ImageMetadata, ImageStatus, ImageType
-from imagegen.services.imaging import ImageRejected, inspect_image, make_thumbnail
-from imagegen.services.storage import thumbnail_key
+from imagegen.models.keys import thumbnail_key
 
 if TYPE_CHECKING:
+    from imagegen.adapters.storage import ImageStorage
     from imagegen.repositories.images import ImageRepository
     from imagegen.services.images import ImageService
-    from imagegen.services.storage import ImageStorage
 
 _EXTENSIONS = "|".join(re.escape(image_format.extension) for image_format in formats.FORMATS)
 _OBJECT_KEY = re.compile(rf"^images/(?P<user_id>[^/]+)/(?P<image_id>[0-9A-Z]{{26}})\.(?:{_EXTENSIONS})$")

@@ -17,14 +17,14 @@ from imagegen.models.images import (
     UploadRequest,
     default_title,
 )
+from imagegen.models.keys import incoming_key, object_key
 from imagegen.services.rate_limits import LimitedAction
-from imagegen.services.storage import incoming_key, object_key
 
 if TYPE_CHECKING:
+    from imagegen.adapters.storage import ImageStorage
     from imagegen.models.auth import Caller
     from imagegen.services.images import ImageService
     from imagegen.services.rate_limits import RateLimits
-    from imagegen.services.storage import ImageStorage
 
 
 @dataclass(frozen=True, slots=True)

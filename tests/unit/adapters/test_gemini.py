@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 from werkzeug.wrappers import Request, Response
 
-from imagegen.services.gemini import (
+from imagegen.adapters.gemini import (
     RETRYABLE_STATUSES,
     GeminiClient,
     GenerationFailed,

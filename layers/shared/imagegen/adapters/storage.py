@@ -1,4 +1,5 @@
-"""The images bucket: where objects live, presigned URLs for the browser, reading and writing bytes."""
+"""The images bucket: presigned URLs for the browser, reading and writing bytes (where each object
+lives is ``imagegen.models.keys``). S3's failures come out as ``StorageUnavailable``."""
 
 from __future__ import annotations
 
@@ -8,46 +9,16 @@ from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
+from imagegen.adapters.url_signing import GetUrlSigner
+from imagegen.errors import StorageUnavailable
 from imagegen.ids import iso, utc_now
-from imagegen.models.formats import BY_CONTENT_TYPE
 from imagegen.models.images import PresignedPost
-from imagegen.services.url_signing import GetUrlSigner
 
 if TYPE_CHECKING:
     from botocore.credentials import ReadOnlyCredentials
     from mypy_boto3_s3 import S3Client
-
-THUMBNAIL_NAME = "512.webp"
-
-
-def object_key(user_id: str, image_id: str, content_type: str) -> str:
-    """Where an image's original lives: ``images/{userId}/{imageId}.{ext}``. Only the service
-    writes there, and only bytes that passed its checks."""
-    return f"images/{user_id}/{image_id}.{BY_CONTENT_TYPE[content_type].extension}"
-
-
-def incoming_key(user_id: str, image_id: str) -> str:
-    """Where a browser's upload lands (``incoming/{userId}/{imageId}``): the only key a presigned POST
-    may write. The pipeline checks what arrives and copies those exact bytes to ``object_key``."""
-    return f"incoming/{user_id}/{image_id}"
-
-
-def thumbnail_key(user_id: str, image_id: str) -> str:
-    """Where an image's thumbnail lives, outside the ``images/`` prefix the pipeline listens to."""
-    return f"thumbnails/{user_id}/{image_id}/{THUMBNAIL_NAME}"
-
-
-def turn_key(user_id: str, image_id: str) -> str:
-    """Where the model's turn that made a generated image is kept (what an edit of it replays),
-    outside the ``images/`` prefix too."""
-    return f"turns/{user_id}/{image_id}.json"
-
-
-def derived_keys(user_id: str, image_id: str) -> tuple[str, ...]:
-    """Every object an image may have besides its original: removed with it."""
-    return thumbnail_key(user_id, image_id), turn_key(user_id, image_id), incoming_key(user_id, image_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,14 +71,17 @@ class ImageStorage:
 
     def read(self, key: str) -> bytes:
         """The whole object (callers check its size first)."""
-        return self._client.get_object(Bucket=self._bucket, Key=key)["Body"].read()
+        try:
+            return self._client.get_object(Bucket=self._bucket, Key=key)["Body"].read()
+        except (BotoCoreError, ClientError) as error:
+            raise _unavailable(error) from error
 
     def read_if_exists(self, key: str) -> bytes | None:
         """The whole object, or None if there is none."""
         try:
             return self.read(key)
-        except ClientError as error:
-            if _missing(error):
+        except StorageUnavailable as error:
+            if isinstance(error.__cause__, ClientError) and _missing(error.__cause__):
                 return None
             raise
 
@@ -119,11 +93,15 @@ class ImageStorage:
         except ClientError as error:
             if _missing(error):
                 return None
-            raise
+            raise _unavailable(error) from error
+        except BotoCoreError as error:
+            raise _unavailable(error) from error
         body = response["Body"]
         size = int(response["ContentLength"])
         try:
             data = body.read() if size <= max_bytes else None
+        except BotoCoreError as error:
+            raise _unavailable(error) from error
         finally:
             body.close()
         return FetchedObject(size=size, content_type=response.get("ContentType", ""), data=data)
@@ -133,8 +111,9 @@ class ImageStorage:
         False if one was."""
         try:
             self._put(key, data, content_type, IfNoneMatch="*")
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") in (
+        except StorageUnavailable as error:
+            refused = error.__cause__
+            if isinstance(refused, ClientError) and refused.response.get("Error", {}).get("Code") in (
                 "PreconditionFailed",
                 "ConditionalRequestConflict",
             ):
@@ -146,22 +125,32 @@ class ImageStorage:
         self._put(key, data, content_type)
 
     def _put(self, key: str, data: bytes, content_type: str, **conditions: str) -> None:
-        self._client.put_object(
-            Bucket=self._bucket,
-            Key=key,
-            Body=data,
-            ContentType=content_type,
-            CacheControl="private, max-age=31536000",
-            **conditions,  # type: ignore[arg-type]
-        )
+        try:
+            self._client.put_object(
+                Bucket=self._bucket,
+                Key=key,
+                Body=data,
+                ContentType=content_type,
+                CacheControl="private, max-age=31536000",
+                **conditions,  # type: ignore[arg-type]
+            )
+        except (BotoCoreError, ClientError) as error:
+            raise _unavailable(error) from error
 
     def delete(self, *keys: str) -> None:
         """Remove objects; keys that do not exist are fine."""
         if keys:
-            self._client.delete_objects(
-                Bucket=self._bucket, Delete={"Objects": [{"Key": key} for key in keys], "Quiet": True}
-            )
+            try:
+                self._client.delete_objects(
+                    Bucket=self._bucket, Delete={"Objects": [{"Key": key} for key in keys], "Quiet": True}
+                )
+            except (BotoCoreError, ClientError) as error:
+                raise _unavailable(error) from error
 
 
 def _missing(error: ClientError) -> bool:
     return error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound")
+
+
+def _unavailable(error: BotoCoreError | ClientError) -> StorageUnavailable:
+    return StorageUnavailable(f"the images bucket failed: {error}")

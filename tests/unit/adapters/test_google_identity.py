@@ -12,8 +12,8 @@ import pytest
 import requests
 from cryptography.hazmat.primitives import serialization
 
+from imagegen.adapters.google_identity import GoogleTokenVerifier, JwksCache
 from imagegen.errors import Unauthorized
-from imagegen.services.google_identity import GoogleTokenVerifier, JwksCache
 from standins.google import SigningKey
 from tests.conftest import ServedIssuer
 

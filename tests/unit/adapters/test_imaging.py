@@ -10,7 +10,7 @@ from typing import NoReturn
 import pytest
 from PIL import ExifTags, Image, ImageFile
 
-from imagegen.services.imaging import (
+from imagegen.adapters.imaging import (
     MODEL_INPUT_SIZE,
     THUMBNAIL_SIZE,
     ImageInfo,

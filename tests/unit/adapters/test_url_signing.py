@@ -11,7 +11,7 @@ import pytest
 from botocore.config import Config
 from botocore.credentials import ReadOnlyCredentials
 
-from imagegen.services.url_signing import GetUrlSigner
+from imagegen.adapters.url_signing import GetUrlSigner
 
 BUCKET = "imagegen-images-123456789012"
 KEY = "images/01JDQ4ZC3V8N8QK6Y7M2B5T9XW/01JDQ4ZD1P6E0VQ1Y3W8F2K7HM.png"
