@@ -22,8 +22,8 @@ from google import genai
 from google.genai import errors, types
 from PIL import Image
 
-from imagegen.adapters.gemini import (
-    GeminiClient,
+from imagegen.adapters.gemini import GeminiClient
+from imagegen.services.image_model import (
     GenerationFailed,
     GenerationRefused,
     ImageRequest,

@@ -7,6 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from imagegen.adapters.gemini import GeminiClient
+from imagegen.adapters.imaging import Imaging
 from imagegen.composition import Composition
 from imagegen.models.auth import Caller, GoogleIdentity
 from imagegen.models.catalog import ModelCatalog
@@ -115,7 +116,7 @@ def make_worker(services: Composition, gemini: LocalGemini) -> MakeWorker:
             client,
             catalog or services.catalog,
             max_receives=services.settings.generation.max_receives,
-            max_pixels=services.settings.images.max_pixels,
+            imaging=Imaging(max_pixels=services.settings.images.max_pixels),
             on_retired_model=lambda model: on_retired(model.id),
         )
 

@@ -248,6 +248,7 @@ class Composition:
 
     @cached_property
     def pipeline(self) -> ImagePipeline:
+        from imagegen.adapters.imaging import Imaging
         from imagegen.services.pipeline import ImagePipeline
 
         return ImagePipeline(
@@ -255,7 +256,7 @@ class Composition:
             self.images,
             self.storage,
             max_upload_bytes=self.settings.uploads.max_bytes,
-            max_pixels=self.settings.images.max_pixels,
+            imaging=Imaging(max_pixels=self.settings.images.max_pixels),
         )
 
     @cached_property
@@ -306,6 +307,7 @@ class Composition:
     @cached_property
     def generation_worker(self) -> GenerationWorker:
         from imagegen.adapters.gemini import GeminiClient
+        from imagegen.adapters.imaging import Imaging
         from imagegen.services.generation_worker import GenerationWorker
 
         settings = self.settings
@@ -322,7 +324,7 @@ class Composition:
             gemini,
             self.catalog,
             max_receives=settings.generation.max_receives,
-            max_pixels=settings.images.max_pixels,
+            imaging=Imaging(max_pixels=settings.images.max_pixels),
             on_retired_model=self._count_retired_model,
         )
 

@@ -15,9 +15,8 @@ import pytest
 from PIL import Image
 from werkzeug.wrappers import Request, Response
 
-from imagegen.adapters.gemini import (
-    RETRYABLE_STATUSES,
-    GeminiClient,
+from imagegen.adapters.gemini import RETRYABLE_STATUSES, GeminiClient, classify_reply
+from imagegen.services.image_model import (
     GenerationFailed,
     GenerationRefused,
     GenerationUnavailable,
@@ -26,7 +25,6 @@ from imagegen.adapters.gemini import (
     ModelRetired,
     Part,
     Turn,
-    classify_reply,
 )
 from standins.gemini import LocalGemini
 from tests.loopback import serving

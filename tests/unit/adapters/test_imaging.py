@@ -11,16 +11,13 @@ import pytest
 from PIL import ExifTags, Image, ImageFile
 
 from imagegen.adapters.imaging import (
-    MODEL_INPUT_SIZE,
     THUMBNAIL_SIZE,
-    ImageInfo,
-    ImageRejected,
     inspect_image,
     make_thumbnail,
     model_input,
-    model_input_size,
     sniff_content_type,
 )
+from imagegen.services.image_processing import MODEL_INPUT_SIZE, ImageInfo, ImageRejected, model_input_size
 from tests import images
 from tests.images import BLUE, GREEN, QUADRANTS, RED, close_to
 

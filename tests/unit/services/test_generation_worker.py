@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from PIL import Image as PILImage
 
-from imagegen.adapters.gemini import GeminiClient, ImageRequest, ModelReply
+from imagegen.adapters.gemini import GeminiClient
 from imagegen.composition import Composition
 from imagegen.errors import StorageUnavailable
 from imagegen.models.auth import Caller
@@ -26,6 +26,7 @@ from imagegen.services.generation_worker import (
     SOURCE_GONE,
     STORAGE_FAILED,
 )
+from imagegen.services.image_model import ImageRequest, ModelReply
 from imagegen.services.pipeline import Outcome
 from standins.gemini import LocalGemini, reference_tiles
 from tests import images

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from imagegen.adapters.gemini import GeminiClient, ImageRequest, ModelReply
+from imagegen.adapters.gemini import GeminiClient
 from imagegen.composition import Composition
 from imagegen.errors import NotFound
 from imagegen.models.auth import Caller
@@ -19,6 +19,7 @@ from imagegen.models.images import (
     UploadRequest,
 )
 from imagegen.models.keys import thumbnail_key
+from imagegen.services.image_model import ImageRequest, ModelReply
 from imagegen.services.pipeline import Outcome
 from standins.gemini import LocalGemini
 from tests import images

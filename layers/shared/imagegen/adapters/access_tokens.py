@@ -5,25 +5,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import jwt
 
 from imagegen.errors import TokenExpired, Unauthorized
+from imagegen.models.auth import AccessClaims
 
 ACCESS_TOKEN_ALGORITHM = "HS256"  # noqa: S105 - an algorithm name, not a secret
 
 
-@dataclass(frozen=True, slots=True)
-class AccessClaims:
-    """Who an access token speaks for."""
-
-    user_id: str
-    session_id: str
-
-
 class AccessTokens:
-    """Issues and verifies access tokens signed with the service's secret (algorithm pinned)."""
+    """Issues and verifies access tokens signed with the service's secret, algorithm pinned (an
+    ``AccessTokenIssuer``)."""
 
     def __init__(
         self,

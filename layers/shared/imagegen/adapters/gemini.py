@@ -41,15 +41,24 @@ import math
 import random as _random
 import re
 import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 from email.utils import parsedate_to_datetime
-from typing import Any, Final, Literal
+from typing import Any, Final
 from urllib.parse import quote
 
 import requests
 
 from imagegen.models.formats import FROM_MODEL
+from imagegen.services.image_model import (
+    GenerationFailed,
+    GenerationRefused,
+    GenerationUnavailable,
+    ImageRequest,
+    InlineImage,
+    ModelReply,
+    ModelRetired,
+    Part,
+)
 
 RETRYABLE_STATUSES = frozenset({429, 500, 503, 504})
 """HTTP statuses worth another try: quota (429), and Google's side failing or overloaded."""
@@ -81,110 +90,29 @@ _log = logging.getLogger(__name__)
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)s\s*$")
 
 
-@dataclass(frozen=True)
-class InlineImage:
-    """Image bytes and their MIME type, as they travel in ``inlineData``."""
-
-    data: bytes
-    mime_type: str
-
-
-@dataclass(frozen=True)
-class Part:
-    """One part of a turn: a text or an image, with the model's ``thoughtSignature`` when it gave one."""
-
-    text: str | None = None
-    image: InlineImage | None = None
-    thought_signature: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        part: dict[str, Any] = {}
-        if self.text is not None:
-            part["text"] = self.text
-        if self.image is not None:
-            data = base64.b64encode(self.image.data).decode()
-            part["inlineData"] = {"mimeType": self.image.mime_type, "data": data}
-        if self.thought_signature is not None:
-            part["thoughtSignature"] = self.thought_signature
-        return part
+def payload(request: ImageRequest) -> dict[str, Any]:
+    """The ``generateContent`` body of ``request``."""
+    return {
+        "contents": [
+            {"role": turn.role, "parts": [_part_json(part) for part in turn.parts]} for turn in request.turns
+        ],
+        "generationConfig": {
+            "responseModalities": ["IMAGE"],
+            "imageConfig": {"aspectRatio": request.aspect_ratio, "imageSize": request.image_size},
+        },
+    }
 
 
-@dataclass(frozen=True)
-class Turn:
-    role: Literal["user", "model"]
-    parts: tuple[Part, ...]
-
-
-@dataclass(frozen=True)
-class ImageRequest:
-    """One image to ask for: which model (Google's id), the conversation, and the output's shape."""
-
-    model: str
-    turns: Sequence[Turn]
-    aspect_ratio: str
-    image_size: str
-
-    def payload(self) -> dict[str, Any]:
-        return {
-            "contents": [
-                {"role": turn.role, "parts": [part.to_json() for part in turn.parts]} for turn in self.turns
-            ],
-            "generationConfig": {
-                "responseModalities": ["IMAGE"],
-                "imageConfig": {"aspectRatio": self.aspect_ratio, "imageSize": self.image_size},
-            },
-        }
-
-
-@dataclass(frozen=True)
-class ModelReply:
-    """What the model answered: its image, and the parts of its turn (the image among them)."""
-
-    image: InlineImage
-    parts: tuple[Part, ...]
-
-
-class GenerationRefused(Exception):
-    """The model declined the prompt (safety, policy, recitation, ...); ``str()`` is readable.
-
-    ``reason`` is Gemini's code (``PROHIBITED_CONTENT``, ``IMAGE_SAFETY``, ...) when it gave one.
-    """
-
-    def __init__(self, message: str, reason: str | None = None) -> None:
-        super().__init__(message)
-        self.reason = reason
-
-
-class GenerationUnavailable(Exception):
-    """The model could not be reached or was overloaded, even after our retries: try later.
-
-    ``status`` is the last HTTP status (429, 500, 503, 504), or ``None`` for a timeout or a
-    connection error. ``retry_after`` is the delay Google asked for, in seconds, if it did.
-    """
-
-    def __init__(self, message: str, status: int | None = None, retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.retry_after = retry_after
-
-
-class GenerationFailed(Exception):
-    """A permanent failure (bad request or key, unknown model, unreadable reply).
-
-    ``str()`` is readable and safe to show the person who asked; ``detail`` is Google's own
-    message, for the logs only (it may name Google's model ids or the project).
-    """
-
-    def __init__(self, message: str, detail: str = "") -> None:
-        super().__init__(message)
-        self.detail = detail
-
-
-class ModelRetired(GenerationFailed):
-    """Google does not serve this model id (404): shut down, or never one of its models."""
-
-    def __init__(self, detail: str) -> None:
-        super().__init__("This model is no longer available.", detail)
+def _part_json(part: Part) -> dict[str, Any]:
+    json_part: dict[str, Any] = {}
+    if part.text is not None:
+        json_part["text"] = part.text
+    if part.image is not None:
+        data = base64.b64encode(part.image.data).decode()
+        json_part["inlineData"] = {"mimeType": part.image.mime_type, "data": data}
+    if part.thought_signature is not None:
+        json_part["thoughtSignature"] = part.thought_signature
+    return json_part
 
 
 def classify_reply(status: int, body: bytes) -> ModelReply:
@@ -360,7 +288,7 @@ def _retry_after_header(response: requests.Response) -> float | None:
 
 
 class GeminiClient:
-    """Calls ``generateContent`` on Gemini's image models, retrying transient failures.
+    """Calls ``generateContent`` on Gemini's image models, retrying transient failures (an ``ImageModel``).
 
     ``attempts`` tries in all; between them it sleeps ``random() * min(cap, base * 2**n)``
     (full jitter: concurrent Lambdas that failed together do not retry together), or the
@@ -415,7 +343,7 @@ class GeminiClient:
             or not any(part.text and part.text.strip() for part in last_turn.parts)
         ):
             raise ValueError("The request must end with the user's text.")
-        payload = request.payload()
+        body = payload(request)
         headers = {"x-goog-api-key": self._api_key(), "Content-Type": "application/json"}
         url = self.url(request.model)
 
@@ -435,7 +363,7 @@ class GeminiClient:
                 )
                 self._sleep(delay)
             try:
-                return self._call(url, payload, headers)
+                return self._call(url, body, headers)
             except GenerationUnavailable as unavailable:
                 last = unavailable
         assert last is not None

@@ -33,7 +33,6 @@ import struct
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import IO, Final
 
 import pyvips
@@ -49,18 +48,17 @@ from PIL import (
 
 from imagegen.models import formats
 from imagegen.models.formats import ImageFormat
+from imagegen.services.image_processing import (
+    MODEL_INPUT_SIZE,
+    EncodedImage,
+    ImageInfo,
+    ImageRejected,
+)
 
 THUMBNAIL_SIZE: Final = 512
 MAX_PIXELS: Final = 40_000_000
 """Default pixel budget: 40 Mpx is 160 MB once decoded to RGBA."""
 
-# What the image model is given of an input image: Gemini reads an image at a fixed token
-# budget (1120 tokens at its high media resolution), so more pixels than this only make the
-# request bigger (Google refuses requests over 20 MB) and slower to send. With many inputs each
-# gets fewer pixels: 14 photos at 1024 px stay far below the 20 MB.
-MODEL_INPUT_SIZE: Final = 1536
-MODEL_INPUT_SIZE_FOR_MANY: Final = 1024
-MANY_INPUTS: Final = 5
 MODEL_INPUT_QUALITY: Final = 90
 
 THUMBNAIL_QUALITY: Final = 80
@@ -100,26 +98,6 @@ _MALFORMED: Final = (SyntaxError, IndexError, TypeError, struct.error, OSError, 
 _BOMB: Final = (Image.DecompressionBombError, Image.DecompressionBombWarning)
 
 _SWAPPED_ORIENTATIONS: Final = {5, 6, 7, 8}  # rotated a quarter turn (and maybe mirrored)
-
-
-class ImageRejected(Exception):
-    """The data is not an image we accept; the message says why, in words for the person who sent it."""
-
-
-@dataclass(frozen=True)
-class ImageInfo:
-    """What ``inspect_image`` found out about an image it accepted."""
-
-    format: str
-    """``JPEG``, ``PNG``, ``WEBP`` or ``GIF``."""
-    content_type: str
-    width: int
-    """As displayed: EXIF orientations 5 to 8 swap the stored width and height."""
-    height: int
-    size: int
-    """Bytes."""
-    frames: int
-    """1, or the frame count of an animation."""
 
 
 def sniff_content_type(head: bytes) -> str | None:
@@ -166,21 +144,6 @@ def make_thumbnail(data: bytes, max_side: int = THUMBNAIL_SIZE, max_pixels: int 
         return bytes(
             thumbnail.webpsave_buffer(Q=THUMBNAIL_QUALITY, effort=THUMBNAIL_METHOD, keep=_NO_METADATA)
         )
-
-
-@dataclass(frozen=True)
-class EncodedImage:
-    """Image bytes made here, with what they are."""
-
-    data: bytes
-    content_type: str
-    width: int
-    height: int
-
-
-def model_input_size(inputs: int) -> int:
-    """The longest side each of ``inputs`` input images of one request is given to the model at."""
-    return MODEL_INPUT_SIZE if inputs < MANY_INPUTS else MODEL_INPUT_SIZE_FOR_MANY
 
 
 def model_input(data: bytes, max_side: int = MODEL_INPUT_SIZE, max_pixels: int = MAX_PIXELS) -> EncodedImage:
@@ -323,3 +286,19 @@ def _orientation(image: Image.Image) -> int:
     # getexif() also finds an orientation given only in XMP, as exif_transpose does.
     orientation = image.getexif().get(ExifTags.Base.Orientation, 1)
     return orientation if isinstance(orientation, int) else 1
+
+
+class Imaging:
+    """The checks, thumbnails and model inputs above, within one pixel budget (an ``ImageProcessing``)."""
+
+    def __init__(self, max_pixels: int = MAX_PIXELS) -> None:
+        self._max_pixels = max_pixels
+
+    def inspect(self, data: bytes) -> ImageInfo:
+        return inspect_image(data, max_pixels=self._max_pixels)
+
+    def thumbnail(self, data: bytes) -> bytes:
+        return make_thumbnail(data, max_pixels=self._max_pixels)
+
+    def model_input(self, data: bytes, max_side: int) -> EncodedImage:
+        return model_input(data, max_side, max_pixels=self._max_pixels)

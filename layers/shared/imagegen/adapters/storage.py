@@ -4,7 +4,6 @@ lives is ``imagegen.models.keys``). S3's failures come out as ``StorageUnavailab
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -15,23 +14,15 @@ from imagegen.adapters.url_signing import GetUrlSigner
 from imagegen.errors import StorageUnavailable
 from imagegen.ids import iso, utc_now
 from imagegen.models.images import PresignedPost
+from imagegen.services.object_store import FetchedObject
 
 if TYPE_CHECKING:
     from botocore.credentials import ReadOnlyCredentials
     from mypy_boto3_s3 import S3Client
 
 
-@dataclass(frozen=True, slots=True)
-class FetchedObject:
-    """An object as one GET saw it: its size and type, and its bytes unless it was over the limit."""
-
-    size: int
-    content_type: str
-    data: bytes | None
-
-
 class ImageStorage:
-    """The images bucket. Presigning is local computation: no network call per URL."""
+    """The images bucket on S3 (an ``ObjectStore``); presigning is local: no network call per URL."""
 
     def __init__(
         self,

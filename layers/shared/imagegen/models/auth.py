@@ -61,3 +61,11 @@ class Caller:
     def view(self, with_stats: bool = False) -> UserView:
         """The caller as the API shows a user, with the balance (and stats) read at authentication."""
         return UserView.of(self.user, self.balance, self.stats if with_stats else None)
+
+
+@dataclass(frozen=True, slots=True)
+class AccessClaims:
+    """Who an access token speaks for."""
+
+    user_id: str
+    session_id: str

@@ -6,11 +6,11 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from imagegen.errors import Unauthorized
 from imagegen.ids import now_iso
-from imagegen.models.auth import Caller, TokenPair
+from imagegen.models.auth import AccessClaims, Caller, GoogleIdentity, TokenPair
 from imagegen.models.sessions import Session
 from imagegen.services.tokens import RefreshToken
 
@@ -19,13 +19,33 @@ from imagegen.services.tokens import RefreshToken
 REFRESH_REUSE_GRACE_SECONDS = 30
 
 if TYPE_CHECKING:
-    from imagegen.adapters.access_tokens import AccessTokens
-    from imagegen.adapters.google_identity import GoogleTokenVerifier
     from imagegen.models.users import User
     from imagegen.repositories.callers import CallerRepository
     from imagegen.repositories.sessions import SessionRepository
     from imagegen.services.tokens import RefreshTokens
     from imagegen.services.users import UserService
+
+
+class IdentityVerifier(Protocol):
+    """Who a Google ID token says signed in (``adapters.google_identity.GoogleTokenVerifier``)."""
+
+    def verify(self, token: str) -> GoogleIdentity:
+        """The token's identity, once its signature and claims check; ``Unauthorized`` otherwise."""
+        ...
+
+
+class AccessTokenIssuer(Protocol):
+    """The service's short-lived access tokens (``adapters.access_tokens.AccessTokens``)."""
+
+    ttl_seconds: int
+
+    def issue(self, user_id: str, session_id: str, issued_at: int | None = None) -> str:
+        """A token for ``user_id`` in ``session_id``, issued now or at ``issued_at``."""
+        ...
+
+    def verify(self, token: str) -> AccessClaims:
+        """Whom a token speaks for; ``TokenExpired`` or ``Unauthorized`` otherwise."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,11 +61,11 @@ class AuthService:
 
     def __init__(
         self,
-        google: Callable[[], GoogleTokenVerifier],
+        google: Callable[[], IdentityVerifier],
         users: UserService,
         sessions: SessionRepository,
         callers: CallerRepository,
-        access_tokens: AccessTokens,
+        access_tokens: AccessTokenIssuer,
         refresh_tokens: RefreshTokens,
         refresh_ttl_seconds: int,
         clock: Callable[[], float] = time.time,

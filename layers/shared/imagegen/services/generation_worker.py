@@ -25,7 +25,13 @@ from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
-from imagegen.adapters.gemini import (
+from imagegen.errors import StorageUnavailable
+from imagegen.ids import now_iso
+from imagegen.models.catalog import DEFAULT_ASPECT_RATIO, DEFAULT_IMAGE_SIZE, ModelCatalog, ModelSpec
+from imagegen.models.images import GenerationJob, Image, ImageStatus, JobOutcome
+from imagegen.models.keys import object_key, turn_key
+from imagegen.models.turns import ModelTurn, TurnPart
+from imagegen.services.image_model import (
     GenerationFailed,
     GenerationRefused,
     GenerationUnavailable,
@@ -36,19 +42,13 @@ from imagegen.adapters.gemini import (
     Part,
     Turn,
 )
-from imagegen.adapters.imaging import ImageRejected, model_input, model_input_size
-from imagegen.errors import StorageUnavailable
-from imagegen.ids import now_iso
-from imagegen.models.catalog import DEFAULT_ASPECT_RATIO, DEFAULT_IMAGE_SIZE, ModelCatalog, ModelSpec
-from imagegen.models.images import GenerationJob, Image, ImageStatus, JobOutcome
-from imagegen.models.keys import object_key, turn_key
-from imagegen.models.turns import ModelTurn, TurnPart
+from imagegen.services.image_processing import ImageProcessing, ImageRejected, model_input_size
 
 if TYPE_CHECKING:
-    from imagegen.adapters.gemini import GeminiClient
-    from imagegen.adapters.storage import ImageStorage
     from imagegen.repositories.images import ImageRepository
+    from imagegen.services.image_model import ImageModel
     from imagegen.services.images import ImageService
+    from imagegen.services.object_store import ObjectStore
 
 MODEL_UNAVAILABLE = "The image model stayed unavailable; your coins were refunded."
 STORAGE_FAILED = "The image could not be made or stored; your coins were refunded."
@@ -71,20 +71,20 @@ class GenerationWorker:
         self,
         repository: ImageRepository,
         images: ImageService,
-        storage: ImageStorage,
-        gemini: GeminiClient,
+        storage: ObjectStore,
+        model: ImageModel,
         catalog: Callable[[], ModelCatalog],
         max_receives: int,
-        max_pixels: int,
+        imaging: ImageProcessing,
         on_retired_model: Callable[[ModelSpec], None],
     ) -> None:
         self._repository = repository
         self._images = images
         self._storage = storage
-        self._gemini = gemini
+        self._model = model
         self._catalog = catalog
         self._max_receives = max_receives
-        self._max_pixels = max_pixels
+        self._imaging = imaging
         self._on_retired_model = on_retired_model
 
     def process(self, job: GenerationJob, receive_count: int) -> JobOutcome:
@@ -115,7 +115,7 @@ class GenerationWorker:
             self._images.fail(image, MODEL_RETIRED, expected=ImageStatus.PROCESSING)
             return JobOutcome.FAILED
         try:
-            reply = self._gemini.generate(self._request(image, model))
+            reply = self._model.generate(self._request(image, model))
         except ModelRetired as retired:
             _log.error(
                 "the image model %s (%s) is retired: %s", model.id, model.provider_model, retired.detail
@@ -179,7 +179,7 @@ class GenerationWorker:
         if data is None:  # deleted since it was read
             raise _InputsGone(gone)
         try:
-            encoded = model_input(data, side, max_pixels=self._max_pixels)
+            encoded = self._imaging.model_input(data, side)
         except ImageRejected as rejected:
             raise _InputsGone(INPUT_UNREADABLE) from rejected
         return InlineImage(encoded.data, encoded.content_type)

@@ -24,13 +24,13 @@ from imagegen.models.keys import derived_keys
 from imagegen.repositories.dynamo import TransactionCancelled
 
 if TYPE_CHECKING:
-    from imagegen.adapters.storage import ImageStorage
     from imagegen.metrics import Count
     from imagegen.models.auth import Caller
     from imagegen.repositories.dynamo import Transactions, Write
     from imagegen.repositories.images import ImageRepository
     from imagegen.services.coins import CoinService
     from imagegen.services.cursors import CursorCodec
+    from imagegen.services.object_store import ObjectStore
     from imagegen.services.rate_limits import Slot
 
 # What a finished image counts, by how it was made.
@@ -45,7 +45,7 @@ class ImageService:
     def __init__(
         self,
         repository: ImageRepository,
-        storage: ImageStorage,
+        storage: ObjectStore,
         coins: CoinService,
         transactions: Transactions,
         cursors: CursorCodec,

@@ -24,16 +24,16 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from imagegen.adapters.imaging import ImageRejected, inspect_image, make_thumbnail
 from imagegen.ids import now_iso
 from imagegen.models import formats
 from imagegen.models.images import Image, ImageMetadata, ImageStatus, ImageType
 from imagegen.models.keys import thumbnail_key
+from imagegen.services.image_processing import ImageProcessing, ImageRejected
 
 if TYPE_CHECKING:
-    from imagegen.adapters.storage import ImageStorage
     from imagegen.repositories.images import ImageRepository
     from imagegen.services.images import ImageService
+    from imagegen.services.object_store import ObjectStore
 
 _EXTENSIONS = "|".join(re.escape(image_format.extension) for image_format in formats.FORMATS)
 _OBJECT_KEY = re.compile(rf"^images/(?P<user_id>[^/]+)/(?P<image_id>[0-9A-Z]{{26}})\.(?:{_EXTENSIONS})$")
@@ -83,15 +83,15 @@ class ImagePipeline:
         self,
         repository: ImageRepository,
         images: ImageService,
-        storage: ImageStorage,
+        storage: ObjectStore,
         max_upload_bytes: int,
-        max_pixels: int,
+        imaging: ImageProcessing,
     ) -> None:
         self._repository = repository
         self._images = images
         self._storage = storage
         self._max_bytes = max_upload_bytes
-        self._max_pixels = max_pixels
+        self._imaging = imaging
 
     def _image_for(self, key: str) -> tuple[ObjectRef, Image] | None:
         """The image an object belongs to; an object whose image is gone is deleted."""
@@ -176,7 +176,7 @@ class ImagePipeline:
             sent = fetched.content_type or "no type"
             return f"The file was sent as {sent}, but its upload was asked for as {declared}."
         try:
-            info = inspect_image(fetched.data, max_pixels=self._max_pixels)
+            info = self._imaging.inspect(fetched.data)
         except ImageRejected as rejected:
             return str(rejected)
         if declared and info.content_type != declared:
@@ -202,7 +202,7 @@ class ImagePipeline:
         if fetched is None or fetched.data is None:
             return Outcome.IGNORED  # the metadata function fails it
         try:
-            thumbnail = make_thumbnail(fetched.data, max_pixels=self._max_pixels)
+            thumbnail = self._imaging.thumbnail(fetched.data)
         except ImageRejected:
             return Outcome.IGNORED  # not an image: the metadata function fails it
         target = thumbnail_key(ref.user_id, ref.image_id)

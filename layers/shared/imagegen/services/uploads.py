@@ -21,9 +21,9 @@ from imagegen.models.keys import incoming_key, object_key
 from imagegen.services.rate_limits import LimitedAction
 
 if TYPE_CHECKING:
-    from imagegen.adapters.storage import ImageStorage
     from imagegen.models.auth import Caller
     from imagegen.services.images import ImageService
+    from imagegen.services.object_store import ObjectStore
     from imagegen.services.rate_limits import RateLimits
 
 
@@ -40,7 +40,7 @@ class UploadService:
     def __init__(
         self,
         images: ImageService,
-        storage: ImageStorage,
+        storage: ObjectStore,
         limits: RateLimits,
         accepted_types: Sequence[str],
         max_upload_bytes: int,
