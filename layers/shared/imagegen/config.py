@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Annotated, overload
+from typing import TYPE_CHECKING, Annotated, Any, overload
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
 from imagegen.models import formats
-from imagegen.models.payments import CoinPacks
+
+if TYPE_CHECKING:
+    from imagegen.models.payments import CoinPacks
 
 
 def _split_csv(value: object) -> object:
@@ -146,7 +148,10 @@ class PaymentSettings(_Area):
     # day, and checkouts retried with their Idempotency-Key (named for that: a variable is one area's).
     checkout_limits_table: str = Field(alias="CHECKOUT_LIMITS_TABLE")
     checkout_idempotency_table: str = Field(alias="CHECKOUT_IDEMPOTENCY_TABLE")
-    coin_packs: CoinPacks = Field(alias="COIN_PACKS")
+    if TYPE_CHECKING:
+        coin_packs: CoinPacks
+    else:  # the packs' models are built by the payments functions alone, when they first read them
+        coin_packs: Any = Field(alias="COIN_PACKS")
     checkouts_per_day: int = Field(alias="CHECKOUTS_PER_DAY", ge=1)
     return_url: str = Field(alias="CHECKOUT_RETURN_URL", pattern=r"^https?://\S+$")
     stripe_api_key_secret_arn: str = Field(alias="STRIPE_API_KEY_SECRET_ARN")
@@ -157,7 +162,8 @@ class PaymentSettings(_Area):
     @field_validator("coin_packs", mode="before")
     @classmethod
     def _packs(cls, value: object) -> object:
-        return CoinPacks.parse(value) if isinstance(value, str) else value
+
+        return CoinPacks.parse(value) if isinstance(value, str) else CoinPacks.model_validate(value)
 
 
 def variables(area: type[_Area]) -> list[str]:
