@@ -286,6 +286,7 @@ class Composition:
             self.image_records,
             self.images,
             self.coins,
+            self.transactions,
             GenerationQueue(self.aws.sqs, generation.queue_url),
             self.catalog,
             self.rate_limits,

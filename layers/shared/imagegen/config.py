@@ -162,8 +162,10 @@ class PaymentSettings(_Area):
     @field_validator("coin_packs", mode="before")
     @classmethod
     def _packs(cls, value: object) -> object:
+        from imagegen.models import payments  # here: only the payments functions read their packs
 
-        return CoinPacks.parse(value) if isinstance(value, str) else CoinPacks.model_validate(value)
+        packs = payments.CoinPacks
+        return packs.parse(value) if isinstance(value, str) else packs.model_validate(value)
 
 
 def variables(area: type[_Area]) -> list[str]:

@@ -11,8 +11,9 @@ from imagegen.ids import new_id
 from imagegen.models.coins import Account, LedgerEntry, LedgerReason
 from imagegen.models.images import Image, ImageStatus, ImageType
 from imagegen.repositories.coins import CoinRepository
-from imagegen.repositories.dynamo import TransactionCancelled, to_item
+from imagegen.repositories.dynamo import to_item
 from imagegen.services.coins import CoinService
+from imagegen.services.unit_of_work import UnitOfWork
 
 USER = "01USER"
 
@@ -109,7 +110,7 @@ def test_moving_coins_of_a_user_without_an_account_is_not_found(services: Compos
         services.coins.charge("NOBODY", 1, LedgerReason.GENERATE, image_id="IMG1")
 
 
-def test_a_refused_write_of_the_caller_cancels_the_charge_and_is_reported_by_name(
+def test_a_refused_write_of_the_caller_cancels_the_charge_and_raises_what_it_means(
     services: Composition, funded: str, ledger_sum: Callable[[str], int]
 ) -> None:
     existing = Image(
@@ -126,10 +127,13 @@ def test_a_refused_write_of_the_caller_cancels_the_charge_and_is_reported_by_nam
     image_write = services.image_records.create_write(existing)
     services.transactions.write([image_write])
 
-    with pytest.raises(TransactionCancelled) as cancelled:
-        services.coins.charge(funded, 100, LedgerReason.UPLOAD, image_id="IMG1", with_writes=[image_write])
+    class ImageTaken(Exception):
+        pass
 
-    assert cancelled.value.refused(image_write)
+    unit = UnitOfWork(services.transactions).with_write(image_write, ImageTaken)
+    with pytest.raises(ImageTaken):
+        services.coins.charge(funded, 100, LedgerReason.UPLOAD, image_id="IMG1", unit=unit)
+
     assert services.coins.balance(funded) == 300
     assert ledger_sum(funded) == 300
 

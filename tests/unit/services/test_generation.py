@@ -228,6 +228,7 @@ def test_a_job_that_cannot_be_queued_is_failed_and_refunded_before_answering(
         services.image_records,
         services.images,
         services.coins,
+        services.transactions,
         GenerationQueue(services.aws.sqs, f"{services.settings.generation.queue_url}-gone"),  # SQS refuses
         services.catalog,
         services.rate_limits,

@@ -66,6 +66,7 @@ def limited_services(services: Composition, repository: RateLimitRepository | No
         services.image_records,
         services.images,
         services.coins,
+        services.transactions,
         GenerationQueue(services.aws.sqs, settings.generation.queue_url),
         services.catalog,
         limits,

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from imagegen.models.coins import Account, LedgerEntry
-from imagegen.repositories.dynamo import Write, batch_get, from_item, newest_first_page, to_item, to_values
+from imagegen.repositories.dynamo import batch_get, from_item, newest_first_page, to_item, to_values
+from imagegen.services.unit_of_work import Write
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

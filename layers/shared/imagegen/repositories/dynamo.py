@@ -8,12 +8,13 @@ health check) has no use for. Tests hold both directions to boto3's.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from botocore.exceptions import ClientError
+
+from imagegen.services.unit_of_work import TransactionCancelled, Write
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -92,31 +93,9 @@ def from_item(item: Mapping[str, Any]) -> dict[str, Any]:
     return {key: _plain(value) for key, value in item.items()}
 
 
-@dataclass(frozen=True, slots=True)
-class Write:
-    """One item of a transaction, named by the repository that builds it: a cancellation says
-    which writes were refused by name, so no caller depends on the order of a list."""
-
-    name: str
-    item: TransactWriteItemTypeDef
-
-
-class TransactionCancelled(Exception):
-    """A transaction was cancelled: which of its writes failed their condition, and whether another
-    transaction got in the way."""
-
-    def __init__(self, refused: Iterable[str], conflicted: bool) -> None:
-        self._refused = frozenset(refused)
-        super().__init__(f"transaction cancelled: refused {sorted(self._refused)}, conflicted {conflicted}")
-        self.conflicted = conflicted
-
-    def refused(self, write: Write) -> bool:
-        """Whether ``write`` failed its condition."""
-        return write.name in self._refused
-
-
 class Transactions:
-    """All-or-nothing writes across items and tables."""
+    """All-or-nothing writes across items and tables, in one DynamoDB transaction (the
+    ``services.unit_of_work.Transactions`` a unit of work commits through)."""
 
     def __init__(self, client: DynamoDBClient) -> None:
         self._client = client
@@ -127,7 +106,8 @@ class Transactions:
         if len(set(names)) != len(names):
             raise ValueError(f"a transaction's writes need distinct names: {names}")
         try:
-            self._client.transact_write_items(TransactItems=[write.item for write in writes])
+            items = [cast("TransactWriteItemTypeDef", write.item) for write in writes]
+            self._client.transact_write_items(TransactItems=items)
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
                 raise

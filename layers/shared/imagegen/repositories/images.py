@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 
 from imagegen.models.images import Image, ImageMetadata, ImageStatus, ImageType
 from imagegen.repositories.dynamo import (
-    Write,
     batch_get,
     from_item,
     set_changes,
@@ -23,6 +22,7 @@ from imagegen.repositories.dynamo import (
     to_values,
     update_if,
 )
+from imagegen.services.unit_of_work import Write
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

@@ -9,7 +9,6 @@ from botocore.exceptions import ClientError
 
 from imagegen.models.payments import Order, OrderStatus
 from imagegen.repositories.dynamo import (
-    Write,
     from_item,
     is_condition_failure,
     newest_first_page,
@@ -17,6 +16,7 @@ from imagegen.repositories.dynamo import (
     to_values,
     update_if,
 )
+from imagegen.services.unit_of_work import Write
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -136,7 +136,7 @@ class OrderRepository:
         }
         if "#status" in f"{update} {condition}":
             step["ExpressionAttributeNames"] = {"#status": "status"}
-        return Write(ORDER_STEP, {"Update": step})  # type: ignore[typeddict-item]
+        return Write(ORDER_STEP, {"Update": step})
 
     def _step(
         self, order_id: str, update: str, condition: str | None, values: dict[str, Any]

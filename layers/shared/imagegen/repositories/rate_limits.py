@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from imagegen.repositories.dynamo import Write, from_item, to_item, to_values
+from imagegen.repositories.dynamo import from_item, to_item, to_values
+from imagegen.services.unit_of_work import Write
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

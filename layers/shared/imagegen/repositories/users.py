@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Any
 
 from imagegen.models.users import Role, User
 from imagegen.repositories.dynamo import (
-    Write,
     from_item,
     newest_first_page,
     query_page,
@@ -16,6 +15,7 @@ from imagegen.repositories.dynamo import (
     to_values,
     update_if,
 )
+from imagegen.services.unit_of_work import Write
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

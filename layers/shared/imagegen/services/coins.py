@@ -19,11 +19,10 @@ from typing import TYPE_CHECKING, Any
 from imagegen.errors import Busy, InsufficientCoins, NotFound
 from imagegen.ids import new_id, new_id_after, not_before, now_iso
 from imagegen.models.coins import LedgerEntry, LedgerReason
-from imagegen.repositories.dynamo import TransactionCancelled
+from imagegen.services.unit_of_work import Contended, Refused, Transactions, UnitOfWork, Write
 
 if TYPE_CHECKING:
     from imagegen.repositories.coins import CoinRepository
-    from imagegen.repositories.dynamo import Transactions, Write
 
 # How long a movement keeps retrying against other writers of the same wallet, and how much of
 # the function's time it leaves for what follows a charge (the queue, the response): API
@@ -33,6 +32,14 @@ RESERVED_AFTER_MOVE_SECONDS = 3.0
 BACKOFF_BASE_SECONDS = 0.005
 MAX_BACKOFF_SECONDS = 0.2
 RETRY_AFTER_SECONDS = 1
+
+
+class WalletChanged(Refused):
+    """The wallet changed since it was read (another movement got in first): read it again."""
+
+
+class AlreadyRecorded(Refused):
+    """The operation's ledger entry exists: it happened before, and is not repeated."""
 
 
 class CoinService:
@@ -96,35 +103,34 @@ class CoinService:
         amount: int,
         reason: LedgerReason,
         image_id: str,
-        with_writes: Sequence[Write] = (),
+        unit: UnitOfWork | None = None,
         counters: Mapping[str, int] | None = None,
     ) -> LedgerEntry:
-        """Take ``amount`` coins for ``image_id``, once, in one transaction with ``with_writes``
-        (and ``counters`` added to the account's stats).
+        """Take ``amount`` coins for ``image_id``, once, committing ``unit`` with the movement (and
+        ``counters`` added to the account's stats).
 
         Raises ``InsufficientCoins`` when the balance is short, ``Busy`` when other writers kept
-        the wallet changing past the deadline, and ``TransactionCancelled`` when one of
-        ``with_writes`` is refused. A charge already recorded for this image is returned as it is.
+        the wallet changing past the deadline, and what a write of ``unit`` means when it is
+        refused. A charge already recorded for this image is returned as it is.
         """
         if amount < 0:
             raise ValueError("a charge takes a non-negative amount")
-        return self._move(
-            user_id, -amount, reason, f"charge#{image_id}", image_id, None, with_writes, counters
-        )
+        return self._move(user_id, -amount, reason, f"charge#{image_id}", image_id, None, unit, counters)
 
     def refund(
         self,
         user_id: str,
         amount: int,
         image_id: str,
-        with_writes: Sequence[Write] = (),
+        unit: UnitOfWork | None = None,
         counters: Mapping[str, int] | None = None,
     ) -> LedgerEntry:
-        """Give back ``amount`` coins for ``image_id``, at most once however often it is asked."""
+        """Give back ``amount`` coins for ``image_id``, at most once however often it is asked,
+        committing ``unit`` with the movement."""
         if amount < 0:
             raise ValueError("a refund gives a non-negative amount")
         return self._move(
-            user_id, amount, LedgerReason.REFUND, f"refund#{image_id}", image_id, None, with_writes, counters
+            user_id, amount, LedgerReason.REFUND, f"refund#{image_id}", image_id, None, unit, counters
         )
 
     def settle_order(
@@ -134,24 +140,24 @@ class CoinService:
         reason: LedgerReason,
         operation: str,
         order_id: str,
-        with_writes: Sequence[Write] = (),
+        unit: UnitOfWork | None = None,
     ) -> LedgerEntry:
         """Move ``amount`` coins (signed) for ``order_id``: its payment credited, coins taken back for
         a refund or a dispute of it, or given back when a dispute is won; once per ``operation``
-        however often asked, in one transaction with ``with_writes``.
+        however often asked, committing ``unit`` with the movement.
 
         Taking back never fails for want of coins: the coins may have been spent, and the balance
         then goes below zero (the ledger still sums to it; charges are refused until it is above
-        their cost again). ``TransactionCancelled`` when one of ``with_writes`` is refused.
+        their cost again). What a write of ``unit`` means when it is refused.
         """
         return self._move(
-            user_id, amount, reason, operation, None, None, with_writes, order_id=order_id, below_zero=True
+            user_id, amount, reason, operation, None, None, unit, order_id=order_id, below_zero=True
         )
 
     def grant(self, user_id: str, amount: int, note: str, grant_id: str | None = None) -> LedgerEntry:
         """Add (or, negative, take) coins by an admin's decision; never below zero."""
         operation = f"grant#{grant_id or new_id()}"
-        return self._move(user_id, amount, LedgerReason.GRANT, operation, None, note, ())
+        return self._move(user_id, amount, LedgerReason.GRANT, operation, None, note, None)
 
     def _move(
         self,
@@ -161,7 +167,7 @@ class CoinService:
         operation: str,
         image_id: str | None,
         note: str | None,
-        with_writes: Sequence[Write],
+        unit: UnitOfWork | None,
         counters: Mapping[str, int] | None = None,
         order_id: str | None = None,
         below_zero: bool = False,
@@ -194,17 +200,18 @@ class CoinService:
             )
             movement = self._repository.movement(account, entry, operation, counters)
             try:
-                self._transactions.write([*movement.writes, *with_writes])
-            except TransactionCancelled as cancelled:
-                if cancelled.refused(movement.entry):
+                staged = unit or UnitOfWork(self._transactions)
+                staged.with_write(movement.entry, AlreadyRecorded).with_write(
+                    movement.balance, WalletChanged
+                ).commit()
+            except (AlreadyRecorded, WalletChanged, Contended) as refused:  # a caller's refusal is theirs
+                if isinstance(refused, AlreadyRecorded):
                     earlier = self._repository.get_entry(user_id, operation)
                     if earlier:
                         return earlier
-                if not (cancelled.refused(movement.balance) or cancelled.conflicted):
-                    raise  # one of the caller's writes was refused: theirs to handle
                 backoff = random.uniform(0, min(MAX_BACKOFF_SECONDS, BACKOFF_BASE_SECONDS * 2**attempt))  # noqa: S311
                 if self._clock() + backoff >= deadline:
-                    raise _busy() from cancelled
+                    raise _busy() from refused
                 self._sleep(backoff)
                 attempt += 1
                 continue

@@ -34,9 +34,9 @@ from imagegen.models.images import (
     default_title,
 )
 from imagegen.models.keys import object_key
-from imagegen.repositories.dynamo import TransactionCancelled
 from imagegen.services.idempotency import at_most_once
 from imagegen.services.rate_limits import LimitedAction
+from imagegen.services.unit_of_work import Transactions, UnitOfWork
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
@@ -83,6 +83,7 @@ class GenerationService:
         repository: ImageRepository,
         images: ImageService,
         coins: CoinService,
+        transactions: Transactions,
         queue: JobQueue,
         catalog: Callable[[], ModelCatalog],
         limits: RateLimits,
@@ -92,6 +93,7 @@ class GenerationService:
         self._repository = repository
         self._images = images
         self._coins = coins
+        self._transactions = transactions
         self._queue = queue
         self._catalog = catalog
         self._limits = limits
@@ -169,20 +171,16 @@ class GenerationService:
             updated_at=now,
         )
         # An image from before threads starts the thread its edit joins, with the charge or not at all.
-        thread_start = (
-            self._repository.start_thread_write(source.user_id, source.image_id) if source else None
+        unit = UnitOfWork(self._transactions)
+        if source:  # refused if the source was deleted meanwhile
+            thread_start = self._repository.start_thread_write(source.user_id, source.image_id)
+            unit = unit.with_write(thread_start, lambda: NotFound("No such image."))
+        balance = self._images.create(
+            image,
+            LedgerReason.GENERATE,
+            lambda: self._limits.slot(caller.user_id, LimitedAction.GENERATE),
+            unit,
         )
-        try:
-            balance = self._images.create(
-                image,
-                LedgerReason.GENERATE,
-                lambda: self._limits.slot(caller.user_id, LimitedAction.GENERATE),
-                [thread_start] if thread_start else [],
-            )
-        except TransactionCancelled as cancelled:
-            if thread_start and cancelled.refused(thread_start):
-                raise NotFound("No such image.") from cancelled  # the source was deleted meanwhile
-            raise
         try:
             self._queue.send(GenerationJob(user_id=caller.user_id, image_id=image_id))
         except QueueUnavailable:

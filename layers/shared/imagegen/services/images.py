@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from imagegen.errors import Forbidden, NotFound
+from imagegen.errors import Conflict, Forbidden, NotFound
 from imagegen.ids import now_iso
 from imagegen.metrics import Metric
 from imagegen.models.coins import LedgerReason
@@ -21,12 +21,12 @@ from imagegen.models.images import (
     deleted_counters,
 )
 from imagegen.models.keys import derived_keys
-from imagegen.repositories.dynamo import TransactionCancelled
+from imagegen.services.rate_limits import PlaceTaken
+from imagegen.services.unit_of_work import Contended, Refused, Transactions, UnitOfWork
 
 if TYPE_CHECKING:
     from imagegen.metrics import Count
     from imagegen.models.auth import Caller
-    from imagegen.repositories.dynamo import Transactions, Write
     from imagegen.repositories.images import ImageRepository
     from imagegen.services.coins import CoinService
     from imagegen.services.cursors import CursorCodec
@@ -36,6 +36,11 @@ if TYPE_CHECKING:
 # What a finished image counts, by how it was made.
 COMPLETED = {ImageType.GENERATED: Metric.GENERATIONS_COMPLETED, ImageType.UPLOADED: Metric.UPLOADS_COMPLETED}
 FAILED = {ImageType.GENERATED: Metric.GENERATIONS_FAILED, ImageType.UPLOADED: Metric.UPLOADS_FAILED}
+
+
+class ImageChanged(Refused):
+    """The image left the state the step expected (another delete, failure or completion got in
+    first): nothing was written."""
 
 
 class ImageService:
@@ -59,16 +64,19 @@ class ImageService:
         self._transactions = transactions
 
     def create(
-        self, image: Image, reason: LedgerReason, slot: Callable[[], Slot], also: Sequence[Write] = ()
+        self, image: Image, reason: LedgerReason, slot: Callable[[], Slot], unit: UnitOfWork | None = None
     ) -> int:
-        """Charge ``image.coins_used`` and write the new image (and ``also``), in one transaction with
-        its place in the rate limit's window (``slot()`` reads one); the new balance.
+        """Charge ``image.coins_used`` and write the new image, committing ``unit`` with them and the
+        image's place in the rate limit's window (``slot()`` reads one); the new balance.
 
         The charge's ledger entry is keyed by the image, so the image is paid for exactly once;
         ``InsufficientCoins`` when the balance is short and ``RateLimited`` when the window is
-        full, and then nothing is written; ``Busy`` when the wallet is too busy;
-        ``TransactionCancelled`` if one of ``also`` is refused.
+        full, and then nothing is written; ``Busy`` when the wallet is too busy; what a write of
+        ``unit`` means if it is refused.
         """
+        created = (unit or UnitOfWork(self._transactions)).with_write(
+            self._repository.create_write(image), lambda: Conflict("This image exists already.")
+        )
         while True:
             place = slot()
             try:
@@ -77,15 +85,13 @@ class ImageService:
                     image.coins_used,
                     reason,
                     image.image_id,
-                    with_writes=[self._repository.create_write(image), place.write, *also],
+                    unit=created.with_write(place.write, PlaceTaken),
                     counters=created_counters(image.type, image.coins_used),
                 )
-            except TransactionCancelled as cancelled:
-                if cancelled.refused(place.write):
-                    # Another request of the user took a place meanwhile: read the window again. This
-                    # ends: every such refusal is a place taken, and a full window refuses at once.
-                    continue
-                raise
+            except PlaceTaken:
+                # Another request of the user took a place meanwhile: read the window again. This
+                # ends: every such refusal is a place taken, and a full window refuses at once.
+                continue
             return entry.balance
 
     def get(self, caller: Caller, image_id: str) -> Image:
@@ -169,7 +175,9 @@ class ImageService:
         if image is None:
             raise NotFound("No such image.")
         self.remove_files(image)
-        removal = self._repository.delete_write(caller.user_id, image_id)
+        removal = UnitOfWork(self._transactions).with_write(
+            self._repository.delete_write(caller.user_id, image_id), ImageChanged
+        )
         counters = deleted_counters(image.type)
         cancelled_upload = image.type is ImageType.UPLOADED and image.status is ImageStatus.PENDING
         try:
@@ -178,15 +186,14 @@ class ImageService:
                     caller.user_id,
                     image.coins_used,
                     image.image_id,
-                    with_writes=[removal],
+                    unit=removal,
                     counters={**counters, "coinsSpent": -image.coins_used},
                 )
                 self._count(Metric.COINS_REFUNDED, image.coins_used)
             else:
-                self._transactions.write([removal, self._coins.add_counters(caller.user_id, counters)])
-        except TransactionCancelled as cancelled:
-            if not cancelled.refused(removal):
-                raise  # a concurrent delete of the same image finished first: nothing left to do
+                removal.with_write(self._coins.add_counters(caller.user_id, counters), Contended).commit()
+        except ImageChanged:
+            pass  # a concurrent delete of the same image finished first: nothing left to do
 
     def view(self, image: Image) -> ImageView:
         """The API view, with presigned URLs once there is something verified to show."""
@@ -235,21 +242,22 @@ class ImageService:
         however many events, retries or sweeps try, the coins come back exactly once.
         Returns False if the image had already left ``expected`` (nothing changed).
         """
-        failure = self._repository.fail_write(image.user_id, image.image_id, error, now_iso(), expected)
+        failure = UnitOfWork(self._transactions).with_write(
+            self._repository.fail_write(image.user_id, image.image_id, error, now_iso(), expected),
+            ImageChanged,
+        )
         try:
             if image.coins_used > 0:
                 self._coins.refund(
                     image.user_id,
                     image.coins_used,
                     image.image_id,
-                    with_writes=[failure],
+                    unit=failure,
                     counters={"coinsSpent": -image.coins_used},
                 )
             else:
-                self._transactions.write([failure])
-        except TransactionCancelled as cancelled:
-            if not cancelled.refused(failure):
-                raise
+                failure.commit()
+        except ImageChanged:
             return False
         self._count(FAILED[image.type])
         if image.coins_used > 0:

@@ -23,10 +23,10 @@ from imagegen.ids import new_id, now_iso
 from imagegen.metrics import Metric
 from imagegen.models.coins import LedgerReason
 from imagegen.models.payments import CoinPacks, Order, OrderStatus, OrderView
-from imagegen.repositories.dynamo import TransactionCancelled
 from imagegen.services.idempotency import at_most_once
 from imagegen.services.payment_gateway import Checkout, InvalidSignature, SessionState, session_of
-from imagegen.services.rate_limits import LimitedAction
+from imagegen.services.rate_limits import LimitedAction, PlaceTaken
+from imagegen.services.unit_of_work import Contended, Refused, Transactions, UnitOfWork
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
@@ -34,7 +34,6 @@ if TYPE_CHECKING:
 
     from imagegen.metrics import Count
     from imagegen.models.auth import Caller
-    from imagegen.repositories.dynamo import Transactions
     from imagegen.repositories.orders import OrderRepository, PaymentEventRepository
     from imagegen.repositories.users import UserRepository
     from imagegen.services.coins import CoinService
@@ -104,6 +103,10 @@ class HandledEvent:
 class OrderPage:
     orders: list[OrderView]
     next_cursor: str | None
+
+
+class OrderMoved(Refused):
+    """The order changed since it was read (paid, or more of it taken back): read it again."""
 
 
 class PaymentService:
@@ -224,11 +227,11 @@ class PaymentService:
         while True:
             place = self._limits.slot(order.user_id, LimitedAction.CHECKOUT)
             try:
-                self._transactions.write([self._orders.create_write(order), place.write])
-            except TransactionCancelled as cancelled:
-                if cancelled.refused(place.write):
-                    continue  # another checkout of the user took a place meanwhile: read the day again
-                raise
+                UnitOfWork(self._transactions).with_write(
+                    self._orders.create_write(order), lambda: Conflict("This order exists already.")
+                ).with_write(place.write, PlaceTaken).commit()
+            except PlaceTaken:
+                continue  # another checkout of the user took a place meanwhile: read the day again
             return
 
     # ------------------------------------------------------------------ orders
@@ -341,9 +344,10 @@ class PaymentService:
         dispute_id = dispute.id
         taken = self._take_back(order.order_id, dispute.amount, LedgerReason.DISPUTE, f"dispute#{dispute_id}")
         # Frozen whatever the coins did (the dispute may take nothing left to take).
-        self._transactions.write(
-            [self._users.purchases_frozen_write(order.user_id, dispute_id, frozen=True, updated_at=now_iso())]
+        frozen = self._users.purchases_frozen_write(
+            order.user_id, dispute_id, frozen=True, updated_at=now_iso()
         )
+        UnitOfWork(self._transactions).with_write(frozen, Contended).commit()
         return f"took back {taken} coins, purchases frozen"
 
     def _dispute_closed(self, subject: dict[str, Any]) -> str:
@@ -355,13 +359,10 @@ class PaymentService:
             return "unknown order"
         dispute_id = dispute.id
         given = self._give_back(order.order_id, dispute.amount, dispute_id)
-        self._transactions.write(
-            [
-                self._users.purchases_frozen_write(
-                    order.user_id, dispute_id, frozen=False, updated_at=now_iso()
-                )
-            ]
+        thawed = self._users.purchases_frozen_write(
+            order.user_id, dispute_id, frozen=False, updated_at=now_iso()
         )
+        UnitOfWork(self._transactions).with_write(thawed, Contended).commit()
         return f"gave back {given} coins"
 
     # ------------------------------------------------------------------ the reconciliation
@@ -398,12 +399,10 @@ class PaymentService:
                 LedgerReason.PURCHASE,
                 f"purchase#{order.order_id}",
                 order.order_id,
-                with_writes=[step],
+                unit=UnitOfWork(self._transactions).with_write(step, OrderMoved),
             )
-        except TransactionCancelled as cancelled:
-            if cancelled.refused(step):
-                return False  # PAID already: credited by the webhook, the way back or the reconciliation
-            raise
+        except OrderMoved:
+            return False  # PAID already: credited by the webhook, the way back or the reconciliation
         self._count(Metric.COINS_PURCHASED, order.coins, order_id=order.order_id)
         return True
 
@@ -427,12 +426,15 @@ class PaymentService:
             step = self._orders.taken_back_write(order_id, before, after, refunded, status, now)
             try:
                 self._coins.settle_order(
-                    order.user_id, -share, reason, operation, order_id, with_writes=[step]
+                    order.user_id,
+                    -share,
+                    reason,
+                    operation,
+                    order_id,
+                    unit=UnitOfWork(self._transactions).with_write(step, OrderMoved),
                 )
-            except TransactionCancelled as cancelled:
-                if cancelled.refused(step):
-                    continue  # another refund or dispute of the order moved first: count again
-                raise
+            except OrderMoved:
+                continue  # another refund or dispute of the order moved first: count again
             self._orders.end_refunded(order_id, now)
             self._count(Metric.COINS_TAKEN_BACK, share, order_id=order_id)
             return share
@@ -456,12 +458,10 @@ class PaymentService:
                     LedgerReason.DISPUTE_WON,
                     operation,
                     order_id,
-                    with_writes=[step],
+                    unit=UnitOfWork(self._transactions).with_write(step, OrderMoved),
                 )
-            except TransactionCancelled as cancelled:
-                if cancelled.refused(step):
-                    continue
-                raise
+            except OrderMoved:
+                continue
             return -taken.amount
 
     def _known(self, order_id: str | None) -> Order | None:

@@ -23,10 +23,11 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from imagegen.errors import RateLimited
+from imagegen.services.unit_of_work import Refused
 
 if TYPE_CHECKING:
-    from imagegen.repositories.dynamo import Write
     from imagegen.repositories.rate_limits import RateLimitRepository
+    from imagegen.services.unit_of_work import Write
 
 WINDOW_SECONDS = 60
 DAY_SECONDS = 24 * 3600
@@ -52,6 +53,11 @@ class LimitedAction(StrEnum):
     def per(self) -> str:
         """The window, as a user is told it."""
         return "a day" if self is LimitedAction.CHECKOUT else "a minute"
+
+
+class PlaceTaken(Refused):
+    """Another request of the user took a place in the window since it was read: read it again (the
+    window may be full by now)."""
 
 
 @dataclass(frozen=True, slots=True)

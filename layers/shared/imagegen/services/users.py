@@ -8,11 +8,10 @@ from imagegen.errors import Conflict, InsufficientCoins, NotFound
 from imagegen.ids import new_id, now_iso
 from imagegen.models.coins import CoinGrant, TransactionPage
 from imagegen.models.users import Role, User, UserPage, UserUpdate, UserView
-from imagegen.repositories.dynamo import TransactionCancelled
+from imagegen.services.unit_of_work import Contended, Refused, Transactions, UnitOfWork
 
 if TYPE_CHECKING:
     from imagegen.models.auth import Caller, GoogleIdentity
-    from imagegen.repositories.dynamo import Transactions
     from imagegen.repositories.users import UserRepository
     from imagegen.services.coins import CoinService
     from imagegen.services.cursors import CursorCodec
@@ -24,6 +23,13 @@ def language_of(locale: str | None) -> str:
     """The language code of a Google ``locale`` claim (``en-GB`` -> ``en``)."""
     primary = (locale or "").replace("_", "-").split("-")[0].lower()
     return primary if primary.isalpha() and 2 <= len(primary) <= 3 else "en"
+
+
+EMAIL_TAKEN = "This email belongs to another Google account here."
+
+
+class SubjectClaimed(Refused):
+    """Another sign-in of the same Google account created its user first."""
 
 
 class UserService:
@@ -57,16 +63,17 @@ class UserService:
                 return self._promote_if_listed(self.get(user_id))
             user = self._new_user(identity)
             creation = self._repository.creation(user)
+            unit = (
+                UnitOfWork(self._transactions)
+                .with_write(creation.subject_claim, SubjectClaimed)
+                .with_write(creation.email_claim, lambda: Conflict(EMAIL_TAKEN))
+                .with_write(creation.profile, Contended)
+                .with_writes(self._coins.open_account(user.id, self._welcome_coins), Contended)
+            )
             try:
-                self._transactions.write(
-                    [*creation.writes, *self._coins.open_account(user.id, self._welcome_coins)]
-                )
-            except TransactionCancelled as cancelled:
-                if cancelled.refused(creation.subject_claim) or cancelled.conflicted:
-                    continue  # another sign-in of this subject won the race: use its user
-                if cancelled.refused(creation.email_claim):
-                    raise Conflict("This email belongs to another Google account here.") from cancelled
-                raise
+                unit.commit()
+            except (SubjectClaimed, Contended):
+                continue  # another sign-in of this subject won the race: use its user
             return user
         raise Conflict("Sign-in is already in progress for this account; try again.", retry_after=1)
 
