@@ -49,3 +49,17 @@ def test_the_package_builds_without_warnings_and_with_its_data_files(tmp_path: P
     names = set(zipfile.ZipFile(wheel).namelist())
     assert "standins/pages/gsi-client.js" in names
     assert "imagegen/api/openapi.json" in names
+    # Every module of every package, subpackages included: one left out of pyproject's list would be
+    # missing from an installed (not editable) copy, while the editable install still finds it.
+    for package, folder in {
+        "imagegen": "layers/shared/imagegen",
+        "devstack": "infra/local/devstack",
+        "standins": "infra/local/standins",
+        "stacktools": "infra/tools/stacktools",
+    }.items():
+        modules = {
+            f"{package}/{path.relative_to(ROOT / folder).as_posix()}"
+            for path in (ROOT / folder).rglob("*.py")
+            if "__pycache__" not in path.parts
+        }
+        assert modules <= names, sorted(modules - names)
