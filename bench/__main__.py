@@ -28,6 +28,7 @@ from bench.layer import layer_size
 from bench.report import Report
 from bench.warm import gallery_scaling, warm_overhead
 from devstack.stack import LocalStack
+from stacktools.api_client import ApiClient, UploadRequest
 from stacktools.template import ROOT
 
 if TYPE_CHECKING:
@@ -57,26 +58,23 @@ def latency(name: str, call: Callable[[], requests.Response], count: int) -> lis
 
 
 def request_latency(report: Report, stack: LocalStack, count: int = 200) -> None:
-    base = f"{stack.api_url}/api/v1"
-    http = requests.Session()
-    id_token = http.post(f"{stack.api_url}/_dev/id-token", json={"email": "bench@example.com"}).json()[
-        "token"
-    ]
-    signed_in = http.post(f"{base}/auth/google", json={"token": id_token}).json()
-    auth = {"Authorization": f"Bearer {signed_in['token']}"}
+    api = ApiClient(stack.api_url)
+    id_token = api.local_id_token("bench@example.com").json()["token"]
+    signed_in = api.sign_in_with_google({"token": id_token}).json()
+    user = api.with_token(signed_in["token"])
     refresh = {"token": signed_in["refreshToken"]}
 
     def rotate() -> requests.Response:
-        response = http.post(f"{base}/auth/refresh", json={"refreshToken": refresh["token"]})
+        response = api.refresh({"refreshToken": refresh["token"]})
         refresh["token"] = response.json()["refreshToken"]
         return response
 
     rows = [
-        latency("GET /health", lambda: http.get(f"{base}/health"), count),
-        latency("GET /users/me", lambda: http.get(f"{base}/users/me", headers=auth), count),
+        latency("GET /health", api.health, count),
+        latency("GET /users/me", user.my_profile, count),
         latency(
             "POST /auth/google (returning user)",
-            lambda: http.post(f"{base}/auth/google", json={"token": id_token}),
+            lambda: api.sign_in_with_google({"token": id_token}),
             count // 4,
         ),
         latency("POST /auth/refresh", rotate, count // 4),
@@ -143,18 +141,17 @@ def wallet_burst(report: Report, stack: LocalStack, burst: int = 40) -> None:
     """``burst`` generate requests at once for one user who can afford them all, through the API,
     on warm functions: each answers 202, or 429 with Retry-After having charged nothing; no 5xx.
     """
-    base = f"{stack.api_url}/api/v1"
     email = f"burst-{uuid.uuid4().hex[:8]}@example.com"
-    id_token = requests.post(f"{stack.api_url}/_dev/id-token", json={"email": email}, timeout=30).json()
-    signed_in = requests.post(f"{base}/auth/google", json=id_token, timeout=30).json()
-    auth = {"Authorization": f"Bearer {signed_in['token']}"}
+    api = ApiClient(stack.api_url, timeout=30)
+    id_token = api.local_id_token(email).json()["token"]
+    signed_in = api.sign_in_with_google({"token": id_token}).json()
     point_at(stack).coins.grant(signed_in["user"]["id"], 100 * (burst + 10), note="bench")
 
     def generate(index: int) -> tuple[int, float]:
         started = time.perf_counter()
-        response = requests.post(
-            f"{base}/images/generate", json={"prompt": f"burst {index}"}, headers=auth, timeout=60
-        )
+        # A client of its own for each request, as a burst of browsers sends them (no shared pool).
+        with contextlib.closing(ApiClient(stack.api_url, signed_in["token"], timeout=60)) as user:
+            response = user.generate({"prompt": f"burst {index}"})
         return response.status_code, (time.perf_counter() - started) * 1000
 
     with ThreadPoolExecutor(max_workers=10) as pool:  # ten warm environments, as a busy service has
@@ -244,18 +241,17 @@ def to_completed(report: Report, stack: LocalStack, count: int = 20) -> None:
     """How soon an image is COMPLETED with its thumbnail, as the gallery sees it: an upload from the
     browser's POST to the bucket (the object-created event, the metadata and thumbnail functions), a
     generation from its 202 (the queue, the worker and the local Gemini, the thumbnail)."""
-    base = f"{stack.api_url}/api/v1"
-    http = requests.Session()
-    id_token = http.post(f"{stack.api_url}/_dev/id-token", json={"email": "bench-up@example.com"}).json()
-    signed_in = http.post(f"{base}/auth/google", json=id_token).json()
-    auth = {"Authorization": f"Bearer {signed_in['token']}"}
+    api = ApiClient(stack.api_url)
+    id_token = api.local_id_token("bench-up@example.com").json()["token"]
+    signed_in = api.sign_in_with_google({"token": id_token}).json()
+    user = api.with_token(signed_in["token"])
     point_at(stack).coins.grant(signed_in["user"]["id"], 1000 * count, note="bench")
     picture = io.BytesIO()
     Image.new("RGB", (640, 480), (200, 80, 40)).save(picture, "PNG")
 
     def completed(image_id: str, started: float) -> float:
         while True:
-            image = http.get(f"{base}/images/{image_id}", headers=auth).json()["image"]
+            image = user.get_image(image_id).json()["image"]
             if image["status"] == "FAILED" or (image["status"] == "COMPLETED" and image["thumbnailUrl"]):
                 break
             time.sleep(0.01)
@@ -263,20 +259,20 @@ def to_completed(report: Report, stack: LocalStack, count: int = 20) -> None:
         return (time.perf_counter() - started) * 1000
 
     def upload() -> float:
-        body = {"filename": "a.png", "contentType": "image/png", "size": len(picture.getvalue())}
-        requested = http.post(f"{base}/images/upload", json=body, headers=auth).json()
+        body: UploadRequest = {
+            "filename": "a.png",
+            "contentType": "image/png",
+            "size": len(picture.getvalue()),
+        }
+        requested = user.request_upload(body).json()
         started = time.perf_counter()
-        posted = http.post(
-            requested["upload"]["url"],
-            data=requested["upload"]["fields"],
-            files={"file": ("a.png", picture.getvalue(), "image/png")},
-        )
+        posted = user.post_form(requested["upload"], "a.png", picture.getvalue(), "image/png")
         assert posted.status_code == 204, posted.text
         return completed(requested["image"]["id"], started)
 
     def generate() -> float:
         started = time.perf_counter()
-        accepted = http.post(f"{base}/images/generate", json={"prompt": "a lighthouse"}, headers=auth)
+        accepted = user.generate({"prompt": "a lighthouse"})
         assert accepted.status_code == 202, accepted.text
         return completed(accepted.json()["image"]["id"], started)
 
@@ -345,7 +341,7 @@ def main() -> None:
     unlimited = {"GenerationsPerMinute": "100000", "UploadsPerMinute": "100000"}
     with LocalStack(api_port=0, aws_port=0, parameters=unlimited) as stack:
         first = time.perf_counter()
-        requests.get(f"{stack.api_url}/api/v1/health", timeout=30)
+        ApiClient(stack.api_url, timeout=30).health()
         cold = (time.perf_counter() - first) * 1000
         report.line(
             f"local stack up in {(first - started) * 1000:.0f} ms; first request (cold) {cold:.0f} ms"

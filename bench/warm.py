@@ -23,11 +23,10 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-import requests
-
 from bench.report import Report
 from devstack.lambdas import LambdaContext
 from devstack.stack import LocalStack
+from stacktools.api_client import ApiClient
 from stacktools.samples import sample_event
 
 if TYPE_CHECKING:
@@ -87,9 +86,9 @@ class Gallery:
 
 
 def signed_in(stack: LocalStack, email: str) -> tuple[str, str]:
-    base = f"{stack.api_url}/api/v1"
-    id_token = requests.post(f"{stack.api_url}/_dev/id-token", json={"email": email}, timeout=30).json()
-    answer = requests.post(f"{base}/auth/google", json=id_token, timeout=30).json()
+    api = ApiClient(stack.api_url, timeout=30)
+    id_token = api.local_id_token(email).json()["token"]
+    answer = api.sign_in_with_google({"token": id_token}).json()
     return answer["token"], answer["user"]["id"]
 
 
@@ -133,6 +132,7 @@ def warm_overhead(report: Report, stack: LocalStack, calls: int = 200) -> None:
     from imagegen.composition import Composition
 
     services = Composition()  # this process was pointed at the stack
+    api = ApiClient(stack.api_url, timeout=30)
     token, user_id = signed_in(stack, "bench-warm@example.com")
     services.coins.grant(user_id, 1000 * calls, note="bench")
     plan = {
@@ -140,9 +140,7 @@ def warm_overhead(report: Report, stack: LocalStack, calls: int = 200) -> None:
         "token": token,
         "image": seed_images(services, user_id, 20)[-1],
         "doomed": seed_images(services, user_id, calls + 5),  # one image to delete per call
-        "idToken": requests.post(
-            f"{stack.api_url}/_dev/id-token", json={"email": "bench-warm@example.com"}, timeout=30
-        ).json()["token"],
+        "idToken": api.local_id_token("bench-warm@example.com").json()["token"],
         "handlers": {
             name: str(spec.code_dir / "app.py") for name, spec in stack.template.functions().items()
         },
@@ -271,18 +269,17 @@ def gallery_scaling(
     from imagegen.composition import Composition
 
     services = Composition()  # this process was pointed at the stack
-    base = f"{stack.api_url}/api/v1"
+    api = ApiClient(stack.api_url, timeout=60)
     galleries = {}
     for size in (large, small):
         token, user_id = signed_in(stack, f"bench-gallery-{size}@example.com")
         seed_images(services, user_id, size)
-        galleries[size] = {"Authorization": f"Bearer {token}"}
-    http = requests.Session()
+        galleries[size] = api.with_token(token)
     samples: dict[int, list[float]] = {large: [], small: []}
     for _ in range(rounds):
-        for size, auth in galleries.items():
+        for size, gallery in galleries.items():
             started = time.perf_counter()
-            page = http.get(f"{base}/images", params={"limit": "20"}, headers=auth, timeout=60)
+            page = gallery.list_images(limit=20)
             samples[size].append((time.perf_counter() - started) * 1000)
             assert page.status_code == 200, page.text
             assert len(page.json()["images"]) == 20, page.text

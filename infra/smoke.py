@@ -13,8 +13,9 @@ run with exit code 1, a full pass exits 0. Whatever the run made (images, its se
 or ended before it exits, even when a step failed. It spends one generation's and one upload's
 coins of the signed-in user, and deletes both images.
 
-Needs only ``requests``: it runs from any machine against any deployment, so it imports nothing
-from the project.
+Needs only ``requests`` and the project's API client (``infra/tools/stacktools/api_client.py``,
+itself only ``requests``): it runs from any machine against any deployment. Without the project
+installed, the client is found beside this script.
 """
 
 from __future__ import annotations
@@ -28,11 +29,19 @@ import sys
 import time
 import uuid
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
+
+try:
+    from stacktools.api_client import ApiClient, UploadRequest
+except ModuleNotFoundError:  # the project is not installed: its client is beside this script
+    sys.path.insert(0, str(Path(__file__).resolve().parent / "tools"))
+    from stacktools.api_client import ApiClient, UploadRequest
 
 Json = dict[str, Any]
 
@@ -98,50 +107,54 @@ def json_of(response: requests.Response) -> Json:
     return body
 
 
-@dataclass
-class Api:
-    """Calls to ``<base>/api/v1``, with the session's token once signed in."""
+class Api(ApiClient):
+    """The API's client (``stacktools.api_client``), its calls made steps of a smoke test: a network
+    error is a failure naming the URL, and a 429 with ``Retry-After`` is waited for once (the API
+    says nothing was done, so the same request, with the same Idempotency-Key, is safe to send
+    again)."""
 
-    base_url: str
-    say: Callable[[str], None]
-    token: str | None = None
-    http: requests.Session = field(default_factory=requests.Session)
+    def __init__(self, base_url: str, say: Callable[[str], None]) -> None:
+        super().__init__(base_url, timeout=REQUEST_TIMEOUT)
+        self.say = say
 
-    def raw(self, method: str, url: str, **kwargs: Any) -> requests.Response:
-        """Any HTTP call, with a timeout; a network error is a failure naming the URL."""
-        try:
-            return self.http.request(method, url, timeout=REQUEST_TIMEOUT, **kwargs)
-        except requests.RequestException as error:
-            raise SmokeFailure(f"{method} {url}: {_network_reason(error)}") from None
-
-    def call(
+    def send(
         self,
         method: str,
-        path: str,
-        expect: int,
+        url: str,
         *,
-        auth: bool = True,
-        headers: dict[str, str] | None = None,
+        token: str | None = None,
+        idempotency_key: str | None = None,
+        headers: Mapping[str, str] | None = None,
         **kwargs: Any,
     ) -> requests.Response:
-        """``method /api/v1<path>``; any status but ``expect`` is a failure describing the answer.
+        def once() -> requests.Response:
+            try:
+                return super(Api, self).send(
+                    method, url, token=token, idempotency_key=idempotency_key, headers=headers, **kwargs
+                )
+            except requests.RequestException as error:
+                raise SmokeFailure(f"{method} {url}: {_network_reason(error)}") from None
 
-        A 429 with ``Retry-After`` is waited for once: the API says nothing was done, so the same
-        request (with the same Idempotency-Key) is safe to send again.
-        """
-        url = f"{self.base_url}/api/v1{path}"
-        headers = dict(headers or {})
-        if auth and self.token:
-            headers["Authorization"] = f"Bearer {self.token}"
-        response = self.raw(method, url, headers=headers, **kwargs)
+        response = once()
         retry_after = _retry_after(response)
         if retry_after is not None:
-            self.say(f"     {method} /api/v1{path}: {describe(response)}; retrying in {retry_after:g} s")
+            self.say(
+                f"     {method} {urlsplit(url).path}: {describe(response)}; retrying in {retry_after:g} s"
+            )
             time.sleep(retry_after)
-            response = self.raw(method, url, headers=headers, **kwargs)
-        if response.status_code != expect:
-            raise SmokeFailure(f"{method} /api/v1{path} answered {describe(response)} (expected {expect})")
+            response = once()
         return response
+
+
+def expect(response: requests.Response, status: int) -> requests.Response:
+    """The response, when it has ``status``; else a failure describing the answer."""
+    if response.status_code != status:
+        request = response.request
+        raise SmokeFailure(
+            f"{request.method} {urlsplit(str(request.url)).path} answered {describe(response)}"
+            f" (expected {status})"
+        )
+    return response
 
 
 def _retry_after(response: requests.Response) -> float | None:
@@ -211,7 +224,7 @@ class Journey:
 
     def health(self) -> str:
         """GET /health answers 200 {"status": "ok"}."""
-        body = json_of(self.api.call("GET", "/health", 200, auth=False))
+        body = json_of(expect(self.api.health(), 200))
         if body.get("status") != "ok":
             raise SmokeFailure(f"status is {body.get('status')!r}, not 'ok'")
         return f"version {body.get('version')}"
@@ -219,7 +232,7 @@ class Journey:
     def sign_in(self) -> str:
         """POST /auth/google with the given ID token, or one from the local issuer."""
         token = self.id_token or self._local_id_token()
-        body = json_of(self.api.call("POST", "/auth/google", 200, auth=False, json={"token": token}))
+        body = json_of(expect(self.api.sign_in_with_google({"token": token}), 200))
         self.api.token = body["token"]
         self.signed_in = True
         self.user = body["user"]
@@ -227,11 +240,11 @@ class Journey:
 
     def _local_id_token(self) -> str:
         """An ID token for a fresh email from the local stack's issuer (it exists only there)."""
-        url = f"{self.api.base_url}/_dev/id-token"
         email = f"smoke-{secrets.token_hex(4)}@example.com"
-        response = self.api.raw("POST", url, json={"email": email, "firstName": "Smoke", "lastName": "Test"})
+        response = self.api.local_id_token(email, firstName="Smoke", lastName="Test")
         token = json_of(response).get("token") if response.status_code == 200 and _is_json(response) else None
         if not isinstance(token, str):
+            url = response.request.url
             raise SmokeFailure(
                 f"no --id-token given, and {url} answered {describe(response)}: only the local stack"
                 " hands out ID tokens; a deployed stack needs --id-token (or SMOKE_ID_TOKEN) with a"
@@ -241,7 +254,7 @@ class Journey:
 
     def me(self) -> str:
         """GET /auth/me names the signed-in user; remembers the balance before any charge."""
-        user = json_of(self.api.call("GET", "/auth/me", 200))["user"]
+        user = json_of(expect(self.api.me(), 200))["user"]
         if user["id"] != self.user["id"]:
             raise SmokeFailure(f"/auth/me is user {user['id']}, signed in as {self.user['id']}")
         self.coins_before = int(user["coins"])
@@ -249,7 +262,7 @@ class Journey:
 
     def models(self) -> str:
         """GET /models lists a default model."""
-        models = json_of(self.api.call("GET", "/models", 200, auth=False))["models"]
+        models = json_of(expect(self.api.list_models(), 200))["models"]
         defaults = [model for model in models if model.get("default")]
         if len(defaults) != 1:
             raise SmokeFailure(f"{len(defaults)} default models among {[m.get('id') for m in models]}")
@@ -258,14 +271,12 @@ class Journey:
 
     def generate(self) -> str:
         """POST /images/generate with the default model: 202, charged the catalog's cost."""
-        response = self.api.call(
-            "POST",
-            "/images/generate",
-            202,
+        response = self.api.generate(
+            {"prompt": PROMPT, "title": "smoke test", "model": self.model["id"]},
             # A retry (a 429, or an operator re-running by hand) must not generate twice.
-            headers={"Idempotency-Key": f"smoke-{uuid.uuid4()}"},
-            json={"prompt": PROMPT, "title": "smoke test", "model": self.model["id"]},
+            idempotency_key=f"smoke-{uuid.uuid4()}",
         )
+        expect(response, 202)
         self.generated = json_of(response)["image"]
         self.leftovers.append(self.generated["id"])
         cost = self.model["costs"].get(self.generated["imageSize"])
@@ -289,27 +300,17 @@ class Journey:
         """POST /images/upload, then the file to the presigned form as a browser posts it."""
         data = tiny_png()
         self.upload_size = len(data)
-        body = json_of(
-            self.api.call(
-                "POST",
-                "/images/upload",
-                201,
-                json={
-                    "filename": "smoke.png",
-                    "contentType": "image/png",
-                    "size": len(data),
-                    "title": "smoke test upload",
-                },
-            )
-        )
+        request: UploadRequest = {
+            "filename": "smoke.png",
+            "contentType": "image/png",
+            "size": len(data),
+            "title": "smoke test upload",
+        }
+        body = json_of(expect(self.api.request_upload(request), 201))
         self.uploaded = body["image"]
         self.leftovers.append(self.uploaded["id"])
-        form = body["upload"]
-        # requests writes `data` fields before `files`: the signed fields first, the file last,
-        # as S3's POST policy requires. No Authorization header: the policy is the credential.
-        posted = self.api.raw(
-            "POST", form["url"], data=form["fields"], files={"file": ("smoke.png", data, "image/png")}
-        )
+        # The signed fields first, the file last; no token: the policy is the credential.
+        posted = self.api.post_form(body["upload"], "smoke.png", data, "image/png")
         if posted.status_code not in (200, 201, 204):
             raise SmokeFailure(f"POST of the file to the presigned form answered {describe(posted)}")
         return f"image {self.uploaded['id']}, {len(data)} bytes, {self.uploaded['coinsUsed']} coins"
@@ -329,7 +330,7 @@ class Journey:
 
     def gallery(self) -> str:
         """GET /images lists both images."""
-        images = json_of(self.api.call("GET", "/images", 200, params={"limit": 100}))["images"]
+        images = json_of(expect(self.api.list_images(limit=100), 200))["images"]
         listed = {image["id"] for image in images}
         missing = [image["id"] for image in (self.generated, self.uploaded) if image["id"] not in listed]
         if missing:
@@ -338,9 +339,7 @@ class Journey:
 
     def ledger(self) -> str:
         """The ledger has both charges, and the balance fell by exactly their coins."""
-        transactions = json_of(self.api.call("GET", "/users/me/transactions", 200, params={"limit": 100}))[
-            "transactions"
-        ]
+        transactions = json_of(expect(self.api.my_transactions(limit=100), 200))["transactions"]
         for image in (self.generated, self.uploaded):
             charges = [t for t in transactions if t["imageId"] == image["id"] and t["amount"] < 0]
             if [t["amount"] for t in charges] != [-image["coinsUsed"]]:
@@ -349,7 +348,7 @@ class Journey:
                     f" expected [{-image['coinsUsed']}]"
                 )
         spent = self.generated["coinsUsed"] + self.uploaded["coinsUsed"]
-        coins = int(json_of(self.api.call("GET", "/users/me", 200))["user"]["coins"])
+        coins = int(json_of(expect(self.api.my_profile(), 200))["user"]["coins"])
         if coins != self.coins_before - spent:
             raise SmokeFailure(
                 f"balance {coins}, expected {self.coins_before} - {spent} = {self.coins_before - spent}"
@@ -363,9 +362,9 @@ class Journey:
         """DELETE /images/{id} of both: 204, then GET answers 404."""
         count = len(self.leftovers)
         for image_id in list(self.leftovers):
-            self.api.call("DELETE", f"/images/{image_id}", 204)
+            expect(self.api.delete_image(image_id), 204)
             self.leftovers.remove(image_id)
-            gone = self.api.call("GET", f"/images/{image_id}", 404)
+            gone = expect(self.api.get_image(image_id), 404)
             code = json_of(gone).get("error", {}).get("code")
             if code != "NOT_FOUND":
                 raise SmokeFailure(f"GET of deleted image {image_id}: 404 with code {code!r}")
@@ -373,7 +372,7 @@ class Journey:
 
     def coin_packs(self) -> str:
         """GET /coin-packs lists the packs on sale (404: the stack sells none, Payments=disabled)."""
-        response = self.api.raw("GET", f"{self.api.base_url}/api/v1/coin-packs")
+        response = self.api.coin_packs()
         if response.status_code == 404:
             return "payments disabled"
         if response.status_code != 200:
@@ -389,44 +388,35 @@ class Journey:
         deployed stack is not charged a real card: the step is skipped there."""
         if not self.packs:
             return "skipped: no packs"
-        pay_url = f"{self.api.base_url}/_dev/stripe/checkout/sessions/{{}}/pay"
         pack = min(self.packs, key=lambda pack: int(pack["price"]["amount"]))
-        before = int(json_of(self.api.call("GET", "/users/me", 200))["user"]["coins"])
+        before = int(json_of(expect(self.api.my_profile(), 200))["user"]["coins"])
         opened = json_of(
-            self.api.call(
-                "POST",
-                "/coins/checkout",
-                201,
-                headers={"Idempotency-Key": f"smoke-{uuid.uuid4()}"},
-                json={"packId": pack["id"]},
-            )
+            expect(self.api.checkout({"packId": pack["id"]}, idempotency_key=f"smoke-{uuid.uuid4()}"), 201)
         )
         order = opened["order"]
-        paid = self.api.raw(
-            "POST", pay_url.format(order["stripeSessionId"]), json={"card": "4242424242424242"}
-        )
+        paid = self.api.local_pay_checkout(order["stripeSessionId"], card="4242424242424242")
         if paid.status_code == 404:
             return f"checkout {order['id']} opened; not paid: a deployed stack is paid by people"
         if paid.status_code != 200:
             raise SmokeFailure(f"the local Stripe would not pay the checkout: {describe(paid)}")
         deadline = time.monotonic() + self.wait_seconds
         while True:
-            order = json_of(self.api.call("GET", f"/coins/orders/{order['id']}", 200))["order"]
+            order = json_of(expect(self.api.get_order(order["id"]), 200))["order"]
             if order["status"] != "CREATED" or time.monotonic() > deadline:
                 break
             time.sleep(0.5)
         if order["status"] != "PAID":
             raise SmokeFailure(f"order {order['id']} is {order['status']} after paying, not PAID")
-        after = int(json_of(self.api.call("GET", "/users/me", 200))["user"]["coins"])
+        after = int(json_of(expect(self.api.my_profile(), 200))["user"]["coins"])
         if after != before + int(pack["coins"]):
             raise SmokeFailure(f"balance {after} after buying {pack['coins']} coins on {before}")
         return f"{pack['id']}: {before} -> {after} coins"
 
     def logout(self) -> str:
         """POST /auth/logout: 204, and the access token stops working."""
-        self.api.call("POST", "/auth/logout", 204)
+        expect(self.api.logout(), 204)
         self.signed_in = False
-        self.api.call("GET", "/auth/me", 401)
+        expect(self.api.me(), 401)
         return "token revoked"
 
     def steps(self) -> list[tuple[str, Callable[[], str]]]:
@@ -454,14 +444,14 @@ class Journey:
         """Best effort, after a failure: delete the images left, end the session."""
         for image_id in self.leftovers:
             try:
-                self.api.call("DELETE", f"/images/{image_id}", 204)
+                expect(self.api.delete_image(image_id), 204)
                 self.say(f"     cleanup: deleted image {image_id}")
             except SmokeFailure as error:
                 self.say(f"     cleanup: image {image_id} is left behind: {error}")
         self.leftovers.clear()
         if self.signed_in:
             try:
-                self.api.call("POST", "/auth/logout", 204)
+                expect(self.api.logout(), 204)
             except SmokeFailure as error:
                 self.say(f"     cleanup: could not log out: {error}")
             self.signed_in = False
@@ -473,7 +463,7 @@ class Journey:
         deadline = time.monotonic() + self.wait_seconds
         pause = 0.25
         while True:
-            image: Json = json_of(self.api.call("GET", f"/images/{image_id}", 200))["image"]
+            image: Json = json_of(expect(self.api.get_image(image_id), 200))["image"]
             if image["status"] == "FAILED":
                 raise SmokeFailure(f"image {image_id} FAILED: {image.get('error')}")
             if image["status"] == "COMPLETED" and image.get("thumbnailUrl"):
@@ -493,7 +483,7 @@ class Journey:
             url = image.get(name)
             if not url:
                 raise SmokeFailure(f"image {image['id']} has no {name}")
-            response = self.api.raw("GET", url)
+            response = self.api.download(url)
             if response.status_code != 200:
                 raise SmokeFailure(f"GET of its {name} answered {describe(response)}")
             kind = image_format(response.content)
@@ -562,12 +552,6 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def base_url(url: str) -> str:
-    """The URL the routes hang off: no trailing slash, no /api/v1 (accepted, as operators paste it)."""
-    url = url.rstrip("/")
-    return url.removesuffix("/api/v1")
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the smoke test; 0 when every step passed, 1 at the first that failed."""
     options = parse_args(argv)
@@ -579,7 +563,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not options.quiet:
             say(line)
 
-    api = Api(base_url(options.url), say=say_unless_quiet)
+    api = Api(options.url, say=say_unless_quiet)  # with or without /api/v1, as operators paste it
     journey = Journey(api, id_token=options.id_token, wait_seconds=options.timeout, say=say)
     started = time.perf_counter()
     try:
@@ -588,7 +572,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return 1
     finally:
         journey.clean_up()
-        api.http.close()
+        api.close()
     if not options.quiet:
         say(f"passed: {len(journey.steps())} steps in {time.perf_counter() - started:.1f} s")
     return 0

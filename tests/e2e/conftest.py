@@ -1,4 +1,4 @@
-"""The local stack on free ports, and a small client for its HTTP API."""
+"""The local stack on free ports, and the API's client (stacktools.api_client) on it."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from devstack.__main__ import local_stack
 from devstack.stack import LocalStack
+from stacktools.api_client import ApiClient
 
 ADMIN_EMAIL = "admin@example.com"
 # A frontend served elsewhere (a Vite dev server), let in by ALLOWED_ORIGINS.
@@ -52,33 +53,37 @@ def stack() -> Iterator[LocalStack]:
     local.stop()
 
 
-class Api:
-    """requests against the local stack's API, relative to /api/v1."""
+class Api(ApiClient):
+    """The API's client (``stacktools.api_client``) on the local stack, as no one (``with_token``
+    for a session), and ``call`` for what its operations do not send: the local stack's own routes
+    (``/_dev/...``, ``/``), what the contract refuses (hostile input, the wrong method), headers
+    of a test's choosing."""
 
     def __init__(self, stack: LocalStack) -> None:
+        super().__init__(stack.api_url, timeout=30)
         self.stack = stack
-        self.http = requests.Session()
-
-    def url(self, path: str) -> str:
-        return f"{self.stack.api_url}{path if path.startswith('/_dev') or path == '/' else '/api/v1' + path}"
 
     def call(self, method: str, path: str, token: str | None = None, **kwargs: Any) -> requests.Response:
-        headers = dict(kwargs.pop("headers", {}))
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        return self.http.request(method, self.url(path), headers=headers, timeout=30, **kwargs)
+        """``method path`` with ``token`` as the bearer: relative to /api/v1, but for the local
+        stack's own routes."""
+        url = f"{self.base_url}{path}" if path.startswith("/_dev") or path == "/" else self.url(path)
+        return self.send(method, url, token=token, **kwargs)
 
     def id_token(self, email: str, **names: str) -> str:
-        response = self.call("POST", "/_dev/id-token", json={"email": email, **names})
+        response = self.local_id_token(email, **names)
         assert response.status_code == 200, response.text
         token: str = response.json()["token"]
         return token
 
     def sign_in(self, email: str) -> Session:
-        response = self.call("POST", "/auth/google", json={"token": self.id_token(email)})
+        response = self.sign_in_with_google({"token": self.id_token(email)})
         assert response.status_code == 200, response.text
         body = response.json()
         return Session(user=body["user"], token=body["token"], refresh_token=body["refreshToken"])
+
+    def of(self, session: Session) -> Api:
+        """This client as ``session``."""
+        return self.with_token(session.token)
 
 
 @dataclass
@@ -131,20 +136,12 @@ def page(browser: Browser) -> Iterator[Page]:
 
 def upload(api: Api, session: Session, data: bytes, content_type: str = "image/jpeg") -> dict[str, Any]:
     """Ask for an upload URL and POST ``data`` to it as a browser form does (fields first, file last)."""
-    response = api.call(
-        "POST",
-        "/images/upload",
-        session.token,
-        json={"filename": "photo", "contentType": content_type, "size": len(data)},
+    response = api.of(session).request_upload(
+        {"filename": "photo", "contentType": content_type, "size": len(data)}
     )
     assert response.status_code == 201, response.text
     body: dict[str, Any] = response.json()
-    posted = requests.post(
-        body["upload"]["url"],
-        data=body["upload"]["fields"],
-        files={"file": ("photo", data, content_type)},
-        timeout=30,
-    )
+    posted = api.post_form(body["upload"], "photo", data, content_type)
     assert posted.status_code in (200, 201, 204), posted.text
     return body
 
@@ -153,7 +150,7 @@ def wait_for_image(api: Api, session: Session, image_id: str, timeout: float = 6
     """Poll GET /images/{id} until the image is COMPLETED (with its thumbnail) or FAILED."""
     deadline = time.monotonic() + timeout
     while True:
-        image: dict[str, Any] = api.call("GET", f"/images/{image_id}", session.token).json()["image"]
+        image: dict[str, Any] = api.of(session).get_image(image_id).json()["image"]
         if image["status"] == "FAILED" or (image["status"] == "COMPLETED" and image["thumbnailUrl"]):
             return image
         assert time.monotonic() < deadline, f"still {image['status']} after {timeout} s"
@@ -162,7 +159,7 @@ def wait_for_image(api: Api, session: Session, image_id: str, timeout: float = 6
 
 def balance(api: Api, session: Session) -> int:
     """The session's balance, once checked to be the sum of its ledger."""
-    coins: int = api.call("GET", "/users/me", session.token).json()["user"]["coins"]
+    coins: int = api.of(session).my_profile().json()["user"]["coins"]
     assert coins == ledger_sum(api, session.user["id"])
     return coins
 
