@@ -1,8 +1,47 @@
-// The service's public API, as the front end calls it: JSON in and out, the session's tokens
-// refreshed before they expire and once on a 401, errors carried in the API's own words.
+// The service's public API, as the front end calls it: one named method per operation of the API's
+// document (docs/openapi.json), JSON in and out, the session's tokens refreshed before they expire
+// and once on a 401, errors carried in the API's own words. Nothing else of the page writes a path
+// of the API or a header: the views call `state.api.generate(body)`, `state.api.listImages(query)`...
 
 const REFRESH_MARGIN_MS = 60_000; // refresh this long before the access token expires
 const STORAGE_KEY = "imagegen.session";
+const PREFIX = "/api/v1";
+
+// Every operation the page calls, by the document's operationId in camelCase: its method, its path
+// under /api/v1 (`{name}`: a path parameter), the query parameters it takes, whether it is open to
+// anyone (no token) and takes an Idempotency-Key. tests/unit/web/test_api.py holds each line to the
+// document: one operation a line.
+const OPERATIONS = {
+  signInWithGoogle: { method: "POST", path: "/auth/google", anonymous: true },
+  refresh: { method: "POST", path: "/auth/refresh", anonymous: true },
+  logout: { method: "POST", path: "/auth/logout" },
+  me: { method: "GET", path: "/auth/me" },
+  listModels: { method: "GET", path: "/models", anonymous: true },
+  generate: { method: "POST", path: "/images/generate", idempotent: true },
+  edit: { method: "POST", path: "/images/{image_id}/edit", idempotent: true },
+  requestUpload: { method: "POST", path: "/images/upload" },
+  listImages: { method: "GET", path: "/images", query: ["limit", "cursor", "type", "status"] },
+  getImage: { method: "GET", path: "/images/{image_id}" },
+  updateImage: { method: "PUT", path: "/images/{image_id}" },
+  deleteImage: { method: "DELETE", path: "/images/{image_id}" },
+  imageThread: { method: "GET", path: "/images/{image_id}/thread", query: ["limit", "cursor"] },
+  myTransactions: { method: "GET", path: "/users/me/transactions", query: ["limit", "cursor"] },
+  myOrders: { method: "GET", path: "/users/me/orders", query: ["limit", "cursor"] },
+  coinPacks: { method: "GET", path: "/coin-packs", anonymous: true },
+  checkout: { method: "POST", path: "/coins/checkout", idempotent: true },
+  getOrder: { method: "GET", path: "/coins/orders/{order_id}" },
+  listUsers: { method: "GET", path: "/users", query: ["limit", "cursor", "email"] },
+  updateUser: { method: "PUT", path: "/users/{user_id}" },
+  grantCoins: { method: "POST", path: "/users/{user_id}/coins" },
+  listUserImages: { method: "GET", path: "/users/{user_id}/images", query: ["limit", "cursor", "type", "status"] },
+  userOrders: { method: "GET", path: "/users/{user_id}/orders", query: ["limit", "cursor"] },
+  openapiDocument: { method: "GET", path: "/openapi.json", anonymous: true },
+};
+
+/** Where the API's document is, for the API at `apiUrl` (the reference page reads it). */
+export function documentUrl(apiUrl) {
+  return `${apiUrl.replace(/\/+$/, "")}${PREFIX}${OPERATIONS.openapiDocument.path}`;
+}
 
 /** An error answered by the API: its status, `code` and `message`, as the contract words them. */
 export class ApiError extends Error {
@@ -40,7 +79,7 @@ export class Api {
   }
 
   url(path) {
-    return `${this.baseUrl}/api/v1${path}`;
+    return `${this.baseUrl}${PREFIX}${path}`;
   }
 
   signedIn() {
@@ -63,23 +102,34 @@ export class Api {
 
   /** Sign in with a Google ID token (Google's button, or the local stack's issuer). */
   async signIn(idToken) {
-    const body = await this.request("POST", "/auth/google", { token: idToken }, { anonymous: true });
+    const body = await this.operation("signInWithGoogle", { body: { token: idToken } });
     this.keep(body);
     return body.user;
   }
 
   async signOut() {
     try {
-      if (this.session) await this.request("POST", "/auth/logout");
+      if (this.session) await this.operation("logout");
     } finally {
       this.forget();
     }
   }
 
+  /** An ID token for a user of the local stack's Google issuer (`/_dev/id-token`, not the API's:
+   * a deployment has none), or null when it refuses. */
+  async localIdToken({ email, firstName, lastName }) {
+    const response = await fetch(`${this.baseUrl}/_dev/id-token`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ email, firstName, lastName }),
+    });
+    return response.ok ? (await response.json()).token : null;
+  }
+
   /** One refresh at a time, however many calls need it. */
   refresh() {
     if (!this.refreshing) {
-      this.refreshing = this.request("POST", "/auth/refresh", { refreshToken: this.session.refreshToken }, { anonymous: true })
+      this.refreshing = this.operation("refresh", { body: { refreshToken: this.session.refreshToken } })
         .then((tokens) => this.keep(tokens))
         .catch((error) => {
           this.forget();
@@ -90,6 +140,100 @@ export class Api {
         });
     }
     return this.refreshing;
+  }
+
+  // ---------------------------------------------------------------- the operations, by name
+  // A fresh Idempotency-Key each call unless one is given: a click the network retries charges once.
+
+  me() {
+    return this.operation("me");
+  }
+
+  listModels() {
+    return this.operation("listModels");
+  }
+
+  generate(body, { idempotencyKey = crypto.randomUUID() } = {}) {
+    return this.operation("generate", { body, idempotencyKey });
+  }
+
+  edit(imageId, body, { idempotencyKey = crypto.randomUUID() } = {}) {
+    return this.operation("edit", { params: { image_id: imageId }, body, idempotencyKey });
+  }
+
+  requestUpload(body) {
+    return this.operation("requestUpload", { body });
+  }
+
+  listImages(query = {}) {
+    return this.operation("listImages", { query });
+  }
+
+  getImage(imageId) {
+    return this.operation("getImage", { params: { image_id: imageId } });
+  }
+
+  updateImage(imageId, body) {
+    return this.operation("updateImage", { params: { image_id: imageId }, body });
+  }
+
+  deleteImage(imageId) {
+    return this.operation("deleteImage", { params: { image_id: imageId } });
+  }
+
+  imageThread(imageId, query = {}) {
+    return this.operation("imageThread", { params: { image_id: imageId }, query });
+  }
+
+  myTransactions(query = {}) {
+    return this.operation("myTransactions", { query });
+  }
+
+  myOrders(query = {}) {
+    return this.operation("myOrders", { query });
+  }
+
+  coinPacks() {
+    return this.operation("coinPacks");
+  }
+
+  checkout(body, { idempotencyKey = crypto.randomUUID() } = {}) {
+    return this.operation("checkout", { body, idempotencyKey });
+  }
+
+  getOrder(orderId) {
+    return this.operation("getOrder", { params: { order_id: orderId } });
+  }
+
+  listUsers(query = {}) {
+    return this.operation("listUsers", { query });
+  }
+
+  updateUser(userId, body) {
+    return this.operation("updateUser", { params: { user_id: userId }, body });
+  }
+
+  grantCoins(userId, body) {
+    return this.operation("grantCoins", { params: { user_id: userId }, body });
+  }
+
+  listUserImages(userId, query = {}) {
+    return this.operation("listUserImages", { params: { user_id: userId }, query });
+  }
+
+  userOrders(userId, query = {}) {
+    return this.operation("userOrders", { params: { user_id: userId }, query });
+  }
+
+  /** The operation `name` of OPERATIONS: its path parameters filled in (`params`, each one segment),
+   * only the query parameters it takes, its body, an Idempotency-Key where it takes one. */
+  async operation(name, { params = {}, query = {}, body = undefined, idempotencyKey = undefined } = {}) {
+    const { method, path, query: accepted = [], anonymous = false, idempotent = false } = OPERATIONS[name];
+    const unknown = Object.keys(query).filter((key) => !accepted.includes(key));
+    if (unknown.length) throw new Error(`${name} takes no query parameter ${unknown.join(", ")}`);
+    const filled = path.replace(/\{(\w+)\}/g, (_, key) => encodeURIComponent(params[key]));
+    const headers = idempotent && idempotencyKey ? { "Idempotency-Key": idempotencyKey } : {};
+    return this.request(method, filled, body, { anonymous, query, headers });
   }
 
   async request(method, path, body = undefined, { anonymous = false, query = {}, headers = {} } = {}) {

@@ -15,7 +15,7 @@ const App = {
   async mounted() {
     if (!state.api.signedIn()) return;
     try {
-      state.user = (await state.api.request("GET", "/auth/me")).user;
+      state.user = (await state.api.me()).user;
     } catch (error) {
       if (!(error instanceof SessionEnded)) state.api.forget();
     }

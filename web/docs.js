@@ -1,5 +1,7 @@
 // The API reference (docs.html): renders the OpenAPI document the API serves, with no framework and
 // nothing from elsewhere; config.json (the front end's) says where the API is.
+import { documentUrl } from "./api.js";
+
 const REF = "#/components/schemas/";
 let schemas = {};
 
@@ -97,10 +99,10 @@ function schemaCard(name, schema) {
 
 try {
   const config = await (await fetch("config.json")).json();
-  const documentUrl = `${config.apiUrl}/api/v1/openapi.json`;
+  const url = documentUrl(config.apiUrl);
   const link = document.getElementById("document");
-  link.href = link.textContent = documentUrl;
-  const response = await fetch(documentUrl);
+  link.href = link.textContent = url;
+  const response = await fetch(url);
   if (!response.ok) throw new Error(`the document answered ${response.status}`);
   const document_ = await response.json();
   schemas = document_.components.schemas;

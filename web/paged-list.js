@@ -4,15 +4,16 @@ import { SessionEnded } from "./api.js";
 import { said, state } from "./store.js";
 
 /**
- * A mixin for a view that lists `field` of `GET path`, page by page ("Load more", or scrolling).
- * - `path`: the route, or `path(view)` for one that depends on the view (a user's orders);
+ * A mixin for a view that lists `field` of a listing operation, page by page ("Load more", or scrolling).
+ * - `read(query, view)`: the operation asked for a page (`state.api.listImages(query)`; a user's orders
+ *   depend on the view);
  * - `query(view)`: the view's own query (its filters, a search);
  * - `size`: items a page;
  * - `keep(item)`: what is listed for an item (the gallery lists the page's one object per image).
  * The view may have `loaded()`, called once a page is shown. `restart()` reads again from the top
  * (new filters): a page asked for before a restart is dropped when it answers.
  */
-export function pagedList(path, field, { query = () => ({}), size = 20, keep = (item) => item } = {}) {
+export function pagedList(read, field, { query = () => ({}), size = 20, keep = (item) => item } = {}) {
   return {
     data: () => ({ items: [], cursor: null, done: false, loading: false, error: "" }),
     created() {
@@ -49,9 +50,7 @@ export function pagedList(path, field, { query = () => ({}), size = 20, keep = (
         const generation = this.generation;
         this.loading = true;
         try {
-          const page = await state.api.request("GET", typeof path === "function" ? path(this) : path, undefined, {
-            query: { limit: size, cursor: this.cursor, ...query(this) },
-          });
+          const page = await read({ limit: size, cursor: this.cursor, ...query(this) }, this);
           if (generation !== this.generation) return;
           page[field].forEach((item) => this.list(item));
           this.cursor = page.nextCursor;

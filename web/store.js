@@ -39,7 +39,7 @@ export function forget(id) {
  * each answering with the balance it left), or a refund the page did not ask for. */
 export async function refreshUser() {
   try {
-    updateUser((await state.api.request("GET", "/auth/me")).user);
+    updateUser((await state.api.me()).user);
   } catch {
     // keep what is shown: a session that ended is handled where the API is called
   }
@@ -73,7 +73,7 @@ export function toggleReference(image) {
 /** The model catalog, fetched once per page. */
 export async function loadModels() {
   if (state.models.length === 0) {
-    state.models = (await state.api.request("GET", "/models", undefined, { anonymous: true })).models;
+    state.models = (await state.api.listModels()).models;
   }
   return state.models;
 }
@@ -127,7 +127,7 @@ export function offersPacks(error) {
 export async function loadPacks() {
   if (state.packs === null) {
     try {
-      state.packs = (await state.api.request("GET", "/coin-packs", undefined, { anonymous: true })).packs;
+      state.packs = (await state.api.coinPacks()).packs;
     } catch (error) {
       if (error.status !== 404) throw error;
       state.packs = [];

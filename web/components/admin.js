@@ -10,7 +10,7 @@ const SEARCH_DELAY_MS = 250; // typing is searched once it pauses
 export const Admin = {
   components: { Orders },
   // The search is the API's: users whose email starts with what is typed, however many there are.
-  mixins: [pagedList("/users", "users", { query: (view) => (view.search ? { email: view.search } : {}) })],
+  mixins: [pagedList((query) => state.api.listUsers(query), "users", { query: (view) => (view.search ? { email: view.search } : {}) })],
   data: () => ({ search: "", chosen: null, amount: 100, reason: "", confirming: false, notice: "", failed: "", images: [] }),
   watch: {
     // A confirmation is of what was submitted: changed, it must be submitted again.
@@ -50,7 +50,7 @@ export const Admin = {
       this.failed = "";
       this.images = [];
       return this.manage(async () => {
-        this.images = (await state.api.request("GET", `/users/${user.id}/images`, undefined, { query: { limit: 12 } })).images;
+        this.images = (await state.api.listUserImages(user.id, { limit: 12 })).images;
       });
     },
     isAdmin(user) {
@@ -64,7 +64,7 @@ export const Admin = {
     grant() {
       return this.manage(async () => {
         const body = { amount: this.amount, reason: this.reason };
-        const changed = (await state.api.request("POST", `/users/${this.chosen.id}/coins`, body)).user;
+        const changed = (await state.api.grantCoins(this.chosen.id, body)).user;
         this.replace(changed);
         this.notice = `${this.amount > 0 ? "Granted" : "Took"} ${coins(Math.abs(this.amount))}: ${changed.email} now has ${coins(changed.coins)}.`;
         this.confirming = false;
@@ -74,7 +74,7 @@ export const Admin = {
     toggleAdmin(user) {
       return this.manage(async () => {
         const roles = this.isAdmin(user) ? user.roles.filter((role) => role !== "ADMIN") : [...user.roles, "ADMIN"];
-        this.replace((await state.api.request("PUT", `/users/${user.id}`, { roles })).user);
+        this.replace((await state.api.updateUser(user.id, { roles })).user);
         this.notice = "";
       });
     },

@@ -71,8 +71,7 @@ export const Buy = {
       this.buying = pack.id;
       this.failed = { pack: "", message: "" };
       try {
-        const headers = { "Idempotency-Key": crypto.randomUUID() }; // a retried click opens one checkout
-        const opened = await state.api.request("POST", "/coins/checkout", { packId: pack.id }, { headers });
+        const opened = await state.api.checkout({ packId: pack.id }); // a key of its own: a retried click opens one checkout
         window.location.assign(opened.checkoutUrl); // still "Opening the checkout…" while the page leaves
       } catch (error) {
         this.buying = "";

@@ -18,7 +18,7 @@ const REASONS = {
 };
 
 export const Coins = {
-  mixins: [pagedList("/users/me/transactions", "transactions")],
+  mixins: [pagedList((query) => state.api.myTransactions(query), "transactions")],
   emits: ["open"],
   computed: {
     canBuy,
@@ -52,22 +52,22 @@ export const Coins = {
       const unknownOrders = () => [...new Set(this.items.map((entry) => entry.orderId))].filter((id) => id && !orders.has(id));
       const firstPages = [];
       if (unknown().length > 2) {
-        firstPages.push(state.api.request("GET", "/images", undefined, { query: { limit: 100 } }).then((page) => page.images.forEach(remember), () => {}));
+        firstPages.push(state.api.listImages({ limit: 100 }).then((page) => page.images.forEach(remember), () => {}));
       }
       if (unknownOrders().length > 2) {
-        firstPages.push(state.api.request("GET", "/users/me/orders", undefined, { query: { limit: 100 } }).then((page) => page.orders.forEach(rememberOrder), () => {}));
+        firstPages.push(state.api.myOrders({ limit: 100 }).then((page) => page.orders.forEach(rememberOrder), () => {}));
       }
       await Promise.all(firstPages);
       await Promise.all([
         ...unknown().map((id) =>
-          state.api.request("GET", `/images/${id}`).then(
+          state.api.getImage(id).then(
             (body) => remember(body.image),
             (error) => {
               if (error.status === 404) deleted.add(id);
             },
           ),
         ),
-        ...unknownOrders().map((id) => state.api.request("GET", `/coins/orders/${encodeURIComponent(id)}`).then((body) => rememberOrder(body.order), () => {})),
+        ...unknownOrders().map((id) => state.api.getOrder(id).then((body) => rememberOrder(body.order), () => {})),
       ]);
     },
     reason(entry) {
@@ -77,7 +77,7 @@ export const Coins = {
     },
     async open(entry) {
       try {
-        this.$emit("open", remember((await state.api.request("GET", `/images/${entry.imageId}`)).image));
+        this.$emit("open", remember((await state.api.getImage(entry.imageId)).image));
       } catch (error) {
         if (!(error instanceof SessionEnded)) {
           if (error.status === 404) deleted.add(entry.imageId);

@@ -41,8 +41,7 @@ export const Create = {
       try {
         const body = { prompt: this.prompt, model: this.model, imageSize: this.imageSize, aspectRatio: this.aspectRatio };
         if (state.references.length) body.referenceImageIds = state.references.map((image) => image.id);
-        const headers = { "Idempotency-Key": crypto.randomUUID() }; // a retried click charges once
-        const accepted = await state.api.request("POST", "/images/generate", body, { headers });
+        const accepted = await state.api.generate(body); // a key of its own: a retried click charges once
         this.error = "";
         this.short = false;
         this.refused = [];

@@ -130,7 +130,7 @@ export const Detail = {
       const id = this.image.id;
       clearTimeout(this.threadTimer);
       try {
-        const page = await state.api.request("GET", `/images/${id}/thread`, undefined, { query: { limit: 100 } });
+        const page = await state.api.imageThread(id, { limit: 100 });
         if (id !== this.image.id || this.closed) return; // another image is shown now
         this.thread = page.images.map(remember);
         if (this.thread.some((each) => UNFINISHED.has(each.status))) this.threadTimer = setTimeout(() => this.loadThread(), THREAD_POLL_MS);
@@ -143,9 +143,8 @@ export const Detail = {
         const body = { prompt: this.change, model: this.model, imageSize: this.imageSize }; // the ratio nearest the source's
         const references = state.references.filter((each) => each.id !== image.id).map((each) => each.id);
         if (references.length) body.referenceImageIds = references;
-        const headers = { "Idempotency-Key": crypto.randomUUID() };
         this.refused = [];
-        const accepted = await state.api.request("POST", `/images/${image.id}/edit`, body, { headers }).catch((error) => {
+        const accepted = await state.api.edit(image.id, body).catch((error) => {
           this.refused = (error.details && error.details.imageIds) || [];
           throw error;
         });
@@ -199,7 +198,7 @@ export const Detail = {
     save() {
       return this.act(async (image) => {
         const body = { title: this.title, description: this.description };
-        remember((await state.api.request("PUT", `/images/${image.id}`, body)).image);
+        remember((await state.api.updateImage(image.id, body)).image);
         this.saved = true;
       });
     },
@@ -224,8 +223,7 @@ export const Detail = {
     again() {
       return this.act(async (image) => {
         const { prompt, model, imageSize, aspectRatio } = image;
-        const headers = { "Idempotency-Key": crypto.randomUUID() };
-        const accepted = await state.api.request("POST", "/images/generate", { prompt, model, imageSize, aspectRatio }, { headers });
+        const accepted = await state.api.generate({ prompt, model, imageSize, aspectRatio });
         updateUser(accepted.user);
         made(accepted.image);
         this.$refs.dialog.close();
@@ -233,7 +231,7 @@ export const Detail = {
     },
     remove() {
       return this.act(async (image) => {
-        await state.api.request("DELETE", `/images/${image.id}`); // one already gone answers 404: see act
+        await state.api.deleteImage(image.id); // one already gone answers 404: see act
         this.gone(image.id);
         if (image.type === "UPLOADED" && image.status === "PENDING") await refreshUser(); // cancelled: refunded
       });

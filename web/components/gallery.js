@@ -11,7 +11,7 @@ const POLL_MOST_MS = 15000;
 
 export const Gallery = {
   components: { Detail },
-  mixins: [pagedList("/images", "images", { query: (view) => ({ type: view.type, status: view.status }), size: PAGE_SIZE, keep: remember })],
+  mixins: [pagedList((query) => state.api.listImages(query), "images", { query: (view) => ({ type: view.type, status: view.status }), size: PAGE_SIZE, keep: remember })],
   data: () => ({ opened: null, type: "", status: "", pollMs: POLL_FIRST_MS }),
   created() {
     this.pollTimer = null;
@@ -82,7 +82,7 @@ export const Gallery = {
         let refunded = false;
         for (const image of unfinished()) {
           try {
-            const fresh = (await state.api.request("GET", `/images/${image.id}`)).image;
+            const fresh = (await state.api.getImage(image.id)).image;
             changed = changed || fresh.status !== image.status || fresh.thumbnailUrl !== image.thumbnailUrl;
             this.refit(remember(fresh));
             if (fresh.status === "FAILED" && fresh.coinsRefunded) refunded = true;

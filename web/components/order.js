@@ -65,7 +65,7 @@ export const OrderOutcome = {
       if (wait === FIRST_WAIT_MS) this.since = Date.now();
       let open = true;
       try {
-        const order = rememberOrder((await state.api.request("GET", `/coins/orders/${encodeURIComponent(this.id)}`)).order);
+        const order = rememberOrder((await state.api.getOrder(this.id)).order);
         if (this.gone) return;
         this.order = order;
         this.error = "";

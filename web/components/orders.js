@@ -2,7 +2,7 @@
 // price and where it stands, in words.
 import { orderAddress } from "../address.js";
 import { pagedList } from "../paged-list.js";
-import { coins, loadPacks, money, packName, rememberOrder, when } from "../store.js";
+import { coins, loadPacks, money, packName, rememberOrder, state, when } from "../store.js";
 import { render } from "./orders.render.js"; // its markup: orders.template.html, compiled by `make templates`
 
 const STATUS = {
@@ -15,7 +15,7 @@ const STATUS = {
 };
 
 export const Orders = {
-  mixins: [pagedList((view) => `/users/${encodeURIComponent(view.user)}/orders`, "orders", { size: 10, keep: rememberOrder })],
+  mixins: [pagedList((query, view) => state.api.userOrders(view.user, query), "orders", { size: 10, keep: rememberOrder })],
   // `linked`: each order links to its outcome (the buyer's own orders).
   props: { user: { type: String, default: "me" }, heading: { type: String, default: "Orders" }, linked: { type: Boolean, default: false } },
   created() {

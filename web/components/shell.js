@@ -49,7 +49,7 @@ export const Shell = {
     /** An image opened from its address (a link, a reload). */
     async openLinked(id) {
       try {
-        const image = remember((await state.api.request("GET", `/images/${encodeURIComponent(id)}`)).image);
+        const image = remember((await state.api.getImage(id)).image);
         // In the gallery it opens as from its tile, able to step to its neighbours.
         if (this.$refs.gallery) this.$refs.gallery.opened = image;
         else this.opened = image;

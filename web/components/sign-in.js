@@ -47,16 +47,12 @@ export const SignIn = {
       }
     },
     async local() {
-      const response = await fetch(`${this.config.apiUrl}/_dev/id-token`, {
-        method: "POST",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ email: this.email, firstName: this.firstName, lastName: this.lastName }),
-      });
-      if (!response.ok) {
+      const idToken = await state.api.localIdToken({ email: this.email, firstName: this.firstName, lastName: this.lastName });
+      if (!idToken) {
         this.error = "The local sign-in refused this email.";
         return;
       }
-      await this.signIn((await response.json()).token);
+      await this.signIn(idToken);
     },
     async googleButton() {
       try {

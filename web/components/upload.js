@@ -97,7 +97,7 @@ export const Upload = {
       }
       try {
         const body = { filename: file.name.slice(0, 255), contentType: type, size: file.size };
-        const accepted = await state.api.request("POST", "/images/upload", body);
+        const accepted = await state.api.requestUpload(body);
         updateUser(accepted.user);
         entry.imageId = accepted.image.id;
         made(accepted.image);
@@ -117,7 +117,7 @@ export const Upload = {
      * Returns what to add to the verdict. */
     async cancel(id) {
       try {
-        await state.api.request("DELETE", `/images/${id}`);
+        await state.api.deleteImage(id);
         forget(id);
         await refreshUser();
         return ` Its ${coins(this.limits.cost)} came back.`;
