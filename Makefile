@@ -11,7 +11,7 @@ PY := $(VENV)/bin/python
 VENV_MADE := $(VENV)/.python$(RUNTIME_PYTHON)
 STAMP := $(VENV)/.installed
 
-.PHONY: dev dev-reset vendor templates test lint validate bench build deploy install clean browser shells openapi
+.PHONY: dev dev-reset vendor templates test test-unit lint validate bench build deploy install clean browser shells openapi
 
 $(VENV_MADE):
 	@test -n "$(PYTHON)" || { echo "no Python $(RUNTIME_PYTHON): see infra/find-python's advice above" >&2; exit 1; }
@@ -47,6 +47,11 @@ browser:
 shells:
 	@command -v zsh >/dev/null && command -v jq >/dev/null || { echo "installing zsh and jq for the README tests"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq zsh jq >/dev/null; }
+
+## The fast tier alone: use cases on in-memory fakes, no moto, no network (sockets refused), in seconds.
+## Its conftest stands alone (--confcutdir): none of the other tiers' fixtures (moto, stand-ins) load.
+test-unit: $(STAMP)
+	$(PY) -m pytest tests/fast --confcutdir=tests/fast -q
 
 ## Run every test: unit, integration (moto in-process), end-to-end (local stack over HTTP, the front end in Chromium)
 test: $(STAMP) browser shells

@@ -1,34 +1,138 @@
-"""In-memory twins of the ports, for tests of use cases that need no AWS at all."""
+"""In-memory twins of the ports, for tests of use cases that need no AWS at all.
+
+An in-memory write is a ``Write`` whose item holds a check (its condition) and an effect: the twin of
+``Transactions`` checks every write of a commit first, and applies them all only if none is refused,
+as DynamoDB's ``TransactWriteItems`` does.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
+from imagegen.models.coins import Account, LedgerEntry
 from imagegen.services.unit_of_work import TransactionCancelled, Write
+from imagegen.services.wallets import Movement
+
+IN_MEMORY = "InMemory"
+
+
+def in_memory_write(name: str, check: Callable[[], bool], apply: Callable[[], None]) -> Write:
+    """A write refused unless ``check()`` holds at commit, doing ``apply()`` when the commit goes through."""
+    return Write(name, {IN_MEMORY: (check, apply)})
 
 
 class InMemoryTransactions:
-    """``Transactions`` that keeps what it committed, and cancels a commit as DynamoDB would when the
-    test says so: a named write refused by its condition, or another transaction in the way."""
+    """``Transactions`` in memory: all or none of a commit's writes, refused by their conditions, or as
+    the test says (a named write refused, another transaction in the way). Keeps what it committed."""
 
     def __init__(self) -> None:
         self.committed: list[list[str]] = []
-        self._refusals: list[set[str]] = []
+        self._forced: list[set[str]] = []
+        self.before_commit: Callable[[], None] | None = None
 
     def refuse(self, *names: str) -> None:
         """The next commit holding any of ``names`` is cancelled with those refused."""
-        self._refusals.append(set(names))
+        self._forced.append(set(names))
 
-    def contend(self) -> None:
-        """The next commit is cancelled by a conflicting transaction, nothing refused."""
-        self._refusals.append(set())
+    def contend(self, times: int = 1) -> None:
+        """The next ``times`` commits are cancelled by a conflicting transaction, nothing refused."""
+        self._forced.extend(set() for _ in range(times))
 
     def write(self, writes: Sequence[Write]) -> None:
         names = [write.name for write in writes]
         if len(set(names)) != len(names):
             raise ValueError(f"a transaction's writes need distinct names: {names}")
-        if self._refusals:
-            refused = self._refusals.pop(0)
-            if not refused or refused & set(names):
-                raise TransactionCancelled(refused & set(names), conflicted=not refused)
+        if self.before_commit is not None:  # another writer, between the step's read and its commit
+            before, self.before_commit = self.before_commit, None
+            before()
+        if self._forced:
+            forced = self._forced.pop(0)
+            if not forced or forced & set(names):
+                raise TransactionCancelled(forced & set(names), conflicted=not forced)
+        effects = [write.item.get(IN_MEMORY) for write in writes]
+        refused = [
+            write.name for write, effect in zip(writes, effects, strict=True) if effect and not effect[0]()
+        ]
+        if refused:
+            raise TransactionCancelled(refused, conflicted=False)
+        for effect in effects:
+            if effect:
+                effect[1]()
         self.committed.append(names)
+
+
+class InMemoryWallets:
+    """``Wallets`` in memory, with the conditions ``repositories.coins`` writes with: a movement is
+    refused if the wallet changed since it was read, an entry if its operation was recorded."""
+
+    def __init__(self) -> None:
+        self.accounts: dict[str, Account] = {}
+        self.entries: dict[tuple[str, str], LedgerEntry] = {}
+        self.stats: dict[str, dict[str, int]] = {}
+
+    def get_balance(self, user_id: str) -> int | None:
+        account = self.accounts.get(user_id)
+        return account.balance if account else None
+
+    def get_account(self, user_id: str) -> Account | None:
+        return self.accounts.get(user_id)
+
+    def get_balances(self, user_ids: Sequence[str]) -> dict[str, int]:
+        return {user_id: self.accounts[user_id].balance for user_id in user_ids if user_id in self.accounts}
+
+    def get_entry(self, user_id: str, operation: str) -> LedgerEntry | None:
+        return self.entries.get((user_id, operation))
+
+    def open_account(self, entry: LedgerEntry, operation: str) -> list[Write]:
+        def create() -> None:
+            self.accounts[entry.user_id] = _after(entry)
+
+        return [
+            in_memory_write("wallet balance", lambda: entry.user_id not in self.accounts, create),
+            self._new_entry(entry, operation),
+        ]
+
+    def movement(
+        self, account: Account, entry: LedgerEntry, operation: str, counters: Mapping[str, int] | None = None
+    ) -> Movement:
+        def move() -> None:
+            self.accounts[entry.user_id] = _after(entry)
+            self._add(entry.user_id, counters or {})
+
+        unchanged = lambda: self.accounts.get(entry.user_id) == account  # noqa: E731 - read at commit
+        return Movement(
+            balance=in_memory_write("wallet balance", unchanged, move),
+            entry=self._new_entry(entry, operation),
+        )
+
+    def add_counters(self, user_id: str, counters: Mapping[str, int]) -> Write:
+        return in_memory_write(
+            "account stats", lambda: user_id in self.accounts, lambda: self._add(user_id, counters)
+        )
+
+    def list_entries(
+        self, user_id: str, limit: int, start_key: dict[str, Any] | None = None
+    ) -> tuple[list[LedgerEntry], dict[str, Any] | None]:
+        newest = sorted((e for (user, _), e in self.entries.items() if user == user_id), key=lambda e: e.id)[
+            ::-1
+        ]
+        start = int(start_key["index"]) if start_key else 0
+        page = newest[start : start + limit]
+        return page, ({"index": start + limit} if start + limit < len(newest) else None)
+
+    def _new_entry(self, entry: LedgerEntry, operation: str) -> Write:
+        key = (entry.user_id, operation)
+        return in_memory_write(
+            "ledger entry", lambda: key not in self.entries, lambda: self.entries.__setitem__(key, entry)
+        )
+
+    def _add(self, user_id: str, counters: Mapping[str, int]) -> None:
+        stats = self.stats.setdefault(user_id, {})
+        for name, value in counters.items():
+            stats[name] = stats.get(name, 0) + value
+
+
+def _after(entry: LedgerEntry) -> Account:
+    """The wallet as ``entry`` leaves it."""
+    return Account(balance=entry.balance, seq=entry.seq, last_entry_id=entry.id, updated_at=entry.created_at)

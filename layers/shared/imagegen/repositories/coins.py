@@ -10,12 +10,12 @@ wallet's last (``lastEntryId``), so that order is the order the movements happen
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from imagegen.models.coins import Account, LedgerEntry
 from imagegen.repositories.dynamo import batch_get, from_item, newest_first_page, to_item, to_values
 from imagegen.services.unit_of_work import Write
+from imagegen.services.wallets import Movement
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -27,25 +27,13 @@ _BATCH_GET_LIMIT = 100
 BALANCE, LEDGER_ENTRY, ACCOUNT_STATS = "wallet balance", "ledger entry", "account stats"
 
 
-@dataclass(frozen=True, slots=True)
-class Movement:
-    """The two writes of a movement of coins: the wallet's balance, and the entry recording it."""
-
-    balance: Write
-    entry: Write
-
-    @property
-    def writes(self) -> list[Write]:
-        return [self.balance, self.entry]
-
-
 def entry_key(operation: str) -> str:
     """The sort key of the ledger entry recording ``operation``."""
     return f"TXN#{operation}"
 
 
 class CoinRepository:
-    """Balances and ledger entries in the coins table."""
+    """The ``Wallets`` of DynamoDB. Balances and ledger entries in the coins table."""
 
     def __init__(self, client: DynamoDBClient, table: str) -> None:
         self._client = client

@@ -22,7 +22,7 @@ from imagegen.models.coins import LedgerEntry, LedgerReason
 from imagegen.services.unit_of_work import Contended, Refused, Transactions, UnitOfWork, Write
 
 if TYPE_CHECKING:
-    from imagegen.repositories.coins import CoinRepository
+    from imagegen.services.wallets import Wallets
 
 # How long a movement keeps retrying against other writers of the same wallet, and how much of
 # the function's time it leaves for what follows a charge (the queue, the response): API
@@ -47,7 +47,7 @@ class CoinService:
 
     def __init__(
         self,
-        repository: CoinRepository,
+        repository: Wallets,
         transactions: Transactions,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,

@@ -1,0 +1,66 @@
+"""What the coins' use case needs of where wallets and ledgers are kept, in its own terms: a wallet as
+read, its ledger's entries, and the writes that move it (``repositories.coins.CoinRepository`` keeps
+them in DynamoDB; ``tests.fakes.InMemoryWallets`` in memory)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from imagegen.models.coins import Account, LedgerEntry
+    from imagegen.services.unit_of_work import Write
+
+
+@dataclass(frozen=True, slots=True)
+class Movement:
+    """The two writes of a movement of coins: the wallet's balance (refused if the wallet changed
+    since it was read), and the entry recording it (refused if the operation was recorded before)."""
+
+    balance: Write
+    entry: Write
+
+    @property
+    def writes(self) -> list[Write]:
+        return [self.balance, self.entry]
+
+
+class Wallets(Protocol):
+    """Each user's wallet and ledger."""
+
+    def get_balance(self, user_id: str) -> int | None:
+        """The wallet's balance; None without a wallet."""
+        ...
+
+    def get_account(self, user_id: str) -> Account | None:
+        """The wallet as last written; None without one."""
+        ...
+
+    def get_balances(self, user_ids: Sequence[str]) -> dict[str, int]:
+        """The balances of those of ``user_ids`` that have a wallet."""
+        ...
+
+    def get_entry(self, user_id: str, operation: str) -> LedgerEntry | None:
+        """The entry that recorded ``operation``, if it happened."""
+        ...
+
+    def open_account(self, entry: LedgerEntry, operation: str) -> list[Write]:
+        """Writes that create the wallet at ``entry.balance`` with its first entry."""
+        ...
+
+    def movement(
+        self, account: Account, entry: LedgerEntry, operation: str, counters: Mapping[str, int] | None = None
+    ) -> Movement:
+        """Writes that move the wallet from ``account`` (as read) to ``entry``, adding ``counters``."""
+        ...
+
+    def add_counters(self, user_id: str, counters: Mapping[str, int]) -> Write:
+        """A write adding ``counters`` to the wallet's stats (no coins move)."""
+        ...
+
+    def list_entries(
+        self, user_id: str, limit: int, start_key: dict[str, Any] | None = None
+    ) -> tuple[list[LedgerEntry], dict[str, Any] | None]:
+        """A page of the ledger, newest first, and where to continue."""
+        ...
