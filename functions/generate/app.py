@@ -16,6 +16,7 @@ from imagegen.api.openapi import documented
 from imagegen.api.params import IdempotencyKey, ResourceId
 from imagegen.api.resolver import API_PREFIX, build_api
 from imagegen.api.responses.images import GenerationAccepted
+from imagegen.api.views import ImageViews
 from imagegen.composition import CatalogSource, Composition
 from imagegen.errors import Busy, Conflict, InsufficientCoins, Invalid, NotFound, RateLimited
 from imagegen.models.auth import Caller
@@ -23,7 +24,6 @@ from imagegen.models.catalog import ModelList
 from imagegen.models.images import GenerateRequest
 from imagegen.models.users import UserView
 from imagegen.services.generation import Generation, GenerationService
-from imagegen.services.images import ImageService
 
 logger = Logger()
 composition = Composition()  # each part built when a request first needs it
@@ -34,8 +34,8 @@ def generation_service() -> GenerationService:
     return composition.generation
 
 
-def image_service() -> ImageService:
-    return composition.images
+def image_views() -> ImageViews:
+    return composition.image_views
 
 
 def model_catalog() -> CatalogSource:
@@ -43,16 +43,16 @@ def model_catalog() -> CatalogSource:
 
 
 Generations = Annotated[GenerationService, Depends(generation_service)]
-Images = Annotated[ImageService, Depends(image_service)]
+Views = Annotated[ImageViews, Depends(image_views)]
 Catalog = Annotated[CatalogSource, Depends(model_catalog)]
 
 # What a generation or an edit may be refused with, besides what every request with a body may.
 _REFUSALS = (InsufficientCoins, NotFound, Conflict, Invalid, RateLimited, Busy)
 
 
-def _accepted(images: ImageService, caller: Caller, generation: Generation) -> tuple[dict[str, Any], int]:
+def _accepted(views: ImageViews, caller: Caller, generation: Generation) -> tuple[dict[str, Any], int]:
     accepted = GenerationAccepted(
-        image=images.view(generation.image), user=UserView.of(caller.user, generation.balance)
+        image=views.image(generation.image), user=UserView.of(caller.user, generation.balance)
     )
     return accepted.to_json(), HTTPStatus.ACCEPTED
 
@@ -72,10 +72,10 @@ def generate(
     caller: AuthenticatedCaller,
     body: GenerateRequest,
     generations: Generations,
-    images: Images,
+    views: Views,
     idempotency_key: IdempotencyKey = None,
 ) -> tuple[dict[str, Any], int]:
-    return _accepted(images, caller, generations.generate(caller, body, idempotency_key))
+    return _accepted(views, caller, generations.generate(caller, body, idempotency_key))
 
 
 @app.post(
@@ -89,10 +89,10 @@ def edit(
     image_id: ResourceId,
     body: GenerateRequest,
     generations: Generations,
-    images: Images,
+    views: Views,
     idempotency_key: IdempotencyKey = None,
 ) -> tuple[dict[str, Any], int]:
-    return _accepted(images, caller, generations.edit(caller, image_id, body, idempotency_key))
+    return _accepted(views, caller, generations.edit(caller, image_id, body, idempotency_key))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

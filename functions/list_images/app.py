@@ -14,6 +14,7 @@ from imagegen.api.openapi import documented
 from imagegen.api.params import Cursor, PageLimit, ResourceId
 from imagegen.api.resolver import API_PREFIX, build_api
 from imagegen.api.responses.images import ImageResponse
+from imagegen.api.views import ImageViews
 from imagegen.composition import Composition
 from imagegen.errors import Forbidden, NotFound
 from imagegen.models.auth import Caller
@@ -29,7 +30,12 @@ def image_service() -> ImageService:
     return composition.images
 
 
+def image_views() -> ImageViews:
+    return composition.image_views
+
+
 Images = Annotated[ImageService, Depends(image_service)]
+Views = Annotated[ImageViews, Depends(image_views)]
 
 TypeFilter = Annotated[ImageType | None, Query()]
 StatusFilter = Annotated[ImageStatus | None, Query()]
@@ -37,6 +43,7 @@ StatusFilter = Annotated[ImageStatus | None, Query()]
 
 def _page(
     images: ImageService,
+    views: ImageViews,
     caller: Caller,
     limit: int,
     cursor: str | None,
@@ -44,28 +51,31 @@ def _page(
     type_: ImageType | None,
     status: ImageStatus | None,
 ) -> dict[str, Any]:
-    page = images.list_page(caller, limit, cursor, owner_id, image_type=type_, status=status)
-    return page.to_json()
+    found = images.list_page(caller, limit, cursor, owner_id, image_type=type_, status=status)
+    return views.page(found).to_json()
 
 
 @app.get(f"{API_PREFIX}/images", **documented(ImagePage, summary="The caller's images, newest first"))
 def list_images(
     caller: AuthenticatedCaller,
     images: Images,
+    views: Views,
     limit: PageLimit = 20,
     cursor: Cursor = None,
     type: TypeFilter = None,  # the API names it so
     status: StatusFilter = None,
 ) -> dict[str, Any]:
-    return _page(images, caller, limit, cursor, None, type, status)
+    return _page(images, views, caller, limit, cursor, None, type, status)
 
 
 @app.get(
     f"{API_PREFIX}/images/<image_id>",
     **documented(ImageResponse, NotFound, summary="One of the caller's images"),
 )
-def get_image(caller: AuthenticatedCaller, image_id: ResourceId, images: Images) -> dict[str, Any]:
-    return ImageResponse(image=images.view(images.get(caller, image_id))).to_json()
+def get_image(
+    caller: AuthenticatedCaller, image_id: ResourceId, images: Images, views: Views
+) -> dict[str, Any]:
+    return ImageResponse(image=views.image(images.get(caller, image_id))).to_json()
 
 
 @app.get(
@@ -76,10 +86,11 @@ def image_thread(
     caller: AuthenticatedCaller,
     image_id: ResourceId,
     images: Images,
+    views: Views,
     limit: PageLimit = 20,
     cursor: Cursor = None,
 ) -> dict[str, Any]:
-    return images.thread_page(caller, image_id, limit, cursor).to_json()
+    return views.page(images.thread_page(caller, image_id, limit, cursor)).to_json()
 
 
 @app.put(
@@ -87,9 +98,9 @@ def image_thread(
     **documented(ImageResponse, NotFound, summary="Rename or describe one of the caller's images"),
 )
 def update_image(
-    caller: AuthenticatedCaller, image_id: ResourceId, body: ImageUpdate, images: Images
+    caller: AuthenticatedCaller, image_id: ResourceId, body: ImageUpdate, images: Images, views: Views
 ) -> dict[str, Any]:
-    return ImageResponse(image=images.view(images.update(caller, image_id, body))).to_json()
+    return ImageResponse(image=views.image(images.update(caller, image_id, body))).to_json()
 
 
 @app.get(
@@ -100,12 +111,13 @@ def list_user_images(
     caller: AuthenticatedCaller,
     user_id: ResourceId,
     images: Images,
+    views: Views,
     limit: PageLimit = 20,
     cursor: Cursor = None,
     type: TypeFilter = None,  # the API names it so
     status: StatusFilter = None,
 ) -> dict[str, Any]:
-    return _page(images, caller, limit, cursor, caller.named(user_id), type, status)
+    return _page(images, views, caller, limit, cursor, caller.named(user_id), type, status)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -12,11 +12,11 @@ from imagegen.api.auth import AuthenticatedCaller
 from imagegen.api.openapi import documented
 from imagegen.api.resolver import API_PREFIX, build_api
 from imagegen.api.responses.images import UploadAccepted
+from imagegen.api.views import ImageViews
 from imagegen.composition import Composition
 from imagegen.errors import Busy, InsufficientCoins, RateLimited, TooLarge, UnsupportedMediaType
 from imagegen.models.images import UploadRequest
 from imagegen.models.users import UserView
-from imagegen.services.images import ImageService
 from imagegen.services.uploads import UploadService
 
 logger = Logger()
@@ -28,12 +28,12 @@ def upload_service() -> UploadService:
     return composition.uploads
 
 
-def image_service() -> ImageService:
-    return composition.images
+def image_views() -> ImageViews:
+    return composition.image_views
 
 
 Uploads = Annotated[UploadService, Depends(upload_service)]
-Images = Annotated[ImageService, Depends(image_service)]
+Views = Annotated[ImageViews, Depends(image_views)]
 
 
 @app.post(
@@ -50,11 +50,11 @@ Images = Annotated[ImageService, Depends(image_service)]
     ),
 )
 def request_upload(
-    caller: AuthenticatedCaller, body: UploadRequest, uploads: Uploads, images: Images
+    caller: AuthenticatedCaller, body: UploadRequest, uploads: Uploads, views: Views
 ) -> tuple[dict[str, Any], int]:
     upload = uploads.request_upload(caller, body)
     accepted = UploadAccepted(
-        image=images.view(upload.image),
+        image=views.image(upload.image),
         upload=upload.post,
         user=UserView.of(caller.user, upload.balance),
     )

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
     from imagegen.adapters.google_identity import GoogleTokenVerifier
     from imagegen.adapters.storage import ImageStorage
+    from imagegen.api.views import ImageViews
     from imagegen.metrics import Count
     from imagegen.models.catalog import ModelCatalog, ModelSpec
     from imagegen.repositories.dynamo import Transactions
@@ -215,6 +216,13 @@ class Composition:
         return ImageService(
             self.image_records, self.storage, self.coins, self.transactions, self.cursors, self.count
         )
+
+    @cached_property
+    def image_views(self) -> ImageViews:
+        """Images as the API shows them, their URLs signed by the storage."""
+        from imagegen.api.views import ImageViews
+
+        return ImageViews(self.storage)
 
     @cached_property
     def rate_limits(self) -> RateLimits:

@@ -296,12 +296,12 @@ def test_images_of_a_thread_page_oldest_first(
     first = services.images.thread_page(caller, edits[2].image_id, 3, None)
     rest = services.images.thread_page(caller, edits[2].image_id, 3, first.next_cursor)
 
-    assert [view.id for view in first.images + rest.images] == [
+    assert [image.image_id for image in first.images + rest.images] == [
         source.image_id,
         *(edit.image_id for edit in edits),
     ]
     assert rest.next_cursor is None
-    assert {view.thread_id for view in first.images} == {source.image_id}
+    assert {image.thread for image in first.images} == {source.image_id}
     with pytest.raises(NotFound):
         services.images.thread_page(stranger, source.image_id, 3, None)
 
@@ -315,9 +315,9 @@ def test_deleting_an_image_of_a_thread_leaves_the_others(
     services.images.delete(caller, source.image_id)
 
     remaining = services.images.thread_page(caller, edits[1].image_id, 10, None).images
-    assert [view.id for view in remaining] == [edit.image_id for edit in edits]
+    assert [image.image_id for image in remaining] == [edit.image_id for edit in edits]
     assert all(
-        (view.parent_image_id, view.thread_id) == (source.image_id, source.image_id) for view in remaining
+        (image.parent_image_id, image.thread) == (source.image_id, source.image_id) for image in remaining
     )
 
 
@@ -330,10 +330,12 @@ def test_an_image_from_before_threads_starts_one_when_it_is_edited(
         Key={"userId": {"S": caller.user_id}, "imageId": {"S": legacy.image_id}},
         UpdateExpression="REMOVE threadId, referenceImageIds",
     )
-    assert services.images.view(services.images.get(caller, legacy.image_id)).thread_id == legacy.image_id
-    assert [view.id for view in services.images.thread_page(caller, legacy.image_id, 10, None).images] == [
-        legacy.image_id
-    ]
+    assert (
+        services.image_views.image(services.images.get(caller, legacy.image_id)).thread_id == legacy.image_id
+    )
+    assert [
+        image.image_id for image in services.images.thread_page(caller, legacy.image_id, 10, None).images
+    ] == [legacy.image_id]
 
     with pytest.raises(Invalid):  # a refused edit writes nothing, not even the thread's start
         services.generation.edit(caller, legacy.image_id, ask("x", model="nope"))
@@ -342,4 +344,4 @@ def test_an_image_from_before_threads_starts_one_when_it_is_edited(
     edit = services.generation.edit(caller, legacy.image_id, ask("now with threads")).image
 
     thread = services.images.thread_page(caller, edit.image_id, 10, None).images
-    assert [view.id for view in thread] == [legacy.image_id, edit.image_id]
+    assert [image.image_id for image in thread] == [legacy.image_id, edit.image_id]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from imagegen.errors import Conflict, Forbidden, NotFound
@@ -12,11 +13,9 @@ from imagegen.models.coins import LedgerReason
 from imagegen.models.images import (
     Image,
     ImageMetadata,
-    ImagePage,
     ImageStatus,
     ImageType,
     ImageUpdate,
-    ImageView,
     created_counters,
     deleted_counters,
 )
@@ -36,6 +35,14 @@ if TYPE_CHECKING:
 # What a finished image counts, by how it was made.
 COMPLETED = {ImageType.GENERATED: Metric.GENERATIONS_COMPLETED, ImageType.UPLOADED: Metric.UPLOADS_COMPLETED}
 FAILED = {ImageType.GENERATED: Metric.GENERATIONS_FAILED, ImageType.UPLOADED: Metric.UPLOADS_FAILED}
+
+
+@dataclass(frozen=True, slots=True)
+class ImagesFound:
+    """A page of images, and the cursor of the next page (None at the end)."""
+
+    images: list[Image]
+    next_cursor: str | None
 
 
 class ImageChanged(Refused):
@@ -121,7 +128,7 @@ class ImageService:
         owner_id: str | None = None,
         image_type: ImageType | None = None,
         status: ImageStatus | None = None,
-    ) -> ImagePage:
+    ) -> ImagesFound:
         """A full page of ``owner_id``'s images (the caller's by default), newest first.
 
         Only the owner and admins may list a user's images. A cursor is good only for the
@@ -134,23 +141,19 @@ class ImageService:
         page, last = self._repository.list_page(
             owner, limit, self._cursors.decode(cursor, scope), image_type=image_type, status=status
         )
-        return ImagePage(
-            images=[self.view(image) for image in page], next_cursor=self._cursors.encode(last, scope)
-        )
+        return ImagesFound(images=page, next_cursor=self._cursors.encode(last, scope))
 
-    def thread_page(self, caller: Caller, image_id: str, limit: int, cursor: str | None) -> ImagePage:
+    def thread_page(self, caller: Caller, image_id: str, limit: int, cursor: str | None) -> ImagesFound:
         """A full page of the edit thread of the caller's image ``image_id``, oldest first."""
         image = self.get(caller, image_id)
         if image.thread_id is None:  # made before threads and never edited: a thread of its own
-            return ImagePage(images=[self.view(image)], next_cursor=None)
+            return ImagesFound(images=[image], next_cursor=None)
         thread = image.thread_id
         scope = f"thread:{caller.user_id}:{thread}"
         page, last = self._repository.thread_page(
             caller.user_id, thread, limit, self._cursors.decode(cursor, scope)
         )
-        return ImagePage(
-            images=[self.view(image) for image in page], next_cursor=self._cursors.encode(last, scope)
-        )
+        return ImagesFound(images=page, next_cursor=self._cursors.encode(last, scope))
 
     def update(self, caller: Caller, image_id: str, update: ImageUpdate) -> Image:
         """Change the title or description of the caller's image."""
@@ -194,38 +197,6 @@ class ImageService:
                 removal.with_write(self._coins.add_counters(caller.user_id, counters), Contended).commit()
         except ImageChanged:
             pass  # a concurrent delete of the same image finished first: nothing left to do
-
-    def view(self, image: Image) -> ImageView:
-        """The API view, with presigned URLs once there is something verified to show."""
-        completed = image.status is ImageStatus.COMPLETED
-        content_type = image.metadata.content_type if image.metadata else None
-        return ImageView(
-            id=image.image_id,
-            user_id=image.user_id,
-            type=image.type,
-            status=image.status,
-            title=image.title,
-            description=image.description,
-            prompt=image.prompt,
-            storage_url=self._storage.presign_read(image.object_key, content_type) if completed else None,
-            thumbnail_url=(
-                self._storage.presign_read(image.thumbnail_key, "image/webp")
-                if image.thumbnail_key and image.status is not ImageStatus.FAILED
-                else None
-            ),
-            metadata=image.metadata,
-            coins_used=image.coins_used,
-            coins_refunded=image.coins_refunded,
-            error=image.error,
-            model=image.model,
-            image_size=image.image_size,
-            aspect_ratio=image.aspect_ratio,
-            parent_image_id=image.parent_image_id,
-            thread_id=image.thread,
-            reference_image_ids=image.reference_image_ids,
-            created_at=image.created_at,
-            updated_at=image.updated_at,
-        )
 
     def complete(self, image: Image, metadata: ImageMetadata, expected: ImageStatus) -> bool:
         """Move ``image`` from ``expected`` to COMPLETED with its measured ``metadata`` (counted);
