@@ -11,8 +11,11 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from imagegen.models.coins import Account, LedgerEntry
+from imagegen.models.images import Image, PresignedPost
+from imagegen.services.object_store import FetchedObject
 from imagegen.services.unit_of_work import TransactionCancelled, Write
 from imagegen.services.wallets import Movement
+from imagegen.services.windows import Starts
 
 IN_MEMORY = "InMemory"
 
@@ -136,3 +139,88 @@ class InMemoryWallets:
 def _after(entry: LedgerEntry) -> Account:
     """The wallet as ``entry`` leaves it."""
     return Account(balance=entry.balance, seq=entry.seq, last_entry_id=entry.id, updated_at=entry.created_at)
+
+
+class InMemoryWindows:
+    """``StartWindows`` in memory, with the condition ``repositories.rate_limits`` writes with: a record
+    is refused if another request recorded since it was read."""
+
+    def __init__(self) -> None:
+        self.windows: dict[str, Starts] = {}
+
+    def starts(self, key: str) -> Starts:
+        return self.windows.get(key, Starts((), 0))
+
+    def record_write(self, key: str, read: Starts, times: tuple[int, ...], expires_at: int) -> Write:
+        def unchanged() -> bool:
+            return self.starts(key).version == read.version
+
+        def record() -> None:
+            self.windows[key] = Starts(times, read.version + 1)
+
+        return in_memory_write("rate limit", unchanged, record)
+
+
+class InMemoryImages:
+    """The image records a new image's creation writes and reads, in memory (``create_write`` refused
+    for an id that exists, ``start_thread_write`` for a source that is gone)."""
+
+    def __init__(self) -> None:
+        self.records: dict[tuple[str, str], Image] = {}
+
+    def get(self, user_id: str, image_id: str) -> Image | None:
+        return self.records.get((user_id, image_id))
+
+    def create_write(self, image: Image) -> Write:
+        key = (image.user_id, image.image_id)
+        return in_memory_write(
+            "image", lambda: key not in self.records, lambda: self.records.__setitem__(key, image)
+        )
+
+    def start_thread_write(self, user_id: str, image_id: str) -> Write:
+        key = (user_id, image_id)
+
+        def start() -> None:
+            self.records[key] = self.records[key].model_copy(update={"thread_id": image_id})
+
+        return in_memory_write("thread start", lambda: key in self.records, start)
+
+
+class InMemoryObjects:
+    """An ``ObjectStore`` in memory: objects by key, URLs that name what they would sign."""
+
+    def __init__(self) -> None:
+        self.objects: dict[str, tuple[bytes, str]] = {}
+
+    def presign_upload(self, key: str, content_type: str, size: int, expires_in: int) -> PresignedPost:
+        fields = {"key": key, "Content-Type": content_type}
+        return PresignedPost(url=f"memory://upload/{key}", fields=fields, expires_at="2099-01-01T00:00:00Z")
+
+    def presign_read(self, key: str, content_type: str | None = None) -> str:
+        return f"memory://{key}"
+
+    def read_if_exists(self, key: str) -> bytes | None:
+        found = self.objects.get(key)
+        return found[0] if found else None
+
+    def fetch(self, key: str, max_bytes: int) -> FetchedObject | None:
+        found = self.objects.get(key)
+        if found is None:
+            return None
+        data, content_type = found
+        return FetchedObject(
+            size=len(data), content_type=content_type, data=data if len(data) <= max_bytes else None
+        )
+
+    def write(self, key: str, data: bytes, content_type: str) -> None:
+        self.objects[key] = (data, content_type)
+
+    def write_new(self, key: str, data: bytes, content_type: str) -> bool:
+        if key in self.objects:
+            return False
+        self.write(key, data, content_type)
+        return True
+
+    def delete(self, *keys: str) -> None:
+        for key in keys:
+            self.objects.pop(key, None)

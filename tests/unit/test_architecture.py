@@ -28,6 +28,7 @@ PORTS = {
     "imagegen.services.payment_gateway",
     "imagegen.services.unit_of_work",
     "imagegen.services.wallets",
+    "imagegen.services.windows",
 }
 # What may never be imported, by area (a module's name starts with the area).
 FORBIDDEN = {

@@ -14,10 +14,11 @@ from imagegen.composition import Composition
 from imagegen.errors import InsufficientCoins, RateLimited
 from imagegen.models.auth import Caller
 from imagegen.models.images import GenerateRequest, UploadRequest
-from imagegen.repositories.rate_limits import RateLimitRepository, Starts
+from imagegen.repositories.rate_limits import RateLimitRepository
 from imagegen.services.generation import GenerationService
 from imagegen.services.rate_limits import WINDOW_SECONDS, LimitedAction, RateLimits
 from imagegen.services.uploads import UploadService
+from imagegen.services.windows import Starts
 from tests.unit.conftest import UploadImage
 
 GENERATIONS = 2

@@ -3,11 +3,11 @@ the table's TTL once none of them counts any more."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from imagegen.repositories.dynamo import from_item, to_item, to_values
 from imagegen.services.unit_of_work import Write
+from imagegen.services.windows import Starts
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -16,17 +16,9 @@ if TYPE_CHECKING:
 RATE_LIMIT = "rate limit"
 
 
-@dataclass(frozen=True, slots=True)
-class Starts:
-    """When a user's latest requests of one action started (epoch milliseconds), as read, and the
-    version of the record they were read from (0: there is none yet)."""
-
-    times: tuple[int, ...]
-    version: int
-
-
 class RateLimitRepository:
-    """Per user and action, the start times of their latest requests, in the rate-limits table."""
+    """The ``StartWindows`` of DynamoDB: per user and action, the start times of their latest requests,
+    in the rate-limits table."""
 
     def __init__(self, client: DynamoDBClient, table: str) -> None:
         self._client = client

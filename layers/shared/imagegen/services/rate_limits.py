@@ -26,8 +26,8 @@ from imagegen.errors import RateLimited
 from imagegen.services.unit_of_work import Refused
 
 if TYPE_CHECKING:
-    from imagegen.repositories.rate_limits import RateLimitRepository
     from imagegen.services.unit_of_work import Write
+    from imagegen.services.windows import StartWindows
 
 WINDOW_SECONDS = 60
 DAY_SECONDS = 24 * 3600
@@ -74,7 +74,7 @@ class RateLimits:
 
     def __init__(
         self,
-        repository: RateLimitRepository,
+        repository: StartWindows,
         limits: Mapping[LimitedAction, int],
         clock: Callable[[], float] = time.time,
     ) -> None:
