@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from imagegen.errors import InsufficientCoins, NotFound, RateLimited
+from imagegen.errors import Busy, InsufficientCoins, NotFound, RateLimited
 from imagegen.models.coins import LedgerReason
 from imagegen.models.images import Image, ImageStatus, ImageType
 from imagegen.services.coins import CoinService
@@ -25,6 +25,19 @@ from tests.fakes import (
 NOW = "2026-12-04T12:00:00.000Z"
 
 
+class SlowClock:
+    """A monotonic clock that moves only when slept on."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
 class Recorded:
     """The parts of one image service on twins, kept for the test to look into."""
 
@@ -33,7 +46,10 @@ class Recorded:
         self.wallets = InMemoryWallets()
         self.records = InMemoryImages()
         self.windows = InMemoryWindows()
-        self.coins = CoinService(self.wallets, self.transactions)
+        self.clock = SlowClock()
+        self.coins = CoinService(
+            self.wallets, self.transactions, sleep=self.clock.sleep, clock=self.clock, budget_seconds=1.0
+        )
         self.limits = RateLimits(self.windows, {LimitedAction.GENERATE: 2}, clock=lambda: 1_000_000.0)
         self.images = ImageService(
             self.records,  # type: ignore[arg-type] - the records creation uses
@@ -97,6 +113,16 @@ def test_a_place_another_request_took_meanwhile_is_read_again(parts: Recorded) -
     parts.create("IMG1")
 
     assert parts.written() == (60, ["IMG1"], 2)
+
+
+def test_places_taken_again_and_again_end_at_the_deadline_with_nothing_written(parts: Recorded) -> None:
+    for _ in range(10_000):
+        parts.transactions.refuse("rate limit")
+
+    with pytest.raises(Busy):
+        parts.create("IMG1")
+    assert parts.clock.now <= 1.0
+    assert parts.written() == (100, [], 0)
 
 
 def test_a_full_window_writes_nothing(parts: Recorded) -> None:

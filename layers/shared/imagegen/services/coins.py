@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from imagegen.errors import Busy, InsufficientCoins, NotFound
 from imagegen.ids import new_id, new_id_after, not_before, now_iso
 from imagegen.models.coins import LedgerEntry, LedgerReason
-from imagegen.services.unit_of_work import Contended, Refused, Transactions, UnitOfWork, Write
+from imagegen.services.unit_of_work import ReadAgain, Refused, Transactions, UnitOfWork, Write
 
 if TYPE_CHECKING:
     from imagegen.services.wallets import Wallets
@@ -34,7 +34,11 @@ MAX_BACKOFF_SECONDS = 0.2
 RETRY_AFTER_SECONDS = 1
 
 
-class WalletChanged(Refused):
+Staged = UnitOfWork | Callable[[], UnitOfWork]
+"""What a movement commits with: a unit of work, or a function staging one afresh for each attempt."""
+
+
+class WalletChanged(ReadAgain):
     """The wallet changed since it was read (another movement got in first): read it again."""
 
 
@@ -103,11 +107,12 @@ class CoinService:
         amount: int,
         reason: LedgerReason,
         image_id: str,
-        unit: UnitOfWork | None = None,
+        unit: Staged | None = None,
         counters: Mapping[str, int] | None = None,
     ) -> LedgerEntry:
         """Take ``amount`` coins for ``image_id``, once, committing ``unit`` with the movement (and
-        ``counters`` added to the account's stats).
+        ``counters`` added to the account's stats). ``unit`` may be a function that stages it again
+        for each attempt (what it reads, such as a rate limit's window, is read again too).
 
         Raises ``InsufficientCoins`` when the balance is short, ``Busy`` when other writers kept
         the wallet changing past the deadline, and what a write of ``unit`` means when it is
@@ -122,7 +127,7 @@ class CoinService:
         user_id: str,
         amount: int,
         image_id: str,
-        unit: UnitOfWork | None = None,
+        unit: Staged | None = None,
         counters: Mapping[str, int] | None = None,
     ) -> LedgerEntry:
         """Give back ``amount`` coins for ``image_id``, at most once however often it is asked,
@@ -140,7 +145,7 @@ class CoinService:
         reason: LedgerReason,
         operation: str,
         order_id: str,
-        unit: UnitOfWork | None = None,
+        unit: Staged | None = None,
     ) -> LedgerEntry:
         """Move ``amount`` coins (signed) for ``order_id``: its payment credited, coins taken back for
         a refund or a dispute of it, or given back when a dispute is won; once per ``operation``
@@ -167,7 +172,7 @@ class CoinService:
         operation: str,
         image_id: str | None,
         note: str | None,
-        unit: UnitOfWork | None,
+        unit: Staged | None,
         counters: Mapping[str, int] | None = None,
         order_id: str | None = None,
         below_zero: bool = False,
@@ -178,6 +183,8 @@ class CoinService:
         while True:
             if self._clock() >= deadline:
                 raise _busy()
+            # The caller's writes first: what they read (a rate limit's window) refuses before the wallet.
+            staged = unit() if callable(unit) else unit or UnitOfWork(self._transactions)
             account = self._repository.get_account(user_id)
             if account is None:
                 raise NotFound("This user has no coin account.")
@@ -200,11 +207,10 @@ class CoinService:
             )
             movement = self._repository.movement(account, entry, operation, counters)
             try:
-                staged = unit or UnitOfWork(self._transactions)
                 staged.with_write(movement.entry, AlreadyRecorded).with_write(
                     movement.balance, WalletChanged
                 ).commit()
-            except (AlreadyRecorded, WalletChanged, Contended) as refused:  # a caller's refusal is theirs
+            except (AlreadyRecorded, ReadAgain) as refused:  # any other refusal is the caller's
                 if isinstance(refused, AlreadyRecorded):
                     earlier = self._repository.get_entry(user_id, operation)
                     if earlier:

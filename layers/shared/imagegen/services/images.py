@@ -84,22 +84,18 @@ class ImageService:
         created = (unit or UnitOfWork(self._transactions)).with_write(
             self._repository.create_write(image), lambda: Conflict("This image exists already.")
         )
-        while True:
-            place = slot()
-            try:
-                entry = self._coins.charge(
-                    image.user_id,
-                    image.coins_used,
-                    reason,
-                    image.image_id,
-                    unit=created.with_write(place.write, PlaceTaken),
-                    counters=created_counters(image.type, image.coins_used),
-                )
-            except PlaceTaken:
-                # Another request of the user took a place meanwhile: read the window again. This
-                # ends: every such refusal is a place taken, and a full window refuses at once.
-                continue
-            return entry.balance
+        # Each attempt of the charge reads the window again: another request of the user may have
+        # taken a place meanwhile (PlaceTaken, retried with the wallet's backoff and deadline), and
+        # a window full by now refuses at once.
+        entry = self._coins.charge(
+            image.user_id,
+            image.coins_used,
+            reason,
+            image.image_id,
+            unit=lambda: created.with_write(slot().write, PlaceTaken),
+            counters=created_counters(image.type, image.coins_used),
+        )
+        return entry.balance
 
     def get(self, caller: Caller, image_id: str) -> Image:
         """The caller's image; another user's image is as missing as one that does not exist."""

@@ -23,7 +23,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from imagegen.errors import RateLimited
-from imagegen.services.unit_of_work import Refused
+from imagegen.services.unit_of_work import ReadAgain
 
 if TYPE_CHECKING:
     from imagegen.services.unit_of_work import Write
@@ -55,7 +55,7 @@ class LimitedAction(StrEnum):
         return "a day" if self is LimitedAction.CHECKOUT else "a minute"
 
 
-class PlaceTaken(Refused):
+class PlaceTaken(ReadAgain):
     """Another request of the user took a place in the window since it was read: read it again (the
     window may be full by now)."""
 

@@ -9,7 +9,8 @@ were staged: a domain error for the caller (``NotFound`` for a source deleted me
 cancellation by another transaction alone is ``Contended``. No use case decodes a cancellation.
 
 A unit is a value: ``with_write`` returns a new unit holding one more write, so a step that retries
-adds fresh writes of its own to what its caller staged, attempt after attempt.
+adds fresh writes of its own to what its caller staged, attempt after attempt. A refusal that means
+"read again" (``ReadAgain``) is retried by the step that commits, whoever staged the write.
 """
 
 from __future__ import annotations
@@ -54,7 +55,12 @@ class Refused(Exception):
     again, or take the earlier outcome)."""
 
 
-class Contended(Refused):
+class ReadAgain(Refused):
+    """What the write was built on has changed since it was read (a wallet, a rate limit's window):
+    the step reads again and tries again, with backoff, until its deadline."""
+
+
+class Contended(ReadAgain):
     """Another transaction on the same items got in the way: nothing was written; the step may try
     again."""
 
