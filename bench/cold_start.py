@@ -1,8 +1,9 @@
 """Cold starts: each function's import and the creation of its AWS clients in a fresh interpreter,
 against a fresh interpreter that loads only what the service must load anyway: the floor.
 
-The floor is boto3 with the same clients (and Powertools' secret and parameter providers where the
-function reads them), pydantic's models and fields (``BaseModel``, ``Field``: a bare ``import
+The floor is boto3 with the same clients, configured as the service must configure them (timeouts,
+standard retries, SigV4 for S3: ``imagegen.aws``), and Powertools' secret and parameter providers
+where the function reads them, pydantic's models and fields (``BaseModel``, ``Field``: a bare ``import
 pydantic`` loads a lazy namespace and nothing of them, while every function validates its records
 and settings with them), Powertools' Logger, and the Powertools utility of the function's kind:
 the validating resolver for an API function, the batch processor for the queue's worker, the event
@@ -34,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.report import Report
+from imagegen.aws import CLIENT_OPTIONS, SERVICE_OPTIONS
 from stacktools.build import build, build_layer
 from stacktools.template import Template
 
@@ -71,8 +73,12 @@ from pydantic import BaseModel, Field
 from aws_lambda_powertools import Logger
 Logger(service="floor")
 {utility}
+from botocore.config import Config
 session = boto3.session.Session()
-clients = {{service: session.client(service) for service in {services!r}}}
+clients = {{
+    service: session.client(service, config=Config(**{options!r}, **{service_options!r}.get(service, {{}})))
+    for service in {services!r}
+}}
 {providers}
 print(time.perf_counter() - started)
 """
@@ -172,6 +178,8 @@ def _cold_starts(
         )
         floor_probe = FLOOR_PROBE.format(
             services=services,
+            options=CLIENT_OPTIONS,
+            service_options=SERVICE_OPTIONS,
             utility=UTILITY_OF_KIND[kind_of(resource)],
             providers="\n".join(
                 f"from aws_lambda_powertools.utilities.parameters import {provider}\n"

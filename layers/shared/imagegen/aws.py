@@ -20,13 +20,13 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_sqs import SQSClient
 
-_CLIENT_OPTIONS: dict[str, Any] = {
+CLIENT_OPTIONS: dict[str, Any] = {
     "connect_timeout": 2,
     "read_timeout": 5,
     "retries": {"mode": "standard", "max_attempts": 3},
 }
 # Presigned URLs must be SigV4 (regional buckets refuse SigV2) and valid for the browser.
-_SERVICE_OPTIONS: dict[str, dict[str, Any]] = {"s3": {"signature_version": "s3v4"}}
+SERVICE_OPTIONS: dict[str, dict[str, Any]] = {"s3": {"signature_version": "s3v4"}}
 
 
 class AwsClients:
@@ -60,7 +60,7 @@ class AwsClients:
             if service not in self._clients:
                 from botocore.config import Config
 
-                config = Config(**_CLIENT_OPTIONS, **_SERVICE_OPTIONS.get(service, {}))
+                config = Config(**CLIENT_OPTIONS, **SERVICE_OPTIONS.get(service, {}))
                 self._clients[service] = self.session.client(service, config=config)  # type: ignore[call-overload]
             return self._clients[service]
 
