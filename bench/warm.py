@@ -232,11 +232,12 @@ def measure_overheads(plan: dict[str, Any]) -> list[dict[str, Any]]:
     for logical_id, route, event in cases:
         function = functions.setdefault(logical_id, function_of(plan["handlers"][logical_id], logical_id))
         composition = getattr(function, "composition", None)  # the health check has none
-        context = LambdaContext(function_name=logical_id)
         totals, overheads = [], []
         with quiet_stdout():
             for attempt in range(plan["calls"] + 5):
                 prepared = event()
+                # An invocation's own context: its time left starts at the function's timeout.
+                context = LambdaContext(function_name=logical_id)
                 if attempt == 4 and composition is not None:  # warm now: watch every client it may use
                     for service in ("dynamodb", "s3", "sqs", "secretsmanager", "ssm"):
                         client = composition.aws.client(service)
