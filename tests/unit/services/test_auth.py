@@ -1,11 +1,12 @@
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import pytest
 
 from imagegen.adapters.access_tokens import AccessTokens
-from imagegen.composition import Composition
+from imagegen.composition import Composition, token_secret
 from imagegen.errors import TokenExpired, Unauthorized
 from imagegen.services.auth import REFRESH_REUSE_GRACE_SECONDS, SignIn
 from tests.conftest import MovedClock, ServedIssuer
@@ -122,15 +123,20 @@ def test_an_expired_session_cannot_refresh(services: Composition, signed_in: Sig
         services.auth.refresh(signed_in.tokens.refresh_token)
 
 
+def access_tokens(services: Composition, clock: Callable[[], float] = time.time) -> AccessTokens:
+    """Access tokens as the service issues them, signed with its secret, on ``clock``."""
+    tokens = services.settings.tokens
+    return AccessTokens(
+        lambda: token_secret(services.settings, services.aws),
+        tokens.issuer,
+        tokens.audience,
+        tokens.access_ttl_seconds,
+        clock=clock,
+    )
+
+
 def test_an_expired_access_token_says_so(services: Composition, signed_in: SignIn) -> None:
-    settings = services.settings
-    stale = AccessTokens(
-        lambda: services.auth._access._signing_key(),
-        settings.tokens.issuer,
-        settings.tokens.audience,
-        settings.tokens.access_ttl_seconds,
-        clock=lambda: 1_000_000.0,
-    ).issue(signed_in.user.id, "any")
+    stale = access_tokens(services, clock=lambda: 1_000_000.0).issue(signed_in.user.id, "any")
     with pytest.raises(TokenExpired):
         services.auth.authenticate(bearer(stale))
 
@@ -140,7 +146,7 @@ def test_an_access_token_naming_another_users_session_is_refused(
 ) -> None:
     other = services.auth.sign_in_with_google(issuer.id_token("bob@example.com"))
     session_of_ada = signed_in.tokens.refresh_token.split(".")[0]
-    forged = services.auth._access.issue(other.user.id, session_of_ada)
+    forged = access_tokens(services).issue(other.user.id, session_of_ada)
     with pytest.raises(Unauthorized):
         services.auth.authenticate(bearer(forged))
 
