@@ -19,11 +19,24 @@ from imagegen.models.images import (
     UploadRequest,
 )
 from imagegen.models.keys import thumbnail_key
+from imagegen.repositories.callers import CallerRecord, CallerRepository
 from imagegen.services.image_model import ImageRequest, ModelReply
 from imagegen.services.pipeline import Outcome
 from standins.gemini import LocalGemini
 from tests import images
 from tests.unit.conftest import MakeWorker
+
+
+def account(services: Composition, user_id: str) -> CallerRecord:
+    """The user's record, balance and stats, as the caller's one read sees them."""
+    settings = services.settings
+    callers = CallerRepository(
+        services.aws.dynamodb,
+        settings.accounts.sessions_table,
+        settings.accounts.users_table,
+        settings.coins.table,
+    )
+    return callers.load("no-session", user_id)
 
 
 def keys(services: Composition) -> list[str]:
@@ -78,7 +91,7 @@ def test_deleting_an_upload_whose_file_never_arrived_refunds_it_with_its_removal
         ("refund", 50, image_id),
         ("upload", -50, image_id),
     ]
-    record = services.auth._callers.load("no-session", caller.user_id)
+    record = account(services, caller.user_id)
     assert record.stats.model_dump() == {"images": 0, "generated": 0, "uploaded": 0, "coins_spent": 0}
     with pytest.raises(NotFound):  # and once only
         services.images.delete(caller, image_id)
@@ -207,6 +220,6 @@ def test_stats_follow_creation_refunds_and_deletes(
     services.images.fail(services.images.get(caller, kept), "broken", expected=ImageStatus.PENDING)
     services.images.delete(caller, gone)
 
-    record = services.auth._callers.load("no-session", caller.user_id)
+    record = account(services, caller.user_id)
     assert record.stats.model_dump() == {"images": 1, "generated": 0, "uploaded": 1, "coins_spent": 50}
     assert record.balance == 950 == ledger_sum(caller.user_id)
