@@ -20,6 +20,22 @@ from imagegen.services.windows import Starts
 IN_MEMORY = "InMemory"
 
 
+class SlowClock:
+    """A clock that moves only when the test moves it, or when code sleeps on it (``sleep``), keeping
+    each sleep: retries and deadlines run instantly."""
+
+    def __init__(self, now: float = 0.0) -> None:
+        self.now = now
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
 def in_memory_write(name: str, check: Callable[[], bool], apply: Callable[[], None]) -> Write:
     """A write refused unless ``check()`` holds at commit, doing ``apply()`` when the commit goes through."""
     return Write(name, {IN_MEMORY: (check, apply)})

@@ -9,22 +9,7 @@ from imagegen.errors import Busy, InsufficientCoins, NotFound
 from imagegen.models.coins import LedgerReason
 from imagegen.services.coins import CoinService
 from imagegen.services.unit_of_work import UnitOfWork
-from tests.fakes import InMemoryTransactions, InMemoryWallets, in_memory_write
-
-
-class SlowClock:
-    """A monotonic clock that moves only when slept on."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
+from tests.fakes import InMemoryTransactions, InMemoryWallets, SlowClock, in_memory_write
 
 
 @pytest.fixture

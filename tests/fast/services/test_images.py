@@ -20,22 +20,10 @@ from tests.fakes import (
     InMemoryTransactions,
     InMemoryWallets,
     InMemoryWindows,
+    SlowClock,
 )
 
 NOW = "2026-12-04T12:00:00.000Z"
-
-
-class SlowClock:
-    """A monotonic clock that moves only when slept on."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
 
 
 class Recorded:

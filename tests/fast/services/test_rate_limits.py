@@ -8,20 +8,12 @@ import pytest
 from imagegen.errors import RateLimited
 from imagegen.services.rate_limits import LimitedAction, PlaceTaken, RateLimits
 from imagegen.services.unit_of_work import UnitOfWork
-from tests.fakes import InMemoryTransactions, InMemoryWindows
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.fakes import InMemoryTransactions, InMemoryWindows, SlowClock
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> SlowClock:
+    return SlowClock(now=1_000_000.0)
 
 
 @pytest.fixture
@@ -35,7 +27,7 @@ def transactions() -> InMemoryTransactions:
 
 
 @pytest.fixture
-def limits(windows: InMemoryWindows, clock: Clock) -> RateLimits:
+def limits(windows: InMemoryWindows, clock: SlowClock) -> RateLimits:
     return RateLimits(windows, {LimitedAction.GENERATE: 3, LimitedAction.CHECKOUT: 2}, clock=clock)
 
 
@@ -45,7 +37,7 @@ def start(limits: RateLimits, transactions: InMemoryTransactions, action: Limite
 
 
 def test_a_user_starts_the_limit_in_a_minute_and_the_next_is_told_when_to_try_again(
-    limits: RateLimits, transactions: InMemoryTransactions, clock: Clock
+    limits: RateLimits, transactions: InMemoryTransactions, clock: SlowClock
 ) -> None:
     start(limits, transactions, LimitedAction.GENERATE)
     for _ in range(2):
@@ -60,7 +52,7 @@ def test_a_user_starts_the_limit_in_a_minute_and_the_next_is_told_when_to_try_ag
 
 
 def test_the_window_slides_a_place_frees_when_its_start_leaves_it(
-    limits: RateLimits, transactions: InMemoryTransactions, clock: Clock
+    limits: RateLimits, transactions: InMemoryTransactions, clock: SlowClock
 ) -> None:
     start(limits, transactions, LimitedAction.GENERATE)
     clock.now += 30
@@ -87,7 +79,7 @@ def test_each_user_and_action_has_a_window_of_its_own(
 
 
 def test_checkouts_are_counted_over_a_day(
-    limits: RateLimits, transactions: InMemoryTransactions, clock: Clock
+    limits: RateLimits, transactions: InMemoryTransactions, clock: SlowClock
 ) -> None:
     start(limits, transactions, LimitedAction.CHECKOUT)
     clock.now += 3600
