@@ -47,10 +47,6 @@ class NewUser:
     subject_claim: Write
     email_claim: Write
 
-    @property
-    def writes(self) -> list[Write]:
-        return [self.profile, self.subject_claim, self.email_claim]
-
 
 class UserRepository:
     """Profiles and the Google-subject and email uniqueness items in the users table."""

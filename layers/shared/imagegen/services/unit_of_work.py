@@ -93,11 +93,6 @@ class UnitOfWork:
             unit = unit.with_write(write, if_refused)
         return unit
 
-    @property
-    def names(self) -> list[str]:
-        """The staged writes' names, in order."""
-        return [staged.write.name for staged in self._staged]
-
     def commit(self) -> None:
         """Write everything staged, or nothing: the meaning of the first refused write if one was
         refused, ``Contended`` if another transaction alone stood in the way."""

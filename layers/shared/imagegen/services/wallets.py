@@ -21,10 +21,6 @@ class Movement:
     balance: Write
     entry: Write
 
-    @property
-    def writes(self) -> list[Write]:
-        return [self.balance, self.entry]
-
 
 class Wallets(Protocol):
     """Each user's wallet and ledger."""
