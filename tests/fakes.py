@@ -65,10 +65,10 @@ class InMemoryTransactions:
         if self.before_commit is not None:  # another writer, between the step's read and its commit
             before, self.before_commit = self.before_commit, None
             before()
-        if self._forced:
+        # A refusal waits for a commit holding one of its names; a conflict takes the next commit.
+        if self._forced and (not self._forced[0] or self._forced[0] & set(names)):
             forced = self._forced.pop(0)
-            if not forced or forced & set(names):
-                raise TransactionCancelled(forced & set(names), conflicted=not forced)
+            raise TransactionCancelled(forced & set(names), conflicted=not forced)
         effects = [write.item.get(IN_MEMORY) for write in writes]
         refused = [
             write.name for write, effect in zip(writes, effects, strict=True) if effect and not effect[0]()
