@@ -1,4 +1,6 @@
-"""In-memory twins of the ports, for tests of use cases that need no AWS at all.
+"""In-memory twins of the ports, for tests of use cases that need no AWS at all (one module per area
+beside this one, which holds the unit of work's twin and the coins', rate limits' and objects'
+twins).
 
 An in-memory write is a ``Write`` whose item holds a check (its condition) and an effect: the twin of
 ``Transactions`` checks every write of a commit first, and applies them all only if none is refused,
