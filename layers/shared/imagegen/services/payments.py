@@ -34,10 +34,9 @@ if TYPE_CHECKING:
 
     from imagegen.metrics import Count
     from imagegen.models.auth import Caller
-    from imagegen.repositories.orders import OrderRepository, PaymentEventRepository
-    from imagegen.repositories.users import UserRepository
     from imagegen.services.coins import CoinService
     from imagegen.services.cursors import CursorCodec
+    from imagegen.services.orders import HandledEvents, Orders, PurchaseFreezes
     from imagegen.services.payment_gateway import PaymentGateway
     from imagegen.services.rate_limits import RateLimits
 
@@ -115,9 +114,9 @@ class PaymentService:
     def __init__(
         self,
         packs: Callable[[], CoinPacks],
-        orders: OrderRepository,
-        events: PaymentEventRepository,
-        users: UserRepository,
+        orders: Orders,
+        events: HandledEvents,
+        users: PurchaseFreezes,
         coins: CoinService,
         transactions: Transactions,
         gateway: Callable[[], PaymentGateway],
