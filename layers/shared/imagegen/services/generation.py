@@ -43,8 +43,8 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
 
     from imagegen.models.auth import Caller
-    from imagegen.repositories.images import ImageRepository
     from imagegen.services.coins import CoinService
+    from imagegen.services.image_records import ImageRecords
     from imagegen.services.images import ImageService
     from imagegen.services.rate_limits import RateLimits
 
@@ -80,7 +80,7 @@ class GenerationService:
 
     def __init__(
         self,
-        repository: ImageRepository,
+        records: ImageRecords,
         images: ImageService,
         coins: CoinService,
         transactions: Transactions,
@@ -90,7 +90,7 @@ class GenerationService:
         persistence: BasePersistenceLayer,
         idempotency: IdempotencyConfig,
     ) -> None:
-        self._repository = repository
+        self._records = records
         self._images = images
         self._coins = coins
         self._transactions = transactions
@@ -140,7 +140,7 @@ class GenerationService:
         )
         if made:
             return made[0]
-        image = self._repository.get(caller.user_id, str(first["imageId"]))  # a replay: as it is now
+        image = self._records.get(caller.user_id, str(first["imageId"]))  # a replay: as it is now
         if image is None:  # deleted since: the replay still names the image it made
             raise Conflict("The image this Idempotency-Key made no longer exists.")
         return Generation(image=image, balance=self._coins.balance(caller.user_id))
@@ -173,7 +173,7 @@ class GenerationService:
         # An image from before threads starts the thread its edit joins, with the charge or not at all.
         unit = UnitOfWork(self._transactions)
         if source:  # refused if the source was deleted meanwhile
-            thread_start = self._repository.start_thread_write(source.user_id, source.image_id)
+            thread_start = self._records.start_thread_write(source.user_id, source.image_id)
             unit = unit.with_write(thread_start, lambda: NotFound("No such image."))
         balance = self._images.create(
             image,
@@ -189,7 +189,7 @@ class GenerationService:
         return Generation(image=image, balance=balance)
 
     def _source(self, caller: Caller, source_id: str) -> Image:
-        source = self._repository.get(caller.user_id, source_id)
+        source = self._records.get(caller.user_id, source_id)
         if source is None:
             raise NotFound("No such image.")
         if source.status is not ImageStatus.COMPLETED:

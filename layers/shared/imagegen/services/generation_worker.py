@@ -45,8 +45,8 @@ from imagegen.services.image_model import (
 from imagegen.services.image_processing import ImageProcessing, ImageRejected, model_input_size
 
 if TYPE_CHECKING:
-    from imagegen.repositories.images import ImageRepository
     from imagegen.services.image_model import ImageModel
+    from imagegen.services.image_records import ImageRecords
     from imagegen.services.images import ImageService
     from imagegen.services.object_store import ObjectStore
 
@@ -69,7 +69,7 @@ class GenerationWorker:
 
     def __init__(
         self,
-        repository: ImageRepository,
+        records: ImageRecords,
         images: ImageService,
         storage: ObjectStore,
         model: ImageModel,
@@ -78,7 +78,7 @@ class GenerationWorker:
         imaging: ImageProcessing,
         on_retired_model: Callable[[ModelSpec], None],
     ) -> None:
-        self._repository = repository
+        self._records = records
         self._images = images
         self._storage = storage
         self._model = model
@@ -89,12 +89,12 @@ class GenerationWorker:
 
     def process(self, job: GenerationJob, receive_count: int) -> JobOutcome:
         """Draw the image of ``job``; ``receive_count`` says which delivery of the job this is."""
-        image = self._repository.get(job.user_id, job.image_id)
+        image = self._records.get(job.user_id, job.image_id)
         if image is None or image.status is not ImageStatus.PENDING:
             return JobOutcome.SKIPPED
         # Read before taking the image: a catalog that fails to load leaves it PENDING for redelivery.
         model = self._model_of(image)
-        if not self._repository.move(
+        if not self._records.move(
             job.user_id, job.image_id, ImageStatus.PENDING, ImageStatus.PROCESSING, now_iso()
         ):
             return JobOutcome.SKIPPED  # another delivery took it
@@ -216,7 +216,7 @@ class GenerationWorker:
         except StorageUnavailable:
             return self._retry_or_fail(image, receive_count, STORAGE_FAILED)
         # The record names the key before the object exists, so the pipeline finds its image.
-        if not self._repository.set_object_key(image.user_id, image.image_id, key, turn, now_iso()):
+        if not self._records.set_object_key(image.user_id, image.image_id, key, turn, now_iso()):
             self._storage.delete(turn)  # deleted meanwhile: keep nothing
             return JobOutcome.SKIPPED
         try:
@@ -232,7 +232,7 @@ class GenerationWorker:
             self._images.fail(image, error, expected=ImageStatus.PROCESSING)
             return JobOutcome.FAILED
         # Hand the image back so the next delivery may take it again.
-        self._repository.move(
+        self._records.move(
             image.user_id, image.image_id, ImageStatus.PROCESSING, ImageStatus.PENDING, now_iso()
         )
         return JobOutcome.RETRY

@@ -26,9 +26,9 @@ from imagegen.services.unit_of_work import Contended, Refused, Transactions, Uni
 if TYPE_CHECKING:
     from imagegen.metrics import Count
     from imagegen.models.auth import Caller
-    from imagegen.repositories.images import ImageRepository
     from imagegen.services.coins import CoinService
     from imagegen.services.cursors import CursorCodec
+    from imagegen.services.image_records import ImageRecords
     from imagegen.services.object_store import ObjectStore
     from imagegen.services.rate_limits import Slot
 
@@ -56,7 +56,7 @@ class ImageService:
 
     def __init__(
         self,
-        repository: ImageRepository,
+        records: ImageRecords,
         storage: ObjectStore,
         coins: CoinService,
         transactions: Transactions,
@@ -65,7 +65,7 @@ class ImageService:
     ) -> None:
         self._cursors = cursors
         self._count = count
-        self._repository = repository
+        self._records = records
         self._storage = storage
         self._coins = coins
         self._transactions = transactions
@@ -82,7 +82,7 @@ class ImageService:
         ``unit`` means if it is refused.
         """
         created = (unit or UnitOfWork(self._transactions)).with_write(
-            self._repository.create_write(image), lambda: Conflict("This image exists already.")
+            self._records.create_write(image), lambda: Conflict("This image exists already.")
         )
         # Each attempt of the charge reads the window again: another request of the user may have
         # taken a place meanwhile (PlaceTaken, retried with the wallet's backoff and deadline), and
@@ -99,7 +99,7 @@ class ImageService:
 
     def get(self, caller: Caller, image_id: str) -> Image:
         """The caller's image; another user's image is as missing as one that does not exist."""
-        image = self._repository.get(caller.user_id, image_id)
+        image = self._records.get(caller.user_id, image_id)
         if image is None:
             raise NotFound("No such image.")
         return image
@@ -107,7 +107,7 @@ class ImageService:
     def completed(self, user_id: str, image_ids: Sequence[str]) -> tuple[list[Image], list[str]]:
         """The user's COMPLETED images among ``image_ids``, in their order, and the ids that are not one
         (another user's, missing, being deleted, or not finished): what an image may be made from."""
-        found = self._repository.get_many(user_id, image_ids) if image_ids else {}
+        found = self._records.get_many(user_id, image_ids) if image_ids else {}
         completed = [
             found[image_id]
             for image_id in image_ids
@@ -134,7 +134,7 @@ class ImageService:
         if owner != caller.user_id and not caller.is_admin:
             raise Forbidden("Only the owner or an admin may list these images.")
         scope = f"images:{caller.user_id}:{owner}"
-        page, last = self._repository.list_page(
+        page, last = self._records.list_page(
             owner, limit, self._cursors.decode(cursor, scope), image_type=image_type, status=status
         )
         return ImagesFound(images=page, next_cursor=self._cursors.encode(last, scope))
@@ -146,7 +146,7 @@ class ImageService:
             return ImagesFound(images=[image], next_cursor=None)
         thread = image.thread_id
         scope = f"thread:{caller.user_id}:{thread}"
-        page, last = self._repository.thread_page(
+        page, last = self._records.thread_page(
             caller.user_id, thread, limit, self._cursors.decode(cursor, scope)
         )
         return ImagesFound(images=page, next_cursor=self._cursors.encode(last, scope))
@@ -156,7 +156,7 @@ class ImageService:
         changes = update.model_dump(by_alias=True, exclude_unset=True, exclude_none=True)
         if not changes:
             return self.get(caller, image_id)
-        updated = self._repository.update_details(caller.user_id, image_id, changes, now_iso())
+        updated = self._records.update_details(caller.user_id, image_id, changes, now_iso())
         if updated is None:
             raise NotFound("No such image.")
         return updated
@@ -170,12 +170,12 @@ class ImageService:
         pipeline event still in flight writes nothing to it (and removes what it wrote; a file
         arriving late is deleted unread); a retried delete finishes the job, refunding at most once.
         """
-        image = self._repository.mark_deleting(caller.user_id, image_id, now_iso())
+        image = self._records.mark_deleting(caller.user_id, image_id, now_iso())
         if image is None:
             raise NotFound("No such image.")
         self.remove_files(image)
         removal = UnitOfWork(self._transactions).with_write(
-            self._repository.delete_write(caller.user_id, image_id), ImageChanged
+            self._records.delete_write(caller.user_id, image_id), ImageChanged
         )
         counters = deleted_counters(image.type)
         cancelled_upload = image.type is ImageType.UPLOADED and image.status is ImageStatus.PENDING
@@ -197,7 +197,7 @@ class ImageService:
     def complete(self, image: Image, metadata: ImageMetadata, expected: ImageStatus) -> bool:
         """Move ``image`` from ``expected`` to COMPLETED with its measured ``metadata`` (counted);
         False if it had already left ``expected`` (nothing changed)."""
-        if not self._repository.complete(image.user_id, image.image_id, metadata, now_iso(), expected):
+        if not self._records.complete(image.user_id, image.image_id, metadata, now_iso(), expected):
             return False
         self._count(COMPLETED[image.type])
         return True
@@ -210,7 +210,7 @@ class ImageService:
         Returns False if the image had already left ``expected`` (nothing changed).
         """
         failure = UnitOfWork(self._transactions).with_write(
-            self._repository.fail_write(image.user_id, image.image_id, error, now_iso(), expected),
+            self._records.fail_write(image.user_id, image.image_id, error, now_iso(), expected),
             ImageChanged,
         )
         try:

@@ -31,7 +31,7 @@ from imagegen.models.keys import thumbnail_key
 from imagegen.services.image_processing import ImageProcessing, ImageRejected
 
 if TYPE_CHECKING:
-    from imagegen.repositories.images import ImageRepository
+    from imagegen.services.image_records import ImageRecords
     from imagegen.services.images import ImageService
     from imagegen.services.object_store import ObjectStore
 
@@ -81,13 +81,13 @@ class Checked:
 class ImagePipeline:
     def __init__(
         self,
-        repository: ImageRepository,
+        records: ImageRecords,
         images: ImageService,
         storage: ObjectStore,
         max_upload_bytes: int,
         imaging: ImageProcessing,
     ) -> None:
-        self._repository = repository
+        self._records = records
         self._images = images
         self._storage = storage
         self._max_bytes = max_upload_bytes
@@ -98,7 +98,7 @@ class ImagePipeline:
         ref = parse_object_key(key)
         if ref is None:
             return None
-        image = self._repository.get(ref.user_id, ref.image_id)
+        image = self._records.get(ref.user_id, ref.image_id)
         if image is None or image.object_key != key:
             self._storage.delete(key)  # nobody will ever show it: leave nothing behind
             return None
@@ -132,7 +132,7 @@ class ImagePipeline:
 
     def _admit(self, arrival: ObjectRef) -> Outcome:
         """Check a browser's upload and promote exactly the checked bytes, or fail the image."""
-        image = self._repository.get(arrival.user_id, arrival.image_id)
+        image = self._records.get(arrival.user_id, arrival.image_id)
         awaited = (
             image is not None and image.type is ImageType.UPLOADED and image.status is ImageStatus.PENDING
         )
@@ -207,7 +207,7 @@ class ImagePipeline:
             return Outcome.IGNORED  # not an image: the metadata function fails it
         target = thumbnail_key(ref.user_id, ref.image_id)
         self._storage.write(target, thumbnail, "image/webp")
-        if not self._repository.set_thumbnail(ref.user_id, ref.image_id, target, now_iso()):
+        if not self._records.set_thumbnail(ref.user_id, ref.image_id, target, now_iso()):
             self._storage.delete(target)  # failed or deleted meanwhile
             return Outcome.IGNORED
         return Outcome.THUMBNAILED

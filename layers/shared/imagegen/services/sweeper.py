@@ -9,7 +9,7 @@ from imagegen.ids import iso
 from imagegen.models.images import ImageStatus, ImageType
 
 if TYPE_CHECKING:
-    from imagegen.repositories.images import ImageRepository
+    from imagegen.services.image_records import ImageRecords
     from imagegen.services.images import ImageService
 
 UPLOAD_NEVER_ARRIVED = "The upload never arrived."
@@ -19,12 +19,12 @@ GENERATION_NEVER_FINISHED = "The image could not be generated in time; your coin
 class Sweeper:
     def __init__(
         self,
-        repository: ImageRepository,
+        records: ImageRecords,
         images: ImageService,
         upload_deadline: timedelta,
         generation_deadline: timedelta,
     ) -> None:
-        self._repository = repository
+        self._records = records
         self._images = images
         self._deadlines = {ImageType.UPLOADED: upload_deadline, ImageType.GENERATED: generation_deadline}
 
@@ -38,8 +38,8 @@ class Sweeper:
         swept = 0
         earliest = min(self._deadlines.values())
         for status in (ImageStatus.PENDING, ImageStatus.PROCESSING):
-            for user_id, image_id in self._repository.unfinished_before(status, iso(now - earliest)):
-                image = self._repository.get(user_id, image_id)
+            for user_id, image_id in self._records.unfinished_before(status, iso(now - earliest)):
+                image = self._records.get(user_id, image_id)
                 if image is None or image.created_at >= iso(now - self._deadlines[image.type]):
                     continue
                 error = (
