@@ -1,6 +1,6 @@
 """In-memory twins of the ports, for tests of use cases that need no AWS at all (one module per area
 beside this one, which holds the unit of work's twin and the coins', rate limits' and objects'
-twins).
+twins; ``images`` holds the image records' and the image use cases' other twins).
 
 An in-memory write is a ``Write`` whose item holds a check (its condition) and an effect: the twin of
 ``Transactions`` checks every write of a commit first, and applies them all only if none is refused,
@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from imagegen.models.coins import Account, LedgerEntry
-from imagegen.models.images import Image, PresignedPost
+from imagegen.models.images import PresignedPost
 from imagegen.services.object_store import FetchedObject
 from imagegen.services.unit_of_work import TransactionCancelled, Write
 from imagegen.services.wallets import Movement
@@ -177,31 +177,6 @@ class InMemoryWindows:
             self.windows[key] = Starts(times, read.version + 1)
 
         return in_memory_write("rate limit", unchanged, record)
-
-
-class InMemoryImages:
-    """The image records a new image's creation writes and reads, in memory (``create_write`` refused
-    for an id that exists, ``start_thread_write`` for a source that is gone)."""
-
-    def __init__(self) -> None:
-        self.records: dict[tuple[str, str], Image] = {}
-
-    def get(self, user_id: str, image_id: str) -> Image | None:
-        return self.records.get((user_id, image_id))
-
-    def create_write(self, image: Image) -> Write:
-        key = (image.user_id, image.image_id)
-        return in_memory_write(
-            "image", lambda: key not in self.records, lambda: self.records.__setitem__(key, image)
-        )
-
-    def start_thread_write(self, user_id: str, image_id: str) -> Write:
-        key = (user_id, image_id)
-
-        def start() -> None:
-            self.records[key] = self.records[key].model_copy(update={"thread_id": image_id})
-
-        return in_memory_write("thread start", lambda: key in self.records, start)
 
 
 class InMemoryObjects:

@@ -15,13 +15,13 @@ from imagegen.services.images import ImageService
 from imagegen.services.rate_limits import LimitedAction, RateLimits
 from imagegen.services.unit_of_work import UnitOfWork
 from tests.fakes import (
-    InMemoryImages,
     InMemoryObjects,
     InMemoryTransactions,
     InMemoryWallets,
     InMemoryWindows,
     SlowClock,
 )
+from tests.fakes.images import InMemoryImages
 
 NOW = "2026-12-04T12:00:00.000Z"
 
@@ -40,7 +40,7 @@ class Recorded:
         )
         self.limits = RateLimits(self.windows, {LimitedAction.GENERATE: 2}, clock=lambda: 1_000_000.0)
         self.images = ImageService(
-            self.records,  # type: ignore[arg-type] - the records creation uses
+            self.records,
             InMemoryObjects(),
             self.coins,
             self.transactions,
@@ -87,7 +87,7 @@ def test_an_image_is_charged_recorded_and_counted_in_one_commit(parts: Recorded)
 
     assert balance == 60
     assert parts.written() == (60, ["IMG1"], 1)
-    assert parts.transactions.committed[-1] == ["image", "rate limit", "ledger entry", "wallet balance"]
+    assert parts.transactions.committed[-1] == ["new image", "rate limit", "ledger entry", "wallet balance"]
 
 
 def test_a_place_another_request_took_meanwhile_is_read_again(parts: Recorded) -> None:
