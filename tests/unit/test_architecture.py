@@ -22,6 +22,7 @@ SDKS = ("boto3", "botocore", "mypy_boto3_", "jwt", "stripe", "PIL", "pyvips", "r
 # The modules of imagegen.services that are ports (what a use case needs, in its own terms), which
 # adapters implement and so may import; every other module there is a use case.
 PORTS = {
+    "imagegen.services.accounts",
     "imagegen.services.image_model",
     "imagegen.services.image_processing",
     "imagegen.services.object_store",

@@ -6,7 +6,6 @@ balance are read together with one consistent ``BatchGetItem`` across the three 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from imagegen.models.sessions import Session
@@ -14,22 +13,15 @@ from imagegen.models.users import AccountStats, User
 from imagegen.repositories.coins import BALANCE_KEY
 from imagegen.repositories.dynamo import batch_get, to_item
 from imagegen.repositories.users import user_key
+from imagegen.services.accounts import CallerRecord
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 
-@dataclass(frozen=True, slots=True)
-class CallerRecord:
-    """What is stored about a caller: each part None when missing."""
-
-    session: Session | None
-    user: User | None
-    balance: int
-    stats: AccountStats
-
-
 class CallerRepository:
+    """The caller's session, profile and balance in one consistent read (``Callers``)."""
+
     def __init__(
         self, client: DynamoDBClient, sessions_table: str, users_table: str, coins_table: str
     ) -> None:

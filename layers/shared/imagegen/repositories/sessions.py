@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 
 
 class SessionRepository:
-    """Sign-in sessions in the sessions table."""
+    """Sign-in sessions in the sessions table (``Sessions``)."""
 
     def __init__(self, client: DynamoDBClient, table: str) -> None:
         self._client = client

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from imagegen.models.users import Role, User
@@ -15,6 +14,7 @@ from imagegen.repositories.dynamo import (
     to_values,
     update_if,
 )
+from imagegen.services.accounts import NewUser
 from imagegen.services.unit_of_work import Write
 
 if TYPE_CHECKING:
@@ -39,17 +39,8 @@ def _email_key(email: str) -> str:
     return f"EMAIL#{email.lower()}"
 
 
-@dataclass(frozen=True, slots=True)
-class NewUser:
-    """The writes of a first sign-in: the profile, and the claims that keep subject and email unique."""
-
-    profile: Write
-    subject_claim: Write
-    email_claim: Write
-
-
 class UserRepository:
-    """Profiles and the Google-subject and email uniqueness items in the users table."""
+    """Profiles and the Google-subject and email uniqueness items in the users table (``Users``)."""
 
     def __init__(self, client: DynamoDBClient, table: str) -> None:
         self._client = client

@@ -20,8 +20,7 @@ REFRESH_REUSE_GRACE_SECONDS = 30
 
 if TYPE_CHECKING:
     from imagegen.models.users import User
-    from imagegen.repositories.callers import CallerRepository
-    from imagegen.repositories.sessions import SessionRepository
+    from imagegen.services.accounts import Callers, Sessions
     from imagegen.services.tokens import RefreshTokens
     from imagegen.services.users import UserService
 
@@ -63,8 +62,8 @@ class AuthService:
         self,
         google: Callable[[], IdentityVerifier],
         users: UserService,
-        sessions: SessionRepository,
-        callers: CallerRepository,
+        sessions: Sessions,
+        callers: Callers,
         access_tokens: AccessTokenIssuer,
         refresh_tokens: RefreshTokens,
         refresh_ttl_seconds: int,

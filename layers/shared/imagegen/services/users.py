@@ -12,7 +12,7 @@ from imagegen.services.unit_of_work import Contended, Refused, Transactions, Uni
 
 if TYPE_CHECKING:
     from imagegen.models.auth import Caller, GoogleIdentity
-    from imagegen.repositories.users import UserRepository
+    from imagegen.services.accounts import Users
     from imagegen.services.coins import CoinService
     from imagegen.services.cursors import CursorCodec
 
@@ -37,7 +37,7 @@ class UserService:
 
     def __init__(
         self,
-        repository: UserRepository,
+        repository: Users,
         coins: CoinService,
         transactions: Transactions,
         cursors: CursorCodec,
