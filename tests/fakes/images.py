@@ -6,6 +6,7 @@ without Pillow: it reads pictures made by ``picture``); and the image use cases'
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -13,9 +14,14 @@ from typing import Any
 from imagegen.errors import QueueUnavailable
 from imagegen.metrics import Metric
 from imagegen.models import formats
+from imagegen.models.auth import Caller
+from imagegen.models.catalog import ModelCatalog
+from imagegen.models.coins import LedgerReason
 from imagegen.models.images import GenerationJob, Image, ImageMetadata, ImageStatus, ImageType
+from imagegen.models.users import Role, User
 from imagegen.services.coins import CoinService
 from imagegen.services.cursors import CursorCodec
+from imagegen.services.generation import GenerationService
 from imagegen.services.image_model import (
     GenerationFailed,
     GenerationRefused,
@@ -30,6 +36,7 @@ from imagegen.services.image_processing import EncodedImage, ImageInfo, ImageRej
 from imagegen.services.images import ImageService
 from imagegen.services.rate_limits import LimitedAction, RateLimits
 from imagegen.services.unit_of_work import Write
+from imagegen.services.uploads import UploadService
 from tests.fakes import (
     InMemoryObjects,
     InMemoryTransactions,
@@ -389,6 +396,37 @@ class ScriptedImageModel:
 
 
 # ---------------------------------------------------------------------------------- the parts
+CATALOG = ModelCatalog.parse(
+    json.dumps(
+        [
+            {
+                "id": "fast",
+                "name": "Fast",
+                "providerModel": "gemini-fast-image",
+                "default": True,
+                "imageSizes": ["1K", "2K"],
+                "aspectRatios": ["1:1", "3:2", "4:1", "16:9"],
+                "maxInputImages": 4,
+                "costs": {"1K": 100, "2K": 150},
+            },
+            {
+                "id": "pro",
+                "name": "Pro",
+                "providerModel": "gemini-pro-image",
+                "imageSizes": ["1K", "4K"],
+                "aspectRatios": ["1:1", "21:9"],
+                "maxInputImages": 14,
+                "costs": {"1K": 200, "4K": 700},
+            },
+        ]
+    )
+)
+"""A catalog of two models: ``fast`` (the default, 100 coins at 1K) and ``pro``."""
+UPLOAD_COST = 50
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+UPLOAD_TYPES = ("image/jpeg", "image/png", "image/webp", "image/gif")
+
+
 class CountedMetrics:
     """What the use cases counted, by metric."""
 
@@ -428,9 +466,47 @@ class ImageParts:
             count=self.counted,
         )
 
-    def open_account(self, user_id: str, coins: int) -> None:
-        """A wallet for ``user_id`` holding ``coins``."""
+    def open_account(self, user_id: str, coins: int) -> Caller:
+        """A wallet for ``user_id`` holding ``coins``; the user, as an authenticated caller."""
         self.transactions.write(self.coins.open_account(user_id, coins))
+        user = User(
+            id=user_id,
+            email=f"{user_id}@example.com",
+            google_sub=f"sub-{user_id}",
+            roles=[Role.USER],
+            created_at="2026-01-01T00:00:00.000Z",
+            updated_at="2026-01-01T00:00:00.000Z",
+        )
+        return Caller(user=user, session_id=f"S-{user_id}", balance=coins)
+
+    def generation(
+        self, queue: InMemoryJobQueue, catalog: Callable[[], ModelCatalog] = lambda: CATALOG
+    ) -> GenerationService:
+        """Generations on these parts, queued on ``queue``. Without an idempotency layer: a request
+        with an ``Idempotency-Key`` is the moto tests' (Powertools' persistence loads boto3)."""
+        return GenerationService(
+            self.records,
+            self.images,
+            self.coins,
+            self.transactions,
+            queue,
+            catalog,
+            self.limits,
+            persistence=None,  # type: ignore[arg-type] - never reached without an idempotency key
+            idempotency=None,  # type: ignore[arg-type]
+        )
+
+    def uploads(self) -> UploadService:
+        """Uploads on these parts: ``UPLOAD_COST`` coins each, up to ``MAX_UPLOAD_BYTES``."""
+        return UploadService(
+            self.images,
+            self.objects,
+            self.limits,
+            accepted_types=UPLOAD_TYPES,
+            max_upload_bytes=MAX_UPLOAD_BYTES,
+            cost=UPLOAD_COST,
+            url_ttl_seconds=300,
+        )
 
     def balance(self, user_id: str) -> int:
         return self.coins.balance(user_id)
@@ -440,9 +516,10 @@ class ImageParts:
         return sum(entry.amount for (user, _), entry in self.wallets.entries.items() if user == user_id)
 
     def charges(self, user_id: str) -> int:
-        """How many entries of the user's ledger took coins."""
+        """How many entries of the user's ledger paid for an image."""
+        paid = (LedgerReason.GENERATE, LedgerReason.UPLOAD)
         return sum(
-            1 for (user, _), entry in self.wallets.entries.items() if user == user_id and entry.amount < 0
+            1 for (user, _), entry in self.wallets.entries.items() if user == user_id and entry.reason in paid
         )
 
     def refunds(self, user_id: str, image_id: str) -> int:
@@ -450,7 +527,7 @@ class ImageParts:
         return sum(
             1
             for (user, _), entry in self.wallets.entries.items()
-            if user == user_id and entry.image_id == image_id and entry.amount > 0
+            if user == user_id and entry.image_id == image_id and entry.reason is LedgerReason.REFUND
         )
 
     def record(self, user_id: str, image_id: str) -> Image:

@@ -1,0 +1,245 @@
+"""Generation and edit requests on in-memory twins: charged once with the image's record and its place
+in the rate limit, in one commit, then queued; nothing written for a request refused, a balance short,
+or a source gone meanwhile; a job the queue refuses failed and refunded before answering.
+
+The same request under one ``Idempotency-Key`` is answered again without a second charge through
+Powertools' idempotency, whose persistence loads boto3: that stays with the moto tests
+(``tests/unit/services/test_generation.py``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from imagegen.errors import Conflict, InsufficientCoins, Invalid, NotFound, QueueUnavailable, RateLimited
+from imagegen.metrics import Metric
+from imagegen.models.auth import Caller
+from imagegen.models.images import (
+    GenerateRequest,
+    GenerationJob,
+    Image,
+    ImageMetadata,
+    ImageStatus,
+    ImageType,
+)
+from imagegen.services.generation import QUEUE_FAILED, GenerationService
+from tests.fakes.images import ImageParts, InMemoryJobQueue
+
+NOW = "2026-12-04T12:00:00.000Z"
+ONE_COMMIT = ["new image", "rate limit", "ledger entry", "wallet balance"]
+WIDE = ImageMetadata(width=400, height=100, format="PNG", content_type="image/png", size=10)
+
+
+def ask(prompt: str = "a lighthouse", **extra: Any) -> GenerateRequest:
+    return GenerateRequest.model_validate({"prompt": prompt, **extra})
+
+
+class Generating:
+    """Generations on twins, for ``ada`` holding 1000 coins."""
+
+    def __init__(self, generations_per_minute: int = 100) -> None:
+        self.parts = ImageParts(generations_per_minute=generations_per_minute)
+        self.queue = InMemoryJobQueue()
+        self.service: GenerationService = self.parts.generation(self.queue)
+        self.ada: Caller = self.parts.open_account("ada", 1000)
+
+    def completed(self, image_id: str, user_id: str = "ada", thread_id: str | None = "own") -> Image:
+        """A finished upload of 400 x 100 pixels in ``user_id``'s gallery (``thread_id`` None: from
+        before threads)."""
+        image = Image(
+            user_id=user_id,
+            image_id=image_id,
+            type=ImageType.UPLOADED,
+            status=ImageStatus.COMPLETED,
+            object_key=f"images/{user_id}/{image_id}.png",
+            metadata=WIDE,
+            coins_used=0,
+            thread_id=image_id if thread_id == "own" else thread_id,
+            created_at=NOW,
+            updated_at=NOW,
+        )
+        self.parts.transactions.write([self.parts.records.create_write(image)])
+        return image
+
+    def written(self) -> tuple[int, list[str], int]:
+        """ada's balance, the ids of ada's images, and the jobs queued."""
+        ids = sorted(image_id for user, image_id in self.parts.records.records if user == "ada")
+        return self.parts.balance("ada"), ids, len(self.queue.jobs)
+
+
+@pytest.fixture
+def generating() -> Generating:
+    return Generating()
+
+
+def test_a_request_is_charged_recorded_and_placed_in_one_commit_then_queued(generating: Generating) -> None:
+    generation = generating.service.generate(generating.ada, ask("  a lighthouse  "))
+
+    image = generation.image
+    assert (image.status, image.prompt, image.model, image.image_size, image.aspect_ratio) == (
+        ImageStatus.PENDING,
+        "a lighthouse",
+        "fast",
+        "1K",
+        "1:1",
+    )
+    assert image.thread_id == image.image_id
+    assert generation.balance == 900 == generating.parts.ledger_sum("ada")
+    assert generating.parts.transactions.committed[-1] == ONE_COMMIT
+    assert generating.parts.records.get("ada", image.image_id) == image
+    assert generating.queue.jobs == [GenerationJob(user_id="ada", image_id=image.image_id)]
+    assert generating.parts.wallets.stats["ada"] == {"images": 1, "generated": 1, "coinsSpent": 100}
+
+
+def test_the_charge_is_the_catalogs_price_for_the_model_and_size(generating: Generating) -> None:
+    generation = generating.service.generate(
+        generating.ada, ask(model="pro", imageSize="4K", aspectRatio="21:9")
+    )
+
+    assert generation.image.coins_used == 700
+    assert generation.balance == 300 == generating.parts.ledger_sum("ada")
+
+
+@pytest.mark.parametrize(
+    ("extra", "field"),
+    [
+        ({"model": "gemini-fast-image"}, "model"),  # Google's id is not ours
+        ({"model": "pro", "imageSize": "2K"}, "imageSize"),
+        ({"model": "pro", "aspectRatio": "4:1"}, "aspectRatio"),
+    ],
+)
+def test_what_the_catalog_does_not_offer_is_invalid_and_writes_nothing(
+    generating: Generating, extra: dict[str, str], field: str
+) -> None:
+    opened = len(generating.parts.transactions.committed)
+
+    with pytest.raises(Invalid) as invalid:
+        generating.service.generate(generating.ada, ask(**extra))
+
+    assert [found["field"] for found in invalid.value.details["fields"]] == [field]
+    assert generating.written() == (1000, [], 0)
+    assert len(generating.parts.transactions.committed) == opened
+
+
+def test_references_must_be_the_callers_finished_images(generating: Generating) -> None:
+    mine = generating.completed("MINE")
+    generating.completed("THEIRS", user_id="bob")
+    pending = generating.service.generate(generating.ada, ask()).image
+
+    with pytest.raises(Invalid) as invalid:
+        generating.service.generate(
+            generating.ada,
+            ask(model="pro", referenceImageIds=[mine.image_id, "THEIRS", pending.image_id, "NOPE"]),
+        )
+
+    assert invalid.value.details["imageIds"] == ["THEIRS", pending.image_id, "NOPE"]
+    assert generating.written() == (900, sorted(["MINE", pending.image_id]), 1)
+    accepted = generating.service.generate(generating.ada, ask(referenceImageIds=[mine.image_id])).image
+    assert accepted.reference_image_ids == [mine.image_id]
+
+
+def test_a_short_balance_writes_and_queues_nothing(generating: Generating) -> None:
+    generating.parts.coins.grant("ada", -950, note="leave 50")
+
+    with pytest.raises(InsufficientCoins):
+        generating.service.generate(generating.ada, ask())
+
+    assert generating.written() == (50, [], 0)
+    assert generating.parts.windows.windows == {}  # no place taken either
+    assert generating.parts.charges("ada") == 0
+
+
+def test_past_the_rate_limit_nothing_is_charged() -> None:
+    generating = Generating(generations_per_minute=1)
+    first = generating.service.generate(generating.ada, ask()).image
+
+    with pytest.raises(RateLimited):
+        generating.service.generate(generating.ada, ask())
+
+    assert generating.written() == (900, [first.image_id], 1)
+    assert generating.parts.charges("ada") == 1
+
+
+def test_an_edit_starts_the_thread_of_an_image_from_before_threads_with_its_charge(
+    generating: Generating,
+) -> None:
+    source = generating.completed("OLD", thread_id=None)
+
+    edit = generating.service.edit(generating.ada, source.image_id, ask("make it night")).image
+
+    assert generating.parts.transactions.committed[-1] == ["edit source", *ONE_COMMIT]
+    assert (edit.parent_image_id, edit.thread_id) == ("OLD", "OLD")
+    assert edit.aspect_ratio == "4:1"  # the fast model's ratio nearest the source's 400 x 100
+    assert generating.parts.records.get("ada", "OLD").thread_id == "OLD"  # type: ignore[union-attr]
+    assert generating.written() == (900, sorted(["OLD", edit.image_id]), 1)
+
+
+def test_an_edit_of_an_edit_stays_in_the_first_images_thread(generating: Generating) -> None:
+    generating.completed("FIRST")
+    edit = generating.service.edit(generating.ada, "FIRST", ask("sepia")).image
+    # As the pipeline completes it once the worker stored it.
+    assert generating.parts.records.complete("ada", edit.image_id, WIDE, NOW, ImageStatus.PENDING)
+
+    second = generating.service.edit(generating.ada, edit.image_id, ask("a frame")).image
+
+    assert (second.parent_image_id, second.thread_id) == (edit.image_id, "FIRST")
+
+
+def test_an_edit_of_a_source_that_is_not_the_callers_finished_image_charges_nothing(
+    generating: Generating,
+) -> None:
+    generating.completed("THEIRS", user_id="bob")
+    pending = generating.service.generate(generating.ada, ask()).image
+
+    with pytest.raises(NotFound):
+        generating.service.edit(generating.ada, "THEIRS", ask())
+    with pytest.raises(NotFound):
+        generating.service.edit(generating.ada, "NOPE", ask())
+    with pytest.raises(Conflict, match="PENDING"):
+        generating.service.edit(generating.ada, pending.image_id, ask())
+
+    assert generating.written() == (900, [pending.image_id], 1)
+
+
+def test_an_edit_of_a_source_deleted_meanwhile_is_not_found_and_charges_nothing(
+    generating: Generating,
+) -> None:
+    source = generating.completed("SRC", thread_id=None)
+    # Between the edit's read of its source and its commit, the owner deletes the source.
+    generating.parts.transactions.before_commit = lambda: generating.parts.images.delete(
+        generating.ada, "SRC"
+    )
+
+    with pytest.raises(NotFound, match="No such image"):
+        generating.service.edit(generating.ada, source.image_id, ask())
+
+    assert generating.written() == (1000, [], 0)
+    assert generating.parts.charges("ada") == 0
+    assert generating.parts.windows.windows == {}
+
+
+def test_a_job_the_queue_refuses_fails_the_image_and_refunds_it_before_answering(
+    generating: Generating,
+) -> None:
+    generating.queue.refuse()
+
+    with pytest.raises(QueueUnavailable):
+        generating.service.generate(generating.ada, ask())
+
+    ((_, image_id),) = generating.parts.records.records
+    failed = generating.parts.record("ada", image_id)
+    assert (failed.status, failed.error) == (ImageStatus.FAILED, QUEUE_FAILED)
+    assert generating.parts.balance("ada") == 1000 == generating.parts.ledger_sum("ada")
+    assert generating.parts.refunds("ada", image_id) == 1
+    assert generating.parts.counted.totals == {Metric.GENERATIONS_FAILED: 1, Metric.COINS_REFUNDED: 100}
+    assert list(generating.parts.records.unfinished_before(ImageStatus.PENDING, "9999")) == []
+
+
+def test_without_an_idempotency_key_each_request_is_its_own_image(generating: Generating) -> None:
+    first = generating.service.generate(generating.ada, ask())
+    second = generating.service.generate(generating.ada, ask())
+
+    assert first.image.image_id != second.image.image_id
+    assert second.balance == 800 == generating.parts.ledger_sum("ada")
+    assert generating.parts.charges("ada") == 2
