@@ -34,6 +34,7 @@ from imagegen.models.images import (
     default_title,
 )
 from imagegen.models.keys import object_key
+from imagegen.services.idempotency import at_most_once
 from imagegen.services.rate_limits import LimitedAction
 from imagegen.services.unit_of_work import Transactions, UnitOfWork
 
@@ -126,9 +127,6 @@ class GenerationService:
     ) -> Generation:
         if idempotency_key is None:
             return self._create(caller, request, source_id)
-        # Imported here: Powertools' idempotency loads its DynamoDB layer and boto3, which a request
-        # without a key, and the use case's tests on in-memory twins, never need.
-        from imagegen.services.idempotency import at_most_once
 
         made: list[Generation] = []
 
