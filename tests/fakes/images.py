@@ -1,7 +1,8 @@
 """In-memory twins of what the image use cases need: the image records (``ImageRecords``, with the
 conditions ``repositories.images`` writes with), the generate queue (``JobQueue``), the image model
 (``ImageModel``, failing as Gemini's client fails) and the image processing (``ImageProcessing``,
-without Pillow: it reads pictures made by ``picture``); and the image use cases' parts built on them.
+without Pillow: it reads pictures made by ``picture``); and the image use cases' parts built on them
+(an ``Idempotency-Key`` kept by ``tests.fakes.payments.InMemoryIdempotency``, Powertools' store in memory).
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ import json
 import re
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
+
+from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
 
 from imagegen.errors import QueueUnavailable
 from imagegen.metrics import Metric
@@ -45,6 +48,7 @@ from tests.fakes import (
     SlowClock,
     in_memory_write,
 )
+from tests.fakes.payments import InMemoryIdempotency
 
 Key = tuple[str, str]
 
@@ -437,6 +441,13 @@ class CountedMetrics:
         self.totals[metric] = self.totals.get(metric, 0) + value
 
 
+class _Invocation:
+    """A Lambda invocation with time left, so an Idempotency-Key's record says how long it is in progress."""
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 10_000
+
+
 class ImageParts:
     """The image use cases' common parts on twins (records, objects, wallets, windows, one transaction
     log), kept for a test to look into: the coins' and the images' services, and the rate limits."""
@@ -449,6 +460,7 @@ class ImageParts:
         self.windows = InMemoryWindows()
         self.clock = SlowClock(now=1_000_000.0)
         self.counted = CountedMetrics()
+        self.idempotency = InMemoryIdempotency()
         self.coins = CoinService(
             self.wallets, self.transactions, sleep=self.clock.sleep, clock=self.clock, budget_seconds=1.0
         )
@@ -482,8 +494,14 @@ class ImageParts:
     def generation(
         self, queue: InMemoryJobQueue, catalog: Callable[[], ModelCatalog] = lambda: CATALOG
     ) -> GenerationService:
-        """Generations on these parts, queued on ``queue``. Without an idempotency layer: a request
-        with an ``Idempotency-Key`` is the moto tests' (Powertools' persistence loads boto3)."""
+        """Generations on these parts, queued on ``queue``, each ``Idempotency-Key`` kept in
+        ``self.idempotency`` as the composition configures Powertools' idempotency."""
+        config = IdempotencyConfig(
+            event_key_jmespath="[userId, key]",
+            payload_validation_jmespath="request",
+            expires_after_seconds=24 * 3600,
+        )
+        config.register_lambda_context(_Invocation())  # type: ignore[arg-type]  # the context's one method
         return GenerationService(
             self.records,
             self.images,
@@ -492,8 +510,8 @@ class ImageParts:
             queue,
             catalog,
             self.limits,
-            persistence=None,  # type: ignore[arg-type] - never reached without an idempotency key
-            idempotency=None,  # type: ignore[arg-type]
+            persistence=self.idempotency,
+            idempotency=config,
         )
 
     def uploads(self) -> UploadService:

@@ -1,10 +1,8 @@
 """Generation and edit requests on in-memory twins: charged once with the image's record and its place
 in the rate limit, in one commit, then queued; nothing written for a request refused, a balance short,
-or a source gone meanwhile; a job the queue refuses failed and refunded before answering.
-
-The same request under one ``Idempotency-Key`` is answered again without a second charge through
-Powertools' idempotency, whose persistence loads boto3: that stays with the moto tests
-(``tests/unit/services/test_generation.py``)."""
+or a source gone meanwhile; a job the queue refuses failed and refunded before answering; the same
+request under one ``Idempotency-Key`` answered again without a second charge (Powertools' idempotency
+on its store's twin)."""
 
 from __future__ import annotations
 
@@ -243,3 +241,78 @@ def test_without_an_idempotency_key_each_request_is_its_own_image(generating: Ge
     assert first.image.image_id != second.image.image_id
     assert second.balance == 800 == generating.parts.ledger_sum("ada")
     assert generating.parts.charges("ada") == 2
+
+
+def test_an_idempotency_key_answers_the_same_request_again_without_a_second_charge(
+    generating: Generating,
+) -> None:
+    first = generating.service.generate(generating.ada, ask(), idempotency_key="K1")
+    again = generating.service.generate(generating.ada, ask(), idempotency_key="K1")
+
+    assert again.image == first.image
+    assert again.balance == 900 == generating.parts.ledger_sum("ada")
+    assert generating.parts.charges("ada") == 1
+    assert len(generating.queue.jobs) == 1
+
+
+def test_an_idempotency_key_with_another_request_is_a_conflict_and_charges_nothing(
+    generating: Generating,
+) -> None:
+    first = generating.service.generate(generating.ada, ask(), idempotency_key="K1")
+
+    with pytest.raises(Conflict, match="another request"):
+        generating.service.generate(generating.ada, ask("another prompt"), idempotency_key="K1")
+    with pytest.raises(Conflict, match="another request"):
+        generating.service.generate(generating.ada, ask(imageSize="2K"), idempotency_key="K1")
+
+    assert generating.written() == (900, [first.image.image_id], 1)
+
+
+def test_an_idempotency_key_is_the_callers_own(generating: Generating) -> None:
+    bob = generating.parts.open_account("bob", 1000)
+    mine = generating.service.generate(generating.ada, ask(), idempotency_key="K1")
+
+    theirs = generating.service.generate(bob, ask(), idempotency_key="K1")
+
+    assert (theirs.image.user_id, theirs.balance) == ("bob", 900)
+    assert theirs.image.image_id != mine.image.image_id
+
+
+def test_an_idempotency_key_on_an_edit_is_bound_to_its_source(generating: Generating) -> None:
+    generating.completed("ONE")
+    generating.completed("OTHER")
+
+    first = generating.service.edit(generating.ada, "ONE", ask("sepia"), idempotency_key="E1")
+    again = generating.service.edit(generating.ada, "ONE", ask("sepia"), idempotency_key="E1")
+    with pytest.raises(Conflict):
+        generating.service.edit(generating.ada, "OTHER", ask("sepia"), idempotency_key="E1")
+    with pytest.raises(Conflict):
+        generating.service.generate(generating.ada, ask("sepia"), idempotency_key="E1")
+
+    assert again.image.image_id == first.image.image_id
+    assert generating.parts.charges("ada") == 1
+
+
+def test_a_request_refused_under_a_key_can_be_sent_again(generating: Generating) -> None:
+    generating.parts.coins.grant("ada", -950, note="leave 50")
+    with pytest.raises(InsufficientCoins):
+        generating.service.generate(generating.ada, ask(), idempotency_key="K2")
+    generating.parts.coins.grant("ada", 50, note="top up")
+
+    generation = generating.service.generate(generating.ada, ask(), idempotency_key="K2")
+
+    assert generation.balance == 0 == generating.parts.ledger_sum("ada")
+    assert generating.parts.charges("ada") == 1
+
+
+def test_a_key_whose_image_was_deleted_since_is_a_conflict_and_charges_nothing(
+    generating: Generating,
+) -> None:
+    first = generating.service.generate(generating.ada, ask(), idempotency_key="K1")
+    generating.parts.images.delete(generating.ada, first.image.image_id)
+
+    with pytest.raises(Conflict, match="no longer exists"):
+        generating.service.generate(generating.ada, ask(), idempotency_key="K1")
+
+    assert generating.parts.charges("ada") == 1
+    assert generating.parts.balance("ada") == 900 == generating.parts.ledger_sum("ada")
