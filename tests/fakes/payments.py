@@ -40,6 +40,8 @@ from tests.fakes import in_memory_write
 
 # The names the repositories give their writes (a cancelled transaction reports them).
 NEW_ORDER, ORDER_STEP, PURCHASES_FROZEN = "new order", "order step", "purchases frozen"
+# The states of an order whose coins were credited (and maybe taken back since): never paid again.
+CREDITED = frozenset({OrderStatus.PAID, OrderStatus.REFUNDED, OrderStatus.DISPUTED})
 
 
 class InMemoryOrders:
@@ -89,7 +91,7 @@ class InMemoryOrders:
     def paid_write(self, order_id: str, payment_intent_id: str | None, at: str) -> Write:
         return self._step_write(
             order_id,
-            lambda order: order.status is not OrderStatus.PAID,
+            lambda order: order.status not in CREDITED,
             lambda _: {
                 "status": OrderStatus.PAID,
                 "payment_intent_id": payment_intent_id,

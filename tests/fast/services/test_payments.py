@@ -652,6 +652,26 @@ def test_a_refund_before_its_completion_credits_first_and_the_late_completion_cr
     assert shop.counted.total(Metric.COINS_PURCHASED) == STARTER_COINS
 
 
+@pytest.mark.parametrize("taken_back_by", ["refund", "dispute"])
+def test_a_completion_arriving_after_the_order_was_taken_back_in_full_credits_and_counts_nothing(
+    shop: Shop, taken_back_by: str
+) -> None:
+    """Refunded (or disputed) in full before its completion was heard: the late completion must not
+    count the pack's coins purchased a second time, nor say it credited them."""
+    order_id = shop.checkout().order.order_id
+    completed = shop.stripe.pay(shop.session_of(order_id))
+    intent = shop.stripe.session(shop.session_of(order_id)).payment_intent_id
+    assert intent is not None
+    shop.deliver(shop.stripe.refund(intent) if taken_back_by == "refund" else shop.stripe.dispute(intent))
+    taken_back = shop.order(order_id)
+
+    assert shop.deliver(completed) == "already credited"
+
+    assert shop.order(order_id) == taken_back
+    assert shop.balance() == WELCOME == shop.ledger_sum()
+    assert shop.counted.total(Metric.COINS_PURCHASED) == STARTER_COINS
+
+
 def test_a_dispute_before_its_completion_takes_back_what_it_credits(shop: Shop) -> None:
     order_id = shop.checkout().order.order_id
     shop.stripe.pay(shop.session_of(order_id))  # the completion's event never arrives

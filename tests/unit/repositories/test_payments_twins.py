@@ -150,6 +150,14 @@ def test_an_order_is_paid_once_from_any_state_but_paid(parts: Parts) -> None:
     assert parts.orders.get("01NONE") is None
 
 
+@pytest.mark.parametrize("status", [OrderStatus.REFUNDED, OrderStatus.DISPUTED])
+def test_an_order_credited_then_taken_back_is_never_paid_again(parts: Parts, status: OrderStatus) -> None:
+    taken_back = created(parts, status=status, payment_intent_id="pi_1", amount_taken_back=199)
+
+    assert not committed(parts, parts.orders.paid_write(taken_back.order_id, "pi_1", LATER))
+    assert parts.orders.get(taken_back.order_id) == taken_back
+
+
 def test_what_is_taken_back_moves_only_from_what_was_read(parts: Parts) -> None:
     paid = created(parts, status=OrderStatus.PAID)
 

@@ -92,14 +92,21 @@ class OrderRepository:
         self._step(order_id, "SET flagged = :reason, updatedAt = :at", None, {":reason": reason, ":at": at})
 
     def paid_write(self, order_id: str, payment_intent_id: str | None, at: str) -> Write:
-        """The write making the order ``PAID`` (with its payment), beside the credit of its coins. Any
-        state but PAID may become PAID: Stripe took the money, whatever the service thought of the
-        checkout meanwhile (it had failed to answer, or marked it expired)."""
+        """The write making the order ``PAID`` (with its payment), beside the credit of its coins. An
+        order not credited yet may become PAID: Stripe took the money, whatever the service thought of
+        the checkout meanwhile (it had failed to answer, or marked it expired). One credited already
+        may not (PAID, or REFUNDED or DISPUTED since: its coins were credited, then taken back)."""
         return self._step_write(
             order_id,
             "SET #status = :paid, paymentIntentId = :intent, updatedAt = :at",
-            "#status <> :paid",
-            {":paid": OrderStatus.PAID.value, ":intent": payment_intent_id, ":at": at},
+            "NOT (#status IN (:paid, :refunded, :disputed))",
+            {
+                ":paid": OrderStatus.PAID.value,
+                ":refunded": OrderStatus.REFUNDED.value,
+                ":disputed": OrderStatus.DISPUTED.value,
+                ":intent": payment_intent_id,
+                ":at": at,
+            },
         )
 
     def taken_back_write(

@@ -52,8 +52,9 @@ class Orders(Protocol):
 
     def paid_write(self, order_id: str, payment_intent_id: str | None, at: str) -> Write:
         """The write making the order ``PAID`` with its payment, beside the credit of its coins;
-        refused if the order is ``PAID`` already or does not exist (any other state may become
-        ``PAID``: the provider took the money)."""
+        refused if its coins were credited already (it is ``PAID``, or ``REFUNDED`` or ``DISPUTED``
+        since) or it does not exist. ``CREATED``, ``FAILED`` and ``EXPIRED`` may become ``PAID``: the
+        provider took the money, whatever the service concluded of the checkout meanwhile."""
         ...
 
     def taken_back_write(
