@@ -270,7 +270,7 @@ class InMemoryGateway:
     def verify_event(self, payload: bytes, signature: str | None) -> dict[str, Any]:
         if not signature:
             raise InvalidSignature("No Stripe-Signature header.")
-        if not hmac.compare_digest(signature, self._signature(payload)):
+        if not hmac.compare_digest(signature, self.signature(payload)):
             raise InvalidSignature("The signature does not check with the endpoint's secret.")
         try:
             event: dict[str, Any] = json.loads(payload)
@@ -285,7 +285,11 @@ class InMemoryGateway:
     def signed(self, event: dict[str, Any]) -> tuple[bytes, str]:
         """The payload and signature of ``event`` as the webhook delivers them."""
         payload = json.dumps(event).encode()
-        return payload, self._signature(payload)
+        return payload, self.signature(payload)
+
+    def charge_of(self, intent_id: str) -> str:
+        """The charge that took a payment (what a charge's events and its refunds name)."""
+        return self._charge_of_intent[intent_id]
 
     def created(self, session_id: str) -> int:
         """When the session was opened (unix seconds)."""
@@ -408,7 +412,8 @@ class InMemoryGateway:
         self._count += 1
         return f"{prefix}_{self._count:06d}"
 
-    def _signature(self, payload: bytes) -> str:
+    def signature(self, payload: bytes) -> str:
+        """The ``Stripe-Signature`` this endpoint's secret gives ``payload``."""
         return hmac.new(self._secret.encode(), payload, hashlib.sha256).hexdigest()
 
     def _reachable(self) -> None:

@@ -1,27 +1,37 @@
-"""The payments' in-memory twins (``tests.fakes.payments``) held to the DynamoDB repositories: the
-same scenarios on both, the same outcomes, refusals included (the fast tier trusts the twins)."""
+"""The payments' in-memory twins (``tests.fakes.payments``) held to what they stand for: the DynamoDB
+repositories, Powertools' DynamoDB layer, and Stripe (the local stand-in, through the service's
+adapter). The same scenarios on both, the same outcomes, refusals included: the fast tier trusts the
+twins."""
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
+import stripe as stripe_sdk
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, IdempotencyConfig
 from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
 
+from imagegen.adapters.stripe_gateway import StripeGateway
 from imagegen.composition import Composition
-from imagegen.errors import Conflict
+from imagegen.errors import Conflict, PaymentsUnavailable
 from imagegen.models.auth import GoogleIdentity
 from imagegen.models.payments import Order, OrderStatus, Price
 from imagegen.repositories.orders import OrderRepository, PaymentEventRepository
 from imagegen.repositories.users import UserRepository
 from imagegen.services.idempotency import at_most_once
 from imagegen.services.orders import HandledEvents, Orders, PurchaseFreezes
+from imagegen.services.payment_gateway import Checkout, InvalidSignature, PaymentGateway
 from imagegen.services.unit_of_work import Transactions, UnitOfWork, Write
+from standins.stripe import LocalStripe, new_secret_key, new_webhook_secret, signature_header
+from tests.conftest import ServedStripe
 from tests.fakes import InMemoryTransactions
 from tests.fakes.payments import (
+    InMemoryGateway,
     InMemoryHandledEvents,
     InMemoryIdempotency,
     InMemoryOrders,
@@ -287,3 +297,144 @@ def test_a_key_answers_its_first_request_and_refuses_another(persistence: BasePe
         once("K2", "starter", fails)
     assert once("K2", "starter", work("after the failure")) == {"orderId": "after the failure"}
     assert runs == ["first", "failed", "after the failure"]
+
+
+# ---------------------------------------------------------------------------------------- the provider
+@dataclass
+class Provider:
+    """A ``PaymentGateway``, and the provider's side of it for the test: a buyer paying, ops refunding,
+    a webhook signed."""
+
+    gateway: PaymentGateway
+    pay: Callable[[str], object]
+    refund: Callable[[str, int], object]
+    charge_of: Callable[[str], str]
+    sign: Callable[[bytes], str]
+
+
+def twin_provider() -> Provider:
+    twin = InMemoryGateway(time.time)
+    return Provider(
+        twin,
+        twin.pay,
+        twin.refund,
+        twin.charge_of,
+        twin.signature,
+    )
+
+
+def local_stripe(stripe_server: ServedStripe) -> Provider:
+    """Stripe's API as the local stand-in serves it, through the service's adapter."""
+    api_key, secret = new_secret_key(), new_webhook_secret()
+    local = LocalStripe(
+        api_key, secret, "http://127.0.0.1:3000/webhook", stripe_server.base_url, settle_seconds=0
+    )
+    stripe_server.current = local
+    sdk = stripe_sdk.StripeClient(api_key, base_addresses={"api": stripe_server.base_url})
+
+    def refund(intent: str, amount: int) -> None:
+        sdk.v1.refunds.create(params={"payment_intent": intent, "amount": amount})
+
+    def charge_of(intent: str) -> str:
+        return str(sdk.v1.payment_intents.retrieve(intent).latest_charge)
+
+    return Provider(
+        StripeGateway(lambda: api_key, lambda: [secret], api_base=stripe_server.base_url),
+        lambda session_id: local.pay(session_id, "4242424242424242"),
+        refund,
+        charge_of,
+        lambda payload: signature_header(payload.decode(), secret, int(time.time())),
+    )
+
+
+@pytest.fixture(params=["memory", "stripe"])
+def provider(request: pytest.FixtureRequest) -> Provider:
+    return (
+        twin_provider()
+        if request.param == "memory"
+        else local_stripe(request.getfixturevalue("stripe_server"))
+    )
+
+
+def checkout(order_id: str) -> Checkout:
+    back = f"http://127.0.0.1:3000/app/#order/{order_id}"
+    return Checkout(
+        order_id=order_id,
+        user_id="U-ada",
+        product="Starter: 500 coins",
+        amount=199,
+        currency="usd",
+        success_url=back,
+        cancel_url=f"{back}/cancelled",
+        expires_at=int(time.time()) + 31 * 60,
+    )
+
+
+def test_an_order_opens_one_checkout_however_often_it_is_opened(provider: Provider) -> None:
+    first = provider.gateway.open_checkout(checkout("01A"))
+    again = provider.gateway.open_checkout(checkout("01A"))
+    other = provider.gateway.open_checkout(checkout("01B"))
+
+    assert again == first
+    assert other.session_id != first.session_id
+    state = provider.gateway.session(first.session_id)
+    assert (
+        state.status,
+        state.payment_status,
+        state.amount_total,
+        state.currency,
+        state.payment_intent_id,
+    ) == (
+        "open",
+        "unpaid",
+        199,
+        "usd",
+        None,
+    )
+    assert (state.order_id, state.user_id) == ("01A", "U-ada")
+
+
+def test_a_paid_checkout_is_complete_names_its_order_and_is_listed_as_completed(provider: Provider) -> None:
+    paid = provider.gateway.open_checkout(checkout("01A"))
+    provider.gateway.open_checkout(checkout("01B"))  # left open
+    provider.pay(paid.session_id)
+
+    state = provider.gateway.session(paid.session_id)
+    assert (state.status, state.payment_status, state.amount_total) == ("complete", "paid", 199)
+    assert state.payment_intent_id is not None
+    assert provider.gateway.order_of_payment(state.payment_intent_id) == ("01A", "U-ada")
+    assert [each.session_id for each in provider.gateway.completed_sessions(int(time.time()) - 60)] == [
+        paid.session_id
+    ]
+    assert list(provider.gateway.completed_sessions(int(time.time()) + 60)) == []
+
+
+def test_a_charges_refunds_are_listed_newest_first(provider: Provider) -> None:
+    opened = provider.gateway.open_checkout(checkout("01A"))
+    provider.pay(opened.session_id)
+    intent = provider.gateway.session(opened.session_id).payment_intent_id
+    assert intent is not None
+
+    provider.refund(intent, 100)
+    provider.refund(intent, 50)
+
+    refunds = provider.gateway.refunds(provider.charge_of(intent))
+    assert [(refund.amount, refund.status) for refund in refunds] == [(50, "succeeded"), (100, "succeeded")]
+    assert len({refund.refund_id for refund in refunds}) == 2
+
+
+def test_what_the_provider_does_not_know_is_unavailable(provider: Provider) -> None:
+    with pytest.raises(PaymentsUnavailable):
+        provider.gateway.session("cs_unknown")
+    with pytest.raises(PaymentsUnavailable):
+        provider.gateway.order_of_payment("pi_unknown")
+
+
+def test_a_webhook_is_read_only_with_its_signature(provider: Provider) -> None:
+    event = {"id": "evt_1", "type": "checkout.session.completed", "data": {"object": {"id": "cs_1"}}}
+    payload = json.dumps(event).encode()
+
+    assert provider.gateway.verify_event(payload, provider.sign(payload)) == event
+    for signature in (None, "", provider.sign(b'{"id": "evt_2"}')):
+        with pytest.raises(InvalidSignature):
+            provider.gateway.verify_event(payload, signature)
