@@ -269,7 +269,7 @@ def test_past_the_checkouts_a_day_a_checkout_is_refused_with_nothing_recorded(sh
         shop.checkout()
 
     assert limited.value.details["limit"] == CHECKOUTS_A_DAY
-    assert (len(shop.orders.orders), len(shop.stripe.opened), shop.places_taken()) == (3, 3, 3)
+    assert (len(shop.orders.orders), len(shop.stripe.opened), shop.places_taken()) == (CHECKOUTS_A_DAY,) * 3
 
 
 def test_a_place_another_checkout_took_meanwhile_is_read_again(shop: Shop) -> None:
