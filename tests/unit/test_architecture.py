@@ -37,8 +37,8 @@ PORTS = {
 FORBIDDEN = {
     "imagegen.models": ("imagegen.services", "imagegen.adapters", "imagegen.repositories", "imagegen.api",
                         "imagegen.composition", "imagegen.aws", "imagegen.config", *SDKS),
-    "imagegen.services": ("imagegen.adapters", "imagegen.repositories", "imagegen.api", "imagegen.composition",
-                          "imagegen.aws", "imagegen.config", *SDKS),
+    "imagegen.services": ("imagegen.adapters", "imagegen.repositories", "imagegen.api",
+                          "imagegen.composition", "imagegen.aws", "imagegen.config", *SDKS),
     "imagegen.repositories": ("imagegen.adapters", "imagegen.api", "imagegen.composition", "imagegen.aws",
                               "imagegen.config"),
     "imagegen.adapters": ("imagegen.api", "imagegen.composition", "imagegen.repositories", "imagegen.config"),
