@@ -277,7 +277,7 @@ class InMemoryJobQueue:
 # ---------------------------------------------------------------------------------- pictures
 # A picture is a format's magic bytes, then what it shows, then an end mark: enough for the imaging twin to
 # tell a picture from another file, a whole one from a cut one, and its format and size, with no pixels.
-_DRAWN = re.compile(rb"twin picture (\d+)x(\d+) frames=(\d+);")
+_DRAWN = re.compile(rb"twin picture (\d+)x(\d+) frames=(\d+)")
 _END = b";end of picture"
 _MAGIC = {
     "JPEG": b"\xff\xd8\xff\xe0",
@@ -288,9 +288,11 @@ _MAGIC = {
 _ACCEPTED_LABELS = ", ".join(f.label for f in formats.FORMATS[:-1]) + f" or {formats.FORMATS[-1].label}"
 
 
-def picture(image_format: str, width: int, height: int, frames: int = 1) -> bytes:
-    """A picture ``LabelledImaging`` reads: ``image_format`` is a format's name (``PNG``, ``JPEG``...)."""
-    return _MAGIC[image_format] + b"twin picture %dx%d frames=%d" % (width, height, frames) + _END
+def picture(image_format: str, width: int, height: int, frames: int = 1, padding: int = 0) -> bytes:
+    """A picture ``LabelledImaging`` reads: ``image_format`` is a format's name (``PNG``, ``JPEG``...);
+    ``padding`` bytes make it that much larger, as pixels that do not compress would."""
+    drawn = b"twin picture %dx%d frames=%d" % (width, height, frames)
+    return _MAGIC[image_format] + drawn + b"\0" * padding + _END
 
 
 def shrunk(width: int, height: int, max_side: int) -> tuple[int, int]:
