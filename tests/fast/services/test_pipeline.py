@@ -280,10 +280,11 @@ class FailsMeanwhile(InMemoryObjects):
     def __init__(self, piping: Piping, image: Image) -> None:
         super().__init__()
         self.objects = piping.parts.objects.objects
-        self.fail = lambda: piping.parts.images.fail(image, "meanwhile", expected=ImageStatus.PROCESSING)
+        self.images = piping.parts.images
+        self.image = image
 
     def write(self, key: str, data: bytes, content_type: str) -> None:
-        self.fail()
+        self.images.fail(self.image, "meanwhile", expected=ImageStatus.PROCESSING)
         super().write(key, data, content_type)
 
 
