@@ -3,6 +3,8 @@
 // and once on a 401, errors carried in the API's own words. Nothing else of the page writes a path
 // of the API or a header: the views call `state.api.generate(body)`, `state.api.listImages(query)`...
 
+import { words } from "./words.js";
+
 const REFRESH_MARGIN_MS = 60_000; // refresh this long before the access token expires
 const STORAGE_KEY = "imagegen.session";
 const PREFIX = "/api/v1";
@@ -65,8 +67,9 @@ async function errorOf(response) {
   }
   const error = body && body.error;
   if (error && error.code) return new ApiError(response.status, error.code, error.message, error.details || {});
-  const message = (body && body.message) || response.statusText || "The service did not answer.";
-  return new ApiError(response.status, response.status === 429 ? "RATE_LIMITED" : "UNAVAILABLE", message);
+  // An HTTP status's own text ("Too Many Requests") is no word for people.
+  const busy = response.status === 429;
+  return new ApiError(response.status, busy ? "RATE_LIMITED" : "UNAVAILABLE", busy ? words.busy : words.unavailable);
 }
 
 export class Api {

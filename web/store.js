@@ -2,6 +2,9 @@
 // it knows (one object each, updated in place wherever it is shown) and the references picked for
 // the next request.
 import { reactive } from "./vendor/vue.runtime.esm-browser.prod.js";
+import { coins, words } from "./words.js";
+
+export { coins };
 
 export const UNFINISHED = new Set(["PENDING", "PROCESSING"]);
 
@@ -112,9 +115,11 @@ export function said(error) {
   if (error && error.code === "INSUFFICIENT_COINS") {
     if (state.user && Number.isInteger(error.details.balance)) state.user.coins = error.details.balance;
     if (canBuy()) return error.message;
-    return `${error.message} Ask an admin for coins; a generation or upload that fails gives its coins back.`;
+    return `${error.message} ${words.askForCoins}`;
   }
-  return (error && error.message) || "Something went wrong.";
+  // fetch's own failure ("Failed to fetch", "Load failed"): the service was not reached.
+  if (error instanceof TypeError) return words.unreachable;
+  return (error && error.message) || words.somethingWrong;
 }
 
 /** Whether an error is a 402 to answer with the packs ("Buy coins" beside it). */
@@ -181,13 +186,8 @@ export function when(iso) {
   return new Date(iso).toLocaleString(locales(), { dateStyle: "medium", timeStyle: "short" });
 }
 
+/** The service ended the session: the sign-in page, saying so. */
 export function endSession(error) {
   forgetUser();
-  const why = error.message ? `${error.message[0].toLowerCase()}${error.message.slice(1)}` : "sign in again.";
-  state.ended = error.code === "TOKEN_EXPIRED" ? "Your session expired: sign in again." : `You were signed out: ${why}`;
-}
-
-/** "1 coin", "250 coins". */
-export function coins(amount) {
-  return `${amount} ${Math.abs(amount) === 1 ? "coin" : "coins"}`;
+  state.ended = error.code === "TOKEN_EXPIRED" ? words.sessionExpired : words.signedOut;
 }

@@ -303,7 +303,7 @@ def test_the_coin_history_names_purchases_refunds_and_disputes_with_their_order(
         ("Dispute won", "Order of Creator, $5.99", "+2000", "-500"),
         ("Disputed payment", "Order of Creator, $5.99", "-2000", "-2500"),
         ("Refund of a purchase", "Order of Starter, $1.99", "-500", "-500"),
-        ("Granted by an admin \u00b7 spent", "", "-3500", "0"),
+        ("Taken by an admin \u00b7 spent", "", "-3500", "0"),
         ("Bought Creator", "Order of Creator, $5.99", "+2000", "3500"),
         ("Bought Starter", "Order of Starter, $1.99", "+500", "1500"),
         ("Welcome coins", "", "+1000", "1000"),

@@ -2,6 +2,7 @@
 import { SessionEnded } from "../api.js";
 import { coins, imageName, said, state, updateUser } from "../store.js";
 import { pagedList } from "../paged-list.js";
+import { imageStatus, roleNames } from "../words.js";
 import { Orders } from "./orders.js";
 import { render } from "./admin.render.js"; // its markup: admin.template.html, compiled by `make templates`
 
@@ -30,6 +31,8 @@ export const Admin = {
   },
   methods: {
     imageName,
+    imageStatus,
+    roleNames,
     coins,
     /** Run an action on the chosen user: its error next to the actions, its success in place of an old error. */
     async manage(action) {

@@ -3,19 +3,8 @@ import { orderAddress } from "../address.js";
 import { SessionEnded } from "../api.js";
 import { pagedList } from "../paged-list.js";
 import { canBuy, coins, deleted, imageName, images, loadPacks, money, orders, packName, remember, rememberOrder, said, state, when } from "../store.js";
+import { ledgerEntry } from "../words.js";
 import { render } from "./coins.render.js"; // its markup: coins.template.html, compiled by `make templates`
-
-const REASONS = {
-  welcome: "Welcome coins",
-  generate: "Generation",
-  upload: "Upload",
-  refund: "Refund",
-  grant: "Granted by an admin",
-  purchase: "Bought coins", // "Bought Starter" once its order is known
-  purchase_refund: "Refund of a purchase",
-  dispute: "Disputed payment",
-  dispute_won: "Dispute won",
-};
 
 export const Coins = {
   mixins: [pagedList((query) => state.api.myTransactions(query), "transactions")],
@@ -70,10 +59,10 @@ export const Coins = {
         ...unknownOrders().map((id) => state.api.getOrder(id).then((body) => rememberOrder(body.order), () => {})),
       ]);
     },
+    /** What the entry was, in words: an edit or a new image, a failed image's coins back... */
     reason(entry) {
       const order = this.order(entry);
-      if (entry.reason === "purchase" && order) return `Bought ${packName(order.packId)}`;
-      return REASONS[entry.reason] || entry.reason;
+      return ledgerEntry(entry, { image: this.image(entry), pack: order ? packName(order.packId) : undefined });
     },
     async open(entry) {
       try {

@@ -19,6 +19,7 @@ import {
   UNFINISHED,
   updateUser,
 } from "../store.js";
+import { failure, imageKind, imageStatus, references, words } from "../words.js";
 import { References } from "./references.js";
 import { render } from "./detail.render.js"; // its markup: detail.template.html, compiled by `make templates`
 
@@ -53,6 +54,7 @@ export const Detail = {
   data() {
     return { ...freshFor(this.image), busy: false, split: 50 };
   },
+  setup: () => ({ words }),
   computed: {
     label() {
       return imageName(this.image);
@@ -165,6 +167,10 @@ export const Detail = {
       }
     },
     modelName,
+    failure,
+    imageKind,
+    imageStatus,
+    references,
     isReference,
     toggleReference,
     when(iso) {

@@ -2,6 +2,7 @@
 import { SessionEnded } from "../api.js";
 import { pagedList } from "../paged-list.js";
 import { deletedListeners, forget, imageName, images, isReference, madeListeners, refreshUser, remember, state, toggleReference, UNFINISHED } from "../store.js";
+import { failure, imageKind, imageStatus, references, STATUS_FILTER, TYPE_FILTER, words } from "../words.js";
 import { Detail } from "./detail.js";
 import { render } from "./gallery.render.js"; // its markup: gallery.template.html, compiled by `make templates`
 
@@ -13,6 +14,7 @@ export const Gallery = {
   components: { Detail },
   mixins: [pagedList((query) => state.api.listImages(query), "images", { query: (view) => ({ type: view.type, status: view.status }), size: PAGE_SIZE, keep: remember })],
   data: () => ({ opened: null, type: "", status: "", pollMs: POLL_FIRST_MS }),
+  setup: () => ({ types: TYPE_FILTER, statuses: STATUS_FILTER, words }),
   created() {
     this.pollTimer = null;
   },
@@ -124,6 +126,10 @@ export const Gallery = {
       return width / height;
     },
     label: imageName,
+    failure,
+    imageKind,
+    imageStatus,
+    references,
   },
   render,
 };

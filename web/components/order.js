@@ -4,6 +4,7 @@
 // why no coins were added.
 import { SessionEnded } from "../api.js";
 import { coins, money, packName, refreshUser, rememberOrder, said, state, when } from "../store.js";
+import { orderOutcome } from "../words.js";
 import { render } from "./order.render.js"; // its markup: order.template.html, compiled by `make templates`
 
 const FIRST_WAIT_MS = 1000;
@@ -25,23 +26,7 @@ export const OrderOutcome = {
       return { PAID: "paid", FAILED: "failed", EXPIRED: "expired", REFUNDED: "refunded", DISPUTED: "disputed" }[order.status] || "looking";
     },
     words() {
-      const order = this.order;
-      const got = order ? coins(order.coins) : "";
-      return {
-        missing: ["That order is not here", "It is someone else's, or the link is wrong."],
-        looking: ["Your purchase", "Looking it up…"],
-        confirming: ["Confirming your payment…", "This takes a few seconds."],
-        waiting: [
-          "Your payment is not confirmed yet",
-          "If you paid, the coins are added as soon as Stripe confirms the payment (a bank payment can take a few days). Nothing more is charged by checking again.",
-        ],
-        paid: [`${got} added`, this.balance === null ? "" : `Your balance is now ${coins(this.balance)}.`],
-        unpaid: ["No payment was made.", "You left the checkout without paying, and no coins were added."],
-        failed: ["The payment failed: no coins were added.", "Nothing was taken. You may try again with another way to pay."],
-        expired: ["The checkout expired: no payment was made.", "It was open for 30 minutes."],
-        refunded: ["This purchase was refunded", `Its ${got} were taken back.`],
-        disputed: ["This payment is disputed", `Its ${got} were taken back while the dispute lasts, and buying coins waits until it is settled.`],
-      }[this.outcome];
+      return orderOutcome(this.outcome, this.order ? coins(this.order.coins) : "", this.balance);
     },
     /** A payment that did not happen: the buyer may pick a pack again. */
     unpaid() {

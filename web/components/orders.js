@@ -3,16 +3,8 @@
 import { orderAddress } from "../address.js";
 import { pagedList } from "../paged-list.js";
 import { coins, loadPacks, money, packName, rememberOrder, state, when } from "../store.js";
+import { orderStatus } from "../words.js";
 import { render } from "./orders.render.js"; // its markup: orders.template.html, compiled by `make templates`
-
-const STATUS = {
-  CREATED: "Not paid yet", // its checkout is open, or being confirmed
-  PAID: "Paid",
-  FAILED: "Failed: not paid",
-  EXPIRED: "Expired: not paid",
-  REFUNDED: "Refunded",
-  DISPUTED: "Disputed",
-};
 
 export const Orders = {
   mixins: [pagedList((query, view) => state.api.userOrders(view.user, query), "orders", { size: 10, keep: rememberOrder })],
@@ -28,10 +20,8 @@ export const Orders = {
     when,
     orderAddress,
     status(order) {
-      if (order.status === "PAID" && order.amountRefunded > 0) {
-        return `Paid, ${money({ amount: order.amountRefunded, currency: order.price.currency })} refunded`;
-      }
-      return STATUS[order.status] || order.status;
+      const refunded = order.amountRefunded > 0 ? money({ amount: order.amountRefunded, currency: order.price.currency }) : "";
+      return orderStatus(order, refunded);
     },
   },
   render,

@@ -1,7 +1,8 @@
 // Upload: files picked or dropped, each POSTed to its presigned form with its progress and verdict.
 import { reactive } from "../vendor/vue.runtime.esm-browser.prod.js";
 import { ApiError, SessionEnded } from "../api.js";
-import { coins, forget, images, made, offersPacks, refreshUser, said, state, UNFINISHED, updateUser } from "../store.js";
+import { forget, images, made, offersPacks, refreshUser, said, state, UNFINISHED, updateUser } from "../store.js";
+import { failure, uploadRefused, words } from "../words.js";
 import { render } from "./upload.render.js"; // its markup: upload.template.html, compiled by `make templates`
 
 /** POST a file to its presigned form as a browser form does (the signed fields first, the file last),
@@ -108,32 +109,30 @@ export const Upload = {
       } catch (error) {
         if (error instanceof SessionEnded) return;
         entry.step = "refused";
-        entry.message = said(error);
         entry.short = offersPacks(error);
-        if (entry.imageId) entry.message += await this.cancel(entry.imageId);
+        // Charged, the file did not reach the bucket (whose reasons are its own, not a person's).
+        entry.message = entry.imageId ? uploadRefused(await this.cancel(entry.imageId)) : said(error);
       }
     },
     /** The file never reached the bucket: cancel its upload, which gives its coins back at once.
-     * Returns what to add to the verdict. */
+     * Returns the coins given back, or null if they come back later. */
     async cancel(id) {
       try {
         await state.api.deleteImage(id);
         forget(id);
         await refreshUser();
-        return ` Its ${coins(this.limits.cost)} came back.`;
-      } catch (error) {
-        if (error instanceof SessionEnded) return "";
-        return " Its coins come back within minutes."; // the sweeper fails and refunds it
+        return this.limits.cost;
+      } catch {
+        return null; // the sweeper fails and refunds it
       }
     },
     verdict(entry) {
       if (entry.step === "refused") return entry.message;
       if (entry.step === "sending") return `${Math.round(entry.progress * 100)} %`;
       const image = images.get(entry.imageId);
-      if (!image || UNFINISHED.has(image.status)) return "Checking the file…";
-      if (image.status === "COMPLETED") return "Done";
-      const refunded = image.coinsRefunded ? ` Its ${coins(image.coinsRefunded)} came back.` : "";
-      return `${image.error || "Failed."}${refunded}`;
+      if (!image || UNFINISHED.has(image.status)) return words.checkingFile;
+      if (image.status === "COMPLETED") return words.done;
+      return failure(image);
     },
     failed(entry) {
       const image = images.get(entry.imageId);

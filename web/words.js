@@ -1,0 +1,179 @@
+// The page's words for what the API says in codes: an image's status and kind, why it failed, the
+// coin history's entries, an order's status, a role, the session's end. The API's codes (COMPLETED, PROHIBITED_CONTENT, HTTP 400 INVALID_ARGUMENT...) stay in
+// the API: a person reads these. They are all here, in one module, so that translating the page
+// starts from one place.
+
+/** "1 coin", "250 coins". */
+export function coins(amount) {
+  return `${amount} ${Math.abs(amount) === 1 ? "coin" : "coins"}`;
+}
+
+/** Sentences of the page that depend on nothing. */
+export const words = {
+  busy: "Too many requests at once: wait a moment and try again.",
+  unavailable: "The service did not answer; try again in a moment.",
+  unreachable: "The service could not be reached: check the connection and try again.",
+  somethingWrong: "Something went wrong; try again.",
+  askForCoins: "Ask an admin for coins; a generation or upload that fails gives its coins back.",
+  sessionExpired: "Your session expired: sign in again.",
+  signedOut: "You were signed out: sign in again.",
+  working: "Working on it…",
+  checkingFile: "Checking the file…",
+  done: "Done",
+};
+
+// ------------------------------------------------------------------------------ images
+
+const STATUS = {
+  GENERATED: { PENDING: "Waiting to start", PROCESSING: "Working on it", COMPLETED: "Done", FAILED: "Failed" },
+  UPLOADED: { PENDING: "Waiting for the file", PROCESSING: "Checking the file", COMPLETED: "Done", FAILED: "Failed" },
+};
+
+/** Where an image stands: "Working on it", "Done"... */
+export function imageStatus(image) {
+  return (STATUS[image.type] || STATUS.GENERATED)[image.status] || "Working on it";
+}
+
+/** The gallery's filters, by the API's values: [value, words] ("" for any). */
+export const TYPE_FILTER = [
+  ["", "All"],
+  ["GENERATED", "Generated"],
+  ["UPLOADED", "Uploaded"],
+];
+export const STATUS_FILTER = [
+  ["", "Any"],
+  ["COMPLETED", "Done"],
+  ["PENDING", "Waiting to start"],
+  ["PROCESSING", "Working on it"],
+  ["FAILED", "Failed"],
+];
+
+/** What an image is: "Generated", "Edited" (an edit of another image), "Uploaded". */
+export function imageKind(image) {
+  if (image.type === "UPLOADED") return "Uploaded";
+  return image.parentImageId ? "Edited" : "Generated";
+}
+
+/** "1 reference", "3 references". */
+export function references(count) {
+  return `${count} ${count === 1 ? "reference" : "references"}`;
+}
+
+/** "your 100 coins are back". */
+function coinsBack(amount) {
+  return `your ${coins(amount)} ${amount === 1 ? "is" : "are"} back`;
+}
+
+// Why an image failed. The API's `error` is the service's English sentence, some with the model's
+// own codes in it ("(PROHIBITED_CONTENT)", "(HTTP 400 INVALID_ARGUMENT)"): never shown. The causes
+// docs/api.md names are recognised by the service's sentences for them; any other is said in general.
+const GENERATION_FAILURES = [
+  [/declined this prompt|did not make an image/i, "The model would not draw this prompt"],
+  [/no longer available/i, "This model is no longer offered; pick another one"],
+  [/unavailable|did not answer in time|generated in time/i, "The model was too busy to make it"],
+  [/image to edit is gone/i, "The image to edit was deleted"],
+  [/reference image is gone/i, "A reference image was deleted"],
+  [/input image could not be read/i, "An image given to the model could not be read"],
+];
+const UPLOAD_FAILURES = [
+  [/never arrived/i, "The file never arrived"],
+  [/damaged or incomplete/i, "The image is damaged or incomplete"],
+  [/too large to process|pixels: more than/i, "The image has too many pixels to use"],
+  [/no pixels/i, "The image is empty"],
+  [/asked for as|was sent as/i, "The file is not the kind of image it was sent as"],
+  [/bytes declared/i, "The file is larger than it said"],
+  [/starts like|is not a/i, "The file is not an image the service takes"],
+];
+
+/** Why a FAILED image failed, in plain words, and its coins back: "The model would not draw this
+ * prompt; your 100 coins are back." */
+export function failure(image) {
+  const uploaded = image.type === "UPLOADED";
+  const known = (uploaded ? UPLOAD_FAILURES : GENERATION_FAILURES).find(([pattern]) => pattern.test(image.error || ""));
+  const cause = known ? known[1] : uploaded ? "The file could not be used" : "The image could not be made";
+  return image.coinsRefunded ? `${cause}; ${coinsBack(image.coinsRefunded)}.` : `${cause}.`;
+}
+
+/** A file the bucket would not take (its own reason is the storage's, not a person's), with its coins
+ * back or coming. */
+export function uploadRefused(refunded) {
+  return refunded === null
+    ? "The file could not be sent; its coins come back within minutes."
+    : `The file could not be sent; ${coinsBack(refunded)}.`;
+}
+
+// ------------------------------------------------------------------------------ coins
+
+const LEDGER = {
+  welcome: "Welcome coins",
+  upload: "Upload",
+  purchase: "Bought coins", // "Bought Starter" once its order is known
+  purchase_refund: "Refund of a purchase",
+  dispute: "Disputed payment",
+  dispute_won: "Dispute won",
+};
+
+/** A coin history entry, in words: `image` is the image it concerns, if known; `pack` the name of the
+ * pack of its order, if known. */
+export function ledgerEntry(entry, { image = undefined, pack = undefined } = {}) {
+  switch (entry.reason) {
+    case "generate":
+      if (!image) return "New image or edit";
+      return image.parentImageId ? "Edit" : "New image";
+    case "refund":
+      if (image && image.status === "FAILED") return image.type === "UPLOADED" ? "Coins back: the upload failed" : "Coins back: the image failed";
+      return "Coins back";
+    case "grant":
+      return entry.amount < 0 ? "Taken by an admin" : "Granted by an admin";
+    case "purchase":
+      return pack ? `Bought ${pack}` : LEDGER.purchase;
+    default:
+      return LEDGER[entry.reason] || (entry.amount < 0 ? "Coins taken" : "Coins added");
+  }
+}
+
+// ------------------------------------------------------------------------------ orders
+
+const ORDER_STATUS = {
+  CREATED: "Not paid yet", // its checkout is open, or being confirmed
+  PAID: "Paid",
+  FAILED: "Failed: not paid",
+  EXPIRED: "Expired: not paid",
+  REFUNDED: "Refunded",
+  DISPUTED: "Disputed",
+};
+
+/** An order's status in words; `refunded`: the money refunded of a paid one, written ("$1.99"), or "". */
+export function orderStatus(order, refunded = "") {
+  if (order.status === "PAID" && refunded) return `Paid, ${refunded} refunded`;
+  return ORDER_STATUS[order.status] || "Not paid yet";
+}
+
+/** The outcome of a purchase, as [heading, sentence]: `outcome` is where it stands (order.js), `got`
+ * the coins it buys ("500 coins"), `balance` the balance after it (or null). */
+export function orderOutcome(outcome, got, balance) {
+  return {
+    missing: ["That order is not here", "It is someone else's, or the link is wrong."],
+    looking: ["Your purchase", "Looking it up…"],
+    confirming: ["Confirming your payment…", "This takes a few seconds."],
+    waiting: [
+      "Your payment is not confirmed yet",
+      "If you paid, the coins are added as soon as Stripe confirms the payment (a bank payment can take a few days). Nothing more is charged by checking again.",
+    ],
+    paid: [`${got} added`, balance === null ? "" : `Your balance is now ${coins(balance)}.`],
+    unpaid: ["No payment was made.", "You left the checkout without paying, and no coins were added."],
+    failed: ["The payment failed: no coins were added.", "Nothing was taken. You may try again with another way to pay."],
+    expired: ["The checkout expired: no payment was made.", "It was open for 30 minutes."],
+    refunded: ["This purchase was refunded", `Its ${got} were taken back.`],
+    disputed: ["This payment is disputed", `Its ${got} were taken back while the dispute lasts, and buying coins waits until it is settled.`],
+  }[outcome];
+}
+
+// ------------------------------------------------------------------------------ people
+
+const ROLES = { USER: "User", ADMIN: "Admin" };
+
+/** A user's roles in words: "Admin", "User". */
+export function roleNames(list) {
+  return list.includes("ADMIN") ? ROLES.ADMIN : ROLES.USER;
+}
