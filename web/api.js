@@ -2,11 +2,17 @@
 // document (docs/openapi.json), JSON in and out, the session's tokens refreshed before they expire
 // and once on a 401, errors carried in the API's own words. Nothing else of the page writes a path
 // of the API or a header: the views call `state.api.generate(body)`, `state.api.listImages(query)`...
-
+//
+// The session's tokens are kept in localStorage, so a new tab and a browser restart stay signed in
+// for as long as the service keeps the session (30 days). Every tab of the page shares them: a
+// refresh token is used once (the service revokes a session whose token comes back later than 30 s),
+// so one tab refreshes at a time and the others take its new tokens; a sign-out in one tab signs
+// out the others.
 import { words } from "./words.js";
 
 const REFRESH_MARGIN_MS = 60_000; // refresh this long before the access token expires
 const STORAGE_KEY = "imagegen.session";
+const REFRESH_LOCK = "imagegen.refresh"; // held by the one tab refreshing the shared tokens
 const PREFIX = "/api/v1";
 
 // Every operation the page calls, by the document's operationId in camelCase: its method, its path
@@ -72,13 +78,46 @@ async function errorOf(response) {
   return new ApiError(response.status, busy ? "RATE_LIMITED" : "UNAVAILABLE", busy ? words.busy : words.unavailable);
 }
 
+/** The session as stored: `{ token, refreshToken, expiresAt, userId }`, or null. */
+function stored() {
+  try {
+    return JSON.parse(localStorage.getItem(STORAGE_KEY) || "null");
+  } catch {
+    return null; // not ours, or damaged: no session
+  }
+}
+
+/** `work()` while holding the page's lock `name` in every tab (the Web Locks API), or at once where
+ * the browser has none. */
+function holding(name, work) {
+  return navigator.locks ? navigator.locks.request(name, work) : work();
+}
+
 export class Api {
-  /** `baseUrl` is the API's origin ("" for the page's own), the routes hang off /api/v1. */
-  constructor(baseUrl, onSessionEnded) {
+  /** `baseUrl` is the API's origin ("" for the page's own), the routes hang off /api/v1.
+   * `onSessionEnded(error)`: the service ended the session (revoked, expired). `onElsewhere(signedIn)`:
+   * another tab signed out (false), or signed in someone this tab did not show (true). */
+  constructor(baseUrl, onSessionEnded, onElsewhere = () => {}) {
     this.baseUrl = baseUrl.replace(/\/+$/, "");
     this.onSessionEnded = onSessionEnded;
-    this.session = JSON.parse(sessionStorage.getItem(STORAGE_KEY) || "null");
+    this.onElsewhere = onElsewhere;
+    this.session = stored();
     this.refreshing = null;
+    window.addEventListener("storage", (event) => {
+      if (event.storageArea === localStorage && (event.key === STORAGE_KEY || event.key === null)) this.followStorage();
+    });
+  }
+
+  /** Another tab changed the stored session: its refreshed tokens are this tab's too (silently); its
+   * sign-out signs this tab out; another user signed in there is shown here too. */
+  followStorage() {
+    const before = this.session;
+    this.session = stored();
+    if (!this.session) {
+      if (before) this.onElsewhere(false);
+    } else if (!before || before.userId !== this.session.userId) {
+      this.onElsewhere(true);
+    }
   }
 
   url(path) {
@@ -89,24 +128,27 @@ export class Api {
     return this.session !== null;
   }
 
-  keep(tokens) {
+  /** Keep new tokens of `userId`'s session, for this tab and the others. */
+  keep(tokens, userId) {
     this.session = {
       token: tokens.token,
       refreshToken: tokens.refreshToken,
       expiresAt: Date.now() + tokens.expiresIn * 1000,
+      userId,
     };
-    sessionStorage.setItem(STORAGE_KEY, JSON.stringify(this.session));
+    localStorage.setItem(STORAGE_KEY, JSON.stringify(this.session));
   }
 
+  /** Forget the session, in every tab (the others hear of it and show the sign-in page). */
   forget() {
     this.session = null;
-    sessionStorage.removeItem(STORAGE_KEY);
+    localStorage.removeItem(STORAGE_KEY);
   }
 
   /** Sign in with a Google ID token (Google's button, or the local stack's issuer). */
   async signIn(idToken) {
     const body = await this.operation("signInWithGoogle", { body: { token: idToken } });
-    this.keep(body);
+    this.keep(body, body.user.id);
     return body.user;
   }
 
@@ -129,18 +171,36 @@ export class Api {
     return response.ok ? (await response.json()).token : null;
   }
 
-  /** One refresh at a time, however many calls need it. */
+  /** New tokens for the session: one refresh at a time, however many calls (and tabs) need it. Under
+   * the lock, the stored session is read again: tokens another tab got meanwhile are taken as they
+   * are, its used refresh token never sent again. Rejects with SessionEnded when the service refuses
+   * (the session is forgotten), with the error as it is when the service could not be asked (the
+   * session is kept for the next try). */
   refresh() {
     if (!this.refreshing) {
-      this.refreshing = this.operation("refresh", { body: { refreshToken: this.session.refreshToken } })
-        .then((tokens) => this.keep(tokens))
-        .catch((error) => {
+      const used = this.session;
+      this.refreshing = holding(REFRESH_LOCK, async () => {
+        const now = stored();
+        if (!now || now.userId !== used.userId) {
+          this.followStorage(); // signed out (or in as someone else) in another tab
+          throw elsewhere();
+        }
+        if (now.refreshToken !== used.refreshToken) {
+          this.session = now; // refreshed by another tab
+          return;
+        }
+        let tokens;
+        try {
+          tokens = await this.operation("refresh", { body: { refreshToken: now.refreshToken } });
+        } catch (error) {
+          if (!(error instanceof ApiError) || error.status === 429 || error.status >= 500) throw error;
           this.forget();
-          throw new SessionEnded(error.status || 401, error.code || "UNAUTHORIZED", error.message);
-        })
-        .finally(() => {
-          this.refreshing = null;
-        });
+          throw new SessionEnded(error.status, error.code, error.message);
+        }
+        this.keep(tokens, now.userId);
+      }).finally(() => {
+        this.refreshing = null;
+      });
     }
     return this.refreshing;
   }
@@ -241,8 +301,9 @@ export class Api {
 
   async request(method, path, body = undefined, { anonymous = false, query = {}, headers = {} } = {}) {
     if (!anonymous && this.session && Date.now() > this.session.expiresAt - REFRESH_MARGIN_MS) {
-      await this.refresh().catch((error) => this.ended(error));
+      await this.refreshOrEnd();
     }
+    let sentWith = null; // the session whose token the call carried
     const send = () => {
       const url = new URL(this.url(path), window.location.href);
       for (const [key, value] of Object.entries(query)) {
@@ -250,28 +311,56 @@ export class Api {
       }
       const sent = { ...headers };
       if (body !== undefined) sent["Content-Type"] = "application/json";
-      if (!anonymous && this.session) sent.Authorization = `Bearer ${this.session.token}`;
+      sentWith = anonymous ? null : this.session;
+      if (sentWith) sent.Authorization = `Bearer ${sentWith.token}`;
       return fetch(url, { method, headers: sent, body: body === undefined ? undefined : JSON.stringify(body) });
     };
     let response = await send();
     if (response.status === 401 && !anonymous && this.session) {
       const refused = await errorOf(response); // why the token was refused says more than the refresh
-      await this.refresh().catch(() => this.ended(refused));
+      // Tokens another tab got while the call was on its way are tried as they are.
+      if (this.session === sentWith) await this.refreshOrEnd(refused);
       response = await send(); // once: a second 401 ends the session below
     }
     if (response.status === 204) return null;
     if (!response.ok) {
       const error = await errorOf(response);
-      if (response.status === 401 && !anonymous) this.ended(error);
+      if (response.status === 401 && !anonymous) {
+        // Signed out in another tab while the call was on its way: that tab said so already.
+        if (this.session === null) throw elsewhere();
+        this.end(error);
+      }
       throw error;
     }
     return response.json();
   }
 
-  ended(error) {
-    this.forget();
+  /** Refresh the tokens, or end the session if the service refused (said as `why`, else as the
+   * refusal); a refresh the service could not be asked for fails this call only. */
+  async refreshOrEnd(why = null) {
+    try {
+      await this.refresh();
+    } catch (error) {
+      if (!(error instanceof SessionEnded)) throw error;
+      this.end(error.elsewhere ? error : why || error);
+    }
+  }
+
+  /** The session ended, `error` says why: forgotten in every tab and said (unless another tab ended
+   * it, and said so), the call rejected with SessionEnded. */
+  end(error) {
     const ended = error instanceof SessionEnded ? error : new SessionEnded(401, error.code, error.message);
-    this.onSessionEnded(ended);
+    if (!ended.elsewhere) {
+      this.forget();
+      this.onSessionEnded(ended);
+    }
     throw ended;
   }
+}
+
+/** The session ended by another tab (signed out there, or signed in as someone else). */
+function elsewhere() {
+  const ended = new SessionEnded(401, "UNAUTHORIZED", words.signedOutElsewhere);
+  ended.elsewhere = true;
+  return ended;
 }

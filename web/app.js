@@ -6,26 +6,40 @@ import { createApp } from "./vendor/vue.runtime.esm-browser.prod.js";
 import { Api, SessionEnded } from "./api.js";
 import { SignIn } from "./components/sign-in.js";
 import { Shell } from "./components/shell.js";
-import { endSession, state } from "./store.js";
+import { endSession, forgetUser, state } from "./store.js";
+import { words } from "./words.js";
 import { render } from "./app.render.js"; // its markup: app.template.html, compiled by `make templates`
+
+/** The user of the stored session (this tab's, or one another tab signed in), shown. */
+async function showUser() {
+  if (!state.api.signedIn()) return;
+  try {
+    const { user } = await state.api.me();
+    // Unless signed out, or in as someone else, meanwhile.
+    if (state.api.signedIn() && state.api.session.userId === user.id) state.user = user;
+  } catch (error) {
+    if (!(error instanceof SessionEnded)) state.api.forget();
+  }
+}
+
+/** Another tab signed out (this one shows the sign-in page, at once) or signed someone in (this one
+ * shows them, not what it showed of anyone before). */
+function elsewhere(signedIn) {
+  forgetUser();
+  state.ended = signedIn ? "" : words.signedOutElsewhere;
+  if (signedIn) showUser();
+}
 
 const App = {
   components: { SignIn, Shell },
   setup: () => state,
-  async mounted() {
-    if (!state.api.signedIn()) return;
-    try {
-      state.user = (await state.api.me()).user;
-    } catch (error) {
-      if (!(error instanceof SessionEnded)) state.api.forget();
-    }
-  },
+  mounted: showUser,
   render,
 };
 
 async function start() {
   state.config = await (await fetch("config.json")).json();
-  state.api = new Api(state.config.apiUrl, endSession);
+  state.api = new Api(state.config.apiUrl, endSession, elsewhere);
   window.addEventListener("unhandledrejection", (event) => {
     if (event.reason instanceof SessionEnded) event.preventDefault(); // already shown on the sign-in page
   });

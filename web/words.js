@@ -1,5 +1,5 @@
 // The page's words for what the API says in codes: an image's status and kind, why it failed, the
-// coin history's entries, an order's status, a role, the session's end. The API's codes (COMPLETED, PROHIBITED_CONTENT, HTTP 400 INVALID_ARGUMENT...) stay in
+// coin history's entries, an order's status, a role, the session's comings and goings. The API's codes (COMPLETED, PROHIBITED_CONTENT, HTTP 400 INVALID_ARGUMENT...) stay in
 // the API: a person reads these. They are all here, in one module, so that translating the page
 // starts from one place.
 
@@ -15,6 +15,7 @@ export const words = {
   unreachable: "The service could not be reached: check the connection and try again.",
   somethingWrong: "Something went wrong; try again.",
   askForCoins: "Ask an admin for coins; a generation or upload that fails gives its coins back.",
+  signedOutElsewhere: "You signed out in another tab.",
   sessionExpired: "Your session expired: sign in again.",
   signedOut: "You were signed out: sign in again.",
   working: "Working on it…",

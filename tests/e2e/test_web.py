@@ -170,7 +170,8 @@ def test_an_error_is_shown_by_its_button_in_the_apis_words_and_cleared_by_the_ne
 
 def test_a_revoked_session_returns_to_sign_in_saying_why(page: Page, api: Api) -> None:
     sign_in(page, api, new_email())
-    token = page.evaluate("JSON.parse(sessionStorage.getItem('imagegen.session')).token")
+    expect(page.get_by_text("Nothing here yet.")).to_be_visible()  # no call left on its way
+    token = page.evaluate("JSON.parse(localStorage.getItem('imagegen.session')).token")
     assert api.call("POST", "/auth/logout", token).status_code == 204  # signed out elsewhere
 
     page.get_by_label("Prompt").fill("a harbour")
@@ -722,7 +723,7 @@ def test_with_a_google_client_id_the_page_signs_in_with_googles_button_and_again
     email = new_email()
     sign_in_with_google(page, email)
     expect(page.get_by_label("Coins")).to_have_text("1000 coins")
-    me = page.evaluate("JSON.parse(sessionStorage.getItem('imagegen.session')).token")
+    me = page.evaluate("JSON.parse(localStorage.getItem('imagegen.session')).token")
     assert api.call("GET", "/auth/me", me).json()["user"]["email"] == email
 
     page.get_by_role("button", name="Sign out").click()
@@ -827,7 +828,7 @@ def test_the_page_runs_under_the_sites_content_security_policy_and_no_string_run
 
 
 def stored_session(page: Page) -> dict[str, Any]:
-    session: dict[str, Any] = page.evaluate("JSON.parse(sessionStorage.getItem('imagegen.session'))")
+    session: dict[str, Any] = page.evaluate("JSON.parse(localStorage.getItem('imagegen.session'))")
     return session
 
 
@@ -854,9 +855,9 @@ def test_a_refused_access_token_is_refreshed_once_and_the_call_goes_through(page
     sign_in(page, api, new_email())
     page.evaluate(  # as if the signing key had rotated under a token still in its lifetime
         """() => {
-            const session = JSON.parse(sessionStorage.getItem("imagegen.session"));
+            const session = JSON.parse(localStorage.getItem("imagegen.session"));
             session.token = session.token.slice(0, -4) + "AAAA";
-            sessionStorage.setItem("imagegen.session", JSON.stringify(session));
+            localStorage.setItem("imagegen.session", JSON.stringify(session));
         }"""
     )
     page.reload()  # the page reads the stored session again: GET /auth/me answers 401, then a refresh

@@ -117,7 +117,7 @@ def test_a_pack_is_bought_on_stripes_page_and_its_coins_arrive_in_the_same_signe
     assert set(lagging) == {"PAID"}
     page.unroute_all(behavior="ignoreErrors")
 
-    # Still signed in: the session came back with the tab, its tokens in sessionStorage.
+    # Still signed in: the session came back with the tab, its tokens in localStorage.
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
     expect(page.get_by_role("form", name="Sign in")).to_have_count(0)
     assert stored_session(page)["refreshToken"] == signed_in["refreshToken"]

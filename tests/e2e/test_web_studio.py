@@ -1,5 +1,6 @@
-"""The studio's front end (issue 25), in Chromium against the local stack: plain words where the API
-has codes. Screenshots kept in test-artifacts/web/."""
+"""The studio's front end (issue 25), in Chromium against the local stack: the session kept across
+tabs and browser restarts (and ended in every tab at once), and plain words where the API has
+codes. Screenshots kept in test-artifacts/web/."""
 
 from __future__ import annotations
 
@@ -56,6 +57,113 @@ def views(page: Page, name: str) -> None:
 
 def shown_text(page: Page) -> str:
     return page.locator("body").inner_text()
+
+
+# ------------------------------------------------------------------------------ staying signed in
+
+
+def test_a_new_tab_and_a_restarted_browser_stay_signed_in(
+    page: Page, other_tab: Page, browser: Browser, api: Api, no_script_errors: list[str]  # noqa: F811
+) -> None:
+    email = new_email()
+    sign_in(page, api, email)
+    expect(page.get_by_text("Nothing here yet.")).to_be_visible()
+
+    other_tab.goto(api.stack.api_url + "/app/")  # a new tab
+    signed_in_as(other_tab, email)
+    expect(other_tab.get_by_label("Coins")).to_have_text("1000 coins")
+
+    kept = page.context.storage_state()  # what a browser keeps of the site when it is closed
+    restarted: BrowserContext = browser.new_context(storage_state=kept, viewport={"width": 1100, "height": 800})
+    try:
+        again = watched(restarted.new_page(), no_script_errors)
+        again.goto(api.stack.api_url + "/app/")
+        signed_in_as(again, email)
+        expect(again.get_by_text("Nothing here yet.")).to_be_visible()  # its calls go through
+    finally:
+        restarted.close()
+
+
+def test_tabs_share_each_refresh_and_stay_signed_in(page: Page, other_tab: Page, api: Api) -> None:
+    """Refresh tokens are used once: a tab sending one another tab already used (its successor replaced
+    since) would end the session for both. Each tab takes the tokens the other got instead."""
+    page.clock.install()  # the tabs' clock (their browser's), moved on below; the service keeps real time
+    email = new_email()
+    sign_in(page, api, email)
+    other_tab.goto(api.stack.api_url + "/app/")
+    signed_in_as(other_tab, email)
+    refreshes: list[str] = []
+    for tab in (page, other_tab):
+        tab.on("request", lambda request: refreshes.append(request.url) if "/auth/refresh" in request.url else None)
+
+    def expire_soon() -> None:
+        """Both tabs' clock on to 30 s before the access token expires."""
+        page.clock.fast_forward(stored_session(page)["expiresAt"] - page.evaluate("Date.now()") - 30_000)
+
+    expire_soon()
+    views(page, "Coins")  # this tab refreshes
+    expect(page.get_by_role("region", name="Coin history")).to_contain_text("Welcome coins")
+    assert len(refreshes) == 1
+    views(other_tab, "Coins")  # the other has the new tokens already: no refresh of its own
+    expect(other_tab.get_by_role("region", name="Coin history")).to_contain_text("Welcome coins")
+    assert len(refreshes) == 1
+
+    expire_soon()
+    views(page, "Gallery")  # this tab again: the first refresh token's successor is replaced
+    expect(page.get_by_text("Nothing here yet.")).to_be_visible()
+    assert len(refreshes) == 2
+    expire_soon()
+    views(other_tab, "Gallery")  # the other refreshes with the newest token, not the one it began with
+    expect(other_tab.get_by_text("Nothing here yet.")).to_be_visible()
+    assert len(refreshes) == 3
+
+    views(page, "Coins")
+    expect(page.get_by_role("region", name="Coin history")).to_contain_text("Welcome coins")
+    for tab in (page, other_tab):
+        signed_in_as(tab, email)
+    assert api.call("GET", "/auth/me", stored_session(page)["token"]).status_code == 200  # the session lives
+
+
+def test_a_refresh_that_cannot_reach_the_service_keeps_the_session(page: Page, api: Api) -> None:
+    page.clock.install()
+    email = new_email()
+    sign_in(page, api, email)
+    page.route("**/api/v1/auth/refresh", lambda route: route.abort())  # offline for a moment
+    page.clock.fast_forward(stored_session(page)["expiresAt"] - page.evaluate("Date.now()") - 30_000)
+
+    views(page, "Coins")
+    history = page.get_by_role("region", name="Coin history")
+    expect(history.get_by_role("alert")).to_have_text("The service could not be reached: check the connection and try again.")
+    signed_in_as(page, email)  # the session is not forgotten for want of a connection
+    assert stored_session(page) is not None
+
+    page.unroute("**/api/v1/auth/refresh")
+    views(page, "Gallery")
+    expect(page.get_by_text("Nothing here yet.")).to_be_visible()
+    signed_in_as(page, email)
+
+
+def test_signing_out_in_one_tab_signs_out_the_others_at_once(page: Page, other_tab: Page, api: Api) -> None:
+    email = new_email()
+    sign_in(page, api, email)
+    other_tab.goto(api.stack.api_url + "/app/#coins")
+    signed_in_as(other_tab, email)
+    expect(other_tab.get_by_role("region", name="Coin history")).to_contain_text("Welcome coins")
+    other_tab.evaluate("window.notReloaded = true")
+
+    page.get_by_role("button", name="Sign out").click()
+
+    expect(other_tab.get_by_role("form", name="Sign in")).to_be_visible()  # at once, without a reload
+    expect(other_tab.get_by_role("status")).to_have_text("You signed out in another tab.")
+    expect(other_tab.get_by_text("Welcome coins")).to_have_count(0)  # nothing of the user is left
+    assert other_tab.evaluate("window.notReloaded") is True
+    keep(other_tab, "30-signed-out-in-another-tab")
+
+    second = new_email()  # signing in again there shows the new user here, not the last one
+    sign_in(page, api, second)
+    signed_in_as(other_tab, second)
+    expect(other_tab.get_by_role("status")).to_have_count(0)
+    assert other_tab.evaluate("window.notReloaded") is True
 
 
 # ------------------------------------------------------------------------------ words for people

@@ -66,7 +66,7 @@ export const Buy = {
       return Math.floor(pack.coins / this.image.cost);
     },
     /** Open Stripe's checkout for the pack and go there: the whole page, in this tab (the session's
-     * tokens are in this tab's sessionStorage, and Stripe sends the buyer back to it). */
+     * tokens are kept in localStorage, and Stripe sends the buyer back to this tab). */
     async buy(pack) {
       this.buying = pack.id;
       this.failed = { pack: "", message: "" };
