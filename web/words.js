@@ -1,5 +1,6 @@
 // The page's words for what the API says in codes: an image's status and kind, why it failed, the
-// coin history's entries, an order's status, a role, the session's comings and goings. The API's codes (COMPLETED, PROHIBITED_CONTENT, HTTP 400 INVALID_ARGUMENT...) stay in
+// coin history's entries, an order's status, a role, the session's comings and goings, and the
+// prompt's help. The API's codes (COMPLETED, PROHIBITED_CONTENT, HTTP 400 INVALID_ARGUMENT...) stay in
 // the API: a person reads these. They are all here, in one module, so that translating the page
 // starts from one place.
 
@@ -21,7 +22,19 @@ export const words = {
   working: "Working on it…",
   checkingFile: "Checking the file…",
   done: "Done",
+  promptPlaceholder: "Describe the image: what is in it, where, the light, the style…",
+  promptKeys: "Enter generates, Shift+Enter starts a new line.",
+  changePlaceholder: "What to change: “make it night”, “add a red umbrella”…",
+  examplesHeading: "Examples",
 };
+
+/** A few prompts to start from, each with a short name (one click puts its prompt in the box). */
+export const EXAMPLE_PROMPTS = [
+  { name: "Lighthouse at dusk", prompt: "A lighthouse on a cliff at dusk, warm light in its windows, a calm sea, oil painting" },
+  { name: "Fox in the snow", prompt: "A red fox asleep in fresh snow, soft morning light, close-up photograph" },
+  { name: "Reading nook", prompt: "A cosy reading nook by a rainy window, plants and a sleeping cat, watercolour" },
+  { name: "Night market", prompt: "A busy night market in a futuristic city, neon signs in the rain, cinematic wide shot" },
+];
 
 // ------------------------------------------------------------------------------ images
 

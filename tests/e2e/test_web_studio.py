@@ -1,6 +1,6 @@
 """The studio's front end (issue 25), in Chromium against the local stack: the session kept across
-tabs and browser restarts (and ended in every tab at once), and plain words where the API has
-codes. Screenshots kept in test-artifacts/web/."""
+tabs and browser restarts (and ended in every tab at once), the prompt's help (examples, Enter to
+generate), and plain words where the API has codes. Screenshots kept in test-artifacts/web/."""
 
 from __future__ import annotations
 
@@ -164,6 +164,68 @@ def test_signing_out_in_one_tab_signs_out_the_others_at_once(page: Page, other_t
     signed_in_as(other_tab, second)
     expect(other_tab.get_by_role("status")).to_have_count(0)
     assert other_tab.evaluate("window.notReloaded") is True
+
+
+# ------------------------------------------------------------------------------ the prompt's help
+
+
+def test_an_example_prompt_fills_the_box_and_enter_generates_it(page: Page, api: Api) -> None:
+    sign_in(page, api, new_email())
+    form = page.get_by_role("form", name="Generate an image")
+    prompt = form.get_by_label("Prompt")
+    expect(prompt).to_have_attribute("placeholder", re.compile(r"^Describe the image"))
+    examples = form.get_by_role("group", name="Examples")
+    expect(examples.get_by_role("button")).to_have_count(4)
+    keep(page, "31-prompt-examples")
+
+    examples.get_by_role("button", name="Fox in the snow").click()
+    fox = "A red fox asleep in fresh snow, soft morning light, close-up photograph"
+    expect(prompt).to_have_value(fox)
+    expect(prompt).to_be_focused()  # to change it, or send it as it is
+    expect(examples).to_have_count(0)  # the examples give way to the prompt
+    expect(form).to_contain_text("Enter generates, Shift+Enter starts a new line.")
+
+    expect(form.get_by_role("button", name="Generate · 100 coins")).to_be_enabled()  # the models are read
+    page.keyboard.press("Enter")
+    expect(tile(page, fox)).to_have_attribute("data-status", "COMPLETED", timeout=FINISHED)
+    expect(page.get_by_label("Coins")).to_have_text("900 coins")
+
+
+def test_enter_generates_and_shift_enter_starts_a_new_line_in_the_prompt_and_the_edit(
+    page: Page, api: Api
+) -> None:
+    email = new_email()
+    titled_upload(api, api.sign_in(email), "a quiet street", images.png(200, 150))
+    sign_in(page, api, email)
+
+    form = page.get_by_role("form", name="Generate an image")
+    expect(form.get_by_role("button", name="Generate · 100 coins")).to_be_enabled()  # the models are read
+    prompt = form.get_by_label("Prompt")
+    prompt.click()
+    page.keyboard.type("a paper boat")
+    page.keyboard.press("Shift+Enter")
+    page.keyboard.type("on a puddle")
+    expect(prompt).to_have_value("a paper boat\non a puddle")
+    page.wait_for_timeout(300)
+    expect(page.get_by_label("Coins")).to_have_text("950 coins")  # nothing sent yet
+    page.keyboard.press("Enter")
+    made = page.get_by_role("region", name="Your images").get_by_role("listitem")
+    expect(made).to_have_count(2)
+    expect(page.get_by_label("Coins")).to_have_text("850 coins")
+    [image] = api.call("GET", "/images?type=GENERATED", api.sign_in(email).token).json()["images"]
+    assert image["prompt"] == "a paper boat\non a puddle"  # one request, with its new line
+
+    tile(page, "a quiet street").get_by_role("button", name="Open a quiet street").click()
+    detail = page.get_by_role("dialog", name="a quiet street")
+    change = detail.get_by_label("Describe the change")
+    change.click()
+    page.keyboard.type("in the rain")
+    page.keyboard.press("Shift+Enter")
+    page.keyboard.type("at night")
+    expect(change).to_have_value("in the rain\nat night")
+    page.keyboard.press("Enter")
+    expect(detail.get_by_role("region", name="Versions").get_by_role("listitem")).to_have_count(2)
+    expect(page.get_by_label("Coins")).to_have_text("750 coins")
 
 
 # ------------------------------------------------------------------------------ words for people

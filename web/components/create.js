@@ -1,6 +1,9 @@
-// Generate: model, size, ratio and references, the price on the button.
+// Generate: the prompt (with examples to start from; Enter generates), model, size, ratio and
+// references, the price on the button.
 import { SessionEnded } from "../api.js";
+import { enterSends } from "../keys.js";
 import { canBuy, defaultModel, loadModels, made, offersPacks, said, state, updateUser } from "../store.js";
+import { EXAMPLE_PROMPTS, words } from "../words.js";
 import { References } from "./references.js";
 import { render } from "./create.render.js"; // its markup: create.template.html, compiled by `make templates`
 
@@ -8,6 +11,7 @@ export const Create = {
   components: { References },
   // `short`: the error is a 402, answered with a "Buy coins" link.
   data: () => ({ refused: [], model: "", imageSize: "", aspectRatio: "", prompt: "", error: "", short: false, busy: false }),
+  setup: () => ({ words, examples: EXAMPLE_PROMPTS }),
   computed: {
     canBuy,
     models() {
@@ -36,7 +40,14 @@ export const Create = {
     }
   },
   methods: {
+    enterSends,
+    /** An example put in the prompt box, to send as it is or to change first. */
+    start(example) {
+      this.prompt = example;
+      this.$nextTick(() => this.$refs.prompt.focus());
+    },
     async generate() {
+      if (this.busy || this.price === null) return; // Enter, while the button cannot be pressed
       this.busy = true;
       try {
         const body = { prompt: this.prompt, model: this.model, imageSize: this.imageSize, aspectRatio: this.aspectRatio };

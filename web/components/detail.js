@@ -1,6 +1,7 @@
 // One image in full: its details, edits and versions, download, run again, delete.
 import { addressImage, placeOf } from "../address.js";
 import { ApiError, SessionEnded } from "../api.js";
+import { enterSends } from "../keys.js";
 import {
   coins,
   defaultModel,
@@ -141,6 +142,7 @@ export const Detail = {
       }
     },
     edit() {
+      if (this.busy || this.editPrice === null) return; // Enter, while the button cannot be pressed
       return this.act(async (image) => {
         const body = { prompt: this.change, model: this.model, imageSize: this.imageSize }; // the ratio nearest the source's
         const references = state.references.filter((each) => each.id !== image.id).map((each) => each.id);
@@ -167,6 +169,7 @@ export const Detail = {
       }
     },
     modelName,
+    enterSends,
     failure,
     imageKind,
     imageStatus,
