@@ -499,7 +499,9 @@ def test_a_refused_prompt_ends_failed_with_its_reason_and_the_coins_back(page: P
 
     failed = tile(page, "something forbidden")
     expect(failed).to_have_attribute("data-status", "FAILED", timeout=FINISHED)
-    expect(failed.locator(".error")).to_have_text("The model would not draw this prompt; your 100 coins are back.")
+    expect(failed.locator(".error")).to_have_text(
+        "The model would not draw this prompt; your 100 coins are back."
+    )
     expect(page.get_by_label("Coins")).to_have_text("1000 coins")  # refunded, and the page knows
     page.get_by_role("navigation", name="Views").get_by_role("button", name="Coins", exact=True).click()
     expect(page.get_by_role("region", name="Coin history").get_by_role("row").nth(1)).to_contain_text(

@@ -24,7 +24,16 @@ from tests.e2e.test_web import (  # noqa: F401 (no_script_errors: autouse, each 
 )
 
 # What the API says in codes, and the model in its own: never on the page.
-CODES = ["PROHIBITED_CONTENT", "INVALID_ARGUMENT", "HTTP 400", "PENDING", "PROCESSING", "COMPLETED", "GENERATED", "UPLOADED"]
+CODES = [
+    "PROHIBITED_CONTENT",
+    "INVALID_ARGUMENT",
+    "HTTP 400",
+    "PENDING",
+    "PROCESSING",
+    "COMPLETED",
+    "GENERATED",
+    "UPLOADED",
+]
 
 
 def watched(page: Page, errors: list[str]) -> Page:
@@ -32,9 +41,11 @@ def watched(page: Page, errors: list[str]) -> Page:
     page.on("pageerror", lambda error: errors.append(f"{error.name}: {error.message}"))
     page.on(
         "console",
-        lambda message: errors.append(message.text)
-        if message.type == "error" and not message.text.startswith("Failed to load resource")
-        else None,
+        lambda message: (
+            errors.append(message.text)
+            if message.type == "error" and not message.text.startswith("Failed to load resource")
+            else None
+        ),
     )
     return page
 
@@ -63,7 +74,11 @@ def shown_text(page: Page) -> str:
 
 
 def test_a_new_tab_and_a_restarted_browser_stay_signed_in(
-    page: Page, other_tab: Page, browser: Browser, api: Api, no_script_errors: list[str]  # noqa: F811
+    page: Page,
+    other_tab: Page,
+    browser: Browser,
+    api: Api,
+    no_script_errors: list[str],  # noqa: F811
 ) -> None:
     email = new_email()
     sign_in(page, api, email)
@@ -74,7 +89,9 @@ def test_a_new_tab_and_a_restarted_browser_stay_signed_in(
     expect(other_tab.get_by_label("Coins")).to_have_text("1000 coins")
 
     kept = page.context.storage_state()  # what a browser keeps of the site when it is closed
-    restarted: BrowserContext = browser.new_context(storage_state=kept, viewport={"width": 1100, "height": 800})
+    restarted: BrowserContext = browser.new_context(
+        storage_state=kept, viewport={"width": 1100, "height": 800}
+    )
     try:
         again = watched(restarted.new_page(), no_script_errors)
         again.goto(api.stack.api_url + "/app/")
@@ -94,7 +111,10 @@ def test_tabs_share_each_refresh_and_stay_signed_in(page: Page, other_tab: Page,
     signed_in_as(other_tab, email)
     refreshes: list[str] = []
     for tab in (page, other_tab):
-        tab.on("request", lambda request: refreshes.append(request.url) if "/auth/refresh" in request.url else None)
+        tab.on(
+            "request",
+            lambda request: refreshes.append(request.url) if "/auth/refresh" in request.url else None,
+        )
 
     def expire_soon() -> None:
         """Both tabs' clock on to 30 s before the access token expires."""
@@ -133,7 +153,9 @@ def test_a_refresh_that_cannot_reach_the_service_keeps_the_session(page: Page, a
 
     views(page, "Coins")
     history = page.get_by_role("region", name="Coin history")
-    expect(history.get_by_role("alert")).to_have_text("The service could not be reached: check the connection and try again.")
+    expect(history.get_by_role("alert")).to_have_text(
+        "The service could not be reached: check the connection and try again."
+    )
     signed_in_as(page, email)  # the session is not forgotten for want of a connection
     assert stored_session(page) is not None
 
@@ -244,21 +266,30 @@ def test_statuses_failures_and_the_coin_history_are_in_plain_words(page: Page, a
     form.get_by_role("button", name="Generate · 100 coins").click()
     refused = tile(page, "a forbidden door")
     # Whatever it is at this moment, it says so in words (read at once: it changes as it goes).
-    status, said = refused.evaluate("tile => [tile.dataset.status, tile.querySelector('.status').textContent]")
+    status, said = refused.evaluate(
+        "tile => [tile.dataset.status, tile.querySelector('.status').textContent]"
+    )
     assert said == {"PENDING": "Waiting to start", "PROCESSING": "Working on it", "FAILED": "Failed"}[status]
     expect(refused).to_have_attribute("data-status", "FAILED", timeout=FINISHED)
-    expect(refused.locator(".error")).to_have_text("The model would not draw this prompt; your 100 coins are back.")
+    expect(refused.locator(".error")).to_have_text(
+        "The model would not draw this prompt; your 100 coins are back."
+    )
     image = api.call("GET", "/images?status=FAILED", session.token).json()["images"][0]
     assert "PROHIBITED_CONTENT" in image["error"]  # the API's words, not the page's
 
     # The model refuses the request itself (Google's 400): a failure the page cannot name.
-    assert api.call("POST", "/_dev/faults", json={"gemini": {"failNext": 1, "status": 400}}).status_code == 204
+    assert (
+        api.call("POST", "/_dev/faults", json={"gemini": {"failNext": 1, "status": 400}}).status_code == 204
+    )
     form.get_by_label("Prompt").fill("a plain bowl")
     form.get_by_role("button", name="Generate · 100 coins").click()
     rejected = tile(page, "a plain bowl")
     expect(rejected).to_have_attribute("data-status", "FAILED", timeout=FINISHED)
     expect(rejected.locator(".error")).to_have_text("The image could not be made; your 100 coins are back.")
-    assert "INVALID_ARGUMENT" in api.call("GET", "/images?status=FAILED", session.token).json()["images"][0]["error"]
+    assert (
+        "INVALID_ARGUMENT"
+        in api.call("GET", "/images?status=FAILED", session.token).json()["images"][0]["error"]
+    )
 
     expect(tile(page, "with snow").locator(".meta")).to_have_text("Done · Edited")
     expect(tile(page, "a garden photo").locator(".meta")).to_have_text("Done · Uploaded")
