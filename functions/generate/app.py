@@ -51,8 +51,9 @@ _REFUSALS = (InsufficientCoins, NotFound, Conflict, Invalid, RateLimited, Busy)
 
 
 def _accepted(views: ImageViews, caller: Caller, generation: Generation) -> tuple[dict[str, Any], int]:
+    images = [views.image(image) for image in generation.images]
     accepted = GenerationAccepted(
-        image=views.image(generation.image), user=UserView.of(caller.user, generation.balance)
+        image=images[0], images=images, user=UserView.of(caller.user, generation.balance)
     )
     return accepted.to_json(), HTTPStatus.ACCEPTED
 

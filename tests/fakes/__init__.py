@@ -15,7 +15,7 @@ from typing import Any
 from imagegen.models.coins import Account, LedgerEntry
 from imagegen.models.images import PresignedPost
 from imagegen.services.object_store import FetchedObject
-from imagegen.services.unit_of_work import TransactionCancelled, Write
+from imagegen.services.unit_of_work import TransactionCancelled, Write, nth
 from imagegen.services.wallets import Movement
 from imagegen.services.windows import Starts
 
@@ -115,16 +115,24 @@ class InMemoryWallets:
         ]
 
     def movement(
-        self, account: Account, entry: LedgerEntry, operation: str, counters: Mapping[str, int] | None = None
+        self,
+        account: Account,
+        entries: Sequence[tuple[LedgerEntry, str]],
+        counters: Mapping[str, int] | None = None,
     ) -> Movement:
-        def move() -> None:
-            self.accounts[entry.user_id] = _after(entry)
-            self._add(entry.user_id, counters or {})
+        last = entries[-1][0]
 
-        unchanged = lambda: self.accounts.get(entry.user_id) == account  # noqa: E731 - read at commit
+        def move() -> None:
+            self.accounts[last.user_id] = _after(last)
+            self._add(last.user_id, counters or {})
+
+        unchanged = lambda: self.accounts.get(last.user_id) == account  # noqa: E731 - read at commit
         return Movement(
             balance=in_memory_write("wallet balance", unchanged, move),
-            entry=self._new_entry(entry, operation),
+            entries=tuple(
+                self._new_entry(entry, operation, nth("ledger entry", index))
+                for index, (entry, operation) in enumerate(entries)
+            ),
         )
 
     def add_counters(self, user_id: str, counters: Mapping[str, int]) -> Write:
@@ -142,10 +150,10 @@ class InMemoryWallets:
         page = newest[start : start + limit]
         return page, ({"index": start + limit} if start + limit < len(newest) else None)
 
-    def _new_entry(self, entry: LedgerEntry, operation: str) -> Write:
+    def _new_entry(self, entry: LedgerEntry, operation: str, name: str = "ledger entry") -> Write:
         key = (entry.user_id, operation)
         return in_memory_write(
-            "ledger entry", lambda: key not in self.entries, lambda: self.entries.__setitem__(key, entry)
+            name, lambda: key not in self.entries, lambda: self.entries.__setitem__(key, entry)
         )
 
     def _add(self, user_id: str, counters: Mapping[str, int]) -> None:

@@ -38,7 +38,7 @@ from imagegen.services.image_model import (
 from imagegen.services.image_processing import EncodedImage, ImageInfo, ImageRejected
 from imagegen.services.images import ImageService
 from imagegen.services.rate_limits import LimitedAction, RateLimits
-from imagegen.services.unit_of_work import Write
+from imagegen.services.unit_of_work import Write, nth
 from imagegen.services.uploads import UploadService
 from tests.fakes import (
     InMemoryObjects,
@@ -134,14 +134,14 @@ class InMemoryImages:
             yield image.user_id, image.image_id
 
     # ------------------------------------------------------------------ writes of a unit of work
-    def create_write(self, image: Image) -> Write:
+    def create_write(self, image: Image, index: int = 0) -> Write:
         key = (image.user_id, image.image_id)
 
         def create() -> None:
             self.records[key] = image
             self.unfinished[key] = image.status
 
-        return in_memory_write("new image", lambda: key not in self.records, create)
+        return in_memory_write(nth("new image", index), lambda: key not in self.records, create)
 
     def start_thread_write(self, user_id: str, image_id: str) -> Write:
         key = (user_id, image_id)
@@ -553,3 +553,40 @@ class ImageParts:
     def record(self, user_id: str, image_id: str) -> Image:
         """The image's record as stored, tombstoned or not."""
         return self.records.records[(user_id, image_id)]
+
+
+# A finished upload's measure: wide, so an edit of it defaults to a wide ratio.
+WIDE = ImageMetadata(width=400, height=100, format="PNG", content_type="image/png", size=10)
+
+
+class Generating:
+    """Generations on twins, for ``ada`` holding 1000 coins."""
+
+    def __init__(self, generations_per_minute: int = 100) -> None:
+        self.parts = ImageParts(generations_per_minute=generations_per_minute)
+        self.queue = InMemoryJobQueue()
+        self.service: GenerationService = self.parts.generation(self.queue)
+        self.ada: Caller = self.parts.open_account("ada", 1000)
+
+    def completed(self, image_id: str, user_id: str = "ada", thread_id: str | None = "own") -> Image:
+        """A finished upload of 400 x 100 pixels in ``user_id``'s gallery (``thread_id`` None: from
+        before threads)."""
+        image = Image(
+            user_id=user_id,
+            image_id=image_id,
+            type=ImageType.UPLOADED,
+            status=ImageStatus.COMPLETED,
+            object_key=f"images/{user_id}/{image_id}.png",
+            metadata=WIDE,
+            coins_used=0,
+            thread_id=image_id if thread_id == "own" else thread_id,
+            created_at="2026-12-04T12:00:00.000Z",
+            updated_at="2026-12-04T12:00:00.000Z",
+        )
+        self.parts.transactions.write([self.parts.records.create_write(image)])
+        return image
+
+    def written(self) -> tuple[int, list[str], int]:
+        """ada's balance, the ids of ada's images, and the jobs queued."""
+        ids = sorted(image_id for user, image_id in self.parts.records.records if user == "ada")
+        return self.parts.balance("ada"), ids, len(self.queue.jobs)

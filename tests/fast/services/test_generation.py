@@ -12,58 +12,20 @@ import pytest
 
 from imagegen.errors import Conflict, InsufficientCoins, Invalid, NotFound, QueueUnavailable, RateLimited
 from imagegen.metrics import Metric
-from imagegen.models.auth import Caller
 from imagegen.models.images import (
     GenerateRequest,
     GenerationJob,
-    Image,
-    ImageMetadata,
     ImageStatus,
-    ImageType,
 )
-from imagegen.services.generation import QUEUE_FAILED, GenerationService
-from tests.fakes.images import ImageParts, InMemoryJobQueue
+from imagegen.services.generation import QUEUE_FAILED
+from tests.fakes.images import WIDE, Generating
 
 NOW = "2026-12-04T12:00:00.000Z"
 ONE_COMMIT = ["new image", "rate limit", "ledger entry", "wallet balance"]
-WIDE = ImageMetadata(width=400, height=100, format="PNG", content_type="image/png", size=10)
 
 
 def ask(prompt: str = "a lighthouse", **extra: Any) -> GenerateRequest:
     return GenerateRequest.model_validate({"prompt": prompt, **extra})
-
-
-class Generating:
-    """Generations on twins, for ``ada`` holding 1000 coins."""
-
-    def __init__(self, generations_per_minute: int = 100) -> None:
-        self.parts = ImageParts(generations_per_minute=generations_per_minute)
-        self.queue = InMemoryJobQueue()
-        self.service: GenerationService = self.parts.generation(self.queue)
-        self.ada: Caller = self.parts.open_account("ada", 1000)
-
-    def completed(self, image_id: str, user_id: str = "ada", thread_id: str | None = "own") -> Image:
-        """A finished upload of 400 x 100 pixels in ``user_id``'s gallery (``thread_id`` None: from
-        before threads)."""
-        image = Image(
-            user_id=user_id,
-            image_id=image_id,
-            type=ImageType.UPLOADED,
-            status=ImageStatus.COMPLETED,
-            object_key=f"images/{user_id}/{image_id}.png",
-            metadata=WIDE,
-            coins_used=0,
-            thread_id=image_id if thread_id == "own" else thread_id,
-            created_at=NOW,
-            updated_at=NOW,
-        )
-        self.parts.transactions.write([self.parts.records.create_write(image)])
-        return image
-
-    def written(self) -> tuple[int, list[str], int]:
-        """ada's balance, the ids of ada's images, and the jobs queued."""
-        ids = sorted(image_id for user, image_id in self.parts.records.records if user == "ada")
-        return self.parts.balance("ada"), ids, len(self.queue.jobs)
 
 
 @pytest.fixture

@@ -51,7 +51,7 @@ class Recorded:
 
     def create(self, image_id: str, unit: UnitOfWork | None = None) -> int:
         return self.images.create(
-            image(image_id),
+            [image(image_id)],
             LedgerReason.GENERATE,
             lambda: self.limits.slot("ada", LimitedAction.GENERATE),
             unit,

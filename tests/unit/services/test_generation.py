@@ -345,3 +345,33 @@ def test_an_image_from_before_threads_starts_one_when_it_is_edited(
 
     thread = services.images.thread_page(caller, edit.image_id, 10, None).images
     assert [image.image_id for image in thread] == [legacy.image_id, edit.image_id]
+
+
+def test_variations_are_charged_recorded_and_queued_in_one_dynamodb_transaction(
+    services: Composition, caller: Caller, ledger_sum: LedgerSum
+) -> None:
+    generation = services.generation.generate(caller, ask(count=4), idempotency_key="V1")
+
+    ids = [image.image_id for image in generation.images]
+    stored = services.image_records.get_many(caller.user_id, ids)
+    assert [stored[image_id].batch_id for image_id in ids] == [generation.image.batch_id] * 4
+    assert generation.balance == 600 == ledger_sum(caller.user_id)
+    entries, _ = services.coins.entries(caller.user_id, 10, None)
+    assert sorted(entry.image_id for entry in entries if entry.amount == -100) == sorted(ids)
+    assert sorted(job["imageId"] for job in queued(services)) == sorted(ids)
+    again = services.generation.generate(caller, ask(count=4), idempotency_key="V1")
+    assert [image.image_id for image in again.images] == ids
+    assert services.coins.balance(caller.user_id) == 600
+
+
+def test_variations_the_balance_cannot_cover_charge_nothing(
+    services: Composition, caller: Caller, ledger_sum: LedgerSum
+) -> None:
+    services.coins.grant(caller.user_id, -750, "most of it")
+
+    with pytest.raises(InsufficientCoins):
+        services.generation.generate(caller, ask(count=3))
+
+    assert ledger_sum(caller.user_id) == 250 == services.coins.balance(caller.user_id)
+    assert services.images.list_page(caller, 10, None).images == []
+    assert queued(services) == []

@@ -57,6 +57,8 @@ class ImageViews:
             parent_image_id=image.parent_image_id,
             thread_id=image.thread,
             reference_image_ids=image.reference_image_ids,
+            batch_id=image.batch_id,
+            batch_size=image.batch_size,
             created_at=image.created_at,
             updated_at=image.updated_at,
         )

@@ -24,6 +24,8 @@ def default_title(text: str) -> str:
 ImageId = Annotated[str, StringConstraints(min_length=1, max_length=MAX_ID_LENGTH, pattern=ID_PATTERN)]
 # An upper bound on references whatever the catalog says, so a request stays small to check.
 MAX_REFERENCES = 32
+# How many variations one request may ask for (each an image of its own, charged and counted).
+MAX_VARIATIONS = 4
 
 
 class ImageType(StrEnum):
@@ -90,6 +92,10 @@ class Image(CamelModel):
     thread_id: str | None = None
     """The first image of its edit thread; None (on images older than threads) reads as its own id."""
     reference_image_ids: list[str] = Field(default_factory=list)
+    batch_id: str | None = None
+    """The id the variations of one request share (asked with ``count`` > 1); None for one alone."""
+    batch_size: int | None = None
+    """How many variations that request made; None for one alone."""
     created_at: str
     updated_at: str
 
@@ -127,6 +133,8 @@ class ImageView(CamelModel):
     parent_image_id: str | None
     thread_id: str
     reference_image_ids: list[str]
+    batch_id: str | None
+    batch_size: int | None
     created_at: str
     updated_at: str
 
@@ -211,6 +219,9 @@ class GenerateRequest(RequestModel):
         ]
         | None
     ) = None
+    count: int = Field(
+        default=1, ge=1, le=MAX_VARIATIONS, description="how many variations of the request to make"
+    )
 
     @field_validator("reference_image_ids")
     @classmethod

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from imagegen.models.coins import Account, LedgerEntry
 from imagegen.repositories.dynamo import batch_get, from_item, newest_first_page, to_item, to_values
-from imagegen.services.unit_of_work import Write
+from imagegen.services.unit_of_work import Write, nth
 from imagegen.services.wallets import Movement
 
 if TYPE_CHECKING:
@@ -102,14 +102,19 @@ class CoinRepository:
         ]
 
     def movement(
-        self, account: Account, entry: LedgerEntry, operation: str, counters: Mapping[str, int] | None = None
+        self,
+        account: Account,
+        entries: Sequence[tuple[LedgerEntry, str]],
+        counters: Mapping[str, int] | None = None,
     ) -> Movement:
-        """Writes that move the wallet from ``account`` (as read) to ``entry`` and record the entry,
-        adding ``counters`` (the account's stats) in the same write.
+        """Writes that record ``entries`` (each with its operation) and move the wallet from
+        ``account`` (as read) to the last of them, adding ``counters`` (the account's stats) in the
+        same write.
 
-        The balance write is refused if the wallet changed since ``account`` was read; the
-        entry's if the operation was already recorded.
+        The balance write is refused if the wallet changed since ``account`` was read; an
+        entry's (``ledger entry``, ``ledger entry 2``...) if its operation was already recorded.
         """
+        entry = entries[-1][0]
         update = "SET balance = :new, seq = :seq, lastEntryId = :id, updatedAt = :at"
         values: dict[str, Any] = {
             ":new": entry.balance,
@@ -139,7 +144,11 @@ class CoinRepository:
                 }
             },
         )
-        return Movement(balance=balance, entry=self._new_entry(entry, operation))
+        recorded = tuple(
+            self._new_entry(each, operation, nth(LEDGER_ENTRY, index))
+            for index, (each, operation) in enumerate(entries)
+        )
+        return Movement(balance=balance, entries=recorded)
 
     def add_counters(self, user_id: str, counters: Mapping[str, int]) -> Write:
         """A write adding ``counters`` to the account's stats (no coins move)."""
@@ -157,9 +166,9 @@ class CoinRepository:
             },
         )
 
-    def _new_entry(self, entry: LedgerEntry, operation: str) -> Write:
+    def _new_entry(self, entry: LedgerEntry, operation: str, name: str = LEDGER_ENTRY) -> Write:
         return Write(
-            LEDGER_ENTRY,
+            name,
             {
                 "Put": {
                     "TableName": self._table,

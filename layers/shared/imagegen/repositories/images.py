@@ -22,7 +22,7 @@ from imagegen.repositories.dynamo import (
     to_values,
     update_if,
 )
-from imagegen.services.unit_of_work import Write
+from imagegen.services.unit_of_work import Write, nth
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -43,11 +43,11 @@ class ImageRepository:
     def _key(self, user_id: str, image_id: str) -> dict[str, Any]:
         return to_item({"userId": user_id, "imageId": image_id})
 
-    def create_write(self, image: Image) -> Write:
-        """The write of a new image (never over an existing one)."""
+    def create_write(self, image: Image, index: int = 0) -> Write:
+        """The write of a new image (never over an existing one), the ``index``-th of a transaction."""
         values = {**image.model_dump(by_alias=True, exclude_none=True), "unfinished": image.status.value}
         return Write(
-            "new image",
+            nth("new image", index),
             {
                 "Put": {
                     "TableName": self._table,

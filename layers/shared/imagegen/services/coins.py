@@ -14,6 +14,7 @@ import math
 import random
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from imagegen.errors import Busy, InsufficientCoins, NotFound
@@ -118,9 +119,23 @@ class CoinService:
         the wallet changing past the deadline, and what a write of ``unit`` means when it is
         refused. A charge already recorded for this image is returned as it is.
         """
-        if amount < 0:
-            raise ValueError("a charge takes a non-negative amount")
-        return self._move(user_id, -amount, reason, f"charge#{image_id}", image_id, None, unit, counters)
+        return self.charge_each(user_id, {image_id: amount}, reason, unit, counters)
+
+    def charge_each(
+        self,
+        user_id: str,
+        costs: Mapping[str, int],
+        reason: LedgerReason,
+        unit: Staged | None = None,
+        counters: Mapping[str, int] | None = None,
+    ) -> LedgerEntry:
+        """Take each image's cost (``costs``: image id -> coins) in one movement, one ledger entry per
+        image, all or none; the last entry (its balance is the balance after them all). As ``charge``:
+        ``InsufficientCoins`` when the balance is short of their sum, and nothing is taken."""
+        if not costs or any(amount < 0 for amount in costs.values()):
+            raise ValueError("a charge takes non-negative amounts, for at least one image")
+        steps = [_Step(-amount, f"charge#{image_id}", image_id) for image_id, amount in costs.items()]
+        return self._move(user_id, steps, reason, None, unit, counters)
 
     def refund(
         self,
@@ -134,9 +149,8 @@ class CoinService:
         committing ``unit`` with the movement."""
         if amount < 0:
             raise ValueError("a refund gives a non-negative amount")
-        return self._move(
-            user_id, amount, LedgerReason.REFUND, f"refund#{image_id}", image_id, None, unit, counters
-        )
+        step = _Step(amount, f"refund#{image_id}", image_id)
+        return self._move(user_id, [step], LedgerReason.REFUND, None, unit, counters)
 
     def settle_order(
         self,
@@ -156,29 +170,31 @@ class CoinService:
         their cost again). What a write of ``unit`` means when it is refused.
         """
         return self._move(
-            user_id, amount, reason, operation, None, None, unit, order_id=order_id, below_zero=True
+            user_id, [_Step(amount, operation)], reason, None, unit, order_id=order_id, below_zero=True
         )
 
     def grant(self, user_id: str, amount: int, note: str, grant_id: str | None = None) -> LedgerEntry:
         """Add (or, negative, take) coins by an admin's decision; never below zero."""
         operation = f"grant#{grant_id or new_id()}"
-        return self._move(user_id, amount, LedgerReason.GRANT, operation, None, note, None)
+        return self._move(user_id, [_Step(amount, operation)], LedgerReason.GRANT, note, None)
 
     def _move(
         self,
         user_id: str,
-        amount: int,
+        steps: Sequence[_Step],
         reason: LedgerReason,
-        operation: str,
-        image_id: str | None,
         note: str | None,
         unit: Staged | None,
         counters: Mapping[str, int] | None = None,
         order_id: str | None = None,
         below_zero: bool = False,
     ) -> LedgerEntry:
+        """Move the wallet by each of ``steps`` in one transaction, an entry each; the last entry (or,
+        the steps having been recorded before, the last one's earlier entry)."""
         budget = min(self._budget, self._seconds_left() - RESERVED_AFTER_MOVE_SECONDS)
         deadline = self._clock() + budget
+        total = sum(step.amount for step in steps)
+        last_operation = steps[-1].operation  # the steps are recorded all together, or not at all
         attempt = 0
         while True:
             if self._clock() >= deadline:
@@ -188,31 +204,37 @@ class CoinService:
             account = self._repository.get_account(user_id)
             if account is None:
                 raise NotFound("This user has no coin account.")
-            if account.balance + amount < 0 and not below_zero:
-                earlier = self._repository.get_entry(user_id, operation)
+            if account.balance + total < 0 and not below_zero:
+                earlier = self._repository.get_entry(user_id, last_operation)
                 if earlier:
                     return earlier
-                raise InsufficientCoins(balance=account.balance, required=-amount)
-            entry = LedgerEntry(
-                id=new_id_after(account.last_entry_id),
-                user_id=user_id,
-                amount=amount,
-                balance=account.balance + amount,
-                reason=reason,
-                image_id=image_id,
-                order_id=order_id,
-                note=note,
-                seq=account.seq + 1,
-                created_at=not_before(account.updated_at),
-            )
-            movement = self._repository.movement(account, entry, operation, counters)
+                raise InsufficientCoins(balance=account.balance, required=-total)
+            entries: list[tuple[LedgerEntry, str]] = []
+            previous_id, balance, seq = account.last_entry_id, account.balance, account.seq
+            for step in steps:
+                balance, seq = balance + step.amount, seq + 1
+                entry = LedgerEntry(
+                    id=new_id_after(previous_id),
+                    user_id=user_id,
+                    amount=step.amount,
+                    balance=balance,
+                    reason=reason,
+                    image_id=step.image_id,
+                    order_id=order_id,
+                    note=note,
+                    seq=seq,
+                    created_at=not_before(account.updated_at),
+                )
+                entries.append((entry, step.operation))
+                previous_id = entry.id
+            movement = self._repository.movement(account, entries, counters)
+            for recorded in movement.entries:
+                staged = staged.with_write(recorded, AlreadyRecorded)
             try:
-                staged.with_write(movement.entry, AlreadyRecorded).with_write(
-                    movement.balance, WalletChanged
-                ).commit()
+                staged.with_write(movement.balance, WalletChanged).commit()
             except (AlreadyRecorded, ReadAgain) as refused:  # any other refusal is the caller's
                 if isinstance(refused, AlreadyRecorded):
-                    earlier = self._repository.get_entry(user_id, operation)
+                    earlier = self._repository.get_entry(user_id, last_operation)
                     if earlier:
                         return earlier
                 backoff = random.uniform(0, min(MAX_BACKOFF_SECONDS, BACKOFF_BASE_SECONDS * 2**attempt))  # noqa: S311
@@ -222,6 +244,15 @@ class CoinService:
                 attempt += 1
                 continue
             return entry
+
+
+@dataclass(frozen=True, slots=True)
+class _Step:
+    """One operation of a movement: coins in (positive) or out, recorded once under ``operation``."""
+
+    amount: int
+    operation: str
+    image_id: str | None = None
 
 
 def _busy() -> Busy:

@@ -62,8 +62,15 @@ QUEUE_FAILED = "The generation could not be queued; your coins were refunded."
 
 @dataclass(frozen=True, slots=True)
 class Generation:
-    image: Image
+    """What a request made: its images (the variations asked for, in order), and the balance left."""
+
+    images: list[Image]
     balance: int
+
+    @property
+    def image(self) -> Image:
+        """The first of the images."""
+        return self.images[0]
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,61 +139,94 @@ class GenerationService:
 
         def create() -> dict[str, Any]:
             made.append(self._create(caller, request, source_id))
-            return {"imageId": made[0].image.image_id}
+            return {"imageIds": [image.image_id for image in made[0].images]}
 
-        body = {**request.model_dump(mode="json"), "sourceImageId": source_id}
+        # One image, the request as it was before variations: keys made then still match.
+        body = request.model_dump(mode="json", exclude={"count"} if request.count == 1 else None)
         first = at_most_once(
-            self._persistence, self._idempotency, caller.user_id, idempotency_key, body, create
+            self._persistence,
+            self._idempotency,
+            caller.user_id,
+            idempotency_key,
+            {**body, "sourceImageId": source_id},
+            create,
         )
         if made:
             return made[0]
-        image = self._records.get(caller.user_id, str(first["imageId"]))  # a replay: as it is now
-        if image is None:  # deleted since: the replay still names the image it made
-            raise Conflict("The image this Idempotency-Key made no longer exists.")
-        return Generation(image=image, balance=self._coins.balance(caller.user_id))
+        # A replay: the images as they are now, those not deleted since.
+        ids = [str(image_id) for image_id in first.get("imageIds", [first.get("imageId")])]
+        found = self._records.get_many(caller.user_id, ids)
+        images = [found[image_id] for image_id in ids if image_id in found]
+        if not images:  # the replay still names the images it made
+            gone = (
+                "image this Idempotency-Key made no longer exists"
+                if len(ids) == 1
+                else f"{len(ids)} images this Idempotency-Key made no longer exist"
+            )
+            raise Conflict(f"The {gone}.")
+        return Generation(images=images, balance=self._coins.balance(caller.user_id))
 
     def _create(self, caller: Caller, request: GenerateRequest, source_id: str | None) -> Generation:
         source = self._source(caller, source_id) if source_id is not None else None
         choice = self._choose(request, source)
         references = self._references(caller, request.reference_image_ids or [], choice.model, source)
         now = now_iso()
-        image_id = new_id()
         prompt = request.prompt  # trimmed by the request model
-        image = Image(
-            user_id=caller.user_id,
-            image_id=image_id,
-            type=ImageType.GENERATED,
-            status=ImageStatus.PENDING,
-            title=request.title or default_title(prompt),
-            prompt=prompt,
-            object_key=object_key(caller.user_id, image_id, "image/png"),
-            coins_used=choice.model.costs[choice.image_size],
-            model=choice.model.id,
-            image_size=choice.image_size,
-            aspect_ratio=choice.aspect_ratio,
-            parent_image_id=source.image_id if source else None,
-            thread_id=source.thread if source else image_id,
-            reference_image_ids=list(references),
-            created_at=now,
-            updated_at=now,
-        )
+        batch_id = new_id() if request.count > 1 else None
+        images = []
+        for _ in range(request.count):
+            image_id = new_id()
+            images.append(
+                Image(
+                    user_id=caller.user_id,
+                    image_id=image_id,
+                    type=ImageType.GENERATED,
+                    status=ImageStatus.PENDING,
+                    title=request.title or default_title(prompt),
+                    prompt=prompt,
+                    object_key=object_key(caller.user_id, image_id, "image/png"),
+                    coins_used=choice.model.costs[choice.image_size],
+                    model=choice.model.id,
+                    image_size=choice.image_size,
+                    aspect_ratio=choice.aspect_ratio,
+                    parent_image_id=source.image_id if source else None,
+                    thread_id=source.thread if source else image_id,
+                    reference_image_ids=list(references),
+                    batch_id=batch_id,
+                    batch_size=request.count if batch_id else None,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
         # An image from before threads starts the thread its edit joins, with the charge or not at all.
         unit = UnitOfWork(self._transactions)
         if source:  # refused if the source was deleted meanwhile
             thread_start = self._records.start_thread_write(source.user_id, source.image_id)
             unit = unit.with_write(thread_start, lambda: NotFound("No such image."))
         balance = self._images.create(
-            image,
+            images,
             LedgerReason.GENERATE,
-            lambda: self._limits.slot(caller.user_id, LimitedAction.GENERATE),
+            lambda: self._limits.slot(caller.user_id, LimitedAction.GENERATE, places=request.count),
             unit,
         )
-        try:
-            self._queue.send(GenerationJob(user_id=caller.user_id, image_id=image_id))
-        except QueueUnavailable:
-            self._images.fail(image, QUEUE_FAILED, expected=ImageStatus.PENDING)
-            raise
-        return Generation(image=image, balance=balance)
+        return Generation(images=self._queued(images), balance=balance)
+
+    def _queued(self, images: list[Image]) -> list[Image]:
+        """Queue each image's job; an image whose job the queue refuses is failed and refunded. The
+        images as they are now; ``QueueUnavailable`` if none could be queued."""
+        now: list[Image] = []
+        refused: QueueUnavailable | None = None
+        for image in images:
+            try:
+                self._queue.send(GenerationJob(user_id=image.user_id, image_id=image.image_id))
+                now.append(image)
+            except QueueUnavailable as error:
+                refused = error
+                self._images.fail(image, QUEUE_FAILED, expected=ImageStatus.PENDING)
+                now.append(self._records.get(image.user_id, image.image_id) or image)
+        if refused is not None and all(image.status is ImageStatus.FAILED for image in now):
+            raise refused
+        return now
 
     def _source(self, caller: Caller, source_id: str) -> Image:
         source = self._records.get(caller.user_id, source_id)

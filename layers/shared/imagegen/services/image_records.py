@@ -58,8 +58,9 @@ class ImageRecords(Protocol):
         (an ISO time), oldest first; an image being deleted may be among them (read it to know)."""
         ...
 
-    def create_write(self, image: Image) -> Write:
-        """The write of a new image; refused if an image with its id exists (even one being deleted)."""
+    def create_write(self, image: Image, index: int = 0) -> Write:
+        """The write of a new image (the ``index``-th of those made together: ``new image``, ``new image
+        2``...); refused if an image with its id exists (even one being deleted)."""
         ...
 
     def start_thread_write(self, user_id: str, image_id: str) -> Write:

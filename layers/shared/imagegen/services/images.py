@@ -71,29 +71,39 @@ class ImageService:
         self._transactions = transactions
 
     def create(
-        self, image: Image, reason: LedgerReason, slot: Callable[[], Slot], unit: UnitOfWork | None = None
+        self,
+        images: Sequence[Image],
+        reason: LedgerReason,
+        slot: Callable[[], Slot],
+        unit: UnitOfWork | None = None,
     ) -> int:
-        """Charge ``image.coins_used`` and write the new image, committing ``unit`` with them and the
-        image's place in the rate limit's window (``slot()`` reads one); the new balance.
+        """Charge each of ``images`` (one user's) its ``coins_used`` and write them, committing
+        ``unit`` with them and their places in the rate limit's window (``slot()`` reads them), all
+        or none; the new balance.
 
-        The charge's ledger entry is keyed by the image, so the image is paid for exactly once;
-        ``InsufficientCoins`` when the balance is short and ``RateLimited`` when the window is
-        full, and then nothing is written; ``Busy`` when the wallet is too busy; what a write of
-        ``unit`` means if it is refused.
+        Each charge's ledger entry is keyed by its image, so an image is paid for exactly once;
+        ``InsufficientCoins`` when the balance is short of them all and ``RateLimited`` when the
+        window has too few places, and then nothing is written; ``Busy`` when the wallet is too
+        busy; what a write of ``unit`` means if it is refused.
         """
-        created = (unit or UnitOfWork(self._transactions)).with_write(
-            self._records.create_write(image), lambda: Conflict("This image exists already.")
-        )
+        created = unit or UnitOfWork(self._transactions)
+        for index, image in enumerate(images):
+            created = created.with_write(
+                self._records.create_write(image, index), lambda: Conflict("This image exists already.")
+            )
+        counters: dict[str, int] = {}
+        for image in images:
+            for name, value in created_counters(image.type, image.coins_used).items():
+                counters[name] = counters.get(name, 0) + value
         # Each attempt of the charge reads the window again: another request of the user may have
         # taken a place meanwhile (PlaceTaken, retried with the wallet's backoff and deadline), and
         # a window full by now refuses at once.
-        entry = self._coins.charge(
-            image.user_id,
-            image.coins_used,
+        entry = self._coins.charge_each(
+            images[0].user_id,
+            {image.image_id: image.coins_used for image in images},
             reason,
-            image.image_id,
             unit=lambda: created.with_write(slot().write, PlaceTaken),
-            counters=created_counters(image.type, image.coins_used),
+            counters=counters,
         )
         return entry.balance
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from imagegen.errors import RateLimited
+from imagegen.errors import Invalid, RateLimited
 from imagegen.services.unit_of_work import ReadAgain
 
 if TYPE_CHECKING:
@@ -84,20 +84,23 @@ class RateLimits:
         self._limits = dict(limits)
         self._clock = clock
 
-    def slot(self, user_id: str, action: LimitedAction) -> Slot:
-        """A place for one more ``action`` of ``user_id`` now; ``RateLimited``, with nothing written,
-        when the limit of them started in the action's window (the last 60 seconds, or day)."""
+    def slot(self, user_id: str, action: LimitedAction, places: int = 1) -> Slot:
+        """Places for ``places`` more ``action`` of ``user_id`` now (each variation of a request is
+        one); ``RateLimited``, with nothing written, when fewer are left of the limit in the
+        action's window (the last 60 seconds, or day); ``Invalid`` for more than the limit."""
         if action not in self._limits:
             raise ValueError(f"no limit for {action.value} here")
         now = int(self._clock() * 1000)
         limit = self._limits[action]
+        if places > limit:
+            raise Invalid("count", f"You may start {limit} {action.counted} {action.per}.")
         window = action.window_seconds * 1000
         key = f"{user_id}#{action.value}"
         read = self._repository.starts(key)
         counted = sorted(start for start in read.times if start > now - window)
-        if len(counted) >= limit:
-            # A place frees when the start that keeps the window full leaves it.
-            frees_at = counted[len(counted) - limit] + window
+        if len(counted) + places > limit:
+            # Enough places are free when the start that keeps the window too full leaves it.
+            frees_at = counted[len(counted) + places - limit - 1] + window
             retry_after = max(1, math.ceil((frees_at - now) / 1000))
             raise RateLimited(
                 f"You may start {limit} {action.counted} {action.per}; nothing was charged. "
@@ -107,4 +110,4 @@ class RateLimits:
                 window_seconds=action.window_seconds,
             )
         expires_at = math.ceil((now + window) / 1000)  # when this start stops counting
-        return Slot(self._repository.record_write(key, read, (*counted, now), expires_at))
+        return Slot(self._repository.record_write(key, read, (*counted, *(now,) * places), expires_at))

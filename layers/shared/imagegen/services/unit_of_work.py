@@ -30,6 +30,12 @@ class Write:
     item: Mapping[str, Any]
 
 
+def nth(name: str, index: int) -> str:
+    """The name of the ``index``-th write of one kind in a transaction (several images made at once,
+    their ledger entries): ``name``, then ``name 2``, ``name 3``..."""
+    return name if index == 0 else f"{name} {index + 1}"
+
+
 class TransactionCancelled(Exception):
     """A transaction was cancelled: which of its writes failed their condition, and whether another
     transaction got in the way."""

@@ -90,7 +90,7 @@ class UploadService:
             updated_at=now,
         )
         balance = self._images.create(
-            image, LedgerReason.UPLOAD, lambda: self._limits.slot(caller.user_id, LimitedAction.UPLOAD)
+            [image], LedgerReason.UPLOAD, lambda: self._limits.slot(caller.user_id, LimitedAction.UPLOAD)
         )
         post = self._storage.presign_upload(
             incoming_key(caller.user_id, image_id), request.content_type, request.size, self._url_ttl

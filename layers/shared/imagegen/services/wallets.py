@@ -15,11 +15,12 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class Movement:
-    """The two writes of a movement of coins: the wallet's balance (refused if the wallet changed
-    since it was read), and the entry recording it (refused if the operation was recorded before)."""
+    """The writes of a movement of coins: the wallet's balance (refused if the wallet changed since it
+    was read), and the entries recording it, one per operation (each refused if its operation was
+    recorded before)."""
 
     balance: Write
-    entry: Write
+    entries: tuple[Write, ...]
 
 
 class Wallets(Protocol):
@@ -46,9 +47,13 @@ class Wallets(Protocol):
         ...
 
     def movement(
-        self, account: Account, entry: LedgerEntry, operation: str, counters: Mapping[str, int] | None = None
+        self,
+        account: Account,
+        entries: Sequence[tuple[LedgerEntry, str]],
+        counters: Mapping[str, int] | None = None,
     ) -> Movement:
-        """Writes that move the wallet from ``account`` (as read) to ``entry``, adding ``counters``."""
+        """Writes that record ``entries`` (each with the operation it records, in the ledger's order)
+        and move the wallet from ``account`` (as read) to the last of them, adding ``counters``."""
         ...
 
     def add_counters(self, user_id: str, counters: Mapping[str, int]) -> Write:

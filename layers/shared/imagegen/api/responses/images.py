@@ -14,9 +14,11 @@ class ImageResponse(CamelModel):
 
 
 class GenerationAccepted(CamelModel):
-    """The image is recorded (``PENDING``), charged and queued; ``user.coins`` is the balance after."""
+    """The images asked for are recorded (``PENDING``), charged and queued (``images``: the variations,
+    in order; ``image``: the first); ``user.coins`` is the balance after."""
 
     image: ImageView
+    images: list[ImageView]
     user: UserView
 
 
