@@ -42,7 +42,7 @@ from stacktools.build import build, build_layer
 from stacktools.template import Template
 
 RATIO_GOAL = 1.10
-RUNS = 15
+RUNS = 21
 
 # Which client a policy of the template is for: SAM's policy templates by prefix, statements by action.
 _POLICY_CLIENTS = {

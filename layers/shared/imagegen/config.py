@@ -8,15 +8,11 @@ each variable, instead of running on a silent default. The health check needs no
 the generation worker needs Gemini's key.
 """
 
-from __future__ import annotations
-
 import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Annotated, Any, overload
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
-
-from imagegen.models import formats
 
 if TYPE_CHECKING:
     from imagegen.models.payments import CoinPacks
@@ -104,6 +100,8 @@ class UploadSettings(_Area):
     @field_validator("accepted_types")
     @classmethod
     def _known_types(cls, types: list[str]) -> list[str]:
+        from imagegen.models import formats  # here: only the functions that take uploads read them
+
         unknown = set(types) - set(formats.CONTENT_TYPES)
         if unknown:
             raise ValueError(
@@ -198,10 +196,10 @@ class _AreaOf[Area: _Area]:
         self._name = name
 
     @overload
-    def __get__(self, settings: None, owner: type) -> _AreaOf[Area]: ...
+    def __get__(self, settings: None, owner: type) -> "_AreaOf[Area]": ...
     @overload
-    def __get__(self, settings: Settings, owner: type) -> Area: ...
-    def __get__(self, settings: Settings | None, owner: type) -> _AreaOf[Area] | Area:
+    def __get__(self, settings: "Settings", owner: type) -> Area: ...
+    def __get__(self, settings: "Settings | None", owner: type) -> "_AreaOf[Area] | Area":
         if settings is None:
             return self
         read: Area | None = settings.read.get(self._name)  # type: ignore[assignment]

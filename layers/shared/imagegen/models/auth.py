@@ -1,7 +1,5 @@
 """Sign-in requests and responses, and the authenticated caller."""
 
-from __future__ import annotations
-
 from dataclasses import dataclass, field
 
 from pydantic import Field

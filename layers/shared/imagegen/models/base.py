@@ -1,7 +1,5 @@
 """Common model configuration: camelCase on the wire and in DynamoDB, snake_case in Python."""
 
-from __future__ import annotations
-
 import json
 from typing import ClassVar, Self
 

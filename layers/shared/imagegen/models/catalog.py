@@ -11,8 +11,6 @@ one list of sizes and ratios in the service: requests are validated against it, 
 Gemini client sends what it says.
 """
 
-from __future__ import annotations
-
 import math
 from typing import Annotated, Literal
 
@@ -53,7 +51,7 @@ class ModelSpec(CamelModel):
     costs: dict[ImageSize, Annotated[int, Field(ge=0)]]
 
     @model_validator(mode="after")
-    def _consistent(self) -> ModelSpec:
+    def _consistent(self) -> "ModelSpec":
         for field, values in (("imageSizes", self.image_sizes), ("aspectRatios", self.aspect_ratios)):
             if len(set(values)) != len(values):
                 raise ValueError(f"{field} of {self.id} lists a value twice")
@@ -82,7 +80,7 @@ class ModelSpec(CamelModel):
         wanted = math.log(width / height)
         return min(self.aspect_ratios, key=lambda ratio: abs(_log_ratio(ratio) - wanted))
 
-    def view(self) -> ModelView:
+    def view(self) -> "ModelView":
         """The model as the API shows it (Google's id and limit stay inside the service)."""
         return ModelView(
             id=self.id,
@@ -128,7 +126,7 @@ class ModelCatalog(ConfiguredList):
     models: list[ModelSpec] = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _one_default(self) -> ModelCatalog:
+    def _one_default(self) -> "ModelCatalog":
         ids = [model.id for model in self.models]
         if len(set(ids)) != len(ids):
             raise ValueError("two models have the same id")

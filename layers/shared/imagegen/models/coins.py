@@ -1,7 +1,5 @@
 """The coin ledger: every movement of a balance is one entry."""
 
-from __future__ import annotations
-
 from enum import StrEnum
 
 from pydantic import ConfigDict, Field, field_validator
@@ -36,7 +34,7 @@ class LedgerEntry(CamelModel):
     seq: int = 0
     created_at: str
 
-    def view(self) -> Transaction:
+    def view(self) -> "Transaction":
         """The entry as the API shows it."""
         return Transaction(
             id=self.id,

@@ -1,7 +1,5 @@
 """Images: the stored record, its API view, and the upload request."""
 
-from __future__ import annotations
-
 from enum import StrEnum
 from typing import Annotated
 

@@ -7,8 +7,6 @@ that credits its coins (exactly once, in the transaction of its ledger entry) an
 (refunds, disputes).
 """
 
-from __future__ import annotations
-
 from enum import StrEnum
 from typing import Annotated
 
@@ -55,7 +53,7 @@ class CoinPacks(ConfiguredList):
     packs: list[CoinPack] = Field(min_length=1, max_length=20)
 
     @model_validator(mode="after")
-    def _distinct(self) -> CoinPacks:
+    def _distinct(self) -> "CoinPacks":
         ids = [pack.id for pack in self.packs]
         if len(set(ids)) != len(ids):
             raise ValueError("two packs have the same id")
@@ -93,7 +91,7 @@ class Order(CamelModel):
     created_at: str
     updated_at: str
 
-    def view(self) -> OrderView:
+    def view(self) -> "OrderView":
         """The order as the API shows it."""
         return OrderView(
             id=self.order_id,

@@ -1,7 +1,5 @@
 """Sign-in sessions: one per sign-in, carrying the current refresh token's hash."""
 
-from __future__ import annotations
-
 from imagegen.models.base import CamelModel
 
 

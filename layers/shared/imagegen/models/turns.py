@@ -6,8 +6,6 @@ editing does: the text the model was given, then the model's answer with the
 itself is not copied here; it is the image's original in ``images/``.
 """
 
-from __future__ import annotations
-
 from pydantic import Field
 
 from imagegen.models.base import CamelModel

@@ -1,7 +1,5 @@
 """Users: the stored profile, its API view, and the changes an admin may make."""
 
-from __future__ import annotations
-
 from enum import StrEnum
 from typing import Annotated
 
@@ -65,7 +63,7 @@ class UserView(CamelModel):
     stats: AccountStats | None = Field(default=None, exclude_if=lambda stats: stats is None)
 
     @classmethod
-    def of(cls, user: User, coins: int, stats: AccountStats | None = None) -> UserView:
+    def of(cls, user: User, coins: int, stats: AccountStats | None = None) -> "UserView":
         return cls(
             id=user.id,
             email=user.email,

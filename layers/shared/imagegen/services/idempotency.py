@@ -10,12 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.utilities.idempotency import idempotent_function
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-    IdempotencyValidationError,
-)
-
 from imagegen.errors import Conflict
 
 if TYPE_CHECKING:
@@ -33,6 +27,13 @@ def at_most_once(
 ) -> dict[str, Any]:
     """``work()``'s answer (what it made, as JSON to store), run only the first time ``user_id``
     sends ``key`` with ``request``; a retry gets the stored answer without running it."""
+    # Loaded by the first request with a key, not with the function: the catalog, the order listing
+    # and Stripe's webhooks never need it.
+    from aws_lambda_powertools.utilities.idempotency import idempotent_function
+    from aws_lambda_powertools.utilities.idempotency.exceptions import (
+        IdempotencyAlreadyInProgressError,
+        IdempotencyValidationError,
+    )
 
     @idempotent_function(data_keyword_argument="command", persistence_store=persistence, config=config)
     def run(command: dict[str, Any]) -> dict[str, Any]:  # noqa: ARG001 - what the answer is stored under

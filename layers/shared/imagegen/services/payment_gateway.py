@@ -96,7 +96,8 @@ class PaymentGateway(Protocol):
 class _Read(BaseModel):
     """Fields read from Stripe's objects, checked; anything else is ignored."""
 
-    model_config = ConfigDict(extra="ignore")
+    # Built when first read, as the models are (imagegen.models.base): most requests read no event.
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
 
 class Metadata(_Read):

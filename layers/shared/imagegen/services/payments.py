@@ -58,7 +58,8 @@ class CheckoutStarted:
 class _Read(BaseModel):
     """What the service reads of Stripe's objects: the fields named, anything else ignored."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    # Built when first read, as the models are (imagegen.models.base): most requests read no event.
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
 
 
 class _EventObject(_Read):

@@ -1,7 +1,5 @@
 """The error envelope: every non-2xx answer of the API."""
 
-from __future__ import annotations
-
 from typing import Any
 
 from pydantic import ConfigDict, Field

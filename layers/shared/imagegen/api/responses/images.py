@@ -1,7 +1,5 @@
 """Answers about images: one image, a generation accepted, an upload accepted."""
 
-from __future__ import annotations
-
 from imagegen.models.base import CamelModel
 from imagegen.models.images import ImageView, PresignedPost
 from imagegen.models.users import UserView

@@ -1,7 +1,5 @@
 """Answers about buying coins: a checkout opened, orders, and Stripe's webhook."""
 
-from __future__ import annotations
-
 from typing import Literal
 
 from imagegen.models.base import CamelModel

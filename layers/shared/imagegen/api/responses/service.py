@@ -1,7 +1,5 @@
 """What the service says about itself: its health and its OpenAPI document."""
 
-from __future__ import annotations
-
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -19,7 +17,7 @@ class HealthStatus(CamelModel):
 class ApiDescription(BaseModel):
     """The OpenAPI 3.1 document of this API (this one)."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)  # built when the document is first asked for
 
     openapi: str
     info: dict[str, Any]

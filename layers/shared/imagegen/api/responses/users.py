@@ -1,7 +1,5 @@
 """Answers about users: a profile, and a sign-in."""
 
-from __future__ import annotations
-
 from imagegen.models.auth import TokenPair
 from imagegen.models.base import CamelModel
 from imagegen.models.users import UserView
