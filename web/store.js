@@ -10,7 +10,8 @@ export const UNFINISHED = new Set(["PENDING", "PROCESSING"]);
 
 // `references`: the images picked ("Use as reference") for the next generation or edit, in order.
 // `packs`: the coin packs on sale; null until read, [] when coins cannot be bought (payments off).
-export const state = reactive({ config: null, api: null, user: null, ended: "", models: [], packs: null, references: [] });
+// `remix`: a request ({source, body}, see requestOf) to load into the create form, to change and send.
+export const state = reactive({ config: null, api: null, user: null, ended: "", models: [], packs: null, references: [], remix: null });
 // Every image the page knows, by id: one object per image, updated in place wherever it is shown.
 export const images = reactive(new Map());
 
@@ -27,6 +28,19 @@ export const deletedListeners = new Set();
 export function made(image) {
   remember(image);
   for (const listener of madeListeners) listener(image);
+}
+
+/** The images one request made (its variations, in order): shown together, the first first. */
+export function madeAll(images) {
+  for (const image of [...images].reverse()) made(image);
+}
+
+/** The request that made a generated image, as it was made: the source it edits (null for a new
+ * image), and the body: prompt, model, size, ratio, references and how many variations. */
+export function requestOf(image) {
+  const body = { prompt: image.prompt, model: image.model, imageSize: image.imageSize, aspectRatio: image.aspectRatio, count: image.batchSize || 1 };
+  if (image.referenceImageIds && image.referenceImageIds.length) body.referenceImageIds = [...image.referenceImageIds];
+  return { source: image.parentImageId || null, body };
 }
 
 /** An image deleted: gone from everywhere the page shows it (gallery, picked references). */
@@ -58,6 +72,7 @@ export function updateUser(user) {
 export function forgetUser() {
   state.user = null;
   state.references.splice(0);
+  state.remix = null;
   images.clear();
   deleted.clear();
   orders.clear();

@@ -26,6 +26,10 @@ export const words = {
   promptKeys: "Enter generates, Shift+Enter starts a new line.",
   changePlaceholder: "What to change: “make it night”, “add a red umbrella”…",
   examplesHeading: "Examples",
+  editing: "Changing",
+  newImageInstead: "Make a new image instead",
+  anImage: "an image",
+  sourceGone: "The image this was made from is gone: use Remix to make it anew.",
 };
 
 /** A few prompts to start from, each with a short name (one click puts its prompt in the box). */

@@ -21,6 +21,7 @@ from tests.e2e.test_web import (  # noqa: F401 (no_script_errors: autouse, each 
     stored_session,
     tile,
     titled_upload,
+    with_images,
 )
 
 # What the API says in codes, and the model in its own: never on the page.
@@ -324,3 +325,74 @@ def test_statuses_failures_and_the_coin_history_are_in_plain_words(page: Page, a
     shown = shown_text(page)
     assert [code for code in [*CODES, "generate"] if code in shown] == []
     keep(page, "34-coin-history-in-words")
+
+
+# ------------------------------------------------------------------------------ variations, run again, remix
+
+
+def test_four_variations_of_one_prompt_arrive_together_charged_as_four(page: Page, api: Api) -> None:
+    email = new_email()
+    sign_in(page, api, email)
+    form = page.get_by_role("form", name="Generate an image")
+    form.get_by_label("Prompt").fill("a paper boat on a puddle")
+    form.get_by_label("Variations").select_option("4")
+    expect(form).to_contain_text("balance after: 600")
+
+    form.get_by_role("button", name="Generate · 400 coins").click()
+
+    tiles = page.get_by_role("listitem", name="a paper boat on a puddle")
+    expect(tiles).to_have_count(4)
+    for index in range(4):
+        expect(tiles.nth(index)).to_have_attribute("data-status", "COMPLETED", timeout=FINISHED)
+    expect(page.get_by_label("Coins")).to_have_text("600 coins")
+    keep(page, "35-four-variations")
+    made = api.call("GET", "/images", api.sign_in(email).token).json()["images"]
+    assert len(made) == 4
+    assert len({image["batchId"] for image in made}) == 1
+    assert {image["batchSize"] for image in made} == {4}
+
+
+def test_run_again_repeats_an_edit_with_its_references_and_remix_loads_it_to_change(
+    page: Page, api: Api
+) -> None:
+    session, [room, lamp] = with_images(page, api, "a room", "a lamp")
+    asked = {"prompt": "the lamp in the room", "referenceImageIds": [lamp["id"]], "imageSize": "2K"}
+    edited = api.call("POST", f"/images/{room['id']}/edit", session.token, json=asked).json()["image"]
+    wait_for_image(api, session, edited["id"])
+    page.reload()
+
+    def made_from_room() -> list[dict[str, object]]:
+        return [
+            image
+            for image in api.call("GET", "/images", session.token).json()["images"]
+            if image["parentImageId"] == room["id"]
+        ]
+
+    tile(page, "the lamp in the room").get_by_role("button", name="Open the lamp in the room").click()
+    detail = page.get_by_role("dialog", name="the lamp in the room")
+    detail.get_by_role("button", name="Run again · 150 coins").click()
+    expect(detail).to_be_hidden()
+    expect(page.get_by_role("listitem", name="the lamp in the room")).to_have_count(2)
+    again = [image for image in made_from_room() if image["id"] != edited["id"]]
+    asked_again = [(i["referenceImageIds"], i["imageSize"], i["aspectRatio"], i["model"]) for i in again]
+    assert asked_again == [([lamp["id"]], "2K", edited["aspectRatio"], edited["model"])]
+
+    tile(page, "the lamp in the room").first.get_by_role("button", name="Open the lamp in the room").click()
+    page.get_by_role("dialog", name="the lamp in the room").get_by_role("button", name="Remix").click()
+    form = page.get_by_role("form", name="Generate an image")
+    expect(form).to_contain_text("Changing a room")
+    expect(form.get_by_label("Prompt")).to_have_value("the lamp in the room")
+    expect(form.get_by_label("Size")).to_have_value("2K")
+    expect(form.get_by_role("group", name="Reference images").get_by_role("listitem")).to_contain_text(
+        ["a lamp"]
+    )
+    keep(page, "36-remix")
+    form.get_by_label("Prompt").fill("the lamp in the room, at night")
+    form.get_by_role("button", name="Generate · 150 coins").click()
+
+    expect(page.get_by_role("listitem", name="the lamp in the room, at night")).to_have_count(1)
+    remixed = [image for image in made_from_room() if image["prompt"] == "the lamp in the room, at night"]
+    assert [(image["referenceImageIds"], image["threadId"]) for image in remixed] == [
+        ([lamp["id"]], room["id"])
+    ]
+    expect(page.get_by_label("Coins")).to_have_text(f"{1000 - 100 - 450} coins")

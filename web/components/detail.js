@@ -9,11 +9,12 @@ import {
   imageName,
   isReference,
   loadModels,
-  made,
+  madeAll,
   modelName,
   offersPacks,
   refreshUser,
   remember,
+  requestOf,
   said,
   state,
   toggleReference,
@@ -155,7 +156,7 @@ export const Detail = {
         updateUser(accepted.user);
         state.references.splice(0); // used
         this.change = "";
-        made(accepted.image);
+        madeAll(accepted.images);
         await this.loadThread();
       });
     },
@@ -229,14 +230,25 @@ export const Detail = {
         URL.revokeObjectURL(link.href);
       });
     },
+    /** The request that made the image, made again as it was: an edit of its source with its
+     * references, or a new image; as many variations. */
     again() {
       return this.act(async (image) => {
-        const { prompt, model, imageSize, aspectRatio } = image;
-        const accepted = await state.api.generate({ prompt, model, imageSize, aspectRatio });
+        const { source, body } = requestOf(image);
+        const accepted = await (source ? state.api.edit(source, body) : state.api.generate(body)).catch((error) => {
+          // The source is gone, not the image shown: say so, rather than take this image off the page.
+          if (error.code === "NOT_FOUND") throw new ApiError(404, "SOURCE_GONE", words.sourceGone);
+          throw error;
+        });
         updateUser(accepted.user);
-        made(accepted.image);
+        madeAll(accepted.images);
         this.$refs.dialog.close();
       });
+    },
+    /** The request that made the image, in the create form, to change before sending. */
+    remix() {
+      state.remix = requestOf(this.image);
+      this.$refs.dialog.close();
     },
     remove() {
       return this.act(async (image) => {
