@@ -277,8 +277,11 @@ class Journey:
             idempotency_key=f"smoke-{uuid.uuid4()}",
         )
         expect(response, 202)
-        self.generated = json_of(response)["image"]
+        accepted = json_of(response)
+        self.generated = accepted["image"]
         self.leftovers.append(self.generated["id"])
+        if [image["id"] for image in accepted.get("images", [])] != [self.generated["id"]]:
+            raise SmokeFailure("the answer's images are not the one image asked for")
         cost = self.model["costs"].get(self.generated["imageSize"])
         if self.generated["coinsUsed"] != cost:
             raise SmokeFailure(
