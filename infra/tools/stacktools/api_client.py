@@ -53,6 +53,7 @@ class GenerateRequest(TypedDict):
     imageSize: NotRequired[str | None]
     aspectRatio: NotRequired[str | None]
     referenceImageIds: NotRequired[list[str] | None]
+    count: NotRequired[int]
 
 
 class UploadRequest(TypedDict):
