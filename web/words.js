@@ -30,6 +30,11 @@ export const words = {
   newImageInstead: "Make a new image instead",
   anImage: "an image",
   sourceGone: "The image this was made from is gone: use Remix to make it anew.",
+  notifyMe: "Tell me when images are done",
+  imageReady: "Your image is ready",
+  imageFailed: "An image could not be made",
+  /** "about 20 s": how long an image of its kind usually takes. */
+  about: (seconds) => (seconds < 90 ? `about ${seconds} s` : `about ${Math.round(seconds / 60)} min`),
 };
 
 /** A few prompts to start from, each with a short name (one click puts its prompt in the box). */

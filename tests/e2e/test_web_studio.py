@@ -396,3 +396,68 @@ def test_run_again_repeats_an_edit_with_its_references_and_remix_loads_it_to_cha
         ([lamp["id"]], room["id"])
     ]
     expect(page.get_by_label("Coins")).to_have_text(f"{1000 - 100 - 450} coins")
+
+
+# ------------------------------------------------------------------------------ news while you wait
+
+HIDE = """hidden => {
+    Object.defineProperty(document, "hidden", { value: hidden, configurable: true });
+    const state = hidden ? "hidden" : "visible";
+    Object.defineProperty(document, "visibilityState", { value: state, configurable: true });
+    document.dispatchEvent(new Event("visibilitychange"));
+}"""
+# The browser's notifications, as a page sees them: allowed, and each one shown kept for the test to read.
+NOTICES = """
+window.shownNotices = [];
+window.Notification = class {
+    static permission = "granted";
+    static requestPermission() { return Promise.resolve("granted"); }
+    constructor(title, options) { window.shownNotices.push({ title, body: options.body }); }
+    close() {}
+};
+"""
+
+
+def test_a_hidden_tab_counts_finished_images_in_its_title_and_notifies(page: Page, api: Api) -> None:
+    page.add_init_script(NOTICES)
+    sign_in(page, api, new_email())
+    expect(page).to_have_title("imagegen")
+    form = page.get_by_role("form", name="Generate an image")
+    form.get_by_label("Prompt").fill("a kite over the dunes")
+    form.get_by_label("Variations").select_option("2")
+    form.get_by_role("button", name="Generate · 200 coins").click()
+    expect(page.get_by_role("listitem", name="a kite over the dunes")).to_have_count(2)
+    page.evaluate(HIDE, True)  # the person looks at another tab
+
+    expect(page).to_have_title("(2) imagegen", timeout=FINISHED)
+    notices = page.evaluate("window.shownNotices")
+    assert notices == [{"title": "Your image is ready", "body": "a kite over the dunes"}] * 2
+
+    page.evaluate(HIDE, False)  # back: seen
+    expect(page).to_have_title("imagegen")
+
+
+def test_unfinished_images_are_read_in_one_request_a_turn_and_an_estimate_is_shown(
+    page: Page, api: Api
+) -> None:
+    email = new_email()
+    sign_in(page, api, email)
+    form = page.get_by_role("form", name="Generate an image")
+    form.get_by_label("Prompt").fill("a first lantern")
+    form.get_by_role("button", name="Generate · 100 coins").click()
+    expect(tile(page, "a first lantern")).to_have_attribute("data-status", "COMPLETED", timeout=FINISHED)
+
+    reads: list[str] = []
+    page.on("request", lambda request: reads.append(request.url) if request.method == "GET" else None)
+    form.get_by_label("Prompt").fill("a second lantern")
+    form.get_by_label("Variations").select_option("3")
+    form.get_by_role("button", name="Generate · 300 coins").click()
+    lanterns = page.get_by_role("listitem", name="a second lantern")
+    expect(lanterns.first).to_contain_text(re.compile(r"about \d+ s"))  # from how long the first took
+    for index in range(3):
+        expect(lanterns.nth(index)).to_have_attribute("data-status", "COMPLETED", timeout=FINISHED)
+
+    image_reads = [url for url in reads if re.search(r"/api/v1/images/[^/?]+$", url)]
+    page_reads = [url for url in reads if re.search(r"/api/v1/images\?", url)]
+    assert page_reads  # the newest page, read while they were being made
+    assert image_reads == []  # not each image on its own: they were on that page

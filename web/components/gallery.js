@@ -3,17 +3,20 @@ import { SessionEnded } from "../api.js";
 import { pagedList } from "../paged-list.js";
 import { deletedListeners, forget, imageName, images, isReference, madeListeners, refreshUser, remember, state, toggleReference, UNFINISHED } from "../store.js";
 import { failure, imageKind, imageStatus, references, STATUS_FILTER, TYPE_FILTER, words } from "../words.js";
+import { askToNotify, expectedSeconds, finished, mayAskToNotify } from "../news.js";
 import { Detail } from "./detail.js";
 import { render } from "./gallery.render.js"; // its markup: gallery.template.html, compiled by `make templates`
 
 const PAGE_SIZE = 24;
-const POLL_FIRST_MS = 1000; // unfinished images are polled, backing off while nothing changes
-const POLL_MOST_MS = 15000;
+// While any image is unfinished, the newest page is read this often (one request, however many are
+// being made), so a change shows within 2 s. Push (a WebSocket API, its connections table, and the
+// pipeline telling it) would save at most this delay; a generation takes 10-60 s, so about 20 reads.
+const POLL_MS = 1500;
 
 export const Gallery = {
   components: { Detail },
   mixins: [pagedList((query) => state.api.listImages(query), "images", { query: (view) => ({ type: view.type, status: view.status }), size: PAGE_SIZE, keep: remember })],
-  data: () => ({ opened: null, type: "", status: "", pollMs: POLL_FIRST_MS }),
+  data: () => ({ opened: null, type: "", status: "", notify: mayAskToNotify() }),
   setup: () => ({ types: TYPE_FILTER, statuses: STATUS_FILTER, words }),
   created() {
     this.pollTimer = null;
@@ -56,7 +59,7 @@ export const Gallery = {
     },
     added(image) {
       if (this.fits(image)) this.list(image, true);
-      this.poll(true);
+      this.poll();
     },
     /** An image that changed: listed if it now fits the filters (a new image that just failed), unlisted if it no longer does. */
     refit(image) {
@@ -65,38 +68,61 @@ export const Gallery = {
     },
     /** A page shown: poll what is unfinished, and ask the end of the list whether it is still in view. */
     loaded() {
-      this.poll(true);
+      this.poll();
       const end = this.$refs.end; // gone if the gallery was left meanwhile
       if (!end) return;
       // Observed again, the end says at once whether it is still in view (a page that did not fill it).
       this.observer.unobserve(end);
       this.observer.observe(end);
     },
-    /** Poll the unfinished images, sooner after a change, later while nothing changes. */
-    poll(soon = false) {
+    /** While images are unfinished, read them again every POLL_MS: the newest page in one request
+     * (where new images are), then any unfinished image older than it, one by one. */
+    poll() {
       clearTimeout(this.pollTimer);
       if (this.gone) return;
-      if (soon) this.pollMs = POLL_FIRST_MS;
       const unfinished = () => [...images.values()].filter((image) => UNFINISHED.has(image.status));
       if (unfinished().length === 0) return;
       this.pollTimer = setTimeout(async () => {
-        let changed = false;
         let refunded = false;
-        for (const image of unfinished()) {
-          try {
-            const fresh = (await state.api.getImage(image.id)).image;
-            changed = changed || fresh.status !== image.status || fresh.thumbnailUrl !== image.thumbnailUrl;
-            this.refit(remember(fresh));
+        const hear = (fresh) => {
+          const before = images.get(fresh.id);
+          const waiting = before && UNFINISHED.has(before.status);
+          this.refit(remember(fresh));
+          if (waiting && !UNFINISHED.has(fresh.status)) {
+            finished(fresh);
             if (fresh.status === "FAILED" && fresh.coinsRefunded) refunded = true;
-          } catch (error) {
-            if (error instanceof SessionEnded) return;
-            if (error.status === 404) forget(image.id);
           }
+        };
+        try {
+          const waiting = new Set(unfinished().map((image) => image.id));
+          const newest = await state.api.listImages({ limit: PAGE_SIZE });
+          for (const fresh of newest.images) if (images.has(fresh.id)) hear(fresh);
+          for (const fresh of newest.images) waiting.delete(fresh.id);
+          for (const id of waiting) {
+            try {
+              hear((await state.api.getImage(id)).image);
+            } catch (error) {
+              if (error.status === 404) forget(id);
+              else throw error;
+            }
+          }
+        } catch (error) {
+          if (error instanceof SessionEnded) return;
+          // not answered this time: read again at the next turn
         }
         if (refunded) await refreshUser(); // the coins came back: show the balance as it is now
-        this.pollMs = changed ? POLL_FIRST_MS : Math.min(this.pollMs * 2, POLL_MOST_MS);
         this.poll();
-      }, this.pollMs);
+      }, POLL_MS);
+    },
+    /** Ask to be notified when images finish while the page is hidden. */
+    async allowNotices() {
+      await askToNotify();
+      this.notify = mayAskToNotify();
+    },
+    /** About how long the image takes, said while it is being made ("about 20 s"), if the page knows. */
+    estimate(image) {
+      const seconds = expectedSeconds(image, images.values());
+      return seconds === null ? "" : words.about(seconds);
     },
     /** Closed, the dialog leaves the focus on the tile of the image it showed last (it may have stepped). */
     closed() {

@@ -1,0 +1,68 @@
+// News of images finishing while the person looks elsewhere: the tab's title counts them while the
+// tab is hidden, and a browser notification says so, if they allowed notifications. And how long an
+// image of a kind takes, from what the images of that kind the page knows took.
+import { imageName } from "./store.js";
+import { words } from "./words.js";
+
+let finishedWhileHidden = 0;
+let plainTitle = null;
+
+/** The title as it reads with nothing to tell. */
+function baseTitle() {
+  if (plainTitle === null) plainTitle = document.title;
+  return plainTitle;
+}
+
+function showCount() {
+  document.title = finishedWhileHidden ? `(${finishedWhileHidden}) ${baseTitle()}` : baseTitle();
+}
+
+document.addEventListener("visibilitychange", () => {
+  if (document.hidden) return;
+  finishedWhileHidden = 0; // seen
+  showCount();
+});
+
+/** Whether the browser may show notifications here, and has not been asked yet. */
+export function mayAskToNotify() {
+  return typeof Notification !== "undefined" && Notification.permission === "default";
+}
+
+/** Ask (on a click: browsers refuse an ask without one) to be notified when images finish. */
+export async function askToNotify() {
+  if (typeof Notification === "undefined") return "denied";
+  return Notification.requestPermission();
+}
+
+/** An image the page was waiting for has finished (done or failed): told, if no one is looking. */
+export function finished(image) {
+  if (!document.hidden) return;
+  finishedWhileHidden += 1;
+  showCount();
+  if (typeof Notification === "undefined" || Notification.permission !== "granted") return;
+  const done = image.status === "COMPLETED";
+  const note = new Notification(done ? words.imageReady : words.imageFailed, {
+    body: imageName(image),
+    icon: done && image.thumbnailUrl ? image.thumbnailUrl : undefined,
+    tag: image.id, // one notice per image, however often it is heard
+  });
+  note.onclick = () => {
+    window.focus();
+    note.close();
+  };
+}
+
+/** About how many seconds an image of `image`'s model and size takes to make: the median of the
+ * latest finished images of that kind among `known` (up to ten), or null when there are none. */
+export function expectedSeconds(image, known) {
+  const took = [];
+  for (const other of known) {
+    if (other.type !== "GENERATED" || other.status !== "COMPLETED" || other.id === image.id) continue;
+    if (other.model !== image.model || other.imageSize !== image.imageSize) continue;
+    const seconds = (Date.parse(other.updatedAt) - Date.parse(other.createdAt)) / 1000;
+    if (seconds > 0) took.push({ at: other.createdAt, seconds });
+  }
+  if (took.length === 0) return null;
+  const latest = took.sort((a, b) => (a.at < b.at ? 1 : -1)).slice(0, 10).map((each) => each.seconds).sort((a, b) => a - b);
+  return Math.max(1, Math.round(latest[Math.floor(latest.length / 2)]));
+}
