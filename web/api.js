@@ -28,7 +28,7 @@ const OPERATIONS = {
   generate: { method: "POST", path: "/images/generate", idempotent: true },
   edit: { method: "POST", path: "/images/{image_id}/edit", idempotent: true },
   requestUpload: { method: "POST", path: "/images/upload" },
-  listImages: { method: "GET", path: "/images", query: ["limit", "cursor", "type", "status"] },
+  listImages: { method: "GET", path: "/images", query: ["limit", "cursor", "type", "status", "favorite", "q"] },
   getImage: { method: "GET", path: "/images/{image_id}" },
   updateImage: { method: "PUT", path: "/images/{image_id}" },
   deleteImage: { method: "DELETE", path: "/images/{image_id}" },
@@ -41,7 +41,7 @@ const OPERATIONS = {
   listUsers: { method: "GET", path: "/users", query: ["limit", "cursor", "email"] },
   updateUser: { method: "PUT", path: "/users/{user_id}" },
   grantCoins: { method: "POST", path: "/users/{user_id}/coins" },
-  listUserImages: { method: "GET", path: "/users/{user_id}/images", query: ["limit", "cursor", "type", "status"] },
+  listUserImages: { method: "GET", path: "/users/{user_id}/images", query: ["limit", "cursor", "type", "status", "favorite", "q"] },
   userOrders: { method: "GET", path: "/users/{user_id}/orders", query: ["limit", "cursor"] },
   openapiDocument: { method: "GET", path: "/openapi.json", anonymous: true },
 };

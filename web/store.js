@@ -30,9 +30,10 @@ export function made(image) {
   for (const listener of madeListeners) listener(image);
 }
 
-/** The images one request made (its variations, in order): shown together, the first first. */
+/** The images one request made (its variations, in order): shown together, newest first as the
+ * gallery lists them (a variation's id sorts after the one before). */
 export function madeAll(images) {
-  for (const image of [...images].reverse()) made(image);
+  for (const image of images) made(image);
 }
 
 /** The request that made a generated image, as it was made: the source it edits (null for a new

@@ -18,7 +18,8 @@ from imagegen.api.views import ImageViews
 from imagegen.composition import Composition
 from imagegen.errors import Forbidden, NotFound
 from imagegen.models.auth import Caller
-from imagegen.models.images import ImagePage, ImageStatus, ImageType, ImageUpdate
+from imagegen.models.images import SEARCH_MAX_LENGTH, ImagePage, ImageStatus, ImageType, ImageUpdate
+from imagegen.services.image_records import ImageQuery
 from imagegen.services.images import ImageService
 
 logger = Logger()
@@ -39,6 +40,13 @@ Views = Annotated[ImageViews, Depends(image_views)]
 
 TypeFilter = Annotated[ImageType | None, Query()]
 StatusFilter = Annotated[ImageStatus | None, Query()]
+FavoriteFilter = Annotated[bool | None, Query(description="true: only the starred images")]
+Search = Annotated[
+    str | None,
+    Query(
+        min_length=1, max_length=SEARCH_MAX_LENGTH, description="words of the title or the prompt, any case"
+    ),
+]
 
 
 def _page(
@@ -48,11 +56,9 @@ def _page(
     limit: int,
     cursor: str | None,
     owner_id: str | None,
-    type_: ImageType | None,
-    status: ImageStatus | None,
+    which: ImageQuery,
 ) -> dict[str, Any]:
-    found = images.list_page(caller, limit, cursor, owner_id, image_type=type_, status=status)
-    return views.page(found).to_json()
+    return views.page(images.list_page(caller, limit, cursor, owner_id, which)).to_json()
 
 
 @app.get(f"{API_PREFIX}/images", **documented(ImagePage, summary="The caller's images, newest first"))
@@ -64,8 +70,10 @@ def list_images(
     cursor: Cursor = None,
     type: TypeFilter = None,  # the API names it so
     status: StatusFilter = None,
+    favorite: FavoriteFilter = None,
+    q: Search = None,
 ) -> dict[str, Any]:
-    return _page(images, views, caller, limit, cursor, None, type, status)
+    return _page(images, views, caller, limit, cursor, None, ImageQuery(type, status, favorite, q))
 
 
 @app.get(
@@ -95,7 +103,7 @@ def image_thread(
 
 @app.put(
     f"{API_PREFIX}/images/<image_id>",
-    **documented(ImageResponse, NotFound, summary="Rename or describe one of the caller's images"),
+    **documented(ImageResponse, NotFound, summary="Rename, describe or star one of the caller's images"),
 )
 def update_image(
     caller: AuthenticatedCaller, image_id: ResourceId, body: ImageUpdate, images: Images, views: Views
@@ -116,8 +124,11 @@ def list_user_images(
     cursor: Cursor = None,
     type: TypeFilter = None,  # the API names it so
     status: StatusFilter = None,
+    favorite: FavoriteFilter = None,
+    q: Search = None,
 ) -> dict[str, Any]:
-    return _page(images, views, caller, limit, cursor, caller.named(user_id), type, status)
+    which = ImageQuery(type, status, favorite, q)
+    return _page(images, views, caller, limit, cursor, caller.named(user_id), which)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

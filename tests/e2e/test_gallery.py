@@ -159,3 +159,31 @@ def test_paging_hundreds_of_images_sees_each_exactly_once_while_new_ones_arrive(
     assert len(seen) == len(set(seen)) == 240
     assert seen == sorted(seen, reverse=True)
     assert not set(arrived) & set(seen)
+
+
+def test_starred_images_and_words_of_titles_and_prompts_are_found_in_full_pages(
+    api: Api, owner: Session
+) -> None:
+    made = api.call(
+        "POST", "/images/generate", owner.token, json={"prompt": "A Harbour at dusk", "count": 3}
+    ).json()["images"]
+    cat = api.call("POST", "/images/generate", owner.token, json={"prompt": "a sleeping cat"}).json()["image"]
+    starred = api.call("PUT", f"/images/{made[1]['id']}", owner.token, json={"favorite": True})
+    assert (starred.status_code, starred.json()["image"]["favorite"]) == (200, True)
+    renamed = api.call("PUT", f"/images/{cat['id']}", owner.token, json={"title": "Harbour cat"})
+    assert renamed.status_code == 200
+    stranger = api.sign_in(f"stranger-{uuid.uuid4().hex[:8]}@example.com")
+    api.call("POST", "/images/generate", stranger.token, json={"prompt": "harbour lights"})
+
+    assert [image["id"] for image in all_pages(api, owner, "/images", favorite="true")] == [made[1]["id"]]
+    found = all_pages(api, owner, "/images", limit=1, q="HARBOUR")
+    assert [image["id"] for image in found] == [cat["id"], *reversed([image["id"] for image in made])]
+    assert all_pages(api, owner, "/images", q="harbour", favorite="true")[0]["id"] == made[1]["id"]
+    assert all_pages(api, owner, "/images", q="lights") == []  # another user's words are not searched
+    unstarred = api.call("PUT", f"/images/{made[1]['id']}", owner.token, json={"favorite": False})
+    assert unstarred.json()["image"]["favorite"] is False
+    assert all_pages(api, owner, "/images", favorite="true") == []
+
+    for bad in ({"q": ""}, {"q": "x" * 101}, {"favorite": "maybe"}):
+        assert api.call("GET", "/images", owner.token, params=bad).status_code == 422
+    assert api.call("PUT", f"/images/{cat['id']}", owner.token, json={"favorite": "yes"}).status_code == 422

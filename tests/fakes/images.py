@@ -36,6 +36,7 @@ from imagegen.services.image_model import (
     Part,
 )
 from imagegen.services.image_processing import EncodedImage, ImageInfo, ImageRejected
+from imagegen.services.image_records import EVERY_IMAGE, ImageQuery
 from imagegen.services.images import ImageService
 from imagegen.services.rate_limits import LimitedAction, RateLimits
 from imagegen.services.unit_of_work import Write, nth
@@ -80,12 +81,7 @@ class InMemoryImages:
         return {image.image_id: image for image in found if image is not None}
 
     def list_page(
-        self,
-        user_id: str,
-        limit: int,
-        start_key: dict[str, Any] | None,
-        image_type: ImageType | None = None,
-        status: ImageStatus | None = None,
+        self, user_id: str, limit: int, start_key: dict[str, Any] | None, which: ImageQuery = EVERY_IMAGE
     ) -> tuple[list[Image], dict[str, Any] | None]:
         newest_first = sorted(
             (image for (user, _), image in self.records.items() if user == user_id),
@@ -94,11 +90,7 @@ class InMemoryImages:
         )
 
         def shown(image: Image) -> bool:
-            return (
-                (user_id, image.image_id) not in self.deleting
-                and (image_type is None or image.type is image_type)
-                and (status is None or image.status is status)
-            )
+            return (user_id, image.image_id) not in self.deleting and which.matches(image)
 
         after = start_key["imageId"] if start_key else None
         return _full_page(

@@ -67,6 +67,7 @@ class UploadRequest(TypedDict):
 class ImageUpdate(TypedDict, total=False):
     title: str | None
     description: str | None
+    favorite: bool | None
 
 
 class UserUpdate(TypedDict, total=False):
@@ -86,6 +87,26 @@ class CheckoutRequest(TypedDict):
 
 
 # --------------------------------------------------------------------------- the client
+
+
+def _gallery_query(
+    limit: int | None,
+    cursor: str | None,
+    image_type: str | None,
+    status: str | None,
+    favorite: bool | None,
+    q: str | None,
+) -> dict[str, object]:
+    """A gallery listing's query, its booleans written as JSON writes them (``true``)."""
+    starred = None if favorite is None else str(favorite).lower()
+    return {
+        "limit": limit,
+        "cursor": cursor,
+        "type": image_type,
+        "status": status,
+        "favorite": starred,
+        "q": q,
+    }
 
 
 def _segment(value: str) -> str:
@@ -210,8 +231,10 @@ class ApiClient:
         cursor: str | None = None,
         type: str | None = None,  # the document names the filter so
         status: str | None = None,
+        favorite: bool | None = None,
+        q: str | None = None,
     ) -> requests.Response:
-        params = {"limit": limit, "cursor": cursor, "type": type, "status": status}
+        params = _gallery_query(limit, cursor, type, status, favorite, q)
         return self.request("GET", "/images", params=params)
 
     def get_image(self, image_id: str) -> requests.Response:
@@ -275,8 +298,10 @@ class ApiClient:
         cursor: str | None = None,
         type: str | None = None,  # the document names the filter so
         status: str | None = None,
+        favorite: bool | None = None,
+        q: str | None = None,
     ) -> requests.Response:
-        params = {"limit": limit, "cursor": cursor, "type": type, "status": status}
+        params = _gallery_query(limit, cursor, type, status, favorite, q)
         return self.request("GET", f"/users/{_segment(user_id)}/images", params=params)
 
     def user_orders(

@@ -28,7 +28,9 @@ def test_four_variations_are_charged_recorded_and_placed_in_one_commit(generatin
     generation = generating.service.generate(generating.ada, ask(4))
 
     images = generation.images
-    assert len({image.image_id for image in images}) == 4
+    ids = [image.image_id for image in images]
+    assert len(set(ids)) == 4
+    assert ids == sorted(ids)  # in turn: the gallery, newest first, shows them in order
     assert {image.batch_id for image in images} == {images[0].batch_id} != {None}
     assert {(image.batch_size, image.status, image.prompt) for image in images} == {
         (4, ImageStatus.PENDING, "a lighthouse")

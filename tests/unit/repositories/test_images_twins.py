@@ -5,11 +5,12 @@ test on the twin can then only pass where the repository would let it."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
-from imagegen.models.images import Image, ImageMetadata, ImageStatus, ImageType
-from imagegen.services.image_records import ImageRecords
+from imagegen.models.images import Image, ImageMetadata, ImageStatus, ImageType, search_text
+from imagegen.services.image_records import ImageQuery, ImageRecords
 from imagegen.services.unit_of_work import Refused, Transactions, UnitOfWork, Write
 from tests.fakes import InMemoryTransactions
 from tests.fakes.images import InMemoryImages
@@ -53,14 +54,16 @@ def made(
     image_type: ImageType = ImageType.GENERATED,
     thread_id: str | None = "own",
     created_at: str = AT,
+    title: str | None = None,
+    prompt: str = "a lighthouse",
 ) -> Image:
     return Image(
         user_id=user_id,
         image_id=image_id,
         type=image_type,
         status=ImageStatus.PENDING,
-        title=f"image {image_id}",
-        prompt="a lighthouse" if image_type is ImageType.GENERATED else None,
+        title=title or f"image {image_id}",
+        prompt=prompt if image_type is ImageType.GENERATED else None,
         object_key=f"images/{user_id}/{image_id}.png",
         coins_used=40,
         thread_id=image_id if thread_id == "own" else thread_id,
@@ -254,12 +257,12 @@ def test_details_change_on_an_image_that_is_there(kept: Kept) -> None:
     assert kept.records.update_details("ada", "NOPE", {"title": "Dusk"}, LATER) is None
 
 
-def pages(kept: Kept, limit: int, **filters: object) -> list[tuple[list[str], dict[str, object] | None]]:
-    """Every page of ada's gallery, each with the position it ends at."""
+def pages(kept: Kept, limit: int, **which: Any) -> list[tuple[list[str], dict[str, object] | None]]:
+    """Every page of ada's gallery (the images ``which`` asks for), each with the position it ends at."""
     found: list[tuple[list[str], dict[str, object] | None]] = []
     start = None
     while True:
-        page, start = kept.records.list_page("ada", limit, start, **filters)  # type: ignore[arg-type]
+        page, start = kept.records.list_page("ada", limit, start, ImageQuery(**which))
         found.append((ids(page), start))
         if start is None:
             return found
@@ -293,6 +296,25 @@ def test_a_gallery_pages_newest_first_as_the_query_reads_it(kept: Kept) -> None:
         ([], None),
     ]
     assert pages(kept, 5, status=ImageStatus.COMPLETED) == [(["IMG2"], None)]
+
+
+def test_a_gallery_finds_its_starred_images_and_words_of_titles_and_prompts_in_any_case(kept: Kept) -> None:
+    kept.add(
+        made("IMG1", title="Harbour at DUSK"),
+        made("IMG2", title="a cat"),
+        made("IMG3", title="boats", prompt="Fishing boats in a harbour"),
+        made("IMG4", user_id="bob", title="harbour"),
+    )
+    assert kept.records.update_details("ada", "IMG2", {"favorite": True}, LATER) is not None
+    renamed = {"title": "the harbour cat", "searchText": search_text("the harbour cat", "a lighthouse")}
+    assert kept.records.update_details("ada", "IMG2", renamed, LATER) is not None
+
+    assert pages(kept, 10, favorite=True) == [(["IMG2"], None)]
+    assert pages(kept, 10, favorite=False) == [(["IMG3", "IMG1"], None)]
+    assert pages(kept, 10, text="HARBOUR") == [(["IMG3", "IMG2", "IMG1"], None)]  # bob's is not read
+    assert pages(kept, 10, text="dusk") == [(["IMG1"], None)]
+    assert pages(kept, 10, text="harbour", favorite=True) == [(["IMG2"], None)]
+    assert pages(kept, 10, text="a lighthouse at noon") == [([], None)]
 
 
 def test_a_thread_pages_oldest_first_with_the_owners_images_only(kept: Kept) -> None:

@@ -59,6 +59,7 @@ class ImageViews:
             reference_image_ids=image.reference_image_ids,
             batch_id=image.batch_id,
             batch_size=image.batch_size,
+            favorite=image.favorite,
             created_at=image.created_at,
             updated_at=image.updated_at,
         )

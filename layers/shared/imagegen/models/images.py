@@ -19,6 +19,15 @@ def default_title(text: str) -> str:
     return text[:TITLE_MAX_LENGTH]
 
 
+# What a search of the gallery may ask: a few words, matched in titles and prompts.
+SEARCH_MAX_LENGTH = 100
+
+
+def search_text(title: str, prompt: str | None) -> str:
+    """What a search matches an image by: its title and prompt, in lower case (a search is too)."""
+    return f"{title}\n{prompt or ''}".casefold()
+
+
 ImageId = Annotated[str, StringConstraints(min_length=1, max_length=MAX_ID_LENGTH, pattern=ID_PATTERN)]
 # An upper bound on references whatever the catalog says, so a request stays small to check.
 MAX_REFERENCES = 32
@@ -94,6 +103,7 @@ class Image(CamelModel):
     """The id the variations of one request share (asked with ``count`` > 1); None for one alone."""
     batch_size: int | None = None
     """How many variations that request made; None for one alone."""
+    favorite: bool = False
     created_at: str
     updated_at: str
 
@@ -133,6 +143,7 @@ class ImageView(CamelModel):
     reference_image_ids: list[str]
     batch_id: str | None
     batch_size: int | None
+    favorite: bool
     created_at: str
     updated_at: str
 
@@ -178,11 +189,17 @@ class ImageUpdate(RequestModel):
     """``PUT /images/{id}``: the only fields an owner may change. Absent fields stay as they are."""
 
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"title": "Beach at dusk", "description": "Taken from the pier."}]}
+        json_schema_extra={
+            "examples": [
+                {"title": "Beach at dusk", "description": "Taken from the pier."},
+                {"favorite": True},
+            ]
+        }
     )
 
     title: str | None = Field(default=None, max_length=TITLE_MAX_LENGTH)
     description: str | None = Field(default=None, max_length=DESCRIPTION_MAX_LENGTH)
+    favorite: bool | None = Field(default=None, description="starred by its owner")
 
 
 class GenerateRequest(RequestModel):

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from imagegen.models.images import Image, ImageMetadata, ImageStatus, ImageType
+from imagegen.models.images import Image, ImageMetadata, ImageStatus, search_text
 from imagegen.repositories.dynamo import (
     batch_get,
     from_item,
@@ -22,6 +22,7 @@ from imagegen.repositories.dynamo import (
     to_values,
     update_if,
 )
+from imagegen.services.image_records import EVERY_IMAGE, ImageQuery
 from imagegen.services.unit_of_work import Write, nth
 
 if TYPE_CHECKING:
@@ -45,7 +46,11 @@ class ImageRepository:
 
     def create_write(self, image: Image, index: int = 0) -> Write:
         """The write of a new image (never over an existing one), the ``index``-th of a transaction."""
-        values = {**image.model_dump(by_alias=True, exclude_none=True), "unfinished": image.status.value}
+        values = {
+            **image.model_dump(by_alias=True, exclude_none=True),
+            "unfinished": image.status.value,
+            "searchText": search_text(image.title, image.prompt),
+        }
         return Write(
             nth("new image", index),
             {
@@ -110,26 +115,33 @@ class ImageRepository:
         )
 
     def list_page(
-        self,
-        user_id: str,
-        limit: int,
-        start_key: dict[str, Any] | None,
-        image_type: ImageType | None = None,
-        status: ImageStatus | None = None,
+        self, user_id: str, limit: int, start_key: dict[str, Any] | None, which: ImageQuery = EVERY_IMAGE
     ) -> tuple[list[Image], dict[str, Any] | None]:
         """One full page of a user's images, newest first, and where to continue (None at the end).
 
         A query on the user's partition (their ids are ULIDs, so newest first is descending
-        order); the filters are applied by DynamoDB after reading, so the query goes on
-        until the page is full. The position returned is that of the last image returned.
+        order): it reads that user's images and no one else's. The filters (type, status, starred,
+        words of the title or prompt) are applied by DynamoDB after reading, so the query goes on
+        until the page is full: a search reads at most the user's whole gallery. The position
+        returned is that of the last image returned.
         """
-        filters, names, values = [_NOT_DELETING], {}, {":user": user_id}
-        if image_type is not None:
+        filters, names = [_NOT_DELETING], {}
+        values: dict[str, object] = {":user": user_id}
+        if which.image_type is not None:
             filters.append("#type = :type")
-            names["#type"], values[":type"] = "type", image_type.value
-        if status is not None:
+            names["#type"], values[":type"] = "type", which.image_type.value
+        if which.status is not None:
             filters.append("#status = :status")
-            names["#status"], values[":status"] = "status", status.value
+            names["#status"], values[":status"] = "status", which.status.value
+        if which.favorite is not None:
+            # An image never starred has no attribute: it is not a favourite.
+            filters.append("favorite = :favorite" if which.favorite else "NOT favorite = :favorite")
+            values[":favorite"] = True
+        if which.text is not None:
+            # searchText is the title and prompt in lower case; an image written before it had one
+            # is matched in its own case.
+            filters.append("(contains(searchText, :text) OR contains(title, :raw) OR contains(prompt, :raw))")
+            values[":text"], values[":raw"] = which.text.casefold(), which.text
         query: dict[str, Any] = {
             "TableName": self._table,
             "KeyConditionExpression": "userId = :user",

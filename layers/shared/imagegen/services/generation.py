@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from imagegen.errors import Conflict, Invalid, NotFound, QueueUnavailable
-from imagegen.ids import new_id, now_iso
+from imagegen.ids import new_id, new_id_after, now_iso
 from imagegen.models.catalog import (
     DEFAULT_ASPECT_RATIO,
     DEFAULT_IMAGE_SIZE,
@@ -173,9 +173,10 @@ class GenerationService:
         now = now_iso()
         prompt = request.prompt  # trimmed by the request model
         batch_id = new_id() if request.count > 1 else None
-        images = []
+        images: list[Image] = []
         for _ in range(request.count):
-            image_id = new_id()
+            # Each variation's id after the one before: the gallery, newest first, shows them in turn.
+            image_id = new_id_after(images[-1].image_id if images else None)
             images.append(
                 Image(
                     user_id=caller.user_id,

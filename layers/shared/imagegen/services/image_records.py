@@ -14,11 +14,37 @@ that is a single conditional update answers whether it was made (False: refused,
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
+
+from imagegen.models.images import search_text
 
 if TYPE_CHECKING:
     from imagegen.models.images import Image, ImageMetadata, ImageStatus, ImageType
     from imagegen.services.unit_of_work import Write
+
+
+@dataclass(frozen=True, slots=True)
+class ImageQuery:
+    """Which of a user's images a gallery page shows: of a type, in a status, starred, with ``text``
+    in the title or the prompt (any case); None asks nothing of that."""
+
+    image_type: ImageType | None = None
+    status: ImageStatus | None = None
+    favorite: bool | None = None
+    text: str | None = None
+
+    def matches(self, image: Image) -> bool:
+        """Whether ``image`` is one of them."""
+        return (
+            (self.image_type is None or image.type is self.image_type)
+            and (self.status is None or image.status is self.status)
+            and (self.favorite is None or image.favorite is self.favorite)
+            and (self.text is None or self.text.casefold() in search_text(image.title, image.prompt))
+        )
+
+
+EVERY_IMAGE = ImageQuery()
 
 
 class ImageRecords(Protocol):
@@ -34,16 +60,11 @@ class ImageRecords(Protocol):
         ...
 
     def list_page(
-        self,
-        user_id: str,
-        limit: int,
-        start_key: dict[str, Any] | None,
-        image_type: ImageType | None = None,
-        status: ImageStatus | None = None,
+        self, user_id: str, limit: int, start_key: dict[str, Any] | None, which: ImageQuery = EVERY_IMAGE
     ) -> tuple[list[Image], dict[str, Any] | None]:
-        """Up to ``limit`` of the user's images of that type and status (any, when None), newest first,
-        from after ``start_key``; and where the next page starts (None at the end). Images being
-        deleted are left out."""
+        """Up to ``limit`` of the user's images that ``which`` asks for, newest first, from after
+        ``start_key``; and where the next page starts (None at the end). Images being deleted are
+        left out. Only the user's own images are read, never another user's."""
         ...
 
     def thread_page(

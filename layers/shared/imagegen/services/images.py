@@ -18,8 +18,10 @@ from imagegen.models.images import (
     ImageUpdate,
     created_counters,
     deleted_counters,
+    search_text,
 )
 from imagegen.models.keys import derived_keys
+from imagegen.services.image_records import EVERY_IMAGE, ImageQuery
 from imagegen.services.rate_limits import PlaceTaken
 from imagegen.services.unit_of_work import Contended, Refused, Transactions, UnitOfWork
 
@@ -132,10 +134,10 @@ class ImageService:
         limit: int,
         cursor: str | None,
         owner_id: str | None = None,
-        image_type: ImageType | None = None,
-        status: ImageStatus | None = None,
+        which: ImageQuery = EVERY_IMAGE,
     ) -> ImagesFound:
-        """A full page of ``owner_id``'s images (the caller's by default), newest first.
+        """A full page of ``owner_id``'s images (the caller's by default) that ``which`` asks for
+        (a type, a status, the starred ones, words of the title or prompt), newest first.
 
         Only the owner and admins may list a user's images. A cursor is good only for the
         caller and the owner it was issued for.
@@ -144,9 +146,7 @@ class ImageService:
         if owner != caller.user_id and not caller.is_admin:
             raise Forbidden("Only the owner or an admin may list these images.")
         scope = f"images:{caller.user_id}:{owner}"
-        page, last = self._records.list_page(
-            owner, limit, self._cursors.decode(cursor, scope), image_type=image_type, status=status
-        )
+        page, last = self._records.list_page(owner, limit, self._cursors.decode(cursor, scope), which)
         return ImagesFound(images=page, next_cursor=self._cursors.encode(last, scope))
 
     def thread_page(self, caller: Caller, image_id: str, limit: int, cursor: str | None) -> ImagesFound:
@@ -162,10 +162,12 @@ class ImageService:
         return ImagesFound(images=page, next_cursor=self._cursors.encode(last, scope))
 
     def update(self, caller: Caller, image_id: str, update: ImageUpdate) -> Image:
-        """Change the title or description of the caller's image."""
+        """Change the title or description of the caller's image, or star it (or not)."""
         changes = update.model_dump(by_alias=True, exclude_unset=True, exclude_none=True)
         if not changes:
             return self.get(caller, image_id)
+        if "title" in changes:  # what a search finds it by follows its title
+            changes["searchText"] = search_text(changes["title"], self.get(caller, image_id).prompt)
         updated = self._records.update_details(caller.user_id, image_id, changes, now_iso())
         if updated is None:
             raise NotFound("No such image.")
