@@ -560,16 +560,22 @@ class Generating:
         self.service: GenerationService = self.parts.generation(self.queue)
         self.ada: Caller = self.parts.open_account("ada", 1000)
 
-    def completed(self, image_id: str, user_id: str = "ada", thread_id: str | None = "own") -> Image:
-        """A finished upload of 400 x 100 pixels in ``user_id``'s gallery (``thread_id`` None: from
-        before threads)."""
+    def completed(
+        self,
+        image_id: str,
+        user_id: str = "ada",
+        thread_id: str | None = "own",
+        metadata: ImageMetadata = WIDE,
+    ) -> Image:
+        """A finished upload (of 400 x 100 pixels, unless ``metadata`` says) in ``user_id``'s gallery
+        (``thread_id`` None: from before threads)."""
         image = Image(
             user_id=user_id,
             image_id=image_id,
             type=ImageType.UPLOADED,
             status=ImageStatus.COMPLETED,
             object_key=f"images/{user_id}/{image_id}.png",
-            metadata=WIDE,
+            metadata=metadata,
             coins_used=0,
             thread_id=image_id if thread_id == "own" else thread_id,
             created_at="2026-12-04T12:00:00.000Z",

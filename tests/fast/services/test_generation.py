@@ -15,6 +15,7 @@ from imagegen.metrics import Metric
 from imagegen.models.images import (
     GenerateRequest,
     GenerationJob,
+    ImageMetadata,
     ImageStatus,
 )
 from imagegen.services.generation import QUEUE_FAILED
@@ -278,3 +279,35 @@ def test_a_key_whose_image_was_deleted_since_is_a_conflict_and_charges_nothing(
 
     assert generating.parts.charges("ada") == 1
     assert generating.parts.balance("ada") == 900 == generating.parts.ledger_sum("ada")
+
+
+@pytest.mark.parametrize(
+    ("width", "height", "model", "size", "cost"),
+    [
+        (3000, 4000, "pro", "4K", 700),  # a phone's photo keeps its size
+        (3000, 4000, "fast", "2K", 150),  # as near as the model makes it
+        (1500, 1000, "fast", "2K", 150),
+        (1400, 900, "fast", "1K", 100),  # nearer 1024 than 2048, as logarithms
+        (400, 100, "pro", "1K", 200),
+    ],
+)
+def test_an_edit_keeps_its_sources_size_as_near_as_the_model_makes_it(
+    generating: Generating, width: int, height: int, model: str, size: str, cost: int
+) -> None:
+    measure = ImageMetadata(width=width, height=height, format="JPEG", content_type="image/jpeg", size=10)
+    generating.completed("PHOTO", metadata=measure)
+
+    image = generating.service.edit(generating.ada, "PHOTO", ask("brighter", model=model)).image
+
+    assert (image.image_size, image.coins_used) == (size, cost)
+
+
+def test_an_edit_asked_for_a_size_gets_that_size(generating: Generating) -> None:
+    measure = ImageMetadata(width=3000, height=4000, format="JPEG", content_type="image/jpeg", size=10)
+    generating.completed("PHOTO", metadata=measure)
+
+    image = generating.service.edit(
+        generating.ada, "PHOTO", ask("brighter", model="pro", imageSize="1K")
+    ).image
+
+    assert (image.image_size, image.coins_used) == ("1K", 200)

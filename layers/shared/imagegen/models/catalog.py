@@ -23,6 +23,8 @@ ImageSize = Literal["1K", "2K", "4K"]
 """Gemini's ``imageConfig.imageSize`` values (upper-case K, as Google requires)."""
 
 DEFAULT_IMAGE_SIZE: ImageSize = "1K"
+# The longer side, in pixels, of an image of each size (Google's 1K is 1024 on the longer side).
+LONGER_SIDE: dict[ImageSize, int] = {"1K": 1024, "2K": 2048, "4K": 4096}
 DEFAULT_ASPECT_RATIO = "1:1"
 # Google's aspect ratios are "width:height" in small whole numbers.
 AspectRatio = Annotated[str, StringConstraints(pattern=r"^[1-9][0-9]?:[1-9][0-9]?$")]
@@ -73,6 +75,14 @@ class ModelSpec(CamelModel):
     def offered_size(self, size: str) -> ImageSize | None:
         """``size`` if this model makes images of that size, else None."""
         return next((offered for offered in self.image_sizes if offered == size), None)
+
+    def nearest_size(self, width: int, height: int) -> ImageSize:
+        """The image size of this model closest to an image of ``width`` x ``height`` (its longer side,
+        compared as logarithms; a tie takes the smaller): what an edit of it keeps by default."""
+        wanted = math.log(max(width, height))
+        return min(
+            self.image_sizes, key=lambda size: (abs(math.log(LONGER_SIDE[size]) - wanted), LONGER_SIDE[size])
+        )
 
     def nearest_ratio(self, width: int, height: int) -> str:
         """The aspect ratio of this model closest to ``width`` x ``height`` (compared as logarithms,

@@ -243,12 +243,17 @@ class GenerationService:
         if model is None:
             known = ", ".join(entry.id for entry in catalog.models)
             raise Invalid("model", f"There is no model {request.model!r}; the models are {known}.")
-        size = model.offered_size(request.image_size or DEFAULT_IMAGE_SIZE)
+        measured = source.metadata if source else None
+        if request.image_size is None:  # an edit keeps its source's size, as near as the model makes it
+            size: ImageSize | None = (
+                model.nearest_size(measured.width, measured.height) if measured else DEFAULT_IMAGE_SIZE
+            )
+        else:
+            size = model.offered_size(request.image_size)
         if size is None:
             raise Invalid("imageSize", f"{model.name} makes images of {', '.join(model.image_sizes)}.")
         ratio = request.aspect_ratio
         if ratio is None:
-            measured = source.metadata if source else None
             ratio = model.nearest_ratio(measured.width, measured.height) if measured else DEFAULT_ASPECT_RATIO
         if ratio not in model.aspect_ratios:
             raise Invalid("aspectRatio", f"{model.name} makes images of {', '.join(model.aspect_ratios)}.")
