@@ -89,6 +89,19 @@ export function toggleReference(image) {
   else state.references.push(remember(image));
 }
 
+// The longer side of each image size, in pixels: the service's models.catalog.LONGER_SIDE, which
+// picks an edit's default size by the same rule (tests/unit/web/test_sizes.py holds them together).
+export const LONGER_SIDE = { "1K": 1024, "2K": 2048, "4K": 4096 };
+
+/** The size among `sizes` nearest an image of `metadata`'s pixels (its longer side, compared as
+ * logarithms, the smaller on a tie): what an edit keeps by default, as the service decides it. */
+export function nearestSize(sizes, metadata) {
+  if (!metadata || !metadata.width || !metadata.height || sizes.length === 0) return null;
+  const wanted = Math.log(Math.max(metadata.width, metadata.height));
+  const distance = (size) => Math.abs(Math.log(LONGER_SIDE[size]) - wanted);
+  return [...sizes].sort((a, b) => distance(a) - distance(b) || LONGER_SIDE[a] - LONGER_SIDE[b])[0];
+}
+
 /** The model catalog, fetched once per page. */
 export async function loadModels() {
   if (state.models.length === 0) {

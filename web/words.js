@@ -31,6 +31,8 @@ export const words = {
   anImage: "an image",
   sourceGone: "The image this was made from is gone: use Remix to make it anew.",
   notifyMe: "Tell me when images are done",
+  /** What an edit makes, said before it is asked for. */
+  editKeeps: (size) => `The edit keeps this image's shape (the model's nearest aspect ratio) and comes out at ${size}.`,
   imageReady: "Your image is ready",
   imageFailed: "An image could not be made",
   /** "about 20 s": how long an image of its kind usually takes. */

@@ -11,6 +11,7 @@ import {
   loadModels,
   madeAll,
   modelName,
+  nearestSize,
   offersPacks,
   refreshUser,
   remember,
@@ -112,6 +113,7 @@ export const Detail = {
     image(now) {
       Object.assign(this, freshFor(now));
       if (!this.model && state.models.length) this.model = defaultModel().id;
+      this.keepSize();
       this.address.show(now.id);
       this.loadThread();
       // A step button disabled under the focus (the last image) leaves it nowhere: keep it in the dialog.
@@ -121,11 +123,23 @@ export const Detail = {
         (this.$refs.dialog.querySelector(".steps button:not(:disabled)") || this.$refs.dialog.querySelector(".close")).focus();
       });
     },
-    modelSpec(model) {
-      if (model && !model.imageSizes.includes(this.imageSize)) this.imageSize = model.imageSizes[0];
+    /** Another model: the size nearest the image's own among the ones it makes. */
+    modelSpec: {
+      handler() {
+        this.keepSize();
+      },
+      immediate: true,
     },
   },
   methods: {
+    /** The edit's size: the model's nearest the image's own (as the service would choose it). */
+    keepSize() {
+      const model = this.modelSpec;
+      if (!model) return;
+      const kept = nearestSize(model.imageSizes, this.image.metadata);
+      if (kept) this.imageSize = kept;
+      else if (!model.imageSizes.includes(this.imageSize)) this.imageSize = model.imageSizes[0];
+    },
     version(image) {
       return this.thread.findIndex((each) => each.id === image.id) + 1;
     },

@@ -1,0 +1,44 @@
+"""An edit in the image's dialog, in Chromium against the local stack: it keeps its source's size
+unless asked (the size and price said before the click), as the service would choose it."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Page, expect
+
+from tests import images
+from tests.e2e.conftest import Api, wait_for_image
+from tests.e2e.test_web import (  # noqa: F401 (no_script_errors: autouse, each test ends without script errors)
+    keep,
+    new_email,
+    no_script_errors,
+    sign_in,
+    tile,
+    titled_upload,
+)
+
+
+def test_a_photos_edit_keeps_its_size_and_says_so_with_its_price_before_the_click(
+    page: Page, api: Api
+) -> None:
+    email = new_email()
+    session = api.sign_in(email)
+    titled_upload(api, session, "tall photo", images.jpeg(1500, 2000), "image/jpeg")
+    sign_in(page, api, email)
+    catalog = api.call("GET", "/models").json()["models"]
+    default = next(model for model in catalog if model["default"])
+
+    tile(page, "tall photo").get_by_role("button", name="Open tall photo").click()
+    detail = page.get_by_role("dialog", name="tall photo")
+    form = detail.get_by_role("form", name="Edit this image")
+    expect(form.get_by_label("Size")).to_have_value("2K")  # 2000 pixels: nearer 2048 than 1024 or 4096
+    expect(form).to_contain_text("comes out at 2K")
+    price = default["costs"]["2K"]
+    keep(page, "38-edit-keeps-size")
+    form.get_by_label("Describe the change").fill("in the evening")
+    form.get_by_role("button", name=f"Edit · {price} coins").click()
+
+    expect(detail.get_by_role("region", name="Versions").get_by_role("listitem")).to_have_count(2)
+    gallery = api.call("GET", "/images", session.token).json()["images"]
+    (edit,) = [image for image in gallery if image["parentImageId"]]
+    assert (edit["imageSize"], edit["coinsUsed"]) == ("2K", price)
+    assert wait_for_image(api, session, edit["id"])["metadata"]["height"] > 1024
