@@ -27,6 +27,7 @@ const OPERATIONS = {
   listModels: { method: "GET", path: "/models", anonymous: true },
   generate: { method: "POST", path: "/images/generate", idempotent: true },
   edit: { method: "POST", path: "/images/{image_id}/edit", idempotent: true },
+  upscale: { method: "POST", path: "/images/{image_id}/upscale", idempotent: true },
   requestUpload: { method: "POST", path: "/images/upload" },
   listImages: { method: "GET", path: "/images", query: ["limit", "cursor", "type", "status", "favorite", "q"] },
   getImage: { method: "GET", path: "/images/{image_id}" },
@@ -222,6 +223,10 @@ export class Api {
 
   edit(imageId, body, { idempotencyKey = crypto.randomUUID() } = {}) {
     return this.operation("edit", { params: { image_id: imageId }, body, idempotencyKey });
+  }
+
+  upscale(imageId, body, { idempotencyKey = crypto.randomUUID() } = {}) {
+    return this.operation("upscale", { params: { image_id: imageId }, body, idempotencyKey });
   }
 
   requestUpload(body) {

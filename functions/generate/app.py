@@ -21,7 +21,7 @@ from imagegen.composition import CatalogSource, Composition
 from imagegen.errors import Busy, Conflict, InsufficientCoins, Invalid, NotFound, RateLimited
 from imagegen.models.auth import Caller
 from imagegen.models.catalog import ModelList
-from imagegen.models.images import GenerateRequest
+from imagegen.models.images import GenerateRequest, UpscaleRequest
 from imagegen.models.users import UserView
 from imagegen.services.generation import Generation, GenerationService
 
@@ -94,6 +94,26 @@ def edit(
     idempotency_key: IdempotencyKey = None,
 ) -> tuple[dict[str, Any], int]:
     return _accepted(views, caller, generations.edit(caller, image_id, body, idempotency_key))
+
+
+@app.post(
+    f"{API_PREFIX}/images/<image_id>/upscale",
+    **documented(
+        GenerationAccepted,
+        *_REFUSALS,
+        summary="Draw one of the caller's images again at a larger size",
+        status=HTTPStatus.ACCEPTED,
+    ),
+)
+def upscale(
+    caller: AuthenticatedCaller,
+    image_id: ResourceId,
+    body: UpscaleRequest,
+    generations: Generations,
+    views: Views,
+    idempotency_key: IdempotencyKey = None,
+) -> tuple[dict[str, Any], int]:
+    return _accepted(views, caller, generations.upscale(caller, image_id, body, idempotency_key))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

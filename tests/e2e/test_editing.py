@@ -199,3 +199,26 @@ def test_a_thread_pages_oldest_first_with_a_cursor_bound_to_it(api: Api, session
     assert (elsewhere.status_code, error_code(elsewhere)) == (400, "BAD_REQUEST")
     for image_id in edits:
         wait_for_image(api, session, image_id)
+
+
+def test_an_upscale_draws_the_photo_again_at_the_larger_size_with_its_content(
+    api: Api, session: Session
+) -> None:
+    photo = uploaded(api, session, images.jpeg(800, 600), "image/jpeg")
+    before = balance(api, session)
+
+    response = api.call("POST", f"/images/{photo['id']}/upscale", session.token, json={"imageSize": "2K"})
+    larger = finished(api, session, response)
+
+    assert (larger["parentImageId"], larger["threadId"], larger["imageSize"]) == (
+        photo["id"],
+        photo["id"],
+        "2K",
+    )
+    assert max(larger["metadata"]["width"], larger["metadata"]["height"]) > 1024
+    assert larger["aspectRatio"] == "4:3"
+    assert balance(api, session) == before - larger["coinsUsed"]
+    assert sent_with(api, larger["prompt"])["status"] == 200  # the model was given the instruction
+    again = api.call("POST", f"/images/{larger['id']}/upscale", session.token, json={"imageSize": "2K"})
+    assert (again.status_code, error_code(again)) == (422, "VALIDATION_ERROR")
+    assert balance(api, session) == before - larger["coinsUsed"]

@@ -56,6 +56,11 @@ class GenerateRequest(TypedDict):
     count: NotRequired[int]
 
 
+class UpscaleRequest(TypedDict):
+    imageSize: str
+    model: NotRequired[str | None]
+
+
 class UploadRequest(TypedDict):
     filename: str
     contentType: str
@@ -219,6 +224,13 @@ class ApiClient:
     ) -> requests.Response:
         return self.request(
             "POST", f"/images/{_segment(image_id)}/edit", json=body, idempotency_key=idempotency_key
+        )
+
+    def upscale(
+        self, image_id: str, body: UpscaleRequest, *, idempotency_key: str | None = None
+    ) -> requests.Response:
+        return self.request(
+            "POST", f"/images/{_segment(image_id)}/upscale", json=body, idempotency_key=idempotency_key
         )
 
     def request_upload(self, body: UploadRequest) -> requests.Response:

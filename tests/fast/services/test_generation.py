@@ -17,8 +17,9 @@ from imagegen.models.images import (
     GenerationJob,
     ImageMetadata,
     ImageStatus,
+    UpscaleRequest,
 )
-from imagegen.services.generation import QUEUE_FAILED
+from imagegen.services.generation import QUEUE_FAILED, UPSCALE_PROMPT
 from tests.fakes.images import WIDE, Generating
 
 NOW = "2026-12-04T12:00:00.000Z"
@@ -27,6 +28,10 @@ ONE_COMMIT = ["new image", "rate limit", "ledger entry", "wallet balance"]
 
 def ask(prompt: str = "a lighthouse", **extra: Any) -> GenerateRequest:
     return GenerateRequest.model_validate({"prompt": prompt, **extra})
+
+
+def upscale(size: str, model: str | None = None) -> UpscaleRequest:
+    return UpscaleRequest.model_validate({"imageSize": size, **({"model": model} if model else {})})
 
 
 @pytest.fixture
@@ -311,3 +316,48 @@ def test_an_edit_asked_for_a_size_gets_that_size(generating: Generating) -> None
     ).image
 
     assert (image.image_size, image.coins_used) == ("1K", 200)
+
+
+def test_an_upscale_draws_the_image_again_larger_in_its_thread_charged_as_that_size(
+    generating: Generating,
+) -> None:
+    generating.completed("PHOTO")  # 400 x 100
+
+    image = generating.service.upscale(generating.ada, "PHOTO", upscale("2K")).image
+
+    assert (image.parent_image_id, image.thread_id, image.prompt) == ("PHOTO", "PHOTO", UPSCALE_PROMPT)
+    assert (image.image_size, image.aspect_ratio, image.coins_used) == ("2K", "4:1", 150)
+    assert generating.parts.balance("ada") == 850
+    assert generating.queue.jobs[-1].image_id == image.image_id
+
+
+def test_an_upscale_keeps_the_model_that_made_the_image(generating: Generating) -> None:
+    generating.completed("PHOTO")
+    made = generating.service.edit(generating.ada, "PHOTO", ask("brighter", model="pro")).image
+    generating.parts.records.complete("ada", made.image_id, WIDE, NOW, ImageStatus.PENDING)
+
+    image = generating.service.upscale(generating.ada, made.image_id, upscale("4K")).image
+
+    assert (image.model, image.image_size, image.coins_used) == ("pro", "4K", 700)
+
+
+@pytest.mark.parametrize(("size", "model"), [("2K", None), ("1K", None), ("4K", None), ("2K", "pro")])
+def test_an_upscale_to_no_larger_size_or_one_the_model_lacks_is_invalid_and_charges_nothing(
+    generating: Generating, size: str, model: str | None
+) -> None:
+    photo = ImageMetadata(width=3000, height=2000, format="JPEG", content_type="image/jpeg", size=10)
+    generating.completed("PHOTO", metadata=photo)  # already past 2K; fast makes no 4K, pro no 2K
+
+    with pytest.raises(Invalid) as invalid:
+        generating.service.upscale(generating.ada, "PHOTO", upscale(size, model))
+
+    assert [field["field"] for field in invalid.value.details["fields"]] == ["imageSize"]
+    assert generating.written() == (1000, ["PHOTO"], 0)
+
+
+def test_an_upscale_of_an_image_gone_or_unfinished_is_refused(generating: Generating) -> None:
+    with pytest.raises(NotFound):
+        generating.service.upscale(generating.ada, "NOPE", upscale("2K"))
+    pending = generating.service.generate(generating.ada, ask()).image
+    with pytest.raises(Conflict):
+        generating.service.upscale(generating.ada, pending.image_id, upscale("2K"))

@@ -246,6 +246,15 @@ class GenerateRequest(RequestModel):
         return ids
 
 
+class UpscaleRequest(RequestModel):
+    """``POST /images/{id}/upscale``: the larger size of the catalog to draw the image again at."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"imageSize": "4K"}]})
+
+    image_size: str = Field(min_length=1, max_length=8)
+    model: str | None = Field(default=None, min_length=1, max_length=32)
+
+
 class GenerationJob(CamelModel):
     """The generate queue's message: which image to draw. Everything else is on the image's record."""
 

@@ -20,6 +20,7 @@ from imagegen.ids import new_id, new_id_after, now_iso
 from imagegen.models.catalog import (
     DEFAULT_ASPECT_RATIO,
     DEFAULT_IMAGE_SIZE,
+    LONGER_SIDE,
     ImageSize,
     ModelCatalog,
     ModelSpec,
@@ -31,6 +32,7 @@ from imagegen.models.images import (
     Image,
     ImageStatus,
     ImageType,
+    UpscaleRequest,
     default_title,
 )
 from imagegen.models.keys import object_key
@@ -58,6 +60,11 @@ class JobQueue(Protocol):
 
 
 QUEUE_FAILED = "The generation could not be queued; your coins were refunded."
+# What an upscale asks of the model: the picture again, larger, and nothing else.
+UPSCALE_PROMPT = (
+    "Render this exact image again at a higher resolution: the same picture, composition, colours and "
+    "details, sharper; add, remove or change nothing."
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +135,35 @@ class GenerationService:
         The new image joins the source's thread; its ratio defaults to the one nearest the source's.
         """
         return self._once(caller, request, source_id, idempotency_key)
+
+    def upscale(
+        self, caller: Caller, source_id: str, request: UpscaleRequest, idempotency_key: str | None = None
+    ) -> Generation:
+        """The caller's finished image ``source_id`` drawn again at the larger ``request.image_size``,
+        keeping its content: an edit with the service's own instruction, in the source's thread, by
+        the source's model (unless ``request.model`` says), charged as that size.
+
+        As ``edit``; ``Invalid`` for a size no larger than the source is already.
+        """
+        source = self._source(caller, source_id)
+        size = request.image_size
+        measured = source.metadata
+        if size in LONGER_SIDE and measured and LONGER_SIDE[size] <= max(measured.width, measured.height):
+            raise Invalid(
+                "imageSize",
+                f"This image is {measured.width} x {measured.height} already: ask for a larger size.",
+            )
+        catalog = self._catalog()
+        kept = source.model if source.model and catalog.get(source.model) else None
+        asked = GenerateRequest.model_validate(
+            {
+                "prompt": UPSCALE_PROMPT,
+                "title": source.title or None,
+                "model": request.model or kept,
+                "imageSize": size,
+            }
+        )
+        return self._once(caller, asked, source_id, idempotency_key)
 
     def _once(
         self, caller: Caller, request: GenerateRequest, source_id: str | None, idempotency_key: str | None
