@@ -24,6 +24,9 @@ export const orders = reactive(new Map());
 // the view that made it is gone by the time the API answered; and of each one deleted.
 export const madeListeners = new Set();
 export const deletedListeners = new Set();
+// Whoever lists images by what they are (the gallery, by its filters) hears of each one changed
+// here (starred, renamed), wherever it was changed.
+export const changedListeners = new Set();
 
 export function made(image) {
   remember(image);
@@ -42,6 +45,52 @@ export function requestOf(image) {
   const body = { prompt: image.prompt, model: image.model, imageSize: image.imageSize, aspectRatio: image.aspectRatio, count: image.batchSize || 1 };
   if (image.referenceImageIds && image.referenceImageIds.length) body.referenceImageIds = [...image.referenceImageIds];
   return { source: image.parentImageId || null, body };
+}
+
+/** An image changed on the page (starred, renamed): its one object updated, and whoever lists images told. */
+export function changed(image) {
+  const known = remember(image);
+  for (const listener of changedListeners) listener(known);
+  return known;
+}
+
+// Stars on their way to the service, by image id: `turn` counts the clicks, so that only the last
+// one's answer is shown; `saved` is the star the service last said it has. While one is on its way,
+// the image keeps the star as clicked whatever a read of it sent earlier says (see remember).
+const starring = new Map();
+
+/** The star shown on an image, wherever the image is, and whoever lists images told. */
+function showStar(known, favorite) {
+  known.favorite = favorite;
+  for (const listener of changedListeners) listener(known);
+}
+
+/**
+ * Star an image (`favorite`: false takes the star off): shown at once wherever the image is, then
+ * saved. If it cannot be saved, the star goes back to what the service has and the error is thrown.
+ * Clicked again before the answer, only the last click's outcome counts (an earlier one's answer or
+ * failure changes nothing shown).
+ */
+export async function star(image, favorite) {
+  const known = remember(image);
+  const pending = starring.get(known.id) || { turn: 0, saved: Boolean(known.favorite) };
+  starring.set(known.id, pending);
+  const turn = (pending.turn += 1);
+  showStar(known, favorite);
+  // Deleted, or signed out of, meanwhile: the answer is of an image the page no longer shows.
+  const shown = () => images.get(known.id) === known;
+  try {
+    const saved = (await state.api.updateImage(known.id, { favorite })).image;
+    pending.saved = Boolean(saved.favorite);
+    if (turn !== pending.turn) return; // a later click decides what is shown
+    starring.delete(known.id);
+    if (shown()) changed(saved);
+  } catch (error) {
+    if (turn !== pending.turn) return;
+    starring.delete(known.id);
+    if (shown()) showStar(known, pending.saved);
+    throw error;
+  }
 }
 
 /** An image deleted: gone from everywhere the page shows it (gallery, picked references). */
@@ -125,10 +174,12 @@ export function modelName(id) {
   return model ? model.name : id;
 }
 
+/** An image as an answer has it: the page's one object for it, updated in place (keeping a star on
+ * its way to the service as it was clicked, not as an answer read before it says). */
 export function remember(image) {
   const known = images.get(image.id);
   if (known) {
-    Object.assign(known, image);
+    Object.assign(known, image, starring.has(image.id) ? { favorite: known.favorite } : {});
     return known;
   }
   images.set(image.id, { ...image });

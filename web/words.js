@@ -1,8 +1,8 @@
 // The page's words for what the API says in codes: an image's status and kind, why it failed, the
-// coin history's entries, an order's status, a role, the session's comings and goings, and the
-// prompt's help. The API's codes (COMPLETED, PROHIBITED_CONTENT, HTTP 400 INVALID_ARGUMENT...) stay in
-// the API: a person reads these. They are all here, in one module, so that translating the page
-// starts from one place.
+// coin history's entries, an order's status, a role, the session's comings and goings, the prompt's
+// help, the gallery's stars. The API's codes (COMPLETED, PROHIBITED_CONTENT, HTTP 400
+// INVALID_ARGUMENT...) stay in the API: a person reads these. They are all here, in one module, so
+// that translating the page starts from one place.
 
 /** "1 coin", "250 coins". */
 export function coins(amount) {
@@ -37,6 +37,10 @@ export const words = {
   imageFailed: "An image could not be made",
   /** "about 20 s": how long an image of its kind usually takes. */
   about: (seconds) => (seconds < 90 ? `about ${seconds} s` : `about ${Math.round(seconds / 60)} min`),
+  star: "Star", // a toggle: its name stays, pressed or not
+  starred: "Starred",
+  /** A star that could not be saved (`favorite`: what was asked), and why: the star is back as it was. */
+  starFailed: (favorite, why) => `${favorite ? "The star could not be saved." : "The star could not be taken off."} ${why}`,
 };
 
 /** A few prompts to start from, each with a short name (one click puts its prompt in the box). */

@@ -1,6 +1,7 @@
 """The studio's front end (issue 25), in Chromium against the local stack: the session kept across
 tabs and browser restarts (and ended in every tab at once), the prompt's help (examples, Enter to
-generate), and plain words where the API has codes. Screenshots kept in test-artifacts/web/."""
+generate), plain words where the API has codes, variations, news while you wait, stars.
+Screenshots kept in test-artifacts/web/."""
 
 from __future__ import annotations
 
@@ -8,10 +9,10 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Page, Response, Route, expect
 
 from tests import images
-from tests.e2e.conftest import Api, wait_for_image
+from tests.e2e.conftest import Api, Session, wait_for_image
 from tests.e2e.test_web import (  # noqa: F401 (no_script_errors: autouse, each test ends without script errors)
     FINISHED,
     keep,
@@ -461,3 +462,96 @@ def test_unfinished_images_are_read_in_one_request_a_turn_and_an_estimate_is_sho
     page_reads = [url for url in reads if re.search(r"/api/v1/images\?", url)]
     assert page_reads  # the newest page, read while they were being made
     assert image_reads == []  # not each image on its own: they were on that page
+
+
+# ------------------------------------------------------------------------------ stars
+
+
+UNREACHABLE = "The service could not be reached: check the connection and try again."
+
+
+def starred_titles(api: Api, session: Session) -> set[str]:
+    """The titles of the images the API says are starred."""
+    return {
+        image["title"]
+        for image in api.call("GET", "/images", session.token).json()["images"]
+        if image["favorite"]
+    }
+
+
+def put_image(response: Response) -> bool:
+    return response.request.method == "PUT" and "/api/v1/images/" in response.url
+
+
+def held_back(page: Page) -> list[Route]:
+    """Each star or rename the page sends from now on, held (neither sent nor answered) for the test
+    to abort; every other call to an image goes through."""
+    held: list[Route] = []
+    page.route(
+        "**/api/v1/images/*",
+        lambda route: held.append(route) if route.request.method == "PUT" else route.continue_(),
+    )
+    return held
+
+
+def first_held(page: Page, held: list[Route]) -> Route:
+    for _ in range(50):
+        if held:
+            return held[0]
+        page.wait_for_timeout(100)
+    raise AssertionError("the page sent nothing")
+
+
+def test_a_star_on_a_tile_or_in_the_dialog_is_saved_at_once_and_shown_in_both(page: Page, api: Api) -> None:
+    session, _ = with_images(page, api, "a red kite", "a blue door")
+    kite = tile(page, "a red kite").get_by_role("button", name="Star", exact=True)
+    door = tile(page, "a blue door").get_by_role("button", name="Star", exact=True)
+    expect(kite).to_have_attribute("aria-pressed", "false")
+
+    with page.expect_response(put_image) as saved:
+        kite.click()
+    expect(kite).to_have_attribute("aria-pressed", "true")
+    assert saved.value.ok
+    assert starred_titles(api, session) == {"a red kite"}
+
+    tile(page, "a red kite").get_by_role("button", name="Open a red kite").click()
+    detail = page.get_by_role("dialog", name="a red kite")
+    in_dialog = detail.get_by_role("button", name="Star", exact=True)
+    expect(in_dialog).to_have_attribute("aria-pressed", "true")  # the tile's star, the same image
+    with page.expect_response(put_image):
+        in_dialog.click()
+    expect(in_dialog).to_have_attribute("aria-pressed", "false")
+    expect(kite).to_have_attribute("aria-pressed", "false")  # the tile behind it follows
+    assert starred_titles(api, session) == set()
+    detail.get_by_role("button", name="Previous image").click()  # the newer one
+    detail = page.get_by_role("dialog", name="a blue door")
+    with page.expect_response(put_image):
+        detail.get_by_role("button", name="Star", exact=True).click()
+    expect(detail.get_by_role("button", name="Star", exact=True)).to_have_attribute("aria-pressed", "true")
+    keep(page, "39-star-in-dialog")
+    page.keyboard.press("Escape")
+    expect(door).to_have_attribute("aria-pressed", "true")
+    expect(kite).to_have_attribute("aria-pressed", "false")
+    assert starred_titles(api, session) == {"a blue door"}
+    keep(page, "37-stars")
+
+    # Not saved: the star is shown at once, then put back, and the tile says why in words.
+    held = held_back(page)
+    kite.click()
+    expect(kite).to_have_attribute("aria-pressed", "true")
+    first_held(page, held).abort()
+    expect(kite).to_have_attribute("aria-pressed", "false")
+    expect(tile(page, "a red kite").get_by_role("alert")).to_have_text(
+        f"The star could not be saved. {UNREACHABLE}"
+    )
+    held.clear()
+    tile(page, "a blue door").get_by_role("button", name="Open a blue door").click()
+    detail = page.get_by_role("dialog", name="a blue door")
+    detail.get_by_role("button", name="Star", exact=True).click()
+    expect(door).to_have_attribute("aria-pressed", "false")
+    first_held(page, held).abort()
+    expect(detail.get_by_role("button", name="Star", exact=True)).to_have_attribute("aria-pressed", "true")
+    expect(door).to_have_attribute("aria-pressed", "true")
+    expect(detail.get_by_role("alert")).to_have_text(f"The star could not be taken off. {UNREACHABLE}")
+    expect(detail.get_by_role("alert")).to_be_in_viewport()  # under the details, scrolled to
+    assert starred_titles(api, session) == {"a blue door"}

@@ -1,8 +1,9 @@
-// One image in full: its details, edits and versions, download, run again, delete.
+// One image in full: its details, edits and versions, its star, download, run again, delete.
 import { addressImage, placeOf } from "../address.js";
 import { ApiError, SessionEnded } from "../api.js";
 import { enterSends } from "../keys.js";
 import {
+  changed,
   coins,
   defaultModel,
   forget,
@@ -17,6 +18,7 @@ import {
   remember,
   requestOf,
   said,
+  star,
   state,
   toggleReference,
   UNFINISHED,
@@ -222,9 +224,31 @@ export const Detail = {
     save() {
       return this.act(async (image) => {
         const body = { title: this.title, description: this.description };
-        remember((await state.api.updateImage(image.id, body)).image);
+        changed((await state.api.updateImage(image.id, body)).image); // a search may find it by its new title, or no longer
         this.saved = true;
       });
+    },
+    /** Star the image shown, or take its star off: at once everywhere it is shown; a failure is said
+     * here, the star back as it was. Not one of `act`'s actions: the other buttons stay usable meanwhile. */
+    async toggleStar() {
+      const image = this.image;
+      const favorite = !image.favorite;
+      try {
+        await star(image, favorite);
+        if (image === this.image) this.error = "";
+      } catch (error) {
+        if (error instanceof SessionEnded) return;
+        const shown = image === this.image && !this.closed;
+        if (error.code === "NOT_FOUND") {
+          if (shown) this.gone(image.id); // deleted in another tab
+          else forget(image.id);
+        } else if (shown) {
+          this.error = words.starFailed(favorite, said(error));
+          this.short = false;
+          // Said under the details, which may be scrolled far from the star at the top: brought into view.
+          this.$nextTick(() => this.$refs.error && this.$refs.error.scrollIntoView({ block: "nearest" }));
+        }
+      }
     },
     copy() {
       return this.act(async () => {

@@ -1,7 +1,23 @@
-// The gallery: newest first, page by page through the cursor, filtered, each image once, unfinished ones polled.
+// The gallery: newest first, page by page through the cursor, filtered, each image once, unfinished
+// ones polled, each starred from its tile.
 import { SessionEnded } from "../api.js";
 import { pagedList } from "../paged-list.js";
-import { deletedListeners, forget, imageName, images, isReference, madeListeners, refreshUser, remember, state, toggleReference, UNFINISHED } from "../store.js";
+import {
+  changedListeners,
+  deletedListeners,
+  forget,
+  imageName,
+  images,
+  isReference,
+  madeListeners,
+  refreshUser,
+  remember,
+  said,
+  star,
+  state,
+  toggleReference,
+  UNFINISHED,
+} from "../store.js";
 import { failure, imageKind, imageStatus, references, STATUS_FILTER, TYPE_FILTER, words } from "../words.js";
 import { askToNotify, expectedSeconds, finished, mayAskToNotify } from "../news.js";
 import { Detail } from "./detail.js";
@@ -13,10 +29,16 @@ const PAGE_SIZE = 24;
 // pipeline telling it) would save at most this delay; a generation takes 10-60 s, so about 20 reads.
 const POLL_MS = 1500;
 
+/** Whether `image` comes before `other` in the gallery: newest first, as ids sort (ULIDs, in time). */
+function newer(image, other) {
+  return image.id > other.id;
+}
+
 export const Gallery = {
   components: { Detail },
   mixins: [pagedList((query) => state.api.listImages(query), "images", { query: (view) => ({ type: view.type, status: view.status }), size: PAGE_SIZE, keep: remember })],
-  data: () => ({ opened: null, type: "", status: "", notify: mayAskToNotify() }),
+  // `starFailures`: why an image's star could not be saved, by id, shown on its tile.
+  data: () => ({ opened: null, type: "", status: "", starFailures: {}, notify: mayAskToNotify() }),
   setup: () => ({ types: TYPE_FILTER, statuses: STATUS_FILTER, words }),
   created() {
     this.pollTimer = null;
@@ -26,6 +48,8 @@ export const Gallery = {
     madeListeners.add(this.listen);
     this.hearDeleted = (id) => this.unlist(id);
     deletedListeners.add(this.hearDeleted);
+    this.hearChanged = (image) => this.refit(image);
+    changedListeners.add(this.hearChanged);
     this.observer = new IntersectionObserver((entries) => {
       if (entries.some((entry) => entry.isIntersecting)) this.more();
     });
@@ -35,6 +59,7 @@ export const Gallery = {
     this.gone = true; // loads and polls still under way stop when they answer
     madeListeners.delete(this.listen);
     deletedListeners.delete(this.hearDeleted);
+    changedListeners.delete(this.hearChanged);
     this.observer.disconnect();
     clearTimeout(this.pollTimer);
   },
@@ -61,10 +86,47 @@ export const Gallery = {
       if (this.fits(image)) this.list(image, true);
       this.poll();
     },
-    /** An image that changed: listed if it now fits the filters (a new image that just failed), unlisted if it no longer does. */
+    /** An image that changed: listed in its place if it now fits the filters (a new image that just
+     * failed), unlisted if it no longer does. */
     refit(image) {
-      if (this.fits(image)) this.list(image, true);
-      else if (this.seen.has(image.id)) this.unlist(image.id);
+      if (this.fits(image)) this.place(image);
+      else if (this.seen.has(image.id)) this.leave(image.id);
+    },
+    /** List an image where the newest-first order puts it among those loaded; one older than all of
+     * them comes with a later page (unless there is none). */
+    place(image) {
+      if (this.seen.has(image.id)) return;
+      const at = this.items.findIndex((each) => newer(image, each));
+      if (at < 0 && !this.done) return;
+      this.seen.add(image.id);
+      this.items.splice(at < 0 ? this.items.length : at, 0, remember(image));
+    },
+    /** An image that no longer fits leaves the list. The focus, if it was on its tile, goes to the
+     * same control of the tile now in its place (its star, or its image), else the heading: not nowhere. */
+    leave(id) {
+      const tile = this.$el.querySelector(`.tile[data-id="${CSS.escape(id)}"]`);
+      const focused = tile && tile.contains(document.activeElement) ? document.activeElement : null;
+      const at = this.items.findIndex((image) => image.id === id);
+      this.unlist(id);
+      if (!focused) return;
+      const control = focused.matches(".star") ? ".star" : ".frame";
+      this.$nextTick(() => {
+        const tiles = this.$el.querySelectorAll(".tile");
+        const next = tiles[Math.min(at, tiles.length - 1)];
+        (next ? next.querySelector(control) : this.$refs.heading).focus();
+      });
+    },
+    /** Star an image from its tile, or take its star off; a failure is said on the tile (the star back as it was). */
+    async toggleStar(image) {
+      const favorite = !image.favorite;
+      delete this.starFailures[image.id];
+      try {
+        await star(image, favorite);
+      } catch (error) {
+        if (error instanceof SessionEnded) return;
+        if (error.code === "NOT_FOUND") forget(image.id); // deleted in another tab
+        else this.starFailures[image.id] = words.starFailed(favorite, said(error));
+      }
     },
     /** A page shown: poll what is unfinished, and ask the end of the list whether it is still in view. */
     loaded() {
@@ -124,13 +186,15 @@ export const Gallery = {
       const seconds = expectedSeconds(image, images.values());
       return seconds === null ? "" : words.about(seconds);
     },
-    /** Closed, the dialog leaves the focus on the tile of the image it showed last (it may have stepped). */
+    /** Closed, the dialog leaves the focus on the tile of the image it showed last (it may have stepped);
+     * if that tile has left the list (it no longer fits the filters), on the heading rather than nowhere. */
     closed() {
       const id = this.opened.id;
       this.opened = null;
       this.$nextTick(() => {
         const opener = this.$el.querySelector(`.tile[data-id="${CSS.escape(id)}"] .frame`);
         if (opener) opener.focus();
+        else if (document.activeElement === document.body) this.$refs.heading.focus();
       });
     },
     /** After a deletion here the focus goes to the next image (or the one before, or the heading), not nowhere. */
