@@ -1,6 +1,6 @@
 // The page's words for what the API says in codes: an image's status and kind, why it failed, the
 // coin history's entries, an order's status, a role, the session's comings and goings, the prompt's
-// help, the gallery's stars. The API's codes (COMPLETED, PROHIBITED_CONTENT, HTTP 400
+// help, the gallery's stars and search. The API's codes (COMPLETED, PROHIBITED_CONTENT, HTTP 400
 // INVALID_ARGUMENT...) stay in the API: a person reads these. They are all here, in one module, so
 // that translating the page starts from one place.
 
@@ -39,6 +39,15 @@ export const words = {
   about: (seconds) => (seconds < 90 ? `about ${seconds} s` : `about ${Math.round(seconds / 60)} min`),
   star: "Star", // a toggle: its name stays, pressed or not
   starred: "Starred",
+  starredOnly: "Starred",
+  search: "Search",
+  searchPlaceholder: "A word of a title or prompt",
+  clearSearch: "Clear the search",
+  nothingYet: "Nothing here yet.",
+  noStarred: "No starred images yet: star one to find it here.",
+  /** A search that found nothing: "Nothing matches “fox”." */
+  noMatch: (text) => `Nothing matches “${text}”.`,
+  noStarredMatch: (text) => `No starred image matches “${text}”.`,
   /** A star that could not be saved (`favorite`: what was asked), and why: the star is back as it was. */
   starFailed: (favorite, why) => `${favorite ? "The star could not be saved." : "The star could not be taken off."} ${why}`,
 };

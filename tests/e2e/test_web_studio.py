@@ -1,12 +1,13 @@
 """The studio's front end (issue 25), in Chromium against the local stack: the session kept across
 tabs and browser restarts (and ended in every tab at once), the prompt's help (examples, Enter to
-generate), plain words where the API has codes, variations, news while you wait, stars.
-Screenshots kept in test-artifacts/web/."""
+generate), plain words where the API has codes, variations, news while you wait, stars and the
+gallery's search. Screenshots kept in test-artifacts/web/."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Response, Route, expect
@@ -464,7 +465,7 @@ def test_unfinished_images_are_read_in_one_request_a_turn_and_an_estimate_is_sho
     assert image_reads == []  # not each image on its own: they were on that page
 
 
-# ------------------------------------------------------------------------------ stars
+# ------------------------------------------------------------------------------ favourites and search
 
 
 UNREACHABLE = "The service could not be reached: check the connection and try again."
@@ -555,3 +556,110 @@ def test_a_star_on_a_tile_or_in_the_dialog_is_saved_at_once_and_shown_in_both(pa
     expect(detail.get_by_role("alert")).to_have_text(f"The star could not be taken off. {UNREACHABLE}")
     expect(detail.get_by_role("alert")).to_be_in_viewport()  # under the details, scrolled to
     assert starred_titles(api, session) == {"a blue door"}
+
+
+def test_the_starred_filter_lists_the_starred_images_and_one_unstarred_leaves(page: Page, api: Api) -> None:
+    session, made = with_images(page, api, "a first pebble", "a second pebble", "a third pebble")
+    for image in (made[0], made[2]):
+        api.call("PUT", f"/images/{image['id']}", session.token, json={"favorite": True})
+    page.reload()
+    gallery = page.get_by_role("region", name="Your images")
+    titles = gallery.locator(".tile .title")
+    expect(titles).to_have_text(["a third pebble", "a second pebble", "a first pebble"])
+
+    with page.expect_request(lambda request: "favorite=true" in request.url):
+        gallery.get_by_role("checkbox", name="Starred").check()
+    expect(titles).to_have_text(["a third pebble", "a first pebble"])
+    keep(page, "40-starred-filter")
+
+    with page.expect_response(put_image):
+        tile(page, "a third pebble").get_by_role("button", name="Star", exact=True).click()
+    expect(titles).to_have_text(["a first pebble"])  # no longer starred: it leaves at once
+    # The focus goes on to the star of the tile now in its place, not nowhere.
+    expect(tile(page, "a first pebble").get_by_role("button", name="Star", exact=True)).to_be_focused()
+    assert starred_titles(api, session) == {"a first pebble"}
+
+    with page.expect_response(put_image):
+        tile(page, "a first pebble").get_by_role("button", name="Star", exact=True).click()
+    expect(titles).to_have_count(0)
+    expect(gallery).to_contain_text("No starred images yet")
+    expect(gallery.get_by_role("heading", name="Your images")).to_be_focused()
+    assert starred_titles(api, session) == set()
+
+    gallery.get_by_role("checkbox", name="Starred").uncheck()
+    expect(titles).to_have_text(["a third pebble", "a second pebble", "a first pebble"])
+
+
+def test_a_search_finds_a_word_of_a_prompt_in_any_case_and_a_new_title_and_says_when_nothing_matches(
+    page: Page, api: Api
+) -> None:
+    page.clock.install()  # the page's timers, paused below: when a search is sent is the test's to see
+    email = new_email()
+    session = api.sign_in(email)
+    made = api.call(
+        "POST", "/images/generate", session.token, json={"prompt": "A lighthouse on a cliff at dusk"}
+    )
+    wait_for_image(api, session, made.json()["image"]["id"])
+    titled_upload(api, session, "a quiet street", images.png(200, 150))
+    titled_upload(api, session, "a garden photo", images.png(150, 200))
+    sign_in(page, api, email)
+    gallery = page.get_by_role("region", name="Your images")
+    titles = gallery.locator(".tile .title")
+    expect(titles).to_have_count(3)
+    searched: list[str] = []  # the q of each listing asked for ("" for none)
+    page.on(
+        "request",
+        lambda request: (
+            searched.append(parse_qs(urlparse(request.url).query).get("q", [""])[0])
+            if re.search(r"/api/v1/images\?", request.url)
+            else None
+        ),
+    )
+    page.clock.pause_at(page.evaluate("Date.now()") + 1000)
+    box = gallery.get_by_role("searchbox", name="Search")
+
+    box.press_sequentially("LIGHTHOUSE")  # as the person types: sent once typing pauses
+    page.clock.run_for(299)
+    assert searched == []
+    page.clock.run_for(1)
+    expect(titles).to_have_text(["A lighthouse on a cliff at dusk"])
+    assert searched == ["LIGHTHOUSE"]  # one search for the word, not one a letter
+
+    box.fill("")  # cleared: everything again
+    page.clock.run_for(300)
+    expect(titles).to_have_count(3)
+    assert searched[-1] == ""
+
+    tile(page, "a quiet street").get_by_role("button", name="Open a quiet street").click()
+    detail = page.get_by_role("dialog")  # named after the image: renamed below
+    expect(detail).to_have_accessible_name("a quiet street")
+    detail.get_by_label("Title", exact=True).fill("Harbour at noon")
+    detail.get_by_role("button", name="Save").click()
+    expect(detail.get_by_role("status")).to_have_text("Saved")
+    page.keyboard.press("Escape")
+
+    box.fill("harbour")
+    box.press("Enter")  # at once, with no pause
+    expect(titles).to_have_text(["Harbour at noon"])
+    assert searched[-1] == "harbour"
+    keep(page, "41-search")
+
+    # Renamed so that the search no longer finds it: it leaves the list, as the API would answer.
+    tile(page, "Harbour at noon").get_by_role("button", name="Open Harbour at noon").click()
+    detail.get_by_label("Title", exact=True).fill("Harbor at noon")
+    detail.get_by_role("button", name="Save").click()
+    expect(titles).to_have_count(0)
+    expect(gallery).to_contain_text("Nothing matches “harbour”.")
+    page.keyboard.press("Escape")
+    expect(gallery.get_by_role("heading", name="Your images")).to_be_focused()  # its tile is gone
+
+    box.fill("zebra")
+    box.press("Enter")
+    expect(gallery).to_contain_text("Nothing matches “zebra”.")
+    expect(titles).to_have_count(0)
+    assert [code for code in CODES if code in shown_text(page)] == []
+    keep(page, "42-nothing-matches")
+    gallery.get_by_role("button", name="Clear the search").click()
+    expect(titles).to_have_count(3)
+    expect(box).to_have_value("")
+    expect(box).to_be_focused()

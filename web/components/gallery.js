@@ -1,5 +1,5 @@
-// The gallery: newest first, page by page through the cursor, filtered, each image once, unfinished
-// ones polled, each starred from its tile.
+// The gallery: newest first, page by page through the cursor, filtered and searched, each image once,
+// unfinished ones polled, each starred from its tile.
 import { SessionEnded } from "../api.js";
 import { pagedList } from "../paged-list.js";
 import {
@@ -28,6 +28,14 @@ const PAGE_SIZE = 24;
 // being made), so a change shows within 2 s. Push (a WebSocket API, its connections table, and the
 // pipeline telling it) would save at most this delay; a generation takes 10-60 s, so about 20 reads.
 const POLL_MS = 1500;
+const SEARCH_DELAY_MS = 300; // typing is searched once it pauses (Enter searches at once)
+
+/** Whether an image's title or prompt contains the search, in any case, as the API matches it (its
+ * title and prompt in lower case): an image renamed or made while searching is listed, or not, as
+ * the API would. */
+function matches(image, search) {
+  return `${image.title || ""}\n${image.prompt || ""}`.toLowerCase().includes(search.toLowerCase());
+}
 
 /** Whether `image` comes before `other` in the gallery: newest first, as ids sort (ULIDs, in time). */
 function newer(image, other) {
@@ -36,12 +44,19 @@ function newer(image, other) {
 
 export const Gallery = {
   components: { Detail },
-  mixins: [pagedList((query) => state.api.listImages(query), "images", { query: (view) => ({ type: view.type, status: view.status }), size: PAGE_SIZE, keep: remember })],
+  mixins: [pagedList((query) => state.api.listImages(query), "images", { query: (view) => view.filters(), size: PAGE_SIZE, keep: remember })],
+  // `search`: what is typed; `searched`: the search listed (what was typed, once it paused).
   // `starFailures`: why an image's star could not be saved, by id, shown on its tile.
-  data: () => ({ opened: null, type: "", status: "", starFailures: {}, notify: mayAskToNotify() }),
+  data: () => ({ opened: null, type: "", status: "", starred: false, search: "", searched: "", starFailures: {}, notify: mayAskToNotify() }),
   setup: () => ({ types: TYPE_FILTER, statuses: STATUS_FILTER, words }),
   created() {
     this.pollTimer = null;
+  },
+  watch: {
+    search() {
+      clearTimeout(this.searchTimer);
+      this.searchTimer = setTimeout(() => this.find(), SEARCH_DELAY_MS);
+    },
   },
   mounted() {
     this.listen = (image) => this.added(image);
@@ -62,6 +77,7 @@ export const Gallery = {
     changedListeners.delete(this.hearChanged);
     this.observer.disconnect();
     clearTimeout(this.pollTimer);
+    clearTimeout(this.searchTimer);
   },
   computed: {
     /** Whether the open image has a neighbour in the gallery to step to, before and after it. */
@@ -69,6 +85,11 @@ export const Gallery = {
       if (!this.opened) return null;
       const at = this.items.findIndex((image) => image.id === this.opened.id);
       return { back: at > 0, on: at >= 0 && at < this.items.length - 1 };
+    },
+    /** What an empty list says: that nothing matches the search, that nothing is starred, or that there is nothing yet. */
+    empty() {
+      if (this.searched) return this.starred ? words.noStarredMatch(this.searched) : words.noMatch(this.searched);
+      return this.starred ? words.noStarred : words.nothingYet;
     },
   },
   methods: {
@@ -78,16 +99,25 @@ export const Gallery = {
       if (this.items[at]) this.opened = this.items[at];
       if (at >= this.items.length - 3) this.more();
     },
-    /** Whether the filters ask for this image. */
+    /** The listing's query: the filters and the search ("" and undefined are not sent). */
+    filters() {
+      return { type: this.type, status: this.status, favorite: this.starred ? "true" : undefined, q: this.searched };
+    },
+    /** Whether the filters and the search ask for this image. */
     fits(image) {
-      return (!this.type || image.type === this.type) && (!this.status || image.status === this.status);
+      return (
+        (!this.type || image.type === this.type) &&
+        (!this.status || image.status === this.status) &&
+        (!this.starred || Boolean(image.favorite)) &&
+        (!this.searched || matches(image, this.searched))
+      );
     },
     added(image) {
       if (this.fits(image)) this.list(image, true);
       this.poll();
     },
     /** An image that changed: listed in its place if it now fits the filters (a new image that just
-     * failed), unlisted if it no longer does. */
+     * failed, one starred again), unlisted if it no longer does (one unstarred under Starred). */
     refit(image) {
       if (this.fits(image)) this.place(image);
       else if (this.seen.has(image.id)) this.leave(image.id);
@@ -101,8 +131,8 @@ export const Gallery = {
       this.seen.add(image.id);
       this.items.splice(at < 0 ? this.items.length : at, 0, remember(image));
     },
-    /** An image that no longer fits leaves the list. The focus, if it was on its tile, goes to the
-     * same control of the tile now in its place (its star, or its image), else the heading: not nowhere. */
+    /** An image that no longer fits leaves the list. The focus, if it was on its tile (its star, just
+     * taken off under Starred), goes to the tile now in its place (its star), else the heading: not nowhere. */
     leave(id) {
       const tile = this.$el.querySelector(`.tile[data-id="${CSS.escape(id)}"]`);
       const focused = tile && tile.contains(document.activeElement) ? document.activeElement : null;
@@ -115,6 +145,20 @@ export const Gallery = {
         const next = tiles[Math.min(at, tiles.length - 1)];
         (next ? next.querySelector(control) : this.$refs.heading).focus();
       });
+    },
+    /** The search typed, listed (once typing pauses, at Enter, when cleared): the listing starts
+     * again from the top unless it is the one listed. */
+    find() {
+      clearTimeout(this.searchTimer);
+      const search = this.search.trim(); // spaces around the words are not searched for
+      if (search === this.searched) return;
+      this.searched = search;
+      this.restart();
+    },
+    clearSearch() {
+      this.search = "";
+      this.find();
+      this.$refs.search.focus();
     },
     /** Star an image from its tile, or take its star off; a failure is said on the tile (the star back as it was). */
     async toggleStar(image) {
@@ -187,7 +231,7 @@ export const Gallery = {
       return seconds === null ? "" : words.about(seconds);
     },
     /** Closed, the dialog leaves the focus on the tile of the image it showed last (it may have stepped);
-     * if that tile has left the list (it no longer fits the filters), on the heading rather than nowhere. */
+     * if that tile has left the list (its star taken off under Starred), on the heading rather than nowhere. */
     closed() {
       const id = this.opened.id;
       this.opened = null;
