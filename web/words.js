@@ -31,6 +31,8 @@ export const words = {
   anImage: "an image",
   sourceGone: "The image this was made from is gone: use Remix to make it anew.",
   notifyMe: "Tell me when images are done",
+  /** "Upscale to 4K · 700 coins". */
+  upscaleTo: (size, price) => `Upscale to ${size} · ${price} coins`,
   /** What an edit makes, said before it is asked for. */
   editKeeps: (size) => `The edit keeps this image's shape (the model's nearest aspect ratio) and comes out at ${size}.`,
   imageReady: "Your image is ready",

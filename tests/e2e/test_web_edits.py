@@ -42,3 +42,25 @@ def test_a_photos_edit_keeps_its_size_and_says_so_with_its_price_before_the_clic
     (edit,) = [image for image in gallery if image["parentImageId"]]
     assert (edit["imageSize"], edit["coinsUsed"]) == ("2K", price)
     assert wait_for_image(api, session, edit["id"])["metadata"]["height"] > 1024
+
+
+def test_an_image_is_upscaled_from_its_dialog_into_a_new_version(page: Page, api: Api) -> None:
+    email = new_email()
+    session = api.sign_in(email)
+    titled_upload(api, session, "small photo", images.jpeg(800, 600), "image/jpeg")
+    sign_in(page, api, email)
+    catalog = api.call("GET", "/models").json()["models"]
+    default = next(model for model in catalog if model["default"])
+
+    tile(page, "small photo").get_by_role("button", name="Open small photo").click()
+    detail = page.get_by_role("dialog", name="small photo")
+    price = default["costs"]["4K"]
+    detail.get_by_role("button", name=f"Upscale to 4K · {price} coins").click()
+
+    expect(detail.get_by_role("region", name="Versions").get_by_role("listitem")).to_have_count(2)
+    gallery = api.call("GET", "/images", session.token).json()["images"]
+    (larger,) = [image for image in gallery if image["parentImageId"]]
+    larger = wait_for_image(api, session, larger["id"])
+    assert (larger["imageSize"], larger["coinsUsed"]) == ("4K", price)
+    assert max(larger["metadata"]["width"], larger["metadata"]["height"]) > 2048
+    keep(page, "43-upscaled")

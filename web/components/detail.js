@@ -10,6 +10,7 @@ import {
   imageName,
   isReference,
   loadModels,
+  LONGER_SIDE,
   madeAll,
   modelName,
   nearestSize,
@@ -79,6 +80,15 @@ export const Detail = {
     },
     editPrice() {
       return this.modelSpec ? this.modelSpec.costs[this.imageSize] : null;
+    },
+    /** The larger sizes the image can be drawn again at, by the model that made it (or the form's),
+     * each with its price: those whose longer side is more than the image's own. */
+    upscales() {
+      const model = state.models.find((each) => each.id === this.image.model) || this.modelSpec;
+      const size = this.image.metadata;
+      if (!model || !size || this.image.status !== "COMPLETED") return [];
+      const longer = Math.max(size.width, size.height);
+      return model.imageSizes.filter((each) => LONGER_SIDE[each] > longer).map((each) => ({ size: each, price: model.costs[each], model: model.id }));
     },
     /** The older of the two compared versions is "before". */
     pair() {
@@ -281,6 +291,15 @@ export const Detail = {
         updateUser(accepted.user);
         madeAll(accepted.images);
         this.$refs.dialog.close();
+      });
+    },
+    /** The image drawn again at a larger size, its content kept: a new version, in this dialog. */
+    upscale({ size, model }) {
+      return this.act(async (image) => {
+        const accepted = await state.api.upscale(image.id, { imageSize: size, model });
+        updateUser(accepted.user);
+        madeAll(accepted.images);
+        await this.loadThread();
       });
     },
     /** The request that made the image, in the create form, to change before sending. */
