@@ -52,17 +52,27 @@ export function finished(image) {
   };
 }
 
-/** About how many seconds an image of `image`'s model and size takes to make: the median of the
- * latest finished images of that kind among `known` (up to ten), or null when there are none. */
-export function expectedSeconds(image, known) {
-  const took = [];
-  for (const other of known) {
-    if (other.type !== "GENERATED" || other.status !== "COMPLETED" || other.id === image.id) continue;
-    if (other.model !== image.model || other.imageSize !== image.imageSize) continue;
-    const seconds = (Date.parse(other.updatedAt) - Date.parse(other.createdAt)) / 1000;
-    if (seconds > 0) took.push({ at: other.createdAt, seconds });
+/** The kind of an image, for how long images of it take: its model and size. */
+export function kindOf(image) {
+  return `${image.model} ${image.imageSize}`;
+}
+
+/** About how many seconds an image of each kind (see kindOf) takes to make: the median of the latest
+ * finished generated images of that kind among `known` (up to ten); a kind none of them is, absent. */
+export function expectedSeconds(known) {
+  const took = new Map();
+  for (const image of known) {
+    if (image.type !== "GENERATED" || image.status !== "COMPLETED") continue;
+    const seconds = (Date.parse(image.updatedAt) - Date.parse(image.createdAt)) / 1000;
+    if (!(seconds > 0)) continue;
+    const kind = kindOf(image);
+    if (!took.has(kind)) took.set(kind, []);
+    took.get(kind).push({ at: image.createdAt, seconds });
   }
-  if (took.length === 0) return null;
-  const latest = took.sort((a, b) => (a.at < b.at ? 1 : -1)).slice(0, 10).map((each) => each.seconds).sort((a, b) => a - b);
-  return Math.max(1, Math.round(latest[Math.floor(latest.length / 2)]));
+  const expected = new Map();
+  for (const [kind, times] of took) {
+    const latest = times.sort((a, b) => (a.at < b.at ? 1 : -1)).slice(0, 10).map((each) => each.seconds).sort((a, b) => a - b);
+    expected.set(kind, Math.max(1, Math.round(latest[Math.floor(latest.length / 2)])));
+  }
+  return expected;
 }

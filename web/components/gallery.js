@@ -19,7 +19,7 @@ import {
   UNFINISHED,
 } from "../store.js";
 import { failure, imageKind, imageStatus, references, STATUS_FILTER, TYPE_FILTER, words } from "../words.js";
-import { askToNotify, expectedSeconds, finished, mayAskToNotify } from "../news.js";
+import { askToNotify, expectedSeconds, finished, kindOf, mayAskToNotify } from "../news.js";
 import { Detail } from "./detail.js";
 import { render } from "./gallery.render.js"; // its markup: gallery.template.html, compiled by `make templates`
 
@@ -80,6 +80,11 @@ export const Gallery = {
     clearTimeout(this.searchTimer);
   },
   computed: {
+    /** How long each kind of image takes, from the images the page knows: read once for every tile
+     * being made, again only when an image changes. */
+    expected() {
+      return expectedSeconds(images.values());
+    },
     /** Whether the open image has a neighbour in the gallery to step to, before and after it. */
     steps() {
       if (!this.opened) return null;
@@ -227,8 +232,8 @@ export const Gallery = {
     },
     /** About how long the image takes, said while it is being made ("about 20 s"), if the page knows. */
     estimate(image) {
-      const seconds = expectedSeconds(image, images.values());
-      return seconds === null ? "" : words.about(seconds);
+      const seconds = this.expected.get(kindOf(image));
+      return seconds === undefined ? "" : words.about(seconds);
     },
     /** Closed, the dialog leaves the focus on the tile of the image it showed last (it may have stepped);
      * if that tile has left the list (its star taken off under Starred), on the heading rather than nowhere. */
