@@ -3,10 +3,12 @@ unless asked (the size and price said before the click), as the service would ch
 
 from __future__ import annotations
 
-from playwright.sync_api import Page, expect
+from typing import Any
+
+from playwright.sync_api import Locator, Page, expect
 
 from tests import images
-from tests.e2e.conftest import Api, wait_for_image
+from tests.e2e.conftest import Api, Session, wait_for_image
 from tests.e2e.test_web import (  # noqa: F401 (no_script_errors: autouse, each test ends without script errors)
     keep,
     new_email,
@@ -17,18 +19,24 @@ from tests.e2e.test_web import (  # noqa: F401 (no_script_errors: autouse, each 
 )
 
 
+def opened_photo(
+    page: Page, api: Api, title: str, width: int, height: int
+) -> tuple[Session, Locator, dict[str, Any]]:
+    """A new user's JPEG of ``width`` x ``height``, open in its dialog on the page; the user's session,
+    the dialog, and the catalog's default model."""
+    email = new_email()
+    session = api.sign_in(email)
+    titled_upload(api, session, title, images.jpeg(width, height), "image/jpeg")
+    sign_in(page, api, email)
+    default = next(model for model in api.call("GET", "/models").json()["models"] if model["default"])
+    tile(page, title).get_by_role("button", name=f"Open {title}").click()
+    return session, page.get_by_role("dialog", name=title), default
+
+
 def test_a_photos_edit_keeps_its_size_and_says_so_with_its_price_before_the_click(
     page: Page, api: Api
 ) -> None:
-    email = new_email()
-    session = api.sign_in(email)
-    titled_upload(api, session, "tall photo", images.jpeg(1500, 2000), "image/jpeg")
-    sign_in(page, api, email)
-    catalog = api.call("GET", "/models").json()["models"]
-    default = next(model for model in catalog if model["default"])
-
-    tile(page, "tall photo").get_by_role("button", name="Open tall photo").click()
-    detail = page.get_by_role("dialog", name="tall photo")
+    session, detail, default = opened_photo(page, api, "tall photo", 1500, 2000)
     form = detail.get_by_role("form", name="Edit this image")
     expect(form.get_by_label("Size")).to_have_value("2K")  # 2000 pixels: nearer 2048 than 1024 or 4096
     expect(form).to_contain_text("comes out at 2K")
@@ -45,15 +53,7 @@ def test_a_photos_edit_keeps_its_size_and_says_so_with_its_price_before_the_clic
 
 
 def test_an_image_is_upscaled_from_its_dialog_into_a_new_version(page: Page, api: Api) -> None:
-    email = new_email()
-    session = api.sign_in(email)
-    titled_upload(api, session, "small photo", images.jpeg(800, 600), "image/jpeg")
-    sign_in(page, api, email)
-    catalog = api.call("GET", "/models").json()["models"]
-    default = next(model for model in catalog if model["default"])
-
-    tile(page, "small photo").get_by_role("button", name="Open small photo").click()
-    detail = page.get_by_role("dialog", name="small photo")
+    session, detail, default = opened_photo(page, api, "small photo", 800, 600)
     price = default["costs"]["4K"]
     detail.get_by_role("button", name=f"Upscale to 4K · {price} coins").click()
 
