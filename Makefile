@@ -38,7 +38,8 @@ dev-reset: $(STAMP)
 	rm -rf "$${DATA_DIR:-.devstack}" "$${DATA_DIR:-.devstack}.saving" "$${DATA_DIR:-.devstack}.previous"
 	$(PY) -m devstack
 
-# The front end's tests drive a real Chromium: Debian's package, installed when missing (needs root).
+# The front end's tests and `make bench` drive a real Chromium: Debian's package, installed when missing
+# (needs root).
 browser:
 	@command -v chromium >/dev/null || { echo "installing Chromium for the front end's tests"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
@@ -74,7 +75,7 @@ lint: $(STAMP) $(CHECKOV_MADE)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy layers/shared/imagegen infra/local/devstack infra/local/standins infra/tools/stacktools infra/smoke.py infra/deploy.py \
-		infra/redrive_failed_events.py functions
+		infra/redrive_failed_events.py functions bench
 	$(CHECKOV_VENV)/bin/checkov -f template.yaml --framework cloudformation --quiet --compact --skip-download
 
 ## Regenerate the OpenAPI document from the code (docs/openapi.json; a test fails when it is stale)
@@ -84,7 +85,8 @@ openapi: $(STAMP)
 validate: $(STAMP)
 	$(VENV)/bin/cfn-lint template.yaml
 
-bench: $(STAMP)
+## Every benchmark, written to BENCHMARKS.md; `$(PY) -m bench page` runs only the sections named (--help)
+bench: $(STAMP) browser
 	$(PY) -m bench
 
 # SAM CLI pins its own pydantic, so it lives in a venv of its own.

@@ -1,5 +1,6 @@
 """``make bench``: prints figures about cold starts, request latency, coin contention, how soon an
-upload completes, and what an idle stack costs.
+upload completes, the page's weight and first render, and what an idle stack costs.
+``python -m bench page latency`` runs only the sections named (``--help`` lists them).
 
 Figures only, no pass/fail: compare them between changes. Everything runs on loopback
 against the local stack (moto serialized, functions in their own processes).
@@ -7,6 +8,7 @@ against the local stack (moto serialized, functions in their own processes).
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import io
 import os
@@ -25,6 +27,7 @@ from PIL import Image
 from bench import imaging
 from bench.cold_start import cold_starts
 from bench.layer import layer_size
+from bench.page import the_page
 from bench.report import Report
 from bench.warm import gallery_scaling, warm_overhead
 from devstack.stack import LocalStack
@@ -333,32 +336,62 @@ def idle_cpu(report: Report, seconds: float = 30.0) -> None:
     )
 
 
+# Each section by name, in the order a full run runs them; the first need the local stack.
+STACK_SECTIONS: dict[str, Callable[[Report, LocalStack], None]] = {
+    "cold-starts": lambda report, stack: cold_starts(
+        report, stack.template, {name: stack.env(name) for name in stack.template.functions()}
+    ),
+    "latency": request_latency,
+    "contention": coin_contention,
+    "burst": wallet_burst,
+    "signing": gallery_page_signing,
+    "overhead": warm_overhead,
+    "scaling": gallery_scaling,
+    "completed": to_completed,
+    "page": the_page,
+    "idle": lambda report, _: idle_cpu(report),
+}
+OTHER_SECTIONS: dict[str, Callable[[Report], None]] = {"imaging": imaging.main, "layer": layer_size}
+
+
+def arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description="Every section, written to BENCHMARKS.md; or only the sections named, printed alone"
+        " (BENCHMARKS.md is left as it is).",
+    )
+    parser.add_argument("sections", nargs="*", choices=[*STACK_SECTIONS, *OTHER_SECTIONS], metavar="section")
+    parser.epilog = f"sections: {' '.join([*STACK_SECTIONS, *OTHER_SECTIONS])}"
+    return parser.parse_args()
+
+
 def main() -> None:
+    named = arguments().sections
+    every = not named
     report = Report()
     report.line(f"make bench: Python {sys.version.split()[0]}, {os.cpu_count()} cores")
-    started = time.perf_counter()
-    # The bench measures wallets under contention and pages of thousands: no user limit may stop it.
-    unlimited = {"GenerationsPerMinute": "100000", "UploadsPerMinute": "100000"}
-    with LocalStack(api_port=0, aws_port=0, parameters=unlimited) as stack:
-        first = time.perf_counter()
-        ApiClient(stack.api_url, timeout=30).health()
-        cold = (time.perf_counter() - first) * 1000
-        report.line(
-            f"local stack up in {(first - started) * 1000:.0f} ms; first request (cold) {cold:.0f} ms"
-        )
-        cold_starts(report, stack.template, {name: stack.env(name) for name in stack.template.functions()})
-        request_latency(report, stack)
-        coin_contention(report, stack)
-        wallet_burst(report, stack)
-        gallery_page_signing(report, stack)
-        warm_overhead(report, stack)
-        gallery_scaling(report, stack)
-        to_completed(report, stack)
-        idle_cpu(report)
-    imaging.main(report)
-    layer_size(report)
+    if not every:
+        report.line(f"only: {' '.join(named)}")
+    stack_sections = [section for name, section in STACK_SECTIONS.items() if every or name in named]
+    if stack_sections:
+        started = time.perf_counter()
+        # The bench measures wallets under contention and pages of thousands: no user limit may stop it.
+        unlimited = {"GenerationsPerMinute": "100000", "UploadsPerMinute": "100000"}
+        with LocalStack(api_port=0, aws_port=0, parameters=unlimited) as stack:
+            first = time.perf_counter()
+            ApiClient(stack.api_url, timeout=30).health()
+            cold = (time.perf_counter() - first) * 1000
+            report.line(
+                f"local stack up in {(first - started) * 1000:.0f} ms; first request (cold) {cold:.0f} ms"
+            )
+            for section in stack_sections:
+                section(report, stack)
+    for name, other in OTHER_SECTIONS.items():
+        if every or name in named:
+            other(report)
     report.summary()
-    record(report)
+    if every:
+        record(report)
     sys.exit(0 if all(goal.met for goal in report.goals) else 1)
 
 
