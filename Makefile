@@ -109,7 +109,8 @@ deploy: build
 
 ## Vendor the front end's libraries again from npm, at the versions web/vendor/vendor.json pins (needs npm)
 vendor:
-	cd web/vendor && ./fetch.sh $$(python3 -c 'import json; vue = json.load(open("vendor.json"))["vue"]; print(vue["package"], vue["version"], vue["from"], vue["file"])')
+	cd web/vendor && python3 -c 'import json; [print(p["package"], p["version"], p["from"], p["file"]) for p in json.load(open("vendor.json")).values()]' \
+		| while read -r package version from file; do ./fetch.sh "$$package" "$$version" "$$from" "$$file"; done
 
 ## Compile the front end's templates (web/**/*.template.html) to the render functions beside them,
 ## with Vue's compiler at the vendored Vue's version (needs npm; a test says when they are due)

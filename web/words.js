@@ -50,6 +50,27 @@ export const words = {
   /** A search that found nothing: "Nothing matches “fox”." */
   noMatch: (text) => `Nothing matches “${text}”.`,
   noStarredMatch: (text) => `No starred image matches “${text}”.`,
+  /** A thread's tile: "3 versions". */
+  versions: (count) => `${count} versions`,
+  select: "Select",
+  /** The selection bar: "2 selected". */
+  selectedCount: (count) => `${count} selected`,
+  selectAll: "Select all",
+  clearSelection: "Clear",
+  /** One confirmation for the whole selection, with every version it deletes counted. */
+  deleteConfirm: (count) =>
+    `Delete ${count === 1 ? "this image" : `these ${count} images`} for good, with every version? Their files and thumbnails are removed.`,
+  deletedCount: (count) => `${count === 1 ? "1 image" : `${count} images`} deleted.`,
+  notAllDeleted: (count, why) => `${count === 1 ? "1 image" : `${count} images`} could not be deleted (still selected). ${why}`,
+  /** The zip a selection is saved as, named by the local time: "imagegen 2026-12-05 14.03.zip". */
+  zipName: (date) => {
+    const two = (number) => String(number).padStart(2, "0");
+    return `imagegen ${date.getFullYear()}-${two(date.getMonth() + 1)}-${two(date.getDate())} ${two(date.getHours())}.${two(date.getMinutes())}.zip`;
+  },
+  zipping: (done, total) => `Adding image ${done} of ${total} to the zip…`,
+  zipped: (count) => `${count === 1 ? "1 image" : `${count} images`} saved in one zip.`,
+  nothingToDownload: "None of these is finished yet: there is nothing to download.",
+  fileUnavailable: (name) => `The file of “${name}” could not be fetched; try again.`,
   /** A star that could not be saved (`favorite`: what was asked), and why: the star is back as it was. */
   starFailed: (favorite, why) => `${favorite ? "The star could not be saved." : "The star could not be taken off."} ${why}`,
 };

@@ -317,9 +317,10 @@ def test_an_image_is_edited_twice_and_its_versions_compared(page: Page, api: Api
         tile = page.get_by_role("listitem", name=name)
         expect(tile).to_have_attribute("data-status", "COMPLETED", timeout=FINISHED)
         tile.get_by_role("button", name=f"Open {name}").click()
-        detail = page.get_by_role("dialog", name=name)
+        detail = page.get_by_role("dialog")  # named after the image shown: the edit's, once it is followed
         detail.get_by_label("Describe the change").fill(change)
         detail.get_by_role("button", name="Edit · 100 coins").click()
+        expect(detail).to_have_accessible_name(change)
         expect(detail.get_by_role("region", name="Versions").get_by_role("listitem")).to_have_count(versions)
         detail.get_by_role("button", name="Close").click()
 
@@ -464,7 +465,8 @@ def test_an_edit_takes_the_picked_references_but_not_its_own_source(page: Page, 
 
     detail.get_by_label("Describe the change").fill("put the lamp from the second image in the room")
     detail.get_by_role("button", name="Edit · 100 coins").click()
-    expect(detail.get_by_role("region", name="Versions").get_by_role("listitem")).to_have_count(2)
+    followed = page.get_by_role("dialog", name="put the lamp from the second image in the room")
+    expect(followed.get_by_role("region", name="Versions").get_by_role("listitem")).to_have_count(2)
 
     (edit,) = [
         image
@@ -1023,8 +1025,10 @@ def test_versions_opened_from_the_coin_history_finish_by_themselves(page: Page, 
     detail = page.get_by_role("dialog", name="a plain wall")
     detail.get_by_label("Describe the change").fill("with a mural")
     detail.get_by_role("button", name="Edit · 100 coins").click()
-    versions = detail.get_by_role("region", name="Versions")
-    expect(versions.get_by_role("button", name="Compare with version 2")).to_be_enabled(timeout=FINISHED)
+    followed = page.get_by_role("dialog", name="with a mural")
+    expect(followed.get_by_role("img", name="with a mural")).to_be_visible(timeout=FINISHED)
+    versions = followed.get_by_role("region", name="Versions")
+    expect(versions.get_by_role("button", name="Compare with version 1")).to_be_enabled()
 
 
 def test_stepping_to_the_last_image_by_keyboard_keeps_the_focus_in_the_dialog(page: Page, api: Api) -> None:

@@ -249,7 +249,8 @@ def test_enter_generates_and_shift_enter_starts_a_new_line_in_the_prompt_and_the
     page.keyboard.type("at night")
     expect(change).to_have_value("in the rain\nat night")
     page.keyboard.press("Enter")
-    expect(detail.get_by_role("region", name="Versions").get_by_role("listitem")).to_have_count(2)
+    followed = page.get_by_role("dialog", name="in the rain\nat night")
+    expect(followed.get_by_role("region", name="Versions").get_by_role("listitem")).to_have_count(2)
     expect(page.get_by_label("Coins")).to_have_text("750 coins")
 
 
@@ -260,6 +261,7 @@ def test_statuses_failures_and_the_coin_history_are_in_plain_words(page: Page, a
     email = new_email()
     session = api.sign_in(email)
     photo = titled_upload(api, session, "a garden photo", images.png(200, 150))
+    titled_upload(api, session, "a fence photo", images.png(200, 150))
     edited = api.call("POST", f"/images/{photo['id']}/edit", session.token, json={"prompt": "with snow"})
     wait_for_image(api, session, edited.json()["image"]["id"])
     sign_in(page, api, email)
@@ -294,9 +296,9 @@ def test_statuses_failures_and_the_coin_history_are_in_plain_words(page: Page, a
         in api.call("GET", "/images?status=FAILED", session.token).json()["images"][0]["error"]
     )
 
-    expect(tile(page, "with snow").locator(".meta")).to_have_text("Done · Edited")
-    expect(tile(page, "a garden photo").locator(".meta")).to_have_text("Done · Uploaded")
-    expect(page.get_by_label("Coins")).to_have_text("850 coins")
+    expect(tile(page, "with snow").locator(".meta")).to_have_text("Done · Edited")  # the garden's thread
+    expect(tile(page, "a fence photo").locator(".meta")).to_have_text("Done · Uploaded")
+    expect(page.get_by_label("Coins")).to_have_text("800 coins")
     shown = shown_text(page)
     assert [code for code in CODES if code in shown] == []
     keep(page, "32-failed-in-plain-words")
@@ -313,7 +315,7 @@ def test_statuses_failures_and_the_coin_history_are_in_plain_words(page: Page, a
 
     views(page, "Coins")
     rows = page.get_by_role("region", name="Coin history").get_by_role("row")
-    expect(rows).to_have_count(8)  # the header and seven entries
+    expect(rows).to_have_count(9)  # the header and eight entries
     what = [re.sub(r"\s+", " ", text) for text in rows.locator("td:nth-child(2)").all_inner_texts()]
     assert what == [
         "Coins back: the image failed",
@@ -321,6 +323,7 @@ def test_statuses_failures_and_the_coin_history_are_in_plain_words(page: Page, a
         "Coins back: the image failed",
         "New image",
         "Edit",  # not "Generation": it edits the photo
+        "Upload",
         "Upload",
         "Welcome coins",
     ]
@@ -374,7 +377,8 @@ def test_run_again_repeats_an_edit_with_its_references_and_remix_loads_it_to_cha
     detail = page.get_by_role("dialog", name="the lamp in the room")
     detail.get_by_role("button", name="Run again · 150 coins").click()
     expect(detail).to_be_hidden()
-    expect(page.get_by_role("listitem", name="the lamp in the room")).to_have_count(2)
+    # The room's thread, one tile: the room, its edit, and that edit made again.
+    expect(tile(page, "the lamp in the room")).to_contain_text("3 versions")
     again = [image for image in made_from_room() if image["id"] != edited["id"]]
     asked_again = [(i["referenceImageIds"], i["imageSize"], i["aspectRatio"], i["model"]) for i in again]
     assert asked_again == [([lamp["id"]], "2K", edited["aspectRatio"], edited["model"])]

@@ -1,13 +1,16 @@
 // One image in full: its details, edits and versions, its star, download, run again, delete.
 import { addressImage, placeOf } from "../address.js";
 import { ApiError, SessionEnded } from "../api.js";
+import { downloadImage } from "../downloads.js";
 import { enterSends } from "../keys.js";
+import { expectedSeconds, kindOf } from "../news.js";
 import {
   changed,
   coins,
   defaultModel,
   forget,
   imageName,
+  images,
   isReference,
   loadModels,
   LONGER_SIDE,
@@ -29,7 +32,6 @@ import { failure, imageKind, imageStatus, references, words } from "../words.js"
 import { References } from "./references.js";
 import { render } from "./detail.render.js"; // its markup: detail.template.html, compiled by `make templates`
 
-const FILE_EXTENSIONS = { JPEG: "jpg", PNG: "png", WEBP: "webp", GIF: "gif" };
 const STEP_KEYS = { ArrowLeft: -1, ArrowRight: 1 };
 const THREAD_POLL_MS = 2000; // versions still being made are read again until they are done
 
@@ -56,7 +58,8 @@ export const Detail = {
   components: { References },
   // `steps`: whether the images before and after this one (in the gallery) can be shown in its place.
   props: { image: { type: Object, required: true }, steps: { type: Object, default: null } },
-  emits: ["closed", "deleted", "step"],
+  // `show`: another image to show in this one's place (the new version an edit or an upscale makes).
+  emits: ["closed", "deleted", "step", "show"],
   data() {
     return { ...freshFor(this.image), busy: false, split: 50 };
   },
@@ -95,6 +98,13 @@ export const Detail = {
       if (!this.compared) return null;
       const older = this.compared.createdAt <= this.image.createdAt;
       return older ? { before: this.compared, after: this.image } : { before: this.image, after: this.compared };
+    },
+    /** While a new version is being made: the version it changes, shown under the news, and how long it takes. */
+    underway() {
+      if (!UNFINISHED.has(this.image.status) || !this.image.parentImageId) return null;
+      const before = images.get(this.image.parentImageId);
+      const seconds = expectedSeconds(images.values()).get(kindOf(this.image));
+      return { before: before && before.storageUrl ? before : null, estimate: seconds === undefined ? "" : words.about(seconds) };
     },
     coinsOnDelete() {
       if (this.image.coinsRefunded) return "Its coins were already refunded.";
@@ -182,9 +192,15 @@ export const Detail = {
         updateUser(accepted.user);
         state.references.splice(0); // used
         this.change = "";
-        madeAll(accepted.images);
-        await this.loadThread();
+        this.follow(accepted.images);
       });
+    },
+    /** The versions a request just made, followed: the first shown here as it is made, then done,
+     * with the versions strip in view. */
+    follow(made) {
+      madeAll(made);
+      this.$emit("show", images.get(made[0].id));
+      this.$nextTick(() => this.$refs.dialog.querySelector(".about").scrollTo({ top: 0 }));
     },
     /** ← and → show the gallery's previous and next image, unless the keys are someone's text. */
     stepByKey(event) {
@@ -267,16 +283,7 @@ export const Detail = {
       });
     },
     download() {
-      return this.act(async (image) => {
-        const response = await fetch(image.storageUrl);
-        if (!response.ok) throw new ApiError(response.status, "UNAVAILABLE", "The file could not be fetched; try again.");
-        const link = document.createElement("a");
-        link.href = URL.createObjectURL(await response.blob());
-        const extension = FILE_EXTENSIONS[(image.metadata || {}).format] || "img";
-        link.download = `${imageName(image).replace(/[\\/:*?"<>|]+/g, " ").trim() || "image"}.${extension}`;
-        link.click();
-        URL.revokeObjectURL(link.href);
-      });
+      return this.act(downloadImage);
     },
     /** The request that made the image, made again as it was: an edit of its source with its
      * references, or a new image; as many variations. */
@@ -298,8 +305,7 @@ export const Detail = {
       return this.act(async (image) => {
         const accepted = await state.api.upscale(image.id, { imageSize: size, model });
         updateUser(accepted.user);
-        madeAll(accepted.images);
-        await this.loadThread();
+        this.follow(accepted.images);
       });
     },
     /** The request that made the image, in the create form, to change before sending. */

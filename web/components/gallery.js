@@ -1,6 +1,8 @@
 // The gallery: newest first, page by page through the cursor, filtered and searched, each image once,
-// unfinished ones polled, each starred from its tile.
+// unfinished ones polled, each starred from its tile. An edit thread's versions share one tile (its
+// newest version shown); tiles selected together are downloaded as one zip or deleted at once.
 import { SessionEnded } from "../api.js";
+import { downloadZip } from "../downloads.js";
 import { pagedList } from "../paged-list.js";
 import {
   changedListeners,
@@ -29,6 +31,41 @@ const PAGE_SIZE = 24;
 // pipeline telling it) would save at most this delay; a generation takes 10-60 s, so about 20 reads.
 const POLL_MS = 1500;
 const SEARCH_DELAY_MS = 300; // typing is searched once it pauses (Enter searches at once)
+const DELETING_AT_ONCE = 4; // deletions of a selection on their way together
+
+/** The thread an image's tile stands for: its edit thread, or the image alone (an upload from before threads). */
+function threadOf(image) {
+  return image.threadId || image.id;
+}
+
+/** Every version of the thread of image `id`, the page's one object for each, newest first. */
+async function versionsOf(id) {
+  const versions = [];
+  let cursor = null;
+  do {
+    const page = await state.api.imageThread(id, { limit: 100, cursor });
+    versions.push(...page.images.map(remember));
+    cursor = page.nextCursor;
+  } while (cursor);
+  return versions.reverse();
+}
+
+/** Run `task(item)` for every item, `width` at a time; the failures, as [item, error]. */
+async function eachAtMost(items, width, task) {
+  const failures = [];
+  const queue = [...items];
+  const worker = async () => {
+    for (let item = queue.shift(); item !== undefined; item = queue.shift()) {
+      try {
+        await task(item);
+      } catch (error) {
+        failures.push([item, error]);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(width, items.length) }, worker));
+  return failures;
+}
 
 /** Whether an image's title or prompt contains the search, in any case, as the API matches it (its
  * title and prompt in lower case): an image renamed or made while searching is listed, or not, as
@@ -47,7 +84,23 @@ export const Gallery = {
   mixins: [pagedList((query) => state.api.listImages(query), "images", { query: (view) => view.filters(), size: PAGE_SIZE, keep: remember })],
   // `search`: what is typed; `searched`: the search listed (what was typed, once it paused).
   // `starFailures`: why an image's star could not be saved, by id, shown on its tile.
-  data: () => ({ opened: null, type: "", status: "", starred: false, search: "", searched: "", starFailures: {}, notify: mayAskToNotify() }),
+  // `selected`: the threads whose tiles are selected; `bulk`: what is being done to them
+  // ("reading", "confirming", "deleting", "zipping"), `bulkSaid` what came of it; `chosen`: every
+  // version of the selected threads, read before they are deleted or downloaded.
+  data: () => ({
+    opened: null,
+    type: "",
+    status: "",
+    starred: false,
+    search: "",
+    searched: "",
+    starFailures: {},
+    notify: mayAskToNotify(),
+    selected: new Set(),
+    bulk: "",
+    bulkSaid: "",
+    chosen: [],
+  }),
   setup: () => ({ types: TYPE_FILTER, statuses: STATUS_FILTER, words }),
   created() {
     this.pollTimer = null;
@@ -80,16 +133,38 @@ export const Gallery = {
     clearTimeout(this.searchTimer);
   },
   computed: {
+    /** The tiles: one per edit thread, where its newest version listed is (newest first). `images`
+     * are the thread's versions listed, newest first (a version on a later page joins its tile as that
+     * page arrives); `head` the newest, which the tile opens on; `cover` the newest with a picture,
+     * shown while a newer one is being made. */
+    tiles() {
+      const byThread = new Map();
+      for (const image of this.items) {
+        const key = threadOf(image);
+        if (byThread.has(key)) byThread.get(key).push(image);
+        else byThread.set(key, [image]);
+      }
+      return [...byThread].map(([key, versions]) => ({
+        key,
+        images: versions,
+        head: versions[0],
+        cover: versions.find((image) => image.thumbnailUrl) || null,
+      }));
+    },
+    /** The selected tiles. */
+    chosenTiles() {
+      return this.tiles.filter((tile) => this.selected.has(tile.key));
+    },
     /** How long each kind of image takes, from the images the page knows: read once for every tile
      * being made, again only when an image changes. */
     expected() {
       return expectedSeconds(images.values());
     },
-    /** Whether the open image has a neighbour in the gallery to step to, before and after it. */
+    /** Whether the open image's tile has a neighbour in the gallery to step to, before and after it. */
     steps() {
       if (!this.opened) return null;
-      const at = this.items.findIndex((image) => image.id === this.opened.id);
-      return { back: at > 0, on: at >= 0 && at < this.items.length - 1 };
+      const at = this.tileAt(this.opened);
+      return { back: at > 0, on: at >= 0 && at < this.tiles.length - 1 };
     },
     /** What an empty list says: that nothing matches the search, that nothing is starred, or that there is nothing yet. */
     empty() {
@@ -98,11 +173,105 @@ export const Gallery = {
     },
   },
   methods: {
-    /** Show the gallery's previous (-1) or next (1) image in the open one's place, reading on near the end. */
+    /** The position of the tile an image is shown in (-1 if none). */
+    tileAt(image) {
+      const key = threadOf(image);
+      return this.tiles.findIndex((tile) => tile.key === key);
+    },
+    /** The tile element of the image's thread. */
+    tileElement(image) {
+      return this.$el.querySelector(`.tile[data-thread="${CSS.escape(threadOf(image))}"]`);
+    },
+    /** Show the newest version of the gallery's previous (-1) or next (1) tile in the open one's place, reading on near the end. */
     step(by) {
-      const at = this.items.findIndex((image) => image.id === this.opened.id) + by;
-      if (this.items[at]) this.opened = this.items[at];
-      if (at >= this.items.length - 3) this.more();
+      const at = this.tileAt(this.opened) + by;
+      if (this.tiles[at]) this.opened = this.tiles[at].head;
+      if (at >= this.tiles.length - 3) this.more();
+    },
+    /** A tile's frame clicked: while tiles are selected, it is selected too (or no longer); else its newest version opens. */
+    openTile(tile) {
+      if (this.selected.size) this.toggleSelected(tile);
+      else this.opened = tile.head;
+    },
+    toggleSelected(tile) {
+      if (this.selected.has(tile.key)) this.selected.delete(tile.key);
+      else this.selected.add(tile.key);
+      this.bulk = "";
+      this.bulkSaid = "";
+    },
+    selectAll() {
+      for (const tile of this.tiles) this.selected.add(tile.key);
+    },
+    clearSelection() {
+      this.selected.clear();
+      this.bulk = "";
+      this.bulkSaid = "";
+    },
+    /** Every version of the selected tiles' threads (the gallery may not have listed them all yet), in
+     * `chosen`; false if they could not be read (said). */
+    async readChosen() {
+      this.bulk = "reading";
+      this.bulkSaid = "";
+      const threads = [];
+      const failures = await eachAtMost(this.chosenTiles, DELETING_AT_ONCE, async (tile) => {
+        try {
+          threads.push(...(await versionsOf(tile.head.id)));
+        } catch (error) {
+          if (error.code !== "NOT_FOUND") throw error; // deleted meanwhile: nothing of it to read
+        }
+      });
+      this.bulk = "";
+      if (failures.length) {
+        if (!failures.some(([, error]) => error instanceof SessionEnded)) this.bulkSaid = said(failures[0][1]);
+        return false;
+      }
+      this.chosen = [...new Map(threads.map((image) => [image.id, image])).values()];
+      return true;
+    },
+    /** Ask to confirm the deletion, saying how many images it deletes. */
+    async confirmDelete() {
+      if (await this.readChosen()) this.bulk = "confirming";
+    },
+    /** The chosen images deleted, all of them, a few at a time; those that could not be are said,
+     * and their tiles stay selected. */
+    async deleteSelected() {
+      const chosen = this.chosen;
+      this.bulk = "deleting";
+      const cancelled = chosen.some((image) => image.type === "UPLOADED" && image.status === "PENDING");
+      const failures = await eachAtMost(chosen, DELETING_AT_ONCE, async (image) => {
+        try {
+          await state.api.deleteImage(image.id);
+        } catch (error) {
+          if (error.code !== "NOT_FOUND") throw error; // one already gone is deleted all the same
+        }
+        forget(image.id);
+      });
+      this.bulk = "";
+      if (failures.some(([, error]) => error instanceof SessionEnded)) return;
+      for (const key of [...this.selected]) if (!this.tiles.some((tile) => tile.key === key)) this.selected.delete(key);
+      this.bulkSaid = failures.length ? words.notAllDeleted(failures.length, said(failures[0][1])) : words.deletedCount(chosen.length);
+      if (cancelled) await refreshUser(); // an upload whose file never came: its coins are back
+      this.$refs.heading.focus();
+    },
+    /** Every finished version of the selected tiles, saved as one zip. */
+    async downloadSelected() {
+      if (!(await this.readChosen())) return;
+      const files = this.chosen.filter((image) => image.status === "COMPLETED" && image.storageUrl);
+      if (!files.length) {
+        this.bulkSaid = words.nothingToDownload;
+        return;
+      }
+      this.bulk = "zipping";
+      try {
+        await downloadZip(files, words.zipName(new Date()), (done, total) => {
+          this.bulkSaid = words.zipping(done, total);
+        });
+        this.bulkSaid = words.zipped(files.length);
+      } catch (error) {
+        if (!(error instanceof SessionEnded)) this.bulkSaid = said(error);
+      } finally {
+        this.bulk = "";
+      }
     },
     /** The listing's query: the filters and the search ("" and undefined are not sent). */
     filters() {
@@ -139,9 +308,10 @@ export const Gallery = {
     /** An image that no longer fits leaves the list. The focus, if it was on its tile (its star, just
      * taken off under Starred), goes to the tile now in its place (its star), else the heading: not nowhere. */
     leave(id) {
-      const tile = this.$el.querySelector(`.tile[data-id="${CSS.escape(id)}"]`);
+      const image = images.get(id);
+      const tile = image && this.tileElement(image);
       const focused = tile && tile.contains(document.activeElement) ? document.activeElement : null;
-      const at = this.items.findIndex((image) => image.id === id);
+      const at = image ? this.tileAt(image) : -1;
       this.unlist(id);
       if (!focused) return;
       const control = focused.matches(".star") ? ".star" : ".frame";
@@ -238,17 +408,19 @@ export const Gallery = {
     /** Closed, the dialog leaves the focus on the tile of the image it showed last (it may have stepped);
      * if that tile has left the list (its star taken off under Starred), on the heading rather than nowhere. */
     closed() {
-      const id = this.opened.id;
+      const image = this.opened;
       this.opened = null;
       this.$nextTick(() => {
-        const opener = this.$el.querySelector(`.tile[data-id="${CSS.escape(id)}"] .frame`);
+        const tile = this.tileElement(image);
+        const opener = tile && tile.querySelector(".frame");
         if (opener) opener.focus();
         else if (document.activeElement === document.body) this.$refs.heading.focus();
       });
     },
     /** After a deletion here the focus goes to the next image (or the one before, or the heading), not nowhere. */
     deleted(id) {
-      const at = Math.max(0, this.items.findIndex((image) => image.id === id));
+      const image = images.get(id);
+      const at = Math.max(0, image ? this.tileAt(image) : 0);
       this.unlist(id);
       this.$nextTick(() => {
         const openers = this.$el.querySelectorAll(".tile .frame");

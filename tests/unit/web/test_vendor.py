@@ -20,8 +20,12 @@ def test_a_vendored_file_is_the_pinned_version_byte_for_byte(name: str) -> None:
     data = (VENDOR / pinned["file"]).read_bytes()
 
     assert hashlib.sha256(data).hexdigest() == pinned["sha256"]
-    assert f"{pinned['package']} v{pinned['version']}".encode() in data[:200]  # its own banner
     assert (VENDOR / f"LICENSE-{pinned['package']}").is_file()
+
+
+def test_vue_is_the_version_pinned_by_its_own_banner() -> None:
+    vue = PINNED["vue"]
+    assert f"vue v{vue['version']}".encode() in (VENDOR / vue["file"]).read_bytes()[:200]
 
 
 def test_vue_is_vendored_as_its_runtime_only_build_alone() -> None:
@@ -49,3 +53,18 @@ def test_every_import_of_vue_in_the_front_end_is_of_the_vendored_file() -> None:
 
     assert {"web/app.js", "web/store.js"} <= {script for script, _ in imports}
     assert {module for _, module in imports} == {VENDOR / PINNED["vue"]["file"]}
+
+
+def test_the_zip_library_is_loaded_only_when_images_are_downloaded_together() -> None:
+    """fflate is for a bulk download alone: imported on demand (the first load's weight is not its),
+    and only its synchronous streaming Zip, which starts no Worker from a string (the page's policy
+    would refuse one)."""
+    loads = {
+        script.relative_to(ROOT).as_posix(): re.findall(r'import\("([^"]+)"\)', script.read_text(encoding="utf-8"))
+        for script in (ROOT / "web").rglob("*.js")
+        if VENDOR not in script.parents
+    }
+
+    assert {script: modules for script, modules in loads.items() if modules} == {
+        "web/downloads.js": [f"./vendor/{PINNED['fflate']['file']}"]
+    }
