@@ -290,6 +290,13 @@ class Journey:
             )
         return f"image {self.generated['id']}, {cost} coins"
 
+    def recent_prompts(self) -> str:
+        """GET /users/me/prompts lists the prompt just sent first."""
+        prompts = json_of(expect(self.api.my_prompts(limit=5), 200))["prompts"]
+        if not prompts or (prompts[0]["prompt"], prompts[0]["imageId"]) != (PROMPT, self.generated["id"]):
+            raise SmokeFailure(f"the newest recent prompt is not the one just sent: {prompts[:1]}")
+        return f"{len(prompts)} prompts"
+
     def generated_completes(self) -> str:
         """The generated image ends COMPLETED with a thumbnail."""
         self.generated = self._wait_until_completed(self.generated["id"])
@@ -430,6 +437,7 @@ class Journey:
             ("me", self.me),
             ("models", self.models),
             ("generate", self.generate),
+            ("recent prompts", self.recent_prompts),
             ("generated image completes", self.generated_completes),
             ("generated image files", self.generated_files),
             ("upload", self.upload),

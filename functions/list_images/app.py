@@ -1,5 +1,5 @@
 """Reading and editing images: the caller's gallery, one image and its edit thread, a user's gallery
-(owner or admin)."""
+(owner or admin), and the prompts of the caller's recent generations (read from their images)."""
 
 from typing import Annotated, Any
 
@@ -11,14 +11,21 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from imagegen.api.auth import AuthenticatedCaller
 from imagegen.api.openapi import documented
-from imagegen.api.params import Cursor, PageLimit, ResourceId
+from imagegen.api.params import Cursor, PageLimit, PromptLimit, ResourceId
 from imagegen.api.resolver import API_PREFIX, build_api
 from imagegen.api.responses.images import ImageResponse
 from imagegen.api.views import ImageViews
 from imagegen.composition import Composition
 from imagegen.errors import Forbidden, NotFound
 from imagegen.models.auth import Caller
-from imagegen.models.images import SEARCH_MAX_LENGTH, ImagePage, ImageStatus, ImageType, ImageUpdate
+from imagegen.models.images import (
+    SEARCH_MAX_LENGTH,
+    ImagePage,
+    ImageStatus,
+    ImageType,
+    ImageUpdate,
+    RecentPrompts,
+)
 from imagegen.services.image_records import ImageQuery
 from imagegen.services.images import ImageService
 
@@ -129,6 +136,16 @@ def list_user_images(
 ) -> dict[str, Any]:
     which = ImageQuery(type, status, favorite, q)
     return _page(images, views, caller, limit, cursor, caller.named(user_id), which)
+
+
+@app.get(
+    f"{API_PREFIX}/users/me/prompts",
+    **documented(
+        RecentPrompts, summary="The prompts of the caller's recent generations, newest first, each once"
+    ),
+)
+def my_prompts(caller: AuthenticatedCaller, images: Images, limit: PromptLimit = 20) -> dict[str, Any]:
+    return images.recent_prompts(caller, limit).to_json()
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -25,6 +25,7 @@ STEPS = [
     "me",
     "models",
     "generate",
+    "recent prompts",
     "generated image completes",
     "generated image files",
     "upload",
@@ -136,7 +137,7 @@ def test_a_failed_generation_fails_its_step_and_cleans_up(
 
     output = capsys.readouterr().out
     assert code == 1, output
-    assert step_lines(output) == [("ok", step) for step in STEPS[:5]] + [
+    assert step_lines(output) == [("ok", step) for step in STEPS[:6]] + [
         ("FAIL", "generated image completes")
     ], output
     assert "FAILED: The image model declined this prompt" in output, output

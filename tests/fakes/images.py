@@ -20,7 +20,7 @@ from imagegen.models import formats
 from imagegen.models.auth import Caller
 from imagegen.models.catalog import ModelCatalog
 from imagegen.models.coins import LedgerReason
-from imagegen.models.images import GenerationJob, Image, ImageMetadata, ImageStatus, ImageType
+from imagegen.models.images import GenerationJob, Image, ImageMetadata, ImageStatus, ImageType, RecentPrompt
 from imagegen.models.users import Role, User
 from imagegen.services.coins import CoinService
 from imagegen.services.cursors import CursorCodec
@@ -67,6 +67,8 @@ class InMemoryImages:
         """The sparse index the sweeper reads: the status of each image not yet finished."""
         self.deleting: dict[Key, str] = {}
         """Tombstones: when each image being deleted was marked."""
+        self.prompt_reads: list[int] = []
+        """How many records each read of a user's prompts looked at, as far as it was iterated."""
 
     # ------------------------------------------------------------------ reads
     def get(self, user_id: str, image_id: str) -> Image | None:
@@ -115,6 +117,21 @@ class InMemoryImages:
             limit,
             lambda image: {"threadId": thread_id, "userId": user_id, "imageId": image.image_id},
         )
+
+    def generation_prompts(self, user_id: str, most_read: int) -> Iterator[RecentPrompt]:
+        # As the query reads: the user's newest ``most_read`` records (those being deleted among them),
+        # then the filter.
+        newest_first = sorted(
+            ((key, image) for key, image in self.records.items() if key[0] == user_id),
+            key=lambda found: found[1].image_id,
+            reverse=True,
+        )
+        self.prompt_reads.append(0)
+        for key, image in newest_first[:most_read]:
+            self.prompt_reads[-1] += 1
+            generated = image.type is ImageType.GENERATED and image.parent_image_id is None
+            if generated and image.prompt is not None and key not in self.deleting:
+                yield RecentPrompt(prompt=image.prompt, image_id=image.image_id, used_at=image.created_at)
 
     def unfinished_before(self, status: ImageStatus, created_before: str) -> Iterator[tuple[str, str]]:
         found = [

@@ -272,6 +272,9 @@ class ApiClient:
     def my_transactions(self, *, limit: int | None = None, cursor: str | None = None) -> requests.Response:
         return self.request("GET", "/users/me/transactions", params={"limit": limit, "cursor": cursor})
 
+    def my_prompts(self, *, limit: int | None = None) -> requests.Response:
+        return self.request("GET", "/users/me/prompts", params={"limit": limit})
+
     def my_orders(self, *, limit: int | None = None, cursor: str | None = None) -> requests.Response:
         return self.request("GET", "/users/me/orders", params={"limit": limit, "cursor": cursor})
 

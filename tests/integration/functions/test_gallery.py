@@ -58,3 +58,24 @@ def test_a_grant_shows_in_the_ledger(invoke: Invoke, sign_in: SignIn) -> None:
         ("grant", 500, "Thanks for the bug report"),
         ("welcome", 1000, None),
     ]
+
+
+def test_the_prompts_of_the_callers_generations_are_listed_newest_first_once_each(
+    invoke: Invoke, sign_in: SignIn
+) -> None:
+    ada, bob = sign_in("ada@example.com"), sign_in("bob@example.com")
+    for session, prompt in (
+        (ada, "a lighthouse"),
+        (ada, "a red fox"),
+        (ada, "a lighthouse"),
+        (bob, "a boat"),
+    ):
+        event = sample_event("images/generate.json", token=session.token, body={"prompt": prompt})
+        event["headers"].pop("idempotency-key")  # each its own request
+        generated = invoke("GenerateFunction", event)
+        assert generated["statusCode"] == 202, generated
+
+    listed = invoke("ListImagesFunction", sample_event("users/my_prompts.json", token=ada.token))
+
+    assert listed["statusCode"] == 200, listed
+    assert [used["prompt"] for used in body_of(listed)["prompts"]] == ["a lighthouse", "a red fox"]

@@ -335,3 +335,42 @@ def test_a_thread_pages_oldest_first_with_the_owners_images_only(kept: Kept) -> 
     assert (ids(first), start) == (["IMG1", "IMG2"], {"threadId": "IMG1", "userId": "ada", "imageId": "IMG2"})
     assert (ids(second), end) == (["IMG5"], None)
     assert ids(kept.records.thread_page("ada", "IMG7", 10, None)[0]) == []  # not in the index
+
+
+def test_a_users_generation_prompts_are_read_newest_first_among_their_newest_images(kept: Kept) -> None:
+    kept.add(
+        made("IMG1", prompt="a lighthouse", created_at="2026-12-04T12:00:01.000Z"),
+        made("IMG2", image_type=ImageType.UPLOADED),
+        made("IMG3", prompt="make it night").model_copy(update={"parent_image_id": "IMG1"}),  # an edit
+        made("IMG4", prompt="a fox"),
+        made("IMG5", prompt="a lighthouse", created_at="2026-12-04T12:00:05.000Z"),
+        made("IMG6", user_id="bob", prompt="bob's boat"),
+        made("IMG7", prompt="a deleted cat"),
+    )
+    assert kept.records.mark_deleting("ada", "IMG7", LATER) is not None
+    assert kept.records.complete("ada", "IMG4", METADATA, LATER, ImageStatus.PENDING)
+
+    def read(most: int) -> list[tuple[str, str, str]]:
+        return [
+            (used.image_id, used.prompt, used.used_at)
+            for used in kept.records.generation_prompts("ada", most)
+        ]
+
+    assert read(500) == [
+        ("IMG5", "a lighthouse", "2026-12-04T12:00:05.000Z"),
+        ("IMG4", "a fox", AT),
+        ("IMG1", "a lighthouse", "2026-12-04T12:00:01.000Z"),
+    ]
+    # What is passed over counts as read: IMG7 (being deleted), IMG5, IMG4, IMG3 (an edit); not IMG2 or IMG1.
+    assert read(4) == [("IMG5", "a lighthouse", "2026-12-04T12:00:05.000Z"), ("IMG4", "a fox", AT)]
+    assert read(1) == []
+    assert [used.prompt for used in kept.records.generation_prompts("bob", 500)] == ["bob's boat"]
+    assert list(kept.records.generation_prompts("carol", 500)) == []
+
+
+def test_a_users_generation_prompts_are_read_past_a_page_up_to_the_bound(kept: Kept) -> None:
+    kept.add(*(made(f"IMG{n:03}", prompt=f"prompt {n}") for n in range(105)))
+
+    read = [used.image_id for used in kept.records.generation_prompts("ada", 103)]
+
+    assert read == [f"IMG{n:03}" for n in range(104, 1, -1)]

@@ -27,6 +27,14 @@ PageLimit = Annotated[
     # Pydantic cannot fold the bounds into the schema of a value checked before it is an int.
     WithJsonSchema({"type": "integer", "minimum": 1, "maximum": MAX_PAGE_LIMIT}),
 ]
+# How many recent prompts to list (GET /users/me/prompts): a short list to pick from, with no cursor.
+MAX_RECENT_PROMPTS = 50
+PromptLimit = Annotated[
+    int,
+    Query(ge=1, le=MAX_RECENT_PROMPTS),
+    BeforeValidator(_whole_number),
+    WithJsonSchema({"type": "integer", "minimum": 1, "maximum": MAX_RECENT_PROMPTS}),
+]
 Cursor = Annotated[str | None, Query(max_length=2048)]
 # The start of an email address (an address is at most 254 characters).
 EmailPrefix = Annotated[str | None, Query(min_length=1, max_length=254)]

@@ -28,6 +28,11 @@ def search_text(title: str, prompt: str | None) -> str:
     return f"{title}\n{prompt or ''}".casefold()
 
 
+def prompt_key(prompt: str) -> str:
+    """What makes two prompts the same one: their words, in any case and spacing."""
+    return " ".join(prompt.split()).casefold()
+
+
 ImageId = Annotated[str, StringConstraints(min_length=1, max_length=MAX_ID_LENGTH, pattern=ID_PATTERN)]
 # An upper bound on references whatever the catalog says, so a request stays small to check.
 MAX_REFERENCES = 32
@@ -153,6 +158,21 @@ class ImagePage(CamelModel):
 
     images: list[ImageView]
     next_cursor: str | None
+
+
+class RecentPrompt(CamelModel):
+    """A prompt the caller generated images from: as last sent, with the newest image made from it and
+    when (that image's ``createdAt``)."""
+
+    prompt: str
+    image_id: str
+    used_at: str
+
+
+class RecentPrompts(CamelModel):
+    """The prompts of the caller's generations (not edits), newest first, each once: at its newest use."""
+
+    prompts: list[RecentPrompt]
 
 
 class UploadRequest(RequestModel):

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from imagegen.models.images import Image, ImageMetadata, ImageStatus, search_text
+from imagegen.models.images import Image, ImageMetadata, ImageStatus, ImageType, RecentPrompt, search_text
 from imagegen.repositories.dynamo import (
     batch_get,
     from_item,
@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 UNFINISHED_IMAGES = "UnfinishedImages"
+# Images read by one query of a user's prompts: most callers find their recent prompts in the first.
+PROMPTS_PAGE = 100
 IMAGES_BY_THREAD = "ImagesByThread"
 # A tombstoned image is on its way out: no pipeline write may touch it.
 _NOT_DELETING = "attribute_not_exists(deleting)"
@@ -176,6 +178,42 @@ class ImageRepository:
             start_key,
             lambda image: {"threadId": thread_id, "userId": user_id, "imageId": image.image_id},
         )
+
+    def generation_prompts(self, user_id: str, most_read: int) -> Iterator[RecentPrompt]:
+        """The prompts of the user's images generated from a prompt, newest first, among the user's
+        ``most_read`` newest images; read page by page as it is iterated.
+
+        A query on the user's partition, newest first, the edits, uploads and images being deleted
+        filtered out by DynamoDB after reading: its ``Limit`` counts the images read, so ``most_read``
+        bounds the cost whatever the gallery holds. Read consistently: a client asking right after a
+        generation finds its prompt.
+        """
+        query: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "userId = :user",
+            "FilterExpression": (
+                f"#type = :generated AND attribute_exists(#prompt) AND attribute_not_exists(parentImageId)"
+                f" AND {_NOT_DELETING}"
+            ),
+            "ProjectionExpression": "imageId, #prompt, createdAt",
+            "ExpressionAttributeNames": {"#type": "type", "#prompt": "prompt"},
+            "ExpressionAttributeValues": to_values(
+                {":user": user_id, ":generated": ImageType.GENERATED.value}
+            ),
+            "ScanIndexForward": False,
+            "ConsistentRead": True,
+        }
+        left = most_read
+        while left > 0:
+            response = self._client.query(**query, Limit=min(left, PROMPTS_PAGE))
+            for item in map(from_item, response.get("Items", [])):
+                yield RecentPrompt(
+                    prompt=str(item["prompt"]), image_id=str(item["imageId"]), used_at=str(item["createdAt"])
+                )
+            left -= response["ScannedCount"]
+            if "LastEvaluatedKey" not in response:
+                return
+            query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
     def _full_page(
         self,

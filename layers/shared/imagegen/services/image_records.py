@@ -1,8 +1,8 @@
 """What the image use cases need of where image records are kept, in their own terms: an image as read,
-pages of a user's gallery and of an edit thread, the images left unfinished, and each step of an
-image's lifecycle as a write that is refused unless the image is where the step expects it
-(``repositories.images.ImageRepository`` keeps them in DynamoDB; ``tests.fakes.images.InMemoryImages``
-in memory).
+pages of a user's gallery and of an edit thread, the prompts of a user's generations, the images left
+unfinished, and each step of an image's lifecycle as a write that is refused unless the image is where
+the step expects it (``repositories.images.ImageRepository`` keeps them in DynamoDB;
+``tests.fakes.images.InMemoryImages`` in memory).
 
 An image being deleted (``mark_deleting``) reads as gone from then on, and every later step of its
 lifecycle is refused: a generation or a pipeline event still in flight writes nothing to it.
@@ -13,14 +13,14 @@ that is a single conditional update answers whether it was made (False: refused,
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from imagegen.models.images import search_text
 
 if TYPE_CHECKING:
-    from imagegen.models.images import Image, ImageMetadata, ImageStatus, ImageType
+    from imagegen.models.images import Image, ImageMetadata, ImageStatus, ImageType, RecentPrompt
     from imagegen.services.unit_of_work import Write
 
 
@@ -72,6 +72,13 @@ class ImageRecords(Protocol):
     ) -> tuple[list[Image], dict[str, Any] | None]:
         """Up to ``limit`` of the user's images of the edit thread ``thread_id``, oldest first, from after
         ``start_key``; and where the next page starts (None at the end)."""
+        ...
+
+    def generation_prompts(self, user_id: str, most_read: int) -> Iterator[RecentPrompt]:
+        """The prompt of each of the user's images generated from a prompt (not edits, whose prompt asks a
+        change of an image), with its id and time, newest first, among the user's ``most_read`` newest
+        images of every kind (the others are read too, to be passed over); images being deleted are left
+        out. Read as it is iterated: a caller that stops early reads nothing further."""
         ...
 
     def unfinished_before(self, status: ImageStatus, created_before: str) -> Iterable[tuple[str, str]]:

@@ -16,8 +16,11 @@ from imagegen.models.images import (
     ImageStatus,
     ImageType,
     ImageUpdate,
+    RecentPrompt,
+    RecentPrompts,
     created_counters,
     deleted_counters,
+    prompt_key,
     search_text,
 )
 from imagegen.models.keys import derived_keys
@@ -37,6 +40,10 @@ if TYPE_CHECKING:
 # What a finished image counts, by how it was made.
 COMPLETED = {ImageType.GENERATED: Metric.GENERATIONS_COMPLETED, ImageType.UPLOADED: Metric.UPLOADS_COMPLETED}
 FAILED = {ImageType.GENERATED: Metric.GENERATIONS_FAILED, ImageType.UPLOADED: Metric.UPLOADS_FAILED}
+# The most images one request for recent prompts reads (of any kind: edits and uploads are read to be
+# passed over), so that it costs the same whatever the gallery holds: enough for 50 prompts of four
+# variations each with their edits between them, and at most five queries.
+RECENT_PROMPTS_READ = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +71,9 @@ class ImageService:
         transactions: Transactions,
         cursors: CursorCodec,
         count: Count,
+        prompts_read: int = RECENT_PROMPTS_READ,
     ) -> None:
+        self._prompts_read = prompts_read
         self._cursors = cursors
         self._count = count
         self._records = records
@@ -148,6 +157,21 @@ class ImageService:
         scope = f"images:{caller.user_id}:{owner}"
         page, last = self._records.list_page(owner, limit, self._cursors.decode(cursor, scope), which)
         return ImagesFound(images=page, next_cursor=self._cursors.encode(last, scope))
+
+    def recent_prompts(self, caller: Caller, limit: int) -> RecentPrompts:
+        """Up to ``limit`` prompts the caller generated images from, newest first, each once (at its newest
+        use; the same words in another case or spacing are the same prompt), for a form to pick from.
+
+        Only generations count: an edit's prompt asks a change of an image, not for an image. They are
+        looked for among the caller's newest images only (``prompts_read``), so a request costs the
+        same whatever the gallery holds; a caller with fewer distinct prompts there gets fewer.
+        """
+        found: dict[str, RecentPrompt] = {}
+        for used in self._records.generation_prompts(caller.user_id, self._prompts_read):
+            found.setdefault(prompt_key(used.prompt), used)
+            if len(found) == limit:
+                break  # nothing further is read
+        return RecentPrompts(prompts=list(found.values()))
 
     def thread_page(self, caller: Caller, image_id: str, limit: int, cursor: str | None) -> ImagesFound:
         """A full page of the edit thread of the caller's image ``image_id``, oldest first."""
