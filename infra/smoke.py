@@ -269,6 +269,13 @@ class Journey:
         self.model = defaults[0]
         return f"default {self.model['id']}"
 
+    def style_presets(self) -> str:
+        """GET /style-presets lists the presets, each a name and its words (none is a choice of ops)."""
+        presets = json_of(expect(self.api.style_presets(), 200))["presets"]
+        if any(not preset.get("name") or not preset.get("words") for preset in presets):
+            raise SmokeFailure(f"a style preset without its name or words: {presets}")
+        return ", ".join(preset["name"] for preset in presets) or "none offered"
+
     def generate(self) -> str:
         """POST /images/generate with the default model: 202, charged the catalog's cost."""
         response = self.api.generate(
@@ -436,6 +443,7 @@ class Journey:
             ("sign in", self.sign_in),
             ("me", self.me),
             ("models", self.models),
+            ("style presets", self.style_presets),
             ("generate", self.generate),
             ("recent prompts", self.recent_prompts),
             ("generated image completes", self.generated_completes),

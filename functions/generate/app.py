@@ -1,4 +1,5 @@
-"""Making images: the model catalog, and new images from a prompt or from an edit of the caller's image.
+"""Making images: the model catalog and the style presets, and new images from a prompt or from an edit of
+the caller's image.
 
 Each request is charged, recorded and queued at most once per Idempotency-Key.
 """
@@ -17,11 +18,12 @@ from imagegen.api.params import IdempotencyKey, ResourceId
 from imagegen.api.resolver import API_PREFIX, build_api
 from imagegen.api.responses.images import GenerationAccepted
 from imagegen.api.views import ImageViews
-from imagegen.composition import CatalogSource, Composition
+from imagegen.composition import CatalogSource, Composition, PresetSource
 from imagegen.errors import Busy, Conflict, InsufficientCoins, Invalid, NotFound, RateLimited
 from imagegen.models.auth import Caller
 from imagegen.models.catalog import ModelList
 from imagegen.models.images import GenerateRequest, UpscaleRequest
+from imagegen.models.styles import StylePresets
 from imagegen.models.users import UserView
 from imagegen.services.generation import Generation, GenerationService
 
@@ -42,9 +44,14 @@ def model_catalog() -> CatalogSource:
     return composition.catalog
 
 
+def style_presets_source() -> PresetSource:
+    return composition.style_presets
+
+
 Generations = Annotated[GenerationService, Depends(generation_service)]
 Views = Annotated[ImageViews, Depends(image_views)]
 Catalog = Annotated[CatalogSource, Depends(model_catalog)]
+Presets = Annotated[PresetSource, Depends(style_presets_source)]
 
 # What a generation or an edit may be refused with, besides what every request with a body may.
 _REFUSALS = (InsufficientCoins, NotFound, Conflict, Invalid, RateLimited, Busy)
@@ -61,6 +68,14 @@ def _accepted(views: ImageViews, caller: Caller, generation: Generation) -> tupl
 @app.get(f"{API_PREFIX}/models", **documented(ModelList, summary="The models offered", public=True))
 def list_models(catalog: Catalog) -> dict[str, Any]:
     return catalog().view().to_json()
+
+
+@app.get(
+    f"{API_PREFIX}/style-presets",
+    **documented(StylePresets, summary="The style presets: words a client may add to a prompt", public=True),
+)
+def style_presets(presets: Presets) -> dict[str, Any]:
+    return presets().to_json()
 
 
 @app.post(

@@ -75,6 +75,21 @@ def test_the_models_are_listed_with_their_prices_without_a_token(api: Api) -> No
     assert "gemini" not in response.text
 
 
+def test_the_style_presets_are_listed_without_a_token_and_sent_as_part_of_the_prompt(
+    api: Api, session: Session
+) -> None:
+    response = api.style_presets()
+
+    assert response.status_code == 200, response.text
+    presets = {preset["name"]: preset["words"] for preset in response.json()["presets"]}
+    assert len(presets) == 8
+    assert presets["Watercolour"].startswith("watercolour painting")
+    # The service adds nothing: the client sends the words in the prompt, and the image keeps them.
+    prompt = f"a lighthouse, {presets['Watercolour']}"
+    image = generate(api, session, prompt).json()["image"]
+    assert wait_for_image(api, session, image["id"])["prompt"] == prompt
+
+
 def test_a_2k_4_to_1_image_is_4_megapixels_and_charged_the_2k_price(api: Api, session: Session) -> None:
     accepted = generate(api, session, "a long harbour wall", imageSize="2K", aspectRatio="4:1").json()
     assert (accepted["image"]["coinsUsed"], accepted["user"]["coins"]) == (150, 850)

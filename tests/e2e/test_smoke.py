@@ -24,6 +24,7 @@ STEPS = [
     "sign in",
     "me",
     "models",
+    "style presets",
     "generate",
     "recent prompts",
     "generated image completes",
@@ -137,7 +138,7 @@ def test_a_failed_generation_fails_its_step_and_cleans_up(
 
     output = capsys.readouterr().out
     assert code == 1, output
-    assert step_lines(output) == [("ok", step) for step in STEPS[:6]] + [
+    assert step_lines(output) == [("ok", step) for step in STEPS[:7]] + [
         ("FAIL", "generated image completes")
     ], output
     assert "FAILED: The image model declined this prompt" in output, output

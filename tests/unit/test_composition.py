@@ -1,4 +1,5 @@
-"""The container's model catalog source: fetched through Powertools' cache, parsed once per change."""
+"""The container's model catalog and style presets sources: fetched through Powertools' cache, parsed
+once per change."""
 
 from __future__ import annotations
 
@@ -6,8 +7,9 @@ import json
 
 import pytest
 
-from imagegen.composition import CatalogSource
+from imagegen.composition import CatalogSource, PresetSource
 from imagegen.models.catalog import CatalogInvalid
+from imagegen.models.styles import StylePresetsInvalid
 from tests.unit.models.test_catalog import todays
 
 
@@ -36,3 +38,19 @@ def test_a_bad_catalog_fails_every_call_until_it_is_fixed() -> None:
 
     texts.append(json.dumps(todays()))
     assert source().default.id == "fast"
+
+
+def test_bad_style_presets_fail_every_call_until_they_are_fixed() -> None:
+    good = json.dumps([{"name": "Photo", "words": "a photograph"}])
+    texts = [good]
+    source = PresetSource(lambda: texts[-1])
+    first = source()
+    assert source() is first
+
+    texts.append(json.dumps([{"name": "Photo"}]))
+    for _ in range(2):
+        with pytest.raises(StylePresetsInvalid):
+            source()
+
+    texts.append(good)
+    assert [preset.name for preset in source().presets] == ["Photo"]

@@ -216,6 +216,9 @@ class ApiClient:
     def list_models(self) -> requests.Response:
         return self.request("GET", "/models", anonymous=True)
 
+    def style_presets(self) -> requests.Response:
+        return self.request("GET", "/style-presets", anonymous=True)
+
     def generate(self, body: GenerateRequest, *, idempotency_key: str | None = None) -> requests.Response:
         return self.request("POST", "/images/generate", json=body, idempotency_key=idempotency_key)
 

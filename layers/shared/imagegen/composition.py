@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from imagegen.api.views import ImageViews
     from imagegen.metrics import Count
     from imagegen.models.catalog import ModelCatalog, ModelSpec
+    from imagegen.models.styles import StylePresets
     from imagegen.repositories.dynamo import Transactions
     from imagegen.repositories.images import ImageRepository
     from imagegen.services.auth import AuthService
@@ -46,7 +47,7 @@ if TYPE_CHECKING:
     from imagegen.services.users import UserService
 
 SECRET_MAX_AGE_SECONDS = 300
-# How soon a change of the model catalog's SSM parameter reaches a warm container.
+# How soon a change of the model catalog's (or the style presets') SSM parameter reaches a warm container.
 CATALOG_MAX_AGE_SECONDS = 300
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
 # How long after its URL expires an upload may still be in flight before the sweeper fails it.
@@ -61,7 +62,40 @@ def token_secret(settings: Settings, aws: AwsClients) -> str:
     return value
 
 
-class CatalogSource:
+class ConfiguredSource[Listed]:
+    """A list ops configure in an SSM parameter (the model catalog, the style presets): fetched through
+    ``fetch`` (cached by it) and parsed by ``parse`` again only when it changed.
+
+    A list that does not validate raises its error on every call until it is fixed: nothing is used
+    from a list half understood.
+    """
+
+    def __init__(self, fetch: Callable[[], str], parse: Callable[[str], Listed]) -> None:
+        self._fetch = fetch
+        self._parse = parse
+        self._text: str | None = None
+        self._parsed: Listed | None = None
+
+    def __call__(self) -> Listed:
+        text = self._fetch()
+        if self._parsed is None or text != self._text:
+            self._parsed, self._text = self._parse(text), text
+        return self._parsed
+
+
+def _catalog(text: str) -> ModelCatalog:
+    from imagegen.models.catalog import ModelCatalog  # here: only the functions that read it build it
+
+    return ModelCatalog.parse(text)
+
+
+def _style_presets(text: str) -> StylePresets:
+    from imagegen.models.styles import StylePresets  # here: only the generate function reads them
+
+    return StylePresets.parse(text)
+
+
+class CatalogSource(ConfiguredSource["ModelCatalog"]):
     """The model catalog, fetched through ``fetch`` (cached by it) and parsed again only when it changed.
 
     A catalog that does not validate raises ``CatalogInvalid`` on every call until it is
@@ -69,17 +103,15 @@ class CatalogSource:
     """
 
     def __init__(self, fetch: Callable[[], str]) -> None:
-        self._fetch = fetch
-        self._text: str | None = None
-        self._catalog: ModelCatalog | None = None
+        super().__init__(fetch, _catalog)
 
-    def __call__(self) -> ModelCatalog:
-        from imagegen.models.catalog import ModelCatalog
 
-        text = self._fetch()
-        if self._catalog is None or text != self._text:
-            self._catalog, self._text = ModelCatalog.parse(text), text
-        return self._catalog
+class PresetSource(ConfiguredSource["StylePresets"]):
+    """The style presets, fetched through ``fetch`` (cached by it) and parsed again only when they
+    changed; ``StylePresetsInvalid`` on every call while they do not validate."""
+
+    def __init__(self, fetch: Callable[[], str]) -> None:
+        super().__init__(fetch, _style_presets)
 
 
 class Composition:
@@ -110,6 +142,12 @@ class Composition:
         """The model catalog of the ``MODEL_CATALOG_PARAMETER`` SSM parameter: call it for the current one."""
         name = self.settings.generation.model_catalog_parameter
         return CatalogSource(lambda: str(self.aws.ssm.get(name, max_age=CATALOG_MAX_AGE_SECONDS)))
+
+    @cached_property
+    def style_presets(self) -> PresetSource:
+        """The style presets of the ``STYLE_PRESETS_PARAMETER`` SSM parameter, as they are at each call."""
+        name = self.settings.styles.presets_parameter
+        return PresetSource(lambda: str(self.aws.ssm.get(name, max_age=CATALOG_MAX_AGE_SECONDS)))
 
     @cached_property
     def invocation(self) -> Invocation:

@@ -1,11 +1,11 @@
 """Configuration, read once from the environment the template gives each function, area by area.
 
 Nothing else in the code base reads ``os.environ``. Settings come in areas (tokens, Google sign-in,
-accounts, coins, images, uploads, generation, rate limits, Gemini); a function needs only the areas of what it
-does, and each area is validated the first time the function asks for it. Every setting of an area
-is required: a function deployed without one fails on first use with ``MissingSettings`` naming
-each variable, instead of running on a silent default. The health check needs no table, and only
-the generation worker needs Gemini's key.
+accounts, coins, images, uploads, generation, style presets, rate limits, Gemini); a function needs
+only the areas of what it does, and each area is validated the first time the function asks for it.
+Every setting of an area is required: a function deployed without one fails on first use with
+``MissingSettings`` naming each variable, instead of running on a silent default. The health check
+needs no table, and only the generation worker needs Gemini's key.
 """
 
 import os
@@ -120,6 +120,12 @@ class GenerationSettings(_Area):
     idempotency_table: str = Field(alias="IDEMPOTENCY_TABLE")
 
 
+class StyleSettings(_Area):
+    """The style presets offered for prompts (an SSM parameter, as the model catalog is)."""
+
+    presets_parameter: str = Field(alias="STYLE_PRESETS_PARAMETER", min_length=1)
+
+
 class LimitSettings(_Area):
     """How many generations (edits included) and uploads one user may start a minute."""
 
@@ -219,6 +225,7 @@ class Settings:
     images = _AreaOf(ImageSettings)
     uploads = _AreaOf(UploadSettings)
     generation = _AreaOf(GenerationSettings)
+    styles = _AreaOf(StyleSettings)
     limits = _AreaOf(LimitSettings)
     gemini = _AreaOf(GeminiSettings)
     payments = _AreaOf(PaymentSettings)

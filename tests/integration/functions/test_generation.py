@@ -73,6 +73,31 @@ def test_a_bad_catalog_fails_loudly_and_charges_nothing(
     assert body_of(me)["user"]["coins"] == 1000
 
 
+def test_the_style_presets_are_listed_without_a_token(invoke: Invoke) -> None:
+    response = invoke("GenerateFunction", sample_event("images/style_presets.json"))
+
+    assert response["statusCode"] == 200, response
+    presets = body_of(response)["presets"]
+    assert [preset["name"] for preset in presets][:3] == ["Photo", "Watercolour", "Anime"]
+    assert set(presets[0]) == {"name", "words"}
+
+
+def test_bad_style_presets_fail_loudly_until_fixed_and_generation_goes_on(
+    invoke: Invoke, sign_in: SignIn, template: Template
+) -> None:
+    ada = sign_in("ada@example.com")
+    boto3.client("ssm").put_parameter(
+        Name=template.physical["StylePresetsParameter"].ref,
+        Value='[{"name": "Photo", "words": ""}]',
+        Overwrite=True,
+    )
+
+    listed = invoke("GenerateFunction", sample_event("images/style_presets.json"))
+
+    assert (listed["statusCode"], body_of(listed)["error"]["code"]) == (500, "INTERNAL")
+    assert generate(invoke, ada.token, "a lighthouse, watercolour painting")["statusCode"] == 202
+
+
 def test_generate_answers_202_with_the_image_and_the_new_balance(invoke: Invoke, sign_in: SignIn) -> None:
     ada = sign_in("ada@example.com")
     response = generate(invoke, ada.token, "a lighthouse", key="K1")

@@ -83,6 +83,7 @@ def test_a_route_with_a_token_documents_401_and_the_bearer_scheme(document: dict
         ("GET", "/api/v1/health"),
         ("GET", "/api/v1/openapi.json"),
         ("GET", "/api/v1/models"),
+        ("GET", "/api/v1/style-presets"),
         ("POST", "/api/v1/auth/google"),
         ("POST", "/api/v1/auth/refresh"),
         ("GET", "/api/v1/coin-packs"),
