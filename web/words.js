@@ -46,10 +46,14 @@ export const words = {
   searchPlaceholder: "A word of a title or prompt",
   clearSearch: "Clear the search",
   nothingYet: "Nothing here yet.",
+  emptyHint: "Describe an image above, or try an example, and it appears here. Photos you upload come here too.",
   noStarred: "No starred images yet: star one to find it here.",
   /** A search that found nothing: "Nothing matches “fox”." */
   noMatch: (text) => `Nothing matches “${text}”.`,
   noStarredMatch: (text) => `No starred image matches “${text}”.`,
+  /** The header's theme switch, by the theme chosen: a click chooses the next. */
+  themeIs: (theme) =>
+    ({ system: "Theme: as the system (click for light)", light: "Theme: light (click for dark)", dark: "Theme: dark (click to follow the system)" })[theme],
   /** A thread's tile: "3 versions". */
   versions: (count) => `${count} versions`,
   select: "Select",

@@ -212,10 +212,10 @@ export const Gallery = {
     async readChosen() {
       this.bulk = "reading";
       this.bulkSaid = "";
-      const threads = [];
-      const failures = await eachAtMost(this.chosenTiles, DELETING_AT_ONCE, async (tile) => {
+      const threads = new Map(this.chosenTiles.map((tile) => [tile, []])); // in the gallery's order, however they answer
+      const failures = await eachAtMost([...threads.keys()], DELETING_AT_ONCE, async (tile) => {
         try {
-          threads.push(...(await versionsOf(tile.head.id)));
+          threads.set(tile, await versionsOf(tile.head.id));
         } catch (error) {
           if (error.code !== "NOT_FOUND") throw error; // deleted meanwhile: nothing of it to read
         }
@@ -225,7 +225,7 @@ export const Gallery = {
         if (!failures.some(([, error]) => error instanceof SessionEnded)) this.bulkSaid = said(failures[0][1]);
         return false;
       }
-      this.chosen = [...new Map(threads.map((image) => [image.id, image])).values()];
+      this.chosen = [...new Map([...threads.values()].flat().map((image) => [image.id, image])).values()];
       return true;
     },
     /** Ask to confirm the deletion, saying how many images it deletes. */

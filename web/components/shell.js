@@ -2,6 +2,7 @@
 import { addressView, placeOf } from "../address.js";
 import { SessionEnded } from "../api.js";
 import { canBuy, forgetUser, loadPacks, remember, said, state } from "../store.js";
+import { words } from "../words.js";
 import { Admin } from "./admin.js";
 import { Buy } from "./buy.js";
 import { Coins } from "./coins.js";
@@ -14,7 +15,9 @@ import { render } from "./shell.render.js"; // its markup: shell.template.html, 
 export const Shell = {
   components: { Create, Upload, Gallery, Coins, Buy, Admin, Detail },
   // `order`: the order come back from Stripe's checkout, `{ id, cancelled }`, shown in the Buy coins view.
-  data: () => ({ view: placeOf().view || "gallery", order: placeOf().order, opened: null, notice: "" }),
+  // `theme`: the theme chosen with the header's switch ("system", "light", "dark"; theme.js keeps it).
+  data: () => ({ view: placeOf().view || "gallery", order: placeOf().order, opened: null, notice: "", theme: window.pageTheme.chosen() }),
+  setup: () => ({ words }),
   computed: {
     canBuy,
     admin() {
@@ -34,14 +37,22 @@ export const Shell = {
       } else if (!document.querySelector("dialog.detail[open]")) this.openLinked(place.image); // a link followed
     };
     window.addEventListener("hashchange", this.followAddress);
+    this.followTheme = (event) => {
+      this.theme = event.detail; // chosen here, or in another tab
+    };
+    window.addEventListener("themechange", this.followTheme);
     loadPacks().catch(() => {}); // whether coins can be bought: a 402 then offers the packs
     const linked = placeOf().image;
     if (linked) this.openLinked(linked);
   },
   unmounted() {
     window.removeEventListener("hashchange", this.followAddress);
+    window.removeEventListener("themechange", this.followTheme);
   },
   methods: {
+    nextTheme() {
+      window.pageTheme.next();
+    },
     show(view) {
       this.view = view;
       addressView(view);

@@ -60,7 +60,9 @@ def test_the_zip_library_is_loaded_only_when_images_are_downloaded_together() ->
     and only its synchronous streaming Zip, which starts no Worker from a string (the page's policy
     would refuse one)."""
     loads = {
-        script.relative_to(ROOT).as_posix(): re.findall(r'import\("([^"]+)"\)', script.read_text(encoding="utf-8"))
+        script.relative_to(ROOT).as_posix(): re.findall(
+            r'import\("([^"]+)"\)', script.read_text(encoding="utf-8")
+        )
         for script in (ROOT / "web").rglob("*.js")
         if VENDOR not in script.parents
     }
@@ -68,3 +70,5 @@ def test_the_zip_library_is_loaded_only_when_images_are_downloaded_together() ->
     assert {script: modules for script, modules in loads.items() if modules} == {
         "web/downloads.js": [f"./vendor/{PINNED['fflate']['file']}"]
     }
+    downloads = (ROOT / "web" / "downloads.js").read_text(encoding="utf-8")
+    assert re.findall(r"const \{([^}]*)\} = await import\(", downloads) == [" Zip, ZipPassThrough "]
