@@ -44,6 +44,7 @@ import hmac
 import io
 import json
 import math
+import random
 import re
 import secrets
 import threading
@@ -418,9 +419,17 @@ class _Conversation:
 class LocalGemini:
     """Answers ``generateContent`` for Google's served image models and one API key, like Gemini does."""
 
-    def __init__(self, api_key: str, models: dict[str, ServedModel] | None = None) -> None:
+    def __init__(
+        self,
+        api_key: str,
+        models: dict[str, ServedModel] | None = None,
+        sampling: random.Random | None = None,
+    ) -> None:
         self.api_key = api_key
         self.models = dict(SERVED_MODELS if models is None else models)
+        # Like the model, each request without a seed samples anew: the same prompt twice draws two
+        # pictures (so variations differ); generationConfig.seed draws the same one each time.
+        self._sampling = sampling or random.Random()  # noqa: S311 (pictures, not secrets)
         self.calls = 0
         self._faults_left = 0
         self._fault_status = 0
@@ -555,7 +564,11 @@ class LocalGemini:
         if aspect_ratio is None:  # Google keeps the ratio of the image edited, else makes a square
             aspect_ratio = _nearest(model.ratios, base.image.size) if base else "1:1"
         width, height = output_size(aspect_ratio, image_size)
-        png = picture(prompt, width, height, base.image if base else None, references)
+        seed = config.get("seed")
+        if seed is None:
+            with self._lock:
+                seed = self._sampling.getrandbits(31)
+        png = picture(prompt, width, height, base.image if base else None, references, seed=seed)
         usage |= {
             "candidatesTokenCount": IMAGE_TOKENS[image_size],
             "totalTokenCount": usage["promptTokenCount"] + IMAGE_TOKENS[image_size],
@@ -726,13 +739,14 @@ def picture(
     height: int,
     base: Image.Image | None = None,
     references: Sequence[Image.Image] = (),
+    seed: int = 0,
 ) -> bytes:
-    """The PNG the stand-in answers with: ``base`` (else a landscape of the prompt) over the canvas,
-    the references in ``reference_tiles``, the prompt on a band at the bottom."""
+    """The PNG the stand-in answers with: ``base`` (else a landscape of the prompt and ``seed``) over
+    the canvas, the references in ``reference_tiles``, the prompt on a band at the bottom."""
     image = (
         ImageOps.fit(base.convert("RGB"), (width, height), Image.Resampling.BILINEAR)
         if base is not None
-        else landscape(prompt, width, height)
+        else landscape(prompt, width, height, seed)
     )
     for reference, box in zip(references, reference_tiles(width, height, len(references)), strict=False):
         side = box[2] - box[0]
@@ -750,15 +764,15 @@ def _colour(hue: float, saturation: float, value: float) -> tuple[int, int, int]
     return round(red * 255), round(green * 255), round(blue * 255)
 
 
-def landscape(prompt: str, width: int, height: int) -> Image.Image:
-    """A picture of ``prompt``: the same prompt and size always give the same picture."""
-    seed = hashlib.sha256(prompt.encode()).digest()
+def landscape(prompt: str, width: int, height: int, seed: int = 0) -> Image.Image:
+    """A picture of ``prompt``: the same prompt, size and ``seed`` always give the same picture."""
+    seed_bytes = hashlib.sha256(f"{seed}:{prompt}".encode()).digest()
 
     def unit(index: int) -> float:  # a number in [0, 1) from the prompt's hash
-        return seed[index % len(seed)] / 256
+        return seed_bytes[index % len(seed_bytes)] / 256
 
     hue = unit(0)
-    night = seed[1] % 4 == 0
+    night = seed_bytes[1] % 4 == 0
     # Sky: a vertical gradient between two related colours (a 256 px ramp, resized: fast).
     if night:
         top, bottom = _colour(hue + 0.6, 0.7, 0.15), _colour(hue + 0.65, 0.6, 0.45)

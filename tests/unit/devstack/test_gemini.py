@@ -475,12 +475,24 @@ def test_calls_are_counted_across_threads(gemini: LocalGemini) -> None:
     assert len(gemini.requests(limit=500)) == 100  # the log keeps the last hundred
 
 
-def test_a_landscape_is_deterministic_per_prompt_and_size() -> None:
-    first = picture("a castle on a hill", 1376, 768)
+def test_a_landscape_is_deterministic_per_prompt_size_and_seed() -> None:
+    first = picture("a castle on a hill", 1376, 768, seed=7)
 
-    assert picture("a castle on a hill", 1376, 768) == first
-    assert picture("a castle on a hill", 768, 1376) != first
-    assert picture("a castle on a lake", 1376, 768) != first
+    assert picture("a castle on a hill", 1376, 768, seed=7) == first
+    assert picture("a castle on a hill", 1376, 768, seed=8) != first
+    assert picture("a castle on a hill", 768, 1376, seed=7) != first
+    assert picture("a castle on a lake", 1376, 768, seed=7) != first
+
+
+def test_the_same_prompt_draws_a_new_picture_each_time_unless_a_seed_is_given(client: Client) -> None:
+    """As the model samples: variations of one prompt differ; generationConfig.seed repeats one."""
+    drawn = [image_of(post(client, body("a lighthouse"))[1]).tobytes() for _ in range(2)]
+    assert drawn[0] != drawn[1]
+
+    seeded = body("a lighthouse")
+    seeded["generationConfig"]["seed"] = 42
+    again = [image_of(post(client, seeded)[1]).tobytes() for _ in range(2)]
+    assert again[0] == again[1]
 
 
 def test_a_landscape_is_a_picture_not_noise() -> None:
