@@ -25,6 +25,7 @@ const OPERATIONS = {
   logout: { method: "POST", path: "/auth/logout" },
   me: { method: "GET", path: "/auth/me" },
   listModels: { method: "GET", path: "/models", anonymous: true },
+  stylePresets: { method: "GET", path: "/style-presets", anonymous: true },
   generate: { method: "POST", path: "/images/generate", idempotent: true },
   edit: { method: "POST", path: "/images/{image_id}/edit", idempotent: true },
   upscale: { method: "POST", path: "/images/{image_id}/upscale", idempotent: true },
@@ -35,6 +36,7 @@ const OPERATIONS = {
   deleteImage: { method: "DELETE", path: "/images/{image_id}" },
   imageThread: { method: "GET", path: "/images/{image_id}/thread", query: ["limit", "cursor"] },
   myTransactions: { method: "GET", path: "/users/me/transactions", query: ["limit", "cursor"] },
+  myPrompts: { method: "GET", path: "/users/me/prompts", query: ["limit"] },
   myOrders: { method: "GET", path: "/users/me/orders", query: ["limit", "cursor"] },
   coinPacks: { method: "GET", path: "/coin-packs", anonymous: true },
   checkout: { method: "POST", path: "/coins/checkout", idempotent: true },
@@ -217,6 +219,10 @@ export class Api {
     return this.operation("listModels");
   }
 
+  stylePresets() {
+    return this.operation("stylePresets");
+  }
+
   generate(body, { idempotencyKey = crypto.randomUUID() } = {}) {
     return this.operation("generate", { body, idempotencyKey });
   }
@@ -255,6 +261,10 @@ export class Api {
 
   myTransactions(query = {}) {
     return this.operation("myTransactions", { query });
+  }
+
+  myPrompts(query = {}) {
+    return this.operation("myPrompts", { query });
   }
 
   myOrders(query = {}) {

@@ -26,6 +26,14 @@ export const words = {
   promptKeys: "Enter generates, Shift+Enter starts a new line.",
   changePlaceholder: "What to change: “make it night”, “add a red umbrella”…",
   examplesHeading: "Examples",
+  recent: "Recent", // the button that lists the prompts sent lately
+  recentPrompts: "Recent prompts",
+  styleHeading: "Style",
+  /** What the prompt is sent as with the style's words: "Sent as: “a fox, watercolour painting…”". */
+  sentAs: "Sent as:",
+  styleAdds: "Adds to the prompt:",
+  /** A prompt too long once the style's words are added (the service takes 2000 characters). */
+  tooLongWithStyle: (over) => `With the style's words the prompt is ${over} ${over === 1 ? "character" : "characters"} too long.`,
   editing: "Changing",
   newImageInstead: "Make a new image instead",
   anImage: "an image",
