@@ -215,6 +215,7 @@ class Journey:
     coins_before: int = 0
     model: Json = field(default_factory=dict)
     generated: Json = field(default_factory=dict)
+    upscaled: Json = field(default_factory=dict)
     uploaded: Json = field(default_factory=dict)
     upload_size: int = 0
     # Ids of images this run made and has not deleted yet: the cleanup's list.
@@ -313,6 +314,27 @@ class Journey:
         """Its storageUrl and thumbnailUrl serve image bytes."""
         return self._fetch_files(self.generated)
 
+    def upscale(self) -> str:
+        """POST /images/{id}/upscale of the generated image to its model's next size: a new version in
+        its thread, charged as that size, that completes (when the model makes no larger size, skipped)."""
+        sizes = self.model["imageSizes"]
+        larger = sizes[sizes.index(self.generated["imageSize"]) + 1 :]
+        if not larger:
+            return f"skipped: {self.model['id']} makes nothing larger than {self.generated['imageSize']}"
+        response = self.api.upscale(
+            self.generated["id"], {"imageSize": larger[0]}, idempotency_key=f"smoke-{uuid.uuid4()}"
+        )
+        self.upscaled = json_of(expect(response, 202))["image"]
+        self.leftovers.append(self.upscaled["id"])
+        in_thread = (self.upscaled["parentImageId"], self.upscaled["threadId"])
+        if in_thread != (self.generated["id"], self.generated["threadId"]):
+            raise SmokeFailure(f"the upscaled version's parent and thread are {in_thread}")
+        if self.upscaled["coinsUsed"] != self.model["costs"][larger[0]]:
+            raise SmokeFailure(f"upscaling to {larger[0]} charged {self.upscaled['coinsUsed']} coins")
+        self.upscaled = self._wait_until_completed(self.upscaled["id"])
+        upscaled = self.upscaled
+        return f"image {upscaled['id']}, {larger[0]}: {_size_of(upscaled)}, {upscaled['coinsUsed']} coins"
+
     def upload(self) -> str:
         """POST /images/upload, then the file to the presigned form as a browser posts it."""
         data = tiny_png()
@@ -354,17 +376,32 @@ class Journey:
             raise SmokeFailure(f"GET /images does not list {missing} ({len(images)} images listed)")
         return f"{len(images)} images"
 
+    def star_and_search(self) -> str:
+        """PUT /images/{id} stars the generated image; GET /images finds it among the starred by a word
+        of its prompt, in another case, and not the upload."""
+        starred = json_of(expect(self.api.update_image(self.generated["id"], {"favorite": True}), 200))[
+            "image"
+        ]
+        if starred.get("favorite") is not True:
+            raise SmokeFailure(f"the image is not starred after starring it: {starred.get('favorite')!r}")
+        word = PROMPT.split()[2].upper()
+        found = json_of(expect(self.api.list_images(limit=100, favorite=True, q=word), 200))["images"]
+        if [image["id"] for image in found] != [self.generated["id"]]:
+            raise SmokeFailure(f"starred images matching {word!r}: {[image['id'] for image in found]}")
+        return f"starred, found by {word!r}"
+
     def ledger(self) -> str:
         """The ledger has both charges, and the balance fell by exactly their coins."""
         transactions = json_of(expect(self.api.my_transactions(limit=100), 200))["transactions"]
-        for image in (self.generated, self.uploaded):
+        made = [image for image in (self.generated, self.upscaled, self.uploaded) if image]
+        for image in made:
             charges = [t for t in transactions if t["imageId"] == image["id"] and t["amount"] < 0]
             if [t["amount"] for t in charges] != [-image["coinsUsed"]]:
                 raise SmokeFailure(
                     f"ledger entries charging image {image['id']}: {[t['amount'] for t in charges]},"
                     f" expected [{-image['coinsUsed']}]"
                 )
-        spent = self.generated["coinsUsed"] + self.uploaded["coinsUsed"]
+        spent = sum(image["coinsUsed"] for image in made)
         coins = int(json_of(expect(self.api.my_profile(), 200))["user"]["coins"])
         if coins != self.coins_before - spent:
             raise SmokeFailure(
@@ -448,10 +485,12 @@ class Journey:
             ("recent prompts", self.recent_prompts),
             ("generated image completes", self.generated_completes),
             ("generated image files", self.generated_files),
+            ("upscale", self.upscale),
             ("upload", self.upload),
             ("uploaded image completes", self.uploaded_completes),
             ("uploaded image files", self.uploaded_files),
             ("list", self.gallery),
+            ("star and search", self.star_and_search),
             ("ledger", self.ledger),
             ("delete", self.delete),
             ("coin packs", self.coin_packs),

@@ -29,10 +29,12 @@ STEPS = [
     "recent prompts",
     "generated image completes",
     "generated image files",
+    "upscale",
     "upload",
     "uploaded image completes",
     "uploaded image files",
     "list",
+    "star and search",
     "ledger",
     "delete",
     "coin packs",
@@ -79,8 +81,8 @@ def test_passes_every_step_and_leaves_nothing(
     assert code == 0, output
     assert step_lines(output) == [("ok", step) for step in STEPS], output
     assert lines_of(output)[-1].startswith(f"passed: {len(STEPS)} steps"), output
-    made = re.findall(r"^ok  (?:generate|upload) .*? image ([^,]+),", output, re.M)
-    assert len(made) == 2, output
+    made = re.findall(r"^ok  (?:generate|upscale|upload) .*? image ([^,]+),", output, re.M)
+    assert len(made) == 3, output
     for image_id in made:
         assert objects_of(stack, image_id) == [], f"image {image_id} left objects behind"
     bought = re.search(r"^ok  buy a pack \(\d+ ms\)  starter: (\d+) -> (\d+) coins$", output, re.M)
