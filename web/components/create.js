@@ -14,7 +14,7 @@ const PROMPT_SHOWN = 80; // of a longer prompt, "Sent as" shows the end, before 
 
 /** The prompt as sent with `preset`'s words after it ("a fox, watercolour painting…"); without a
  * preset, as it is. Punctuation left at the prompt's end gives way to the comma. */
-export function withStyle(prompt, preset) {
+function withStyle(prompt, preset) {
   if (!preset) return prompt;
   const base = prompt.replace(/[\s,;.]+$/u, "");
   return base ? `${base}, ${preset.words}` : preset.words;
