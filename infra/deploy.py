@@ -34,6 +34,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from imagegen.models.base import ConfiguredList
+from imagegen.models.catalog import ModelCatalog
+from imagegen.models.payments import CoinPacks
+from imagegen.models.styles import StylePresets
 from stacktools.site import content_type, site_config, site_files
 from stacktools.template import ROOT, load_template
 
@@ -43,6 +47,15 @@ FROM_ENVIRONMENT = {
     "ALLOWED_ORIGINS": "AllowedOrigins",
     "ADMIN_EMAILS": "AdminEmails",
     "ALARM_EMAIL": "AlarmEmail",
+}
+
+
+# Parameters holding a JSON list the functions validate whenever they load it: validated here by the
+# same models, so a bad one stops the deploy instead of failing requests once it is live.
+CONFIGURED_LISTS: dict[str, type[ConfiguredList]] = {
+    "ModelCatalog": ModelCatalog,
+    "StylePresets": StylePresets,
+    "CoinPacks": CoinPacks,
 }
 
 
@@ -115,6 +128,11 @@ def plan_deploy(
         allowed = declared[name].get("AllowedValues")
         if isinstance(allowed, list) and value not in [str(choice) for choice in allowed]:
             raise DeployRefused(f"{name}={value} is not one of {allowed}")
+    for name, configured in CONFIGURED_LISTS.items():
+        try:
+            configured.parse(str(overrides.get(name, declared[name].get("Default"))))
+        except configured.invalid as error:
+            raise DeployRefused(f"{name}: {error}") from error
 
     stack = section.get("global", {}).get("parameters", {})
     region = environ.get("AWS_REGION") or stack.get("region")

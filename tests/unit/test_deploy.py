@@ -167,3 +167,24 @@ def test_a_stack_that_serves_the_front_end_gets_its_files_config_and_a_fresh_cac
         }
         invalidations = cloudfront.list_invalidations(DistributionId=distribution)["InvalidationList"]
         assert invalidations["Quantity"] == 1
+
+
+@pytest.mark.parametrize(
+    ("parameter", "value", "why"),
+    [
+        ("StylePresets", '[{"name": "Photo"}]', "words"),
+        ("CoinPacks", "[]", "coin packs"),
+        ("ModelCatalog", "not json", "not JSON"),
+    ],
+)
+def test_a_json_list_the_functions_would_refuse_stops_the_deploy(
+    deploy: ModuleType, tmp_path: Path, parameter: str, value: str, why: str
+) -> None:
+    """Validated by the layer's own models before SAM starts, not by the first request once live."""
+    samconfig = tmp_path / "samconfig.toml"
+    samconfig.write_text(
+        'version = 0.1\n[dev.global.parameters]\nregion = "us-east-1"\n'
+        f"[dev.deploy.parameters]\nparameter_overrides = 'Stage=dev {parameter}={deploy.sam_value(value)}'\n"
+    )
+    with pytest.raises(deploy.DeployRefused, match=f"^{parameter}: .*{why}"):
+        deploy.plan_deploy("dev", {"GOOGLE_CLIENT_ID": CLIENT_ID}, samconfig=samconfig)
