@@ -38,6 +38,7 @@ from imagegen.models.base import ConfiguredList
 from imagegen.models.catalog import ModelCatalog
 from imagegen.models.payments import CoinPacks
 from imagegen.models.styles import StylePresets
+from imagegen.models.users import Languages
 from stacktools.site import content_type, site_config, site_files
 from stacktools.template import ROOT, load_template
 
@@ -133,6 +134,10 @@ def plan_deploy(
             configured.parse(str(overrides.get(name, declared[name].get("Default"))))
         except configured.invalid as error:
             raise DeployRefused(f"{name}: {error}") from error
+    try:  # what the users' functions and the site's config.json would refuse (a code twice, say)
+        Languages.parse(str(overrides.get("Languages", declared["Languages"].get("Default"))))
+    except ValueError as error:
+        raise DeployRefused(f"Languages: {error}") from error
 
     stack = section.get("global", {}).get("parameters", {})
     region = environ.get("AWS_REGION") or stack.get("region")

@@ -64,6 +64,29 @@ def test_a_bad_value_is_named_with_what_is_wrong() -> None:
         )
 
 
+@pytest.mark.parametrize(
+    ("value", "why"),
+    [
+        ("", "at least one language is needed"),
+        ("en,EN", r"\['EN'\] are not two-letter lowercase language codes"),
+        ("en,spa", r"\['spa'\] are not two-letter"),
+        ("en-GB", r"\['en-GB'\] are not two-letter"),
+        ("en,es,en", r"\['en'\] are listed more than once"),
+    ],
+)
+def test_languages_that_break_the_rules_are_refused_saying_why(value: str, why: str) -> None:
+    with pytest.raises(MissingSettings, match=rf"LANGUAGES: Value error, {why}"):
+        Settings({"LANGUAGES": value}).languages  # noqa: B018 - reading the area is the act under test
+
+
+def test_the_languages_are_kept_in_order_the_first_the_fallback() -> None:
+    languages = Settings({"LANGUAGES": " es, en ,"}).languages.languages
+
+    assert (languages.codes, languages.fallback) == (("es", "en"), "es")
+    assert "en" in languages
+    assert "fr" not in languages
+
+
 def test_an_area_is_read_once_from_a_snapshot_and_lists_are_split() -> None:
     environment = {
         **SERVICE_ONLY,

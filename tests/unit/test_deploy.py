@@ -142,6 +142,7 @@ def test_a_stack_that_serves_the_front_end_gets_its_files_config_and_a_fresh_cac
             "AcceptedUploadTypes": "image/png,image/jpeg",
             "MaxUploadBytes": "1000",
             "UploadCost": "50",
+            "Languages": "es,en",
         }
 
         written = deploy.publish_site(outputs, parameters, s3, cloudfront)
@@ -164,6 +165,7 @@ def test_a_stack_that_serves_the_front_end_gets_its_files_config_and_a_fresh_cac
             "googleClientId": CLIENT_ID,
             "localIssuer": False,
             "upload": {"acceptedTypes": ["image/png", "image/jpeg"], "maxBytes": 1000, "cost": 50},
+            "languages": ["es", "en"],
         }
         invalidations = cloudfront.list_invalidations(DistributionId=distribution)["InvalidationList"]
         assert invalidations["Quantity"] == 1
@@ -175,6 +177,8 @@ def test_a_stack_that_serves_the_front_end_gets_its_files_config_and_a_fresh_cac
         ("StylePresets", '[{"name": "Photo"}]', "words"),
         ("CoinPacks", "[]", "coin packs"),
         ("ModelCatalog", "not json", "not JSON"),
+        ("Languages", "en,es,en", "more than once"),
+        ("Languages", "en,ES", "two-letter lowercase"),
     ],
 )
 def test_a_json_list_the_functions_would_refuse_stops_the_deploy(

@@ -10,6 +10,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from imagegen.models.users import Languages
 from stacktools.template import ROOT
 
 WEB_DIR = ROOT / "web"
@@ -55,8 +56,9 @@ def site_file(path: str, root: Path = WEB_DIR) -> Path | None:
 def site_config(
     api_url: str, google_client_id: str, local_issuer: bool, parameters: Mapping[str, Any]
 ) -> dict[str, Any]:
-    """The front end's ``config.json``: where the API is, how to sign in, and what an upload may be
-    (from the template's parameters, so the page refuses a file before asking for a URL)."""
+    """The front end's ``config.json``: where the API is, how to sign in, what an upload may be (so the
+    page refuses a file before asking for a URL) and the languages it speaks, the first the fallback
+    (checked as the users' functions check them): from the template's parameters."""
     return {
         "apiUrl": api_url,
         "googleClientId": google_client_id,
@@ -66,6 +68,7 @@ def site_config(
             "maxBytes": int(parameters["MaxUploadBytes"]),
             "cost": int(parameters["UploadCost"]),
         },
+        "languages": list(Languages.parse(str(parameters["Languages"])).codes),
     }
 
 

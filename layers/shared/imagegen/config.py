@@ -1,8 +1,9 @@
 """Configuration, read once from the environment the template gives each function, area by area.
 
 Nothing else in the code base reads ``os.environ``. Settings come in areas (tokens, Google sign-in,
-accounts, coins, images, uploads, generation, style presets, rate limits, Gemini); a function needs
-only the areas of what it does, and each area is validated the first time the function asks for it.
+accounts, languages, coins, images, uploads, generation, style presets, rate limits, Gemini); a
+function needs only the areas of what it does, and each area is validated the first time the
+function asks for it.
 Every setting of an area is required: a function deployed without one fails on first use with
 ``MissingSettings`` naming each variable, instead of running on a silent default. The health check
 needs no table, and only the generation worker needs Gemini's key.
@@ -16,6 +17,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 if TYPE_CHECKING:
     from imagegen.models.payments import CoinPacks
+    from imagegen.models.users import Languages
 
 
 def _split_csv(value: object) -> object:
@@ -72,6 +74,26 @@ class AccountSettings(_Area):
     @property
     def admin_email_set(self) -> frozenset[str]:
         return frozenset(email.lower() for email in self.admin_emails)
+
+
+class LanguageSettings(_Area):
+    """The languages the product speaks, its users' ``language``: two-letter codes, the first the fallback."""
+
+    codes: CsvList = Field(alias="LANGUAGES")
+
+    @field_validator("codes")
+    @classmethod
+    def _languages(cls, codes: list[str]) -> list[str]:
+        from imagegen.models.users import Languages  # here: only the functions that read them load it
+
+        Languages(tuple(codes))  # raises what breaks the rules (none, malformed, repeated)
+        return codes
+
+    @property
+    def languages(self) -> "Languages":
+        from imagegen.models.users import Languages
+
+        return Languages(tuple(self.codes))
 
 
 class CoinSettings(_Area):
@@ -221,6 +243,7 @@ class Settings:
     tokens = _AreaOf(TokenSettings)
     google = _AreaOf(GoogleSettings)
     accounts = _AreaOf(AccountSettings)
+    languages = _AreaOf(LanguageSettings)
     coins = _AreaOf(CoinSettings)
     images = _AreaOf(ImageSettings)
     uploads = _AreaOf(UploadSettings)

@@ -1,11 +1,48 @@
-"""Users: the stored profile, its API view, and the changes an admin may make."""
+"""Users: the stored profile, its API view, the languages it may be in, and the changes a user and an
+admin may make."""
 
+import re
+from dataclasses import dataclass
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Self
 
 from pydantic import ConfigDict, Field, Strict, field_validator
 
 from imagegen.models.base import CamelModel, RequestModel
+
+LANGUAGE_CODE = r"^[a-z]{2}$"
+"""A language as the service names it: an ISO 639-1 code, two lowercase letters."""
+
+
+@dataclass(frozen=True, slots=True)
+class Languages:
+    """The languages the product speaks (the ``Languages`` parameter), the first its fallback: at least
+    one, each an ISO 639-1 code (``en``), none twice. A ``ValueError`` says what breaks these rules."""
+
+    codes: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        if not self.codes:
+            raise ValueError("at least one language is needed")
+        malformed = [code for code in self.codes if not re.fullmatch(LANGUAGE_CODE, code)]
+        if malformed:
+            raise ValueError(f"{malformed} are not two-letter lowercase language codes (ISO 639-1)")
+        repeated = sorted({code for code in self.codes if self.codes.count(code) > 1})
+        if repeated:
+            raise ValueError(f"{repeated} are listed more than once")
+
+    @classmethod
+    def parse(cls, text: str) -> Self:
+        """The languages of a comma-separated list (``en,es``)."""
+        return cls(tuple(code.strip() for code in text.split(",") if code.strip()))
+
+    @property
+    def fallback(self) -> str:
+        """The language of whoever asks for none of the others."""
+        return self.codes[0]
+
+    def __contains__(self, code: object) -> bool:
+        return code in self.codes
 
 
 class Role(StrEnum):
