@@ -11,6 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from imagegen.api.auth import AuthenticatedCaller
 from imagegen.api.openapi import documented
+from imagegen.api.params import AcceptLanguage
 from imagegen.api.resolver import API_PREFIX, build_api
 from imagegen.api.responses.users import SignedIn, UserResponse
 from imagegen.composition import Composition
@@ -40,8 +41,10 @@ Users = Annotated[UserService, Depends(user_service)]
     f"{API_PREFIX}/auth/google",
     **documented(SignedIn, Unauthorized, Conflict, summary="Sign in with a Google ID token", public=True),
 )
-def sign_in_with_google(body: GoogleSignIn, auth: Auth, users: Users) -> dict[str, Any]:
-    signed_in = auth.sign_in_with_google(body.token)
+def sign_in_with_google(
+    body: GoogleSignIn, auth: Auth, users: Users, accept_language: AcceptLanguage = None
+) -> dict[str, Any]:
+    signed_in = auth.sign_in_with_google(body.token, accept_language)
     user = users.view(signed_in.user)
     return SignedIn(user=user, **dict(signed_in.tokens)).to_json()
 

@@ -15,7 +15,7 @@ from imagegen.api.responses.users import UserResponse
 from imagegen.composition import Composition
 from imagegen.errors import Busy, Conflict, Forbidden, NotFound
 from imagegen.models.coins import CoinGrant, TransactionPage
-from imagegen.models.users import UserPage, UserUpdate
+from imagegen.models.users import ProfileUpdate, UserPage, UserUpdate
 from imagegen.services.users import UserService
 
 logger = Logger()
@@ -35,6 +35,14 @@ Users = Annotated[UserService, Depends(user_service)]
 )
 def my_profile(caller: AuthenticatedCaller) -> dict[str, Any]:
     return UserResponse(user=caller.view(with_stats=True)).to_json()
+
+
+@app.put(
+    f"{API_PREFIX}/users/me",
+    **documented(UserResponse, summary="Change the caller's own language or names (never roles or coins)"),
+)
+def update_my_profile(caller: AuthenticatedCaller, body: ProfileUpdate, users: Users) -> dict[str, Any]:
+    return UserResponse(user=users.update_profile(caller, body)).to_json()
 
 
 @app.get(

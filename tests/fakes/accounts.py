@@ -182,7 +182,6 @@ class InMemoryGoogle:
         subject: str | None = None,
         first_name: str = "Ada",
         last_name: str = "Lovelace",
-        locale: str | None = "en",
     ) -> str:
         """An ID token saying that ``email``'s Google account (``subject``) signed in."""
         token = f"google-id-token-{len(self.identities) + 1}"
@@ -191,7 +190,6 @@ class InMemoryGoogle:
             email=email,
             first_name=first_name,
             last_name=last_name,
-            locale=locale,
         )
         return token
 

@@ -182,6 +182,14 @@ def test_no_idempotency_key_unless_given() -> None:
     assert sent["json"] == {"prompt": "a lighthouse"}
 
 
+def test_no_accept_language_unless_given() -> None:
+    sent = recorded(lambda client: client.sign_in_with_google({"token": "t"}), token=None)
+    chosen = recorded(lambda client: client.sign_in_with_google({"token": "t"}, accept_language="es"))
+
+    assert "Accept-Language" not in sent["headers"]
+    assert chosen["headers"] == {"Accept-Language": "es"}  # and no token: sign-in is open to anyone
+
+
 def test_a_path_parameter_is_one_segment_whatever_it_holds() -> None:
     sent = recorded(lambda client: client.get_image("../users/me?x=1"))
 

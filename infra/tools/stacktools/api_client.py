@@ -75,6 +75,12 @@ class ImageUpdate(TypedDict, total=False):
     favorite: bool | None
 
 
+class ProfileUpdate(TypedDict, total=False):
+    language: str | None
+    firstName: str | None
+    lastName: str | None
+
+
 class UserUpdate(TypedDict, total=False):
     roles: list[str] | None
     language: str | None
@@ -199,8 +205,12 @@ class ApiClient:
 
     # ------------------------------------------------------------------ operations: auth
 
-    def sign_in_with_google(self, body: GoogleSignIn) -> requests.Response:
-        return self.request("POST", "/auth/google", anonymous=True, json=body)
+    def sign_in_with_google(
+        self, body: GoogleSignIn, *, accept_language: str | None = None
+    ) -> requests.Response:
+        """``accept_language``: the languages a browser would say it prefers (a new user gets one)."""
+        headers = {"Accept-Language": accept_language} if accept_language is not None else {}
+        return self.request("POST", "/auth/google", anonymous=True, json=body, headers=headers)
 
     def refresh(self, body: RefreshRequest) -> requests.Response:
         return self.request("POST", "/auth/refresh", anonymous=True, json=body)
@@ -271,6 +281,9 @@ class ApiClient:
 
     def my_profile(self) -> requests.Response:
         return self.request("GET", "/users/me")
+
+    def update_my_profile(self, body: ProfileUpdate) -> requests.Response:
+        return self.request("PUT", "/users/me", json=body)
 
     def my_transactions(self, *, limit: int | None = None, cursor: str | None = None) -> requests.Response:
         return self.request("GET", "/users/me/transactions", params={"limit": limit, "cursor": cursor})

@@ -189,6 +189,7 @@ class Composition:
             self.cursors,
             admin_emails=self.settings.accounts.admin_email_set,
             welcome_coins=self.settings.accounts.welcome_coins,
+            languages=self.settings.languages.languages,
         )
 
     @cached_property

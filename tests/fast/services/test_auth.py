@@ -10,6 +10,7 @@ import pytest
 from imagegen.errors import Conflict, TokenExpired, Unauthorized
 from imagegen.models.auth import Caller, TokenPair
 from imagegen.models.coins import LedgerReason
+from imagegen.models.users import Languages
 from imagegen.services.auth import REFRESH_REUSE_GRACE_SECONDS, AuthService, SignIn
 from imagegen.services.coins import CoinService
 from imagegen.services.cursors import CursorCodec
@@ -49,6 +50,7 @@ class Signing:
             CursorCodec(lambda: "c" * 32),
             admin_emails=frozenset(),
             welcome_coins=WELCOME,
+            languages=Languages(("en", "es")),
         )
         self.auth = AuthService(
             lambda: self.google,
@@ -61,8 +63,10 @@ class Signing:
             clock=self.clock,
         )
 
-    def sign_in(self, email: str = "ada@example.com", subject: str | None = None) -> SignIn:
-        return self.auth.sign_in_with_google(self.google.id_token(email, subject))
+    def sign_in(
+        self, email: str = "ada@example.com", subject: str | None = None, accept_language: str | None = None
+    ) -> SignIn:
+        return self.auth.sign_in_with_google(self.google.id_token(email, subject), accept_language)
 
     def authenticate(self, tokens: TokenPair) -> Caller:
         return self.auth.authenticate(bearer(tokens.token))
@@ -116,6 +120,17 @@ def test_a_first_sign_in_creates_the_user_with_the_welcome_coins_and_opens_a_ses
     caller = signing.authenticate(signed_in.tokens)
 
     assert (caller.user, caller.session_id, caller.balance) == (user, session.session_id, WELCOME)
+
+
+def test_a_first_sign_in_is_in_the_language_the_browser_prefers_and_a_returning_one_keeps_it(
+    signing: Signing,
+) -> None:
+    first = signing.sign_in(accept_language="es-MX,es;q=0.9,en;q=0.8")
+
+    again = signing.sign_in(accept_language="en")
+
+    assert (first.user.language, again.user.language) == ("es", "es")
+    assert signing.sign_in("other@example.com").user.language == "en"  # no header: the fallback
 
 
 def test_a_returning_user_gets_a_new_session_and_no_second_welcome(

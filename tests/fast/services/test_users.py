@@ -1,23 +1,25 @@
 """Users on in-memory twins: a first sign-in creates the user with the welcome coins in one commit, once
-however sign-ins race; an email is one account's; admins edit profiles and roles and move coins
-through the ledger."""
+however sign-ins race, in the language the browser prefers; an email is one account's; a user changes
+their own language and names; admins edit profiles and roles and move coins through the ledger."""
 
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
 
-from imagegen.errors import BadRequest, Conflict, NotFound
+from imagegen.errors import BadRequest, Conflict, Invalid, NotFound
 from imagegen.models.auth import Caller, GoogleIdentity
 from imagegen.models.coins import CoinGrant, LedgerReason
-from imagegen.models.users import Role, UserUpdate
+from imagegen.models.users import AccountStats, Languages, ProfileUpdate, Role, UserUpdate, UserView
 from imagegen.services.coins import CoinService
 from imagegen.services.cursors import CursorCodec
-from imagegen.services.users import EMAIL_TAKEN, UserService
+from imagegen.services.users import EMAIL_TAKEN, UserService, preferred_language
 from tests.fakes import InMemoryTransactions, InMemoryWallets, SlowClock
 from tests.fakes.accounts import EMAIL_CLAIM, SUBJECT_CLAIM, InMemoryUsers
 
 ADMIN_EMAIL = "admin@example.com"
 WELCOME = 1000
+LANGUAGES = Languages(("en", "es"))
 
 
 class Kept:
@@ -40,6 +42,7 @@ class Kept:
             CursorCodec(lambda: "s" * 32),
             admin_emails=admin_emails,
             welcome_coins=WELCOME,
+            languages=LANGUAGES,
         )
 
     def welcomes(self, user_id: str) -> list[int]:
@@ -54,13 +57,12 @@ class Kept:
         return sum(entry.amount for (user, _), entry in self.wallets.entries.items() if user == user_id)
 
 
-def identity(email: str, subject: str | None = None, locale: str | None = "en") -> GoogleIdentity:
+def identity(email: str, subject: str | None = None) -> GoogleIdentity:
     return GoogleIdentity(
         subject=subject or f"google-{email}",
         email=email,
         first_name="Ada",
         last_name="Lovelace",
-        locale=locale,
     )
 
 
@@ -77,14 +79,14 @@ def users(kept: Kept) -> UserService:
 def test_a_first_sign_in_creates_the_user_with_the_welcome_coins_in_one_commit(
     kept: Kept, users: UserService
 ) -> None:
-    user = users.sign_in(identity("ada@example.com", locale="fr-CA"))
+    user = users.sign_in(identity("ada@example.com"), "es-MX,es;q=0.9,en;q=0.8")
 
     assert (user.email, user.google_sub, user.first_name, user.last_name, user.language) == (
         "ada@example.com",
         "google-ada@example.com",
         "Ada",
         "Lovelace",
-        "fr",
+        "es",
     )
     assert user.roles == [Role.USER]
     assert kept.users.get(user.id) == user
@@ -93,6 +95,48 @@ def test_a_first_sign_in_creates_the_user_with_the_welcome_coins_in_one_commit(
     assert kept.transactions.committed == [
         ["Google subject claim", "email claim", "user profile", "wallet balance", "ledger entry"]
     ]
+
+
+@pytest.mark.parametrize(
+    ("accept_language", "language"),
+    [
+        ("es-MX,es;q=0.9", "es"),
+        ("es-MX", "es"),
+        ("ES", "es"),
+        ("fr", "en"),
+        ("fr-CA,fr;q=0.9", "en"),
+        (None, "en"),
+        ("", "en"),
+        ("fr,es;q=0.5,en;q=0.4", "es"),  # the best q-value of the list's languages
+        ("en;q=0.5,es;q=0.8", "es"),  # by q-value, not by order
+        ("es;q=0.8,en;q=0.8", "es"),  # equal ones: the earlier
+        ("es;q=0,fr", "en"),  # q=0 refuses es
+        ("es;q=2,en;q=0.1", "en"),  # a q-value that does not parse skips its entry
+        ("es;q=abc", "en"),
+        ("*", "en"),  # any language: the fallback
+        ("fr,*;q=0.5,es;q=0.4", "en"),
+        ("es;level=1;q=0.7", "es"),
+        (" es-419 ; q=0.9 ", "es"),
+        (",,;;=,es-;q=1,fr;q=,-", "es"),  # junk never fails: what parses counts
+        ("x" * 5000, "en"),
+    ],
+)
+def test_the_language_a_browser_prefers_is_the_best_match_in_the_list(
+    accept_language: str | None, language: str
+) -> None:
+    assert preferred_language(accept_language, LANGUAGES) == language
+
+
+def test_the_fallback_is_the_first_language_of_the_list() -> None:
+    assert preferred_language("fr", Languages(("es", "en"))) == "es"
+
+
+def test_signing_in_again_keeps_the_users_language_whatever_the_browser_says(users: UserService) -> None:
+    first = users.sign_in(identity("ada@example.com"), "es")
+
+    again = users.sign_in(identity("ada@example.com"), "en-GB,en")
+
+    assert (first.language, again.language, users.get(first.id).language) == ("es", "es", "es")
 
 
 def test_signing_in_again_finds_the_same_user_and_grants_nothing(kept: Kept, users: UserService) -> None:
@@ -240,10 +284,99 @@ def test_an_update_that_changes_nothing_writes_nothing(kept: Kept, users: UserSe
     assert kept.users.get(user.id) == user
 
 
+def test_an_admin_may_set_only_a_language_of_the_list(kept: Kept, users: UserService, admin: Caller) -> None:
+    user = users.sign_in(identity("ada@example.com"))
+
+    with pytest.raises(Invalid) as refused:
+        users.update(admin, user.id, UserUpdate.model_validate({"language": "fr", "firstName": "Augusta"}))
+
+    assert refused.value.details == {
+        "fields": [{"field": "language", "in": "body", "message": "must be one of en, es"}],
+        "languages": ["en", "es"],
+    }
+    assert kept.users.get(user.id) == user  # nothing of the request is written
+
+
 def test_updating_a_missing_user_is_not_found(kept: Kept, users: UserService, admin: Caller) -> None:
     with pytest.raises(NotFound):
         users.update(admin, "NOPE", UserUpdate.model_validate({"firstName": "X"}))
     assert "NOPE" not in kept.users.users
+
+
+# A user's own profile
+
+
+@pytest.fixture
+def ada(users: UserService) -> Caller:
+    stats = AccountStats(images=2, generated=1, uploaded=1, coins_spent=150)
+    return Caller(user=users.sign_in(identity("ada@example.com")), session_id="S", balance=850, stats=stats)
+
+
+def test_a_user_changes_their_own_language_and_names(kept: Kept, users: UserService, ada: Caller) -> None:
+    view = users.update_profile(
+        ada, ProfileUpdate.model_validate({"language": "es", "firstName": "Augusta", "lastName": "King"})
+    )
+
+    stored = kept.users.get(ada.user_id)
+    assert stored is not None
+    assert (stored.language, stored.first_name, stored.last_name) == ("es", "Augusta", "King")
+    assert (stored.roles, stored.email, stored.created_at) == (
+        ada.user.roles,
+        ada.user.email,
+        ada.user.created_at,
+    )
+    assert stored.updated_at >= ada.user.updated_at
+    # The caller's view, as GET /users/me shows it: with the balance and stats of the request.
+    assert view == UserView.of(stored, 850, ada.stats)
+
+
+def test_a_user_changes_one_field_and_the_others_stay(kept: Kept, users: UserService, ada: Caller) -> None:
+    users.update_profile(ada, ProfileUpdate.model_validate({"lastName": "King"}))
+
+    stored = kept.users.get(ada.user_id)
+    assert stored is not None
+    assert (stored.language, stored.first_name, stored.last_name) == ("en", "Ada", "King")
+
+
+def test_a_profile_change_of_nothing_writes_nothing(kept: Kept, users: UserService, ada: Caller) -> None:
+    view = users.update_profile(ada, ProfileUpdate.model_validate({}))
+
+    assert kept.users.get(ada.user_id) == ada.user
+    assert (view.id, view.language, view.coins) == (ada.user_id, "en", 850)
+
+
+def test_a_language_outside_the_list_is_refused_naming_the_list_and_nothing_is_written(
+    kept: Kept, users: UserService, ada: Caller
+) -> None:
+    with pytest.raises(Invalid) as refused:
+        users.update_profile(ada, ProfileUpdate.model_validate({"language": "fr", "firstName": "Augusta"}))
+
+    assert refused.value.details == {
+        "fields": [{"field": "language", "in": "body", "message": "must be one of en, es"}],
+        "languages": ["en", "es"],
+    }
+    assert kept.users.get(ada.user_id) == ada.user
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"roles": ["USER", "ADMIN"]},
+        {"coins": 1000000},
+        {"language": "es", "roles": ["USER"]},
+        {"email": "other@example.com"},
+        {"first_name": "Augusta"},  # camelCase only
+        {"language": "ES"},
+        {"language": "es-MX"},
+        {"language": 1},
+        {"firstName": "x" * 101},
+    ],
+)
+def test_a_profile_change_refuses_what_a_user_may_not_change_and_malformed_values(
+    body: dict[str, object],
+) -> None:
+    with pytest.raises(ValidationError):
+        ProfileUpdate.model_validate(body)
 
 
 def test_an_admins_grant_moves_coins_through_the_ledger(kept: Kept, users: UserService) -> None:

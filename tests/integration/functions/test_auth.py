@@ -44,6 +44,34 @@ def test_sign_in_returns_the_new_user_and_tokens(invoke: Invoke, issuer: ServedI
     assert user["createdAt"].endswith("Z")
 
 
+def signed_in_language(invoke: Invoke, issuer: ServedIssuer, email: str, accept_language: str | None) -> str:
+    """The ``language`` of the user that signing ``email`` in with ``accept_language`` answers."""
+    event = sample_event("auth/sign_in_with_google.json", body={"token": issuer.id_token(email)})
+    if accept_language is not None:
+        event["headers"]["accept-language"] = accept_language
+    response = invoke("AuthFunction", event)
+    assert response["statusCode"] == 200, response
+    return str(body_of(response)["user"]["language"])
+
+
+@pytest.mark.parametrize(
+    ("accept_language", "language"),
+    [("es-MX,es;q=0.9", "es"), ("fr", "en"), (None, "en"), ("en;q=0,es;q=0", "en")],
+)
+def test_a_new_user_gets_the_language_their_browser_prefers_among_the_services(
+    invoke: Invoke, issuer: ServedIssuer, accept_language: str | None, language: str
+) -> None:
+    assert signed_in_language(invoke, issuer, "ada@example.com", accept_language) == language
+
+
+def test_a_returning_user_keeps_their_language_whatever_the_browser_says(
+    invoke: Invoke, issuer: ServedIssuer
+) -> None:
+    assert signed_in_language(invoke, issuer, "ada@example.com", "es") == "es"
+
+    assert signed_in_language(invoke, issuer, "ada@example.com", "en-US,en") == "es"
+
+
 def test_me_is_the_signed_in_user(invoke: Invoke, sign_in: SignIn) -> None:
     ada = sign_in("ada@example.com")
     response = invoke("AuthFunction", sample_event("auth/me.json", token=ada.token))
@@ -129,7 +157,7 @@ def test_an_unexpected_failure_is_500_with_nothing_internal_and_a_logged_request
     invoke: Invoke, issuer: ServedIssuer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     class BurningAuth:
-        def sign_in_with_google(self, token: str) -> None:
+        def sign_in_with_google(self, token: str, accept_language: str | None) -> None:
             raise RuntimeError("table imagegen-users-secret-name is on fire")
 
     auth = invoke.function("AuthFunction")

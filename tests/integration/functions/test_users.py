@@ -106,6 +106,85 @@ def test_invalid_or_read_only_fields_are_422(
     assert any(name == field or name.startswith(f"{field}.") for name in fields), fields
 
 
+def test_an_admin_sets_only_a_language_of_the_list(invoke: Invoke, sign_in: SignIn) -> None:
+    admin = sign_in(ADMIN_EMAIL)
+    ada = sign_in("ada@example.com")
+
+    response = invoke(
+        "UsersFunction",
+        event_for("users/update_user.json", admin.token, ada.user["id"], body={"language": "fr"}),
+    )
+
+    assert response["statusCode"] == 422
+    assert body_of(response)["error"]["details"] == {
+        "fields": [{"field": "language", "in": "body", "message": "must be one of en, es"}],
+        "languages": ["en", "es"],
+    }
+
+
+# PUT /users/me: the caller's own profile
+
+
+def test_a_user_changes_their_own_language_and_names(invoke: Invoke, sign_in: SignIn) -> None:
+    ada = sign_in("ada@example.com")
+    body = {"language": "es", "firstName": "Augusta", "lastName": "King"}
+
+    response = invoke(
+        "UsersFunction", sample_event("users/update_my_profile.json", token=ada.token, body=body)
+    )
+
+    assert response["statusCode"] == 200, response
+    user = body_of(response)["user"]
+    assert (user["id"], user["language"], user["firstName"], user["lastName"]) == (
+        ada.user["id"],
+        "es",
+        "Augusta",
+        "King",
+    )
+    assert (user["roles"], user["coins"], user["stats"]["images"]) == (["USER"], 1000, 0)  # as GET /users/me
+    profile = body_of(invoke("UsersFunction", event_for("users/my_profile.json", ada.token)))["user"]
+    assert profile == user
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"roles": ["USER", "ADMIN"]}, "roles"),
+        ({"coins": 10**6}, "coins"),
+        ({"language": "es", "roles": ["USER"]}, "roles"),
+        ({"email": "new@example.com"}, "email"),
+        ({"purchasesFrozen": False}, "purchasesFrozen"),
+        ({"language": "english please"}, "language"),
+        ({"language": "fr"}, "language"),
+        ({"lastName": "x" * 101}, "lastName"),
+    ],
+)
+def test_a_users_own_profile_refuses_other_fields_and_languages_outside_the_list(
+    invoke: Invoke, sign_in: SignIn, body: dict[str, object], field: str
+) -> None:
+    ada = sign_in("ada@example.com")
+
+    response = invoke(
+        "UsersFunction", sample_event("users/update_my_profile.json", token=ada.token, body=body)
+    )
+
+    assert response["statusCode"] == 422, response
+    error = body_of(response)["error"]
+    assert error["code"] == "VALIDATION_ERROR"
+    assert [item["field"] for item in error["details"]["fields"]] == [field]
+    profile = body_of(invoke("UsersFunction", event_for("users/my_profile.json", ada.token)))["user"]
+    assert {key: value for key, value in profile.items() if key != "stats"} == ada.user  # nothing changed
+
+
+def test_a_users_own_profile_needs_a_token_before_anything(invoke: Invoke) -> None:
+    response = invoke(
+        "UsersFunction", sample_event("users/update_my_profile.json", body={"roles": ["ADMIN"]})
+    )
+
+    assert response["statusCode"] == 401
+    assert body_of(response)["error"]["code"] == "UNAUTHORIZED"
+
+
 def test_an_admin_removing_their_own_admin_role_is_409(invoke: Invoke, sign_in: SignIn) -> None:
     admin = sign_in(ADMIN_EMAIL)
     response = invoke(

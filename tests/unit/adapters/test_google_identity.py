@@ -58,7 +58,7 @@ def test_a_valid_token_gives_the_identity(verifier: GoogleTokenVerifier, issuer:
 
     assert identity.email == "ada@example.com"
     assert identity.subject == issuer.subject_for("ada@example.com")
-    assert (identity.first_name, identity.last_name, identity.locale) == ("Ada", "Lovelace", "en-GB")
+    assert (identity.first_name, identity.last_name) == ("Ada", "Lovelace")
 
 
 def test_the_bare_google_issuer_form_is_accepted_when_configured(issuer: ServedIssuer, clock: Clock) -> None:

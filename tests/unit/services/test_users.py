@@ -9,31 +9,30 @@ from imagegen.errors import BadRequest, Conflict, NotFound
 from imagegen.models.auth import Caller, GoogleIdentity
 from imagegen.models.users import Role, UserUpdate
 from imagegen.repositories.users import UserRepository
-from imagegen.services.users import UserService, language_of
+from imagegen.services.users import UserService
 from standins.google import LocalGoogleIssuer
 from tests.conftest import ADMIN_EMAIL
 
 
-def identity(email: str, subject: str | None = None, locale: str | None = "en") -> GoogleIdentity:
+def identity(email: str, subject: str | None = None) -> GoogleIdentity:
     return GoogleIdentity(
         subject=subject or LocalGoogleIssuer.subject_for(email),
         email=email,
         first_name="Ada",
         last_name="Lovelace",
-        locale=locale,
     )
 
 
 def test_first_sign_in_creates_the_user_with_the_welcome_coins(
     services: Composition, ledger_sum: Callable[[str], int]
 ) -> None:
-    user = services.users.sign_in(identity("ada@example.com", locale="fr-CA"))
+    user = services.users.sign_in(identity("ada@example.com"), "es-MX,es;q=0.9,en;q=0.8")
 
     assert (user.email, user.first_name, user.last_name, user.language) == (
         "ada@example.com",
         "Ada",
         "Lovelace",
-        "fr",
+        "es",
     )
     assert user.roles == [Role.USER]
     assert services.users.view(user).coins == 1000
@@ -65,6 +64,7 @@ def users_with(
         services.cursors,
         admin_emails=accounts.admin_email_set if admin_emails is None else admin_emails,
         welcome_coins=accounts.welcome_coins,
+        languages=services.settings.languages.languages,
     )
 
 
@@ -110,14 +110,6 @@ def test_a_first_sign_in_that_loses_a_race_uses_the_winners_user(
     assert loser.id == winner[0]
     assert services.coins.balance(loser.id) == 1000
     assert ledger_sum(loser.id) == 1000
-
-
-@pytest.mark.parametrize(
-    ("locale", "language"),
-    [("en", "en"), ("en-GB", "en"), ("pt_BR", "pt"), ("ES", "es"), (None, "en"), ("", "en"), ("123", "en")],
-)
-def test_language_comes_from_the_locale(locale: str | None, language: str) -> None:
-    assert language_of(locale) == language
 
 
 @pytest.fixture

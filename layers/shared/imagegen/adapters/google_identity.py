@@ -132,5 +132,4 @@ class GoogleTokenVerifier:
             email=email.lower(),
             first_name=str(claims.get("given_name") or ""),
             last_name=str(claims.get("family_name") or ""),
-            locale=claims.get("locale") if isinstance(claims.get("locale"), str) else None,
         )

@@ -40,3 +40,13 @@ Cursor = Annotated[str | None, Query(max_length=2048)]
 EmailPrefix = Annotated[str | None, Query(min_length=1, max_length=254)]
 # A client's key for a request it may send more than once (a retried click): acted on once.
 IdempotencyKey = Annotated[str | None, Header(alias="idempotency-key", min_length=1, max_length=255)]
+# The languages a browser asks for (`es-MX,es;q=0.9,en;q=0.8`): read, never refused (the sign-in that
+# creates a user takes the best match among the service's languages, else the fallback).
+AcceptLanguage = Annotated[
+    str | None,
+    Header(
+        alias="accept-language",
+        description="The languages the browser prefers; a first sign-in's user gets the best match of the"
+        " service's languages (else the first of them).",
+    ),
+]

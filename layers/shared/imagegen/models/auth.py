@@ -23,7 +23,6 @@ class GoogleIdentity(CamelModel):
     email: str
     first_name: str
     last_name: str
-    locale: str | None = None
 
 
 class TokenPair(CamelModel):

@@ -116,20 +116,31 @@ class UserView(CamelModel):
         )
 
 
-LANGUAGE_PATTERN = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
+class ProfileUpdate(RequestModel):
+    """``PUT /users/me``: what a user may change of their own profile. Absent fields stay as they are.
+
+    ``language`` has the shape of a language code here; the service checks it is one of its languages
+    (configuration)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"language": "es"}, {"firstName": "Ada"}]})
+
+    language: str | None = Field(
+        default=None,
+        pattern=LANGUAGE_CODE,
+        description="one of the service's languages (the Languages parameter: en, es by default)",
+    )
+    first_name: str | None = Field(default=None, max_length=100)
+    last_name: str | None = Field(default=None, max_length=100)
 
 
-class UserUpdate(RequestModel):
-    """``PUT /users/{id}``: what an admin may change. Absent fields stay as they are."""
+class UserUpdate(ProfileUpdate):
+    """``PUT /users/{id}``: what an admin may change of anyone's profile, and roles. Absent fields stay."""
 
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"roles": ["USER", "ADMIN"], "language": "de"}]}
+        json_schema_extra={"examples": [{"roles": ["USER", "ADMIN"], "language": "es"}]}
     )
 
     roles: list[Annotated[Role, Strict(False)]] | None = Field(default=None, min_length=1)
-    language: str | None = Field(default=None, pattern=LANGUAGE_PATTERN, max_length=35)
-    first_name: str | None = Field(default=None, max_length=100)
-    last_name: str | None = Field(default=None, max_length=100)
 
     @field_validator("roles")
     @classmethod

@@ -80,10 +80,11 @@ class AuthService:
         self._clock = clock
         self._reuse_grace = reuse_grace_seconds
 
-    def sign_in_with_google(self, id_token: str) -> SignIn:
-        """Verify a Google ID token, find or create its user, and open a session."""
+    def sign_in_with_google(self, id_token: str, accept_language: str | None = None) -> SignIn:
+        """Verify a Google ID token, find or create its user (a new one in the language the browser's
+        ``accept_language`` prefers), and open a session."""
         identity = self._google().verify(id_token)
-        user = self._users.sign_in(identity)
+        user = self._users.sign_in(identity, accept_language)
         refresh = self._refresh_tokens.issue(secrets.token_urlsafe(18))
         now = now_iso()
         self._sessions.create(

@@ -1,13 +1,14 @@
-"""Users: first sign-in, profiles, admin listing and edits."""
+"""Users: first sign-in, profiles (changed by their user or an admin), admin listing and edits."""
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
-from imagegen.errors import Conflict, InsufficientCoins, NotFound
+from imagegen.errors import Conflict, InsufficientCoins, Invalid, NotFound
 from imagegen.ids import new_id, now_iso
 from imagegen.models.coins import CoinGrant, TransactionPage
-from imagegen.models.users import Role, User, UserPage, UserUpdate, UserView
+from imagegen.models.users import Languages, ProfileUpdate, Role, User, UserPage, UserUpdate, UserView
 from imagegen.services.unit_of_work import Contended, Refused, Transactions, UnitOfWork
 
 if TYPE_CHECKING:
@@ -17,12 +18,34 @@ if TYPE_CHECKING:
     from imagegen.services.cursors import CursorCodec
 
 _CREATE_ATTEMPTS = 3  # sign-ins of one new Google account racing: the second finds the first's user
+# A q-value as RFC 9110 writes it: 0 to 1, at most three decimals.
+_QUALITY = re.compile(r"^(?:0(?:\.\d{0,3})?|1(?:\.0{0,3})?)$")
 
 
-def language_of(locale: str | None) -> str:
-    """The language code of a Google ``locale`` claim (``en-GB`` -> ``en``)."""
-    primary = (locale or "").replace("_", "-").split("-")[0].lower()
-    return primary if primary.isalpha() and 2 <= len(primary) <= 3 else "en"
+def preferred_language(accept_language: str | None, languages: Languages) -> str:
+    """The language of ``languages`` an ``Accept-Language`` header prefers: its entries by their q-value
+    (1 when absent; 0 refuses one; an entry that does not parse is skipped), the earlier of equal ones,
+    each matched by its primary subtag in any case (``es-MX`` is ``es``; ``*`` is the fallback); the
+    fallback when none matches or there is no header. Never an error: a sign-in does not fail on it."""
+    best, best_quality = languages.fallback, 0.0
+    for entry in (accept_language or "").split(","):
+        tag, *parameters = (part.strip() for part in entry.split(";"))
+        quality = _quality(parameters)
+        primary = tag.split("-")[0].lower()
+        code = languages.fallback if primary == "*" else primary
+        if quality is not None and quality > best_quality and code in languages:
+            best, best_quality = code, quality
+    return best
+
+
+def _quality(parameters: list[str]) -> float | None:
+    """The q-value of an entry's parameters (1 without one); None when it does not parse."""
+    for parameter in parameters:
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "q":
+            value = value.strip()
+            return float(value) if _QUALITY.match(value) else None
+    return 1.0
 
 
 EMAIL_TAKEN = "This email belongs to another Google account here."
@@ -43,6 +66,7 @@ class UserService:
         cursors: CursorCodec,
         admin_emails: frozenset[str],
         welcome_coins: int,
+        languages: Languages,
     ) -> None:
         self._repository = repository
         self._coins = coins
@@ -50,9 +74,11 @@ class UserService:
         self._cursors = cursors
         self._admin_emails = admin_emails
         self._welcome_coins = welcome_coins
+        self._languages = languages
 
-    def sign_in(self, identity: GoogleIdentity) -> User:
-        """The user of this Google identity, created with the welcome coins on first sign-in.
+    def sign_in(self, identity: GoogleIdentity, accept_language: str | None = None) -> User:
+        """The user of this Google identity, created with the welcome coins on first sign-in, in the
+        language ``accept_language`` (the browser's header) prefers; a returning user's is theirs.
 
         Creation claims the Google subject and the email in the same transaction as the user
         and the welcome entry, so two first sign-ins racing create one user and one welcome.
@@ -61,7 +87,7 @@ class UserService:
             user_id = self._repository.find_id_by_google_subject(identity.subject)
             if user_id is not None:
                 return self._promote_if_listed(self.get(user_id))
-            user = self._new_user(identity)
+            user = self._new_user(identity, preferred_language(accept_language, self._languages))
             creation = self._repository.creation(user)
             unit = (
                 UnitOfWork(self._transactions)
@@ -77,7 +103,7 @@ class UserService:
             return user
         raise Conflict("Sign-in is already in progress for this account; try again.", retry_after=1)
 
-    def _new_user(self, identity: GoogleIdentity) -> User:
+    def _new_user(self, identity: GoogleIdentity, language: str) -> User:
         now = now_iso()
         roles = [Role.USER, Role.ADMIN] if identity.email in self._admin_emails else [Role.USER]
         return User(
@@ -87,7 +113,7 @@ class UserService:
             first_name=identity.first_name,
             last_name=identity.last_name,
             roles=roles,
-            language=language_of(identity.locale),
+            language=language,
             created_at=now,
             updated_at=now,
         )
@@ -143,10 +169,24 @@ class UserService:
         return UserView.of(user, entry.balance)
 
     def update(self, caller: Caller, user_id: str, update: UserUpdate) -> User:
-        """Apply an admin's changes; an admin cannot take away their own admin role."""
-        changes = update.model_dump(by_alias=True, exclude_unset=True, exclude_none=True)
+        """Apply an admin's changes; an admin cannot take away their own admin role. A language must
+        be one of the service's (``Invalid`` otherwise)."""
         if user_id == caller.user_id and update.roles is not None and Role.ADMIN not in update.roles:
             raise Conflict("An admin cannot remove their own ADMIN role.")
+        return self._change(user_id, update)
+
+    def update_profile(self, caller: Caller, update: ProfileUpdate) -> UserView:
+        """Apply the caller's changes to their own profile: language (one of the service's, ``Invalid``
+        otherwise) and names; never roles or coins, which the request cannot even carry. The caller's
+        view, with the balance and stats read when they were authenticated."""
+        return UserView.of(self._change(caller.user_id, update), caller.balance, caller.stats)
+
+    def _change(self, user_id: str, update: ProfileUpdate) -> User:
+        """The user once ``update``'s fields are written (nothing written when it has none)."""
+        if update.language is not None and update.language not in self._languages:
+            allowed = list(self._languages.codes)
+            raise Invalid("language", f"must be one of {', '.join(allowed)}", details={"languages": allowed})
+        changes = update.model_dump(by_alias=True, exclude_unset=True, exclude_none=True)
         if not changes:
             return self.get(user_id)
         updated = self._repository.update(user_id, changes, now_iso())
