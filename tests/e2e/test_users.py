@@ -1,6 +1,8 @@
-"""Roles and the admin's user management through the local stack."""
+"""Roles, the admin's user management, and a user's own profile and language through the local stack."""
 
 from __future__ import annotations
+
+import pytest
 
 from tests.e2e.conftest import ADMIN_EMAIL, Api, error_code, new_email
 
@@ -93,3 +95,87 @@ def test_me_names_the_caller_on_every_users_route(api: Api) -> None:
     assert updated.json()["user"]["id"] == admin.user["id"]
     refused = api.call("POST", "/users/me/coins", user.token, json={"amount": 5, "reason": "me"})
     assert refused.status_code == 403
+
+
+def signed_in_as(api: Api, email: str, accept_language: str | None) -> dict[str, object]:
+    """The user ``POST /auth/google`` answers for ``email``, the browser saying ``accept_language``."""
+    response = api.sign_in_with_google({"token": api.id_token(email)}, accept_language=accept_language)
+    assert response.status_code == 200, response.text
+    user: dict[str, object] = response.json()["user"]
+    return user
+
+
+@pytest.mark.parametrize(
+    ("accept_language", "language"), [("es-MX,es;q=0.9", "es"), ("fr", "en"), (None, "en")]
+)
+def test_a_first_sign_in_is_in_the_language_the_browser_prefers(
+    api: Api, accept_language: str | None, language: str
+) -> None:
+    assert signed_in_as(api, new_email(), accept_language)["language"] == language
+
+
+def test_a_returning_user_keeps_their_language_whatever_the_browser_says(api: Api) -> None:
+    email = new_email()
+    assert signed_in_as(api, email, "es-MX,es;q=0.9")["language"] == "es"
+
+    assert signed_in_as(api, email, "en-US,en;q=0.9")["language"] == "es"
+
+
+def test_a_user_changes_their_own_language_and_names(api: Api) -> None:
+    user = api.sign_in(new_email())
+    mine = api.of(user)
+
+    changed = mine.update_my_profile({"language": "es", "firstName": "Augusta", "lastName": "King"})
+
+    assert changed.status_code == 200, changed.text
+    profile = changed.json()["user"]
+    assert (profile["id"], profile["language"], profile["firstName"], profile["lastName"]) == (
+        user.user["id"],
+        "es",
+        "Augusta",
+        "King",
+    )
+    assert (profile["roles"], profile["coins"]) == (["USER"], user.user["coins"])
+    assert mine.me().json()["user"]["language"] == "es"
+    # Kept for the next sign-in, whatever that browser says.
+    assert signed_in_as(api, user.user["email"], "en")["language"] == "es"
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"roles": ["USER", "ADMIN"]}, "roles"),
+        ({"coins": 1000000}, "coins"),
+        ({"nickname": "Ada"}, "nickname"),
+        ({"language": "fr"}, "language"),
+        ({"language": "es-MX"}, "language"),
+    ],
+)
+def test_a_users_own_profile_refuses_roles_coins_unknown_fields_and_other_languages(
+    api: Api, body: dict[str, object], field: str
+) -> None:
+    user = api.sign_in(new_email())
+
+    refused = api.call("PUT", "/users/me", user.token, json=body)
+
+    assert refused.status_code == 422, refused.text
+    assert error_code(refused) == "VALIDATION_ERROR"
+    assert [item["field"] for item in refused.json()["error"]["details"]["fields"]] == [field]
+    assert api.of(user).me().json()["user"] == user.user  # nothing changed
+
+
+def test_a_language_outside_the_list_is_refused_naming_the_allowed_ones(api: Api) -> None:
+    user = api.sign_in(new_email())
+
+    refused = api.of(user).update_my_profile({"language": "de"})
+
+    assert refused.status_code == 422
+    assert refused.json()["error"]["details"]["languages"] == ["en", "es"]
+    assert "en, es" in refused.json()["error"]["details"]["fields"][0]["message"]
+
+
+def test_a_users_own_profile_needs_a_token(api: Api) -> None:
+    refused = api.call("PUT", "/users/me", json={"language": "es"})
+
+    assert refused.status_code == 401
+    assert error_code(refused) == "UNAUTHORIZED"

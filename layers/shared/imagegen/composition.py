@@ -217,7 +217,7 @@ class Composition:
         )
         return AuthService(
             lambda: self.google,
-            self.users,
+            lambda: self.users,
             SessionRepository(self.aws.dynamodb, settings.accounts.sessions_table),
             CallerRepository(
                 self.aws.dynamodb,

@@ -54,7 +54,7 @@ class Signing:
         )
         self.auth = AuthService(
             lambda: self.google,
-            accounts,
+            lambda: accounts,
             self.sessions,
             InMemoryCallers(self.users, self.sessions, self.wallets),
             self.access,

@@ -56,12 +56,16 @@ class SignIn:
 
 
 class AuthService:
-    """Sessions and tokens: who is calling, and for how long."""
+    """Sessions and tokens: who is calling, and for how long.
+
+    ``google`` and ``users`` are what a sign-in needs, built when one first asks: every function
+    authenticates its callers, and only the sign-in function has Google's and the languages' settings.
+    """
 
     def __init__(
         self,
         google: Callable[[], IdentityVerifier],
-        users: UserService,
+        users: Callable[[], UserService],
         sessions: Sessions,
         callers: Callers,
         access_tokens: AccessTokenIssuer,
@@ -84,7 +88,7 @@ class AuthService:
         """Verify a Google ID token, find or create its user (a new one in the language the browser's
         ``accept_language`` prefers), and open a session."""
         identity = self._google().verify(id_token)
-        user = self._users.sign_in(identity, accept_language)
+        user = self._users().sign_in(identity, accept_language)
         refresh = self._refresh_tokens.issue(secrets.token_urlsafe(18))
         now = now_iso()
         self._sessions.create(
