@@ -38,10 +38,10 @@ from urllib.parse import urlsplit
 import requests
 
 try:
-    from stacktools.api_client import ApiClient, UploadRequest
+    from stacktools.api_client import ApiClient, ProfileUpdate, UploadRequest
 except ModuleNotFoundError:  # the project is not installed: its client is beside this script
     sys.path.insert(0, str(Path(__file__).resolve().parent / "tools"))
-    from stacktools.api_client import ApiClient, UploadRequest
+    from stacktools.api_client import ApiClient, ProfileUpdate, UploadRequest
 
 Json = dict[str, Any]
 
@@ -261,6 +261,17 @@ class Journey:
         self.coins_before = int(user["coins"])
         return f"{self.coins_before} coins"
 
+    def profile(self) -> str:
+        """PUT /users/me with the user's own names (so nothing changes) answers the same user; the same
+        route refuses roles (422): a user may change their language and names, nothing else."""
+        names: ProfileUpdate = {"firstName": self.user["firstName"], "lastName": self.user["lastName"]}
+        same = json_of(expect(self.api.update_my_profile(names), 200))["user"]
+        kept = ("id", "roles", "language", "firstName", "lastName")
+        if [same.get(key) for key in kept] != [self.user.get(key) for key in kept]:
+            raise SmokeFailure(f"PUT /users/me changed the profile: {same}")
+        expect(self.api.request("PUT", "/users/me", json={"roles": ["USER", "ADMIN"]}), 422)
+        return f"language {same['language']}"
+
     def models(self) -> str:
         """GET /models lists a default model."""
         models = json_of(expect(self.api.list_models(), 200))["models"]
@@ -479,6 +490,7 @@ class Journey:
             ("health", self.health),
             ("sign in", self.sign_in),
             ("me", self.me),
+            ("profile", self.profile),
             ("models", self.models),
             ("style presets", self.style_presets),
             ("generate", self.generate),
@@ -523,7 +535,9 @@ class Journey:
         while True:
             image: Json = json_of(expect(self.api.get_image(image_id), 200))["image"]
             if image["status"] == "FAILED":
-                raise SmokeFailure(f"image {image_id} FAILED: {image.get('error')}")
+                raise SmokeFailure(
+                    f"image {image_id} FAILED ({image.get('errorCode')}): {image.get('error')}"
+                )
             if image["status"] == "COMPLETED" and image.get("thumbnailUrl"):
                 return image
             if time.monotonic() >= deadline:

@@ -118,7 +118,7 @@ def test_refusals_answer_as_the_contract_says_and_move_no_coin(api: Api, session
     mine = uploaded(api, session, images.png())
     refused = upload(api, session, b"<html>not an image</html>", "image/png")
     broken = wait_for_image(api, session, refused["image"]["id"])
-    assert broken["status"] == "FAILED"
+    assert (broken["status"], broken["errorCode"]) == ("FAILED", "NOT_AN_IMAGE")
     coins = balance(api, session)
 
     other_users_source = edit(api, session, theirs["id"], "mine now")

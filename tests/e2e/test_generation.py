@@ -118,6 +118,7 @@ def test_a_refused_prompt_fails_at_once_and_is_refunded(api: Api, session: Sessi
 
     assert image["status"] == "FAILED"
     assert "PROHIBITED_CONTENT" in image["error"]
+    assert image["errorCode"] == "MODEL_REFUSED"
     assert (image["coinsUsed"], image["coinsRefunded"]) == (100, 100)  # what it cost, and that it came back
     assert (accepted["image"]["coinsUsed"], accepted["image"]["coinsRefunded"]) == (100, 0)
     assert balance(api, session) == 1000
@@ -149,6 +150,7 @@ def test_a_provider_that_keeps_failing_ends_failed_and_refunded_within_a_minute(
 
     assert image["status"] == "FAILED"
     assert "unavailable" in image["error"]
+    assert image["errorCode"] == "MODEL_UNAVAILABLE"
     assert time.monotonic() - started < 60
     assert balance(api, session) == 1000
 

@@ -23,6 +23,7 @@ STEPS = [
     "health",
     "sign in",
     "me",
+    "profile",
     "models",
     "style presets",
     "generate",
@@ -140,10 +141,11 @@ def test_a_failed_generation_fails_its_step_and_cleans_up(
 
     output = capsys.readouterr().out
     assert code == 1, output
-    assert step_lines(output) == [("ok", step) for step in STEPS[:7]] + [
+    failing = STEPS.index("generated image completes")
+    assert step_lines(output) == [("ok", step) for step in STEPS[:failing]] + [
         ("FAIL", "generated image completes")
     ], output
-    assert "FAILED: The image model declined this prompt" in output, output
+    assert "FAILED (MODEL_REFUSED): The image model declined this prompt" in output, output
     assert "cleanup: deleted image" in output, output
     # Nothing left in the user's gallery, and the refund made the balance whole.
     session = api.sign_in(email)

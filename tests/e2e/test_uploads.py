@@ -51,7 +51,12 @@ def test_a_phone_photo_completes_upright_with_a_thumbnail(api: Api, session: Ses
         "contentType": "image/jpeg",
         "size": len(photo),
     }
-    assert (image["type"], image["coinsUsed"], image["error"]) == ("UPLOADED", 50, None)
+    assert (image["type"], image["coinsUsed"], image["error"], image["errorCode"]) == (
+        "UPLOADED",
+        50,
+        None,
+        None,
+    )
     assert requests.get(image["storageUrl"], timeout=10).content == photo
     thumbnail = requests.get(image["thumbnailUrl"], timeout=10)
     with Image.open(io.BytesIO(thumbnail.content)) as picture:
@@ -61,16 +66,17 @@ def test_a_phone_photo_completes_upright_with_a_thumbnail(api: Api, session: Ses
 
 
 @pytest.mark.parametrize(
-    ("data", "content_type", "error"),
+    ("data", "content_type", "error", "code"),
     [
-        (b"hello, not an image", "image/png", "not a JPEG, PNG, WebP or GIF"),
-        (images.jpeg()[:300], "image/jpeg", "damaged or incomplete"),
-        (images.decompression_bomb_png(20_000, 20_000), "image/png", "pixels"),
+        (b"hello, not an image", "image/png", "not a JPEG, PNG, WebP or GIF", "NOT_AN_IMAGE"),
+        (images.jpeg()[:300], "image/jpeg", "damaged or incomplete", "IMAGE_DAMAGED"),
+        (images.decompression_bomb_png(20_000, 20_000), "image/png", "pixels", "TOO_MANY_PIXELS"),
+        (images.png(), "image/jpeg", "a PNG image, but its upload was asked for as image/jpeg", "WRONG_TYPE"),
     ],
-    ids=["text named .png", "truncated", "decompression bomb"],
+    ids=["text named .png", "truncated", "decompression bomb", "png declared as jpeg"],
 )
 def test_a_bad_file_ends_failed_refunded_and_gone(
-    api: Api, session: Session, data: bytes, content_type: str, error: str
+    api: Api, session: Session, data: bytes, content_type: str, error: str, code: str
 ) -> None:
     """A file the bucket's policy lets through (its declared type and size) that is no such image.
     A file of another size or type never lands: the bucket refuses it (test_upload_policy)."""
@@ -80,6 +86,7 @@ def test_a_bad_file_ends_failed_refunded_and_gone(
 
     assert image["status"] == "FAILED"
     assert error in image["error"]
+    assert image["errorCode"] == code
     assert (image["storageUrl"], image["thumbnailUrl"]) == (None, None)
     assert coins(api, session) == 1000
     assert objects_of(api, requested["image"]["id"]) == []

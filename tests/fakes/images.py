@@ -20,7 +20,16 @@ from imagegen.models import formats
 from imagegen.models.auth import Caller
 from imagegen.models.catalog import ModelCatalog
 from imagegen.models.coins import LedgerReason
-from imagegen.models.images import GenerationJob, Image, ImageMetadata, ImageStatus, ImageType, RecentPrompt
+from imagegen.models.images import (
+    Failure,
+    GenerationJob,
+    Image,
+    ImageFailure,
+    ImageMetadata,
+    ImageStatus,
+    ImageType,
+    RecentPrompt,
+)
 from imagegen.models.users import Role, User
 from imagegen.services.coins import CoinService
 from imagegen.services.cursors import CursorCodec
@@ -162,11 +171,14 @@ class InMemoryImages:
 
         return in_memory_write("edit source", lambda: self.get(user_id, image_id) is not None, start)
 
-    def fail_write(self, user_id: str, image_id: str, error: str, at: str, expected: ImageStatus) -> Write:
+    def fail_write(
+        self, user_id: str, image_id: str, failure: Failure, at: str, expected: ImageStatus
+    ) -> Write:
         key = (user_id, image_id)
 
         def fail() -> None:
-            self._finish(key, {"status": ImageStatus.FAILED, "error": error, "updated_at": at})
+            changes = {"status": ImageStatus.FAILED, "error": failure.message, "error_code": failure.code}
+            self._finish(key, {**changes, "updated_at": at})
 
         return in_memory_write("image failure", lambda: self._in(key, expected), fail)
 
@@ -344,15 +356,18 @@ class LabelledImaging:
     def _read(self, data: bytes) -> tuple[formats.ImageFormat, int, int, int]:
         image_format = formats.sniff(data[:16])
         if image_format is None:
-            raise ImageRejected(f"The file is not a {_ACCEPTED_LABELS} image.")
+            raise ImageRejected(f"The file is not a {_ACCEPTED_LABELS} image.", ImageFailure.NOT_AN_IMAGE)
         drawn = _DRAWN.search(data)
         if drawn is None or not data.endswith(_END) or not data.startswith(_MAGIC[image_format.name]):
-            raise ImageRejected(f"The {image_format.label} image is damaged or incomplete.")
+            raise ImageRejected(
+                f"The {image_format.label} image is damaged or incomplete.", ImageFailure.IMAGE_DAMAGED
+            )
         width, height, frames = (int(value) for value in drawn.groups())
         if width * height > self.max_pixels:
             raise ImageRejected(
                 f"The image is {width}x{height}, {width * height:,} pixels: "
-                f"more than the {self.max_pixels:,} accepted."
+                f"more than the {self.max_pixels:,} accepted.",
+                ImageFailure.TOO_MANY_PIXELS,
             )
         return image_format, width, height, frames
 

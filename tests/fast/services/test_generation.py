@@ -195,7 +195,7 @@ def test_a_job_the_queue_refuses_fails_the_image_and_refunds_it_before_answering
 
     ((_, image_id),) = generating.parts.records.records
     failed = generating.parts.record("ada", image_id)
-    assert (failed.status, failed.error) == (ImageStatus.FAILED, QUEUE_FAILED)
+    assert (failed.status, failed.failure) == (ImageStatus.FAILED, QUEUE_FAILED)
     assert generating.parts.balance("ada") == 1000 == generating.parts.ledger_sum("ada")
     assert generating.parts.refunds("ada", image_id) == 1
     assert generating.parts.counted.totals == {Metric.GENERATIONS_FAILED: 1, Metric.COINS_REFUNDED: 100}

@@ -14,9 +14,11 @@ from imagegen.errors import StorageUnavailable
 from imagegen.metrics import Metric
 from imagegen.models.catalog import CatalogInvalid, ModelCatalog
 from imagegen.models.images import (
+    Failure,
     GenerateRequest,
     GenerationJob,
     Image,
+    ImageFailure,
     ImageStatus,
     JobOutcome,
     UploadRequest,
@@ -220,6 +222,7 @@ def test_a_refused_prompt_fails_and_refunds_exactly_once(drawing: Drawing) -> No
     failed = drawing.record(image)
     assert failed.status is ImageStatus.FAILED
     assert "PROHIBITED_CONTENT" in (failed.error or "")
+    assert failed.error_code is ImageFailure.MODEL_REFUSED
     assert drawing.settled(image) == (1000, 1, 1)
     assert drawing.parts.ledger_sum("ada") == 1000
     assert drawing.parts.counted.totals == {Metric.GENERATIONS_FAILED: 1, Metric.COINS_REFUNDED: 100}
@@ -232,7 +235,10 @@ def test_a_model_google_retired_fails_refunds_once_and_is_reported(drawing: Draw
     assert drawing.process(image) is JobOutcome.FAILED
     assert drawing.process(image, receive_count=2) is JobOutcome.SKIPPED
 
-    assert (drawing.record(image).status, drawing.record(image).error) == (ImageStatus.FAILED, MODEL_RETIRED)
+    assert (drawing.record(image).status, drawing.record(image).failure) == (
+        ImageStatus.FAILED,
+        MODEL_RETIRED,
+    )
     assert drawing.retired == ["fast"]
     assert len(drawing.model.requests) == 1
     assert drawing.settled(image) == (1000, 1, 1)
@@ -244,7 +250,7 @@ def test_a_model_taken_out_of_the_catalog_fails_and_refunds_without_asking(drawi
 
     assert drawing.process(image, worker=drawing.worker_with(catalog=lambda: fast_only)) is JobOutcome.FAILED
 
-    assert drawing.record(image).error == MODEL_RETIRED
+    assert drawing.record(image).failure == MODEL_RETIRED
     assert (drawing.model.requests, drawing.retired) == ([], [])
     assert drawing.settled(image) == (1000, 1, 1)
 
@@ -255,7 +261,9 @@ def test_a_permanent_failure_of_the_model_fails_and_refunds(drawing: Drawing) ->
 
     assert drawing.process(image) is JobOutcome.FAILED
 
-    assert drawing.record(image).error == "The image model rejected the request (HTTP 400)."
+    assert drawing.record(image).failure == Failure(
+        ImageFailure.MODEL_FAILED, "The image model rejected the request (HTTP 400)."
+    )
     assert drawing.settled(image) == (1000, 1, 1)
 
 
@@ -285,7 +293,7 @@ def test_the_last_delivery_of_a_model_that_stays_unavailable_fails_and_refunds_e
 
     assert outcomes == [JobOutcome.RETRY, JobOutcome.RETRY, JobOutcome.FAILED]
     assert again is JobOutcome.SKIPPED
-    assert (drawing.record(image).status, drawing.record(image).error) == (
+    assert (drawing.record(image).status, drawing.record(image).failure) == (
         ImageStatus.FAILED,
         MODEL_UNAVAILABLE,
     )
@@ -300,7 +308,7 @@ def test_a_source_deleted_after_the_request_fails_and_refunds_without_asking(dra
 
     assert drawing.process(edit) is JobOutcome.FAILED
 
-    assert (drawing.record(edit).status, drawing.record(edit).error) == (ImageStatus.FAILED, SOURCE_GONE)
+    assert (drawing.record(edit).status, drawing.record(edit).failure) == (ImageStatus.FAILED, SOURCE_GONE)
     assert drawing.model.requests == []
     assert drawing.settled(edit) == (950, 2, 1)  # the upload's 50 stay spent, the edit's 100 come back
 
@@ -312,7 +320,7 @@ def test_a_reference_deleted_after_the_request_fails_and_refunds(drawing: Drawin
 
     assert drawing.process(image) is JobOutcome.FAILED
 
-    assert drawing.record(image).error == REFERENCE_GONE
+    assert drawing.record(image).failure == REFERENCE_GONE
     assert drawing.model.requests == []
     assert drawing.settled(image) == (950, 2, 1)
 
@@ -324,7 +332,7 @@ def test_an_input_that_is_no_longer_an_image_fails_and_refunds(drawing: Drawing)
 
     assert drawing.process(edit) is JobOutcome.FAILED
 
-    assert drawing.record(edit).error == INPUT_UNREADABLE
+    assert drawing.record(edit).failure == INPUT_UNREADABLE
     assert drawing.settled(edit) == (950, 2, 1)
 
 
@@ -373,7 +381,7 @@ def test_what_cannot_be_stored_is_retried_then_refunded_leaving_nothing(
     assert drawing.record(image).status is ImageStatus.PENDING
     assert drawing.process(image, receive_count=MAX_RECEIVES, worker=worker) is JobOutcome.FAILED
 
-    assert drawing.record(image).error == STORAGE_FAILED
+    assert drawing.record(image).failure == STORAGE_FAILED
     assert drawing.parts.objects.objects == {}
     assert drawing.settled(image) == (1000, 1, 1)
 
@@ -393,7 +401,10 @@ def test_an_unforeseen_error_hands_the_image_back_and_the_last_delivery_refunds(
 
     with pytest.raises(TypeError):  # the job fails loudly: it goes to the DLQ, and the alarm rings
         drawing.process(image, receive_count=MAX_RECEIVES, worker=broken)
-    assert (drawing.record(image).status, drawing.record(image).error) == (ImageStatus.FAILED, STORAGE_FAILED)
+    assert (drawing.record(image).status, drawing.record(image).failure) == (
+        ImageStatus.FAILED,
+        STORAGE_FAILED,
+    )
     assert drawing.settled(image) == (1000, 1, 1)
 
 

@@ -8,10 +8,12 @@ from __future__ import annotations
 import pytest
 
 from imagegen.metrics import Metric
-from imagegen.models.images import GenerateRequest, Image, ImageStatus, UploadRequest
+from imagegen.models.images import Failure, GenerateRequest, Image, ImageFailure, ImageStatus, UploadRequest
 from imagegen.models.keys import incoming_key, thumbnail_key, turn_key
+from imagegen.services.generation_worker import STORAGE_FAILED
 from imagegen.services.object_store import ObjectStore
 from imagegen.services.pipeline import ImagePipeline, Outcome
+from imagegen.services.sweeper import UPLOAD_NEVER_ARRIVED
 from tests.fakes import InMemoryObjects
 from tests.fakes.images import MAX_UPLOAD_BYTES, ImageParts, InMemoryJobQueue, LabelledImaging, picture
 
@@ -105,17 +107,22 @@ def test_an_upload_is_checked_promoted_and_completed_once(piping: Piping) -> Non
 
 
 @pytest.mark.parametrize(
-    ("data", "content_type", "error"),
+    ("data", "content_type", "error", "code"),
     [
-        (b"hello, not an image", "image/png", "not a JPEG, PNG, WebP or GIF"),
-        (picture("JPEG", 64, 32)[:30], "image/jpeg", "damaged or incomplete"),
-        (picture("PNG", 20_000, 20_000), "image/png", "pixels"),
-        (picture("PNG", 64, 32), "image/jpeg", "a PNG image, but its upload was asked for as image/jpeg"),
+        (b"hello, not an image", "image/png", "not a JPEG, PNG, WebP or GIF", ImageFailure.NOT_AN_IMAGE),
+        (picture("JPEG", 64, 32)[:30], "image/jpeg", "damaged or incomplete", ImageFailure.IMAGE_DAMAGED),
+        (picture("PNG", 20_000, 20_000), "image/png", "pixels", ImageFailure.TOO_MANY_PIXELS),
+        (
+            picture("PNG", 64, 32),
+            "image/jpeg",
+            "a PNG image, but its upload was asked for as image/jpeg",
+            ImageFailure.WRONG_TYPE,
+        ),
     ],
     ids=["text named .png", "cut jpeg", "too many pixels", "png declared as jpeg"],
 )
 def test_a_bad_upload_fails_is_refunded_once_and_is_removed(
-    piping: Piping, data: bytes, content_type: str, error: str
+    piping: Piping, data: bytes, content_type: str, error: str, code: ImageFailure
 ) -> None:
     image = piping.uploaded(data, content_type)
     assert piping.settled(image) == (950, 0)
@@ -126,6 +133,7 @@ def test_a_bad_upload_fails_is_refunded_once_and_is_removed(
     failed = piping.record(image)
     assert failed.status is ImageStatus.FAILED
     assert error in (failed.error or "")
+    assert failed.error_code is code
     assert piping.parts.objects.objects == {}
     assert piping.settled(image) == (1000, 1)
     assert piping.parts.ledger_sum("ada") == 1000
@@ -139,6 +147,7 @@ def test_a_file_larger_than_declared_fails_and_is_refunded(piping: Piping) -> No
     assert piping.pipeline.measure(arrival(image)) is Outcome.FAILED
 
     assert "more than the" in (piping.record(image).error or "")
+    assert piping.record(image).error_code is ImageFailure.FILE_TOO_LARGE
     assert piping.stored(arrival(image)) is None
     assert piping.settled(image) == (1000, 1)
 
@@ -149,12 +158,23 @@ def test_a_file_sent_as_another_content_type_fails_and_is_refunded(piping: Pipin
     assert piping.pipeline.measure(arrival(image)) is Outcome.FAILED
 
     assert "text/html" in (piping.record(image).error or "")
+    assert piping.record(image).error_code is ImageFailure.WRONG_TYPE
+    assert piping.settled(image) == (1000, 1)
+
+
+def test_a_file_gone_before_it_is_checked_fails_as_never_arrived_and_is_refunded(piping: Piping) -> None:
+    image = piping.uploaded(picture("JPEG", 64, 32))
+    piping.parts.objects.delete(arrival(image))  # its event comes after the file is gone
+
+    assert piping.pipeline.measure(arrival(image)) is Outcome.FAILED
+
+    assert piping.record(image).failure == Failure(ImageFailure.NEVER_ARRIVED, "The file never arrived.")
     assert piping.settled(image) == (1000, 1)
 
 
 def test_a_late_upload_after_the_image_failed_is_removed_and_refunds_nothing_more(piping: Piping) -> None:
     image = piping.uploaded(picture("JPEG", 64, 32))
-    assert piping.parts.images.fail(image, "The upload never arrived.", expected=ImageStatus.PENDING)
+    assert piping.parts.images.fail(image, UPLOAD_NEVER_ARRIVED, expected=ImageStatus.PENDING)
     piping.arrive(image, picture("JPEG", 64, 32), "image/jpeg")
 
     assert piping.pipeline.measure(arrival(image)) is Outcome.IGNORED
@@ -284,7 +304,7 @@ class FailsMeanwhile(InMemoryObjects):
         self.image = image
 
     def write(self, key: str, data: bytes, content_type: str) -> None:
-        self.images.fail(self.image, "meanwhile", expected=ImageStatus.PROCESSING)
+        self.images.fail(self.image, STORAGE_FAILED, expected=ImageStatus.PROCESSING)
         super().write(key, data, content_type)
 
 
@@ -303,7 +323,7 @@ def test_failing_an_image_removes_the_thumbnail_written_before(piping: Piping) -
     image = piping.generated(picture("PNG", 64, 32))
     assert piping.pipeline.thumbnail(image.object_key) is Outcome.THUMBNAILED
 
-    assert piping.parts.images.fail(image, "the model's reply was refused", expected=ImageStatus.PROCESSING)
+    assert piping.parts.images.fail(image, STORAGE_FAILED, expected=ImageStatus.PROCESSING)
 
     assert piping.parts.objects.objects == {}
 

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from imagegen.ids import utc_now
-from imagegen.models.images import GenerateRequest, Image, ImageMetadata, ImageStatus, UploadRequest
+from imagegen.models.images import Failure, GenerateRequest, Image, ImageMetadata, ImageStatus, UploadRequest
 from imagegen.models.keys import turn_key
 from imagegen.services.sweeper import GENERATION_NEVER_FINISHED, UPLOAD_NEVER_ARRIVED, Sweeper
 from tests.fakes.images import ImageParts, InMemoryJobQueue
@@ -44,10 +44,10 @@ class Sweeping:
             )
         return image
 
-    def state(self, image: Image) -> tuple[ImageStatus, str | None, int]:
-        """The image's status and error, and how many refunds it had."""
+    def state(self, image: Image) -> tuple[ImageStatus, Failure | None, int]:
+        """The image's status and why it failed, and how many refunds it had."""
         record = self.parts.record("ada", image.image_id)
-        return record.status, record.error, self.parts.refunds("ada", image.image_id)
+        return record.status, record.failure, self.parts.refunds("ada", image.image_id)
 
 
 @pytest.fixture

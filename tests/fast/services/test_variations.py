@@ -123,7 +123,7 @@ def test_a_variation_the_queue_refuses_fails_alone_with_its_refund(generating: G
     generation = generating.service.generate(generating.ada, ask(3))
 
     first, *others = generation.images
-    assert (first.status, first.error) == (ImageStatus.FAILED, QUEUE_FAILED)
+    assert (first.status, first.failure) == (ImageStatus.FAILED, QUEUE_FAILED)
     assert [image.status for image in others] == [ImageStatus.PENDING] * 2
     assert [job.image_id for job in generating.queue.jobs] == [image.image_id for image in others]
     assert generating.parts.refunds("ada", first.image_id) == 1

@@ -65,7 +65,7 @@ def test_a_text_file_fails_and_is_refunded(invoke: Invoke, sign_in: SignIn, temp
 
     assert invoke("MetadataFunction", object_created(template, key))["outcome"] == "failed"
     image = get_image(invoke, ada.token, requested["image"]["id"])
-    assert image["status"] == "FAILED"
+    assert (image["status"], image["errorCode"]) == ("FAILED", "NOT_AN_IMAGE")
     me = invoke("UsersFunction", sample_event("users/my_profile.json", token=ada.token))
     assert body_of(me)["user"]["coins"] == 1000
 
@@ -85,8 +85,10 @@ def test_the_sweeper_fails_and_refunds_an_upload_that_never_arrived(
 
     assert invoke("SweeperFunction", sample_event("sweeper/scheduled.json")) == {"swept": 1}
 
-    assert get_image(invoke, ada.token, stale["image"]["id"])["error"] == "The upload never arrived."
-    assert get_image(invoke, ada.token, fresh["image"]["id"])["status"] == "PENDING"
+    swept = get_image(invoke, ada.token, stale["image"]["id"])
+    assert (swept["error"], swept["errorCode"]) == ("The upload never arrived.", "NEVER_ARRIVED")
+    pending = get_image(invoke, ada.token, fresh["image"]["id"])
+    assert (pending["status"], pending["error"], pending["errorCode"]) == ("PENDING", None, None)
     me = invoke("UsersFunction", sample_event("users/my_profile.json", token=ada.token))
     assert body_of(me)["user"]["coins"] == 950
 

@@ -17,6 +17,7 @@ from imagegen.adapters.imaging import (
     model_input,
     sniff_content_type,
 )
+from imagegen.models.images import Failure, ImageFailure
 from imagegen.services.image_processing import MODEL_INPUT_SIZE, ImageInfo, ImageRejected, model_input_size
 from tests import images
 from tests.images import BLUE, GREEN, QUADRANTS, RED, close_to
@@ -168,8 +169,11 @@ def test_the_name_of_a_file_plays_no_part(tmp_path: Path) -> None:
     ],
 )
 def test_what_is_not_an_accepted_image_is_rejected(action: Action, data: bytes) -> None:
-    with pytest.raises(ImageRejected, match=r"^The file is not a JPEG, PNG, WebP or GIF image\.$"):
+    with pytest.raises(
+        ImageRejected, match=r"^The file is not a JPEG, PNG, WebP or GIF image\.$"
+    ) as rejected:
         action(data)
+    assert rejected.value.failure.code is ImageFailure.NOT_AN_IMAGE
 
 
 @pytest.mark.parametrize("action", [inspect_image, make_thumbnail])
@@ -184,8 +188,9 @@ def test_what_is_not_an_accepted_image_is_rejected(action: Action, data: bytes) 
     ],
 )
 def test_a_file_that_only_starts_like_an_image_is_rejected(action: Action, data: bytes, label: str) -> None:
-    with pytest.raises(ImageRejected, match=rf"^The {label} image is damaged or incomplete\.$"):
+    with pytest.raises(ImageRejected, match=rf"^The {label} image is damaged or incomplete\.$") as rejected:
         action(data)
+    assert rejected.value.failure.code is ImageFailure.IMAGE_DAMAGED
 
 
 @pytest.mark.parametrize("action", [inspect_image, make_thumbnail])
@@ -235,8 +240,9 @@ def test_a_decompression_bomb_is_rejected_from_its_header(
     never_decode(monkeypatch)
     with pytest.raises(ImageRejected) as rejected:
         action(bomb)
-    assert str(rejected.value) == (
-        "The image is 20000x20000, 400,000,000 pixels: more than the 40,000,000 accepted."
+    assert rejected.value.failure == Failure(
+        ImageFailure.TOO_MANY_PIXELS,
+        "The image is 20000x20000, 400,000,000 pixels: more than the 40,000,000 accepted.",
     )
     # Our check, not Pillow's DecompressionBombError (which it raises above 2x its limit).
     assert rejected.value.__cause__ is None
@@ -299,6 +305,7 @@ def test_pillows_bomb_warning_cannot_pass_silently(action: Action, monkeypatch: 
         with pytest.raises(ImageRejected, match=r"^The GIF image is too large to process\.$") as rejected:
             action(data)
     assert isinstance(rejected.value.__cause__, Image.DecompressionBombWarning)
+    assert rejected.value.failure.code is ImageFailure.TOO_MANY_PIXELS
 
 
 def pillow_state() -> tuple[object, ...]:

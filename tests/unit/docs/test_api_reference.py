@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from imagegen.models.images import ImageFailure
 from stacktools.template import ROOT, Template
 
 REFERENCE = ROOT / "docs" / "api.md"
@@ -25,3 +26,9 @@ def test_every_deployed_route_is_in_the_reference_and_nothing_else() -> None:
     local_only = {route for route in documented_routes() if route.split()[1].startswith("/_dev/")}
     local_pages = {"GET /", "GET /app/", "GET /docs"}  # the front end and the API reference, local only too
     assert deployed == documented_routes() - local_only - local_pages
+
+
+def test_the_failed_images_table_lists_every_error_code_and_nothing_else() -> None:
+    rows = re.findall(r"^  \| `([A-Z_]+)` \| ", REFERENCE.read_text(), flags=re.M)
+
+    assert rows == [code.value for code in ImageFailure]

@@ -9,7 +9,15 @@ from typing import Any
 
 import pytest
 
-from imagegen.models.images import Image, ImageMetadata, ImageStatus, ImageType, search_text
+from imagegen.models.images import (
+    Failure,
+    Image,
+    ImageFailure,
+    ImageMetadata,
+    ImageStatus,
+    ImageType,
+    search_text,
+)
 from imagegen.services.image_records import ImageQuery, ImageRecords
 from imagegen.services.unit_of_work import Refused, Transactions, UnitOfWork, Write
 from tests.fakes import InMemoryTransactions
@@ -18,6 +26,8 @@ from tests.fakes.images import InMemoryImages
 AT = "2026-12-04T12:00:00.000Z"
 LATER = "2026-12-04T12:05:00.000Z"
 METADATA = ImageMetadata(width=64, height=48, format="PNG", content_type="image/png", size=1234)
+NEVER_ARRIVED = Failure(ImageFailure.NEVER_ARRIVED, "The upload never arrived.")
+BROKEN = Failure(ImageFailure.STORAGE_FAILED, "The image could not be made or stored.")
 
 
 @dataclass
@@ -101,7 +111,7 @@ def test_each_step_goes_only_from_the_state_it_expects(kept: Kept) -> None:
         records.set_object_key("ada", "IMG1", "images/ada/IMG1.webp", "turns/ada/IMG1.json", LATER),
         records.complete("ada", "IMG1", METADATA, LATER, ImageStatus.PROCESSING),
         records.complete("ada", "IMG1", METADATA, LATER, ImageStatus.PROCESSING),
-        kept.commit(records.fail_write("ada", "IMG1", "late", LATER, ImageStatus.PROCESSING)),
+        kept.commit(records.fail_write("ada", "IMG1", BROKEN, LATER, ImageStatus.PROCESSING)),
         records.move("ada", "NOPE", ImageStatus.PENDING, ImageStatus.PROCESSING, LATER),
         records.complete("ada", "NOPE", METADATA, LATER, ImageStatus.PENDING),
     ]
@@ -123,22 +133,21 @@ def test_an_image_fails_once_and_from_its_state_only(kept: Kept) -> None:
     records = kept.records
 
     outcomes = [
-        kept.commit(records.fail_write("ada", "IMG1", "too soon", LATER, ImageStatus.PROCESSING)),
-        kept.commit(
-            records.fail_write("ada", "IMG1", "The upload never arrived.", LATER, ImageStatus.PENDING)
-        ),
-        kept.commit(records.fail_write("ada", "IMG1", "again", LATER, ImageStatus.PENDING)),
+        kept.commit(records.fail_write("ada", "IMG1", BROKEN, LATER, ImageStatus.PROCESSING)),
+        kept.commit(records.fail_write("ada", "IMG1", NEVER_ARRIVED, LATER, ImageStatus.PENDING)),
+        kept.commit(records.fail_write("ada", "IMG1", BROKEN, LATER, ImageStatus.PENDING)),
         records.set_thumbnail("ada", "IMG1", "thumbnails/ada/IMG1/512.webp", LATER),
         records.move("ada", "IMG1", ImageStatus.PENDING, ImageStatus.PROCESSING, LATER),
-        kept.commit(records.fail_write("ada", "NOPE", "gone", LATER, ImageStatus.PENDING)),
+        kept.commit(records.fail_write("ada", "NOPE", BROKEN, LATER, ImageStatus.PENDING)),
     ]
 
     assert outcomes == [False, True, False, False, False, False]
     failed = records.get("ada", "IMG1")
     assert failed is not None
-    assert (failed.status, failed.error, failed.thumbnail_key) == (
+    assert (failed.status, failed.error, failed.error_code, failed.thumbnail_key) == (
         ImageStatus.FAILED,
         "The upload never arrived.",
+        ImageFailure.NEVER_ARRIVED,
         None,
     )
 
@@ -167,7 +176,7 @@ def test_unfinished_images_are_listed_oldest_first_until_they_finish(kept: Kept)
     )
     records = kept.records
     assert records.move("ada", "IMG3", ImageStatus.PENDING, ImageStatus.PROCESSING, LATER)
-    assert kept.commit(records.fail_write("ada", "IMG5", "failed", LATER, ImageStatus.PENDING))
+    assert kept.commit(records.fail_write("ada", "IMG5", BROKEN, LATER, ImageStatus.PENDING))
 
     pending = list(records.unfinished_before(ImageStatus.PENDING, "2026-12-04T12:00:04.000Z"))
     processing = list(records.unfinished_before(ImageStatus.PROCESSING, "9999"))
@@ -192,7 +201,7 @@ def test_an_image_being_deleted_reads_as_gone_and_refuses_every_step_but_its_rem
         records.move("ada", "IMG1", ImageStatus.PROCESSING, ImageStatus.PENDING, LATER),
         records.set_object_key("ada", "IMG1", "images/ada/IMG1.png", "turns/ada/IMG1.json", LATER),
         records.set_thumbnail("ada", "IMG1", "thumbnails/ada/IMG1/512.webp", LATER),
-        kept.commit(records.fail_write("ada", "IMG1", "late", LATER, ImageStatus.PROCESSING)),
+        kept.commit(records.fail_write("ada", "IMG1", BROKEN, LATER, ImageStatus.PROCESSING)),
         kept.commit(records.start_thread_write("ada", "IMG1")),
         kept.commit(records.create_write(made("IMG1"))),
         list(records.unfinished_before(ImageStatus.PROCESSING, "9999")),  # the index still holds it

@@ -241,7 +241,7 @@ def test_a_job_that_cannot_be_queued_is_failed_and_refunded_before_answering(
         generation.generate(caller, ask())
 
     (image,) = services.image_records.list_page(caller.user_id, 10, None)[0]
-    assert (image.status, image.error) == (ImageStatus.FAILED, QUEUE_FAILED)
+    assert (image.status, image.failure) == (ImageStatus.FAILED, QUEUE_FAILED)
     assert services.coins.balance(caller.user_id) == 1000 == ledger_sum(caller.user_id)
 
 

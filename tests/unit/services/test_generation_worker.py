@@ -16,7 +16,14 @@ from imagegen.composition import Composition
 from imagegen.errors import StorageUnavailable
 from imagegen.models.auth import Caller
 from imagegen.models.catalog import CatalogInvalid, ModelCatalog
-from imagegen.models.images import GenerateRequest, GenerationJob, Image, ImageStatus, JobOutcome
+from imagegen.models.images import (
+    GenerateRequest,
+    GenerationJob,
+    Image,
+    ImageFailure,
+    ImageStatus,
+    JobOutcome,
+)
 from imagegen.models.keys import turn_key
 from imagegen.models.turns import ModelTurn
 from imagegen.services.generation_worker import (
@@ -184,7 +191,10 @@ def test_a_source_deleted_after_the_request_fails_and_refunds(
 
     assert services.generation_worker.process(job(edit), receive_count=1) is JobOutcome.FAILED
 
-    assert (record(services, edit).status, record(services, edit).error) == (ImageStatus.FAILED, SOURCE_GONE)
+    assert (record(services, edit).status, record(services, edit).failure) == (
+        ImageStatus.FAILED,
+        SOURCE_GONE,
+    )
     assert services.coins.balance(caller.user_id) == 950 == ledger_sum(caller.user_id)  # the upload's 50
     assert gemini.calls == 0
 
@@ -198,7 +208,7 @@ def test_a_reference_deleted_after_the_request_fails_and_refunds(
 
     assert services.generation_worker.process(job(image), receive_count=1) is JobOutcome.FAILED
 
-    assert record(services, image).error == REFERENCE_GONE
+    assert record(services, image).failure == REFERENCE_GONE
     assert services.coins.balance(caller.user_id) == 950
     assert gemini.calls == 0
 
@@ -220,11 +230,11 @@ def test_a_model_google_shut_down_fails_refunds_and_is_reported(
     assert worker.process(job(image), receive_count=1) is JobOutcome.FAILED
     assert worker.process(job(image), receive_count=2) is JobOutcome.SKIPPED
 
-    assert (record(services, image).status, record(services, image).error) == (
+    assert (record(services, image).status, record(services, image).failure) == (
         ImageStatus.FAILED,
         MODEL_RETIRED,
     )
-    assert "no longer available" in MODEL_RETIRED
+    assert "no longer available" in MODEL_RETIRED.message
     assert retired == ["fast"]
     assert services.coins.balance(caller.user_id) == 1000 == ledger_sum(caller.user_id)
     assert gemini.calls == 1  # a 404 is not retried
@@ -244,7 +254,7 @@ def test_a_model_taken_out_of_the_catalog_fails_and_refunds(
 
     assert worker.process(job(image), receive_count=1) is JobOutcome.FAILED
 
-    assert record(services, image).error == MODEL_RETIRED
+    assert record(services, image).failure == MODEL_RETIRED
     assert (retired, gemini.calls) == ([], 0)
     assert services.coins.balance(caller.user_id) == 1000
 
@@ -259,6 +269,7 @@ def test_a_refused_prompt_fails_and_refunds(
     assert failed.status is ImageStatus.FAILED
     assert failed.error is not None
     assert "PROHIBITED_CONTENT" in failed.error
+    assert failed.error_code is ImageFailure.MODEL_REFUSED
     assert services.coins.balance(caller.user_id) == 1000 == ledger_sum(caller.user_id)
 
 
@@ -283,7 +294,7 @@ def test_the_last_delivery_fails_and_refunds_exactly_once(
 
     assert services.generation_worker.process(job(image), receive_count=last) is JobOutcome.FAILED
     assert services.generation_worker.process(job(image), receive_count=last) is JobOutcome.SKIPPED
-    assert (record(services, image).status, record(services, image).error) == (
+    assert (record(services, image).status, record(services, image).failure) == (
         ImageStatus.FAILED,
         MODEL_UNAVAILABLE,
     )
@@ -363,7 +374,7 @@ def test_an_unforeseen_error_hands_the_image_back_and_the_last_delivery_refunds(
 
     with pytest.raises(TypeError):  # the job fails loudly: it goes to the DLQ, and the alarm rings
         worker.process(job(image), receive_count=services.settings.generation.max_receives)
-    assert (record(services, image).status, record(services, image).error) == (
+    assert (record(services, image).status, record(services, image).failure) == (
         ImageStatus.FAILED,
         STORAGE_FAILED,
     )
@@ -393,7 +404,7 @@ def test_what_cannot_be_stored_is_retried_then_refunded_leaving_nothing(
     last = services.settings.generation.max_receives
     assert services.generation_worker.process(job(image), receive_count=last) is JobOutcome.FAILED
 
-    assert record(services, image).error == STORAGE_FAILED
+    assert record(services, image).failure == STORAGE_FAILED
     assert services.aws.s3.list_objects_v2(Bucket=services.settings.images.bucket).get("KeyCount") == 0
     assert services.coins.balance(caller.user_id) == 1000 == ledger_sum(caller.user_id)
 

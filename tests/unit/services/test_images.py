@@ -22,6 +22,7 @@ from imagegen.models.keys import thumbnail_key
 from imagegen.repositories.callers import CallerRecord, CallerRepository
 from imagegen.services.image_model import ImageRequest, ModelReply
 from imagegen.services.pipeline import Outcome
+from imagegen.services.sweeper import UPLOAD_NEVER_ARRIVED
 from standins.gemini import LocalGemini
 from tests import images
 from tests.unit.conftest import MakeWorker
@@ -217,7 +218,9 @@ def test_stats_follow_creation_refunds_and_deletes(
     services: Composition, caller: Caller, ledger_sum: Callable[[str], int]
 ) -> None:
     kept, gone = uploaded(services, caller, arrived=False), uploaded(services, caller)
-    services.images.fail(services.images.get(caller, kept), "broken", expected=ImageStatus.PENDING)
+    services.images.fail(
+        services.images.get(caller, kept), UPLOAD_NEVER_ARRIVED, expected=ImageStatus.PENDING
+    )
     services.images.delete(caller, gone)
 
     record = account(services, caller.user_id)

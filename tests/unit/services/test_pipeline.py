@@ -14,7 +14,9 @@ from imagegen.metrics import Metric
 from imagegen.models.auth import Caller
 from imagegen.models.images import GenerateRequest, Image, ImageStatus, UploadRequest
 from imagegen.models.keys import incoming_key, thumbnail_key, turn_key
+from imagegen.services.generation_worker import STORAGE_FAILED
 from imagegen.services.pipeline import Outcome, parse_incoming_key, parse_object_key
+from imagegen.services.sweeper import UPLOAD_NEVER_ARRIVED
 from tests import images
 from tests.conftest import CountedMetrics
 
@@ -177,7 +179,7 @@ def test_a_late_upload_after_the_image_failed_is_removed_and_refunds_nothing_mor
     services: Composition, caller: Caller, ledger_sum: LedgerSum
 ) -> None:
     image = uploaded(services, caller, images.jpeg())
-    services.images.fail(image, "The upload never arrived.", expected=ImageStatus.PENDING)
+    services.images.fail(image, UPLOAD_NEVER_ARRIVED, expected=ImageStatus.PENDING)
     arrive(services, image, images.jpeg(), "image/jpeg")
 
     assert services.pipeline.measure(arrival(image)) is Outcome.IGNORED
@@ -229,7 +231,7 @@ def test_no_thumbnail_is_kept_for_an_image_that_failed_meanwhile(
     write = services.storage.write
 
     def write_after_the_image_failed(key: str, data: bytes, content_type: str) -> None:
-        services.images.fail(image, "meanwhile", expected=ImageStatus.PROCESSING)
+        services.images.fail(image, STORAGE_FAILED, expected=ImageStatus.PROCESSING)
         write(key, data, content_type)
 
     monkeypatch.setattr(services.storage, "write", write_after_the_image_failed)
@@ -243,7 +245,7 @@ def test_failing_removes_a_thumbnail_written_before(services: Composition, calle
     image = generated_bytes(services, caller, images.png())
     assert services.pipeline.thumbnail(image.object_key) is Outcome.THUMBNAILED
 
-    assert services.images.fail(image, "the model's reply was refused", expected=ImageStatus.PROCESSING)
+    assert services.images.fail(image, STORAGE_FAILED, expected=ImageStatus.PROCESSING)
     assert not exists(services, thumbnail_key(image.user_id, image.image_id))
     assert not exists(services, image.object_key)
 

@@ -36,7 +36,7 @@ def test_uploads_past_their_deadline_are_failed_and_refunded_once(
         assert status_of(services, caller, image_id) is ImageStatus.FAILED
         image = services.image_records.get(caller.user_id, image_id)
         assert image is not None
-        assert image.error == UPLOAD_NEVER_ARRIVED
+        assert image.failure == UPLOAD_NEVER_ARRIVED
     assert services.coins.balance(caller.user_id) == 1000 == ledger_sum(caller.user_id)
 
 

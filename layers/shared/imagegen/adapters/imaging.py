@@ -48,6 +48,7 @@ from PIL import (
 
 from imagegen.models import formats
 from imagegen.models.formats import ImageFormat
+from imagegen.models.images import ImageFailure
 from imagegen.services.image_processing import (
     MODEL_INPUT_SIZE,
     EncodedImage,
@@ -182,7 +183,10 @@ def _shrunk(data: bytes, max_side: int, max_pixels: int) -> tuple[pyvips.Image, 
         )
         loader = shrunk.get("vips-loader") if shrunk.get_typeof("vips-loader") else ""
         if not loader.startswith(f"{image_format.name.lower()}load"):
-            raise ImageRejected(f"The file starts like a {image_format.label} image but is not one.")
+            raise ImageRejected(
+                f"The file starts like a {image_format.label} image but is not one.",
+                ImageFailure.NOT_AN_IMAGE,
+            )
         if shrunk.interpretation != "srgb" or shrunk.format != "uchar":
             # Grey, 16-bit (scaled, not clipped) and CMYK become what WebP and JPEG store.
             shrunk = shrunk.colourspace("srgb").cast("uchar")
@@ -195,7 +199,9 @@ def _decoding(image_format: ImageFormat) -> Iterator[None]:
     try:
         yield
     except pyvips.Error as error:
-        raise ImageRejected(f"The {image_format.label} image is damaged or incomplete.") from error
+        raise ImageRejected(
+            f"The {image_format.label} image is damaged or incomplete.", ImageFailure.IMAGE_DAMAGED
+        ) from error
 
 
 @contextmanager
@@ -203,26 +209,32 @@ def _opened(data: bytes, max_pixels: int) -> Iterator[tuple[ImageFile.ImageFile,
     """The image with only its header read, once its format and pixel count are known to be acceptable."""
     image_format = formats.sniff(data[:16])
     if image_format is None:
-        raise ImageRejected(f"The file is not a {_ACCEPTED_LABELS} image.")
+        raise ImageRejected(f"The file is not a {_ACCEPTED_LABELS} image.", ImageFailure.NOT_AN_IMAGE)
     label = image_format.label
     budget = _pixel_budget(max_pixels)
     if image_format.name == "WEBP":
         # libwebp allocates the whole canvas as soon as the file is opened: check its size first.
         canvas = _webp_canvas_size(data[:30])
         if canvas is None:
-            raise ImageRejected(f"The {label} image is damaged or incomplete.")
+            raise ImageRejected(f"The {label} image is damaged or incomplete.", ImageFailure.IMAGE_DAMAGED)
         _check_pixels(canvas, budget)
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
             image = _OPENERS[image_format.name](io.BytesIO(data))
         except _BOMB as error:  # Pillow's check inside a plugin (a GIF frame larger than its screen)
-            raise ImageRejected(f"The {label} image is too large to process.") from error
+            raise ImageRejected(
+                f"The {label} image is too large to process.", ImageFailure.TOO_MANY_PIXELS
+            ) from error
         except _MALFORMED as error:
-            raise ImageRejected(f"The {label} image is damaged or incomplete.") from error
+            raise ImageRejected(
+                f"The {label} image is damaged or incomplete.", ImageFailure.IMAGE_DAMAGED
+            ) from error
         with image:
             if image.format not in (image_format.name, _ALSO_CALLED.get(image_format.name)):
-                raise ImageRejected(f"The file starts like a {label} image but is not one.")
+                raise ImageRejected(
+                    f"The file starts like a {label} image but is not one.", ImageFailure.NOT_AN_IMAGE
+                )
             _check_pixels(image.size, budget)
             yield image, image_format
 
@@ -237,10 +249,11 @@ def _pixel_budget(max_pixels: int) -> int:
 def _check_pixels(size: tuple[int, int], budget: int) -> None:
     width, height = size
     if width < 1 or height < 1:
-        raise ImageRejected(f"The image has no pixels ({width}x{height}).")
+        raise ImageRejected(f"The image has no pixels ({width}x{height}).", ImageFailure.IMAGE_DAMAGED)
     if width * height > budget:
         raise ImageRejected(
-            f"The image is {width}x{height}, {width * height:,} pixels: more than the {budget:,} accepted."
+            f"The image is {width}x{height}, {width * height:,} pixels: more than the {budget:,} accepted.",
+            ImageFailure.TOO_MANY_PIXELS,
         )
 
 
@@ -264,9 +277,13 @@ def _frame_count(image: ImageFile.ImageFile, image_format: ImageFormat) -> int:
         # Counting GIF frames walks their headers without decoding them.
         return int(getattr(image, "n_frames", 1))
     except _BOMB as error:
-        raise ImageRejected(f"The {image_format.label} image is too large to process.") from error
+        raise ImageRejected(
+            f"The {image_format.label} image is too large to process.", ImageFailure.TOO_MANY_PIXELS
+        ) from error
     except _MALFORMED as error:
-        raise ImageRejected(f"The {image_format.label} image is damaged or incomplete.") from error
+        raise ImageRejected(
+            f"The {image_format.label} image is damaged or incomplete.", ImageFailure.IMAGE_DAMAGED
+        ) from error
 
 
 def _decode_first_frame(image: ImageFile.ImageFile, image_format: ImageFormat) -> None:
@@ -277,9 +294,13 @@ def _decode_first_frame(image: ImageFile.ImageFile, image_format: ImageFormat) -
     try:
         image.load()
     except _BOMB as error:
-        raise ImageRejected(f"The {image_format.label} image is too large to process.") from error
+        raise ImageRejected(
+            f"The {image_format.label} image is too large to process.", ImageFailure.TOO_MANY_PIXELS
+        ) from error
     except _MALFORMED as error:
-        raise ImageRejected(f"The {image_format.label} image is damaged or incomplete.") from error
+        raise ImageRejected(
+            f"The {image_format.label} image is damaged or incomplete.", ImageFailure.IMAGE_DAMAGED
+        ) from error
 
 
 def _orientation(image: Image.Image) -> int:

@@ -51,6 +51,7 @@ class ImageViews:
             coins_used=image.coins_used,
             coins_refunded=image.coins_refunded,
             error=image.error,
+            error_code=image.error_code,
             model=image.model,
             image_size=image.image_size,
             aspect_ratio=image.aspect_ratio,

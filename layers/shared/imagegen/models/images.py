@@ -1,5 +1,6 @@
-"""Images: the stored record, its API view, and the upload request."""
+"""Images: the stored record, its API view, why one failed, and the upload request."""
 
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated
 
@@ -56,6 +57,53 @@ class ImageStatus(StrEnum):
         return self in (ImageStatus.COMPLETED, ImageStatus.FAILED)
 
 
+class ImageFailure(StrEnum):
+    """Why an image FAILED, as a stable code (its ``errorCode``) beside the English ``error`` a person
+    reads: what a client translates by. One per reason the service gives; a code's meaning never
+    changes, and new ones may come (docs/api.md lists them)."""
+
+    NOT_AN_IMAGE = "NOT_AN_IMAGE"
+    """Not a JPEG, PNG, WebP or GIF image, or it starts like one and is not."""
+    IMAGE_DAMAGED = "IMAGE_DAMAGED"
+    """Damaged, incomplete, or without pixels."""
+    TOO_MANY_PIXELS = "TOO_MANY_PIXELS"
+    """More pixels than the service processes."""
+    FILE_TOO_LARGE = "FILE_TOO_LARGE"
+    """More bytes than its upload declared."""
+    WRONG_TYPE = "WRONG_TYPE"
+    """Sent as, or being, another type than its upload declared."""
+    NEVER_ARRIVED = "NEVER_ARRIVED"
+    """The upload's file never arrived, or was gone when it was to be checked."""
+    GENERATION_TIMED_OUT = "GENERATION_TIMED_OUT"
+    """Not made within the generation deadline (the sweeper's)."""
+    MODEL_REFUSED = "MODEL_REFUSED"
+    """The model declined the prompt."""
+    MODEL_FAILED = "MODEL_FAILED"
+    """The model answered with an error, or without a usable image."""
+    MODEL_UNAVAILABLE = "MODEL_UNAVAILABLE"
+    """The model stayed unavailable through every retry."""
+    MODEL_RETIRED = "MODEL_RETIRED"
+    """The model is no longer available."""
+    SOURCE_GONE = "SOURCE_GONE"
+    """The image to edit is gone (or no longer finished)."""
+    REFERENCE_GONE = "REFERENCE_GONE"
+    """A reference image is gone (or no longer finished)."""
+    INPUT_UNREADABLE = "INPUT_UNREADABLE"
+    """An input image could not be read."""
+    STORAGE_FAILED = "STORAGE_FAILED"
+    """It could not be made or stored: the service failed through every retry."""
+    QUEUE_FAILED = "QUEUE_FAILED"
+    """Its generation could not be queued."""
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """Why an image failed: the stable ``code`` and the ``message`` a person reads (in English)."""
+
+    code: ImageFailure
+    message: str
+
+
 def created_counters(image_type: ImageType, cost: int) -> dict[str, int]:
     """What a new image adds to its owner's stats."""
     return {"images": 1, image_type.value.lower(): 1, "coinsSpent": cost}
@@ -95,6 +143,8 @@ class Image(CamelModel):
     metadata: ImageMetadata | None = None
     coins_used: int
     error: str | None = None
+    error_code: ImageFailure | None = None
+    """Why it failed, as a code; None on images that failed before codes were kept (none is guessed)."""
     model: str | None = None
     """The catalog id of the model that made it (generated images only)."""
     image_size: str | None = None
@@ -116,6 +166,14 @@ class Image(CamelModel):
     def thread(self) -> str:
         """The id of the edit thread the image belongs to."""
         return self.thread_id or self.image_id
+
+    @property
+    def failure(self) -> Failure | None:
+        """Why it failed, as a code and in words; None unless it failed with a code (older failures
+        kept their words alone)."""
+        if self.error_code is None or self.error is None:
+            return None
+        return Failure(self.error_code, self.error)
 
     @property
     def coins_refunded(self) -> int:
@@ -140,6 +198,10 @@ class ImageView(CamelModel):
     coins_used: int
     coins_refunded: int = 0
     error: str | None
+    error_code: ImageFailure | None = Field(
+        description="why a FAILED image failed, as a stable code beside `error` (null otherwise, and on"
+        " images that failed before codes were kept)"
+    )
     model: str | None
     image_size: str | None
     aspect_ratio: str | None

@@ -13,7 +13,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from imagegen.models.images import Image, ImageMetadata, ImageStatus, ImageType, RecentPrompt, search_text
+from imagegen.models.images import (
+    Failure,
+    Image,
+    ImageMetadata,
+    ImageStatus,
+    ImageType,
+    RecentPrompt,
+    search_text,
+)
 from imagegen.repositories.dynamo import (
     batch_get,
     from_item,
@@ -267,8 +275,11 @@ class ImageRepository:
             },
         )
 
-    def fail_write(self, user_id: str, image_id: str, error: str, at: str, expected: ImageStatus) -> Write:
-        """The write moving ``expected`` -> FAILED with ``error`` (refused in any other state)."""
+    def fail_write(
+        self, user_id: str, image_id: str, failure: Failure, at: str, expected: ImageStatus
+    ) -> Write:
+        """The write moving ``expected`` -> FAILED with ``failure``'s message and code (refused in any other
+        state)."""
         return Write(
             "image failure",
             {
@@ -276,14 +287,16 @@ class ImageRepository:
                     "TableName": self._table,
                     "Key": self._key(user_id, image_id),
                     "UpdateExpression": (
-                        "SET #status = :failed, #error = :error, updatedAt = :at REMOVE unfinished"
+                        "SET #status = :failed, #error = :error, errorCode = :code, updatedAt = :at"
+                        " REMOVE unfinished"
                     ),
                     "ConditionExpression": f"#status = :expected AND {_NOT_DELETING}",
                     "ExpressionAttributeNames": {"#status": "status", "#error": "error"},
                     "ExpressionAttributeValues": to_values(
                         {
                             ":failed": ImageStatus.FAILED.value,
-                            ":error": error,
+                            ":error": failure.message,
+                            ":code": failure.code.value,
                             ":at": at,
                             ":expected": expected.value,
                         }

@@ -27,9 +27,11 @@ from imagegen.models.catalog import (
 )
 from imagegen.models.coins import LedgerReason
 from imagegen.models.images import (
+    Failure,
     GenerateRequest,
     GenerationJob,
     Image,
+    ImageFailure,
     ImageStatus,
     ImageType,
     UpscaleRequest,
@@ -59,7 +61,9 @@ class JobQueue(Protocol):
         ...
 
 
-QUEUE_FAILED = "The generation could not be queued; your coins were refunded."
+QUEUE_FAILED = Failure(
+    ImageFailure.QUEUE_FAILED, "The generation could not be queued; your coins were refunded."
+)
 # What an upscale asks of the model: the picture again, larger, and nothing else.
 UPSCALE_PROMPT = (
     "Render this exact image again at a higher resolution: the same picture, composition, colours and "

@@ -28,7 +28,7 @@ from pydantic import ValidationError
 from imagegen.errors import StorageUnavailable
 from imagegen.ids import now_iso
 from imagegen.models.catalog import DEFAULT_ASPECT_RATIO, DEFAULT_IMAGE_SIZE, ModelCatalog, ModelSpec
-from imagegen.models.images import GenerationJob, Image, ImageStatus, JobOutcome
+from imagegen.models.images import Failure, GenerationJob, Image, ImageFailure, ImageStatus, JobOutcome
 from imagegen.models.keys import object_key, turn_key
 from imagegen.models.turns import ModelTurn, TurnPart
 from imagegen.services.image_model import (
@@ -50,18 +50,30 @@ if TYPE_CHECKING:
     from imagegen.services.images import ImageService
     from imagegen.services.object_store import ObjectStore
 
-MODEL_UNAVAILABLE = "The image model stayed unavailable; your coins were refunded."
-STORAGE_FAILED = "The image could not be made or stored; your coins were refunded."
-MODEL_RETIRED = "This model is no longer available; your coins were refunded."
-SOURCE_GONE = "The image to edit is gone; your coins were refunded."
-REFERENCE_GONE = "A reference image is gone; your coins were refunded."
-INPUT_UNREADABLE = "An input image could not be read; your coins were refunded."
+MODEL_UNAVAILABLE = Failure(
+    ImageFailure.MODEL_UNAVAILABLE, "The image model stayed unavailable; your coins were refunded."
+)
+STORAGE_FAILED = Failure(
+    ImageFailure.STORAGE_FAILED, "The image could not be made or stored; your coins were refunded."
+)
+MODEL_RETIRED = Failure(
+    ImageFailure.MODEL_RETIRED, "This model is no longer available; your coins were refunded."
+)
+SOURCE_GONE = Failure(ImageFailure.SOURCE_GONE, "The image to edit is gone; your coins were refunded.")
+REFERENCE_GONE = Failure(ImageFailure.REFERENCE_GONE, "A reference image is gone; your coins were refunded.")
+INPUT_UNREADABLE = Failure(
+    ImageFailure.INPUT_UNREADABLE, "An input image could not be read; your coins were refunded."
+)
 
 _log = logging.getLogger(__name__)
 
 
 class _InputsGone(Exception):
-    """An image the request needs is no longer there (or no longer finished); ``str()`` is for people."""
+    """An image the request needs is no longer there (or no longer finished): ``failure`` says which."""
+
+    def __init__(self, failure: Failure) -> None:
+        super().__init__(failure.message)
+        self.failure = failure
 
 
 class GenerationWorker:
@@ -125,10 +137,17 @@ class GenerationWorker:
             return JobOutcome.FAILED
         except GenerationFailed as failed:
             _log.error("the image model failed image %s: %s", image.image_id, failed.detail)
-            self._images.fail(image, str(failed), expected=ImageStatus.PROCESSING)
+            self._images.fail(
+                image, Failure(ImageFailure.MODEL_FAILED, str(failed)), expected=ImageStatus.PROCESSING
+            )
             return JobOutcome.FAILED
-        except (GenerationRefused, _InputsGone) as error:
-            self._images.fail(image, str(error), expected=ImageStatus.PROCESSING)
+        except GenerationRefused as refused:
+            self._images.fail(
+                image, Failure(ImageFailure.MODEL_REFUSED, str(refused)), expected=ImageStatus.PROCESSING
+            )
+            return JobOutcome.FAILED
+        except _InputsGone as gone:
+            self._images.fail(image, gone.failure, expected=ImageStatus.PROCESSING)
             return JobOutcome.FAILED
         except GenerationUnavailable:
             return self._retry_or_fail(image, receive_count, MODEL_UNAVAILABLE)
@@ -166,14 +185,14 @@ class GenerationWorker:
             image_size=image.image_size or DEFAULT_IMAGE_SIZE,
         )
 
-    def _finished(self, user_id: str, image_ids: Sequence[str], gone: str) -> list[Image]:
+    def _finished(self, user_id: str, image_ids: Sequence[str], gone: Failure) -> list[Image]:
         """The user's completed images ``image_ids``, in order; ``_InputsGone(gone)`` if one is not."""
         finished, unfinished = self._images.completed(user_id, image_ids)
         if unfinished:
             raise _InputsGone(gone)
         return finished
 
-    def _input(self, image: Image, side: int, gone: str) -> InlineImage:
+    def _input(self, image: Image, side: int, gone: Failure) -> InlineImage:
         """``image`` as the model is given it: read from S3, upright, at most ``side`` pixels."""
         data = self._storage.read_if_exists(image.object_key)
         if data is None:  # deleted since it was read
@@ -226,10 +245,10 @@ class GenerationWorker:
             return self._retry_or_fail(stored, receive_count, STORAGE_FAILED)
         return JobOutcome.STORED
 
-    def _retry_or_fail(self, image: Image, receive_count: int, error: str) -> JobOutcome:
-        """Hand ``image`` back for the next delivery, or on the last one fail it with ``error`` (refunded)."""
+    def _retry_or_fail(self, image: Image, receive_count: int, failure: Failure) -> JobOutcome:
+        """Hand ``image`` back for the next delivery, or on the last one fail it with ``failure``."""
         if receive_count >= self._max_receives:
-            self._images.fail(image, error, expected=ImageStatus.PROCESSING)
+            self._images.fail(image, failure, expected=ImageStatus.PROCESSING)
             return JobOutcome.FAILED
         # Hand the image back so the next delivery may take it again.
         self._records.move(

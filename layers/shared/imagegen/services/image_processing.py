@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final, Protocol
 
+from imagegen.models.images import Failure, ImageFailure
+
 # What the image model is given of an input image: Gemini reads an image at a fixed token
 # budget (1120 tokens at its high media resolution), so more pixels than this only make the
 # request bigger (Google refuses requests over 20 MB) and slower to send. With many inputs each
@@ -18,7 +20,12 @@ MANY_INPUTS: Final = 5
 
 
 class ImageRejected(Exception):
-    """The data is not an image we accept; the message says why, in words for the person who sent it."""
+    """The data is not an image we accept; the message says why, in words for the person who sent it,
+    and ``failure`` as a stable code (``NOT_AN_IMAGE``, ``IMAGE_DAMAGED``, ``TOO_MANY_PIXELS``)."""
+
+    def __init__(self, message: str, failure: ImageFailure) -> None:
+        super().__init__(message)
+        self.failure = Failure(failure, message)
 
 
 @dataclass(frozen=True)

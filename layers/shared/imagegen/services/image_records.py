@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from imagegen.models.images import search_text
 
 if TYPE_CHECKING:
-    from imagegen.models.images import Image, ImageMetadata, ImageStatus, ImageType, RecentPrompt
+    from imagegen.models.images import Failure, Image, ImageMetadata, ImageStatus, ImageType, RecentPrompt
     from imagegen.services.unit_of_work import Write
 
 
@@ -96,9 +96,12 @@ class ImageRecords(Protocol):
         in a thread stays in it); refused if the image is gone or being deleted."""
         ...
 
-    def fail_write(self, user_id: str, image_id: str, error: str, at: str, expected: ImageStatus) -> Write:
-        """The write moving the image from ``expected`` to FAILED with ``error``, so it is no longer
-        unfinished; refused if it is in any other state, gone, or being deleted."""
+    def fail_write(
+        self, user_id: str, image_id: str, failure: Failure, at: str, expected: ImageStatus
+    ) -> Write:
+        """The write moving the image from ``expected`` to FAILED with ``failure`` (its message as the
+        ``error``, its code as the ``errorCode``), so it is no longer unfinished; refused if it is in any
+        other state, gone, or being deleted."""
         ...
 
     def delete_write(self, user_id: str, image_id: str) -> Write:

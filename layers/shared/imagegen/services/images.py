@@ -11,6 +11,7 @@ from imagegen.ids import now_iso
 from imagegen.metrics import Metric
 from imagegen.models.coins import LedgerReason
 from imagegen.models.images import (
+    Failure,
     Image,
     ImageMetadata,
     ImageStatus,
@@ -238,15 +239,16 @@ class ImageService:
         self._count(COMPLETED[image.type])
         return True
 
-    def fail(self, image: Image, error: str, expected: ImageStatus) -> bool:
-        """Move ``image`` from ``expected`` to FAILED with ``error``, refund its coins, and remove its files.
+    def fail(self, image: Image, failure: Failure, expected: ImageStatus) -> bool:
+        """Move ``image`` from ``expected`` to FAILED with ``failure`` (why, as a code and in words), refund
+        its coins, and remove its files.
 
         The status change and the refund are one transaction conditional on ``expected``, so
         however many events, retries or sweeps try, the coins come back exactly once.
         Returns False if the image had already left ``expected`` (nothing changed).
         """
-        failure = UnitOfWork(self._transactions).with_write(
-            self._records.fail_write(image.user_id, image.image_id, error, now_iso(), expected),
+        unit = UnitOfWork(self._transactions).with_write(
+            self._records.fail_write(image.user_id, image.image_id, failure, now_iso(), expected),
             ImageChanged,
         )
         try:
@@ -255,11 +257,11 @@ class ImageService:
                     image.user_id,
                     image.coins_used,
                     image.image_id,
-                    unit=failure,
+                    unit=unit,
                     counters={"coinsSpent": -image.coins_used},
                 )
             else:
-                failure.commit()
+                unit.commit()
         except ImageChanged:
             return False
         self._count(FAILED[image.type])

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 from imagegen.ids import now_iso
 from imagegen.models import formats
-from imagegen.models.images import Image, ImageMetadata, ImageStatus, ImageType
+from imagegen.models.images import Failure, Image, ImageFailure, ImageMetadata, ImageStatus, ImageType
 from imagegen.models.keys import thumbnail_key
 from imagegen.services.image_processing import ImageProcessing, ImageRejected
 
@@ -123,7 +123,7 @@ class ImagePipeline:
         if image.status not in _AWAITING_BYTES:
             return Outcome.IGNORED
         checked = self._check(image, key)
-        if isinstance(checked, str):
+        if isinstance(checked, Failure):
             self._images.fail(image, checked, expected=image.status)
             return Outcome.FAILED
         if self._images.complete(image, checked.metadata, expected=image.status):
@@ -140,7 +140,7 @@ class ImagePipeline:
             self._storage.delete(arrival.key)  # a late or second file for an image that has moved on
             return Outcome.IGNORED
         checked = self._check(image, arrival.key)
-        if isinstance(checked, str):
+        if isinstance(checked, Failure):
             if self._images.fail(image, checked, expected=ImageStatus.PENDING):  # removes the arrival too
                 return Outcome.FAILED
             self._storage.delete(arrival.key)  # another file of the upload settled it meanwhile
@@ -163,24 +163,33 @@ class ImagePipeline:
             return MAX_GENERATED_BYTES
         return min(image.declared_size or self._max_bytes, self._max_bytes)
 
-    def _check(self, image: Image, key: str) -> Checked | str:
+    def _check(self, image: Image, key: str) -> Checked | Failure:
         """The bytes at ``key`` and their metadata if they are what ``image`` awaits; else what is wrong."""
         limit = self._size_limit(image)
         fetched = self._storage.fetch(key, max_bytes=limit)
         if fetched is None:
-            return "The file never arrived."
+            return Failure(ImageFailure.NEVER_ARRIVED, "The file never arrived.")
         if fetched.data is None:
-            return f"The file is {fetched.size} bytes, more than the {limit} bytes declared."
+            return Failure(
+                ImageFailure.FILE_TOO_LARGE,
+                f"The file is {fetched.size} bytes, more than the {limit} bytes declared.",
+            )
         declared = image.declared_content_type
         if declared and fetched.content_type.lower() != declared:
             sent = fetched.content_type or "no type"
-            return f"The file was sent as {sent}, but its upload was asked for as {declared}."
+            return Failure(
+                ImageFailure.WRONG_TYPE,
+                f"The file was sent as {sent}, but its upload was asked for as {declared}.",
+            )
         try:
             info = self._imaging.inspect(fetched.data)
         except ImageRejected as rejected:
-            return str(rejected)
+            return rejected.failure
         if declared and info.content_type != declared:
-            return f"The file is a {info.format} image, but its upload was asked for as {declared}."
+            return Failure(
+                ImageFailure.WRONG_TYPE,
+                f"The file is a {info.format} image, but its upload was asked for as {declared}.",
+            )
         metadata = ImageMetadata(
             width=info.width,
             height=info.height,

@@ -6,14 +6,16 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from imagegen.ids import iso
-from imagegen.models.images import ImageStatus, ImageType
+from imagegen.models.images import Failure, ImageFailure, ImageStatus, ImageType
 
 if TYPE_CHECKING:
     from imagegen.services.image_records import ImageRecords
     from imagegen.services.images import ImageService
 
-UPLOAD_NEVER_ARRIVED = "The upload never arrived."
-GENERATION_NEVER_FINISHED = "The image could not be generated in time; your coins were refunded."
+UPLOAD_NEVER_ARRIVED = Failure(ImageFailure.NEVER_ARRIVED, "The upload never arrived.")
+GENERATION_NEVER_FINISHED = Failure(
+    ImageFailure.GENERATION_TIMED_OUT, "The image could not be generated in time; your coins were refunded."
+)
 
 
 class Sweeper:
@@ -42,9 +44,9 @@ class Sweeper:
                 image = self._records.get(user_id, image_id)
                 if image is None or image.created_at >= iso(now - self._deadlines[image.type]):
                     continue
-                error = (
+                failure = (
                     UPLOAD_NEVER_ARRIVED if image.type is ImageType.UPLOADED else GENERATION_NEVER_FINISHED
                 )
-                if self._images.fail(image, error, expected=status):
+                if self._images.fail(image, failure, expected=status):
                     swept += 1
         return swept
