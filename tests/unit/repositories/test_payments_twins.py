@@ -356,6 +356,11 @@ def provider(request: pytest.FixtureRequest) -> Provider:
     )
 
 
+# One expiry for every checkout a test opens: an order's checkout opened again is the same request
+# (Stripe refuses an idempotency key reused with other parameters), even across a second's boundary.
+EXPIRES_AT = int(time.time()) + 31 * 60
+
+
 def checkout(order_id: str) -> Checkout:
     back = f"http://127.0.0.1:3000/app/#order/{order_id}"
     return Checkout(
@@ -366,7 +371,7 @@ def checkout(order_id: str) -> Checkout:
         currency="usd",
         success_url=back,
         cancel_url=f"{back}/cancelled",
-        expires_at=int(time.time()) + 31 * 60,
+        expires_at=EXPIRES_AT,
     )
 
 
