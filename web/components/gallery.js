@@ -31,7 +31,7 @@ const PAGE_SIZE = 24;
 // pipeline telling it) would save at most this delay; a generation takes 10-60 s, so about 20 reads.
 const POLL_MS = 1500;
 const SEARCH_DELAY_MS = 300; // typing is searched once it pauses (Enter searches at once)
-const DELETING_AT_ONCE = 4; // deletions of a selection on their way together
+const AT_ONCE = 4; // a selection's reads or deletions on their way together
 
 /** The thread an image's tile stands for: its edit thread, or the image alone (an upload from before threads). */
 function threadOf(image) {
@@ -155,6 +155,10 @@ export const Gallery = {
     chosenTiles() {
       return this.tiles.filter((tile) => this.selected.has(tile.key));
     },
+    /** Whether the selection is being read, deleted or zipped: it stays as it is meanwhile. */
+    working() {
+      return ["reading", "deleting", "zipping"].includes(this.bulk);
+    },
     /** How long each kind of image takes, from the images the page knows: read once for every tile
      * being made, again only when an image changes. */
     expected() {
@@ -194,15 +198,18 @@ export const Gallery = {
       else this.opened = tile.head;
     },
     toggleSelected(tile) {
+      if (this.working) return;
       if (this.selected.has(tile.key)) this.selected.delete(tile.key);
       else this.selected.add(tile.key);
       this.bulk = "";
       this.bulkSaid = "";
     },
     selectAll() {
+      if (this.working) return;
       for (const tile of this.tiles) this.selected.add(tile.key);
     },
     clearSelection() {
+      if (this.working) return;
       this.selected.clear();
       this.bulk = "";
       this.bulkSaid = "";
@@ -213,7 +220,7 @@ export const Gallery = {
       this.bulk = "reading";
       this.bulkSaid = "";
       const threads = new Map(this.chosenTiles.map((tile) => [tile, []])); // in the gallery's order, however they answer
-      const failures = await eachAtMost([...threads.keys()], DELETING_AT_ONCE, async (tile) => {
+      const failures = await eachAtMost([...threads.keys()], AT_ONCE, async (tile) => {
         try {
           threads.set(tile, await versionsOf(tile.head.id));
         } catch (error) {
@@ -238,7 +245,7 @@ export const Gallery = {
       const chosen = this.chosen;
       this.bulk = "deleting";
       const cancelled = chosen.some((image) => image.type === "UPLOADED" && image.status === "PENDING");
-      const failures = await eachAtMost(chosen, DELETING_AT_ONCE, async (image) => {
+      const failures = await eachAtMost(chosen, AT_ONCE, async (image) => {
         try {
           await state.api.deleteImage(image.id);
         } catch (error) {
@@ -272,6 +279,12 @@ export const Gallery = {
       } finally {
         this.bulk = "";
       }
+    },
+    /** The listing read again from the top (other filters, a new search): what was selected is no
+     * longer shown, and no longer selected. */
+    relist() {
+      this.clearSelection();
+      this.restart();
     },
     /** The listing's query: the filters and the search ("" and undefined are not sent). */
     filters() {
@@ -328,7 +341,7 @@ export const Gallery = {
       const search = this.search.trim(); // spaces around the words are not searched for
       if (search === this.searched) return;
       this.searched = search;
-      this.restart();
+      this.relist();
     },
     clearSearch() {
       this.search = "";
