@@ -179,3 +179,10 @@ def test_a_users_own_profile_needs_a_token(api: Api) -> None:
 
     assert refused.status_code == 401
     assert error_code(refused) == "UNAUTHORIZED"
+
+
+def test_the_front_end_is_told_the_languages_the_first_its_fallback(api: Api) -> None:
+    config = api.http.get(f"{api.stack.api_url}/app/config.json", timeout=10)
+
+    assert config.status_code == 200
+    assert config.json()["languages"] == ["en", "es"]
