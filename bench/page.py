@@ -15,7 +15,6 @@ import contextlib
 import gzip
 import io
 import os
-import shutil
 import statistics
 import textwrap
 import time
@@ -30,6 +29,7 @@ from bench.imaging import photo_like
 from bench.report import Report
 from devstack.stack import LocalStack
 from stacktools.api_client import ApiClient, UploadRequest
+from stacktools.chromium import CHROMIUM_ARGS, chromium
 from stacktools.site import site_files
 
 if TYPE_CHECKING:
@@ -54,18 +54,6 @@ GALLERY_GOAL_MS = {"cold": 1200, "warm": 800}
 LOADS = 7
 IMAGES = 20
 VIEWPORT: ViewportSize = {"width": 1100, "height": 800}
-# As the browser tests launch it (tests/e2e/conftest.py): no sandbox as root, nothing that would
-# reach for the network beyond loopback.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--no-first-run",
-    "--disable-sync",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-quic",
-]
 # The moment (performance.now(), from navigation start) the gallery's first tile's image is loaded.
 FIRST_TILE_SCRIPT = """
 window.__firstTileLoaded = null;
@@ -102,14 +90,6 @@ class Fetched:
     body: int
     gzipped: int
     encoding: str
-
-
-def chromium() -> str:
-    """Debian's Chromium, which `make bench` installs as `make test` does."""
-    executable = shutil.which("chromium") or shutil.which("chromium-browser")
-    if not executable:
-        raise SystemExit("Chromium is missing: `make bench` installs it (apt-get install chromium)")
-    return executable
 
 
 def with_gallery(stack: LocalStack, browser: Browser, email: str) -> StorageState:

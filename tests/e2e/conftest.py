@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import time
 import uuid
 from collections.abc import Iterator
@@ -16,22 +15,12 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from devstack.__main__ import local_stack
 from devstack.stack import LocalStack
 from stacktools.api_client import ApiClient
+from stacktools.chromium import CHROMIUM_ARGS, chromium
 
 ADMIN_EMAIL = "admin@example.com"
 # A frontend served elsewhere (a Vite dev server), let in by ALLOWED_ORIGINS.
 FRONTEND_ORIGIN = "http://localhost:5173"
 E2E_UPLOADS_PER_MINUTE = 300
-# No sandbox as root; nothing that would reach for the network beyond loopback.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--no-first-run",
-    "--disable-sync",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-quic",
-]
 
 
 @pytest.fixture(scope="package")
@@ -109,13 +98,6 @@ def error_code(response: requests.Response) -> str:
     assert set(body["error"]) == {"code", "message", "details"}, body
     code: str = body["error"]["code"]
     return code
-
-
-def chromium() -> str:
-    """Debian's Chromium, which `make test` installs."""
-    executable = shutil.which("chromium") or shutil.which("chromium-browser")
-    assert executable, "Chromium is missing: `make test` installs it (apt-get install chromium)"
-    return executable
 
 
 @pytest.fixture(scope="session")
