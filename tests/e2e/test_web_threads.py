@@ -120,6 +120,10 @@ def test_tiles_selected_together_are_deleted_with_every_version_after_one_confir
     expect(page.get_by_role("region", name="3 selected")).to_be_visible()
     tile(page, "keep me").get_by_role("button", name="Select keep me").click()
     expect(page.get_by_role("dialog")).to_have_count(0)
+    page.keyboard.press("Escape")  # clears the selection
+    expect(page.get_by_role("region", name="2 selected")).to_have_count(0)
+    select(page, "boat at sea")
+    select(page, "cloud")
 
     bar.get_by_role("button", name="Delete").click()
     confirm = bar.get_by_role("group", name="Confirm the deletion")

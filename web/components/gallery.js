@@ -122,6 +122,11 @@ export const Gallery = {
       if (entries.some((entry) => entry.isIntersecting)) this.more();
     });
     this.observer.observe(this.$refs.end);
+    // Escape clears a selection (unless a dialog is open: Escape closes it).
+    this.escape = (event) => {
+      if (event.key === "Escape" && this.selected.size && !this.opened && !event.defaultPrevented) this.clearSelection();
+    };
+    document.addEventListener("keydown", this.escape);
   },
   unmounted() {
     this.gone = true; // loads and polls still under way stop when they answer
@@ -129,6 +134,7 @@ export const Gallery = {
     deletedListeners.delete(this.hearDeleted);
     changedListeners.delete(this.hearChanged);
     this.observer.disconnect();
+    document.removeEventListener("keydown", this.escape);
     clearTimeout(this.pollTimer);
     clearTimeout(this.searchTimer);
   },
