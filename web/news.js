@@ -1,7 +1,8 @@
 // News of images finishing while the person looks elsewhere: the tab's title counts them while the
 // tab is hidden, and a browser notification says so, if they allowed notifications. And how long an
 // image of a kind takes, from what the images of that kind the page knows took.
-import { imageName } from "./store.js";
+import { computed } from "./vendor/vue.runtime.esm-browser.prod.js";
+import { imageName, images } from "./store.js";
 import { words } from "./words.js";
 
 let finishedWhileHidden = 0;
@@ -53,13 +54,13 @@ export function finished(image) {
 }
 
 /** The kind of an image, for how long images of it take: its model and size. */
-export function kindOf(image) {
+function kindOf(image) {
   return `${image.model} ${image.imageSize}`;
 }
 
 /** About how many seconds an image of each kind (see kindOf) takes to make: the median of the latest
  * finished generated images of that kind among `known` (up to ten); a kind none of them is, absent. */
-export function expectedSeconds(known) {
+function expectedSeconds(known) {
   const took = new Map();
   for (const image of known) {
     if (image.type !== "GENERATED" || image.status !== "COMPLETED") continue;
@@ -75,4 +76,13 @@ export function expectedSeconds(known) {
     expected.set(kind, Math.max(1, Math.round(latest[Math.floor(latest.length / 2)])));
   }
   return expected;
+}
+
+// How long each kind takes, worked out once for the whole page (the gallery's tiles, the open image)
+// and again only when an image the page knows changes.
+const expected = computed(() => expectedSeconds(images.values()));
+
+/** About how many seconds an image like `image` takes to make; undefined if the page knows none of its kind. */
+export function expectedFor(image) {
+  return expected.value.get(kindOf(image));
 }

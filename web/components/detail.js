@@ -3,7 +3,7 @@ import { addressImage, placeOf } from "../address.js";
 import { ApiError, SessionEnded } from "../api.js";
 import { downloadImage } from "../downloads.js";
 import { enterSends } from "../keys.js";
-import { expectedSeconds, kindOf } from "../news.js";
+import { expectedFor } from "../news.js";
 import {
   changed,
   coins,
@@ -103,7 +103,7 @@ export const Detail = {
     underway() {
       if (!UNFINISHED.has(this.image.status) || !this.image.parentImageId) return null;
       const before = images.get(this.image.parentImageId);
-      const seconds = expectedSeconds(images.values()).get(kindOf(this.image));
+      const seconds = expectedFor(this.image);
       return { before: before && before.storageUrl ? before : null, estimate: seconds === undefined ? "" : words.about(seconds) };
     },
     coinsOnDelete() {

@@ -21,7 +21,7 @@ import {
   UNFINISHED,
 } from "../store.js";
 import { failure, imageKind, imageStatus, references, STATUS_FILTER, TYPE_FILTER, words } from "../words.js";
-import { askToNotify, expectedSeconds, finished, kindOf, mayAskToNotify } from "../news.js";
+import { askToNotify, expectedFor, finished, mayAskToNotify } from "../news.js";
 import { Detail } from "./detail.js";
 import { render } from "./gallery.render.js"; // its markup: gallery.template.html, compiled by `make templates`
 
@@ -164,11 +164,6 @@ export const Gallery = {
     /** Whether the selection is being read, deleted or zipped: it stays as it is meanwhile. */
     working() {
       return ["reading", "deleting", "zipping"].includes(this.bulk);
-    },
-    /** How long each kind of image takes, from the images the page knows: read once for every tile
-     * being made, again only when an image changes. */
-    expected() {
-      return expectedSeconds(images.values());
     },
     /** Whether the open image's tile has a neighbour in the gallery to step to, before and after it. */
     steps() {
@@ -421,7 +416,7 @@ export const Gallery = {
     },
     /** About how long the image takes, said while it is being made ("about 20 s"), if the page knows. */
     estimate(image) {
-      const seconds = this.expected.get(kindOf(image));
+      const seconds = expectedFor(image);
       return seconds === undefined ? "" : words.about(seconds);
     },
     /** Closed, the dialog leaves the focus on the tile of the image it showed last (it may have stepped);
