@@ -88,6 +88,14 @@ SESSION_MAX_SECONDS: Final = 24 * 60 * 60
 IDEMPOTENCY_SECONDS: Final = 24 * 60 * 60
 MAX_REQUEST_BYTES: Final = 1024 * 1024
 EVENT_LOG_SIZE: Final = 100
+# The languages Checkout speaks, in the order Stripe lists them when it refuses another ``locale``
+# (as stripe-python 16.1.0 types the parameter). The hosted page here speaks English whatever the
+# locale; the session keeps it, as Stripe's does.
+CHECKOUT_LOCALES: Final = (
+    "auto", "bg", "cs", "da", "de", "el", "en", "en-GB", "es", "es-419", "et", "fi", "fil", "fr", "fr-CA",
+    "hi-IN", "hr", "hu", "id", "it", "ja", "ko", "lt", "lv", "ms", "mt", "nb", "nl", "pl", "pt", "pt-BR",
+    "ro", "ru", "sk", "sl", "sv", "th", "tr", "vi", "zh", "zh-HK", "zh-TW",
+)  # fmt: skip
 
 _BASE62 = string.ascii_letters + string.digits
 _VERSION = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(\.[a-z]+)?$")
@@ -920,8 +928,9 @@ class LocalStripe:
                 if kind not in ("card", *DELAYED_METHODS):
                     raise _not_served(f"payment_method_types[{index}]={_shown(kind)}")
                 method_types.append(kind)
-        if params.get("locale") not in (None, "", "auto", "en"):
-            raise _not_served(f"locale={_shown(params['locale'])}")
+        locale = params.get("locale") or None
+        if locale is not None:
+            locale = _enum(locale, "locale", CHECKOUT_LOCALES)
         submit_type = params.get("submit_type")
         if submit_type not in (None, ""):
             _enum(submit_type, "submit_type", ("auto", "book", "donate", "pay", "subscribe"))
@@ -1038,7 +1047,7 @@ class LocalStripe:
             "expires_at": expires_at,
             "invoice": None,
             "livemode": False,
-            "locale": None,
+            "locale": locale,
             "metadata": _metadata(params.get("metadata", {}), "metadata"),
             "mode": "payment",
             "payment_intent": None,

@@ -210,6 +210,16 @@ def test_the_sdk_pages_through_sessions_newest_first(local: Local) -> None:
     assert local.client.v1.checkout.sessions.list({"status": "complete"}).data == []
 
 
+def test_a_session_keeps_the_locale_it_was_opened_in(local: Local) -> None:
+    spanish = local.session(locale="es")
+
+    assert spanish.locale == "es"
+    assert local.client.v1.checkout.sessions.retrieve(spanish.id).locale == "es"
+    assert local.session(locale="auto").locale == "auto"
+    assert local.session(locale="pt-BR").locale == "pt-BR"
+    assert local.session().locale is None
+
+
 def test_expires_at_is_30_minutes_to_24_hours_from_creation(local: Local) -> None:
     now = int(time.time())
     assert local.session(expires_at=now + 31 * 60).expires_at == now + 31 * 60
@@ -245,6 +255,12 @@ def test_bad_parameters_are_refused_as_stripe_refuses_them(local: Local) -> None
     with pytest.raises(stripe.InvalidRequestError) as not_served:
         local.session(mode="subscription")
     assert "does not implement mode=subscription" in str(not_served.value.user_message)
+
+    with pytest.raises(stripe.InvalidRequestError) as bad_locale:
+        local.session(locale="ca")
+    assert (bad_locale.value.http_status, bad_locale.value.param) == (400, "locale")
+    assert str(bad_locale.value.user_message).startswith("Invalid locale: must be one of auto, bg, cs, ")
+    assert str(bad_locale.value.user_message).endswith(", zh, zh-HK, or zh-TW")
 
     with pytest.raises(stripe.InvalidRequestError) as too_small:
         local.client.v1.checkout.sessions.create(session_params(amount=20, currency="usd"))
