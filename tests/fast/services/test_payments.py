@@ -126,13 +126,14 @@ class Shop:
         for user_id in ("ada", "bob"):
             self.transactions.write(self.coins.open_account(user_id, WELCOME))
 
-    def caller(self, user_id: str = "ada", admin: bool = False) -> Caller:
+    def caller(self, user_id: str = "ada", admin: bool = False, language: str = "en") -> Caller:
         """The user as authentication reads them now (their purchases frozen or not)."""
         user = User(
             id=user_id,
             email=f"{user_id}@example.com",
             google_sub=f"google-{user_id}",
             roles=[Role.USER, Role.ADMIN] if admin else [Role.USER],
+            language=language,
             created_at="2026-01-01T00:00:00.000Z",
             updated_at="2026-01-01T00:00:00.000Z",
             purchases_frozen_by=self.freezes.frozen_by.get(user_id) or None,
@@ -211,6 +212,16 @@ def test_a_checkout_records_the_order_and_opens_a_payment_page_for_the_pack(shop
     assert opened.success_url == f"{RETURN_URL}#order/{order.order_id}"
     assert shop.places_taken() == 1
     assert shop.balance() == WELCOME  # nothing moves before Stripe says it was paid
+
+
+def test_a_checkout_asks_for_its_page_in_the_buyers_language(shop: Shop) -> None:
+    shop.payments.checkout(shop.caller("ada", language="es"), "starter")
+    shop.payments.checkout(shop.caller("bob", language="en"), "starter")
+
+    assert [(opened.user_id, opened.locale) for opened in shop.stripe.opened] == [
+        ("ada", "es"),
+        ("bob", "en"),
+    ]
 
 
 def test_a_second_checkout_without_a_key_is_a_second_order_with_its_own_page(shop: Shop) -> None:

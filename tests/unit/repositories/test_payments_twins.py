@@ -373,6 +373,7 @@ def checkout(order_id: str) -> Checkout:
         success_url=back,
         cancel_url=f"{back}/cancelled",
         expires_at=EXPIRES_AT,
+        locale="en",
     )
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import boto3
@@ -28,6 +28,7 @@ from imagegen.metrics import Metric
 from imagegen.models.auth import Caller
 from imagegen.models.coins import LedgerReason
 from imagegen.models.payments import OrderStatus
+from imagegen.models.users import ProfileUpdate
 from imagegen.services.payments import CheckoutStarted
 from stacktools.template import Template
 from standins.stripe import LocalStripe, new_secret_key, new_webhook_secret, signature_header
@@ -191,6 +192,23 @@ def test_an_expired_checkout_ends_the_order_unpaid(shop: Shop, caller: Caller) -
 
     assert shop.payments.order(caller, started.order.order_id).status is OrderStatus.EXPIRED
     assert balance(shop.services, caller) == 1000
+
+
+def test_the_checkout_page_speaks_the_buyers_language_or_the_browsers(shop: Shop, caller: Caller) -> None:
+    shop.services.users.update_profile(caller, ProfileUpdate(language="es"))
+    spanish = replace(caller, user=shop.services.users.get(caller.user_id))
+    # A language the Languages parameter may list but Stripe's Checkout does not speak.
+    catalan = replace(caller, user=caller.user.model_copy(update={"language": "ca"}))
+
+    locales = [
+        shop.sdk().v1.checkout.sessions.retrieve(started.order.stripe_session_id or "").locale
+        for started in (
+            shop.payments.checkout(spanish, "starter"),
+            shop.payments.checkout(catalan, "starter"),
+        )
+    ]
+
+    assert locales == ["es", "auto"]
 
 
 # ---------------------------------------------------------------------------------------- refusals

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from typing import Any, Final
 
 import stripe
 
@@ -32,6 +32,30 @@ from imagegen.services.payment_gateway import (
 # its idempotency key, on a network error or a 409/429/5xx).
 TIMEOUT_SECONDS = 4
 MAX_NETWORK_RETRIES = 1
+
+# The languages Stripe's hosted Checkout page speaks: the values its ``locale`` parameter takes (as
+# stripe-python 16.1.0 types them; "auto" is the browser's language). Stripe refuses any other value
+# with a 400, which would leave a user unable to buy coins, so a user's language that is not one of
+# these goes as "auto": a language added to the Languages parameter that Stripe does not speak
+# (Catalan, say) still checks out, on a page in the browser's language. The service's one copy of
+# the list (the local Stripe stand-in keeps Stripe's own, and refuses what Stripe refuses).
+CHECKOUT_LOCALES: Final = frozenset(
+    {
+        "auto", "bg", "cs", "da", "de", "el", "en", "en-GB", "es", "es-419", "et", "fi", "fil", "fr",
+        "fr-CA", "hi-IN", "hr", "hu", "id", "it", "ja", "ko", "lt", "lv", "ms", "mt", "nb", "nl", "pl",
+        "pt", "pt-BR", "ro", "ru", "sk", "sl", "sv", "th", "tr", "vi", "zh", "zh-HK", "zh-TW",
+    }
+)  # fmt: skip
+
+
+def checkout_locale(language: str) -> str:
+    """Stripe's ``locale`` for a user's language (a two-letter code): the language itself if Stripe
+    speaks it, else Stripe's one regional locale of it if it has only that (``hi`` is ``hi-IN``),
+    else ``auto``."""
+    if language in CHECKOUT_LOCALES:
+        return language
+    regional = [locale for locale in CHECKOUT_LOCALES if locale.startswith(f"{language}-")]
+    return regional[0] if len(regional) == 1 else "auto"
 
 
 class StripeGateway:
@@ -61,8 +85,8 @@ class StripeGateway:
         return self._client
 
     def open_checkout(self, checkout: Checkout) -> OpenedCheckout:
-        """A hosted Checkout Session for one pack; the order id is Stripe's idempotency key, so a
-        retried checkout opens the same session."""
+        """A hosted Checkout Session for one pack, in the buyer's language where Stripe speaks it;
+        the order id is Stripe's idempotency key, so a retried checkout opens the same session."""
         metadata = {ORDER_KEY: checkout.order_id, USER_KEY: checkout.user_id}
         params: dict[str, Any] = {
             "mode": "payment",
@@ -82,6 +106,7 @@ class StripeGateway:
             "success_url": checkout.success_url,
             "cancel_url": checkout.cancel_url,
             "expires_at": checkout.expires_at,
+            "locale": checkout_locale(checkout.locale),
         }
         if checkout.customer_email:
             params["customer_email"] = checkout.customer_email

@@ -62,6 +62,9 @@ class Checkout:
     success_url: str
     cancel_url: str
     expires_at: int
+    # The buyer's language (``User.language``, one of the Languages parameter's codes), for the page
+    # to speak; the gateway turns it into the provider's own words for it (Stripe's ``locale``).
+    locale: str
     customer_email: str | None = None
 
 

@@ -213,6 +213,7 @@ class PaymentService:
                     success_url=back,
                     cancel_url=f"{back}/cancelled",
                     expires_at=int(self._clock()) + CHECKOUT_SECONDS,
+                    locale=caller.user.language,
                     customer_email=caller.user.email,
                 )
             )
