@@ -282,10 +282,14 @@ class Journey:
         return f"default {self.model['id']}"
 
     def style_presets(self) -> str:
-        """GET /style-presets lists the presets, each a name and its words (none is a choice of ops)."""
+        """GET /style-presets lists the presets, each a name, its names in other languages (maybe none)
+        and its words (no preset at all is a choice of ops)."""
         presets = json_of(expect(self.api.style_presets(), 200))["presets"]
-        if any(not preset.get("name") or not preset.get("words") for preset in presets):
-            raise SmokeFailure(f"a style preset without its name or words: {presets}")
+        if any(
+            not preset.get("name") or not isinstance(preset.get("names"), dict) or not preset.get("words")
+            for preset in presets
+        ):
+            raise SmokeFailure(f"a style preset without its name, names or words: {presets}")
         return ", ".join(preset["name"] for preset in presets) or "none offered"
 
     def generate(self) -> str:

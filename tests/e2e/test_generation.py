@@ -84,6 +84,8 @@ def test_the_style_presets_are_listed_without_a_token_and_sent_as_part_of_the_pr
     presets = {preset["name"]: preset["words"] for preset in response.json()["presets"]}
     assert len(presets) == 8
     assert presets["Watercolour"].startswith("watercolour painting")
+    spanish = [preset["names"].get("es", preset["name"]) for preset in response.json()["presets"]]
+    assert spanish[:2] == ["Foto", "Acuarela"]  # a Spanish user's chips; the words stay as they are
     # The service adds nothing: the client sends the words in the prompt, and the image keeps them.
     prompt = f"a lighthouse, {presets['Watercolour']}"
     image = generate(api, session, prompt).json()["image"]

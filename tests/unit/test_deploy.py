@@ -175,6 +175,11 @@ def test_a_stack_that_serves_the_front_end_gets_its_files_config_and_a_fresh_cac
     ("parameter", "value", "why"),
     [
         ("StylePresets", '[{"name": "Photo"}]', "words"),
+        (
+            "StylePresets",
+            '[{"name": "Photo", "names": {"ES": "Foto"}, "words": "a photo"}]',
+            "'ES' is not a two-letter",
+        ),
         ("CoinPacks", "[]", "coin packs"),
         ("ModelCatalog", "not json", "not JSON"),
         ("Languages", "en,es,en", "more than once"),

@@ -79,7 +79,27 @@ def test_the_style_presets_are_listed_without_a_token(invoke: Invoke) -> None:
     assert response["statusCode"] == 200, response
     presets = body_of(response)["presets"]
     assert [preset["name"] for preset in presets][:3] == ["Photo", "Watercolour", "Anime"]
-    assert set(presets[0]) == {"name", "words"}
+    assert set(presets[0]) == {"name", "names", "words"}
+    # A Spanish user's chips: names["es"], else the name.
+    assert [preset["names"].get("es", preset["name"]) for preset in presets][:3] == [
+        "Foto",
+        "Acuarela",
+        "Anime",
+    ]
+
+
+def test_a_preset_without_names_in_other_languages_is_listed_with_none(
+    invoke: Invoke, template: Template
+) -> None:
+    boto3.client("ssm").put_parameter(
+        Name=template.physical["StylePresetsParameter"].ref,
+        Value='[{"name": "Photo", "words": "a photograph"}]',
+        Overwrite=True,
+    )
+
+    response = invoke("GenerateFunction", sample_event("images/style_presets.json"))
+
+    assert body_of(response)["presets"] == [{"name": "Photo", "names": {}, "words": "a photograph"}]
 
 
 def test_bad_style_presets_fail_loudly_until_fixed_and_generation_goes_on(

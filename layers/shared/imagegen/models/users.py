@@ -6,12 +6,24 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Self
 
-from pydantic import ConfigDict, Field, Strict, field_validator
+from pydantic import AfterValidator, ConfigDict, Field, Strict, WithJsonSchema, field_validator
 
 from imagegen.models.base import CamelModel, RequestModel
 
 LANGUAGE_CODE = r"^[a-z]{2}$"
 """A language as the service names it: an ISO 639-1 code, two lowercase letters."""
+
+
+def _language_code(code: str) -> str:
+    if not re.fullmatch(LANGUAGE_CODE, code):
+        raise ValueError(f"{code!r} is not a two-letter lowercase language code (ISO 639-1), such as 'es'")
+    return code
+
+
+LanguageCode = Annotated[
+    str, AfterValidator(_language_code), WithJsonSchema({"type": "string", "pattern": LANGUAGE_CODE})
+]
+"""A field (or a dict's key) holding a language code, refused saying what a language code is."""
 
 
 @dataclass(frozen=True, slots=True)
