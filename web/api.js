@@ -8,7 +8,6 @@
 // refresh token is used once (the service revokes a session whose token comes back later than 30 s),
 // so one tab refreshes at a time and the others take its new tokens; a sign-out in one tab signs
 // out the others.
-import { words } from "./words.js";
 
 const REFRESH_MARGIN_MS = 60_000; // refresh this long before the access token expires
 const STORAGE_KEY = "imagegen.session";
@@ -24,6 +23,7 @@ const OPERATIONS = {
   refresh: { method: "POST", path: "/auth/refresh", anonymous: true },
   logout: { method: "POST", path: "/auth/logout" },
   me: { method: "GET", path: "/auth/me" },
+  updateMyProfile: { method: "PUT", path: "/users/me" },
   listModels: { method: "GET", path: "/models", anonymous: true },
   stylePresets: { method: "GET", path: "/style-presets", anonymous: true },
   generate: { method: "POST", path: "/images/generate", idempotent: true },
@@ -76,9 +76,9 @@ async function errorOf(response) {
   }
   const error = body && body.error;
   if (error && error.code) return new ApiError(response.status, error.code, error.message, error.details || {});
-  // An HTTP status's own text ("Too Many Requests") is no word for people.
+  // An HTTP status's own text ("Too Many Requests") is no word for people: the page says the code's.
   const busy = response.status === 429;
-  return new ApiError(response.status, busy ? "RATE_LIMITED" : "UNAVAILABLE", busy ? words.busy : words.unavailable);
+  return new ApiError(response.status, busy ? "RATE_LIMITED" : "UNAVAILABLE", busy ? "Too many requests." : "The service did not answer.");
 }
 
 /** The session as stored: `{ token, refreshToken, expiresAt, userId }`, or null. */
@@ -148,9 +148,11 @@ export class Api {
     localStorage.removeItem(STORAGE_KEY);
   }
 
-  /** Sign in with a Google ID token (Google's button, or the local stack's issuer). */
-  async signIn(idToken) {
-    const body = await this.operation("signInWithGoogle", { body: { token: idToken } });
+  /** Sign in with a Google ID token (Google's button, or the local stack's issuer); `language`: the
+   * page's, which a new user's profile takes (as Accept-Language). */
+  async signIn(idToken, language = undefined) {
+    const headers = language ? { "Accept-Language": language } : {};
+    const body = await this.operation("signInWithGoogle", { body: { token: idToken }, headers });
     this.keep(body, body.user.id);
     return body.user;
   }
@@ -213,6 +215,11 @@ export class Api {
 
   me() {
     return this.operation("me");
+  }
+
+  /** Change the signed-in user's own `language`, `firstName` or `lastName`. */
+  updateMyProfile(changes) {
+    return this.operation("updateMyProfile", { body: changes });
   }
 
   listModels() {
@@ -305,12 +312,12 @@ export class Api {
 
   /** The operation `name` of OPERATIONS: its path parameters filled in (`params`, each one segment),
    * only the query parameters it takes, its body, an Idempotency-Key where it takes one. */
-  async operation(name, { params = {}, query = {}, body = undefined, idempotencyKey = undefined } = {}) {
+  async operation(name, { params = {}, query = {}, body = undefined, idempotencyKey = undefined, headers: extra = {} } = {}) {
     const { method, path, query: accepted = [], anonymous = false, idempotent = false } = OPERATIONS[name];
     const unknown = Object.keys(query).filter((key) => !accepted.includes(key));
     if (unknown.length) throw new Error(`${name} takes no query parameter ${unknown.join(", ")}`);
     const filled = path.replace(/\{(\w+)\}/g, (_, key) => encodeURIComponent(params[key]));
-    const headers = idempotent && idempotencyKey ? { "Idempotency-Key": idempotencyKey } : {};
+    const headers = idempotent && idempotencyKey ? { ...extra, "Idempotency-Key": idempotencyKey } : { ...extra };
     return this.request(method, filled, body, { anonymous, query, headers });
   }
 
@@ -375,7 +382,7 @@ export class Api {
 
 /** The session ended by another tab (signed out there, or signed in as someone else). */
 function elsewhere() {
-  const ended = new SessionEnded(401, "UNAUTHORIZED", words.signedOutElsewhere);
+  const ended = new SessionEnded(401, "UNAUTHORIZED", "Signed out in another tab.");
   ended.elsewhere = true;
   return ended;
 }

@@ -2,7 +2,6 @@
 // browser (the service sends nothing more than each image's short-lived URL).
 import { ApiError } from "./api.js";
 import { imageName, remember, state } from "./store.js";
-import { words } from "./words.js";
 
 const FILE_EXTENSIONS = { JPEG: "jpg", PNG: "png", WEBP: "webp", GIF: "gif" };
 
@@ -20,8 +19,18 @@ async function fileOf(image) {
     const fresh = remember((await state.api.getImage(image.id)).image);
     response = await fetch(fresh.storageUrl);
   }
-  if (!response.ok) throw new ApiError(response.status, "UNAVAILABLE", words.fileUnavailable(imageName(image)));
+  if (!response.ok) {
+    const name = imageName(image);
+    throw new ApiError(response.status, "FILE_UNAVAILABLE", `The file of “${name}” could not be fetched.`, { name });
+  }
   return response;
+}
+
+/** The zip a selection is saved as, named by the local time (the same in every language):
+ * "imagegen 2026-12-05 14.03.zip". */
+export function zipName(date) {
+  const two = (number) => String(number).padStart(2, "0");
+  return `imagegen ${date.getFullYear()}-${two(date.getMonth() + 1)}-${two(date.getDate())} ${two(date.getHours())}.${two(date.getMinutes())}.zip`;
 }
 
 /** Have the browser save `blob` as `name`. */

@@ -3,7 +3,7 @@
 // image of a kind takes, from what the images of that kind the page knows took.
 import { computed } from "./vendor/vue.runtime.esm-browser.prod.js";
 import { imageName, images } from "./store.js";
-import { words } from "./words.js";
+import { t } from "./i18n.js";
 
 let finishedWhileHidden = 0;
 let plainTitle = null;
@@ -42,7 +42,7 @@ export function finished(image) {
   showCount();
   if (typeof Notification === "undefined" || Notification.permission !== "granted") return;
   const done = image.status === "COMPLETED";
-  const note = new Notification(done ? words.imageReady : words.imageFailed, {
+  const note = new Notification(t(done ? "image.ready" : "image.notMade"), {
     body: imageName(image),
     icon: done && image.thumbnailUrl ? image.thumbnailUrl : undefined,
     tag: image.id, // one notice per image, however often it is heard

@@ -2,7 +2,8 @@
 // it knows (one object each, updated in place wherever it is shown) and the references picked for
 // the next request.
 import { reactive } from "./vendor/vue.runtime.esm-browser.prod.js";
-import { coins, words } from "./words.js";
+import { formatLocales, t } from "./i18n.js";
+import { coins, errorWords } from "./words.js";
 
 export { coins };
 
@@ -166,7 +167,7 @@ export function defaultModel() {
 
 /** What an image is called wherever it is shown: its title, else its prompt. */
 export function imageName(image) {
-  return image.title || image.prompt || "Untitled";
+  return image.title || image.prompt || t("common.untitled");
 }
 
 export function modelName(id) {
@@ -186,20 +187,17 @@ export function remember(image) {
   return images.get(image.id);
 }
 
-/** The message to show for an error, in the API's words (and what to do about running out of coins:
- * where coins can be bought, the control shows a "Buy coins" link beside it, see `offersPacks`). */
+/** The message to show for an error, in the reader's language by its code (and what to do about
+ * running out of coins: where coins can be bought, the control shows a "Buy coins" link beside it,
+ * see `offersPacks`). */
 export function said(error) {
-  if (error && error.code === "VALIDATION_ERROR" && Array.isArray(error.details.fields)) {
-    return [error.message, ...error.details.fields.map((field) => field.message)].join(" ");
-  }
   if (error && error.code === "INSUFFICIENT_COINS") {
     if (state.user && Number.isInteger(error.details.balance)) state.user.coins = error.details.balance;
-    if (canBuy()) return error.message;
-    return `${error.message} ${words.askForCoins}`;
+    if (!canBuy()) return `${errorWords(error)} ${t("errors.askForCoins")}`;
   }
   // fetch's own failure ("Failed to fetch", "Load failed"): the service was not reached.
-  if (error instanceof TypeError) return words.unreachable;
-  return (error && error.message) || words.somethingWrong;
+  if (error instanceof TypeError) return t("errors.UNREACHABLE");
+  return errorWords(error);
 }
 
 /** Whether an error is a 402 to answer with the packs ("Buy coins" beside it). */
@@ -248,26 +246,37 @@ export function rememberOrder(order) {
 const WHOLE_UNITS = new Set("bif clp djf gnf jpy kmf krw mga pyg rwf ugx vnd vuv xaf xof xpf".split(" "));
 const THOUSANDTHS = new Set("bhd jod kwd omr tnd".split(" "));
 
-/** The page's languages for numbers: the browser's, then the page's. */
-function locales() {
-  return [...(navigator.languages || []), navigator.language, document.documentElement.lang].filter(Boolean);
-}
-
 /** An amount in a currency's minor unit as the reader writes money: `money({amount: 199, currency: "usd"})`
  * is "$1.99" in the US, "1,99 $US" in France. */
 export function money({ amount, currency }) {
   const code = currency.toLowerCase();
   const exponent = WHOLE_UNITS.has(code) ? 0 : THOUSANDTHS.has(code) ? 3 : 2;
-  return new Intl.NumberFormat(locales(), { style: "currency", currency: code.toUpperCase() }).format(amount / 10 ** exponent);
+  return new Intl.NumberFormat(formatLocales(), { style: "currency", currency: code.toUpperCase() }).format(amount / 10 ** exponent);
 }
 
-/** When something happened, to the minute, as the reader writes dates. */
+/** When something happened, to the minute, as the reader's language writes dates. */
 export function when(iso) {
-  return new Date(iso).toLocaleString(locales(), { dateStyle: "medium", timeStyle: "short" });
+  return new Date(iso).toLocaleString(formatLocales(), { dateStyle: "medium", timeStyle: "short" });
+}
+
+const UNITS = [
+  ["year", 365 * 24 * 3600],
+  ["month", 30 * 24 * 3600],
+  ["day", 24 * 3600],
+  ["hour", 3600],
+  ["minute", 60],
+  ["second", 1],
+];
+
+/** How long ago something happened, in the reader's language: "5 minutes ago", "hace 5 minutos". */
+export function ago(iso, now = Date.now()) {
+  const seconds = Math.round((new Date(iso).getTime() - now) / 1000);
+  const [unit, size] = UNITS.find(([, length]) => Math.abs(seconds) >= length) || UNITS[UNITS.length - 1];
+  return new Intl.RelativeTimeFormat(formatLocales(), { numeric: "auto" }).format(Math.round(seconds / size), unit);
 }
 
 /** The service ended the session: the sign-in page, saying so. */
 export function endSession(error) {
   forgetUser();
-  state.ended = error.code === "TOKEN_EXPIRED" ? words.sessionExpired : words.signedOut;
+  state.ended = error.code === "TOKEN_EXPIRED" ? "session.expired" : "session.signedOut";
 }

@@ -2,7 +2,8 @@
 import { SessionEnded } from "../api.js";
 import { coins, imageName, said, state, updateUser } from "../store.js";
 import { pagedList } from "../paged-list.js";
-import { imageStatus, roleNames } from "../words.js";
+import { nativeName, pageLanguages, t } from "../i18n.js";
+import { imageStatus, number, roleNames } from "../words.js";
 import { Orders } from "./orders.js";
 import { render } from "./admin.render.js"; // its markup: admin.template.html, compiled by `make templates`
 
@@ -12,6 +13,7 @@ export const Admin = {
   components: { Orders },
   // The search is the API's: users whose email starts with what is typed, however many there are.
   mixins: [pagedList((query) => state.api.listUsers(query), "users", { query: (view) => (view.search ? { email: view.search } : {}) })],
+  setup: () => ({ languages: pageLanguages(), nativeName }),
   data: () => ({ search: "", chosen: null, amount: 100, reason: "", confirming: false, notice: "", failed: "", images: [] }),
   watch: {
     // A confirmation is of what was submitted: changed, it must be submitted again.
@@ -34,6 +36,7 @@ export const Admin = {
     imageStatus,
     roleNames,
     coins,
+    number,
     /** Run an action on the chosen user: its error next to the actions, its success in place of an old error. */
     async manage(action) {
       try {
@@ -69,7 +72,8 @@ export const Admin = {
         const body = { amount: this.amount, reason: this.reason };
         const changed = (await state.api.grantCoins(this.chosen.id, body)).user;
         this.replace(changed);
-        this.notice = `${this.amount > 0 ? "Granted" : "Took"} ${coins(Math.abs(this.amount))}: ${changed.email} now has ${coins(changed.coins)}.`;
+        const named = { coins: coins(Math.abs(this.amount)), email: changed.email, balance: coins(changed.coins) };
+        this.notice = t(this.amount > 0 ? "admin.granted" : "admin.took", named);
         this.confirming = false;
         this.reason = "";
       });
@@ -79,6 +83,13 @@ export const Admin = {
         const roles = this.isAdmin(user) ? user.roles.filter((role) => role !== "ADMIN") : [...user.roles, "ADMIN"];
         this.replace((await state.api.updateUser(user.id, { roles })).user);
         this.notice = "";
+      });
+    },
+    /** The language the user reads the product in, changed for them: it applies at their next page load. */
+    setLanguage(user, language) {
+      return this.manage(async () => {
+        this.replace((await state.api.updateUser(user.id, { language })).user);
+        this.notice = t("admin.languageSaved", { email: user.email, language: nativeName(language) });
       });
     },
   },

@@ -3,6 +3,7 @@
 import { addressView } from "../address.js";
 import { SessionEnded } from "../api.js";
 import { coins, defaultModel, loadModels, loadPacks, money, refreshUser, said, state } from "../store.js";
+import { number } from "../words.js";
 import { OrderOutcome } from "./order.js";
 import { Orders } from "./orders.js";
 import { render } from "./buy.render.js"; // its markup: buy.template.html, compiled by `make templates`
@@ -59,6 +60,7 @@ export const Buy = {
   methods: {
     money,
     coins,
+    number,
     perHundred(pack) {
       return money({ amount: perCoin(pack) * 100, currency: pack.price.currency });
     },

@@ -3,7 +3,8 @@ import { orderAddress } from "../address.js";
 import { SessionEnded } from "../api.js";
 import { pagedList } from "../paged-list.js";
 import { canBuy, coins, deleted, imageName, images, loadPacks, money, orders, packName, remember, rememberOrder, said, state, when } from "../store.js";
-import { ledgerEntry } from "../words.js";
+import { formatLocales, t } from "../i18n.js";
+import { ledgerEntry, number } from "../words.js";
 import { render } from "./coins.render.js"; // its markup: coins.template.html, compiled by `make templates`
 
 export const Coins = {
@@ -25,6 +26,11 @@ export const Coins = {
     packName,
     orderAddress,
     when,
+    number,
+    /** A coin movement as the language writes numbers, with its sign: "+1,000", "−100". */
+    signed(amount) {
+      return new Intl.NumberFormat(formatLocales(), { signDisplay: "exceptZero" }).format(amount);
+    },
     image(entry) {
       return images.get(entry.imageId);
     },
@@ -70,7 +76,7 @@ export const Coins = {
       } catch (error) {
         if (!(error instanceof SessionEnded)) {
           if (error.status === 404) deleted.add(entry.imageId);
-          this.error = error.status === 404 ? "That image was deleted." : said(error);
+          this.error = error.status === 404 ? t("coins.imageDeleted") : said(error);
         }
       }
     },

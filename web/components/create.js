@@ -4,7 +4,8 @@
 import { SessionEnded } from "../api.js";
 import { enterSends } from "../keys.js";
 import { canBuy, defaultModel, imageName, images, loadModels, madeAll, offersPacks, remember, said, state, updateUser } from "../store.js";
-import { EXAMPLE_PROMPTS, words } from "../words.js";
+import { language, t } from "../i18n.js";
+import { coins, examplePrompts, number } from "../words.js";
 import { References } from "./references.js";
 import { render } from "./create.render.js"; // its markup: create.template.html, compiled by `make templates`
 
@@ -18,6 +19,11 @@ function withStyle(prompt, preset) {
   if (!preset) return prompt;
   const base = prompt.replace(/[\s,;.]+$/u, "");
   return base ? `${base}, ${preset.words}` : preset.words;
+}
+
+/** A style preset's name in the page's language (its `names`), else its own. */
+function presetName(preset) {
+  return (preset.names && preset.names[language()]) || preset.name;
 }
 
 /** A prompt as sent, taken apart again: the prompt typed and the preset whose words end it (or none),
@@ -49,7 +55,7 @@ export const Create = {
     presets: [],
     style: "",
   }),
-  setup: () => ({ words, examples: EXAMPLE_PROMPTS, counts: [1, 2, 3, 4] }),
+  setup: () => ({ examplePrompts, coins, number, presetName, counts: [1, 2, 3, 4] }),
   computed: {
     canBuy,
     models() {
@@ -166,7 +172,7 @@ export const Create = {
       this.style = this.style === preset.name ? "" : preset.name;
     },
     sourceName() {
-      return this.source.prompt !== undefined || this.source.title ? imageName(this.source) : words.anImage;
+      return this.source.prompt !== undefined || this.source.title ? imageName(this.source) : t("common.anImage");
     },
     async generate() {
       if (this.busy || this.price === null || this.over) return; // Enter, while the button cannot be pressed

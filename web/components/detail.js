@@ -5,6 +5,7 @@ import { downloadImage } from "../downloads.js";
 import { enterSends } from "../keys.js";
 import { expectedFor } from "../news.js";
 import {
+  ago,
   changed,
   coins,
   defaultModel,
@@ -27,8 +28,10 @@ import {
   toggleReference,
   UNFINISHED,
   updateUser,
+  when,
 } from "../store.js";
-import { failure, imageKind, imageStatus, references, words } from "../words.js";
+import { formatLocales, t } from "../i18n.js";
+import { about, failure, imageKind, imageStatus, number, references } from "../words.js";
 import { References } from "./references.js";
 import { render } from "./detail.render.js"; // its markup: detail.template.html, compiled by `make templates`
 
@@ -63,20 +66,21 @@ export const Detail = {
   data() {
     return { ...freshFor(this.image), busy: false, split: 50 };
   },
-  setup: () => ({ words }),
+  setup: () => ({ coins, when, ago }),
   computed: {
     label() {
       return imageName(this.image);
     },
     pixels() {
       const size = this.image.metadata;
-      if (!size) return this.image.status === "FAILED" ? "none" : "not measured yet";
-      const bytes = size.size < 1024 ? `${size.size} bytes` : `${(size.size / 1024).toFixed(0)} KB`;
-      return `${size.width} × ${size.height} ${size.format} · ${bytes}`;
+      if (!size) return t(this.image.status === "FAILED" ? "detail.pixelsNone" : "detail.pixelsNotYet");
+      const [amount, unit] = size.size < 1024 ? [size.size, "byte"] : [Math.round(size.size / 1024), "kilobyte"];
+      const bytes = new Intl.NumberFormat(formatLocales(), { style: "unit", unit, unitDisplay: "short" }).format(amount);
+      return t("detail.pixels", { width: number(size.width), height: number(size.height), format: size.format, bytes });
     },
     cost() {
-      const refunded = this.image.coinsRefunded ? `, ${this.image.coinsRefunded} refunded` : "";
-      return `${this.image.coinsUsed} coins${refunded}`;
+      const spent = coins(this.image.coinsUsed);
+      return this.image.coinsRefunded ? t("detail.costRefunded", { coins: spent, refunded: number(this.image.coinsRefunded) }) : spent;
     },
     modelSpec() {
       return state.models.find((model) => model.id === this.model) || null;
@@ -104,13 +108,13 @@ export const Detail = {
       if (!UNFINISHED.has(this.image.status) || !this.image.parentImageId) return null;
       const before = images.get(this.image.parentImageId);
       const seconds = expectedFor(this.image);
-      return { before: before && before.storageUrl ? before : null, estimate: seconds === undefined ? "" : words.about(seconds) };
+      return { before: before && before.storageUrl ? before : null, estimate: seconds === undefined ? "" : about(seconds) };
     },
     coinsOnDelete() {
-      if (this.image.coinsRefunded) return "Its coins were already refunded.";
+      if (this.image.coinsRefunded) return t("detail.alreadyRefunded");
       // An upload whose file was not taken in yet is cancelled: the service gives its coins back.
-      if (this.image.type === "UPLOADED" && this.image.status === "PENDING") return `Its ${coins(this.image.coinsUsed)} come back.`;
-      return `The ${this.image.coinsUsed} coins it cost are not refunded.`;
+      if (this.image.type === "UPLOADED" && this.image.status === "PENDING") return t("detail.comeBack", { coins: coins(this.image.coinsUsed) }, this.image.coinsUsed);
+      return t("detail.notRefunded", { coins: coins(this.image.coinsUsed) }, this.image.coinsUsed);
     },
   },
   async mounted() {
@@ -219,9 +223,6 @@ export const Detail = {
     references,
     isReference,
     toggleReference,
-    when(iso) {
-      return new Date(iso).toLocaleString();
-    },
     /** Run an action on the image shown when it was asked for (`action(image)`): its error shown by
      * the buttons; an image the API no longer has (deleted in another tab) is taken off the page. */
     async act(action) {
@@ -269,7 +270,7 @@ export const Detail = {
           if (shown) this.gone(image.id); // deleted in another tab
           else forget(image.id);
         } else if (shown) {
-          this.error = words.starFailed(favorite, said(error));
+          this.error = t(favorite ? "gallery.starFailed" : "gallery.unstarFailed", { why: said(error) });
           this.short = false;
           // Said under the details, which may be scrolled far from the star at the top: brought into view.
           this.$nextTick(() => this.$refs.error && this.$refs.error.scrollIntoView({ block: "nearest" }));
@@ -292,7 +293,7 @@ export const Detail = {
         const { source, body } = requestOf(image);
         const accepted = await (source ? state.api.edit(source, body) : state.api.generate(body)).catch((error) => {
           // The source is gone, not the image shown: say so, rather than take this image off the page.
-          if (error.code === "NOT_FOUND") throw new ApiError(404, "SOURCE_GONE", words.sourceGone);
+          if (error.code === "NOT_FOUND") throw new ApiError(404, "SOURCE_GONE", "The image this was made from is gone.");
           throw error;
         });
         updateUser(accepted.user);

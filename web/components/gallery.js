@@ -2,7 +2,7 @@
 // unfinished ones polled, each starred from its tile. An edit thread's versions share one tile (its
 // newest version shown); tiles selected together are downloaded as one zip or deleted at once.
 import { SessionEnded } from "../api.js";
-import { downloadZip } from "../downloads.js";
+import { downloadZip, zipName } from "../downloads.js";
 import { pagedList } from "../paged-list.js";
 import {
   changedListeners,
@@ -20,7 +20,8 @@ import {
   toggleReference,
   UNFINISHED,
 } from "../store.js";
-import { failure, imageKind, imageStatus, references, STATUS_FILTER, TYPE_FILTER, words } from "../words.js";
+import { t } from "../i18n.js";
+import { about, failure, imageKind, imageStatus, number, references, statusFilter, typeFilter } from "../words.js";
 import { askToNotify, expectedFor, finished, mayAskToNotify } from "../news.js";
 import { Detail } from "./detail.js";
 import { render } from "./gallery.render.js"; // its markup: gallery.template.html, compiled by `make templates`
@@ -101,7 +102,7 @@ export const Gallery = {
     bulkSaid: "",
     chosen: [],
   }),
-  setup: () => ({ types: TYPE_FILTER, statuses: STATUS_FILTER, words }),
+  setup: () => ({ typeFilter, statusFilter, number }),
   created() {
     this.pollTimer = null;
   },
@@ -173,8 +174,8 @@ export const Gallery = {
     },
     /** What an empty list says: that nothing matches the search, that nothing is starred, or that there is nothing yet. */
     empty() {
-      if (this.searched) return this.starred ? words.noStarredMatch(this.searched) : words.noMatch(this.searched);
-      return this.starred ? words.noStarred : words.nothingYet;
+      if (this.searched) return t(this.starred ? "gallery.noStarredMatch" : "gallery.noMatch", { text: this.searched });
+      return t(this.starred ? "gallery.noStarred" : "gallery.nothingYet");
     },
   },
   methods: {
@@ -257,7 +258,9 @@ export const Gallery = {
       this.bulk = "";
       if (failures.some(([, error]) => error instanceof SessionEnded)) return;
       for (const key of [...this.selected]) if (!this.tiles.some((tile) => tile.key === key)) this.selected.delete(key);
-      this.bulkSaid = failures.length ? words.notAllDeleted(failures.length, said(failures[0][1])) : words.deletedCount(chosen.length);
+      this.bulkSaid = failures.length
+        ? t("gallery.notAllDeleted", { count: number(failures.length), why: said(failures[0][1]) }, failures.length)
+        : t("gallery.deleted", { count: number(chosen.length) }, chosen.length);
       if (cancelled) await refreshUser(); // an upload whose file never came: its coins are back
       this.$refs.heading.focus();
     },
@@ -266,15 +269,15 @@ export const Gallery = {
       if (!(await this.readChosen())) return;
       const files = this.chosen.filter((image) => image.status === "COMPLETED" && image.storageUrl);
       if (!files.length) {
-        this.bulkSaid = words.nothingToDownload;
+        this.bulkSaid = t("gallery.nothingToDownload");
         return;
       }
       this.bulk = "zipping";
       try {
-        await downloadZip(files, words.zipName(new Date()), (done, total) => {
-          this.bulkSaid = words.zipping(done, total);
+        await downloadZip(files, zipName(new Date()), (done, total) => {
+          this.bulkSaid = t("gallery.zipping", { done: number(done), total: number(total) });
         });
-        this.bulkSaid = words.zipped(files.length);
+        this.bulkSaid = t("gallery.zipped", { count: number(files.length) }, files.length);
       } catch (error) {
         if (!(error instanceof SessionEnded)) this.bulkSaid = said(error);
       } finally {
@@ -358,7 +361,7 @@ export const Gallery = {
       } catch (error) {
         if (error instanceof SessionEnded) return;
         if (error.code === "NOT_FOUND") forget(image.id); // deleted in another tab
-        else this.starFailures[image.id] = words.starFailed(favorite, said(error));
+        else this.starFailures[image.id] = t(favorite ? "gallery.starFailed" : "gallery.unstarFailed", { why: said(error) });
       }
     },
     /** A page shown: poll what is unfinished, and ask the end of the list whether it is still in view. */
@@ -417,7 +420,7 @@ export const Gallery = {
     /** About how long the image takes, said while it is being made ("about 20 s"), if the page knows. */
     estimate(image) {
       const seconds = expectedFor(image);
-      return seconds === undefined ? "" : words.about(seconds);
+      return seconds === undefined ? "" : about(seconds);
     },
     /** Closed, the dialog leaves the focus on the tile of the image it showed last (it may have stepped);
      * if that tile has left the list (its star taken off under Starred), on the heading rather than nowhere. */

@@ -1,23 +1,25 @@
 // The signed-in page: its views and the header.
 import { addressView, placeOf } from "../address.js";
 import { SessionEnded } from "../api.js";
-import { canBuy, forgetUser, loadPacks, remember, said, state } from "../store.js";
-import { words } from "../words.js";
+import { t } from "../i18n.js";
+import { canBuy, forgetUser, loadPacks, remember, said, state, updateUser } from "../store.js";
+import { number } from "../words.js";
 import { Admin } from "./admin.js";
 import { Buy } from "./buy.js";
 import { Coins } from "./coins.js";
 import { Create } from "./create.js";
 import { Detail } from "./detail.js";
 import { Gallery } from "./gallery.js";
+import { Languages } from "./languages.js";
 import { Upload } from "./upload.js";
 import { render } from "./shell.render.js"; // its markup: shell.template.html, compiled by `make templates`
 
 export const Shell = {
-  components: { Create, Upload, Gallery, Coins, Buy, Admin, Detail },
+  components: { Create, Upload, Gallery, Coins, Buy, Admin, Detail, Languages },
   // `order`: the order come back from Stripe's checkout, `{ id, cancelled }`, shown in the Buy coins view.
   // `theme`: the theme chosen with the header's switch ("system", "light", "dark"; theme.js keeps it).
   data: () => ({ view: placeOf().view || "gallery", order: placeOf().order, opened: null, notice: "", theme: window.pageTheme.chosen() }),
-  setup: () => ({ words }),
+  setup: () => ({ number }),
   computed: {
     canBuy,
     admin() {
@@ -53,6 +55,21 @@ export const Shell = {
     nextTheme() {
       window.pageTheme.next();
     },
+    /** The language chosen in the header: spoken at once (app.js follows the user's), then kept in
+     * the profile, for every device; if it cannot be kept, back as it was, and said. */
+    async chooseLanguage(language) {
+      const before = state.user.language;
+      if (language === before) return;
+      const userId = state.user.id;
+      state.user.language = language;
+      try {
+        updateUser((await state.api.updateMyProfile({ language })).user);
+      } catch (error) {
+        if (error instanceof SessionEnded || !state.user || state.user.id !== userId) return;
+        if (state.user.language === language) state.user.language = before;
+        this.notice = t("app.languageFailed", { why: said(error) });
+      }
+    },
     show(view) {
       this.view = view;
       addressView(view);
@@ -68,7 +85,7 @@ export const Shell = {
         if (error instanceof SessionEnded) return;
         // A malformed id names no image either: the link is wrong, whatever the validator calls it.
         const missing = error.code === "NOT_FOUND" || error.code === "VALIDATION_ERROR";
-        this.notice = missing ? "That image is not here: it was deleted, or it is someone else's." : said(error);
+        this.notice = missing ? t("shell.imageMissing") : said(error);
         window.history.replaceState(null, "", window.location.pathname + window.location.search);
       }
     },

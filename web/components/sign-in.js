@@ -1,5 +1,7 @@
 // Sign-in: Google's button with a client id, or the local stack's issuer.
+import { language, speak, t } from "../i18n.js";
 import { said, state } from "../store.js";
+import { Languages } from "./languages.js";
 import { render } from "./sign-in.render.js"; // its markup: sign-in.template.html, compiled by `make templates`
 
 const GOOGLE_SCRIPT = "https://accounts.google.com/gsi/client";
@@ -15,7 +17,7 @@ function loadGoogle() {
     script.onerror = () => {
       script.remove();
       googleScript = null;
-      reject(new Error("Google's sign-in could not be loaded. Check the connection (or whatever blocks Google's scripts) and reload the page."));
+      reject(new Error("signIn.googleUnavailable"));
     };
     document.head.appendChild(script);
   });
@@ -23,6 +25,7 @@ function loadGoogle() {
 }
 
 export const SignIn = {
+  components: { Languages },
   props: ["config"],
   data: () => ({ email: "", firstName: "", lastName: "", error: "", busy: false }),
   computed: {
@@ -33,12 +36,20 @@ export const SignIn = {
   mounted() {
     if (this.withGoogle) this.googleButton();
   },
+  watch: {
+    /** Google's button speaks the page's language: drawn again when it changes. */
+    "$i18n.locale"() {
+      if (this.withGoogle) this.googleButton();
+    },
+  },
   methods: {
+    speak,
     async signIn(idToken) {
       this.busy = true;
       this.error = "";
       try {
-        state.user = await state.api.signIn(idToken);
+        // A new user's profile takes the page's language (the browser's, or the one chosen here).
+        state.user = await state.api.signIn(idToken, language());
         state.ended = "";
       } catch (error) {
         this.error = said(error);
@@ -49,7 +60,7 @@ export const SignIn = {
     async local() {
       const idToken = await state.api.localIdToken({ email: this.email, firstName: this.firstName, lastName: this.lastName });
       if (!idToken) {
-        this.error = "The local sign-in refused this email.";
+        this.error = t("signIn.localRefused");
         return;
       }
       await this.signIn(idToken);
@@ -59,9 +70,10 @@ export const SignIn = {
         const google = await loadGoogle();
         if (!this.$refs.google) return; // the page moved on meanwhile
         google.initialize({ client_id: this.config.googleClientId, callback: (answer) => this.signIn(answer.credential) });
-        google.renderButton(this.$refs.google, { theme: "outline", size: "large", text: "signin_with" });
+        this.$refs.google.replaceChildren();
+        google.renderButton(this.$refs.google, { theme: "outline", size: "large", text: "signin_with", locale: language() });
       } catch (error) {
-        this.error = error.message;
+        this.error = t(error.message);
       }
     },
   },

@@ -2,7 +2,8 @@
 import { reactive } from "../vendor/vue.runtime.esm-browser.prod.js";
 import { ApiError, SessionEnded } from "../api.js";
 import { forget, images, made, offersPacks, refreshUser, said, state, UNFINISHED, updateUser } from "../store.js";
-import { failure, uploadRefused, words } from "../words.js";
+import { formatLocales, t } from "../i18n.js";
+import { coins, failure, number, uploadRefused } from "../words.js";
 import { render } from "./upload.render.js"; // its markup: upload.template.html, compiled by `make templates`
 
 /** POST a file to its presigned form as a browser form does (the signed fields first, the file last),
@@ -26,7 +27,7 @@ function post(upload, file, progress) {
       const found = /<Message>([^<]*)<\/Message>/.exec(request.responseText); // S3 answers XML
       reject(new ApiError(request.status, "UPLOAD_REFUSED", found ? found[1] : "The bucket refused the file."));
     };
-    request.onerror = () => reject(new ApiError(0, "UNAVAILABLE", "The file could not be sent to the bucket."));
+    request.onerror = () => reject(new ApiError(0, "UPLOAD_FAILED", "The file could not be sent to the bucket."));
     request.send(form);
   });
 }
@@ -47,6 +48,7 @@ async function contentTypeOf(file) {
 }
 
 export const Upload = {
+  setup: () => ({ coins, number }),
   data: () => ({ sending: [], dragging: false }),
   computed: {
     limits() {
@@ -81,11 +83,14 @@ export const Upload = {
     },
     /** Why the service would refuse the file (of `type`, by its bytes), said before asking it for a URL; "" if it would not. */
     refusal(file, type) {
-      const kinds = this.limits.acceptedTypes.map((each) => each.replace("image/", "").toUpperCase()).join(", ");
-      if (file.size === 0) return "The file is empty.";
-      if (!this.limits.acceptedTypes.includes(type)) return `Not an image the service takes: send ${kinds}.`;
+      const kinds = this.limits.acceptedTypes.map((each) => each.replace("image/", "").toUpperCase());
+      if (file.size === 0) return t("upload.empty");
+      if (!this.limits.acceptedTypes.includes(type)) {
+        return t("upload.wrongKind", { kinds: new Intl.ListFormat(formatLocales(), { type: "disjunction" }).format(kinds) });
+      }
       if (file.size > this.limits.maxBytes) {
-        return `The file is ${(file.size / MB).toFixed(1)} MB; the largest upload is ${this.maxMb} MB.`;
+        const size = new Intl.NumberFormat(formatLocales(), { maximumFractionDigits: 1, minimumFractionDigits: 1 }).format(file.size / MB);
+        return t("upload.tooLarge", { size, max: number(this.maxMb) });
       }
       return "";
     },
@@ -128,10 +133,10 @@ export const Upload = {
     },
     verdict(entry) {
       if (entry.step === "refused") return entry.message;
-      if (entry.step === "sending") return `${Math.round(entry.progress * 100)} %`;
+      if (entry.step === "sending") return new Intl.NumberFormat(formatLocales(), { style: "percent" }).format(entry.progress);
       const image = images.get(entry.imageId);
-      if (!image || UNFINISHED.has(image.status)) return words.checkingFile;
-      if (image.status === "COMPLETED") return words.done;
+      if (!image || UNFINISHED.has(image.status)) return t("upload.checking");
+      if (image.status === "COMPLETED") return t("common.done");
       return failure(image);
     },
     failed(entry) {

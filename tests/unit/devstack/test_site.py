@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+import base64
 import copy
+import hashlib
+import re
 
 import pytest
 
 from stacktools.site import SITE_HEADERS_POLICY, site_file, site_files, site_headers
-from stacktools.template import TEMPLATE_PATH, load_template
+from stacktools.template import ROOT, TEMPLATE_PATH, load_template
 
 API = "http://127.0.0.1:3000"
 IMAGES = "http://127.0.0.1:4566"
@@ -16,11 +19,26 @@ def directives(policy: str) -> dict[str, list[str]]:
     return {name: sources for name, *sources in parsed}
 
 
+def inline_script_hashes() -> list[str]:
+    """The policy's source for each inline script of the page (its import map): its sha256."""
+    page = (ROOT / "web" / "index.html").read_text(encoding="utf-8")
+    scripts = re.findall(r"<script[^>]*>(.*?)</script>", page, re.DOTALL)
+    inline = [script for script in scripts if script.strip()]
+    assert len(inline) == 1, "index.html has one inline script, its import map"
+    return [
+        f"'sha256-{base64.b64encode(hashlib.sha256(each.encode()).digest()).decode()}'" for each in inline
+    ]
+
+
 def test_the_local_site_gets_the_templates_policy_with_its_own_origins() -> None:
     headers = site_headers(load_template(TEMPLATE_PATH), API, IMAGES)
 
     policy = directives(headers["Content-Security-Policy"])
-    assert policy["script-src"] == ["'self'", "https://accounts.google.com/gsi/client"]
+    assert policy["script-src"] == [
+        "'self'",
+        *inline_script_hashes(),
+        "https://accounts.google.com/gsi/client",
+    ]
     # No directive lets a string run as code: the templates are compiled ahead of time.
     sources = {source for each in policy.values() for source in each}
     assert not {"'unsafe-eval'", "'unsafe-inline'"} & sources

@@ -50,9 +50,34 @@ def test_every_import_of_vue_in_the_front_end_is_of_the_vendored_file() -> None:
         for module in re.findall(r'from "([^"]+)"', script.read_text(encoding="utf-8"))
         if "vue" in module or "vendor/" in module
     }
+    i18n = VENDOR / PINNED["vue-i18n"]["file"]
 
     assert {"web/app.js", "web/store.js"} <= {script for script, _ in imports}
-    assert {module for _, module in imports} == {VENDOR / PINNED["vue"]["file"]}
+    assert {module for _, module in imports} == {VENDOR / PINNED["vue"]["file"], i18n}
+    assert {script for script, module in imports if module == i18n} == {"web/i18n.js"}
+
+
+def test_vue_i18n_is_the_version_pinned_and_imports_vue_by_its_bare_name_alone() -> None:
+    """vue-i18n's browser build imports "vue" by name: the page's import map names the vendored file,
+    so that it and the page share one Vue. It imports nothing else, and makes no code of strings (the
+    page's policy has no 'unsafe-eval'): its messages are compiled to trees it walks."""
+    source = (VENDOR / PINNED["vue-i18n"]["file"]).read_text(encoding="utf-8")
+
+    assert f"vue-i18n v{PINNED['vue-i18n']['version']}" in source[:200]
+    assert set(re.findall(r'from"([^"]+)"', source)) == {"vue"}
+    assert "new Function" not in source
+    assert "eval(" not in source
+
+
+def import_map() -> dict[str, dict[str, str]]:
+    page = (ROOT / "web" / "index.html").read_text(encoding="utf-8")
+    maps = re.findall(r'<script type="importmap">(.*?)</script>', page, re.DOTALL)
+    assert len(maps) == 1
+    return dict(json.loads(maps[0]))
+
+
+def test_the_import_map_names_the_vendored_vue_alone() -> None:
+    assert import_map() == {"imports": {"vue": f"./vendor/{PINNED['vue']['file']}"}}
 
 
 def test_the_zip_library_is_loaded_only_when_images_are_downloaded_together() -> None:
