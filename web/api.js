@@ -75,7 +75,11 @@ async function errorOf(response) {
     // not JSON: API Gateway's own answers (throttling) or a proxy's
   }
   const error = body && body.error;
-  if (error && error.code) return new ApiError(response.status, error.code, error.message, error.details || {});
+  if (error && error.code) {
+    const answered = new ApiError(response.status, error.code, error.message, error.details || {});
+    answered.fromApi = true; // its message is the service's own (in English), not the page's
+    return answered;
+  }
   // An HTTP status's own text ("Too Many Requests") is no word for people: the page says the code's.
   const busy = response.status === 429;
   return new ApiError(response.status, busy ? "RATE_LIMITED" : "UNAVAILABLE", busy ? "Too many requests." : "The service did not answer.");

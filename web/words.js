@@ -2,7 +2,7 @@
 // coin history's entries, an order's status, a role, an error. The API's codes (COMPLETED,
 // MODEL_REFUSED, INSUFFICIENT_COINS...) stay in the API: a person reads these, in their language
 // (web/locales, through i18n.js). Numbers are written as the reader's language writes them.
-import { formatLocales, has, t } from "./i18n.js";
+import { API_LANGUAGE, formatLocales, has, language, t } from "./i18n.js";
 
 /** A number as the page's language writes it: "1,500" in English, "1500" or "1.500" in Spanish. */
 export function number(value) {
@@ -58,18 +58,19 @@ export function references(count) {
 }
 
 /** Why a FAILED image failed, in plain words, and its coins back: "The model would not draw this
- * prompt; your coins are back (100 coins)." By the image's `errorCode`; one the page does not know
+ * prompt; your 100 coins are back." By the image's `errorCode`; one the page does not know
  * (newer than it), or an image failed before codes, is said in general (never parsed from `error`). */
 export function failure(image) {
   const key = `image.failure.${image.errorCode}`;
   const cause = image.errorCode && has(key) ? t(key) : t(image.type === "UPLOADED" ? "image.failure.uploaded" : "image.failure.generated");
-  return image.coinsRefunded ? t("image.failedRefunded", { cause, coins: coins(image.coinsRefunded) }) : t("image.failed", { cause });
+  if (!image.coinsRefunded) return t("image.failed", { cause });
+  return t("image.failedRefunded", { cause, coins: coins(image.coinsRefunded) }, image.coinsRefunded);
 }
 
 /** A file the bucket would not take (its own reason is the storage's, not a person's), with its
  * coins back (`refunded`) or coming (null). */
 export function uploadRefused(refunded) {
-  return refunded === null ? t("upload.refused") : t("upload.refusedRefunded", { coins: coins(refunded) });
+  return refunded === null ? t("upload.refused") : t("upload.refusedRefunded", { coins: coins(refunded) }, refunded);
 }
 
 // ------------------------------------------------------------------------------ coins
@@ -120,11 +121,17 @@ export function roleNames(list) {
 
 // ------------------------------------------------------------------------------ errors
 
-/** An error the API (or the page) gave, in the reader's language, by its code: its details where
- * the words use them; a code the page does not know, in the API's own words. */
+/** An error the API (or the page) gave, in the reader's language. The API writes its messages in
+ * English, with what only the service knows ("This costs 100 coins and the balance is 50."): a reader
+ * of English reads them as written. Any other reader reads their language's words for the error's
+ * code, with its details; a code the page does not know, in the API's words. */
 export function errorWords(error) {
   const code = error && error.code;
   const details = (error && error.details) || {};
+  if (error && error.fromApi && error.message && language() === API_LANGUAGE) {
+    const fields = code === "VALIDATION_ERROR" && Array.isArray(details.fields) ? details.fields.map((field) => field.message) : [];
+    return [error.message, ...fields].join(" ");
+  }
   if (code === "INSUFFICIENT_COINS") {
     if (Number.isInteger(details.required) && Number.isInteger(details.balance)) {
       return t("errors.INSUFFICIENT_COINS", { required: coins(details.required), balance: coins(details.balance) });

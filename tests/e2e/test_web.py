@@ -4,6 +4,7 @@ it: controls found by role and name, a screenshot of each screen kept in test-ar
 from __future__ import annotations
 
 import base64
+import re
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -93,7 +94,7 @@ def test_a_new_user_signs_in_generates_and_watches_the_tile_finish_by_itself(pag
     page.goto(api.stack.api_url + "/app/")
     keep(page, "1-sign-in")
     sign_in(page, api, new_email())
-    expect(page.get_by_label("Coins")).to_have_text("1000 coins")
+    expect(page.get_by_label("Coins")).to_have_text("1,000 coins")
 
     page.get_by_label("Prompt").fill("a lighthouse at dusk")
     page.get_by_label("Size").select_option("2K")
@@ -234,7 +235,7 @@ def test_a_file_the_service_would_refuse_is_refused_before_anything_is_charged(p
     for name in ("notes.png", "fake.png"):
         entry = page.get_by_role("listitem", name=name)
         expect(entry).to_contain_text("Not an image the service takes: send JPEG, PNG, WEBP, GIF.")
-    expect(page.get_by_label("Coins")).to_have_text("1000 coins")
+    expect(page.get_by_label("Coins")).to_have_text("1,000 coins")
     expect(page.get_by_role("region", name="Your images").get_by_role("listitem")).to_have_count(0)
 
 
@@ -405,7 +406,7 @@ def test_an_admin_grants_coins_with_a_reason_after_confirming_and_keeps_their_ow
     expect(confirm).to_contain_text(f'Grant 250 coins to {other.user["email"]} ("welcome back")')
     keep(page, "12-admin-grant")
     confirm.get_by_role("button", name="Yes, grant them").click()
-    expect(manage.get_by_role("status")).to_contain_text("now has 1250 coins")
+    expect(manage.get_by_role("status")).to_contain_text("now has 1,250 coins")
     assert api.call("GET", "/users/me", other.token).json()["user"]["coins"] == 1250
 
     manage.get_by_label("Coins to grant (negative: to take)").fill("-5000")  # more than they have
@@ -504,7 +505,7 @@ def test_a_refused_prompt_ends_failed_with_its_reason_and_the_coins_back(page: P
     expect(failed.locator(".error")).to_have_text(
         "The model would not draw this prompt; your 100 coins are back."
     )
-    expect(page.get_by_label("Coins")).to_have_text("1000 coins")  # refunded, and the page knows
+    expect(page.get_by_label("Coins")).to_have_text("1,000 coins")  # refunded, and the page knows
     page.get_by_role("navigation", name="Views").get_by_role("button", name="Coins", exact=True).click()
     expect(page.get_by_role("region", name="Coin history").get_by_role("row").nth(1)).to_contain_text(
         "Coins back: the image failed"
@@ -523,7 +524,7 @@ def test_a_damaged_image_fails_after_upload_and_is_refunded(page: Page, api: Api
     )
     expect(entry.locator(".verdict")).to_have_class("verdict error")  # shown as the failure it is
     expect(tile(page, "cut.jpg")).to_have_attribute("data-status", "FAILED")
-    expect(page.get_by_label("Coins")).to_have_text("1000 coins")  # the upload's 50 back
+    expect(page.get_by_label("Coins")).to_have_text("1,000 coins")  # the upload's 50 back
 
 
 def test_a_file_the_bucket_refuses_is_cancelled_with_its_coins_back_at_once(page: Page, api: Api) -> None:
@@ -547,7 +548,7 @@ def test_a_file_the_bucket_refuses_is_cancelled_with_its_coins_back_at_once(page
     entry = page.get_by_role("region", name="Upload images").get_by_role("listitem", name="refused.png")
     # In words for people: S3's own ("Policy Condition failed") are the bucket's.
     expect(entry.locator(".verdict")).to_have_text("The file could not be sent; your 50 coins are back.")
-    expect(page.get_by_label("Coins")).to_have_text("1000 coins")  # at once, not after the sweeper
+    expect(page.get_by_label("Coins")).to_have_text("1,000 coins")  # at once, not after the sweeper
     expect(tile(page, "refused.png")).to_have_count(0)
     assert api.call("GET", "/images", api.sign_in(email).token).json()["images"] == []
 
@@ -569,7 +570,7 @@ def test_an_upload_whose_file_never_came_is_deleted_with_its_coins_back(page: Pa
     detail.get_by_role("button", name="Delete for good").click()
 
     expect(tile(page, "lost.png")).to_have_count(0)
-    expect(page.get_by_label("Coins")).to_have_text("1000 coins")
+    expect(page.get_by_label("Coins")).to_have_text("1,000 coins")
 
 
 def test_an_admin_makes_another_user_admin(page: Page, api: Api) -> None:
@@ -726,7 +727,7 @@ def test_with_a_google_client_id_the_page_signs_in_with_googles_button_and_again
 
     email = new_email()
     sign_in_with_google(page, email)
-    expect(page.get_by_label("Coins")).to_have_text("1000 coins")
+    expect(page.get_by_label("Coins")).to_have_text("1,000 coins")
     me = page.evaluate("JSON.parse(localStorage.getItem('imagegen.session')).token")
     assert api.call("GET", "/auth/me", me).json()["user"]["email"] == email
 
@@ -788,7 +789,9 @@ def test_the_page_runs_under_the_sites_content_security_policy_and_no_string_run
     response = page.goto(api.stack.api_url + "/app/")
     assert response is not None
     policy = response.headers["content-security-policy"]
-    assert "script-src 'self' https://accounts.google.com/gsi/client;" in policy
+    # Its own scripts, Google's, and one inline script by its hash: the import map (test_site.py).
+    scripts = r"script-src 'self' 'sha256-[A-Za-z0-9+/]{43}=' https://accounts.google.com/gsi/client;"
+    assert re.search(scripts, policy)
     assert "'unsafe-eval'" not in policy
     assert "'unsafe-inline'" not in policy
     # Vue's runtime and the templates compiled ahead of time, the API, the images bucket: all allowed.

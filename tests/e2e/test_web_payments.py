@@ -110,9 +110,9 @@ def test_a_pack_is_bought_on_stripes_page_and_its_coins_arrive_in_the_same_signe
     keep(page, "18-confirming")
     let_go.append(True)
     expect(outcome.get_by_role("heading")).to_have_text("500 coins added", timeout=10_000)
-    expect(outcome).to_contain_text("Your balance is now 1500 coins.")
+    expect(outcome).to_contain_text("Your balance is now 1,500 coins.")
     expect(outcome).to_contain_text("Order of Starter: 500 coins for $1.99")
-    expect(header_balance(page)).to_have_text("1500 coins")  # the header's balance too
+    expect(header_balance(page)).to_have_text("1,500 coins")  # the header's balance too
     # Credited already by the first answer, shown as open by the test:
     assert set(lagging) == {"PAID"}
     page.unroute_all(behavior="ignoreErrors")
@@ -150,8 +150,8 @@ def test_a_declined_card_then_cancel_comes_back_saying_no_payment_was_made(page:
     order_id = back_at_the_order(page, api, cancelled=True)
     outcome = page.get_by_role("region", name="Your purchase")
     expect(outcome.get_by_role("heading")).to_have_text("No payment was made.")
-    expect(outcome).to_contain_text("Order of Creator: 2000 coins for $5.99")
-    expect(header_balance(page)).to_have_text("1000 coins")
+    expect(outcome).to_contain_text("Order of Creator: 2,000 coins for $5.99")
+    expect(header_balance(page)).to_have_text("1,000 coins")
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
     mine = rows_of(page, "Your orders")
     expect(mine.first.locator(".status")).to_have_text("Not paid yet")  # its checkout is still open
@@ -182,7 +182,7 @@ def test_a_bank_payment_that_fails_later_is_confirmed_then_said_to_have_failed(p
     expect(outcome.get_by_role("heading")).to_have_text(
         "The payment failed: no coins were added.", timeout=20_000
     )  # asked again with a gentle backoff until the bank's answer came
-    expect(header_balance(page)).to_have_text("1000 coins")
+    expect(header_balance(page)).to_have_text("1,000 coins")
     expect(rows_of(page, "Your orders").first.locator(".status")).to_have_text("Failed: not paid")
     keep(page, "21-payment-failed")
 
@@ -275,7 +275,7 @@ def test_the_coin_history_names_purchases_refunds_and_disputes_with_their_order(
     eventually(lambda: coins(api, buyer) == -2500)
 
     sign_in(page, api, email)
-    expect(header_balance(page)).to_have_text("-2500 coins")
+    expect(header_balance(page)).to_have_text("-2,500 coins")
     expect(header_balance(page)).to_have_class(re.compile(r"\bowing\b"))  # shown as owed
     buy_view(page)
     packs = page.get_by_role("region", name="Buy coins")
@@ -300,13 +300,13 @@ def test_the_coin_history_names_purchases_refunds_and_disputes_with_their_order(
     expect(history).to_contain_text("Your balance is below zero")
     rows = rows_of(page, "Coin history")
     expected = [  # newest first: what, its order, coins, balance
-        ("Dispute won", "Order of Creator, $5.99", "+2000", "-500"),
-        ("Disputed payment", "Order of Creator, $5.99", "-2000", "-2500"),
+        ("Dispute won", "Order of Creator, $5.99", "+2,000", "-500"),
+        ("Disputed payment", "Order of Creator, $5.99", "-2,000", "-2,500"),
         ("Refund of a purchase", "Order of Starter, $1.99", "-500", "-500"),
-        ("Taken by an admin \u00b7 spent", "", "-3500", "0"),
-        ("Bought Creator", "Order of Creator, $5.99", "+2000", "3500"),
-        ("Bought Starter", "Order of Starter, $1.99", "+500", "1500"),
-        ("Welcome coins", "", "+1000", "1000"),
+        ("Taken by an admin \u00b7 spent", "", "-3,500", "0"),
+        ("Bought Creator", "Order of Creator, $5.99", "+2,000", "3,500"),
+        ("Bought Starter", "Order of Starter, $1.99", "+500", "1,500"),
+        ("Welcome coins", "", "+1,000", "1,000"),
     ]
     expect(rows).to_have_count(len(expected))
     for row, (what, about, amount, balance) in zip(rows.all(), expected, strict=True):
@@ -360,7 +360,7 @@ def test_the_buy_coins_view_fits_a_phone_without_sideways_scrolling(page: Page, 
 
     page.goto(f"{api.stack.api_url}/app/#order/{bought['order']['id']}")
     outcome = page.get_by_role("region", name="Your purchase")
-    expect(outcome.get_by_role("heading")).to_have_text("15000 coins added")
+    expect(outcome.get_by_role("heading")).to_have_text("15,000 coins added")
     expect(rows_of(page, "Your orders")).to_have_count(2)
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), "buy"
     keep(page, "26-phone-buy")

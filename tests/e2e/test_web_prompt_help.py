@@ -149,4 +149,4 @@ def test_a_prompt_too_long_for_the_styles_words_is_not_sent(page: Page, api: Api
     form.get_by_label("Prompt").press("End")
     page.keyboard.press("Enter")  # nothing is sent
     page.wait_for_timeout(300)
-    expect(page.get_by_label("Coins")).to_have_text("1000 coins")
+    expect(page.get_by_label("Coins")).to_have_text("1,000 coins")

@@ -89,7 +89,7 @@ def test_a_new_tab_and_a_restarted_browser_stay_signed_in(
 
     other_tab.goto(api.stack.api_url + "/app/")  # a new tab
     signed_in_as(other_tab, email)
-    expect(other_tab.get_by_label("Coins")).to_have_text("1000 coins")
+    expect(other_tab.get_by_label("Coins")).to_have_text("1,000 coins")
 
     kept = page.context.storage_state()  # what a browser keeps of the site when it is closed
     restarted: BrowserContext = browser.new_context(
