@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import ConsoleMessage, Locator, Page, Route, expect
+from playwright.sync_api import Browser, ConsoleMessage, Locator, Page, Route, expect
 
 from stacktools.template import ROOT
 from tests import images
@@ -234,7 +234,7 @@ def test_a_file_the_service_would_refuse_is_refused_before_anything_is_charged(p
 
     for name in ("notes.png", "fake.png"):
         entry = page.get_by_role("listitem", name=name)
-        expect(entry).to_contain_text("Not an image the service takes: send JPEG, PNG, WEBP, GIF.")
+        expect(entry).to_contain_text("Not an image the service takes: send JPEG, PNG, WEBP, or GIF.")
     expect(page.get_by_label("Coins")).to_have_text("1,000 coins")
     expect(page.get_by_role("region", name="Your images").get_by_role("listitem")).to_have_count(0)
 
@@ -403,7 +403,7 @@ def test_an_admin_grants_coins_with_a_reason_after_confirming_and_keeps_their_ow
     manage.get_by_label("Reason").fill("welcome back")
     manage.get_by_role("button", name="Grant coins").click()
     confirm = manage.get_by_role("group", name="Confirm the coins")
-    expect(confirm).to_contain_text(f'Grant 250 coins to {other.user["email"]} ("welcome back")')
+    expect(confirm).to_contain_text(f"Grant 250 coins to {other.user['email']} (\u201cwelcome back\u201d)")
     keep(page, "12-admin-grant")
     confirm.get_by_role("button", name="Yes, grant them").click()
     expect(manage.get_by_role("status")).to_contain_text("now has 1,250 coins")
@@ -589,31 +589,59 @@ def test_an_admin_makes_another_user_admin(page: Page, api: Api) -> None:
     expect(users.get_by_role("row", name=other.user["email"])).to_contain_text("User")
 
 
-def test_every_view_fits_a_phone_without_sideways_scrolling(page: Page, api: Api) -> None:
+# What the phone test reads, in each language (the Spanish is the longer, and must fit too).
+PHONE_WORDS = {
+    "en": {"email": "Email", "sign in": "Sign in", "sign out": "Sign out", "views": "Views",
+           "gallery": "Gallery", "coins": "Coins", "buy": "Buy coins", "admin": "Admin",
+           "images": "Your images", "history": "Coin history", "open": "Open {}"},
+    "es": {"email": "Correo electrónico", "sign in": "Iniciar sesión", "sign out": "Cerrar sesión",
+           "views": "Secciones", "gallery": "Galería", "coins": "Monedas", "buy": "Comprar", "admin": "Admin",
+           "images": "Tus imágenes", "history": "Historial de monedas", "open": "Abrir {}"},
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_every_view_fits_a_phone_without_sideways_scrolling(
+    browser: Browser, api: Api, language: str
+) -> None:
+    words = PHONE_WORDS[language]
     long_email = f"a-rather-long-name.with-dots-{uuid.uuid4().hex[:6]}@mail.subdomain.example.com"
     api.sign_in(long_email)
     session = api.sign_in(ADMIN_EMAIL)
-    titled_upload(api, session, "a phone-sized view", images.png(320, 240, color=(30, 160, 90)))
-    page.set_viewport_size({"width": 360, "height": 780})
-    sign_in(page, api, ADMIN_EMAIL)
-    views = page.get_by_role("navigation", name="Views")
-    filled = {  # each view with its content in, before it is measured
-        "Gallery": tile(page, "a phone-sized view").get_by_role("img"),
-        "Coins": page.get_by_role("region", name="Coin history").get_by_role(
-            "button", name="Open a phone-sized view"
-        ),
-        "Admin": page.get_by_role("row", name=long_email),
-    }
+    title = f"a phone-sized view ({language})"  # the admin's, one a run of the test
+    titled_upload(api, session, title, images.png(320, 240, color=(30, 160, 90)))
+    # The admin (every view is theirs) reads the language for this test, then English again.
+    assert api.call("PUT", "/users/me", session.token, json={"language": language}).status_code == 200
+    context = browser.new_context(viewport={"width": 360, "height": 780}, locale=language)
+    page = context.new_page()
+    try:
+        page.goto(api.stack.api_url + "/app/")
+        page.get_by_label(words["email"]).fill(ADMIN_EMAIL)
+        page.get_by_role("button", name=words["sign in"]).click()
+        expect(page.get_by_role("button", name=words["sign out"])).to_be_visible()
+        views = page.get_by_role("navigation", name=words["views"])
+        shown = page.get_by_role("region", name=words["images"]).get_by_role("listitem", name=title)
+        filled = {  # each view with its content in, before it is measured
+            "gallery": shown.get_by_role("img"),
+            "coins": page.get_by_role("region", name=words["history"]).get_by_role(
+                "button", name=words["open"].format(title)
+            ),
+            "buy": page.get_by_role("listitem", name="Starter"),
+            "admin": page.get_by_role("row", name=long_email),
+        }
 
-    for view, content in filled.items():
-        views.get_by_role("button", name=view, exact=True).click()
-        expect(content).to_be_visible()
-        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), view
-        keep(page, f"13-phone-{view.lower()}")
-    views.get_by_role("button", name="Gallery").click()
-    tile(page, "a phone-sized view").get_by_role("button", name="Open a phone-sized view").click()
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), "detail"
-    keep(page, "13-phone-detail")
+        for view, content in filled.items():
+            views.get_by_role("button", name=words[view], exact=True).click()
+            expect(content).to_be_visible()
+            assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), view
+            keep(page, f"13-phone-{language}-{view}")
+        views.get_by_role("button", name=words["gallery"]).click()
+        shown.get_by_role("button", name=words["open"].format(title)).click()
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), "detail"
+        keep(page, f"13-phone-{language}-detail")
+    finally:
+        context.close()
+        assert api.call("PUT", "/users/me", session.token, json={"language": "en"}).status_code == 200
 
 
 def tab_to(page: Page, target: Locator, most: int = 80) -> None:

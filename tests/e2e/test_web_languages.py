@@ -16,6 +16,7 @@ from tests import images
 from tests.e2e.conftest import ADMIN_EMAIL, Api
 from tests.e2e.test_web import (  # noqa: F401 (no_script_errors: autouse, each test ends without script errors)
     FINISHED,
+    as_deployed_with_google,
     keep,
     new_email,
     no_script_errors,
@@ -163,7 +164,7 @@ def test_an_admin_works_in_spanish_and_sets_a_users_language_for_their_next_page
 ) -> None:
     other = api.sign_in(new_email())
     iniciar_sesion(page, api, ADMIN_EMAIL)
-    page.get_by_role("navigation", name="Secciones").get_by_role("button", name="Administración").click()
+    page.get_by_role("navigation", name="Secciones").get_by_role("button", name="Admin").click()
     users = page.get_by_role("region", name="Usuarios")
     users.get_by_label("Buscar por correo").fill(other.user["email"])
     users.get_by_role("button", name=f"Gestionar a {other.user['email']}").click()
@@ -229,3 +230,14 @@ def test_the_header_switches_every_word_at_once_without_a_reload_and_the_profile
     expect(page.get_by_role("button", name="Iniciar sesión")).to_be_visible()
     expect(page.locator("html")).to_have_attribute("lang", "es")
     other.context.close()
+
+
+def test_googles_button_speaks_the_pages_language_and_changes_with_it(page: Page, api: Api) -> None:
+    as_deployed_with_google(page, api)
+    page.goto(api.stack.api_url + "/app/")
+    expect(page.get_by_role("button", name="Iniciar sesión con Google")).to_be_visible()
+    keep(page, "78-es-google")
+
+    page.get_by_label("Idioma").select_option("en")
+    expect(page.get_by_role("button", name="Sign in with Google")).to_be_visible()
+    expect(page.locator("html")).to_have_attribute("lang", "en")

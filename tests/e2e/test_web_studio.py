@@ -282,7 +282,7 @@ def test_statuses_failures_and_the_coin_history_are_in_plain_words(page: Page, a
     image = api.call("GET", "/images?status=FAILED", session.token).json()["images"][0]
     assert "PROHIBITED_CONTENT" in image["error"]  # the API's words, not the page's
 
-    # The model refuses the request itself (Google's 400): a failure the page cannot name.
+    # The model refuses the request itself (Google's 400): the service's MODEL_FAILED, in words.
     assert (
         api.call("POST", "/_dev/faults", json={"gemini": {"failNext": 1, "status": 400}}).status_code == 204
     )
@@ -290,7 +290,9 @@ def test_statuses_failures_and_the_coin_history_are_in_plain_words(page: Page, a
     form.get_by_role("button", name="Generate · 100 coins").click()
     rejected = tile(page, "a plain bowl")
     expect(rejected).to_have_attribute("data-status", "FAILED", timeout=FINISHED)
-    expect(rejected.locator(".error")).to_have_text("The image could not be made; your 100 coins are back.")
+    expect(rejected.locator(".error")).to_have_text(
+        "The model could not make this image; your 100 coins are back."
+    )
     assert (
         "INVALID_ARGUMENT"
         in api.call("GET", "/images?status=FAILED", session.token).json()["images"][0]["error"]
@@ -305,7 +307,7 @@ def test_statuses_failures_and_the_coin_history_are_in_plain_words(page: Page, a
 
     rejected.get_by_role("button", name="Open a plain bowl").click()
     detail = page.get_by_role("dialog", name="a plain bowl")
-    expect(detail).to_contain_text("The image could not be made; your 100 coins are back.")
+    expect(detail).to_contain_text("The model could not make this image; your 100 coins are back.")
     expect(detail.locator("dl")).to_contain_text("StatusFailed")
     expect(detail.locator("dl")).to_contain_text("KindGenerated")
     shown = detail.inner_text()

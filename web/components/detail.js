@@ -76,7 +76,7 @@ export const Detail = {
       if (!size) return t(this.image.status === "FAILED" ? "detail.pixelsNone" : "detail.pixelsNotYet");
       const [amount, unit] = size.size < 1024 ? [size.size, "byte"] : [Math.round(size.size / 1024), "kilobyte"];
       const bytes = new Intl.NumberFormat(formatLocales(), { style: "unit", unit, unitDisplay: "short" }).format(amount);
-      return t("detail.pixels", { width: number(size.width), height: number(size.height), format: size.format, bytes });
+      return t("detail.pixels", { width: size.width, height: size.height, format: size.format, bytes }); // 2048 × 2048, a size, not an amount
     },
     cost() {
       const spent = coins(this.image.coinsUsed);

@@ -6,6 +6,12 @@
 (() => {
   const REGISTERED = __REGISTERED__; // { clientId, origins, tokenUrl }, filled in by the stack
   let settings = null;
+  // The button's words in the languages the stand-in knows, as Google writes them; Google draws the
+  // button in `locale` when a page gives one, else in the browser's language.
+  const BUTTON_WORDS = {
+    en: { signin_with: "Sign in with Google", signup_with: "Sign up with Google" },
+    es: { signin_with: "Iniciar sesión con Google", signup_with: "Registrarse con Google" },
+  };
 
   const refuse = (message) => {
     console.error(`[GSI_LOGGER]: ${message}`);
@@ -73,7 +79,9 @@
       if (!usable()) return;
       const button = document.createElement("button");
       button.type = "button";
-      button.textContent = options.text === "signup_with" ? "Sign up with Google" : "Sign in with Google";
+      const language = String(options.locale || navigator.language || "en").toLowerCase().split("-")[0];
+      const words = BUTTON_WORDS[language] || BUTTON_WORDS.en;
+      button.textContent = words[options.text === "signup_with" ? "signup_with" : "signin_with"];
       button.addEventListener("click", chooseAccount);
       parent.replaceChildren(button);
     },
