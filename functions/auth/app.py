@@ -15,7 +15,7 @@ from imagegen.api.params import AcceptLanguage
 from imagegen.api.resolver import API_PREFIX, build_api
 from imagegen.api.responses.users import SignedIn, UserResponse
 from imagegen.composition import Composition
-from imagegen.errors import Conflict, Unauthorized
+from imagegen.errors import AccountSuspended, Conflict, Unauthorized
 from imagegen.models.auth import GoogleSignIn, RefreshRequest, TokenPair
 from imagegen.services.auth import AuthService
 from imagegen.services.users import UserService
@@ -39,7 +39,14 @@ Users = Annotated[UserService, Depends(user_service)]
 
 @app.post(
     f"{API_PREFIX}/auth/google",
-    **documented(SignedIn, Unauthorized, Conflict, summary="Sign in with a Google ID token", public=True),
+    **documented(
+        SignedIn,
+        Unauthorized,
+        AccountSuspended,
+        Conflict,
+        summary="Sign in with a Google ID token (not while suspended)",
+        public=True,
+    ),
 )
 def sign_in_with_google(
     body: GoogleSignIn, auth: Auth, users: Users, accept_language: AcceptLanguage = None
@@ -54,6 +61,7 @@ def sign_in_with_google(
     **documented(
         TokenPair,
         Unauthorized,
+        AccountSuspended,
         summary="New tokens for a refresh token (used once; within 30 s, the same again)",
         public=True,
     ),

@@ -83,7 +83,11 @@ def get_user(admin: AdminCaller, user_id: ResourceId, users: Users) -> dict[str,
 @app.put(
     f"{API_PREFIX}/users/<user_id>",
     **documented(
-        UserResponse, Forbidden, NotFound, Conflict, summary="Change a user's roles or profile (admin)"
+        UserResponse,
+        Forbidden,
+        NotFound,
+        Conflict,
+        summary="Change a user's roles or profile, or suspend or restore them (admin)",
     ),
 )
 def update_user(caller: AdminCaller, user_id: ResourceId, body: UserUpdate, users: Users) -> dict[str, Any]:

@@ -131,7 +131,12 @@ def _complete(path: str, method: str, operation: dict[str, Any]) -> None:
     else:
         responses.pop("422", None)  # nothing to validate: Powertools documents it for every route
     if operation.get("security"):
-        automatic += [error_code(errors.TokenExpired), error_code(errors.Unauthorized)]
+        # Every token is checked against its session and its user, who may be suspended.
+        automatic += [
+            error_code(errors.TokenExpired),
+            error_code(errors.Unauthorized),
+            error_code(errors.AccountSuspended),
+        ]
     automatic.append((HTTPStatus.INTERNAL_SERVER_ERROR, INTERNAL))
     for status, code in automatic:
         answer = responses.get(str(status.value))

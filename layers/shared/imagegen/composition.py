@@ -190,6 +190,7 @@ class Composition:
             admin_emails=self.settings.accounts.admin_email_set,
             welcome_coins=self.settings.accounts.welcome_coins,
             languages=self.settings.languages.languages,
+            clock=self.clock,
         )
 
     @cached_property

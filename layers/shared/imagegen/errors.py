@@ -34,6 +34,10 @@ class Forbidden(DomainError):
     """Authenticated, but not allowed."""
 
 
+class AccountSuspended(Forbidden):
+    """The user is suspended by an admin: none of their tokens is accepted, and they cannot sign in."""
+
+
 class Invalid(DomainError):
     """A request that is well-formed but not acceptable (a model or size the catalog does not offer,
     references that are not the caller's finished images): a 422 naming the fields."""

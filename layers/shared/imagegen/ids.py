@@ -59,6 +59,11 @@ def now_iso() -> str:
     return iso(utc_now())
 
 
+def iso_at(epoch_seconds: float) -> str:
+    """A moment given in seconds since the epoch (a clock's reading), as the API writes timestamps."""
+    return iso(datetime.fromtimestamp(epoch_seconds, UTC))
+
+
 def new_id_after(previous: str | None) -> str:
     """A new ULID that sorts after ``previous``: ULIDs made in the same millisecond, or on a machine
     whose clock lags, are otherwise in random order."""

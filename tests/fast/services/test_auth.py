@@ -1,16 +1,19 @@
 """Sign-in, sessions and authentication on in-memory twins, with twins of Google's verifier and of the
 access-token issuer: a verified Google identity opens a session; a refresh rotates its token, once; a
 token used again (after a short grace) or a revoked session is refused; every request is checked
-against a live session and carries the caller's balance."""
+against a live session and carries the caller's balance. Suspending a user ends all their sessions at
+once (their tokens and sign-ins are refused, saying so), and those sessions stay ended once restored."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
-from imagegen.errors import Conflict, TokenExpired, Unauthorized
+from imagegen.errors import AccountSuspended, Conflict, TokenExpired, Unauthorized
 from imagegen.models.auth import Caller, TokenPair
 from imagegen.models.coins import LedgerReason
-from imagegen.models.users import Languages
+from imagegen.models.users import Languages, User, UserStatus, UserUpdate
 from imagegen.services.auth import REFRESH_REUSE_GRACE_SECONDS, AuthService, SignIn
 from imagegen.services.coins import CoinService
 from imagegen.services.cursors import CursorCodec
@@ -33,17 +36,17 @@ REFRESH_TTL = 30 * 24 * 3600
 class Signing:
     """The auth service on twins, its clock, and what the twins keep, for the test to look into."""
 
-    def __init__(self) -> None:
+    def __init__(self, users: InMemoryUsers | None = None) -> None:
         self.clock = SlowClock(1_000_000.0)
         self.google = InMemoryGoogle()
         self.access = InMemoryAccessTokens(self.clock, ttl_seconds=ACCESS_TTL)
         self.transactions = InMemoryTransactions()
         self.wallets = InMemoryWallets()
-        self.users = InMemoryUsers()
+        self.users = users or InMemoryUsers()
         self.sessions = InMemorySessions()
         coin_clock = SlowClock()
         self.coins = CoinService(self.wallets, self.transactions, sleep=coin_clock.sleep, clock=coin_clock)
-        accounts = UserService(
+        self.accounts = UserService(
             self.users,
             self.coins,
             self.transactions,
@@ -51,10 +54,11 @@ class Signing:
             admin_emails=frozenset(),
             welcome_coins=WELCOME,
             languages=Languages(("en", "es")),
+            clock=self.clock,
         )
         self.auth = AuthService(
             lambda: self.google,
-            lambda: accounts,
+            lambda: self.accounts,
             self.sessions,
             InMemoryCallers(self.users, self.sessions, self.wallets),
             self.access,
@@ -73,6 +77,11 @@ class Signing:
 
     def later(self, seconds: float) -> None:
         self.clock.now += seconds
+
+    def set_status(self, user: User, status: UserStatus) -> User:
+        """An admin (someone else) suspends or restores ``user``."""
+        admin = Caller(user=user.model_copy(update={"id": "an-admin"}), session_id="S-admin", balance=0)
+        return self.accounts.update(admin, user.id, UserUpdate(status=status))
 
 
 def bearer(token: str) -> str:
@@ -370,3 +379,112 @@ def test_an_access_token_for_a_user_that_is_gone_is_refused(signing: Signing, si
 
     with pytest.raises(Unauthorized):
         signing.authenticate(signed_in.tokens)
+
+
+# Suspension: every session of the user ends at once, judged by its creation time (no scan)
+
+
+def test_suspending_a_user_refuses_each_of_their_tokens_saying_so_and_changes_no_session(
+    signing: Signing, auth: AuthService, signed_in: SignIn
+) -> None:
+    other_device = signing.sign_in()
+    signing.later(60)
+    sessions_before = dict(signing.sessions.sessions)
+
+    signing.set_status(signed_in.user, UserStatus.SUSPENDED)
+
+    for tokens in (signed_in.tokens, other_device.tokens):
+        with pytest.raises(AccountSuspended) as refused:
+            signing.authenticate(tokens)
+        assert refused.value.message.startswith("This account is suspended.")
+        with pytest.raises(AccountSuspended):
+            auth.refresh(tokens.refresh_token)
+    assert signing.sessions.sessions == sessions_before  # nothing scanned, revoked or rotated
+
+
+def test_a_suspended_user_cannot_sign_in_and_no_session_is_opened(
+    signing: Signing, signed_in: SignIn
+) -> None:
+    signing.set_status(signed_in.user, UserStatus.SUSPENDED)
+    sessions_before = dict(signing.sessions.sessions)
+
+    with pytest.raises(AccountSuspended) as refused:
+        signing.sign_in()
+
+    assert refused.value.message.startswith("This account is suspended.")
+    assert signing.sessions.sessions == sessions_before
+
+
+def test_after_a_restore_the_sessions_of_before_stay_ended_and_a_new_sign_in_works(
+    signing: Signing, auth: AuthService, signed_in: SignIn
+) -> None:
+    signing.later(60)
+    signing.set_status(signed_in.user, UserStatus.SUSPENDED)
+    signing.later(60)
+    signing.set_status(signed_in.user, UserStatus.ACTIVE)
+
+    with pytest.raises(Unauthorized) as ended:
+        signing.authenticate(signed_in.tokens)
+    assert not isinstance(ended.value, AccountSuspended)
+    with pytest.raises(Unauthorized):
+        auth.refresh(signed_in.tokens.refresh_token)
+
+    again = signing.sign_in()
+    assert signing.authenticate(again.tokens).user_id == signed_in.user.id
+    renewed = auth.refresh(again.tokens.refresh_token)
+    assert signing.authenticate(renewed).user.status is UserStatus.ACTIVE
+
+
+def test_a_second_suspension_does_not_end_the_sessions_opened_after_the_restore(
+    signing: Signing, signed_in: SignIn
+) -> None:
+    signing.set_status(signed_in.user, UserStatus.SUSPENDED)
+    signing.later(60)
+    signing.set_status(signed_in.user, UserStatus.ACTIVE)
+    signing.later(60)
+    again = signing.sign_in()
+    signing.later(60)
+
+    suspended_again = signing.set_status(signed_in.user, UserStatus.SUSPENDED)
+    with pytest.raises(AccountSuspended):
+        signing.authenticate(again.tokens)
+    signing.set_status(suspended_again, UserStatus.ACTIVE)
+
+    with pytest.raises(Unauthorized):
+        signing.authenticate(again.tokens)  # opened before the second suspension: ended by it
+
+
+def test_a_sign_in_that_read_the_user_just_before_their_suspension_opens_a_session_that_ends_with_it() -> (
+    None
+):
+    """The suspension is written after the sign-in read the user (active) and before its session is
+    stored; the clock moves on around it."""
+
+    class SuspendedAfterTheNextRead(InMemoryUsers):
+        suspend: Callable[[User], None] | None = None
+
+        def get(self, user_id: str) -> User | None:
+            user = super().get(user_id)
+            if self.suspend is not None and user is not None:
+                suspend, self.suspend = self.suspend, None
+                suspend(user)
+            return user
+
+    users = SuspendedAfterTheNextRead()
+    signing = Signing(users)
+    first = signing.sign_in()
+
+    def suspend(user: User) -> None:
+        signing.later(1)
+        signing.set_status(user, UserStatus.SUSPENDED)
+        signing.later(1)
+
+    users.suspend = suspend
+
+    racing = signing.sign_in()
+
+    with pytest.raises(AccountSuspended):
+        signing.authenticate(racing.tokens)
+    signing.set_status(first.user, UserStatus.ACTIVE)
+    with pytest.raises(Unauthorized):
+        signing.authenticate(racing.tokens)

@@ -1,6 +1,7 @@
 """Users on in-memory twins: a first sign-in creates the user with the welcome coins in one commit, once
 however sign-ins race, in the language the browser prefers; an email is one account's; a user changes
-their own language and names; admins edit profiles and roles and move coins through the ledger."""
+their own language and names; admins edit profiles and roles, suspend and restore users, and move coins
+through the ledger."""
 
 from __future__ import annotations
 
@@ -10,7 +11,15 @@ from pydantic import ValidationError
 from imagegen.errors import BadRequest, Conflict, Invalid, NotFound
 from imagegen.models.auth import Caller, GoogleIdentity
 from imagegen.models.coins import CoinGrant, LedgerReason
-from imagegen.models.users import AccountStats, Languages, ProfileUpdate, Role, UserUpdate, UserView
+from imagegen.models.users import (
+    AccountStats,
+    Languages,
+    ProfileUpdate,
+    Role,
+    UserStatus,
+    UserUpdate,
+    UserView,
+)
 from imagegen.services.coins import CoinService
 from imagegen.services.cursors import CursorCodec
 from imagegen.services.users import EMAIL_TAKEN, UserService, preferred_language
@@ -31,6 +40,7 @@ class Kept:
         self.users = InMemoryUsers()
         clock = SlowClock()
         self.coins = CoinService(self.wallets, self.transactions, sleep=clock.sleep, clock=clock)
+        self.clock = SlowClock(1_800_000_000.0)  # the sessions' time: 2027-01-15T08:00:00Z
         self.service = self.listing(admin_emails)
 
     def listing(self, admin_emails: frozenset[str]) -> UserService:
@@ -43,6 +53,7 @@ class Kept:
             admin_emails=admin_emails,
             welcome_coins=WELCOME,
             languages=LANGUAGES,
+            clock=self.clock,
         )
 
     def welcomes(self, user_id: str) -> list[int]:
@@ -301,6 +312,81 @@ def test_updating_a_missing_user_is_not_found(kept: Kept, users: UserService, ad
     with pytest.raises(NotFound):
         users.update(admin, "NOPE", UserUpdate.model_validate({"firstName": "X"}))
     assert "NOPE" not in kept.users.users
+
+
+# Suspension
+
+
+def test_an_admin_suspends_a_user_from_now_on_and_restores_them(
+    kept: Kept, users: UserService, admin: Caller
+) -> None:
+    user = users.sign_in(identity("ada@example.com"))
+
+    suspended = users.update(admin, user.id, UserUpdate.model_validate({"status": "SUSPENDED"}))
+
+    assert (suspended.status, suspended.is_suspended) == (UserStatus.SUSPENDED, True)
+    assert suspended.sessions_valid_from == "2027-01-15T08:00:00.000Z"  # their sessions until now end
+    assert users.view(suspended).status is UserStatus.SUSPENDED
+    assert kept.users.get(user.id) == suspended
+    kept.clock.now += 3600
+
+    restored = users.update(admin, user.id, UserUpdate.model_validate({"status": "ACTIVE"}))
+
+    assert restored.status is UserStatus.ACTIVE
+    assert restored.sessions_valid_from == "2027-01-15T08:00:00.000Z"  # those sessions stay ended
+    assert (restored.roles, restored.language, restored.email) == (user.roles, user.language, user.email)
+
+
+def test_suspending_a_suspended_user_changes_nothing(kept: Kept, users: UserService, admin: Caller) -> None:
+    user = users.sign_in(identity("ada@example.com"))
+    suspended = users.update(admin, user.id, UserUpdate.model_validate({"status": "SUSPENDED"}))
+    kept.clock.now += 3600
+
+    again = users.update(admin, user.id, UserUpdate.model_validate({"status": "SUSPENDED"}))
+
+    assert again == suspended  # the moment their sessions ended, and updatedAt, are as they were
+    assert kept.users.get(user.id) == suspended
+
+
+def test_restoring_an_active_user_changes_nothing(kept: Kept, users: UserService, admin: Caller) -> None:
+    user = users.sign_in(identity("ada@example.com"))
+
+    assert users.update(admin, user.id, UserUpdate.model_validate({"status": "ACTIVE"})) == user
+    assert kept.users.get(user.id) == user
+
+
+def test_a_suspension_goes_with_other_changes_of_one_request(users: UserService, admin: Caller) -> None:
+    user = users.sign_in(identity("ada@example.com"))
+
+    updated = users.update(
+        admin, user.id, UserUpdate.model_validate({"status": "SUSPENDED", "firstName": "Augusta"})
+    )
+
+    assert (updated.status, updated.first_name) == (UserStatus.SUSPENDED, "Augusta")
+    assert updated.sessions_valid_from is not None
+
+
+def test_an_admin_cannot_suspend_themselves_and_nothing_is_written(
+    kept: Kept, users: UserService, admin: Caller
+) -> None:
+    with pytest.raises(Conflict) as refused:
+        users.update(
+            admin, admin.user_id, UserUpdate.model_validate({"status": "SUSPENDED", "lastName": "X"})
+        )
+
+    assert refused.value.message == "An admin cannot suspend themselves."
+    assert kept.users.get(admin.user_id) == admin.user
+
+
+def test_suspending_a_missing_user_is_not_found(kept: Kept, users: UserService, admin: Caller) -> None:
+    with pytest.raises(NotFound):
+        users.update(admin, "NOPE", UserUpdate.model_validate({"status": "SUSPENDED"}))
+    assert "NOPE" not in kept.users.users
+
+
+def test_a_user_cannot_change_their_own_status() -> None:
+    with pytest.raises(ValidationError):
+        ProfileUpdate.model_validate({"status": "ACTIVE"})
 
 
 # A user's own profile

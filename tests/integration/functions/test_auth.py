@@ -31,6 +31,7 @@ def test_sign_in_returns_the_new_user_and_tokens(invoke: Invoke, issuer: ServedI
         "language",
         "coins",
         "purchasesFrozen",
+        "status",
         "createdAt",
         "updatedAt",
     }

@@ -19,6 +19,8 @@ from imagegen.api.errors import ERROR_STATUS, domain_error_response
         (errors.Conflict("still in progress", retry_after=1), 409, "CONFLICT", "1"),
         (errors.Conflict("another body"), 409, "CONFLICT", None),
         (errors.TokenExpired("expired"), 401, "TOKEN_EXPIRED", None),
+        (errors.AccountSuspended("suspended"), 403, "ACCOUNT_SUSPENDED", None),
+        (errors.Forbidden("not an admin"), 403, "FORBIDDEN", None),
         (errors.Invalid("model", "no such model"), 422, "VALIDATION_ERROR", None),
     ],
 )

@@ -78,6 +78,8 @@ def test_a_route_with_a_token_documents_401_and_the_bearer_scheme(document: dict
     for method, path, operation in operations(document):
         if (method, path) in secured:
             assert set(operation["responses"]["401"]["x-error-codes"]) == {"UNAUTHORIZED", "TOKEN_EXPIRED"}
+            # A suspended user's token is refused on every route that takes one.
+            assert "ACCOUNT_SUSPENDED" in operation["responses"]["403"]["x-error-codes"], (method, path)
     public = {(method, path) for method, path, _ in operations(document)} - secured
     assert public == {
         ("GET", "/api/v1/health"),
@@ -89,6 +91,9 @@ def test_a_route_with_a_token_documents_401_and_the_bearer_scheme(document: dict
         ("GET", "/api/v1/coin-packs"),
         ("POST", "/api/v1/payments/stripe/webhook"),  # Stripe's signature instead
     }
+    # Signing in and refreshing take no access token, and refuse a suspended user all the same.
+    for path in ("/api/v1/auth/google", "/api/v1/auth/refresh"):
+        assert document["paths"][path]["post"]["responses"]["403"]["x-error-codes"] == ["ACCOUNT_SUSPENDED"]
 
 
 def test_a_route_with_a_body_documents_what_the_resolver_refuses(document: dict[str, Any]) -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from imagegen.models.users import Role, User, UserUpdate, UserView
+from imagegen.models.users import Role, User, UserStatus, UserUpdate, UserView
 
 NOW = "2026-11-22T00:00:00.000Z"
 
@@ -24,6 +24,9 @@ def test_roles_are_deduplicated_and_ordered() -> None:
         {"firstName": "x" * 101},
         {"coins": 5},
         {"first_name": "snake case is not the wire format"},
+        {"status": "BANNED"},
+        {"status": "suspended"},
+        {"sessionsValidFrom": NOW},  # kept by the service, never set by a request
     ],
 )
 def test_invalid_updates_are_refused(body: dict[str, object]) -> None:
@@ -57,7 +60,29 @@ def test_the_view_is_the_contract_shape() -> None:
         "language": "en",
         "coins": 7,
         "purchasesFrozen": False,
+        "status": "ACTIVE",
         "createdAt": NOW,
         "updatedAt": NOW,
     }
     assert not user.is_admin
+
+
+def test_a_record_written_before_suspensions_existed_reads_as_active() -> None:
+    stored = {
+        "id": "U1",
+        "email": "a@b.co",
+        "googleSub": "123",
+        "roles": ["USER"],
+        "createdAt": NOW,
+        "updatedAt": NOW,
+    }
+
+    user = User.model_validate(stored)
+
+    assert (user.status, user.is_suspended, user.sessions_valid_from) == (UserStatus.ACTIVE, False, None)
+    assert User.model_validate({**stored, "status": "SUSPENDED"}).is_suspended
+
+
+def test_an_admin_may_set_the_status() -> None:
+    assert UserUpdate.model_validate({"status": "SUSPENDED"}).status is UserStatus.SUSPENDED
+    assert UserUpdate.model_validate({"status": "ACTIVE"}).status is UserStatus.ACTIVE

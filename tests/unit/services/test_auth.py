@@ -7,9 +7,11 @@ import pytest
 
 from imagegen.adapters.access_tokens import AccessTokens
 from imagegen.composition import Composition, token_secret
-from imagegen.errors import TokenExpired, Unauthorized
+from imagegen.errors import AccountSuspended, TokenExpired, Unauthorized
+from imagegen.models.auth import Caller
+from imagegen.models.users import UserUpdate
 from imagegen.services.auth import REFRESH_REUSE_GRACE_SECONDS, SignIn
-from tests.conftest import MovedClock, ServedIssuer
+from tests.conftest import ADMIN_EMAIL, MovedClock, ServedIssuer
 
 
 @pytest.fixture
@@ -184,3 +186,34 @@ def test_a_guessed_refresh_token_for_a_real_session_is_refused_and_ends_nothing(
 
     assert services.auth.authenticate(bearer(signed_in.tokens.token)).user_id == signed_in.user.id
     assert services.auth.refresh(signed_in.tokens.refresh_token).token
+
+
+def test_a_suspension_kept_in_the_users_table_ends_the_users_sessions_until_and_after_a_restore(
+    services: Composition, issuer: ServedIssuer, signed_in: SignIn, later: Later
+) -> None:
+    admin_signed_in = services.auth.sign_in_with_google(issuer.id_token(ADMIN_EMAIL))
+    admin = services.auth.authenticate(bearer(admin_signed_in.tokens.token))
+
+    def set_status(status: str) -> None:
+        services.users.update(admin, signed_in.user.id, UserUpdate.model_validate({"status": status}))
+        later(1)
+
+    later(1)
+    set_status("SUSPENDED")
+    with pytest.raises(AccountSuspended):
+        services.auth.authenticate(bearer(signed_in.tokens.token))
+    with pytest.raises(AccountSuspended):
+        services.auth.refresh(signed_in.tokens.refresh_token)
+    with pytest.raises(AccountSuspended):
+        services.auth.sign_in_with_google(issuer.id_token("ada@example.com"))
+
+    set_status("ACTIVE")
+    with pytest.raises(Unauthorized) as ended:
+        services.auth.authenticate(bearer(signed_in.tokens.token))
+    assert not isinstance(ended.value, AccountSuspended)
+    with pytest.raises(Unauthorized):
+        services.auth.refresh(signed_in.tokens.refresh_token)
+    again = services.auth.sign_in_with_google(issuer.id_token("ada@example.com"))
+    caller: Caller = services.auth.authenticate(bearer(again.tokens.token))
+    assert (caller.user_id, caller.user.status) == (signed_in.user.id, "ACTIVE")
+    assert services.auth.authenticate(bearer(admin_signed_in.tokens.token)).is_admin  # others' untouched

@@ -21,6 +21,7 @@ INTERNAL = "INTERNAL"
 ERROR_STATUS: list[tuple[type[errors.DomainError], HTTPStatus, str]] = [
     (errors.TokenExpired, HTTPStatus.UNAUTHORIZED, "TOKEN_EXPIRED"),
     (errors.Unauthorized, HTTPStatus.UNAUTHORIZED, "UNAUTHORIZED"),
+    (errors.AccountSuspended, HTTPStatus.FORBIDDEN, "ACCOUNT_SUSPENDED"),
     (errors.Forbidden, HTTPStatus.FORBIDDEN, "FORBIDDEN"),
     (errors.NotFound, HTTPStatus.NOT_FOUND, NOT_FOUND),
     (errors.PurchasesFrozen, HTTPStatus.CONFLICT, "PURCHASES_FROZEN"),

@@ -62,6 +62,13 @@ class Role(StrEnum):
     ADMIN = "ADMIN"
 
 
+class UserStatus(StrEnum):
+    """Whether a user may use the service: ``SUSPENDED`` by an admin, until restored to ``ACTIVE``."""
+
+    ACTIVE = "ACTIVE"
+    SUSPENDED = "SUSPENDED"
+
+
 class User(CamelModel):
     """A user as stored: identity, profile and roles. The balance lives in the coin ledger."""
 
@@ -76,10 +83,18 @@ class User(CamelModel):
     updated_at: str
     # The disputes that stop this user buying coins: each opened by a card holder, until won.
     purchases_frozen_by: frozenset[str] | None = None
+    status: UserStatus = UserStatus.ACTIVE  # records written before suspensions existed are active
+    # When the user was last suspended (ISO 8601, as sessions' createdAt): the sessions opened up to
+    # then have ended, also once the user is restored; None if never suspended.
+    sessions_valid_from: str | None = None
 
     @property
     def is_admin(self) -> bool:
         return Role.ADMIN in self.roles
+
+    @property
+    def is_suspended(self) -> bool:
+        return self.status is UserStatus.SUSPENDED
 
     @property
     def purchases_frozen(self) -> bool:
@@ -107,6 +122,7 @@ class UserView(CamelModel):
     language: str
     coins: int
     purchases_frozen: bool = False  # a payment of theirs is disputed: they may not buy coins
+    status: UserStatus = UserStatus.ACTIVE
     created_at: str
     updated_at: str
     stats: AccountStats | None = Field(default=None, exclude_if=lambda stats: stats is None)
@@ -122,6 +138,7 @@ class UserView(CamelModel):
             language=user.language,
             coins=coins,
             purchases_frozen=user.purchases_frozen,
+            status=user.status,
             created_at=user.created_at,
             updated_at=user.updated_at,
             stats=stats,
@@ -146,13 +163,21 @@ class ProfileUpdate(RequestModel):
 
 
 class UserUpdate(ProfileUpdate):
-    """``PUT /users/{id}``: what an admin may change of anyone's profile, and roles. Absent fields stay."""
+    """``PUT /users/{id}``: what an admin may change of anyone's profile, roles, and whether the user is
+    suspended. Absent fields stay."""
 
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"roles": ["USER", "ADMIN"], "language": "es"}]}
+        json_schema_extra={
+            "examples": [{"roles": ["USER", "ADMIN"], "language": "es"}, {"status": "SUSPENDED"}]
+        }
     )
 
     roles: list[Annotated[Role, Strict(False)]] | None = Field(default=None, min_length=1)
+    status: Annotated[UserStatus, Strict(False)] | None = Field(
+        default=None,
+        description="SUSPENDED ends every session of the user at once and refuses their sign-ins; "
+        "ACTIVE restores them (they sign in again)",
+    )
 
     @field_validator("roles")
     @classmethod

@@ -8,8 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-from imagegen.errors import Unauthorized
-from imagegen.ids import now_iso
+from imagegen.errors import AccountSuspended, Unauthorized
+from imagegen.ids import iso_at, now_iso
 from imagegen.models.auth import AccessClaims, Caller, GoogleIdentity, TokenPair
 from imagegen.models.sessions import Session
 from imagegen.services.tokens import RefreshToken
@@ -17,6 +17,11 @@ from imagegen.services.tokens import RefreshToken
 # How long a used refresh token still gets the pair it was exchanged for: long enough for tabs that
 # refresh at once and a retry after a timeout, short enough that a stolen token is soon worthless.
 REFRESH_REUSE_GRACE_SECONDS = 30
+
+ACCOUNT_SUSPENDED = (
+    "This account is suspended. Its sessions have ended, and it cannot sign in until an admin restores it."
+)
+SESSION_ENDED = "The session has ended; sign in again."
 
 if TYPE_CHECKING:
     from imagegen.models.users import User
@@ -86,18 +91,23 @@ class AuthService:
 
     def sign_in_with_google(self, id_token: str, accept_language: str | None = None) -> SignIn:
         """Verify a Google ID token, find or create its user (a new one in the language the browser's
-        ``accept_language`` prefers), and open a session."""
+        ``accept_language`` prefers), and open a session. A suspended user is refused
+        (``AccountSuspended``), and no session is opened."""
         identity = self._google().verify(id_token)
+        # The session's time is taken before the user is read: a suspension this sign-in does not see
+        # is later than its session, which it therefore ends (see ``_admit``).
+        opened_at = iso_at(self._clock())
         user = self._users().sign_in(identity, accept_language)
+        if user.is_suspended:
+            raise AccountSuspended(ACCOUNT_SUSPENDED)
         refresh = self._refresh_tokens.issue(secrets.token_urlsafe(18))
-        now = now_iso()
         self._sessions.create(
             Session(
                 session_id=refresh.session_id,
                 user_id=user.id,
                 refresh_hash=refresh.hash,
-                created_at=now,
-                rotated_at=now,
+                created_at=opened_at,
+                rotated_at=opened_at,
                 expires_at=int(self._clock()) + self._refresh_ttl,
             )
         )
@@ -111,12 +121,17 @@ class AuthService:
         presenting a refresh token that was issued for the session and already used means it
         leaked (or a client is confused): the whole session is revoked. Any other token is
         refused and changes nothing, so knowing a session id is not enough to end a session.
+        A suspended user's session is refused (``AccountSuspended``), and so is one opened before
+        their last suspension (``Unauthorized``), changing nothing.
         """
         presented = RefreshToken.parse(refresh_token)
         if not self._refresh_tokens.was_issued(presented):
             raise Unauthorized("The refresh token is not valid.")
         now = int(self._clock())
         session = self._live_session(presented.session_id, now)
+        # The refresh token names only the session: its user is read now (with the balance, unused:
+        # one round trip all the same).
+        _admit(self._callers.load(session.session_id, session.user_id).user, session)
         successor = self._refresh_tokens.successor(presented)
         if presented.matches(session.refresh_hash):
             if self._sessions.rotate(
@@ -160,7 +175,8 @@ class AuthService:
             or session.revoked_at
             or session.expires_at <= int(self._clock())
         ):
-            raise Unauthorized("The session has ended; sign in again.")
+            raise Unauthorized(SESSION_ENDED)
+        _admit(user, session)
         return Caller(user=user, session_id=session.session_id, balance=record.balance, stats=record.stats)
 
     def _pair(self, user_id: str, refresh: RefreshToken, issued_at: int | None = None) -> TokenPair:
@@ -169,3 +185,18 @@ class AuthService:
             refresh_token=str(refresh),
             expires_in=self._access.ttl_seconds,
         )
+
+
+def _admit(user: User | None, session: Session) -> None:
+    """Refuse a live ``session`` whose ``user`` is gone (401), suspended (403, saying so), or was suspended
+    after the session was opened: it ended then, and stays ended once the user is restored (401). So a
+    suspension ends every session at once without a scan of the sessions: each is judged by its creation
+    time on its next use."""
+    if user is None:
+        raise Unauthorized(SESSION_ENDED)
+    if user.is_suspended:
+        raise AccountSuspended(ACCOUNT_SUSPENDED)
+    # Both are written by ids.iso (UTC, milliseconds, "Z"), whose text sorts as time does. A session
+    # opened in the very millisecond of the suspension may have read the user before it: it ended too.
+    if user.sessions_valid_from is not None and session.created_at <= user.sessions_valid_from:
+        raise Unauthorized(SESSION_ENDED)

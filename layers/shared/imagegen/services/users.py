@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from imagegen.errors import Conflict, InsufficientCoins, Invalid, NotFound
-from imagegen.ids import new_id, now_iso
+from imagegen.ids import iso_at, new_id, now_iso
 from imagegen.models.coins import CoinGrant, TransactionPage
-from imagegen.models.users import Languages, ProfileUpdate, Role, User, UserPage, UserUpdate, UserView
+from imagegen.models.users import (
+    Languages,
+    ProfileUpdate,
+    Role,
+    User,
+    UserPage,
+    UserStatus,
+    UserUpdate,
+    UserView,
+)
 from imagegen.services.unit_of_work import Contended, Refused, Transactions, UnitOfWork
 
 if TYPE_CHECKING:
@@ -67,7 +78,10 @@ class UserService:
         admin_emails: frozenset[str],
         welcome_coins: int,
         languages: Languages,
+        clock: Callable[[], float] = time.time,
     ) -> None:
+        """``clock`` tells the time a suspension ends sessions at: the sessions' own clock
+        (``AuthService``'s), as sessions are judged by their creation time against it."""
         self._repository = repository
         self._coins = coins
         self._transactions = transactions
@@ -75,6 +89,7 @@ class UserService:
         self._admin_emails = admin_emails
         self._welcome_coins = welcome_coins
         self._languages = languages
+        self._clock = clock
 
     def sign_in(self, identity: GoogleIdentity, accept_language: str | None = None) -> User:
         """The user of this Google identity, created with the welcome coins on first sign-in, in the
@@ -169,11 +184,29 @@ class UserService:
         return UserView.of(user, entry.balance)
 
     def update(self, caller: Caller, user_id: str, update: UserUpdate) -> User:
-        """Apply an admin's changes; an admin cannot take away their own admin role. A language must
-        be one of the service's (``Invalid`` otherwise)."""
-        if user_id == caller.user_id and update.roles is not None and Role.ADMIN not in update.roles:
-            raise Conflict("An admin cannot remove their own ADMIN role.")
-        return self._change(user_id, update)
+        """Apply an admin's changes; an admin cannot take away their own admin role, nor suspend
+        themselves (``Conflict``). A language must be one of the service's (``Invalid`` otherwise).
+
+        Suspending a user ends every session they have at once (``AuthService`` refuses their tokens
+        and their sign-ins); restoring them lets them sign in again, while the sessions of before the
+        suspension stay ended. Suspending a suspended user, or restoring an active one, changes nothing.
+        """
+        if user_id == caller.user_id:
+            if update.roles is not None and Role.ADMIN not in update.roles:
+                raise Conflict("An admin cannot remove their own ADMIN role.")
+            if update.status is UserStatus.SUSPENDED:
+                raise Conflict("An admin cannot suspend themselves.")
+        return self._change(user_id, update, self._status_change(user_id, update.status))
+
+    def _status_change(self, user_id: str, status: UserStatus | None) -> dict[str, Any]:
+        """What a change to ``status`` writes: nothing when the user has it already, so a second
+        suspension does not move the moment their sessions ended; a suspension also records that moment
+        (the sessions opened until now end with it, found by their creation time, never by a scan)."""
+        if status is None or self.get(user_id).status is status:
+            return {}
+        if status is UserStatus.SUSPENDED:
+            return {"status": status, "sessionsValidFrom": iso_at(self._clock())}
+        return {"status": status}
 
     def update_profile(self, caller: Caller, update: ProfileUpdate) -> UserView:
         """Apply the caller's changes to their own profile: language (one of the service's, ``Invalid``
@@ -181,12 +214,14 @@ class UserService:
         view, with the balance and stats read when they were authenticated."""
         return UserView.of(self._change(caller.user_id, update), caller.balance, caller.stats)
 
-    def _change(self, user_id: str, update: ProfileUpdate) -> User:
-        """The user once ``update``'s fields are written (nothing written when it has none)."""
+    def _change(self, user_id: str, update: ProfileUpdate, status: dict[str, Any] | None = None) -> User:
+        """The user once ``update``'s profile fields, and the ``status`` change worked out for it, are
+        written (nothing written when there are none)."""
         if update.language is not None and update.language not in self._languages:
             allowed = list(self._languages.codes)
             raise Invalid("language", f"must be one of {', '.join(allowed)}", details={"languages": allowed})
-        changes = update.model_dump(by_alias=True, exclude_unset=True, exclude_none=True)
+        profile = update.model_dump(by_alias=True, exclude_unset=True, exclude_none=True, exclude={"status"})
+        changes = {**profile, **(status or {})}
         if not changes:
             return self.get(user_id)
         updated = self._repository.update(user_id, changes, now_iso())
