@@ -643,6 +643,7 @@ def test_a_search_finds_a_word_of_a_prompt_in_any_case_and_a_new_title_and_says_
     detail.get_by_role("button", name="Save").click()
     expect(detail.get_by_role("status")).to_have_text("Saved")
     page.keyboard.press("Escape")
+    expect(detail).to_have_count(0)  # closed: the gallery is no longer inert under the modal dialog
 
     box.fill("harbour")
     box.press("Enter")  # at once, with no pause
