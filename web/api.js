@@ -64,8 +64,14 @@ export class ApiError extends Error {
   }
 }
 
-/** The session ended (logged out elsewhere, revoked, expired): sign in again. */
+/** The session ended (logged out elsewhere, revoked, expired, the account suspended): sign in again. */
 export class SessionEnded extends ApiError {}
+
+/** Whether the service refused a call because the account is suspended: every token of it is refused
+ * (403), and the session is over as surely as a revoked one (docs/api.md, Suspension). */
+function suspended(error) {
+  return error instanceof ApiError && error.code === "ACCOUNT_SUSPENDED";
+}
 
 async function errorOf(response) {
   let body = null;
@@ -351,7 +357,7 @@ export class Api {
     if (response.status === 204) return null;
     if (!response.ok) {
       const error = await errorOf(response);
-      if (response.status === 401 && !anonymous) {
+      if ((response.status === 401 || suspended(error)) && !anonymous) {
         // Signed out in another tab while the call was on its way: that tab said so already.
         if (this.session === null) throw elsewhere();
         this.end(error);
@@ -362,20 +368,21 @@ export class Api {
   }
 
   /** Refresh the tokens, or end the session if the service refused (said as `why`, else as the
-   * refusal); a refresh the service could not be asked for fails this call only. */
+   * refusal; a suspension is said as such, whatever the token it was found with); a refresh the service
+   * could not be asked for fails this call only. */
   async refreshOrEnd(why = null) {
     try {
       await this.refresh();
     } catch (error) {
       if (!(error instanceof SessionEnded)) throw error;
-      this.end(error.elsewhere ? error : why || error);
+      this.end(error.elsewhere || suspended(error) ? error : why || error);
     }
   }
 
   /** The session ended, `error` says why: forgotten in every tab and said (unless another tab ended
    * it, and said so), the call rejected with SessionEnded. */
   end(error) {
-    const ended = error instanceof SessionEnded ? error : new SessionEnded(401, error.code, error.message);
+    const ended = error instanceof SessionEnded ? error : new SessionEnded(error.status, error.code, error.message);
     if (!ended.elsewhere) {
       this.forget();
       this.onSessionEnded(ended);

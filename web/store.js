@@ -275,8 +275,11 @@ export function ago(iso, now = Date.now()) {
   return new Intl.RelativeTimeFormat(formatLocales(), { numeric: "auto" }).format(Math.round(seconds / size), unit);
 }
 
+// Why the service ended a session, by its error's code, in the words the sign-in page says it with.
+const ENDED_BECAUSE = { TOKEN_EXPIRED: "session.expired", ACCOUNT_SUSPENDED: "session.suspended" };
+
 /** The service ended the session: the sign-in page, saying so. */
 export function endSession(error) {
   forgetUser();
-  state.ended = error.code === "TOKEN_EXPIRED" ? "session.expired" : "session.signedOut";
+  state.ended = ENDED_BECAUSE[error.code] || "session.signedOut";
 }

@@ -119,6 +119,11 @@ export function roleNames(list) {
   return t(list.includes("ADMIN") ? "admin.role.ADMIN" : "admin.role.USER");
 }
 
+/** Whether a user's account is suspended, in words: "Suspended", "Active". */
+export function userStatus(user) {
+  return t(user.status === "SUSPENDED" ? "admin.status.SUSPENDED" : "admin.status.ACTIVE");
+}
+
 // ------------------------------------------------------------------------------ errors
 
 /** An error the API (or the page) gave, in the reader's language. The API writes its messages in

@@ -1,9 +1,10 @@
-// Admins: users searched, coins granted or taken with a reason, roles, a user's images and orders.
+// Admins: users searched, coins granted or taken with a reason, roles, suspension, a user's images and
+// orders.
 import { SessionEnded } from "../api.js";
 import { coins, imageName, said, state, updateUser } from "../store.js";
 import { pagedList } from "../paged-list.js";
 import { nativeName, pageLanguages, t } from "../i18n.js";
-import { imageStatus, number, roleNames } from "../words.js";
+import { imageStatus, number, roleNames, userStatus } from "../words.js";
 import { Orders } from "./orders.js";
 import { render } from "./admin.render.js"; // its markup: admin.template.html, compiled by `make templates`
 
@@ -14,7 +15,7 @@ export const Admin = {
   // The search is the API's: users whose email starts with what is typed, however many there are.
   mixins: [pagedList((query) => state.api.listUsers(query), "users", { query: (view) => (view.search ? { email: view.search } : {}) })],
   setup: () => ({ languages: pageLanguages(), nativeName }),
-  data: () => ({ search: "", chosen: null, amount: 100, reason: "", confirming: false, notice: "", failed: "", images: [] }),
+  data: () => ({ search: "", chosen: null, amount: 100, reason: "", confirming: false, suspending: false, notice: "", failed: "", images: [] }),
   watch: {
     // A confirmation is of what was submitted: changed, it must be submitted again.
     amount() {
@@ -35,6 +36,7 @@ export const Admin = {
     imageName,
     imageStatus,
     roleNames,
+    userStatus,
     coins,
     number,
     /** Run an action on the chosen user: its error next to the actions, its success in place of an old error. */
@@ -47,11 +49,13 @@ export const Admin = {
         this.failed = said(error);
         this.notice = "";
         this.confirming = false;
+        this.suspending = false;
       }
     },
     choose(user) {
       this.chosen = user;
       this.confirming = false;
+      this.suspending = false;
       this.notice = "";
       this.failed = "";
       this.images = [];
@@ -61,6 +65,9 @@ export const Admin = {
     },
     isAdmin(user) {
       return user.roles.includes("ADMIN");
+    },
+    isSuspended(user) {
+      return user.status === "SUSPENDED";
     },
     replace(user) {
       this.items = this.items.map((each) => (each.id === user.id ? user : each));
@@ -83,6 +90,15 @@ export const Admin = {
         const roles = this.isAdmin(user) ? user.roles.filter((role) => role !== "ADMIN") : [...user.roles, "ADMIN"];
         this.replace((await state.api.updateUser(user.id, { roles })).user);
         this.notice = "";
+      });
+    },
+    /** Suspend (`true`, once confirmed) or restore the user: suspended, their sessions end at once and
+     * they cannot sign in; restored, they sign in again. */
+    setSuspended(user, suspend) {
+      return this.manage(async () => {
+        this.replace((await state.api.updateUser(user.id, { status: suspend ? "SUSPENDED" : "ACTIVE" })).user);
+        this.suspending = false;
+        this.notice = t(suspend ? "admin.suspendedNotice" : "admin.restoredNotice", { email: user.email });
       });
     },
     /** The language the user reads the product in, changed for them: it applies at their next page load. */

@@ -182,6 +182,8 @@ def test_every_status_of_an_image_and_an_order_has_its_words() -> None:
     }
     order_statuses = set(schema_enum("OrderStatus"))
     assert {key.rsplit(".", 1)[1] for key in FALLBACK if key.startswith("orders.status.")} == order_statuses
+    user_statuses = set(schema_enum("UserStatus"))
+    assert {key.rsplit(".", 1)[1] for key in FALLBACK if key.startswith("admin.status.")} == user_statuses
 
 
 # ------------------------------------------------------------------------------ templates
