@@ -34,7 +34,10 @@ PaymentIntent until the customer pays, and a charge's ``refunds`` appear only wh
 total and takes Stripe's test cards (``TEST_CARDS``: 4242… pays, 4000 0000 0000 0002 is declined,
 9995 has insufficient funds, 0259 pays and is disputed soon after...) or a delayed method (SEPA
 Direct Debit) that succeeds or fails ``settle_seconds`` later; "Cancel" goes to ``cancel_url``.
-It runs under a strict content security policy (its script and style are files).
+It runs under a strict content security policy (its script and style are files). It speaks the
+session's ``locale`` as Stripe's page does, here English or Spanish (``PAGE_WORDS``): Spanish for
+``es`` and ``es-419``, for ``auto`` (or no locale) the browser's ``Accept-Language``'s choice of the
+two, English for any other locale; so does the pay control, by its request's ``Accept-Language``.
 
 **Events** are made as Stripe makes them (``checkout.session.completed``,
 ``checkout.session.async_payment_succeeded|failed``, ``checkout.session.expired``,
@@ -89,8 +92,8 @@ IDEMPOTENCY_SECONDS: Final = 24 * 60 * 60
 MAX_REQUEST_BYTES: Final = 1024 * 1024
 EVENT_LOG_SIZE: Final = 100
 # The languages Checkout speaks, in the order Stripe lists them when it refuses another ``locale``
-# (as stripe-python 16.1.0 types the parameter). The hosted page here speaks English whatever the
-# locale; the session keeps it, as Stripe's does.
+# (as stripe-python 16.1.0 types the parameter). The session keeps it, as Stripe's does; the hosted
+# page here speaks two of them (``PAGE_WORDS``).
 CHECKOUT_LOCALES: Final = (
     "auto", "bg", "cs", "da", "de", "el", "en", "en-GB", "es", "es-419", "et", "fi", "fil", "fr", "fr-CA",
     "hi-IN", "hr", "hu", "id", "it", "ja", "ko", "lt", "lv", "ms", "mt", "nb", "nl", "pl", "pt", "pt-BR",
@@ -222,15 +225,13 @@ _OPEN_DISPUTES: Final = frozenset(
 
 
 # Payment methods whose result comes later (docs.stripe.com/payments/payment-methods): the one a
-# session offers by default is its currency's. Their test accounts.
+# session offers by default is its currency's. Their test accounts (their names: ``PAGE_WORDS``).
 DELAYED_METHODS: Final[dict[str, dict[str, Any]]] = {
     "sepa_debit": {
-        "label": "SEPA Direct Debit",
         "details": {"bank_code": "37040044", "branch_code": None, "country": "DE", "last4": "3000"},
     },
-    "bacs_debit": {"label": "Bacs Direct Debit", "details": {"last4": "2345", "sort_code": "108800"}},
+    "bacs_debit": {"details": {"last4": "2345", "sort_code": "108800"}},
     "us_bank_account": {
-        "label": "US bank account (ACH)",
         "details": {
             "account_holder_type": "individual",
             "account_type": "checking",
@@ -267,6 +268,142 @@ def _brand(number: str) -> str:
     if number.startswith(("6011", "65")):
         return "discover"
     return "unknown"
+
+
+# ------------------------------------------------------------------ the hosted page's words
+# Every word the hosted page (and its script, and the pay control's refusals) shows, in each
+# language it speaks: a key, then its English and its Spanish (in ``PAGE_LANGUAGES``' order). An
+# error's key is Stripe's code for it (a decline's ``decline_code``, else its ``code``).
+PAGE_LANGUAGES: Final = ("en", "es")
+PAGE_WORDS: Final[dict[str, tuple[str, str]]] = {
+    "title": ("Pay {business}", "Pagar a {business}"),
+    "testmode": (
+        "Test mode: the local Stripe stand-in. No real money moves.",
+        "Modo de prueba: el sustituto local de Stripe. No se mueve dinero real.",
+    ),
+    "cancel_and_return": ("← Cancel and return to {business}", "← Cancelar y volver a {business}"),
+    "pay": ("Pay", "Pagar"),
+    "total_due": ("Total due", "Total a pagar"),
+    "payment_details": ("Payment details", "Datos de pago"),
+    "email_label": ("Email", "Correo electrónico"),
+    "payment_method": ("Payment method", "Método de pago"),
+    "card": ("Card", "Tarjeta"),
+    "comes_later": ("{method} (the result comes later)", "{method} (el resultado llega más tarde)"),
+    "sepa_debit": ("SEPA Direct Debit", "Adeudo directo SEPA"),
+    "bacs_debit": ("Bacs Direct Debit", "Adeudo directo Bacs"),
+    "us_bank_account": ("US bank account (ACH)", "Cuenta bancaria de EE. UU. (ACH)"),
+    "bank_answers": (
+        "The bank answers a few seconds after you pay. Choose its answer:",
+        "El banco responde unos segundos después de pagar. Elige su respuesta:",
+    ),
+    "succeeds": ("The payment succeeds", "El pago se completa"),
+    "fails": ("The payment fails", "El pago falla"),
+    "card_number": ("Card number", "Número de tarjeta"),
+    "expiry": ("Expiry", "Caducidad"),
+    "expiry_placeholder": ("MM / YY", "MM / AA"),
+    "cvc": ("CVC", "CVC"),
+    "test_cards": (
+        "Test cards: 4242 4242 4242 4242 pays; 4000 0000 0000 0002 is declined; 4000 0000 0000 9995 has "
+        "insufficient funds. Any future expiry, any CVC.",
+        "Tarjetas de prueba: 4242 4242 4242 4242 paga; 4000 0000 0000 0002 se rechaza; 4000 0000 0000 "
+        "9995 no tiene fondos suficientes. Cualquier caducidad futura, cualquier CVC.",
+    ),
+    "pay_amount": ("Pay {amount}", "Pagar {amount}"),
+    "processing": ("Processing…", "Procesando…"),
+    "email_incomplete": ("Your email is incomplete.", "Tu correo electrónico está incompleto."),
+    "number_incomplete": ("Your card number is incomplete.", "El número de tu tarjeta está incompleto."),
+    "went_wrong": ("Something went wrong.", "Algo salió mal."),
+    "not_sent": (
+        "The payment could not be sent. Check your connection and try again.",
+        "No se pudo enviar el pago. Comprueba tu conexión y vuelve a intentarlo.",
+    ),
+    "paid_title": ("Thanks for your payment", "Gracias por tu pago"),
+    "paid_text": ("A payment of {total} to {business} was made.", "Se hizo un pago de {total} a {business}."),
+    "processing_title": ("Your payment is processing", "Tu pago se está procesando"),
+    "processing_text": (
+        "Your bank payment has been submitted; you will hear once it has gone through.",
+        "Tu pago bancario se ha enviado; te avisaremos cuando se complete.",
+    ),
+    "failed_title": ("Your payment failed", "Tu pago ha fallado"),
+    "failed_text": (
+        "Your bank did not make the payment. Nothing was taken.",
+        "Tu banco no hizo el pago. No se cobró nada.",
+    ),
+    "expired_title": ("This checkout session has expired", "Esta sesión de pago ha caducado"),
+    "expired_text": ("Go back and start again to pay.", "Vuelve atrás y empieza de nuevo para pagar."),
+    "return_to": ("Return to {business}", "Volver a {business}"),
+    "missing_title": ("Something went wrong", "Algo salió mal"),
+    "missing_text": (
+        "The page you were looking for could not be found. Please check the URL or contact the merchant.",
+        "No se encontró la página que buscabas. Comprueba la URL o ponte en contacto con el comercio.",
+    ),
+    # The pay control's refusals that the page shows (by their code; any other stays English).
+    "card_declined": ("Your card was declined.", "Se ha rechazado tu tarjeta."),
+    "insufficient_funds": ("Your card has insufficient funds.", "Tu tarjeta no tiene fondos suficientes."),
+    "expired_card": ("Your card has expired.", "Tu tarjeta ha caducado."),
+    "incorrect_cvc": (
+        "Your card's security code is incorrect.",
+        "El código de seguridad de tu tarjeta es incorrecto.",
+    ),
+    "processing_error": (
+        "An error occurred while processing your card. Try again in a little bit.",
+        "Se produjo un error al procesar tu tarjeta. Vuelve a intentarlo dentro de un rato.",
+    ),
+    "test_mode_live_card": (
+        "Your card was declined. Your request was in test mode, but used a non test (live) card. For a "
+        "list of valid test cards, visit: https://stripe.com/docs/testing.",
+        "Se ha rechazado tu tarjeta. Tu solicitud estaba en modo de prueba, pero usaste una tarjeta real "
+        "(no de prueba). Para ver una lista de tarjetas de prueba válidas, visita: "
+        "https://stripe.com/docs/testing.",
+    ),
+    "incorrect_number": ("Your card number is incorrect.", "El número de tu tarjeta es incorrecto."),
+    "incomplete_cvc": (
+        "Your card's security code is incomplete.",
+        "El código de seguridad de tu tarjeta está incompleto.",
+    ),
+    "incomplete_expiry": (
+        "Your card's expiration date is incomplete.",
+        "La fecha de caducidad de tu tarjeta está incompleta.",
+    ),
+    "invalid_expiry_month": (
+        "Your card's expiration month is invalid.",
+        "El mes de caducidad de tu tarjeta no es válido.",
+    ),
+    "invalid_expiry_year_past": (
+        "Your card's expiration year is in the past.",
+        "El año de caducidad de tu tarjeta ya ha pasado.",
+    ),
+    "session_expired": ("This Checkout Session has expired.", "Esta sesión de pago ha caducado."),
+    "session_complete": ("This Checkout Session is already complete.", "Esta sesión de pago ya se completó."),
+}
+
+
+def page_words(language: str) -> dict[str, str]:
+    """The hosted page's words in one of ``PAGE_LANGUAGES``."""
+    index = PAGE_LANGUAGES.index(language)
+    return {key: words[index] for key, words in PAGE_WORDS.items()}
+
+
+def browser_language(accept_language: Iterable[tuple[str, float]]) -> str:
+    """The page's language a browser prefers: the first of its ``Accept-Language`` entries (by
+    q-value, as werkzeug orders them) whose primary subtag the page speaks (``es-MX`` is ``es``);
+    English when none is, for ``*``, and without the header."""
+    for tag, quality in accept_language:
+        primary = tag.split("-")[0].lower()
+        if quality > 0 and primary == "*":
+            break
+        if quality > 0 and primary in PAGE_LANGUAGES:
+            return primary
+    return PAGE_LANGUAGES[0]
+
+
+def page_language(locale: str | None, accept_language: Iterable[tuple[str, float]] = ()) -> str:
+    """The language of a session's page, as Stripe's page picks it from the session's ``locale``:
+    Spanish for ``es`` and its variants, the browser's for ``auto`` and for no locale (Stripe's
+    default is ``auto``), English for any other."""
+    if locale in (None, "auto"):
+        return browser_language(accept_language)
+    return "es" if locale.split("-")[0] == "es" else "en"
 
 
 # ------------------------------------------------------------------ errors
@@ -589,7 +726,7 @@ class LocalStripe:
         if path.startswith("/v1/"):
             return self._api(request, path)
         if request.method == "GET" and path.startswith("/checkout/pay/"):
-            return self._page(path.removeprefix("/checkout/pay/"))
+            return self._page(path.removeprefix("/checkout/pay/"), request.accept_languages)
         if request.method == "GET" and path.startswith("/checkout/assets/"):
             return _asset(path.removeprefix("/checkout/assets/"))
         return self._control(request, path)
@@ -1966,18 +2103,23 @@ class LocalStripe:
         return _page_of(events, params, "/v1/events", "event", self._events[::-1])
 
     # ------------------------------------------------------------------ the hosted page
-    def _page(self, session_id: str) -> Response:
+    def _page(self, session_id: str, accept_language: Iterable[tuple[str, float]] = ()) -> Response:
         with self._lock:
             session = self._objects.get(session_id)
             if session is None or session["object"] != "checkout.session":
+                language = browser_language(accept_language)
+                words = page_words(language)
                 return _html_page(
-                    "Something went wrong",
-                    "<h1>Something went wrong</h1><p>The page you were looking for could not be found. "
-                    "Please check the URL or contact the merchant.</p>",
+                    words["missing_title"],
+                    f"<h1>{html.escape(words['missing_title'])}</h1><p>{html.escape(words['missing_text'])}</p>",
                     self._assets,
+                    language,
                     404,
                 )
             self._expire_if_due(session)
+            language = page_language(session["locale"], accept_language)
+            words = page_words(language)
+            business = html.escape(self.business_name)
             items = self._sessions[session_id].line_items
             total = format_amount(session["amount_total"], session["currency"])
             summary = "".join(
@@ -1997,55 +2139,61 @@ class LocalStripe:
             state = session["status"]
             if state == "open":
                 body = _template("stripe-checkout.html").substitute(
-                    business=html.escape(self.business_name),
+                    {key: html.escape(text) for key, text in words.items()},
+                    business=business,
                     summary=summary,
                     total=html.escape(total),
+                    pay_button=html.escape(words["pay_amount"].format(amount=total)),
                     pay_url=html.escape(f"{self.base_url}/checkout/sessions/{session_id}/pay"),
                     email=html.escape(session["customer_email"] or ""),
                     email_readonly="readonly" if session["customer_email"] else "",
-                    delayed=self._delayed_choice(session),
+                    delayed=self._delayed_choice(session, words),
                     cancel=(
-                        f"<a class='back' href='{html.escape(session['cancel_url'])}'>← Cancel and return to "
-                        f"{html.escape(self.business_name)}</a>"
+                        f"<a class='back' href='{html.escape(session['cancel_url'])}'>"
+                        f"{html.escape(words['cancel_and_return'].format(business=self.business_name))}</a>"
                         if session["cancel_url"]
                         else ""
                     ),
                     assets=html.escape(self._assets),
                 )
-                return _html_page(f"Pay {self.business_name}", body, self._assets)
+                return _html_page(
+                    words["title"].format(business=self.business_name), body, self._assets, language
+                )
             intent = self._objects.get(session["payment_intent"] or "", {})
             if state == "complete" and session["payment_status"] == "paid":
-                heading = "Thanks for your payment"
-                text = f"A payment of {html.escape(total)} to {html.escape(self.business_name)} was made."
+                heading = words["paid_title"]
+                text = words["paid_text"].format(total=total, business=self.business_name)
             elif state == "complete" and intent.get("status") == "processing":
-                heading = "Your payment is processing"
-                text = "Your bank payment has been submitted; you will hear once it has gone through."
+                heading, text = words["processing_title"], words["processing_text"]
             elif state == "complete":
-                heading = "Your payment failed"
-                text = "Your bank did not make the payment. Nothing was taken."
+                heading, text = words["failed_title"], words["failed_text"]
             else:
-                heading, text = "This checkout session has expired", "Go back and start again to pay."
+                heading, text = words["expired_title"], words["expired_text"]
             link = _redirect(session) if state == "complete" else session["cancel_url"]
             back = (
-                f"<p><a href='{html.escape(link)}'>Return to {html.escape(self.business_name)}</a></p>"
+                f"<p><a href='{html.escape(link)}'>"
+                f"{html.escape(words['return_to'].format(business=self.business_name))}</a></p>"
                 if link
                 else ""
             )
             return _html_page(
                 heading,
                 f"<section class='done' data-state='{state}'><h1>{html.escape(heading)}</h1>"
-                f"<p>{text}</p>{back}</section>",
+                f"<p>{html.escape(text)}</p>{back}</section>",
                 self._assets,
+                language,
             )
 
     @staticmethod
-    def _delayed_choice(session: dict[str, Any]) -> str:
+    def _delayed_choice(session: dict[str, Any], words: Mapping[str, str]) -> str:
         """The page's choice of a delayed method, when the session offers one."""
         delayed = [kind for kind in session["payment_method_types"] if kind in DELAYED_METHODS]
         if not delayed:
             return ""
-        label = html.escape(DELAYED_METHODS[delayed[0]]["label"])
-        return _template("stripe-delayed.html").substitute(label=label)
+        return _template("stripe-delayed.html").substitute(
+            {key: html.escape(text) for key, text in words.items()},
+            method=html.escape(words["comes_later"].format(method=words[delayed[0]])),
+        )
 
     # ------------------------------------------------------------------ controls
     def _control(self, request: Request, path: str) -> Response:
@@ -2091,7 +2239,12 @@ class LocalStripe:
         body = _json_body(request)
         kind, object_id, action = found["kind"], found["id"], found["action"]
         if (kind, action) == ("checkout/sessions", "pay"):
-            return _json(self._pay_control(object_id, body))
+            try:
+                return _json(self._pay_control(object_id, body))
+            except ControlRefused as refused:
+                # The page shows the refusal: it asks in its own language (English without asking).
+                refused.message = _refusal_in(refused, browser_language(request.accept_languages))
+                raise
         if (kind, action) == ("payment_intents", "refund"):
             return _json({"refund": self._refund_control(object_id, body)})
         if (kind, action) == ("payment_intents", "dispute"):
@@ -2164,6 +2317,19 @@ class LocalStripe:
 def _public(obj: dict[str, Any]) -> dict[str, Any]:
     """An object without the stand-in's own bookkeeping (keys starting with ``_``)."""
     return {key: value for key, value in obj.items() if not key.startswith("_")}
+
+
+def _refusal_in(refused: ControlRefused, language: str) -> str:
+    """A pay refusal's message in one of the page's languages, by its code (a decline's decline code
+    first): one the page does not show (a bad request) stays as it is."""
+    words = page_words(language)
+    details = refused.details
+    keys: list[Any] = (
+        [f"session_{details.get('status')}"]
+        if refused.code == "SESSION_NOT_OPEN"
+        else [details.get("declineCode"), details.get("code")]
+    )
+    return next((words[key] for key in keys if key in words), refused.message)
 
 
 def _redirect(session: dict[str, Any]) -> str | None:
@@ -2291,9 +2457,13 @@ PAGE_POLICY: Final = (
 )
 
 
-def _html_page(title: str, body: str, assets: str, status: int = 200) -> Response:
+def _html_page(title: str, body: str, assets: str, language: str, status: int = 200) -> Response:
     document = _template("stripe-page.html").substitute(
-        title=html.escape(title), body=body, assets=html.escape(assets)
+        lang=language,
+        testmode=html.escape(page_words(language)["testmode"]),
+        title=html.escape(title),
+        body=body,
+        assets=html.escape(assets),
     )
     return Response(
         document,

@@ -4,6 +4,7 @@ drives it), with a webhook receiver that verifies what it is sent with the SDK's
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -16,6 +17,9 @@ import stripe
 from werkzeug.wrappers import Request, Response
 
 from standins.stripe import (
+    PAGE_LANGUAGES,
+    PAGE_WORDS,
+    TEST_CARDS,
     LocalStripe,
     decode_form,
     format_amount,
@@ -669,6 +673,117 @@ def test_the_page_shows_the_pack_and_the_amount_under_a_strict_policy(local: Loc
     local.client.v1.checkout.sessions.expire(session.id)
     assert "expired" in requests.get(f"{local.base}/checkout/pay/{session.id}", timeout=10).text
     assert requests.get(f"{local.base}/checkout/pay/cs_test_nope", timeout=10).status_code == 404
+
+
+def test_the_page_speaks_spanish_for_a_spanish_session(local: Local) -> None:
+    session = local.session(locale="es")
+
+    page = requests.get(session.url, timeout=10)
+
+    assert page.status_code == 200
+    assert '<html lang="es">' in page.text
+    for spanish in (
+        "<title>Pagar a imagegen (local)</title>",
+        "Modo de prueba: el sustituto local de Stripe.",
+        "← Cancelar y volver a imagegen (local)",
+        '<p class="total-label">Pagar</p>',
+        "<span>Total a pagar</span>",
+        "Datos de pago",
+        '<label for="email">Correo electrónico</label>',
+        "<legend>Método de pago</legend>",
+        "> Tarjeta</label>",
+        "> Adeudo directo SEPA (el resultado llega más tarde)</label>",  # euros: SEPA
+        "El pago falla",
+        "Número de tarjeta",
+        "Caducidad",
+        'placeholder="MM / AA"',
+        "Tarjetas de prueba: 4242 4242 4242 4242 paga; 4000 0000 0000 0002 se rechaza;",
+        '<button id="pay-button" type="submit">Pagar €10.00</button>',
+        'data-processing="Procesando…"',  # the script's words
+        'data-email-incomplete="Tu correo electrónico está incompleto."',
+    ):
+        assert spanish in page.text
+    for english in (
+        "Pay",
+        "Total due",
+        "Payment details",
+        "Email",
+        "Card",
+        "Expiry",
+        "Test",
+        "Cancel and",
+        "comes later",
+    ):
+        assert english not in page.text
+    assert "1,000 coins" in page.text  # the line item is the service's, as it was sent
+
+    declined = requests.post(
+        f"{local.base}/checkout/sessions/{session.id}/pay",
+        json={"card": "4000000000000002"},
+        headers={"Accept-Language": "es"},  # the page's script asks in its language
+        timeout=10,
+    )
+    assert declined.json()["error"]["message"] == "Se ha rechazado tu tarjeta."
+    assert local.pay(session.id, card="4000000000009995").json()["error"]["message"] == (
+        "Your card has insufficient funds."  # the control asked without a language: English
+    )
+    local.client.v1.checkout.sessions.expire(session.id)
+    expired = requests.get(session.url, timeout=10).text
+    assert '<html lang="es">' in expired
+    assert "Esta sesión de pago ha caducado" in expired
+
+
+@pytest.mark.parametrize(
+    ("locale", "accept_language", "language"),
+    [
+        ("es", None, "es"),
+        ("es-419", "en-US,en;q=0.9", "es"),  # a locale the session names wins over the browser
+        ("en", "es", "en"),
+        ("fr", "es", "en"),  # a locale the page does not speak: English
+        ("auto", "es-MX,es;q=0.9,en;q=0.8", "es"),  # auto: the browser's, as Stripe's page does
+        ("auto", "fr, en;q=0.8, es;q=0.5", "en"),
+        ("auto", "en;q=0.5, es-AR;q=0.9", "es"),  # by q-value, a region matching its language
+        ("auto", "es;q=0, de", "en"),
+        ("auto", None, "en"),
+        (None, "es", "es"),  # no locale is Stripe's default, auto
+    ],
+)
+def test_the_page_speaks_the_sessions_locale_or_else_the_browsers(
+    local: Local, locale: str | None, accept_language: str | None, language: str
+) -> None:
+    session = local.session(**({"locale": locale} if locale else {}))
+    headers = {"Accept-Language": accept_language} if accept_language else {}
+
+    page = requests.get(session.url, headers=headers, timeout=10).text
+
+    assert f'<html lang="{language}">' in page
+    assert ("Datos de pago" if language == "es" else "Payment details") in page
+
+
+def test_the_page_words_are_written_in_each_language_with_the_same_placeholders() -> None:
+    for key, words in PAGE_WORDS.items():
+        assert len(words) == len(PAGE_LANGUAGES), key
+        assert all(words), key
+        placeholders = {tuple(sorted(re.findall(r"{[a-z]+}", text))) for text in words}
+        assert len(placeholders) == 1, key
+
+
+def test_a_refused_card_is_told_in_english_in_the_test_cards_own_words(local: Local) -> None:
+    session = local.session()
+    refused = {number: card.message for number, card in TEST_CARDS.items() if card.message}
+
+    told = {number: local.pay(session.id, card=number).json()["error"]["message"] for number in refused}
+    told_in_english = {
+        number: requests.post(
+            f"{local.base}/checkout/sessions/{session.id}/pay",
+            json={"card": number},
+            headers={"Accept-Language": "en"},
+            timeout=10,
+        ).json()["error"]["message"]
+        for number in refused
+    }
+
+    assert told == told_in_english == refused
 
 
 def test_controls_take_json_only_and_answer_in_the_stacks_envelope(local: Local) -> None:

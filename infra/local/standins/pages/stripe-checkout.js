@@ -1,6 +1,7 @@
 // The local Stripe stand-in's hosted checkout page: pays through the stand-in's JSON "pay" control,
 // then goes where Stripe would (the session's success URL). A file, so the page runs under a
-// content security policy without inline scripts.
+// content security policy without inline scripts. Its words come from the page, in the page's
+// language (the <main> element's data attributes), and it asks the control for its refusals in it.
 "use strict";
 
 (() => {
@@ -8,6 +9,8 @@
   const form = document.getElementById("pay-form");
   if (!main || !form) return;
   const payUrl = main.dataset.payUrl;
+  const words = main.dataset;
+  const language = document.documentElement.lang || "en";
   const button = document.getElementById("pay-button");
   const error = document.getElementById("error");
   const cardFields = document.getElementById("card-fields");
@@ -39,7 +42,7 @@
     error.hidden = true;
     const email = form.elements.namedItem("email").value.trim();
     if (!email) {
-      showError("Your email is incomplete.");
+      showError(words.emailIncomplete);
       return;
     }
     const body = { email };
@@ -51,18 +54,18 @@
       const expiry = document.getElementById("card-expiry").value.trim();
       const cvc = document.getElementById("card-cvc").value.trim();
       if (!body.card.trim()) {
-        showError("Your card number is incomplete.");
+        showError(words.numberIncomplete);
         return;
       }
       if (expiry) body.expiry = expiry;
       if (cvc) body.cvc = cvc;
     }
     button.disabled = true;
-    button.textContent = "Processing…";
+    button.textContent = words.processing;
     try {
       const response = await fetch(payUrl, {
         method: "POST",
-        headers: { "Content-Type": "application/json" },
+        headers: { "Content-Type": "application/json", "Accept-Language": language },
         body: JSON.stringify(body),
       });
       const answer = await response.json();
@@ -71,9 +74,9 @@
         else window.location.reload();
         return;
       }
-      showError(answer.error ? answer.error.message : "Something went wrong.");
+      showError(answer.error ? answer.error.message : words.wentWrong);
     } catch (failure) {
-      showError("The payment could not be sent. Check your connection and try again.");
+      showError(words.notSent);
     }
     button.disabled = false;
     button.textContent = label;
