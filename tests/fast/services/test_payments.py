@@ -28,7 +28,13 @@ from imagegen.models.payments import CoinPacks, Order, OrderStatus
 from imagegen.models.users import Role, User
 from imagegen.services.coins import CoinService
 from imagegen.services.cursors import CursorCodec
-from imagegen.services.payments import CHECKOUT_SECONDS, RECONCILE_SECONDS, CheckoutStarted, PaymentService
+from imagegen.services.payments import (
+    CHECKOUT_SECONDS,
+    RECONCILE_SECONDS,
+    CheckoutStarted,
+    PaymentService,
+    line_item_name,
+)
 from imagegen.services.rate_limits import LimitedAction, RateLimits
 from imagegen.services.unit_of_work import Contended
 from tests.fakes import InMemoryTransactions, InMemoryWallets, InMemoryWindows, SlowClock
@@ -222,6 +228,28 @@ def test_a_checkout_asks_for_its_page_in_the_buyers_language(shop: Shop) -> None
         ("ada", "es"),
         ("bob", "en"),
     ]
+
+
+def test_the_pack_is_named_on_the_payment_page_in_the_buyers_language(shop: Shop) -> None:
+    shop.payments.checkout(shop.caller("ada", language="en"), "starter")
+    shop.payments.checkout(shop.caller("ada", language="es"), "creator")
+    # A language the Languages parameter may gain before anyone writes its words: English.
+    shop.payments.checkout(shop.caller("bob", language="ca"), "starter")
+
+    assert [opened.product for opened in shop.stripe.opened] == [
+        "Starter: 500 coins",
+        "Creator: 2000 monedas",
+        "Starter: 500 coins",
+    ]
+
+
+def test_a_line_item_writes_its_coins_as_its_language_writes_numbers() -> None:
+    assert line_item_name("Pro", 15000, "en") == "Pro: 15,000 coins"
+    assert line_item_name("Pro", 15000, "es") == "Pro: 15.000 monedas"
+    assert line_item_name("Studio", 6000, "en") == "Studio: 6,000 coins"
+    assert line_item_name("Studio", 6000, "es") == "Studio: 6000 monedas"  # Spanish groups from 5 digits
+    assert line_item_name("Tiny", 1, "es") == "Tiny: 1 moneda"
+    assert line_item_name("Big", 1_250_000, "fr") == "Big: 1,250,000 coins"
 
 
 def test_a_second_checkout_without_a_key_is_a_second_order_with_its_own_page(shop: Shop) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 
 import boto3
 import pytest
+import requests
 import stripe as stripe_sdk
 
 from imagegen.composition import Composition
@@ -209,6 +210,20 @@ def test_the_checkout_page_speaks_the_buyers_language_or_the_browsers(shop: Shop
     ]
 
     assert locales == ["es", "auto"]
+
+
+def test_a_spanish_buyer_reads_the_pack_and_the_page_in_spanish(shop: Shop, caller: Caller) -> None:
+    shop.services.users.update_profile(caller, ProfileUpdate(language="es"))
+    spanish = replace(caller, user=shop.services.users.get(caller.user_id))
+
+    started = shop.payments.checkout(spanish, "starter")
+
+    (item,) = shop.sdk().v1.checkout.sessions.line_items.list(started.order.stripe_session_id or "").data
+    assert item.description == "Starter: 500 monedas"
+    page = requests.get(started.checkout_url, timeout=10).text
+    assert '<html lang="es">' in page
+    assert "Starter: 500 monedas" in page
+    assert "Pagar $1.99" in page
 
 
 # ---------------------------------------------------------------------------------------- refusals

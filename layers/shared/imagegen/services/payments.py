@@ -50,6 +50,36 @@ SETTLED = frozenset({OrderStatus.PAID, OrderStatus.REFUNDED, OrderStatus.DISPUTE
 
 
 @dataclass(frozen=True, slots=True)
+class CoinWords:
+    """How one language writes a number of coins: its word for one and for more, and its digit
+    grouping (the separator, and the fewest digits it groups: Spanish writes 6000 and 15.000)."""
+
+    one: str
+    other: str
+    separator: str
+    grouped_from: int
+
+
+# The words of a checkout's line item, the one thing the service writes on Stripe's page (Stripe
+# writes the rest in the session's locale), by language code; a language without words here
+# (one the Languages parameter gained since) is written in English.
+LINE_ITEM_WORDS: dict[str, CoinWords] = {
+    "en": CoinWords(one="coin", other="coins", separator=",", grouped_from=4),
+    "es": CoinWords(one="moneda", other="monedas", separator=".", grouped_from=5),
+}
+
+
+def line_item_name(pack_name: str, coins: int, language: str) -> str:
+    """The line item a buyer of ``language`` sees on Stripe's page for a pack: its configured name
+    and its coins as the language writes them, "Pro: 15,000 coins", "Pro: 15.000 monedas"."""
+    words = LINE_ITEM_WORDS.get(language, LINE_ITEM_WORDS["en"])
+    count = str(coins)
+    if len(count) >= words.grouped_from:
+        count = f"{coins:,}".replace(",", words.separator)
+    return f"{pack_name}: {count} {words.one if coins == 1 else words.other}"
+
+
+@dataclass(frozen=True, slots=True)
 class CheckoutStarted:
     order: Order
     checkout_url: str
@@ -207,7 +237,7 @@ class PaymentService:
                 Checkout(
                     order_id=order.order_id,
                     user_id=caller.user_id,
-                    product=f"{pack.name}: {pack.coins} coins",
+                    product=line_item_name(pack.name, pack.coins, caller.user.language),
                     amount=pack.price.amount,
                     currency=pack.price.currency,
                     success_url=back,
