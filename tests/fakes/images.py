@@ -192,6 +192,13 @@ class InMemoryImages:
 
         return in_memory_write("image removal", lambda: key in self.records, remove)
 
+    def completed_check(self, user_id: str, image_id: str) -> Write:
+        def completed() -> bool:
+            image = self.get(user_id, image_id)
+            return image is not None and image.status is ImageStatus.COMPLETED
+
+        return in_memory_write("shared image", completed, lambda: None)
+
     # ------------------------------------------------------------------ single conditional updates
     def update_details(self, user_id: str, image_id: str, changes: dict[str, Any], at: str) -> Image | None:
         image = self.get(user_id, image_id)

@@ -29,6 +29,7 @@ PORTS = {
     "imagegen.services.object_store",
     "imagegen.services.orders",
     "imagegen.services.payment_gateway",
+    "imagegen.services.share_records",
     "imagegen.services.unit_of_work",
     "imagegen.services.wallets",
     "imagegen.services.windows",

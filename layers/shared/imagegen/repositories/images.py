@@ -124,6 +124,21 @@ class ImageRepository:
             },
         )
 
+    def completed_check(self, user_id: str, image_id: str) -> Write:
+        """A check that the image is still COMPLETED and not being deleted (refused otherwise)."""
+        return Write(
+            "shared image",
+            {
+                "ConditionCheck": {
+                    "TableName": self._table,
+                    "Key": self._key(user_id, image_id),
+                    "ConditionExpression": f"#status = :completed AND {_NOT_DELETING}",
+                    "ExpressionAttributeNames": {"#status": "status"},
+                    "ExpressionAttributeValues": to_values({":completed": ImageStatus.COMPLETED.value}),
+                }
+            },
+        )
+
     def list_page(
         self, user_id: str, limit: int, start_key: dict[str, Any] | None, which: ImageQuery = EVERY_IMAGE
     ) -> tuple[list[Image], dict[str, Any] | None]:

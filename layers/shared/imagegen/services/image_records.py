@@ -108,6 +108,12 @@ class ImageRecords(Protocol):
         """The write removing the record for good; refused if it is gone already."""
         ...
 
+    def completed_check(self, user_id: str, image_id: str) -> Write:
+        """A check, written nothing, that the image is still COMPLETED (named ``shared image``): refused
+        if it is in another state, gone, or being deleted. What is made of an image (its share link)
+        is committed with it, so that nothing is made of an image a delete has begun to remove."""
+        ...
+
     def update_details(self, user_id: str, image_id: str, changes: dict[str, Any], at: str) -> Image | None:
         """Set the given camelCase attributes (title, description) and the time; the image as it is now,
         or None (nothing changed) if it is gone or being deleted."""

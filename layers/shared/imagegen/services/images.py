@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from imagegen.services.image_records import ImageRecords
     from imagegen.services.object_store import ObjectStore
     from imagegen.services.rate_limits import Slot
+    from imagegen.services.share_records import ShareRecords
 
 # What a finished image counts, by how it was made.
 COMPLETED = {ImageType.GENERATED: Metric.GENERATIONS_COMPLETED, ImageType.UPLOADED: Metric.UPLOADS_COMPLETED}
@@ -73,7 +74,12 @@ class ImageService:
         cursors: CursorCodec,
         count: Count,
         prompts_read: int = RECENT_PROMPTS_READ,
+        shares: Callable[[], ShareRecords] | None = None,
     ) -> None:
+        """``shares``: where images' share links are kept, removed with their image (asked for only by
+        a delete, so that a function that deletes nothing needs no shares table); None: images have no
+        links (tests of other steps)."""
+        self._shares = shares
         self._prompts_read = prompts_read
         self._cursors = cursors
         self._count = count
@@ -206,6 +212,8 @@ class ImageService:
         Any other image's coins stay spent. The record is tombstoned first, so a generation or
         pipeline event still in flight writes nothing to it (and removes what it wrote; a file
         arriving late is deleted unread); a retried delete finishes the job, refunding at most once.
+        The image's share link goes in the transaction that removes the record: read after the
+        tombstone, which refuses any link made later, so none outlives its image.
         """
         image = self._records.mark_deleting(caller.user_id, image_id, now_iso())
         if image is None:
@@ -214,6 +222,11 @@ class ImageService:
         removal = UnitOfWork(self._transactions).with_write(
             self._records.delete_write(caller.user_id, image_id), ImageChanged
         )
+        if self._shares is not None:
+            shares = self._shares()
+            share = shares.get(caller.user_id, image_id)
+            if share is not None:  # no link can replace it now: its removal is never refused
+                removal = removal.with_writes(shares.removal_writes(share), Contended)
         counters = deleted_counters(image.type)
         cancelled_upload = image.type is ImageType.UPLOADED and image.status is ImageStatus.PENDING
         try:

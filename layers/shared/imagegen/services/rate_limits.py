@@ -1,5 +1,6 @@
 """Per-user rate limits: how many generations (edits included) and uploads one user may start in
-any 60 seconds, and how many checkouts in any day.
+any 60 seconds, and how many checkouts in any day; and per client address, how many views of shared
+images one address may make in any 60 seconds (the address, not a user, is what a window is kept for).
 
 A sliding window, exact: each user and action keeps the start times of their latest requests, and
 a request is admitted only while fewer than the limit started in the 60 seconds before it. (Fixed
@@ -39,11 +40,22 @@ class LimitedAction(StrEnum):
     GENERATE = "generate"  # generations and edits alike: each is a call of the model
     UPLOAD = "upload"
     CHECKOUT = "checkout"  # a checkout opened to buy coins
+    VIEW_SHARED = "shared-view"  # a shared image opened (its JSON or its page), counted per client address
 
     @property
     def counted(self) -> str:
         """What a user is told the limit counts."""
-        return {"generate": "generations or edits", "upload": "uploads", "checkout": "checkouts"}[self.value]
+        return {
+            "generate": "generations or edits",
+            "upload": "uploads",
+            "checkout": "checkouts",
+            "shared-view": "views of shared images",
+        }[self.value]
+
+    @property
+    def charges(self) -> bool:
+        """Whether a request of it charges coins (a refusal then says nothing was charged)."""
+        return self is not LimitedAction.VIEW_SHARED
 
     @property
     def window_seconds(self) -> int:
@@ -102,9 +114,13 @@ class RateLimits:
             # Enough places are free when the start that keeps the window too full leaves it.
             frees_at = counted[len(counted) + places - limit - 1] + window
             retry_after = max(1, math.ceil((frees_at - now) / 1000))
+            allowed = (
+                f"You may start {limit} {action.counted} {action.per}; nothing was charged"
+                if action.charges
+                else f"One address may make {limit} {action.counted} {action.per}"
+            )
             raise RateLimited(
-                f"You may start {limit} {action.counted} {action.per}; nothing was charged. "
-                f"Try again in {retry_after} s.",
+                f"{allowed}. Try again in {retry_after} s.",
                 retry_after=retry_after,
                 limit=limit,
                 window_seconds=action.window_seconds,
