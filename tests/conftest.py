@@ -127,6 +127,7 @@ def template_parameters(
         "Payments": "enabled",
         "StripeApiBase": stripe.base_url,
         "CheckoutReturnUrl": "http://127.0.0.1:3000/app/",
+        "SiteUrl": "http://127.0.0.1:3000/",
         "GoogleClientId": issuer.client_id,
         "GoogleIssuers": issuer.issuer,
         "GoogleJwksUrl": issuer.jwks_url,

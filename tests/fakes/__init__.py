@@ -197,8 +197,8 @@ class InMemoryObjects:
         fields = {"key": key, "Content-Type": content_type}
         return PresignedPost(url=f"memory://upload/{key}", fields=fields, expires_at="2099-01-01T00:00:00Z")
 
-    def presign_read(self, key: str, content_type: str | None = None) -> str:
-        return f"memory://{key}"
+    def presign_read(self, key: str, content_type: str | None = None, expires_in: int | None = None) -> str:
+        return f"memory://{key}" if expires_in is None else f"memory://{key}?expires={expires_in}"
 
     def read_if_exists(self, key: str) -> bytes | None:
         found = self.objects.get(key)

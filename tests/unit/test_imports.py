@@ -18,6 +18,8 @@ NOT_AT_IMPORT = {
     "health": ("boto3", "jwt", "requests", *IMAGING),
     # Reads images: never draws, checks or thumbnails one, nor calls Google or Gemini.
     "list_images": ("requests", "aws_lambda_powertools.utilities.idempotency", *IMAGING),
+    # Shares and shows images: verifies a token only when an owner's route is asked, draws nothing.
+    "shares": ("jwt", "requests", "aws_lambda_powertools.utilities.idempotency", *IMAGING),
     # Event-driven: verify no token; images only once an event arrives.
     "metadata": ("jwt", "requests", *IMAGING),
     "thumbnail": ("jwt", "requests", *IMAGING),

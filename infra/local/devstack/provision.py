@@ -224,6 +224,11 @@ def _log_group(provisioner: Provisioner, logical_id: str, properties: Mapping[st
 
 def _function(provisioner: Provisioner, logical_id: str, _properties: Mapping[str, Any]) -> PhysicalResource:
     name = provisioner.local_name(logical_id)
+    # The role SAM makes for a function without one (``<LogicalId>Role``), which the template may name
+    # (a bucket's policy granting it reads).
+    provisioner.template.physical[f"{logical_id}Role"] = PhysicalResource(
+        ref=f"{name}-role", attributes={"Arn": f"arn:aws:iam::{ACCOUNT_ID}:role/{name}-role"}
+    )
     return PhysicalResource(
         ref=name, attributes={"Arn": f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{name}"}
     )

@@ -257,6 +257,8 @@ class LocalStack:
             "Payments": "enabled",
             "StripeApiBase": f"{self.api_url}{LOCAL_STRIPE_PREFIX}",
             "CheckoutReturnUrl": f"{self.api_url}/app/",
+            # Share links are the stack's own /s/{token} pages; "make your own" is its front end (/).
+            "SiteUrl": f"{self.api_url}/",
             **self._extra_parameters,
         }
 

@@ -97,6 +97,11 @@ class CheckoutRequest(TypedDict):
     packId: str
 
 
+class ShareRequest(TypedDict, total=False):
+    expiresInDays: int | None
+    showPrompt: bool
+
+
 # --------------------------------------------------------------------------- the client
 
 
@@ -276,6 +281,28 @@ class ApiClient:
     ) -> requests.Response:
         params = {"limit": limit, "cursor": cursor}
         return self.request("GET", f"/images/{_segment(image_id)}/thread", params=params)
+
+    # ------------------------------------------------------------------ operations: share links
+
+    def share_image(self, image_id: str, body: ShareRequest) -> requests.Response:
+        """201 a new link, or 200 the image's active one, unchanged."""
+        return self.request("POST", f"/images/{_segment(image_id)}/share", json=body)
+
+    def get_share(self, image_id: str) -> requests.Response:
+        return self.request("GET", f"/images/{_segment(image_id)}/share")
+
+    def revoke_share(self, image_id: str) -> requests.Response:
+        return self.request("DELETE", f"/images/{_segment(image_id)}/share")
+
+    def shared_image(self, token: str) -> requests.Response:
+        """The shared image as anyone holding the link sees it: no token of a session is sent."""
+        return self.request("GET", f"/shared/{_segment(token)}", anonymous=True)
+
+    def share_page(self, token: str, *, accept_language: str | None = None) -> requests.Response:
+        """The link's HTML page (``/s/{token}``, outside ``/api/v1``), as a browser or a crawler asks
+        for it: no token of a session; ``accept_language`` the languages a visitor would prefer."""
+        headers = {"Accept-Language": accept_language} if accept_language is not None else {}
+        return self.send("GET", f"{self.base_url}/s/{_segment(token)}", headers=headers)
 
     # ------------------------------------------------------------------ operations: the user's own
 

@@ -27,9 +27,11 @@ if TYPE_CHECKING:
 
     from imagegen.adapters.google_identity import GoogleTokenVerifier
     from imagegen.adapters.storage import ImageStorage
+    from imagegen.api.share_views import ShareViews
     from imagegen.api.views import ImageViews
     from imagegen.metrics import Count
     from imagegen.models.catalog import ModelCatalog, ModelSpec
+    from imagegen.models.shares import SharedPages
     from imagegen.models.styles import StylePresets
     from imagegen.repositories.dynamo import Transactions
     from imagegen.repositories.images import ImageRepository
@@ -42,6 +44,8 @@ if TYPE_CHECKING:
     from imagegen.services.payments import PaymentService
     from imagegen.services.pipeline import ImagePipeline
     from imagegen.services.rate_limits import RateLimits
+    from imagegen.services.share_records import ShareRecords
+    from imagegen.services.shares import ShareService
     from imagegen.services.sweeper import Sweeper
     from imagegen.services.uploads import UploadService
     from imagegen.services.users import UserService
@@ -254,7 +258,13 @@ class Composition:
         from imagegen.services.images import ImageService
 
         return ImageService(
-            self.image_records, self.storage, self.coins, self.transactions, self.cursors, self.count
+            self.image_records,
+            self.storage,
+            self.coins,
+            self.transactions,
+            self.cursors,
+            self.count,
+            shares=lambda: self.share_records,  # a delete removes the image's link with it
         )
 
     @cached_property
@@ -263,6 +273,68 @@ class Composition:
         from imagegen.api.views import ImageViews
 
         return ImageViews(self.storage)
+
+    @cached_property
+    def share_records(self) -> ShareRecords:
+        """Images' share links, in the shares table."""
+        from imagegen.repositories.shares import ShareRepository
+
+        return ShareRepository(self.aws.dynamodb, self.settings.shares.table)
+
+    @cached_property
+    def shared_pages(self) -> ConfiguredSource[SharedPages]:
+        """The site share links are pages of, and the bucket their images are in (the
+        ``SHARED_PAGES_PARAMETER`` SSM parameter), as they are at each call."""
+        from imagegen.models.shares import SharedPages
+
+        name = self.settings.shared_views.pages_parameter
+        return ConfiguredSource(
+            lambda: str(self.aws.ssm.get(name, max_age=CATALOG_MAX_AGE_SECONDS)), SharedPages.parse
+        )
+
+    @cached_property
+    def shared_images(self) -> ImageRepository:
+        """The image records, as the share links read them (the shared views' name of the table)."""
+        from imagegen.repositories.images import ImageRepository
+
+        return ImageRepository(self.aws.dynamodb, self.settings.shared_views.images_table)
+
+    @cached_property
+    def shares(self) -> ShareService:
+        """Share links: made by owners, opened by anyone, each client address's views a minute limited."""
+        from imagegen.repositories.rate_limits import RateLimitRepository
+        from imagegen.repositories.users import UserRepository
+        from imagegen.services.rate_limits import LimitedAction, RateLimits
+        from imagegen.services.shares import ShareService, ShareTokens
+
+        settings = self.settings
+        views = settings.shared_views
+        return ShareService(
+            self.share_records,
+            self.shared_images,
+            UserRepository(self.aws.dynamodb, settings.accounts.users_table),
+            self.transactions,
+            ShareTokens(self._secret),
+            RateLimits(
+                RateLimitRepository(self.aws.dynamodb, views.limits_table),
+                {LimitedAction.VIEW_SHARED: views.views_per_minute},
+            ),
+        )
+
+    @cached_property
+    def share_views(self) -> ShareViews:
+        """Share links as the API shows them: on the site, their images' URLs signed for the bucket the
+        shared pages' parameter names."""
+        from imagegen.adapters.storage import ImageStorage
+        from imagegen.api.share_views import ShareViews
+
+        storage = ImageStorage(
+            self.aws.s3,
+            self.shared_pages().images_bucket,
+            self.settings.shared_views.image_url_ttl_seconds,
+            self.aws.credentials,
+        )
+        return ShareViews(storage, lambda: self.shared_pages().site_url, self.settings.languages.languages)
 
     @cached_property
     def rate_limits(self) -> RateLimits:

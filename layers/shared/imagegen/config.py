@@ -1,9 +1,9 @@
 """Configuration, read once from the environment the template gives each function, area by area.
 
 Nothing else in the code base reads ``os.environ``. Settings come in areas (tokens, Google sign-in,
-accounts, languages, coins, images, uploads, generation, style presets, rate limits, Gemini); a
-function needs only the areas of what it does, and each area is validated the first time the
-function asks for it.
+accounts, languages, coins, images, uploads, generation, style presets, rate limits, share links,
+shared views, Gemini); a function needs only the areas of what it does, and each area is validated
+the first time the function asks for it.
 Every setting of an area is required: a function deployed without one fails on first use with
 ``MissingSettings`` naming each variable, instead of running on a silent default. The health check
 needs no table, and only the generation worker needs Gemini's key.
@@ -156,6 +156,28 @@ class LimitSettings(_Area):
     uploads_per_minute: int = Field(alias="UPLOADS_PER_MINUTE", ge=1)
 
 
+class ShareSettings(_Area):
+    """Images' share links: where they are kept (the function that deletes images reads it too: a link
+    goes with its image)."""
+
+    table: str = Field(alias="SHARES_TABLE")
+
+
+class SharedViewSettings(_Area):
+    """Share links as their owners and anyone see them, from the function that is also the site's
+    origin for ``/s/*``: the SSM parameter naming the site and the images bucket (read at run time:
+    the site's distribution and the bucket, whose CORS names the distribution, cannot be referenced
+    by an origin of it), the images table and the lifetime of image URLs (the images area's, named
+    for this use: that area names the bucket), and how many views one client address may make a
+    minute (counted in the rate-limits table)."""
+
+    pages_parameter: str = Field(alias="SHARED_PAGES_PARAMETER", min_length=1)
+    images_table: str = Field(alias="SHARED_IMAGES_TABLE")
+    image_url_ttl_seconds: int = Field(alias="SHARED_IMAGE_URL_TTL_SECONDS", gt=0, le=604800)
+    limits_table: str = Field(alias="SHARED_VIEW_LIMITS_TABLE")
+    views_per_minute: int = Field(alias="SHARED_VIEWS_PER_MINUTE", ge=1)
+
+
 class GeminiSettings(_Area):
     """Calling Google's image models."""
 
@@ -250,6 +272,8 @@ class Settings:
     generation = _AreaOf(GenerationSettings)
     styles = _AreaOf(StyleSettings)
     limits = _AreaOf(LimitSettings)
+    shares = _AreaOf(ShareSettings)
+    shared_views = _AreaOf(SharedViewSettings)
     gemini = _AreaOf(GeminiSettings)
     payments = _AreaOf(PaymentSettings)
 

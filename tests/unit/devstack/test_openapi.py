@@ -60,10 +60,18 @@ def test_every_route_of_the_template_is_documented_and_nothing_else(document: di
     assert {f"{method} {shape(path)}" for method, path, _ in operations(document)} == deployed
 
 
-def test_every_error_answer_is_the_envelope_with_its_codes(document: dict[str, Any]) -> None:
+def is_page(operation: dict[str, Any]) -> bool:
+    """Whether the operation answers an HTML page (a share link's), not JSON."""
+    return "text/html" in operation["responses"].get("200", {}).get("content", {})
+
+
+def test_every_error_answer_is_the_envelope_with_its_codes_but_a_pages_own(document: dict[str, Any]) -> None:
     for method, path, operation in operations(document):
         for status, answer in operation["responses"].items():
             if int(status) < 400:
+                continue
+            if is_page(operation) and status in ("404", "429"):
+                assert set(answer["content"]) == {"text/html"}, (method, path, status)
                 continue
             assert answer["content"]["application/json"]["schema"] == {
                 "$ref": "#/components/schemas/ErrorEnvelope"
@@ -90,10 +98,33 @@ def test_a_route_with_a_token_documents_401_and_the_bearer_scheme(document: dict
         ("POST", "/api/v1/auth/refresh"),
         ("GET", "/api/v1/coin-packs"),
         ("POST", "/api/v1/payments/stripe/webhook"),  # Stripe's signature instead
+        ("GET", "/api/v1/shared/{token}"),  # the share link's token instead
+        ("GET", "/s/{token}"),
     }
     # Signing in and refreshing take no access token, and refuse a suspended user all the same.
     for path in ("/api/v1/auth/google", "/api/v1/auth/refresh"):
         assert document["paths"][path]["post"]["responses"]["403"]["x-error-codes"] == ["ACCOUNT_SUSPENDED"]
+
+
+def test_a_share_links_page_is_html_its_refusals_too(document: dict[str, Any]) -> None:
+    pages = [(method, path) for method, path, operation in operations(document) if is_page(operation)]
+    page = document["paths"]["/s/{token}"]["get"]
+
+    assert pages == [("GET", "/s/{token}")]
+    assert {status for status, answer in page["responses"].items() if "text/html" in answer["content"]} == {
+        "200",
+        "404",
+        "429",
+    }
+    assert "Retry-After" in page["responses"]["429"]["headers"]
+    # Any token is looked up the same way: no pattern a malformed one would fail with a 422.
+    for path in ("/s/{token}", "/api/v1/shared/{token}"):
+        (token,) = [p for p in document["paths"][path]["get"]["parameters"] if p["name"] == "token"]
+        assert token["schema"] == {
+            "type": "string",
+            "title": "Token",
+            "description": token["schema"]["description"],
+        }
 
 
 def test_a_route_with_a_body_documents_what_the_resolver_refuses(document: dict[str, Any]) -> None:

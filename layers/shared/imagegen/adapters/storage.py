@@ -56,9 +56,10 @@ class ImageStorage:
         )
         return PresignedPost(url=post["url"], fields=post["fields"], expires_at=iso(expires_at))
 
-    def presign_read(self, key: str, content_type: str | None = None) -> str:
-        """A short-lived GET URL for ``key`` (served with ``content_type`` when given)."""
-        return self._read_urls.sign(key, self._read_url_ttl, content_type)
+    def presign_read(self, key: str, content_type: str | None = None, expires_in: int | None = None) -> str:
+        """A short-lived GET URL for ``key`` (served with ``content_type`` when given), valid for
+        ``expires_in`` seconds, or the configured lifetime of image URLs."""
+        return self._read_urls.sign(key, expires_in or self._read_url_ttl, content_type)
 
     def read(self, key: str) -> bytes:
         """The whole object (callers check its size first)."""

@@ -54,6 +54,29 @@ def documented(
     return arguments
 
 
+def documented_page(*, summary: str, page: str, missing: str, busy: str) -> dict[str, Any]:
+    """Route arguments of a public HTML page: 200 ``page``, 404 ``missing`` and 429 ``busy`` (pages
+    too, with ``Retry-After``). What the resolver answers for every route (500) is added as for any."""
+    html = {"text/html": {"schema": {"type": "string"}}}
+    return {
+        "summary": summary,
+        "responses": {
+            HTTPStatus.OK.value: {"description": page, "content": html},
+            HTTPStatus.NOT_FOUND.value: {"description": missing, "content": html},
+            HTTPStatus.TOO_MANY_REQUESTS.value: {
+                "description": busy,
+                "content": html,
+                "headers": {
+                    "Retry-After": {
+                        "description": "Seconds after which the same request may well succeed.",
+                        "schema": {"type": "integer", "minimum": 1},
+                    }
+                },
+            },
+        },
+    }
+
+
 def _error_answer(codes: list[str]) -> dict[str, Any]:
     """A response in the error envelope, which may carry ``codes`` (the generator words it)."""
     return {"description": "", "content": {_JSON: {"model": ErrorEnvelope}}, ERROR_CODES: codes}

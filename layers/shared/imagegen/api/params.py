@@ -50,3 +50,13 @@ AcceptLanguage = Annotated[
         " service's languages (else the first of them).",
     ),
 ]
+# The languages a visitor of a public page prefers: its words are in the best match of the service's
+# languages (else the first of them); never refused.
+PageLanguage = Annotated[
+    str | None,
+    Header(
+        alias="accept-language",
+        description="The languages the visitor prefers; the page's words are in the best match of the"
+        " service's languages (else the first of them).",
+    ),
+]

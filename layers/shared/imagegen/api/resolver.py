@@ -38,16 +38,20 @@ _JSON = re.compile(r"^application/json\s*(;.*)?$")
 class ApiResolver(APIGatewayHttpResolver):
     """The HTTP API resolver, refusing bodies that are too large or not JSON before anything parses them."""
 
-    def __init__(self, invocation: Invocation) -> None:
+    def __init__(self, invocation: Invocation, headers: Mapping[str, str] | None = None) -> None:
         super().__init__(enable_validation=True, json_body_deserializer=parse_json)
         self._invocation = invocation
+        self._headers = dict(headers or {})
 
     def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
         response = self._answer(event, context)
         # Every answer names its request (API Gateway's id, as the logs do), so a client can quote it.
         request_id = (event.get("requestContext") or {}).get("requestId")
-        if request_id:
-            response["headers"] = {**(response.get("headers") or {}), "x-request-id": request_id}
+        response["headers"] = {
+            **(response.get("headers") or {}),
+            **self._headers,
+            **({"x-request-id": request_id} if request_id else {}),
+        }
         return response
 
     def _answer(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
@@ -85,13 +89,15 @@ def build_api(
     *,
     authenticator_of: Callable[[], Authenticator] | None = None,
     invocation: Invocation | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> ApiResolver:
     """An HTTP API resolver with validation, and every failure answered in the error envelope.
 
     ``authenticator_of`` gives the routes' callers their ``Authenticator`` (an API with no signed-in
-    route needs none); ``invocation`` is started with each request's Lambda context.
+    route needs none); ``invocation`` is started with each request's Lambda context; ``headers`` go
+    on every answer, errors and refusals included (``Cache-Control: no-store``, say).
     """
-    app = ApiResolver(invocation if invocation is not None else Invocation())
+    app = ApiResolver(invocation if invocation is not None else Invocation(), headers)
     if authenticator_of is not None:
         app.dependency_overrides[authenticator] = authenticator_of
 

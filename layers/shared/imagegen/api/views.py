@@ -16,7 +16,9 @@ if TYPE_CHECKING:
 class ReadUrls(Protocol):
     """Short-lived GET URLs of the bucket's objects (``ObjectStore.presign_read``)."""
 
-    def presign_read(self, key: str, content_type: str | None = None) -> str: ...
+    def presign_read(
+        self, key: str, content_type: str | None = None, expires_in: int | None = None
+    ) -> str: ...
 
 
 class ImageViews:

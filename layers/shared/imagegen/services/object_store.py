@@ -28,8 +28,9 @@ class ObjectStore(Protocol):
         """A browser's POST of exactly ``key``, ``content_type`` and at most ``size`` bytes."""
         ...
 
-    def presign_read(self, key: str, content_type: str | None = None) -> str:
-        """A short-lived GET URL for ``key``."""
+    def presign_read(self, key: str, content_type: str | None = None, expires_in: int | None = None) -> str:
+        """A short-lived GET URL for ``key``, valid for ``expires_in`` seconds (None: the configured
+        lifetime of image URLs)."""
         ...
 
     def read_if_exists(self, key: str) -> bytes | None:
