@@ -11,7 +11,8 @@ stack hands one out for a fresh email at ``/_dev/id-token`` when none is given.
 Each step prints ``ok  <step> (<ms> ms)`` or ``FAIL <step>: <why>``; the first failure ends the
 run with exit code 1, a full pass exits 0. Whatever the run made (images, its session) is deleted
 or ended before it exits, even when a step failed. It spends one generation's and one upload's
-coins of the signed-in user, and deletes both images.
+coins of the signed-in user, and deletes both images (the share link it makes of one, and revokes,
+goes with it in any case).
 
 Needs only ``requests`` and the project's API client (``infra/tools/stacktools/api_client.py``,
 itself only ``requests``): it runs from any machine against any deployment. Without the project
@@ -38,10 +39,10 @@ from urllib.parse import urlsplit
 import requests
 
 try:
-    from stacktools.api_client import ApiClient, ProfileUpdate, UploadRequest
+    from stacktools.api_client import ApiClient, ProfileUpdate, ShareRequest, UploadRequest
 except ModuleNotFoundError:  # the project is not installed: its client is beside this script
     sys.path.insert(0, str(Path(__file__).resolve().parent / "tools"))
-    from stacktools.api_client import ApiClient, ProfileUpdate, UploadRequest
+    from stacktools.api_client import ApiClient, ProfileUpdate, ShareRequest, UploadRequest
 
 Json = dict[str, Any]
 
@@ -222,6 +223,7 @@ class Journey:
     leftovers: list[str] = field(default_factory=list)
     signed_in: bool = False
     packs: list[Json] = field(default_factory=list)
+    share: Json = field(default_factory=dict)
 
     def health(self) -> str:
         """GET /health answers 200 {"status": "ok"}."""
@@ -405,6 +407,51 @@ class Journey:
             raise SmokeFailure(f"starred images matching {word!r}: {[image['id'] for image in found]}")
         return f"starred, found by {word!r}"
 
+    def share_image(self) -> str:
+        """POST /images/{id}/share of the generated image, showing its prompt: 201 with its link;
+        asked again, 200 with the same link unchanged."""
+        asked: ShareRequest = {"expiresInDays": 1, "showPrompt": True}
+        self.share = json_of(expect(self.api.share_image(self.generated["id"], asked), 201))["share"]
+        token = self.share["token"]
+        if not str(self.share["url"]).endswith(f"/s/{token}") or self.share["showPrompt"] is not True:
+            raise SmokeFailure(f"the link is not the page of its token, showing the prompt: {self.share}")
+        again = json_of(expect(self.api.share_image(self.generated["id"], {"showPrompt": False}), 200))
+        if again["share"] != self.share:
+            raise SmokeFailure(f"sharing again changed the link: {again['share']}")
+        return str(self.share["url"])
+
+    def open_shared(self) -> str:
+        """Without signing in: GET /shared/{token} shows the image and its prompt, its imageUrl serves
+        it, and the link's page (its url, as a crawler reads it) carries its og: tags; both views
+        are counted for the owner."""
+        token = self.share["token"]
+        shown = json_of(expect(self.api.shared_image(token), 200))
+        if shown["image"]["prompt"] != PROMPT or shown["image"]["title"] != self.generated["title"]:
+            raise SmokeFailure(f"the shared image is not the one shared: {shown['image']}")
+        picture = self.api.download(shown["image"]["imageUrl"])
+        if picture.status_code != 200 or image_format(picture.content) is None:
+            raise SmokeFailure(f"the shared image's URL answered {describe(picture)}")
+        page = self.api.download(str(self.share["url"]))  # through the site's CloudFront when it has one
+        if page.status_code != 200 or 'property="og:image"' not in page.text:
+            raise SmokeFailure(f"the link's page answered {describe(page)}, without its preview tags")
+        if page.headers.get("Cache-Control") != "no-store":
+            raise SmokeFailure(f"the link's page may be cached: {page.headers.get('Cache-Control')!r}")
+        views = json_of(expect(self.api.get_share(self.generated["id"]), 200))["share"]["views"]
+        if views != 2:
+            raise SmokeFailure(f"the link counts {views} views, not the 2 just made")
+        return f"{views} views"
+
+    def revoke_share(self) -> str:
+        """DELETE /images/{id}/share: 204, and at once the link answers 404, as JSON and as its page."""
+        expect(self.api.revoke_share(self.generated["id"]), 204)
+        gone = expect(self.api.shared_image(self.share["token"]), 404)
+        if json_of(gone).get("error", {}).get("code") != "NOT_FOUND":
+            raise SmokeFailure(f"the revoked link answered {describe(gone)}")
+        page = self.api.download(str(self.share["url"]))
+        if page.status_code != 404:
+            raise SmokeFailure(f"the revoked link's page answered {describe(page)}")
+        return "404 at once"
+
     def ledger(self) -> str:
         """The ledger has both charges, and the balance fell by exactly their coins."""
         transactions = json_of(expect(self.api.my_transactions(limit=100), 200))["transactions"]
@@ -507,6 +554,9 @@ class Journey:
             ("uploaded image files", self.uploaded_files),
             ("list", self.gallery),
             ("star and search", self.star_and_search),
+            ("share", self.share_image),
+            ("open the shared image", self.open_shared),
+            ("revoke the share", self.revoke_share),
             ("ledger", self.ledger),
             ("delete", self.delete),
             ("coin packs", self.coin_packs),
