@@ -46,15 +46,16 @@ class Provisioner:
             progressed = False
             for logical_id, body in list(pending.items()):
                 creator = _CREATORS.get(str(body.get("Type")))
-                try:
-                    properties = self.template.resolve(body.get("Properties", {}))
-                except KeyError:
-                    continue  # refers to something not created yet
-                physical = (
-                    creator(self, logical_id, properties)
-                    if creator
-                    else PhysicalResource(ref=self.local_name(logical_id))  # nothing to emulate
-                )
+                if creator is None:
+                    # Nothing to emulate, so nothing of it is read: it may name what is not emulated
+                    # either (a bucket's policy, the role SAM makes for a function).
+                    physical = PhysicalResource(ref=self.local_name(logical_id))
+                else:
+                    try:
+                        properties = self.template.resolve(body.get("Properties", {}))
+                    except KeyError:
+                        continue  # refers to something not created yet
+                    physical = creator(self, logical_id, properties)
                 self.template.physical[logical_id] = physical
                 del pending[logical_id]
                 progressed = True
@@ -224,11 +225,6 @@ def _log_group(provisioner: Provisioner, logical_id: str, properties: Mapping[st
 
 def _function(provisioner: Provisioner, logical_id: str, _properties: Mapping[str, Any]) -> PhysicalResource:
     name = provisioner.local_name(logical_id)
-    # The role SAM makes for a function without one (``<LogicalId>Role``), which the template may name
-    # (a bucket's policy granting it reads).
-    provisioner.template.physical[f"{logical_id}Role"] = PhysicalResource(
-        ref=f"{name}-role", attributes={"Arn": f"arn:aws:iam::{ACCOUNT_ID}:role/{name}-role"}
-    )
     return PhysicalResource(
         ref=name, attributes={"Arn": f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{name}"}
     )
