@@ -86,6 +86,7 @@ class UserUpdate(TypedDict, total=False):
     language: str | None
     firstName: str | None
     lastName: str | None
+    status: str | None  # "ACTIVE" or "SUSPENDED"
 
 
 class CoinGrant(TypedDict):
