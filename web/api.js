@@ -35,6 +35,9 @@ const OPERATIONS = {
   updateImage: { method: "PUT", path: "/images/{image_id}" },
   deleteImage: { method: "DELETE", path: "/images/{image_id}" },
   imageThread: { method: "GET", path: "/images/{image_id}/thread", query: ["limit", "cursor"] },
+  getShare: { method: "GET", path: "/images/{image_id}/share" },
+  shareImage: { method: "POST", path: "/images/{image_id}/share" },
+  revokeShare: { method: "DELETE", path: "/images/{image_id}/share" },
   myTransactions: { method: "GET", path: "/users/me/transactions", query: ["limit", "cursor"] },
   myPrompts: { method: "GET", path: "/users/me/prompts", query: ["limit"] },
   myOrders: { method: "GET", path: "/users/me/orders", query: ["limit", "cursor"] },
@@ -270,6 +273,20 @@ export class Api {
 
   deleteImage(imageId) {
     return this.operation("deleteImage", { params: { image_id: imageId } });
+  }
+
+  /** The image's active share link (404 when it has none). */
+  getShare(imageId) {
+    return this.operation("getShare", { params: { image_id: imageId } });
+  }
+
+  /** A share link for the image, `{ expiresInDays, showPrompt }`; the active one if it has one. */
+  shareImage(imageId, body) {
+    return this.operation("shareImage", { params: { image_id: imageId }, body });
+  }
+
+  revokeShare(imageId) {
+    return this.operation("revokeShare", { params: { image_id: imageId } });
   }
 
   imageThread(imageId, query = {}) {

@@ -33,6 +33,7 @@ import {
 import { formatLocales, t } from "../i18n.js";
 import { about, failure, imageKind, imageStatus, number, references } from "../words.js";
 import { References } from "./references.js";
+import { Share } from "./share.js";
 import { render } from "./detail.render.js"; // its markup: detail.template.html, compiled by `make templates`
 
 const STEP_KEYS = { ArrowLeft: -1, ArrowRight: 1 };
@@ -58,7 +59,7 @@ function freshFor(image) {
 }
 
 export const Detail = {
-  components: { References },
+  components: { References, Share },
   // `steps`: whether the images before and after this one (in the gallery) can be shown in its place.
   props: { image: { type: Object, required: true }, steps: { type: Object, default: null } },
   // `show`: another image to show in this one's place (the new version an edit or an upscale makes).
