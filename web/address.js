@@ -1,9 +1,9 @@
-// The page's address: the view shown (#coins, #buy, #admin; the gallery without one), the image open
+// The page's address: the view shown (#coins, #buy, #profile, #admin; the gallery without one), the image open
 // (#image/<id>) and the order come back from Stripe's checkout (#order/<id>, #order/<id>/cancelled:
 // the Buy coins view with that order's outcome), so a reload keeps the place, the back button goes
 // back (closing an open image first) and an image opened from a link closes onto the page, not out of it.
 
-const VIEWS = new Set(["gallery", "coins", "buy", "admin"]);
+const VIEWS = new Set(["gallery", "coins", "buy", "profile", "admin"]);
 
 /** Where the address points: `{ view }`, `{ image }` (an image's id; the view stays as it is), or
  * the Buy coins view with `{ order: { id, cancelled } }`. */

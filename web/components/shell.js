@@ -11,11 +11,12 @@ import { Create } from "./create.js";
 import { Detail } from "./detail.js";
 import { Gallery } from "./gallery.js";
 import { Languages } from "./languages.js";
+import { Profile } from "./profile.js";
 import { Upload } from "./upload.js";
 import { render } from "./shell.render.js"; // its markup: shell.template.html, compiled by `make templates`
 
 export const Shell = {
-  components: { Create, Upload, Gallery, Coins, Buy, Admin, Detail, Languages },
+  components: { Create, Upload, Gallery, Coins, Buy, Profile, Admin, Detail, Languages },
   // `order`: the order come back from Stripe's checkout, `{ id, cancelled }`, shown in the Buy coins view.
   // `theme`: the theme chosen with the header's switch ("system", "light", "dark"; theme.js keeps it).
   data: () => ({ view: placeOf().view || "gallery", order: placeOf().order, opened: null, notice: "", theme: window.pageTheme.chosen() }),
