@@ -20,6 +20,10 @@ NOT_AT_IMPORT = {
     "list_images": ("requests", "aws_lambda_powertools.utilities.idempotency", *IMAGING),
     # Shares and shows images: verifies a token only when an owner's route is asked, draws nothing.
     "shares": ("jwt", "requests", "aws_lambda_powertools.utilities.idempotency", *IMAGING),
+    # Starts and shows exports: verifies a token only when asked, draws nothing.
+    "exports": ("jwt", "requests", "aws_lambda_powertools.utilities.idempotency", *IMAGING),
+    # Writes exports' zips: verifies no token, never draws or checks an image (it copies their bytes).
+    "export_worker": ("jwt", "requests", *IMAGING),
     # Event-driven: verify no token; images only once an event arrives.
     "metadata": ("jwt", "requests", *IMAGING),
     "thumbnail": ("jwt", "requests", *IMAGING),

@@ -21,6 +21,7 @@ def test_every_route_has_a_sample_event() -> None:
 def test_every_event_driven_function_has_a_sample_event() -> None:
     for sample in (
         "generate_worker/sqs_batch.json",
+        "export_worker/sqs_batch.json",
         "pipeline/object_created.json",
         "sweeper/scheduled.json",
         "payments_reconcile/scheduled.json",

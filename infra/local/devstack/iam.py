@@ -188,8 +188,11 @@ def _s3(operation: str, params: Mapping[str, Any]) -> list[Permission]:
     bucket = params.get("Bucket", "")
     if operation in ("GetObject", "HeadObject"):
         return [Permission("s3:GetObject", _object(bucket, params["Key"]))]
-    if operation == "PutObject":
+    # A multipart upload's start, parts and completion are all s3:PutObject, as AWS authorizes them.
+    if operation in ("PutObject", "CreateMultipartUpload", "UploadPart", "CompleteMultipartUpload"):
         return [Permission("s3:PutObject", _object(bucket, params["Key"]))]
+    if operation == "AbortMultipartUpload":
+        return [Permission("s3:AbortMultipartUpload", _object(bucket, params["Key"]))]
     if operation == "DeleteObject":
         return [Permission("s3:DeleteObject", _object(bucket, params["Key"]))]
     if operation == "DeleteObjects":

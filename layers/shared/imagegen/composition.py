@@ -34,10 +34,13 @@ if TYPE_CHECKING:
     from imagegen.models.shares import SharedPages
     from imagegen.models.styles import StylePresets
     from imagegen.repositories.dynamo import Transactions
+    from imagegen.repositories.export_sources import RecordSources
+    from imagegen.repositories.exports import ExportRepository
     from imagegen.repositories.images import ImageRepository
     from imagegen.services.auth import AuthService
     from imagegen.services.coins import CoinService
     from imagegen.services.cursors import CursorCodec
+    from imagegen.services.exports import ExportService, ExportWorker
     from imagegen.services.generation import GenerationService
     from imagegen.services.generation_worker import GenerationWorker
     from imagegen.services.images import ImageService
@@ -335,6 +338,51 @@ class Composition:
             self.aws.credentials,
         )
         return ShareViews(storage, lambda: self.shared_pages().site_url, self.settings.languages.languages)
+
+    @cached_property
+    def export_records(self) -> ExportRepository:
+        """Each user's latest export, in the users table."""
+        from imagegen.repositories.exports import ExportRepository
+
+        return ExportRepository(self.aws.dynamodb, self.settings.exports.table)
+
+    @cached_property
+    def exports(self) -> ExportService:
+        """Starting an export (its message on the export queue) and reading the latest."""
+        from imagegen.adapters.queue import ExportQueue
+        from imagegen.services.exports import ExportService
+
+        return ExportService(self.export_records, ExportQueue(self.aws.sqs, self.settings.exports.queue_url))
+
+    @cached_property
+    def export_sources(self) -> RecordSources:
+        """What an export holds of a user, read from the tables, each as the API shows it."""
+        from imagegen.repositories.coins import CoinRepository
+        from imagegen.repositories.export_sources import RecordSources
+        from imagegen.repositories.orders import OrderRepository
+        from imagegen.repositories.users import UserRepository
+
+        exports = self.settings.exports
+        return RecordSources(
+            UserRepository(self.aws.dynamodb, exports.table),
+            self.image_records,
+            CoinRepository(self.aws.dynamodb, self.settings.coins.table),
+            OrderRepository(self.aws.dynamodb, exports.orders_table) if exports.orders_table else None,
+            lambda image: self.image_views.image(image, with_urls=False).to_json(),
+        )
+
+    @cached_property
+    def export_worker(self) -> ExportWorker:
+        """Builds exports' zips from the export queue's messages."""
+        from imagegen.services.exports import ExportWorker
+
+        return ExportWorker(
+            self.export_records,
+            self.export_sources,
+            self.storage,
+            progress_every=self.settings.exports.progress_every,
+            seconds_left=self.invocation.seconds_left,
+        )
 
     @cached_property
     def rate_limits(self) -> RateLimits:

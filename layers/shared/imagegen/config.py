@@ -2,7 +2,7 @@
 
 Nothing else in the code base reads ``os.environ``. Settings come in areas (tokens, Google sign-in,
 accounts, languages, coins, images, uploads, generation, style presets, rate limits, share links,
-shared views, Gemini); a function needs only the areas of what it does, and each area is validated
+shared views, exports, Gemini); a function needs only the areas of what it does, and each area is validated
 the first time the function asks for it.
 Every setting of an area is required: a function deployed without one fails on first use with
 ``MissingSettings`` naming each variable, instead of running on a silent default. The health check
@@ -178,6 +178,17 @@ class SharedViewSettings(_Area):
     views_per_minute: int = Field(alias="SHARED_VIEWS_PER_MINUTE", ge=1)
 
 
+class ExportSettings(_Area):
+    """Exports of everything of a user's: their state (in the users table, named for this use), the
+    queue that builds them, the orders table (empty where payments are disabled: no orders to export)
+    and how many originals a worker writes between two saves of its progress."""
+
+    table: str = Field(alias="EXPORTS_TABLE")
+    queue_url: str = Field(alias="EXPORT_QUEUE_URL")
+    orders_table: str = Field(alias="EXPORT_ORDERS_TABLE")
+    progress_every: int = Field(alias="EXPORT_PROGRESS_EVERY", ge=1)
+
+
 class GeminiSettings(_Area):
     """Calling Google's image models."""
 
@@ -274,6 +285,7 @@ class Settings:
     limits = _AreaOf(LimitSettings)
     shares = _AreaOf(ShareSettings)
     shared_views = _AreaOf(SharedViewSettings)
+    exports = _AreaOf(ExportSettings)
     gemini = _AreaOf(GeminiSettings)
     payments = _AreaOf(PaymentSettings)
 

@@ -1,4 +1,4 @@
-"""The generate queue (SQS): one message per image to draw."""
+"""The queues (SQS): the generate queue, one message per image to draw; the export queue, one per export."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import BotoCoreError, ClientError
 
 from imagegen.errors import QueueUnavailable
+from imagegen.models.exports import ExportJob
 from imagegen.models.images import GenerationJob
 
 if TYPE_CHECKING:
@@ -26,3 +27,18 @@ class GenerationQueue:
             self._client.send_message(QueueUrl=self._url, MessageBody=job.model_dump_json(by_alias=True))
         except (BotoCoreError, ClientError) as error:
             raise QueueUnavailable(f"the generate queue did not take the job: {error}") from error
+
+
+class ExportQueue:
+    """The export queue: one message per export to build."""
+
+    def __init__(self, client: SQSClient, queue_url: str) -> None:
+        self._client = client
+        self._url = queue_url
+
+    def send(self, job: ExportJob) -> None:
+        """Queue ``job``; ``QueueUnavailable`` if SQS did not take it."""
+        try:
+            self._client.send_message(QueueUrl=self._url, MessageBody=job.model_dump_json(by_alias=True))
+        except (BotoCoreError, ClientError) as error:
+            raise QueueUnavailable(f"the export queue did not take the job: {error}") from error

@@ -3,13 +3,14 @@ lives is ``imagegen.models.keys``). S3's failures come out as ``StorageUnavailab
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from imagegen.adapters.multipart import PART_BYTES, MultipartWriter
 from imagegen.adapters.url_signing import GetUrlSigner
 from imagegen.errors import StorageUnavailable
 from imagegen.ids import iso, utc_now
@@ -18,6 +19,7 @@ from imagegen.services.object_store import FetchedObject
 
 if TYPE_CHECKING:
     from botocore.credentials import ReadOnlyCredentials
+    from botocore.response import StreamingBody
     from mypy_boto3_s3 import S3Client
 
 
@@ -98,6 +100,23 @@ class ImageStorage:
             body.close()
         return FetchedObject(size=size, content_type=response.get("ContentType", ""), data=data)
 
+    def read_chunks(self, key: str, chunk_bytes: int = 1024 * 1024) -> Iterator[bytes] | None:
+        """The object's bytes as they arrive, ``chunk_bytes`` at a time (never all of it in memory);
+        None if there is none."""
+        try:
+            body = self._client.get_object(Bucket=self._bucket, Key=key)["Body"]
+        except ClientError as error:
+            if _missing(error):
+                return None
+            raise _unavailable(error) from error
+        except BotoCoreError as error:
+            raise _unavailable(error) from error
+        return _chunks(body, chunk_bytes)
+
+    def upload(self, key: str, content_type: str, part_bytes: int = PART_BYTES) -> MultipartWriter:
+        """A stream that writes the object at ``key`` in parts (``complete`` it, or ``abort`` it)."""
+        return MultipartWriter(self._client, self._bucket, key, content_type, part_bytes)
+
     def write_new(self, key: str, data: bytes, content_type: str) -> bool:
         """Write ``data`` at ``key`` unless an object is there already (S3's conditional write):
         False if one was."""
@@ -138,6 +157,15 @@ class ImageStorage:
                 )
             except (BotoCoreError, ClientError) as error:
                 raise _unavailable(error) from error
+
+
+def _chunks(body: StreamingBody, chunk_bytes: int) -> Iterator[bytes]:
+    try:
+        yield from body.iter_chunks(chunk_bytes)
+    except BotoCoreError as error:
+        raise _unavailable(error) from error
+    finally:
+        body.close()
 
 
 def _missing(error: ClientError) -> bool:

@@ -31,9 +31,10 @@ class ImageViews:
         """A page of images as the API answers it."""
         return ImagePage(images=[self.image(image) for image in found.images], next_cursor=found.next_cursor)
 
-    def image(self, image: Image) -> ImageView:
-        """The API view, with presigned URLs once there is something verified to show."""
-        completed = image.status is ImageStatus.COMPLETED
+    def image(self, image: Image, with_urls: bool = True) -> ImageView:
+        """The API view, with presigned URLs once there is something verified to show (none at all
+        without ``with_urls``: an export's record, read long after any URL would expire)."""
+        completed = with_urls and image.status is ImageStatus.COMPLETED
         content_type = image.metadata.content_type if image.metadata else None
         return ImageView(
             id=image.image_id,
@@ -46,7 +47,7 @@ class ImageViews:
             storage_url=self._urls.presign_read(image.object_key, content_type) if completed else None,
             thumbnail_url=(
                 self._urls.presign_read(image.thumbnail_key, "image/webp")
-                if image.thumbnail_key and image.status is not ImageStatus.FAILED
+                if with_urls and image.thumbnail_key and image.status is not ImageStatus.FAILED
                 else None
             ),
             metadata=image.metadata,
