@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 import requests
 from PIL import Image
 
-from bench import imaging
+from bench import export, imaging
 from bench.cold_start import cold_starts
 from bench.layer import layer_size
 from bench.page import the_page
@@ -351,7 +351,11 @@ STACK_SECTIONS: dict[str, Callable[[Report, LocalStack], None]] = {
     "page": the_page,
     "idle": lambda report, _: idle_cpu(report),
 }
-OTHER_SECTIONS: dict[str, Callable[[Report], None]] = {"imaging": imaging.main, "layer": layer_size}
+OTHER_SECTIONS: dict[str, Callable[[Report], None]] = {
+    "imaging": imaging.main,
+    "layer": layer_size,
+    "export": export.main,
+}
 
 
 def arguments() -> argparse.Namespace:

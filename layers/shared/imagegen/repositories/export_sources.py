@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from imagegen.errors import NotFound
 from imagegen.models.users import UserView
 
 if TYPE_CHECKING:
@@ -53,7 +54,7 @@ class RecordSources:
         """The user as ``GET /users/me`` shows them (their balance included)."""
         user = self._users.get(user_id)
         if user is None:
-            raise LookupError(f"no user {user_id}")  # gone mid-way: the export fails
+            raise NotFound("No such user.")  # deleted meanwhile: the export fails
         return UserView.of(user, self._coins.get_balance(user_id) or 0).to_json()
 
     def images(self, user_id: str) -> Iterator[Image]:

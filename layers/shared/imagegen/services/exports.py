@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
-from imagegen.errors import NotFound, OutsideServiceFailed, RateLimited
+from imagegen.errors import DomainError, NotFound, OutsideServiceFailed, RateLimited
 from imagegen.ids import iso, new_id, utc_now
 from imagegen.models.exports import UNFINISHED, Export, ExportJob, ExportStatus
 from imagegen.models.images import ImageStatus
@@ -231,7 +231,7 @@ class ExportWorker:
             failed = self._records.move(
                 running, [ExportStatus.RUNNING], ExportStatus.FAILED, self._now(), error=_reason(error)
             )
-            if not isinstance(error, ExportTooLarge | OutsideServiceFailed):
+            if not isinstance(error, ExportTooLarge | OutsideServiceFailed | DomainError):
                 raise  # a bug: the function reports it (and it is failed already, so never retried)
             return ExportOutcome("failed", failed, f"{type(error).__name__}: {error}")
         written = self._clock()
