@@ -148,6 +148,16 @@ def test_afterwards_no_object_in_the_bucket_lacks_its_image(api: Api) -> None:
     assert keys, "the workflows made no image: nothing was checked"
     orphans = []
     for key in keys:
+        if key.startswith("exports/"):  # a user's export, not an image's: its state names it
+            _, user_id, name = key.split("/")
+            state = dynamodb.get_item(
+                TableName=api.stack.env("ExportsFunction")["EXPORTS_TABLE"],
+                Key={"pk": {"S": f"EXPORT#{user_id}"}},
+                ConsistentRead=True,
+            )
+            if state.get("Item", {}).get("id", {}).get("S") != name.removesuffix(".zip"):
+                orphans.append(key)
+            continue
         _, user_id, rest = key.split("/", 2)  # images/, incoming/, thumbnails/ or turns/{user}/{image}…
         image_id = rest.split("/")[0].split(".")[0]
         record = dynamodb.get_item(

@@ -313,6 +313,14 @@ class ApiClient:
     def update_my_profile(self, body: ProfileUpdate) -> requests.Response:
         return self.request("PUT", "/users/me", json=body)
 
+    def start_export(self) -> requests.Response:
+        """202 an export of everything of the caller's, started; 429 while one runs or within a day."""
+        return self.request("POST", "/users/me/export")
+
+    def get_export(self) -> requests.Response:
+        """The caller's latest export: its progress, then its download (404 if none)."""
+        return self.request("GET", "/users/me/export")
+
     def my_transactions(self, *, limit: int | None = None, cursor: str | None = None) -> requests.Response:
         return self.request("GET", "/users/me/transactions", params={"limit": limit, "cursor": cursor})
 
