@@ -15,7 +15,7 @@ from imagegen.api.params import AcceptLanguage
 from imagegen.api.resolver import API_PREFIX, build_api
 from imagegen.api.responses.users import SignedIn, UserResponse
 from imagegen.composition import Composition
-from imagegen.errors import AccountSuspended, Conflict, Unauthorized
+from imagegen.errors import AccountDeleting, AccountSuspended, Conflict, Unauthorized
 from imagegen.models.auth import GoogleSignIn, RefreshRequest, TokenPair
 from imagegen.services.auth import AuthService
 from imagegen.services.users import UserService
@@ -43,6 +43,7 @@ Users = Annotated[UserService, Depends(user_service)]
         SignedIn,
         Unauthorized,
         AccountSuspended,
+        AccountDeleting,
         Conflict,
         summary="Sign in with a Google ID token (not while suspended)",
         public=True,

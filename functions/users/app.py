@@ -1,5 +1,6 @@
 """The signed-in user's profile and coin history, and the admin's view of all users and their coins."""
 
+from http import HTTPStatus
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger
@@ -11,11 +12,12 @@ from imagegen.api.auth import AdminCaller, AuthenticatedCaller
 from imagegen.api.openapi import documented
 from imagegen.api.params import Cursor, EmailPrefix, PageLimit, ResourceId
 from imagegen.api.resolver import API_PREFIX, build_api
-from imagegen.api.responses.users import UserResponse
+from imagegen.api.responses.users import DeletionResponse, UserResponse
 from imagegen.composition import Composition
-from imagegen.errors import Busy, Conflict, Forbidden, NotFound
+from imagegen.errors import Busy, Conflict, Forbidden, Invalid, NotFound
 from imagegen.models.coins import CoinGrant, TransactionPage
-from imagegen.models.users import ProfileUpdate, UserPage, UserUpdate
+from imagegen.models.users import AccountDeletionRequest, ProfileUpdate, UserPage, UserUpdate
+from imagegen.services.account_deletion import AccountDeletions
 from imagegen.services.users import UserService
 
 logger = Logger()
@@ -28,6 +30,13 @@ def user_service() -> UserService:
 
 
 Users = Annotated[UserService, Depends(user_service)]
+
+
+def account_deletions() -> AccountDeletions:
+    return composition.account_deletions
+
+
+Deletions = Annotated[AccountDeletions, Depends(account_deletions)]
 
 
 @app.get(
@@ -43,6 +52,22 @@ def my_profile(caller: AuthenticatedCaller) -> dict[str, Any]:
 )
 def update_my_profile(caller: AuthenticatedCaller, body: ProfileUpdate, users: Users) -> dict[str, Any]:
     return UserResponse(user=users.update_profile(caller, body)).to_json()
+
+
+@app.delete(
+    f"{API_PREFIX}/users/me",
+    **documented(
+        DeletionResponse,
+        Invalid,
+        status=HTTPStatus.ACCEPTED,
+        summary="Delete the caller's account, confirming with its email: sessions end at once, the rest "
+        "is removed in the background (money records kept without name or email)",
+    ),
+)
+def delete_my_account(
+    caller: AuthenticatedCaller, body: AccountDeletionRequest, deletions: Deletions
+) -> tuple[dict[str, Any], HTTPStatus]:
+    return DeletionResponse(deletion=deletions.delete_own(caller, body.email)).to_json(), HTTPStatus.ACCEPTED
 
 
 @app.get(
@@ -92,6 +117,25 @@ def get_user(admin: AdminCaller, user_id: ResourceId, users: Users) -> dict[str,
 )
 def update_user(caller: AdminCaller, user_id: ResourceId, body: UserUpdate, users: Users) -> dict[str, Any]:
     return UserResponse(user=users.view(users.update(caller, caller.named(user_id), body))).to_json()
+
+
+@app.delete(
+    f"{API_PREFIX}/users/<user_id>",
+    **documented(
+        DeletionResponse,
+        Forbidden,
+        NotFound,
+        Conflict,
+        status=HTTPStatus.ACCEPTED,
+        summary="Delete a user's account, as DELETE /users/me does (admin; not one's own here)",
+    ),
+)
+def delete_user(
+    admin: AdminCaller, user_id: ResourceId, deletions: Deletions
+) -> tuple[dict[str, Any], HTTPStatus]:
+    return DeletionResponse(
+        deletion=deletions.delete_user(admin, admin.named(user_id))
+    ).to_json(), HTTPStatus.ACCEPTED
 
 
 @app.post(

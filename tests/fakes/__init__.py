@@ -114,6 +114,12 @@ class InMemoryWallets:
             self._new_entry(entry, operation),
         ]
 
+    def open_empty(self, user_id: str, at: str) -> list[Write]:
+        def create() -> None:
+            self.accounts[user_id] = Account(balance=0, seq=0, updated_at=at)
+
+        return [in_memory_write("wallet balance", lambda: user_id not in self.accounts, create)]
+
     def movement(
         self,
         account: Account,

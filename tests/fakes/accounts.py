@@ -12,8 +12,9 @@ from typing import Any
 from imagegen.errors import TokenExpired, Unauthorized
 from imagegen.models.auth import AccessClaims, GoogleIdentity
 from imagegen.models.sessions import Session
-from imagegen.models.users import AccountStats, Role, User
+from imagegen.models.users import AccountStats, Role, User, UserStatus
 from imagegen.services.accounts import CallerRecord, NewUser
+from imagegen.services.unit_of_work import Write
 from tests.fakes import InMemoryWallets, in_memory_write
 
 # The names of a first sign-in's writes, as repositories.users names them (a test refuses them by name).
@@ -28,6 +29,8 @@ class InMemoryUsers:
         self.users: dict[str, User] = {}
         self.subjects: dict[str, str] = {}  # Google subject -> user id
         self.emails: dict[str, str] = {}  # lower-case email -> user id
+        self.welcomed: set[str] = set()  # the marks of Google accounts welcomed in accounts since deleted
+        self.exports: set[str] = set()  # the users with an export record
         self._created: list[str] = []  # ids in the order their profiles were written
 
     def get(self, user_id: str) -> User | None:
@@ -54,13 +57,56 @@ class InMemoryUsers:
             ),
         )
 
+    def was_welcomed(self, mark: str) -> bool:
+        return mark in self.welcomed
+
     def update(self, user_id: str, changes: dict[str, Any], updated_at: str) -> User | None:
         user = self.users.get(user_id)
-        if user is None:
+        if user is None or user.is_being_deleted:
             return None
         return self._keep(
             User.model_validate({**user.model_dump(by_alias=True), **changes, "updatedAt": updated_at})
         )
+
+    def deletion_writes(self, user: User, requested_at: str, welcome_mark: str) -> list[Write]:
+        def mark() -> None:
+            self.users[user.id] = self.users[user.id].model_copy(
+                update={
+                    "status": UserStatus.DELETING,
+                    "sessions_valid_from": requested_at,
+                    "deletion_requested_at": requested_at,
+                    "updated_at": requested_at,
+                }
+            )
+
+        def markable() -> bool:
+            return user.id in self.users and not self.users[user.id].is_being_deleted
+
+        return [
+            in_memory_write("account deletion", markable, mark),
+            in_memory_write("welcome record", lambda: True, lambda: self.welcomed.add(welcome_mark)),
+        ]
+
+    def being_deleted_since(self, before: str) -> list[str]:
+        return [
+            user.id
+            for user in self.users.values()
+            if user.is_being_deleted and (user.deletion_requested_at or "") < before
+        ]
+
+    def remove_export_record(self, user_id: str) -> None:
+        self.exports.discard(user_id)
+
+    def removal_writes(self, user: User) -> list[Write]:
+        def remove() -> None:
+            del self.users[user.id]
+            self.subjects = {subject: held for subject, held in self.subjects.items() if held != user.id}
+            self.emails = {email: held for email, held in self.emails.items() if held != user.id}
+
+        def removable() -> bool:
+            return user.id in self.users and self.users[user.id].is_being_deleted
+
+        return [in_memory_write("user record", removable, remove)]
 
     def add_role(self, user_id: str, role: Role, roles: list[Role], updated_at: str) -> User | None:
         user = self.users.get(user_id)

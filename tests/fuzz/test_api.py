@@ -55,12 +55,16 @@ CONFIG: dict[str, Any] = {
 schema = schemathesis.openapi.from_path(DOCUMENT_PATH, config=SchemathesisConfig.from_dict(CONFIG))
 # Workflows send valid requests only: invalid ones are each operation's (above). A negative step of a
 # workflow may take its body from a link, and its token from us, so it is not the request it claims.
+# Deleting an account is left out of the workflows: a link would hand it the id of the user or the admin
+# every other test here signs in as, and their account would be gone for the rest of the run. Each
+# operation is still fuzzed on its own (above), where no generated id or email is an account's: a
+# user's DELETE /users/me is refused 422 (not the account's email), an admin's DELETE /users/{id} 404.
 workflow_schema = schemathesis.openapi.from_path(
     DOCUMENT_PATH,
     config=SchemathesisConfig.from_dict(
         {**CONFIG, "generation": {**CONFIG["generation"], "mode": "positive"}}
     ),
-)
+).exclude(method="DELETE", path_regex=r"^/api/v1/users/")
 
 
 def test_the_fuzzed_document_is_the_one_the_api_serves(stack: LocalStack) -> None:

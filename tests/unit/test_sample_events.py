@@ -22,6 +22,7 @@ def test_every_event_driven_function_has_a_sample_event() -> None:
     for sample in (
         "generate_worker/sqs_batch.json",
         "export_worker/sqs_batch.json",
+        "account_deletion/sqs_batch.json",
         "pipeline/object_created.json",
         "sweeper/scheduled.json",
         "payments_reconcile/scheduled.json",

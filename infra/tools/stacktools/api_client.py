@@ -94,6 +94,10 @@ class CoinGrant(TypedDict):
     reason: str
 
 
+class AccountDeletionRequest(TypedDict):
+    email: str  # the account's own, as the confirmation
+
+
 class CheckoutRequest(TypedDict):
     packId: str
 
@@ -313,6 +317,9 @@ class ApiClient:
     def update_my_profile(self, body: ProfileUpdate) -> requests.Response:
         return self.request("PUT", "/users/me", json=body)
 
+    def delete_my_account(self, body: AccountDeletionRequest) -> requests.Response:
+        return self.request("DELETE", "/users/me", json=body)
+
     def start_export(self) -> requests.Response:
         """202 an export of everything of the caller's, started; 429 while one runs or within a day."""
         return self.request("POST", "/users/me/export")
@@ -356,6 +363,9 @@ class ApiClient:
 
     def grant_coins(self, user_id: str, body: CoinGrant) -> requests.Response:
         return self.request("POST", f"/users/{_segment(user_id)}/coins", json=body)
+
+    def delete_user(self, user_id: str) -> requests.Response:
+        return self.request("DELETE", f"/users/{_segment(user_id)}")
 
     def list_user_images(
         self,

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from imagegen.repositories.export_sources import RecordSources
     from imagegen.repositories.exports import ExportRepository
     from imagegen.repositories.images import ImageRepository
+    from imagegen.services.account_deletion import AccountDeletions, AccountEraser, DeletionSweep
     from imagegen.services.auth import AuthService
     from imagegen.services.coins import CoinService
     from imagegen.services.cursors import CursorCodec
@@ -51,7 +52,7 @@ if TYPE_CHECKING:
     from imagegen.services.shares import ShareService
     from imagegen.services.sweeper import Sweeper
     from imagegen.services.uploads import UploadService
-    from imagegen.services.users import UserService
+    from imagegen.services.users import UserService, WelcomeMarks
 
 SECRET_MAX_AGE_SECONDS = 300
 # How soon a change of the model catalog's (or the style presets') SSM parameter reaches a warm container.
@@ -197,7 +198,73 @@ class Composition:
             admin_emails=self.settings.accounts.admin_email_set,
             welcome_coins=self.settings.accounts.welcome_coins,
             languages=self.settings.languages.languages,
+            welcome_mark=self.welcome_marks,
             clock=self.clock,
+        )
+
+    @cached_property
+    def welcome_marks(self) -> WelcomeMarks:
+        """What a Google account's welcome is remembered by once its account is deleted."""
+        from imagegen.services.users import WelcomeMarks
+
+        return WelcomeMarks(self._secret)
+
+    @cached_property
+    def account_deletions(self) -> AccountDeletions:
+        """Deletions asked for by a user or an admin: started at once, carried out by the deletion job."""
+        from imagegen.adapters.queue import DeletionQueue
+        from imagegen.repositories.users import UserRepository
+        from imagegen.services.account_deletion import AccountDeletions
+
+        return AccountDeletions(
+            UserRepository(self.aws.dynamodb, self.settings.accounts.users_table),
+            self.transactions,
+            DeletionQueue(self.aws.sqs, self.settings.deletions.queue_url),
+            self.welcome_marks,
+            clock=self.clock,
+        )
+
+    @cached_property
+    def account_eraser(self) -> AccountEraser:
+        """The deletion job: everything of an account removed, but its money records."""
+        from imagegen.repositories.coins import CoinRepository
+        from imagegen.repositories.erasure import UserRecordsRepository
+        from imagegen.repositories.idempotency import IdempotencyRecords
+        from imagegen.repositories.rate_limits import RateLimitRepository
+        from imagegen.repositories.sessions import SessionRepository
+        from imagegen.repositories.shares import ShareRepository
+        from imagegen.repositories.users import UserRepository
+        from imagegen.services.account_deletion import AccountEraser
+
+        dynamodb, erasure = self.aws.dynamodb, self.settings.erasure
+        records = UserRecordsRepository(
+            self.image_records,
+            ShareRepository(dynamodb, self.settings.shares.table),
+            IdempotencyRecords(dynamodb, erasure.idempotency_table),
+            RateLimitRepository(dynamodb, erasure.rate_limits_table),
+            SessionRepository(dynamodb, erasure.sessions_table),
+            CoinRepository(dynamodb, self.settings.coins.table),
+        )
+        return AccountEraser(
+            UserRepository(dynamodb, erasure.users_table),
+            records,
+            self.images,
+            self.storage,
+            self.transactions,
+        )
+
+    @cached_property
+    def deletion_sweep(self) -> DeletionSweep:
+        """The sweeper's part of deletions: those under way too long are queued again."""
+        from imagegen.adapters.queue import DeletionQueue
+        from imagegen.repositories.users import UserRepository
+        from imagegen.services.account_deletion import DeletionSweep
+
+        deletions = self.settings.deletions
+        return DeletionSweep(
+            UserRepository(self.aws.dynamodb, deletions.users_table),
+            DeletionQueue(self.aws.sqs, deletions.queue_url),
+            resume_after=timedelta(seconds=deletions.resume_after_seconds),
         )
 
     @cached_property

@@ -2,8 +2,8 @@
 
 Nothing else in the code base reads ``os.environ``. Settings come in areas (tokens, Google sign-in,
 accounts, languages, coins, images, uploads, generation, style presets, rate limits, share links,
-shared views, exports, Gemini); a function needs only the areas of what it does, and each area is validated
-the first time the function asks for it.
+shared views, exports, deletions, erasure, Gemini); a function needs only the areas of what it does,
+and each area is validated the first time the function asks for it.
 Every setting of an area is required: a function deployed without one fails on first use with
 ``MissingSettings`` naming each variable, instead of running on a silent default. The health check
 needs no table, and only the generation worker needs Gemini's key.
@@ -178,6 +178,27 @@ class SharedViewSettings(_Area):
     views_per_minute: int = Field(alias="SHARED_VIEWS_PER_MINUTE", ge=1)
 
 
+class DeletionSettings(_Area):
+    """Accounts' deletions as they are asked for and resumed: the users table (whose index lists the
+    deletions under way), the queue of the job that carries them out, and how long one may be under way
+    before the sweeper queues it again (the job may have crashed, or its message may have been lost)."""
+
+    users_table: str = Field(alias="DELETION_USERS_TABLE")
+    queue_url: str = Field(alias="DELETION_QUEUE_URL")
+    resume_after_seconds: int = Field(alias="DELETION_RESUME_AFTER_SECONDS", gt=0)
+
+
+class ErasureSettings(_Area):
+    """What the deletion job removes an account from besides the images, coins and shares areas: the
+    users and sessions tables, and the user's rate-limit windows and ``Idempotency-Key`` records (each
+    table named for this use: a variable is one area's)."""
+
+    users_table: str = Field(alias="ERASURE_USERS_TABLE")
+    sessions_table: str = Field(alias="ERASURE_SESSIONS_TABLE")
+    rate_limits_table: str = Field(alias="ERASURE_RATE_LIMITS_TABLE")
+    idempotency_table: str = Field(alias="ERASURE_IDEMPOTENCY_TABLE")
+
+
 class ExportSettings(_Area):
     """Exports of everything of a user's: their state (in the users table, named for this use), the
     queue that builds them, the orders table (empty where payments are disabled: no orders to export)
@@ -286,6 +307,8 @@ class Settings:
     shares = _AreaOf(ShareSettings)
     shared_views = _AreaOf(SharedViewSettings)
     exports = _AreaOf(ExportSettings)
+    deletions = _AreaOf(DeletionSettings)
+    erasure = _AreaOf(ErasureSettings)
     gemini = _AreaOf(GeminiSettings)
     payments = _AreaOf(PaymentSettings)
 

@@ -59,6 +59,10 @@ class Conflict(DomainError):
     """The current state does not allow the change."""
 
 
+class AccountDeleting(Conflict):
+    """The account is being deleted: nobody signs in to it until it is gone."""
+
+
 class InsufficientCoins(DomainError):
     """The balance is below the cost."""
 

@@ -18,7 +18,7 @@ from imagegen.services.auth import REFRESH_REUSE_GRACE_SECONDS, AuthService, Sig
 from imagegen.services.coins import CoinService
 from imagegen.services.cursors import CursorCodec
 from imagegen.services.tokens import RefreshToken, RefreshTokens
-from imagegen.services.users import EMAIL_TAKEN, UserService
+from imagegen.services.users import EMAIL_TAKEN, UserService, WelcomeMarks
 from tests.fakes import InMemoryTransactions, InMemoryWallets, SlowClock
 from tests.fakes.accounts import (
     InMemoryAccessTokens,
@@ -54,6 +54,7 @@ class Signing:
             admin_emails=frozenset(),
             welcome_coins=WELCOME,
             languages=Languages(("en", "es")),
+            welcome_mark=WelcomeMarks(lambda: "w" * 32),
             clock=self.clock,
         )
         self.auth = AuthService(

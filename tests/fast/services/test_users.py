@@ -22,7 +22,7 @@ from imagegen.models.users import (
 )
 from imagegen.services.coins import CoinService
 from imagegen.services.cursors import CursorCodec
-from imagegen.services.users import EMAIL_TAKEN, UserService, preferred_language
+from imagegen.services.users import EMAIL_TAKEN, UserService, WelcomeMarks, preferred_language
 from tests.fakes import InMemoryTransactions, InMemoryWallets, SlowClock
 from tests.fakes.accounts import EMAIL_CLAIM, SUBJECT_CLAIM, InMemoryUsers
 
@@ -53,6 +53,7 @@ class Kept:
             admin_emails=admin_emails,
             welcome_coins=WELCOME,
             languages=LANGUAGES,
+            welcome_mark=WelcomeMarks(lambda: "w" * 32),
             clock=self.clock,
         )
 

@@ -65,6 +65,7 @@ def users_with(
         admin_emails=accounts.admin_email_set if admin_emails is None else admin_emails,
         welcome_coins=accounts.welcome_coins,
         languages=services.settings.languages.languages,
+        welcome_mark=services.welcome_marks,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -42,3 +43,18 @@ class ExportQueue:
             self._client.send_message(QueueUrl=self._url, MessageBody=job.model_dump_json(by_alias=True))
         except (BotoCoreError, ClientError) as error:
             raise QueueUnavailable(f"the export queue did not take the job: {error}") from error
+
+
+class DeletionQueue:
+    """The queue of accounts to delete: a message names the user."""
+
+    def __init__(self, client: SQSClient, queue_url: str) -> None:
+        self._client = client
+        self._url = queue_url
+
+    def send(self, user_id: str) -> None:
+        """Queue the deletion of ``user_id``'s account; ``QueueUnavailable`` if SQS did not take it."""
+        try:
+            self._client.send_message(QueueUrl=self._url, MessageBody=json.dumps({"userId": user_id}))
+        except (BotoCoreError, ClientError) as error:
+            raise QueueUnavailable(f"the deletion queue did not take the job: {error}") from error

@@ -148,6 +148,21 @@ class ImageStorage:
         except (BotoCoreError, ClientError) as error:
             raise _unavailable(error) from error
 
+    def delete_under(self, prefix: str) -> int:
+        """Remove every object whose key starts with ``prefix``, a page of up to 1,000 at a time; how
+        many there were."""
+        removed = 0
+        try:
+            for page in self._client.get_paginator("list_objects_v2").paginate(
+                Bucket=self._bucket, Prefix=prefix
+            ):
+                keys = [entry["Key"] for entry in page.get("Contents", [])]
+                self.delete(*keys)
+                removed += len(keys)
+        except (BotoCoreError, ClientError) as error:
+            raise _unavailable(error) from error
+        return removed
+
     def delete(self, *keys: str) -> None:
         """Remove objects; keys that do not exist are fine."""
         if keys:

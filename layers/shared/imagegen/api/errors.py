@@ -25,6 +25,7 @@ ERROR_STATUS: list[tuple[type[errors.DomainError], HTTPStatus, str]] = [
     (errors.Forbidden, HTTPStatus.FORBIDDEN, "FORBIDDEN"),
     (errors.NotFound, HTTPStatus.NOT_FOUND, NOT_FOUND),
     (errors.PurchasesFrozen, HTTPStatus.CONFLICT, "PURCHASES_FROZEN"),
+    (errors.AccountDeleting, HTTPStatus.CONFLICT, "ACCOUNT_DELETING"),
     (errors.Conflict, HTTPStatus.CONFLICT, "CONFLICT"),
     (errors.InsufficientCoins, HTTPStatus.PAYMENT_REQUIRED, "INSUFFICIENT_COINS"),
     (errors.TooLarge, HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "TOO_LARGE"),

@@ -63,10 +63,16 @@ class Role(StrEnum):
 
 
 class UserStatus(StrEnum):
-    """Whether a user may use the service: ``SUSPENDED`` by an admin, until restored to ``ACTIVE``."""
+    """Whether a user may use the service: ``SUSPENDED`` by an admin, until restored to ``ACTIVE``;
+    ``DELETING`` once the account's deletion was asked for, until its record is gone."""
 
     ACTIVE = "ACTIVE"
     SUSPENDED = "SUSPENDED"
+    DELETING = "DELETING"
+
+
+CHANGEABLE_STATUSES = (UserStatus.ACTIVE, UserStatus.SUSPENDED)
+"""What an admin may set ``status`` to: a deletion has routes of its own, and is never undone."""
 
 
 class User(CamelModel):
@@ -87,6 +93,8 @@ class User(CamelModel):
     # When the user was last suspended (ISO 8601, as sessions' createdAt): the sessions opened up to
     # then have ended, also once the user is restored; None if never suspended.
     sessions_valid_from: str | None = None
+    # When the account's deletion was asked for (ISO 8601), while it is under way; None otherwise.
+    deletion_requested_at: str | None = None
 
     @property
     def is_admin(self) -> bool:
@@ -95,6 +103,10 @@ class User(CamelModel):
     @property
     def is_suspended(self) -> bool:
         return self.status is UserStatus.SUSPENDED
+
+    @property
+    def is_being_deleted(self) -> bool:
+        return self.status is UserStatus.DELETING
 
     @property
     def purchases_frozen(self) -> bool:
@@ -173,11 +185,27 @@ class UserUpdate(ProfileUpdate):
     )
 
     roles: list[Annotated[Role, Strict(False)]] | None = Field(default=None, min_length=1)
-    status: Annotated[UserStatus, Strict(False)] | None = Field(
+    status: (
+        Annotated[
+            UserStatus,
+            Strict(False),
+            WithJsonSchema({"type": "string", "enum": [status.value for status in CHANGEABLE_STATUSES]}),
+        ]
+        | None
+    ) = Field(
         default=None,
         description="SUSPENDED ends every session of the user at once and refuses their sign-ins; "
         "ACTIVE restores them (they sign in again)",
     )
+
+    @field_validator("status")
+    @classmethod
+    def _never_deleting(cls, status: UserStatus | None) -> UserStatus | None:
+        if status is not None and status not in CHANGEABLE_STATUSES:
+            raise ValueError(
+                "status must be ACTIVE or SUSPENDED (an account is deleted with DELETE /users/{id})"
+            )
+        return status
 
     @field_validator("roles")
     @classmethod
@@ -194,3 +222,18 @@ class UserPage(CamelModel):
 
     users: list[UserView]
     next_cursor: str | None
+
+
+class AccountDeletionRequest(RequestModel):
+    """``DELETE /users/me``: the account's own email, typed again as the confirmation."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"email": "ada@example.com"}]})
+
+    email: str = Field(min_length=1, max_length=254, description="the account's email (any case)")
+
+
+class AccountDeletion(CamelModel):
+    """A deletion under way: whose, and since when (the first time it was asked for)."""
+
+    user_id: str
+    requested_at: str

@@ -9,7 +9,7 @@ wallet's last (``lastEntryId``), so that order is the order the movements happen
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from imagegen.models.coins import Account, LedgerEntry
@@ -87,19 +87,26 @@ class CoinRepository:
             "lastEntryId": entry.id,
             "updatedAt": entry.created_at,
         }
+        return [self._new_wallet(account), self._new_entry(entry, operation)]
+
+    def open_empty(self, user_id: str, at: str) -> list[Write]:
+        """The write that creates an empty wallet, with no entry: its ledger starts with its first
+        movement."""
         return [
-            Write(
-                BALANCE,
-                {
-                    "Put": {
-                        "TableName": self._table,
-                        "Item": to_item(account),
-                        "ConditionExpression": "attribute_not_exists(sk)",
-                    }
-                },
-            ),
-            self._new_entry(entry, operation),
+            self._new_wallet({"userId": user_id, "sk": BALANCE_KEY, "balance": 0, "seq": 0, "updatedAt": at})
         ]
+
+    def _new_wallet(self, account: dict[str, Any]) -> Write:
+        return Write(
+            BALANCE,
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": to_item(account),
+                    "ConditionExpression": "attribute_not_exists(sk)",
+                }
+            },
+        )
 
     def movement(
         self,
@@ -192,6 +199,28 @@ class CoinRepository:
             ExpressionAttributeValues=to_values({":user": user_id}),
         )
         return [LedgerEntry.model_validate(item) for item in items], last
+
+    def remove_all_but(self, user_id: str, kept: Iterable[str]) -> None:
+        """Delete the user's balance and every ledger entry whose ``reason`` is not one of ``kept`` (a
+        query of the user's partition: an account's deletion)."""
+        keep = set(kept)
+        query: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "userId = :user",
+            "ProjectionExpression": "userId, sk, reason",
+            "ExpressionAttributeValues": to_values({":user": user_id}),
+        }
+        while True:
+            response = self._client.query(**query)
+            for item in response.get("Items", []):
+                values = from_item(item)
+                if values.get("reason") not in keep:
+                    self._client.delete_item(
+                        TableName=self._table, Key=to_item({"userId": user_id, "sk": values["sk"]})
+                    )
+            if "LastEvaluatedKey" not in response:
+                return
+            query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
 
 def _additions(counters: Mapping[str, int]) -> tuple[str, dict[str, int]]:

@@ -383,6 +383,23 @@ class ImageRepository:
                 return
             kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
+    def ids_of(self, user_id: str) -> Iterator[str]:
+        """The id of every image of the user, tombstoned ones too (a query of their partition, keys
+        only: an account's deletion)."""
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "userId = :user",
+            "ProjectionExpression": "imageId",
+            "ExpressionAttributeValues": to_values({":user": user_id}),
+        }
+        while True:
+            response = self._client.query(**kwargs)
+            for item in map(from_item, response.get("Items", [])):
+                yield str(item["imageId"])
+            if "LastEvaluatedKey" not in response:
+                return
+            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
     def _update(
         self, user_id: str, image_id: str, update: str, condition: str, values: dict[str, Any]
     ) -> bool:

@@ -49,3 +49,8 @@ class RateLimitRepository:
             put["ConditionExpression"] = "version = :read"
             put["ExpressionAttributeValues"] = to_values({":read": read.version})
         return Write(RATE_LIMIT, {"Put": put})
+
+    def remove(self, *keys: str) -> None:
+        """Delete the windows under ``keys`` (an account's deletion); missing ones are fine."""
+        for key in keys:
+            self._client.delete_item(TableName=self._table, Key=to_item({"pk": key}))

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from imagegen.models.sessions import Session
 from imagegen.repositories.dynamo import from_item, to_item, to_values, update_if
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+
+
+SESSIONS_BY_USER = "SessionsByUser"  # the sessions of each user (keys only), for an account's deletion
 
 
 class SessionRepository:
@@ -64,3 +67,23 @@ class SessionRepository:
             ConditionExpression="attribute_exists(sessionId)",
             ExpressionAttributeValues=to_values({":at": revoked_at}),
         )
+
+    def ids_of(self, user_id: str) -> list[str]:
+        """The ids of every session the user has (live or not), from the index of sessions by user."""
+        ids: list[str] = []
+        query: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": SESSIONS_BY_USER,
+            "KeyConditionExpression": "userId = :user",
+            "ExpressionAttributeValues": to_values({":user": user_id}),
+        }
+        while True:
+            response = self._client.query(**query)
+            ids.extend(str(from_item(item)["sessionId"]) for item in response.get("Items", []))
+            if "LastEvaluatedKey" not in response:
+                return ids
+            query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def delete(self, session_id: str) -> None:
+        """Remove the session for good (an account's deletion); none is fine."""
+        self._client.delete_item(TableName=self._table, Key=to_item({"sessionId": session_id}))

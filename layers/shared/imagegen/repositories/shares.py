@@ -144,3 +144,22 @@ class ShareRepository:
             ReturnValues="ALL_NEW",
         )
         return Share.model_validate(updated) if updated is not None else None
+
+    def remove_all_of(self, user_id: str) -> None:
+        """Delete every link of the user, each with its token's item (an account's deletion: its images
+        are gone by then, so no link is made meanwhile)."""
+        query: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :owner",
+            "ExpressionAttributeValues": to_values({":owner": f"USER#{user_id}"}),
+        }
+        while True:
+            response = self._client.query(**query)
+            for item in map(from_item, response.get("Items", [])):
+                self._client.delete_item(TableName=self._table, Key=_token_key(str(item["tokenHash"])))
+                self._client.delete_item(
+                    TableName=self._table, Key=to_item({"pk": item["pk"], "sk": item["sk"]})
+                )
+            if "LastEvaluatedKey" not in response:
+                return
+            query["ExclusiveStartKey"] = response["LastEvaluatedKey"]

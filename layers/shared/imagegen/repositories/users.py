@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from imagegen.models.users import Role, User
+from imagegen.models.users import Role, User, UserStatus
 from imagegen.repositories.dynamo import (
     from_item,
     newest_first_page,
@@ -14,6 +14,7 @@ from imagegen.repositories.dynamo import (
     to_values,
     update_if,
 )
+from imagegen.repositories.exports import export_state_key
 from imagegen.services.accounts import NewUser
 from imagegen.services.unit_of_work import Write
 
@@ -23,7 +24,13 @@ if TYPE_CHECKING:
 PURCHASES_FROZEN = "purchases frozen"  # the write's name, as a cancelled transaction reports it
 USERS_BY_CREATION = "UsersByCreation"
 USERS_BY_EMAIL = "UsersByEmail"
+# A sparse index: only users whose deletion is under way carry its key (``deletionQueue``), so the
+# sweeper finds them by one query, whatever the number of users.
+USERS_BEING_DELETED = "UsersBeingDeleted"
+DELETION_MARK = "DELETING"  # ``deletionQueue``'s one value
+ACCOUNT_DELETION = "account deletion"  # the write's name, as a cancelled transaction reports it
 _USER_ENTITY = "USER"
+_NOT_DELETING = "(attribute_not_exists(#state) OR #state <> :deleting)"  # ``#state`` names ``status``
 
 
 def user_key(user_id: str) -> str:
@@ -37,6 +44,10 @@ def _google_key(subject: str) -> str:
 
 def _email_key(email: str) -> str:
     return f"EMAIL#{email.lower()}"
+
+
+def _welcomed_key(mark: str) -> str:
+    return f"WELCOMED#{mark}"
 
 
 class UserRepository:
@@ -93,16 +104,17 @@ class UserRepository:
         )
 
     def update(self, user_id: str, changes: dict[str, Any], updated_at: str) -> User | None:
-        """Set the given camelCase attributes on an existing user; None if there is no such user."""
+        """Set the given camelCase attributes on an existing user; None if there is no such user (or
+        its deletion is under way: it is as good as gone)."""
         expression, names, values = set_changes(changes, updated_at)
         updated = update_if(
             self._client,
             TableName=self._table,
             Key=to_item({"pk": user_key(user_id)}),
             UpdateExpression=expression,
-            ConditionExpression="attribute_exists(pk)",
-            ExpressionAttributeNames=names,
-            ExpressionAttributeValues=to_values(values),
+            ConditionExpression=f"attribute_exists(pk) AND {_NOT_DELETING}",
+            ExpressionAttributeNames={**names, "#state": "status"},
+            ExpressionAttributeValues=to_values({**values, ":deleting": UserStatus.DELETING.value}),
             ReturnValues="ALL_NEW",
         )
         return User.model_validate(updated) if updated is not None else None
@@ -139,6 +151,104 @@ class UserRepository:
                 }
             },
         )
+
+    def was_welcomed(self, mark: str) -> bool:
+        """Whether the Google account of this mark (a keyed hash of its subject) had its welcome coins
+        in an account since deleted."""
+        item = self._client.get_item(
+            TableName=self._table, Key=to_item({"pk": _welcomed_key(mark)}), ConsistentRead=True
+        ).get("Item")
+        return item is not None
+
+    def deletion_writes(self, user: User, requested_at: str, welcome_mark: str) -> list[Write]:
+        """The writes that start the user's deletion: the user ``DELETING`` with its sessions ended as of
+        ``requested_at`` (refused if it is gone or its deletion started already), and the record that
+        its Google account had its welcome coins (the mark alone: no id, no email)."""
+        return [
+            Write(
+                ACCOUNT_DELETION,
+                {
+                    "Update": {
+                        "TableName": self._table,
+                        "Key": to_item({"pk": user_key(user.id)}),
+                        "UpdateExpression": (
+                            "SET #state = :deleting, sessionsValidFrom = :at, deletionRequestedAt = :at,"
+                            " deletionQueue = :mark, updatedAt = :at"
+                        ),
+                        "ConditionExpression": f"attribute_exists(pk) AND {_NOT_DELETING}",
+                        "ExpressionAttributeNames": {"#state": "status"},
+                        "ExpressionAttributeValues": to_values(
+                            {
+                                ":deleting": UserStatus.DELETING.value,
+                                ":at": requested_at,
+                                ":mark": DELETION_MARK,
+                            }
+                        ),
+                    }
+                },
+            ),
+            Write(
+                "welcome record",
+                {"Put": {"TableName": self._table, "Item": to_item({"pk": _welcomed_key(welcome_mark)})}},
+            ),
+        ]
+
+    def being_deleted_since(self, before: str) -> list[str]:
+        """The ids of the users whose deletion was asked for before ``before`` and is still under way
+        (a query of the sparse index, which holds those users alone)."""
+        ids: list[str] = []
+        query: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": USERS_BEING_DELETED,
+            "KeyConditionExpression": "deletionQueue = :mark AND deletionRequestedAt < :before",
+            "ExpressionAttributeValues": to_values({":mark": DELETION_MARK, ":before": before}),
+        }
+        while True:
+            response = self._client.query(**query)
+            ids.extend(str(from_item(item)["pk"]).removeprefix("USER#") for item in response.get("Items", []))
+            if "LastEvaluatedKey" not in response:
+                return ids
+            query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def remove_export_record(self, user_id: str) -> None:
+        """Delete the user's export record, if any."""
+        self._client.delete_item(TableName=self._table, Key=to_item({"pk": export_state_key(user_id)}))
+
+    def removal_writes(self, user: User) -> list[Write]:
+        """The last writes of a deletion: the Google-subject and email claims and the user record,
+        together (the record only while its deletion is under way), so that the account can be signed
+        up to again only once nothing of it is left to remove."""
+        claims = [
+            Write(
+                name,
+                {
+                    "Delete": {
+                        "TableName": self._table,
+                        "Key": to_item({"pk": key}),
+                        # Only the user's own claim: another account may hold the email by now.
+                        "ConditionExpression": "attribute_not_exists(pk) OR userId = :user",
+                        "ExpressionAttributeValues": to_values({":user": user.id}),
+                    }
+                },
+            )
+            for name, key in (
+                ("Google subject claim", _google_key(user.google_sub)),
+                ("email claim", _email_key(user.email)),
+            )
+        ]
+        record = Write(
+            "user record",
+            {
+                "Delete": {
+                    "TableName": self._table,
+                    "Key": to_item({"pk": user_key(user.id)}),
+                    "ConditionExpression": "#state = :deleting",
+                    "ExpressionAttributeNames": {"#state": "status"},
+                    "ExpressionAttributeValues": to_values({":deleting": UserStatus.DELETING.value}),
+                }
+            },
+        )
+        return [*claims, record]
 
     def list_page(
         self, limit: int, start_key: dict[str, Any] | None

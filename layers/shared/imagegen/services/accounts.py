@@ -50,6 +50,10 @@ class Users(Protocol):
         """The writes that create ``user`` and claim its Google subject and email."""
         ...
 
+    def was_welcomed(self, mark: str) -> bool:
+        """Whether the Google account of this mark had its welcome in an account since deleted."""
+        ...
+
     def update(self, user_id: str, changes: dict[str, Any], updated_at: str) -> User | None:
         """Set the given attributes (camelCase, as ``User`` names them by alias) on an existing user;
         None if there is no such user."""

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-from imagegen.errors import AccountSuspended, Unauthorized
+from imagegen.errors import AccountDeleting, AccountSuspended, Unauthorized
 from imagegen.ids import iso_at, now_iso
 from imagegen.models.auth import AccessClaims, Caller, GoogleIdentity, TokenPair
 from imagegen.models.sessions import Session
@@ -22,6 +22,10 @@ ACCOUNT_SUSPENDED = (
     "This account is suspended. Its sessions have ended, and it cannot sign in until an admin restores it."
 )
 SESSION_ENDED = "The session has ended; sign in again."
+ACCOUNT_DELETING = "This account is being deleted. Once that is done, you can sign up again as a new user."
+# When a sign-in refused for a deletion under way may try again: the job takes seconds, but a large
+# gallery, or a deletion the sweeper resumes, takes longer.
+DELETING_RETRY_AFTER_SECONDS = 60
 
 if TYPE_CHECKING:
     from imagegen.models.users import User
@@ -92,7 +96,8 @@ class AuthService:
     def sign_in_with_google(self, id_token: str, accept_language: str | None = None) -> SignIn:
         """Verify a Google ID token, find or create its user (a new one in the language the browser's
         ``accept_language`` prefers), and open a session. A suspended user is refused
-        (``AccountSuspended``), and no session is opened."""
+        (``AccountSuspended``), and so is an account whose deletion is under way (``AccountDeleting``): no
+        session is opened, and the account is neither used nor made again until it is gone."""
         identity = self._google().verify(id_token)
         # The session's time is taken before the user is read: a suspension this sign-in does not see
         # is later than its session, which it therefore ends (see ``_admit``).
@@ -100,6 +105,8 @@ class AuthService:
         user = self._users().sign_in(identity, accept_language)
         if user.is_suspended:
             raise AccountSuspended(ACCOUNT_SUSPENDED)
+        if user.is_being_deleted:
+            raise AccountDeleting(ACCOUNT_DELETING, retry_after=DELETING_RETRY_AFTER_SECONDS)
         refresh = self._refresh_tokens.issue(secrets.token_urlsafe(18))
         self._sessions.create(
             Session(
@@ -192,7 +199,7 @@ def _admit(user: User | None, session: Session) -> None:
     after the session was opened: it ended then, and stays ended once the user is restored (401). So a
     suspension ends every session at once without a scan of the sessions: each is judged by its creation
     time on its next use."""
-    if user is None:
+    if user is None or user.is_being_deleted:  # a deletion ends every session, as the user's removal will
         raise Unauthorized(SESSION_ENDED)
     if user.is_suspended:
         raise AccountSuspended(ACCOUNT_SUSPENDED)

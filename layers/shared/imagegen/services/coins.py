@@ -89,6 +89,10 @@ class CoinService:
         """A write adding ``counters`` to the user's stats, no coins moving."""
         return self._repository.add_counters(user_id, counters)
 
+    def open_empty_account(self, user_id: str) -> list[Write]:
+        """Writes that open a user's account at 0 coins, with no entry (no welcome)."""
+        return self._repository.open_empty(user_id, now_iso())
+
     def open_account(self, user_id: str, welcome_coins: int) -> list[Write]:
         """Writes that open a user's account with the welcome coins as its first entry."""
         entry = LedgerEntry(

@@ -205,7 +205,12 @@ class ImageService:
         return updated
 
     def delete(self, caller: Caller, image_id: str) -> None:
-        """Delete the caller's image: its files, then its record.
+        """Delete the caller's image (see ``remove``); ``NotFound`` if they have no such image."""
+        if not self.remove(caller.user_id, image_id):
+            raise NotFound("No such image.")
+
+    def remove(self, user_id: str, image_id: str) -> bool:
+        """Delete the user's image: its files, then its record; False if there is no such image.
 
         An upload whose file has not been taken in yet (``PENDING``: the browser's POST failed, or
         is still on its way) is cancelled: its coins come back in the transaction that removes it.
@@ -215,16 +220,16 @@ class ImageService:
         The image's share link goes in the transaction that removes the record: read after the
         tombstone, which refuses any link made later, so none outlives its image.
         """
-        image = self._records.mark_deleting(caller.user_id, image_id, now_iso())
+        image = self._records.mark_deleting(user_id, image_id, now_iso())
         if image is None:
-            raise NotFound("No such image.")
+            return False
         self.remove_files(image)
         removal = UnitOfWork(self._transactions).with_write(
-            self._records.delete_write(caller.user_id, image_id), ImageChanged
+            self._records.delete_write(user_id, image_id), ImageChanged
         )
         if self._shares is not None:
             shares = self._shares()
-            share = shares.get(caller.user_id, image_id)
+            share = shares.get(user_id, image_id)
             if share is not None:  # no link can replace it now: its removal is never refused
                 removal = removal.with_writes(shares.removal_writes(share), Contended)
         counters = deleted_counters(image.type)
@@ -232,7 +237,7 @@ class ImageService:
         try:
             if cancelled_upload and image.coins_used > 0:
                 self._coins.refund(
-                    caller.user_id,
+                    user_id,
                     image.coins_used,
                     image.image_id,
                     unit=removal,
@@ -240,9 +245,10 @@ class ImageService:
                 )
                 self._count(Metric.COINS_REFUNDED, image.coins_used)
             else:
-                removal.with_write(self._coins.add_counters(caller.user_id, counters), Contended).commit()
+                removal.with_write(self._coins.add_counters(user_id, counters), Contended).commit()
         except ImageChanged:
             pass  # a concurrent delete of the same image finished first: nothing left to do
+        return True
 
     def complete(self, image: Image, metadata: ImageMetadata, expected: ImageStatus) -> bool:
         """Move ``image`` from ``expected`` to COMPLETED with its measured ``metadata`` (counted);

@@ -52,3 +52,7 @@ class ObjectStore(Protocol):
     def delete(self, *keys: str) -> None:
         """Remove objects; keys that do not exist are fine."""
         ...
+
+    def delete_under(self, prefix: str) -> int:
+        """Remove every object whose key starts with ``prefix``; how many there were."""
+        ...

@@ -67,6 +67,20 @@ class LimitedAction(StrEnum):
         return "a day" if self is LimitedAction.CHECKOUT else "a minute"
 
 
+def window_key(holder: str, action: LimitedAction) -> str:
+    """What the window of ``holder`` (a user's id, or a client address's keyed hash) for ``action`` is
+    kept under."""
+    return f"{holder}#{action.value}"
+
+
+def user_window_keys(user_id: str) -> tuple[str, ...]:
+    """The keys of every window a user has (those of client addresses are not a user's): what an
+    account's deletion removes, by key."""
+    return tuple(
+        window_key(user_id, action) for action in LimitedAction if action is not LimitedAction.VIEW_SHARED
+    )
+
+
 class PlaceTaken(ReadAgain):
     """Another request of the user took a place in the window since it was read: read it again (the
     window may be full by now)."""
@@ -107,7 +121,7 @@ class RateLimits:
         if places > limit:
             raise Invalid("count", f"You may start {limit} {action.counted} {action.per}.")
         window = action.window_seconds * 1000
-        key = f"{user_id}#{action.value}"
+        key = window_key(user_id, action)
         read = self._repository.starts(key)
         counted = sorted(start for start in read.times if start > now - window)
         if len(counted) + places > limit:

@@ -21,12 +21,14 @@ from imagegen.models.users import (
     UserView,
 )
 from imagegen.services.unit_of_work import Contended, Refused, Transactions, UnitOfWork
+from imagegen.signing import mac
 
 if TYPE_CHECKING:
     from imagegen.models.auth import Caller, GoogleIdentity
     from imagegen.services.accounts import Users
     from imagegen.services.coins import CoinService
     from imagegen.services.cursors import CursorCodec
+    from imagegen.services.unit_of_work import Write
 
 _CREATE_ATTEMPTS = 3  # sign-ins of one new Google account racing: the second finds the first's user
 # A q-value as RFC 9110 writes it: 0 to 1, at most three decimals.
@@ -60,6 +62,20 @@ def _quality(parameters: list[str]) -> float | None:
 
 
 EMAIL_TAKEN = "This email belongs to another Google account here."
+WELCOME_GRANT = b"welcome-grant"  # the purpose of the key that marks Google accounts welcomed
+
+
+class WelcomeMarks:
+    """What the welcome of a Google account is remembered by once its account is deleted: the
+    HMAC-SHA256 of its subject under a key derived from the service's secret for this purpose. It names
+    no person and cannot be reversed or guessed without the secret, yet the same subject always gives
+    the same mark, so the account signing up again is known to have had its welcome."""
+
+    def __init__(self, signing_key: Callable[[], str]) -> None:
+        self._signing_key = signing_key
+
+    def __call__(self, subject: str) -> str:
+        return mac(self._signing_key(), WELCOME_GRANT, subject)
 
 
 class SubjectClaimed(Refused):
@@ -78,9 +94,11 @@ class UserService:
         admin_emails: frozenset[str],
         welcome_coins: int,
         languages: Languages,
+        welcome_mark: Callable[[str], str],
         clock: Callable[[], float] = time.time,
     ) -> None:
-        """``clock`` tells the time a suspension ends sessions at: the sessions' own clock
+        """``welcome_mark`` is what a Google subject's welcome is remembered by (``WelcomeMarks``).
+        ``clock`` tells the time a suspension ends sessions at: the sessions' own clock
         (``AuthService``'s), as sessions are judged by their creation time against it."""
         self._repository = repository
         self._coins = coins
@@ -89,6 +107,7 @@ class UserService:
         self._admin_emails = admin_emails
         self._welcome_coins = welcome_coins
         self._languages = languages
+        self._welcome_mark = welcome_mark
         self._clock = clock
 
     def sign_in(self, identity: GoogleIdentity, accept_language: str | None = None) -> User:
@@ -96,7 +115,9 @@ class UserService:
         language ``accept_language`` (the browser's header) prefers; a returning user's is theirs.
 
         Creation claims the Google subject and the email in the same transaction as the user
-        and the welcome entry, so two first sign-ins racing create one user and one welcome.
+        and the welcome entry, so two first sign-ins racing create one user and one welcome. A Google
+        account whose earlier account was deleted after its welcome gets an empty wallet instead: its
+        mark was recorded when that deletion began, before its claims went, so it is there to be read.
         """
         for _ in range(_CREATE_ATTEMPTS):
             user_id = self._repository.find_id_by_google_subject(identity.subject)
@@ -109,7 +130,7 @@ class UserService:
                 .with_write(creation.subject_claim, SubjectClaimed)
                 .with_write(creation.email_claim, lambda: Conflict(EMAIL_TAKEN))
                 .with_write(creation.profile, Contended)
-                .with_writes(self._coins.open_account(user.id, self._welcome_coins), Contended)
+                .with_writes(self._wallet(user.id, identity.subject), Contended)
             )
             try:
                 unit.commit()
@@ -117,6 +138,13 @@ class UserService:
                 continue  # another sign-in of this subject won the race: use its user
             return user
         raise Conflict("Sign-in is already in progress for this account; try again.", retry_after=1)
+
+    def _wallet(self, user_id: str, subject: str) -> list[Write]:
+        """The writes opening a new user's wallet: with the welcome coins, unless this Google account
+        had them already."""
+        if self._repository.was_welcomed(self._welcome_mark(subject)):
+            return self._coins.open_empty_account(user_id)
+        return self._coins.open_account(user_id, self._welcome_coins)
 
     def _new_user(self, identity: GoogleIdentity, language: str) -> User:
         now = now_iso()
@@ -175,6 +203,8 @@ class UserService:
     def grant_coins(self, user_id: str, grant: CoinGrant) -> UserView:
         """Move coins by an admin's decision, through the ledger; never below zero (``Conflict``)."""
         user = self.get(user_id)
+        if user.is_being_deleted:
+            raise NotFound("No such user.")
         try:
             entry = self._coins.grant(user_id, grant.amount, note=grant.reason)
         except InsufficientCoins as short:

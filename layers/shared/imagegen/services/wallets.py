@@ -46,6 +46,10 @@ class Wallets(Protocol):
         """Writes that create the wallet at ``entry.balance`` with its first entry."""
         ...
 
+    def open_empty(self, user_id: str, at: str) -> list[Write]:
+        """Writes that create an empty wallet, with no entry."""
+        ...
+
     def movement(
         self,
         account: Account,

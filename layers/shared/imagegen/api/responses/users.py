@@ -2,7 +2,7 @@
 
 from imagegen.models.auth import TokenPair
 from imagegen.models.base import CamelModel
-from imagegen.models.users import UserView
+from imagegen.models.users import AccountDeletion, UserView
 
 
 class UserResponse(CamelModel):
@@ -15,3 +15,9 @@ class SignedIn(TokenPair):
     """The user signed in, and the tokens of the new session."""
 
     user: UserView
+
+
+class DeletionResponse(CamelModel):
+    """An account's deletion, under way."""
+
+    deletion: AccountDeletion
