@@ -40,6 +40,8 @@ const OPERATIONS = {
   revokeShare: { method: "DELETE", path: "/images/{image_id}/share" },
   myTransactions: { method: "GET", path: "/users/me/transactions", query: ["limit", "cursor"] },
   myPrompts: { method: "GET", path: "/users/me/prompts", query: ["limit"] },
+  startExport: { method: "POST", path: "/users/me/export" },
+  getExport: { method: "GET", path: "/users/me/export" },
   myOrders: { method: "GET", path: "/users/me/orders", query: ["limit", "cursor"] },
   coinPacks: { method: "GET", path: "/coin-packs", anonymous: true },
   checkout: { method: "POST", path: "/coins/checkout", idempotent: true },
@@ -299,6 +301,16 @@ export class Api {
 
   myPrompts(query = {}) {
     return this.operation("myPrompts", { query });
+  }
+
+  /** Start an export of everything of the signed-in user's (429 while one runs, or within a day). */
+  startExport() {
+    return this.operation("startExport");
+  }
+
+  /** The latest export: its progress, then its download (404 when there was none). */
+  getExport() {
+    return this.operation("getExport");
   }
 
   myOrders(query = {}) {
