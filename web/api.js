@@ -24,6 +24,7 @@ const OPERATIONS = {
   logout: { method: "POST", path: "/auth/logout" },
   me: { method: "GET", path: "/auth/me" },
   updateMyProfile: { method: "PUT", path: "/users/me" },
+  deleteMyAccount: { method: "DELETE", path: "/users/me" },
   listModels: { method: "GET", path: "/models", anonymous: true },
   stylePresets: { method: "GET", path: "/style-presets", anonymous: true },
   generate: { method: "POST", path: "/images/generate", idempotent: true },
@@ -49,6 +50,7 @@ const OPERATIONS = {
   listUsers: { method: "GET", path: "/users", query: ["limit", "cursor", "email"] },
   updateUser: { method: "PUT", path: "/users/{user_id}" },
   grantCoins: { method: "POST", path: "/users/{user_id}/coins" },
+  deleteUser: { method: "DELETE", path: "/users/{user_id}" },
   listUserImages: { method: "GET", path: "/users/{user_id}/images", query: ["limit", "cursor", "type", "status", "favorite", "q"] },
   userOrders: { method: "GET", path: "/users/{user_id}/orders", query: ["limit", "cursor"] },
   openapiDocument: { method: "GET", path: "/openapi.json", anonymous: true },
@@ -237,6 +239,14 @@ export class Api {
     return this.operation("updateMyProfile", { body: changes });
   }
 
+  /** Delete the signed-in user's account, `email` (the account's) confirming it; the session is then
+   * forgotten here, as the service has ended it. */
+  async deleteMyAccount(email) {
+    const body = await this.operation("deleteMyAccount", { body: { email } });
+    this.forget();
+    return body;
+  }
+
   listModels() {
     return this.operation("listModels");
   }
@@ -339,6 +349,11 @@ export class Api {
 
   grantCoins(userId, body) {
     return this.operation("grantCoins", { params: { user_id: userId }, body });
+  }
+
+  /** Delete a user's account (an admin; not their own). */
+  deleteUser(userId) {
+    return this.operation("deleteUser", { params: { user_id: userId } });
   }
 
   listUserImages(userId, query = {}) {

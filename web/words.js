@@ -119,9 +119,10 @@ export function roleNames(list) {
   return t(list.includes("ADMIN") ? "admin.role.ADMIN" : "admin.role.USER");
 }
 
-/** Whether a user's account is suspended, in words: "Suspended", "Active". */
+/** Whether a user's account is suspended, or being deleted, in words: "Suspended", "Being deleted",
+ * "Active". */
 export function userStatus(user) {
-  return t(user.status === "SUSPENDED" ? "admin.status.SUSPENDED" : "admin.status.ACTIVE");
+  return t(["SUSPENDED", "DELETING"].includes(user.status) ? `admin.status.${user.status}` : "admin.status.ACTIVE");
 }
 
 // ------------------------------------------------------------------------------ errors

@@ -1,5 +1,5 @@
-// Admins: users searched, coins granted or taken with a reason, roles, suspension, a user's images and
-// orders.
+// Admins: users searched, coins granted or taken with a reason, roles, suspension, deletion, a user's
+// images and orders.
 import { SessionEnded } from "../api.js";
 import { coins, imageName, said, state, updateUser } from "../store.js";
 import { pagedList } from "../paged-list.js";
@@ -15,7 +15,7 @@ export const Admin = {
   // The search is the API's: users whose email starts with what is typed, however many there are.
   mixins: [pagedList((query) => state.api.listUsers(query), "users", { query: (view) => (view.search ? { email: view.search } : {}) })],
   setup: () => ({ languages: pageLanguages(), nativeName }),
-  data: () => ({ search: "", chosen: null, amount: 100, reason: "", confirming: false, suspending: false, notice: "", failed: "", images: [] }),
+  data: () => ({ search: "", chosen: null, amount: 100, reason: "", confirming: false, suspending: false, removing: false, notice: "", failed: "", images: [] }),
   watch: {
     // A confirmation is of what was submitted: changed, it must be submitted again.
     amount() {
@@ -50,12 +50,14 @@ export const Admin = {
         this.notice = "";
         this.confirming = false;
         this.suspending = false;
+        this.removing = false;
       }
     },
     choose(user) {
       this.chosen = user;
       this.confirming = false;
       this.suspending = false;
+      this.removing = false;
       this.notice = "";
       this.failed = "";
       this.images = [];
@@ -68,6 +70,9 @@ export const Admin = {
     },
     isSuspended(user) {
       return user.status === "SUSPENDED";
+    },
+    isBeingDeleted(user) {
+      return user.status === "DELETING";
     },
     replace(user) {
       this.items = this.items.map((each) => (each.id === user.id ? user : each));
@@ -99,6 +104,16 @@ export const Admin = {
         this.replace((await state.api.updateUser(user.id, { status: suspend ? "SUSPENDED" : "ACTIVE" })).user);
         this.suspending = false;
         this.notice = t(suspend ? "admin.suspendedNotice" : "admin.restoredNotice", { email: user.email });
+      });
+    },
+    /** Delete the user's account, once confirmed: their sessions end at once and the service removes
+     * everything of theirs in the background; until it is gone they are listed as being deleted. */
+    remove(user) {
+      return this.manage(async () => {
+        await state.api.deleteUser(user.id);
+        this.replace({ ...user, status: "DELETING" });
+        this.removing = false;
+        this.notice = t("admin.deletedNotice", { email: user.email });
       });
     },
     /** The language the user reads the product in, changed for them: it applies at their next page load. */

@@ -2,11 +2,12 @@
 // with everything the service holds of them: take it away (an export) or have it removed.
 import { SessionEnded } from "../api.js";
 import { said, state, updateUser } from "../store.js";
+import { DeleteAccount } from "./delete-account.js";
 import { Export } from "./export.js";
 import { render } from "./profile.render.js"; // its markup: profile.template.html, compiled by `make templates`
 
 export const Profile = {
-  components: { Export },
+  components: { Export, DeleteAccount },
   data: () => ({ firstName: state.user.firstName || "", lastName: state.user.lastName || "", busy: false, saved: false, error: "" }),
   methods: {
     async save() {
