@@ -10,10 +10,11 @@ import pytest
 
 from imagegen.composition import Composition
 from imagegen.models.sessions import Session
-from imagegen.models.users import Role, User
+from imagegen.models.users import Role, User, UserStatus
 from imagegen.repositories.callers import CallerRepository
 from imagegen.repositories.sessions import SessionRepository
 from imagegen.repositories.users import UserRepository
+from imagegen.services.account_deletion import DeletionUsers
 from imagegen.services.accounts import Callers, Sessions, Users
 from imagegen.services.coins import CoinService
 from imagegen.services.unit_of_work import TransactionCancelled, Transactions
@@ -284,3 +285,50 @@ def test_what_is_missing_about_a_caller_is_none_and_no_wallet_is_a_zero_balance(
 
     assert (record.session, record.user, record.balance) == (None, None, 0)
     assert record.stats.images == record.stats.coins_spent == 0
+
+
+# An account's deletion (the users port of services.account_deletion)
+
+
+def test_a_deletion_marks_the_user_once_and_records_the_welcome_by_its_mark_alone(kept: Kept) -> None:
+    kept.create(user(1))
+    ada = kept.users.get("U01")
+    assert ada is not None
+    deleting: DeletionUsers = kept.users  # type: ignore[assignment]
+
+    kept.transactions.write(deleting.deletion_writes(ada, STAMP, "mark-1"))
+
+    marked = kept.users.get("U01")
+    assert marked is not None
+    assert (marked.status, marked.sessions_valid_from, marked.deletion_requested_at) == (
+        UserStatus.DELETING,
+        STAMP,
+        STAMP,
+    )
+    assert kept.users.was_welcomed("mark-1")
+    assert not kept.users.was_welcomed("mark-2")
+    assert deleting.being_deleted_since("2030-03-17T17:46:40.001Z") == ["U01"]
+    assert deleting.being_deleted_since(STAMP) == []
+    with pytest.raises(TransactionCancelled):
+        kept.transactions.write(deleting.deletion_writes(ada, "2030-03-18T00:00:00.000Z", "mark-1"))
+    assert kept.users.update("U01", {"firstName": "Eve"}, STAMP) is None  # as good as gone
+
+
+def test_the_last_writes_remove_the_claims_and_the_user_so_the_account_can_be_made_again(kept: Kept) -> None:
+    kept.create(user(1))
+    kept.create(user(2))
+    ada = kept.users.get("U01")
+    assert ada is not None
+    deleting: DeletionUsers = kept.users  # type: ignore[assignment]
+    with pytest.raises(TransactionCancelled):  # only a user whose deletion is under way
+        kept.transactions.write(deleting.removal_writes(ada))
+    kept.transactions.write(deleting.deletion_writes(ada, STAMP, "mark-1"))
+
+    kept.transactions.write(deleting.removal_writes(ada))
+
+    assert kept.users.get("U01") is None
+    assert kept.users.find_id_by_google_subject("sub-1") is None
+    assert deleting.being_deleted_since("2031-01-01T00:00:00.000Z") == []
+    assert kept.users.get("U02") is not None
+    kept.create(user(3, email="user1@example.com").model_copy(update={"google_sub": "sub-1"}))
+    assert kept.users.find_id_by_google_subject("sub-1") == "U03"
