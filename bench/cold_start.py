@@ -112,6 +112,8 @@ def clients_of(resource: Mapping[str, Any]) -> list[str]:
         for name, body in policy.items():
             if name == "Statement":
                 for statement in body:
+                    # A statement under a condition (Fn::If): what it grants when the condition holds.
+                    statement = statement["Fn::If"][1] if "Fn::If" in statement else statement
                     actions = statement["Action"]
                     for action in [actions] if isinstance(actions, str) else actions:
                         services.add(action.split(":", 1)[0])
