@@ -241,3 +241,77 @@ def test_a_message_for_an_export_that_is_not_the_latest_changes_nothing(
     assert (again.outcome, other.outcome) == ("stale", "stale")
     latest = exports.latest(caller.user_id)
     assert (latest.id, latest.status) == (started.id, ExportStatus.READY)
+
+
+def forget_the_export(services: Composition, user_id: str) -> None:
+    """What deleting the account does to the export's state."""
+    services.aws.dynamodb.delete_item(
+        TableName=services.settings.exports.table, Key={"pk": {"S": f"EXPORT#{user_id}"}}
+    )
+
+
+class DeletingStore(FailingStore):
+    """The bucket, while the account is deleted as the first original is read."""
+
+    def __init__(self, services: Composition, user_id: str) -> None:
+        super().__init__(services, fail_at=0)
+        self._services = services
+        self._user_id = user_id
+
+    def read_chunks(self, key: str) -> Iterator[bytes] | None:
+        forget_the_export(self._services, self._user_id)
+        return super().read_chunks(key)
+
+
+def nothing_exported(services: Composition, user_id: str) -> bool:
+    bucket = services.settings.images.bucket
+    listed = services.aws.s3.list_objects_v2(Bucket=bucket, Prefix=f"exports/{user_id}/")
+    uploads = services.aws.s3.list_multipart_uploads(Bucket=bucket).get("Uploads", [])
+    return listed.get("KeyCount") == 0 and uploads == [] and services.export_records.get(user_id) is None
+
+
+def test_an_account_deleted_while_its_export_runs_is_left_with_nothing_exported(
+    services: Composition, exports: ExportService, caller: Caller, completed_upload: UploadImage
+) -> None:
+    completed_upload(caller)
+    exports.start(caller.user_id)
+    (job,) = queued_jobs(services)
+
+    outcome = worker(services, DeletingStore(services, caller.user_id)).build(job)
+
+    assert outcome.outcome == "stale"
+    assert nothing_exported(services, caller.user_id)
+
+
+class DeletedBeforeReady:
+    """The exports' records, the account deleted just before the export is marked READY."""
+
+    def __init__(self, services: Composition, user_id: str) -> None:
+        self._records = services.export_records
+        self._services = services
+        self._user_id = user_id
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._records, name)
+
+    def move(self, export: Any, expected: Any, status: ExportStatus, at: str, **changes: Any) -> Any:
+        if status is ExportStatus.READY:
+            forget_the_export(self._services, self._user_id)
+        return self._records.move(export, expected, status, at, **changes)
+
+
+def test_an_account_deleted_as_its_zip_is_written_loses_the_zip_too(
+    services: Composition, exports: ExportService, caller: Caller, completed_upload: UploadImage
+) -> None:
+    completed_upload(caller)
+    exports.start(caller.user_id)
+    (job,) = queued_jobs(services)
+    records = DeletedBeforeReady(services, caller.user_id)
+    late = ExportWorker(
+        records, services.export_sources, services.storage, progress_every=2, seconds_left=lambda: 900.0
+    )
+
+    outcome = late.build(job)
+
+    assert outcome.outcome == "stale"
+    assert nothing_exported(services, caller.user_id)

@@ -96,6 +96,10 @@ class ExportStore(Protocol):
         """A stream that writes the object at ``key``."""
         ...
 
+    def delete(self, *keys: str) -> None:
+        """Remove objects; keys that do not exist are fine."""
+        ...
+
 
 class ExportSources(Protocol):
     """What is exported of a user, each as the API shows it (``repositories.export_sources``)."""
@@ -115,6 +119,11 @@ class ExportSources(Protocol):
 
 class ExportTooLarge(Exception):
     """The export would not finish before the function's end."""
+
+
+class ExportGone(Exception):
+    """The export is no longer its user's latest running one (the account was deleted meanwhile, which
+    removes its state): nothing of it may be left."""
 
 
 class ExportService:
@@ -225,6 +234,10 @@ class ExportWorker:
             upload = self._store.upload(running.object_key, ZIP_TYPE)
             self._write(running, upload)
             upload.complete()
+        except ExportGone:
+            if upload is not None:
+                upload.abort()
+            return ExportOutcome("stale")
         except Exception as error:  # whatever went wrong, no half zip and no export left RUNNING
             if upload is not None:
                 upload.abort()
@@ -243,6 +256,9 @@ class ExportWorker:
             readyAt=iso(written),
             expiresAt=iso(written + KEPT_FOR),
         )
+        if ready is None:  # its state went between the last save and now (the account deleted)
+            self._store.delete(running.object_key)
+            return ExportOutcome("stale")
         return ExportOutcome("ready", ready)
 
     def _write(self, export: Export, upload: ObjectUpload) -> None:
@@ -254,7 +270,7 @@ class ExportWorker:
                 for image in self._sources.images(user_id):
                     write_item(self._sources.image_record(image))
                     total += _has_original(image)
-            self._records.save_progress(export, 0, total, self._now())
+            self._saved(export, 0, total)
             done = 0
             names: set[str] = set()
             for image in self._sources.images(user_id):
@@ -265,14 +281,19 @@ class ExportWorker:
                 if self._write_original(archive, image, names):
                     done += 1
                     if done % self._progress_every == 0:
-                        self._records.save_progress(export, done, max(done, total), self._now())
+                        self._saved(export, done, max(done, total))
             with _json_array(archive, "ledger.json") as write_item:
                 for entry in self._sources.ledger(user_id):
                     write_item(entry)
             with _json_array(archive, "orders.json") as write_item:
                 for order in self._sources.orders(user_id):
                     write_item(order)
-        self._records.save_progress(export, done, max(done, total), self._now())
+        self._saved(export, done, max(done, total))
+
+    def _saved(self, export: Export, done: int, total: int) -> None:
+        """Save the progress; ``ExportGone`` when the export is no longer there to save it on."""
+        if self._records.save_progress(export, done, total, self._now()) is None:
+            raise ExportGone(export.id)
 
     def _write_original(self, archive: zipfile.ZipFile, image: Image, names: set[str]) -> bool:
         chunks = self._store.read_chunks(image.object_key)
