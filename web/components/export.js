@@ -9,6 +9,8 @@ import { render } from "./export.render.js"; // its markup: export.template.html
 // How often a running export is asked about: often enough to see it move, rarely enough to cost nothing.
 const POLL_MS = 3000;
 const RUNNING = ["PENDING", "RUNNING"];
+// One export a day, counted from the start of the last one that did not fail (as the service counts).
+const DAY_MS = 24 * 3600 * 1000;
 
 export const Export = {
   data: () => ({ exported: null, loading: true, busy: false, error: "", timer: 0 }),
@@ -16,6 +18,12 @@ export const Export = {
   computed: {
     running() {
       return Boolean(this.exported) && RUNNING.includes(this.exported.status);
+    },
+    /** When the next export may start, while the last (not failed) one is less than a day old. */
+    nextAt() {
+      if (!this.exported || this.exported.status === "FAILED") return null;
+      const next = new Date(this.exported.createdAt).getTime() + DAY_MS;
+      return next > Date.now() ? new Date(next).toISOString() : null;
     },
   },
   async mounted() {
