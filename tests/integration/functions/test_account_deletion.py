@@ -376,3 +376,18 @@ def test_an_admin_deletes_a_user_who_then_signs_up_again_without_a_second_welcom
     ledger = invoke("UsersFunction", sample_event("users/my_transactions.json", token=again.token))
     assert body_of(ledger)["transactions"] == []
     assert sign_in("carol@example.com").user["coins"] == 1000  # a new Google account is welcome as before
+
+
+def test_a_stray_or_malformed_message_deletes_nothing(invoke: Invoke, sign_in: SignIn) -> None:
+    ada = sign_in("ada@example.com")
+    stray = sample_event("account_deletion/sqs_batch.json")
+    stray["Records"][0]["body"] = json.dumps({"userId": ada.user["id"]})  # her deletion was never asked for
+    malformed = sample_event("account_deletion/sqs_batch.json")
+    malformed["Records"][0]["body"] = "not json"
+
+    assert invoke("AccountDeletionFunction", stray) == {"batchItemFailures": []}
+    assert invoke("AccountDeletionFunction", malformed) == {"batchItemFailures": []}
+
+    mine = invoke("UsersFunction", sample_event("users/my_profile.json", token=ada.token))
+    assert mine["statusCode"] == 200
+    assert body_of(mine)["user"]["status"] == "ACTIVE"
