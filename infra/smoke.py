@@ -12,7 +12,8 @@ Each step prints ``ok  <step> (<ms> ms)`` or ``FAIL <step>: <why>``; the first f
 run with exit code 1, a full pass exits 0. Whatever the run made (images, its session) is deleted
 or ended before it exits, even when a step failed. It spends one generation's and one upload's
 coins of the signed-in user, and deletes both images (the share link it makes of one, and revokes,
-goes with it in any case).
+goes with it in any case). It starts one export of the user's data (one a day: a user who
+exported in the last day has that export checked instead); its zip is kept, as any, for a week.
 
 Needs only ``requests`` and the project's API client (``infra/tools/stacktools/api_client.py``,
 itself only ``requests``): it runs from any machine against any deployment. Without the project
@@ -22,6 +23,8 @@ installed, the client is found beside this script.
 from __future__ import annotations
 
 import argparse
+import io
+import json
 import os
 import re
 import secrets
@@ -29,6 +32,7 @@ import struct
 import sys
 import time
 import uuid
+import zipfile
 import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -452,6 +456,51 @@ class Journey:
             raise SmokeFailure(f"the revoked link's page answered {describe(page)}")
         return "404 at once"
 
+    def export(self) -> str:
+        """POST /users/me/export, then GET /users/me/export until READY: its downloadUrl serves a zip
+        holding this user's profile.json and, for an export this run started, the generated image's
+        record and original. One export a day: a user who exported less than a day ago (a 429 not worth
+        waiting for) has that latest export checked instead."""
+        started = self.api.start_export()
+        fresh = started.status_code == 202
+        if not fresh:
+            expect(started, 429)
+        export = self._wait_until_exported()
+        zipped = self.api.download(str(export["downloadUrl"]))
+        if zipped.status_code != 200:
+            raise SmokeFailure(f"the export's downloadUrl answered {describe(zipped)}")
+        try:
+            archive = zipfile.ZipFile(io.BytesIO(zipped.content))
+            profile = json.loads(archive.read("profile.json"))
+            records = json.loads(archive.read("images.json"))
+        except (zipfile.BadZipFile, KeyError, ValueError) as error:
+            raise SmokeFailure(f"the export's download is not the zip of an export: {error}") from None
+        if profile.get("id") != self.user["id"]:
+            raise SmokeFailure(f"the export's profile.json is not this user's: {profile.get('id')}")
+        if fresh:
+            mine = [record for record in records if record.get("id") == self.generated["id"]]
+            if not mine or not any(name.startswith("images/smoke test") for name in archive.namelist()):
+                raise SmokeFailure(f"the export lacks the generated image: {archive.namelist()}")
+        made = "" if fresh else " (this user's export of the last day)"
+        return f"{len(archive.namelist())} files, {len(zipped.content)} bytes{made}"
+
+    def _wait_until_exported(self) -> Json:
+        """Poll GET /users/me/export until READY; FAILED or the timeout fails."""
+        deadline = time.monotonic() + self.wait_seconds
+        pause = 0.25
+        while True:
+            export: Json = json_of(expect(self.api.get_export(), 200))["export"]
+            if export["status"] == "FAILED":
+                raise SmokeFailure(f"export {export['id']} FAILED: {export.get('error')}")
+            if export["status"] == "READY" and export.get("downloadUrl"):
+                return export
+            if time.monotonic() >= deadline:
+                raise SmokeFailure(
+                    f"export {export['id']} still {export['status']} after {self.wait_seconds:g} s"
+                )
+            time.sleep(pause)
+            pause = min(pause * 2, 2.0)
+
     def ledger(self) -> str:
         """The ledger has both charges, and the balance fell by exactly their coins."""
         transactions = json_of(expect(self.api.my_transactions(limit=100), 200))["transactions"]
@@ -557,6 +606,7 @@ class Journey:
             ("share", self.share_image),
             ("open the shared image", self.open_shared),
             ("revoke the share", self.revoke_share),
+            ("export", self.export),
             ("ledger", self.ledger),
             ("delete", self.delete),
             ("coin packs", self.coin_packs),

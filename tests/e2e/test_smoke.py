@@ -39,6 +39,7 @@ STEPS = [
     "share",
     "open the shared image",
     "revoke the share",
+    "export",
     "ledger",
     "delete",
     "coin packs",
