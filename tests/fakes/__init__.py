@@ -231,3 +231,8 @@ class InMemoryObjects:
     def delete(self, *keys: str) -> None:
         for key in keys:
             self.objects.pop(key, None)
+
+    def delete_under(self, prefix: str) -> int:
+        keys = [key for key in self.objects if key.startswith(prefix)]
+        self.delete(*keys)
+        return len(keys)

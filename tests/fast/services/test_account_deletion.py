@@ -6,19 +6,32 @@ welcome."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from pydantic import ValidationError
 
-from imagegen.errors import AccountDeleting, Conflict, Invalid, NotFound, QueueUnavailable, Unauthorized
+from imagegen.errors import (
+    AccountDeleting,
+    Conflict,
+    Invalid,
+    NotFound,
+    QueueUnavailable,
+    StorageUnavailable,
+    Unauthorized,
+)
 from imagegen.models.auth import Caller
 from imagegen.models.coins import LedgerReason
+from imagegen.models.images import UploadRequest
 from imagegen.models.users import Role, UserStatus, UserUpdate
-from imagegen.services.account_deletion import NOT_THE_EMAIL, AccountDeletions, DeletionSweep
+from imagegen.services.account_deletion import NOT_THE_EMAIL, AccountDeletions, AccountEraser, DeletionSweep
 from imagegen.services.auth import SignIn
 from imagegen.services.unit_of_work import UnitOfWork
 from imagegen.services.users import WelcomeMarks
+from tests.fakes import InMemoryObjects
+from tests.fakes.accounts import InMemoryUsers
+from tests.fakes.images import UPLOAD_COST, ImageParts
 from tests.fast.services.test_auth import WELCOME, Signing, bearer
 
 RESUME_AFTER = timedelta(minutes=30)
@@ -191,3 +204,140 @@ def test_the_same_google_account_signs_up_again_as_a_new_user_without_a_second_w
     assert deleting.caller(bob).balance == WELCOME
     assert deleting.users.welcomed == {WelcomeMarks(lambda: "w" * 32)(ada.user.google_sub)}
     assert ada.user.google_sub not in next(iter(deleting.users.welcomed))
+
+
+# The job, on the images' twins
+
+
+class RecordsOnTwins:
+    """``UserRecords`` over the images' and wallets' twins; what it removed from the other tables is
+    written down, in order."""
+
+    def __init__(self, parts: ImageParts) -> None:
+        self.parts = parts
+        self.removed: list[object] = []
+
+    def image_ids(self, user_id: str) -> list[str]:
+        held = [*self.parts.records.records, *self.parts.records.deleting]
+        return sorted({image_id for owner, image_id in held if owner == user_id})
+
+    def remove_shares(self, user_id: str) -> None:
+        self.removed.append(("shares", user_id))
+
+    def remove_idempotency_records(self, user_id: str) -> None:
+        self.removed.append(("idempotency", user_id))
+
+    def remove_rate_limit_windows(self, keys: Iterable[str]) -> None:
+        self.removed.append(("windows", tuple(keys)))
+
+    def remove_sessions(self, user_id: str) -> None:
+        self.removed.append(("sessions", user_id))
+
+    def remove_wallet_except(self, user_id: str, kept: Iterable[str]) -> None:
+        wallets, keep = self.parts.wallets, set(kept)
+        wallets.accounts.pop(user_id, None)
+        for key, entry in list(wallets.entries.items()):
+            if key[0] == user_id and entry.reason.value not in keep:
+                del wallets.entries[key]
+
+
+class Erasing:
+    """Two users with images, files and coins; Ada's deletion asked for."""
+
+    def __init__(self) -> None:
+        self.parts = ImageParts()
+        self.users = InMemoryUsers()
+        self.ada = self.parts.open_account("ada", 1000)
+        self.bob = self.parts.open_account("bob", 1000)
+        for caller in (self.ada, self.bob):
+            new = self.users.creation(caller.user)
+            self.parts.transactions.write([new.subject_claim, new.email_claim, new.profile])
+            upload = UploadRequest.model_validate(
+                {"filename": "a.png", "contentType": "image/png", "size": 10}
+            )
+            self.parts.uploads().request_upload(caller, upload)  # PENDING: its file never came
+            for prefix in ("images", "thumbnails", "turns", "incoming", "exports"):
+                self.parts.objects.write(f"{prefix}/{caller.user_id}/object", b"x", "image/png")
+        self.parts.coins.settle_order("ada", 500, LedgerReason.PURCHASE, "purchase#O1", "O1")
+        self.records = RecordsOnTwins(self.parts)
+        self.eraser = AccountEraser(
+            self.users, self.records, self.parts.images, self.parts.objects, self.parts.transactions
+        )
+
+    def ask(self) -> None:
+        user = self.users.get("ada")
+        assert user is not None
+        self.parts.transactions.write(self.users.deletion_writes(user, "2026-12-05T00:00:00.000Z", "mark"))
+
+
+@pytest.fixture
+def erasing() -> Erasing:
+    return Erasing()
+
+
+def test_the_job_removes_everything_of_the_user_but_the_money_records(erasing: Erasing) -> None:
+    erasing.ask()
+
+    assert erasing.eraser.erase("ada")
+
+    assert erasing.users.get("ada") is None
+    assert erasing.users.find_id_by_google_subject("sub-ada") is None
+    assert erasing.records.image_ids("ada") == []
+    assert [key for key in erasing.parts.objects.objects if "/ada/" in key] == []
+    assert "ada" not in erasing.parts.wallets.accounts
+    kept = [entry.reason for (owner, _), entry in erasing.parts.wallets.entries.items() if owner == "ada"]
+    assert kept == [LedgerReason.PURCHASE]
+    assert erasing.records.removed == [
+        ("shares", "ada"),
+        ("idempotency", "ada"),
+        ("windows", ("ada#generate", "ada#upload", "ada#checkout")),
+        ("sessions", "ada"),
+    ]
+    # Bob is untouched: his image, his files, his coins.
+    assert len(erasing.records.image_ids("bob")) == 1
+    assert len([key for key in erasing.parts.objects.objects if "/bob/" in key]) == 5
+    assert erasing.parts.coins.balance("bob") == 1000 - UPLOAD_COST
+
+
+def test_the_job_changes_nothing_for_a_user_whose_deletion_was_not_asked_for_or_who_is_gone(
+    erasing: Erasing,
+) -> None:
+    assert not erasing.eraser.erase("ada")  # never asked for
+    assert erasing.users.get("ada") is not None
+    assert len([key for key in erasing.parts.objects.objects if "/ada/" in key]) == 5
+    erasing.ask()
+    assert erasing.eraser.erase("ada")
+
+    assert not erasing.eraser.erase("ada")  # gone: a message delivered again finds nothing to do
+
+
+class FailingStore(InMemoryObjects):
+    """The bucket, failing its first prefix's removal once: a job cut short after the images."""
+
+    def __init__(self, objects: InMemoryObjects) -> None:
+        super().__init__()
+        self.objects = objects.objects
+        self.failures = 1
+
+    def delete_under(self, prefix: str) -> int:
+        if self.failures:
+            self.failures -= 1
+            raise StorageUnavailable("S3 stopped answering")
+        return super().delete_under(prefix)
+
+
+def test_a_job_cut_short_is_finished_by_running_it_again(erasing: Erasing) -> None:
+    erasing.ask()
+    store = FailingStore(erasing.parts.objects)
+    eraser = AccountEraser(
+        erasing.users, erasing.records, erasing.parts.images, store, erasing.parts.transactions
+    )
+
+    with pytest.raises(StorageUnavailable):
+        eraser.erase("ada")
+    assert erasing.records.image_ids("ada") == []  # the images went before the cut
+    assert erasing.users.get("ada") is not None  # the account is still there, being deleted
+
+    assert eraser.erase("ada")
+    assert erasing.users.get("ada") is None
+    assert [key for key in erasing.parts.objects.objects if "/ada/" in key] == []
