@@ -83,7 +83,8 @@ def test_the_sweeper_fails_and_refunds_an_upload_that_never_arrived(
         ExpressionAttributeValues={":then": {"S": "2026-01-01T00:00:00.000Z"}},
     )
 
-    assert invoke("SweeperFunction", sample_event("sweeper/scheduled.json")) == {"swept": 1, "deletionsResumed": 0}
+    sweep = invoke("SweeperFunction", sample_event("sweeper/scheduled.json"))
+    assert sweep == {"swept": 1, "deletionsResumed": 0}
 
     swept = get_image(invoke, ada.token, stale["image"]["id"])
     assert (swept["error"], swept["errorCode"]) == ("The upload never arrived.", "NEVER_ARRIVED")
