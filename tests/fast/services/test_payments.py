@@ -794,3 +794,58 @@ def test_an_admin_sees_anyones_orders_and_a_stranger_none(shop: Shop) -> None:
         shop.payments.orders_page(stranger, "ada", 10, None)
     with pytest.raises(NotFound):
         shop.payments.order(shop.caller(), "no-such-order")
+
+
+# After the buyer's account was deleted: the order, kept, still records what its payment became
+
+
+def delete_account(shop: Shop, user_id: str = "ada") -> None:
+    """What an account's deletion leaves of the user here: the money entries of their ledger."""
+    money = {
+        LedgerReason.PURCHASE,
+        LedgerReason.PURCHASE_REFUND,
+        LedgerReason.DISPUTE,
+        LedgerReason.DISPUTE_WON,
+    }
+    del shop.wallets.accounts[user_id]
+    for key, entry in list(shop.wallets.entries.items()):
+        if key[0] == user_id and entry.reason not in money:
+            del shop.wallets.entries[key]
+    del shop.freezes.frozen_by[user_id]
+
+
+def test_a_refund_after_the_account_was_deleted_moves_the_order_and_no_coins(shop: Shop) -> None:
+    order_id, intent = shop.buy()
+    delete_account(shop)
+
+    assert shop.deliver(shop.stripe.refund(intent)) == "took back 0 coins"
+
+    order = shop.order(order_id)
+    assert (order.status, order.amount_refunded) == (OrderStatus.REFUNDED, STARTER_PRICE)
+    assert [entry.reason for (user, _), entry in shop.wallets.entries.items() if user == "ada"] == [
+        LedgerReason.PURCHASE
+    ]
+    assert "ada" not in shop.wallets.accounts  # no wallet made again
+
+
+def test_a_dispute_after_the_account_was_deleted_moves_the_order_and_freezes_no_one(shop: Shop) -> None:
+    order_id, intent = shop.buy()
+    delete_account(shop)
+
+    assert shop.deliver(shop.stripe.dispute(intent)) == "took back 0 coins; the account was deleted"
+
+    assert shop.order(order_id).status is OrderStatus.DISPUTED
+    assert "ada" not in shop.freezes.frozen_by
+
+
+def test_a_dispute_won_after_the_account_was_deleted_returns_the_order_to_paid(shop: Shop) -> None:
+    order_id, intent = shop.buy()
+    created = shop.stripe.dispute(intent)
+    shop.deliver(created)
+    delete_account(shop)
+
+    won = shop.stripe.close_dispute(created["data"]["object"]["id"], "won")
+    assert shop.deliver(won) == "gave back 0 coins; the account was deleted"
+
+    assert shop.order(order_id).status is OrderStatus.PAID
+    assert "ada" not in shop.wallets.accounts

@@ -66,6 +66,11 @@ class CoinService:
         self._budget = budget_seconds
         self._seconds_left = seconds_left
 
+    def has_account(self, user_id: str) -> bool:
+        """Whether the user has a wallet (every user has one from their first sign-in until their
+        account is deleted)."""
+        return self._repository.get_account(user_id) is not None
+
     def balance(self, user_id: str) -> int:
         """The user's current balance (0 for a user without a coin account)."""
         return self._repository.get_balance(user_id) or 0

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from imagegen.services.orders import HandledEvents, Orders, PurchaseFreezes
     from imagegen.services.payment_gateway import PaymentGateway
     from imagegen.services.rate_limits import RateLimits
+    from imagegen.services.unit_of_work import Write
 
 # Stripe's shortest expiry, so an abandoned checkout ends soon: Stripe refuses less than 30 minutes
 # from the session's creation, on its own clock, so a minute's margin.
@@ -375,10 +376,8 @@ class PaymentService:
         dispute_id = dispute.id
         taken = self._take_back(order.order_id, dispute.amount, LedgerReason.DISPUTE, f"dispute#{dispute_id}")
         # Frozen whatever the coins did (the dispute may take nothing left to take).
-        frozen = self._users.purchases_frozen_write(
-            order.user_id, dispute_id, frozen=True, updated_at=now_iso()
-        )
-        UnitOfWork(self._transactions).with_write(frozen, Contended).commit()
+        if not self._freeze(order.user_id, dispute_id, frozen=True):
+            return f"took back {taken} coins; the account was deleted"
         return f"took back {taken} coins, purchases frozen"
 
     def _dispute_closed(self, subject: dict[str, Any]) -> str:
@@ -390,10 +389,8 @@ class PaymentService:
             return "unknown order"
         dispute_id = dispute.id
         given = self._give_back(order.order_id, dispute.amount, dispute_id)
-        thawed = self._users.purchases_frozen_write(
-            order.user_id, dispute_id, frozen=False, updated_at=now_iso()
-        )
-        UnitOfWork(self._transactions).with_write(thawed, Contended).commit()
+        if not self._freeze(order.user_id, dispute_id, frozen=False):
+            return f"gave back {given} coins; the account was deleted"
         return f"gave back {given} coins"
 
     # ------------------------------------------------------------------ the reconciliation
@@ -466,6 +463,11 @@ class PaymentService:
                 )
             except OrderMoved:
                 continue  # another refund or dispute of the order moved first: count again
+            except NotFound:  # no wallet: the account was deleted, and there are no coins to take
+                if not self._order_alone(step):
+                    continue
+                self._orders.end_refunded(order_id, now)
+                return 0
             self._orders.end_refunded(order_id, now)
             self._count(Metric.COINS_TAKEN_BACK, share, order_id=order_id)
             return share
@@ -493,7 +495,33 @@ class PaymentService:
                 )
             except OrderMoved:
                 continue
+            except NotFound:  # no wallet: the account was deleted, and there is no one to give coins to
+                if not self._order_alone(step):
+                    continue
+                return 0
             return -taken.amount
+
+    def _order_alone(self, step: Write) -> bool:
+        """Move the order by ``step`` without coins (its account was deleted: the order, kept, is the
+        record of what its payment became); False if another event moved it first."""
+        try:
+            UnitOfWork(self._transactions).with_write(step, OrderMoved).commit()
+        except OrderMoved:
+            return False
+        return True
+
+    def _freeze(self, user_id: str, dispute_id: str, frozen: bool) -> bool:
+        """Freeze the user's purchases for ``dispute_id`` (or lift that freeze); False when there is no
+        user any more (their account was deleted: their wallet is gone too). Refused for a user who is
+        there, ``Contended``: the event is not remembered, and Stripe's resend freezes."""
+        write = self._users.purchases_frozen_write(user_id, dispute_id, frozen=frozen, updated_at=now_iso())
+        try:
+            UnitOfWork(self._transactions).with_write(write, Contended).commit()
+        except Contended:
+            if self._coins.has_account(user_id):
+                raise
+            return False
+        return True
 
     def _known(self, order_id: str | None) -> Order | None:
         """The order an event names, or None (counted: Stripe sent an event for no order of ours)."""
