@@ -8,9 +8,9 @@
 // the page's content security policy (no 'unsafe-eval') lets it run.
 import { createI18n } from "./vendor/vue-i18n.esm-browser.prod.js";
 
-const REMEMBERED = "imagegen.language";
+const REMEMBERED = "imagegen.language"; // the language last shown to a signed-in user, for the first paint
 /** The language the API writes its messages in (docs/api.md: `message` is English). */
-export const API_LANGUAGE = "en"; // the language last shown to a signed-in user, for the first paint
+export const API_LANGUAGE = "en";
 
 /** vue-i18n's choice among a message's forms ("one | other", or "zero | one | other") by the
  * language's own plural rules (Intl), so a language is added without code for its plurals. */
